@@ -1,0 +1,75 @@
+"""One error hierarchy for every platform adapter.
+
+Screens and the CLI catch :class:`PlatformError` and show ``str(err)``; each subclass carries a
+message that names what went wrong and what to do, so no traceback ever needs to reach a person.
+"""
+
+from __future__ import annotations
+
+
+class PlatformError(Exception):
+    """Base of every error the service layer raises on purpose."""
+
+    hint: str = ""
+
+    def __init__(self, message: str, *, hint: str | None = None, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if hint is not None:
+            self.hint = hint
+        self.status = status
+
+    def __str__(self) -> str:
+        return f"{self.message} — {self.hint}" if self.hint else self.message
+
+
+class AuthFailed(PlatformError):
+    """Wrong user name, password or tenant."""
+
+    hint = "check the user name, password and tenant, then log in again"
+
+
+class SessionExpired(PlatformError):
+    """The session is gone (expired or logged out); a re-login with stored credentials may fix it."""
+
+    hint = "log in again"
+
+
+class Forbidden(PlatformError):
+    """Authenticated, but not allowed (wrong tenant, read-only mode, bad auth token)."""
+
+    hint = "this action needs other rights"
+
+
+class Unreachable(PlatformError):
+    """The platform did not answer (down, wrong URL, network, TLS)."""
+
+    hint = "check the URL and that the platform is running; retrying"
+
+
+class NotFound(PlatformError):
+    """The named object does not exist (in this tenant)."""
+
+    hint = "check the name"
+
+
+class InvalidInput(PlatformError):
+    """The request was refused because a field is wrong; ``field`` names it where known."""
+
+    hint = "correct the field and try again"
+
+    def __init__(self, message: str, *, field: str | None = None, **kwargs) -> None:
+        super().__init__(message, **kwargs)
+        self.field = field
+
+
+class Conflict(PlatformError):
+    """The object already exists or is in a state that does not allow the action."""
+
+    hint = "choose another name or wait for the current action to finish"
+
+
+class PlatformFailure(PlatformError):
+    """The platform answered with a server error; the request may be retried later."""
+
+    hint = "the platform reported an internal error; see its log"

@@ -1,0 +1,109 @@
+"""The platform interface both adapters implement (design §4).
+
+Every method is async and returns the typed results of :mod:`mlops_tui.services.types`; every
+failure is a :class:`~mlops_tui.services.errors.PlatformError`. Each call is recorded as a
+:class:`CallRecord` carrying the equivalent shell command (curl for REST, kubectl for Kubernetes)
+so the "show me the command" pane and ``mlops-tui lab run`` can print what was done.
+
+A 401 on any call other than ``login`` makes the adapter log in again once with its stored
+credentials and retry; only when that fails does :class:`SessionExpired` reach the caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol, runtime_checkable
+
+from mlops_tui.services.types import (
+    Cluster,
+    ClusterKind,
+    ClusterSpec,
+    Credentials,
+    Deployment,
+    DeploymentSpec,
+    Job,
+    JobMetrics,
+    JobSpec,
+    Model,
+    ModelVersion,
+    Prediction,
+    RegisterSpec,
+    RepoEntry,
+    Session,
+)
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One platform call as a person could repeat it in a shell (secrets shown as ``$VARS``)."""
+
+    op: str
+    command: str
+    status: int | None = None
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@runtime_checkable
+class Platform(Protocol):
+    """An ML Ops platform as the app sees it: local (embedded) or kubernetes (Ezmeral / KubeDirector)."""
+
+    kind: str  # "local" or "kubernetes"
+    credentials: Credentials
+    session: Session | None
+
+    # -- calls made so far (most recent last), for the equivalent-command pane
+    @property
+    def calls(self) -> list[CallRecord]: ...
+
+    def equivalent(self, op: str, **params: Any) -> str:
+        """The shell command that does what ``op`` (a method name below) would do with ``params``."""
+        ...
+
+    # -- session (Lab 1)
+    async def login(self) -> Session: ...
+    async def whoami(self) -> Session: ...
+    async def logout(self) -> None: ...
+    async def kubeconfig(self) -> str | None:
+        """The tenant kubeconfig YAML, or None where the platform has no Kubernetes (local)."""
+        ...
+
+    # -- clusters (Labs 2-4)
+    async def list_clusters(self, kind: ClusterKind | None = None) -> list[Cluster]: ...
+    async def get_cluster(self, name: str) -> Cluster: ...
+    async def create_cluster(self, spec: ClusterSpec) -> Cluster: ...
+    async def delete_cluster(self, name: str) -> None: ...
+
+    # -- training (Lab 3)
+    async def submit_job(self, spec: JobSpec) -> Job: ...
+    async def list_jobs(self) -> list[Job]: ...
+    async def get_job(self, job_id: str) -> Job: ...
+    async def cancel_job(self, job_id: str) -> Job: ...
+    def follow_log(self, job_id: str, *, from_line: int = 0, follow: bool = True) -> AsyncIterator[str]:
+        """Yield log lines (without newline); with ``follow`` keep going until the job ends."""
+        ...
+    async def job_metrics(self, job_id: str) -> JobMetrics: ...
+
+    # -- project repository
+    async def list_repo(self, prefix: str = "") -> list[RepoEntry]: ...
+    async def fetch_repo(self, path: str) -> bytes: ...
+    async def upload_repo(self, path: str, content: bytes) -> RepoEntry: ...
+
+    # -- model registry (Lab 4)
+    async def list_models(self) -> list[Model]: ...
+    async def list_versions(self, model: str) -> list[ModelVersion]: ...
+    async def get_version(self, model: str, version: int) -> ModelVersion: ...
+    async def register_model(self, spec: RegisterSpec) -> ModelVersion: ...
+    async def set_stage(self, model: str, version: int, stage: str) -> ModelVersion: ...
+
+    # -- deployments (Lab 4) and predictions (Lab 5)
+    async def list_deployments(self) -> list[Deployment]: ...
+    async def get_deployment(self, name: str) -> Deployment: ...
+    async def create_deployment(self, spec: DeploymentSpec) -> Deployment: ...
+    async def delete_deployment(self, name: str) -> None: ...
+    async def predict(self, deployment: str, records: list[dict[str, Any]]) -> Prediction:
+        """Score ``records`` (workshop ``scoring_args`` dicts or raw rides) on the deployment."""
+        ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,334 @@
+"""Typed results shared by every platform adapter.
+
+Plain frozen dataclasses: cheap to import (the TUI's start-up path), easy to build from JSON
+(``from_dict``) and to compare in tests. Times are timezone-aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Self
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+class _FromDict:
+    """Build a dataclass from a JSON object, ignoring unknown keys and parsing ``*_at`` times."""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        kwargs: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+            if f.name not in data:
+                continue
+            value = data[f.name]
+            if f.name.endswith("_at"):
+                value = _parse_time(value)
+            kwargs[f.name] = value
+        return cls(**kwargs)
+
+    def to_dict(self) -> dict[str, Any]:
+        def encode(value: Any) -> Any:
+            if isinstance(value, datetime):
+                return value.isoformat()
+            if dataclasses.is_dataclass(value):
+                return {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+            if isinstance(value, list | tuple):
+                return [encode(v) for v in value]
+            if isinstance(value, dict):
+                return {k: encode(v) for k, v in value.items()}
+            return value
+
+        return encode(self)
+
+
+class ClusterKind(StrEnum):
+    """The three KubeDirector app kinds the workshop uses."""
+
+    NOTEBOOK = "notebook"  # kdapp jupyter-notebook
+    TRAINING = "training"  # kdapp training-engine
+    DEPLOYMENT = "deployment"  # kdapp deployment-engine
+
+
+class ClusterState(StrEnum):
+    """KubeDirectorCluster ``status.state`` values (plus ``config error`` rolled up from members)."""
+
+    CREATING = "creating"
+    CONFIGURED = "configured"
+    UPDATING = "updating"
+    CONFIG_ERROR = "config error"
+    DELETING = "deleting"
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (JobState.FINISHED, JobState.FAILED, JobState.CANCELLED)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What a login needs. The password never appears in ``repr`` or logs."""
+
+    url: str
+    tenant: str
+    user: str
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Session(_FromDict):
+    """A logged-in session: ``id`` is the full ``Location`` value sent as ``X-BDS-SESSION``."""
+
+    id: str
+    user: str
+    tenant: str
+    role: str = "member"
+    expires_at: datetime | None = None
+    namespace: str = ""
+
+
+@dataclass(frozen=True)
+class Endpoint(_FromDict):
+    """A service a cluster member exposes: ``name`` is the KubeDirector service id."""
+
+    name: str
+    url: str
+    auth_token: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Member(_FromDict):
+    """One member (pod, or local process) of a cluster role."""
+
+    name: str
+    role: str
+    state: str
+    node: str = ""
+    pid: int | None = None
+    restarts: int = 0
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Cluster(_FromDict):
+    name: str
+    kind: ClusterKind
+    app: str
+    state: ClusterState
+    members: tuple[Member, ...] = ()
+    endpoints: tuple[Endpoint, ...] = ()
+    connections: dict[str, list[str]] = field(default_factory=dict)
+    message: str = ""
+    created_at: datetime | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Cluster:
+        base = super().from_dict(data)
+        return dataclasses.replace(
+            base,
+            kind=ClusterKind(data["kind"]),
+            state=ClusterState(data["state"]),
+            members=tuple(Member.from_dict(m) for m in data.get("members", [])),
+            endpoints=tuple(Endpoint.from_dict(e) for e in data.get("endpoints", [])),
+        )
+
+    @property
+    def ready(self) -> bool:
+        return self.state == ClusterState.CONFIGURED
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    """What to create. ``resources`` holds cpu/memory per member (KubeDirector role resources)."""
+
+    name: str
+    kind: ClusterKind
+    members: int = 1
+    cpu: str = "1"
+    memory: str = "2Gi"
+    connections: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A training job: run ``<code>/<entrypoint>`` (a package in the project repository).
+
+    ``code`` is the repository path of a Python package (e.g. ``code/alice/taxi``); the engine runs
+    ``python -m <package>.<entrypoint> --data <data> --output <bundle dir> [--<param> <value>]...``.
+    """
+
+    cluster: str
+    code: str
+    data: str
+    output: str
+    entrypoint: str = "train"
+    params: dict[str, str | int | float] = field(default_factory=dict)
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Job(_FromDict):
+    id: str
+    cluster: str
+    state: JobState
+    user: str = ""
+    name: str = ""
+    code: str = ""
+    data: str = ""
+    output: str = ""  # repository path of the model bundle the job writes
+    params: dict[str, Any] = field(default_factory=dict)
+    exit_code: int | None = None
+    message: str = ""
+    metrics: dict[str, float] = field(default_factory=dict)
+    data_fingerprint: str = ""
+    submitted_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Job:
+        base = super().from_dict(data)
+        return dataclasses.replace(base, id=str(data["id"]), state=JobState(data["state"]))
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at is None:
+            return None
+        end = self.finished_at or datetime.now(UTC)
+        return (end - self.started_at).total_seconds()
+
+
+@dataclass(frozen=True)
+class JobMetrics(_FromDict):
+    """``rounds`` holds one dict per boosting round, e.g. ``{"round": 3, "train-rmse": .., "eval-rmse": ..}``."""
+
+    job_id: str
+    final: dict[str, float] = field(default_factory=dict)
+    rounds: list[dict[str, float]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RepoEntry(_FromDict):
+    """A file in the tenant's project repository; ``path`` is relative, e.g. ``models/alice/job-3/model.ubj``."""
+
+    path: str
+    size: int
+    is_dir: bool = False
+    modified_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Lineage(_FromDict):
+    job_id: str = ""
+    data: str = ""
+    data_fingerprint: str = ""
+    code: str = ""
+
+
+@dataclass(frozen=True)
+class ModelVersion(_FromDict):
+    """One registered version; the ConfigMap fields of the workshop plus what makes it trustworthy."""
+
+    model: str
+    version: int
+    description: str = ""
+    path: str = ""  # repository path of the model bundle directory
+    scoring_path: str = ""  # repository path of the scoring code
+    model_type: str = "xgboost"
+    checksums: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    lineage: Lineage = field(default_factory=Lineage)
+    stage: str = "none"
+    input_schema: dict[str, Any] = field(default_factory=dict)
+    created_by: str = ""
+    created_at: datetime | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelVersion:
+        base = super().from_dict(data)
+        return dataclasses.replace(
+            base, version=int(data["version"]), lineage=Lineage.from_dict(data.get("lineage") or {})
+        )
+
+
+@dataclass(frozen=True)
+class Model(_FromDict):
+    name: str
+    description: str = ""
+    latest_version: int = 0
+    versions: int = 0
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RegisterSpec:
+    """Register the bundle a finished job wrote as a new version of ``model``."""
+
+    model: str
+    job_id: str
+    description: str = ""
+    scoring_path: str = ""  # defaults to the job's code package
+
+
+@dataclass(frozen=True)
+class DeploymentSpec:
+    name: str
+    model: str
+    version: int
+
+
+@dataclass(frozen=True)
+class Deployment(_FromDict):
+    """A deployment engine serving one registered version at ``url`` (the ``.../predict`` URL)."""
+
+    name: str
+    model: str
+    version: int
+    state: ClusterState
+    url: str = ""
+    auth_token: str | None = field(default=None, repr=False)
+    restarts: int = 0
+    message: str = ""
+    created_at: datetime | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Deployment:
+        base = super().from_dict(data)
+        return dataclasses.replace(base, version=int(data["version"]), state=ClusterState(data["state"]))
+
+    @property
+    def ready(self) -> bool:
+        return self.state == ClusterState.CONFIGURED
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The answer to one predict call: ``values`` in seconds, one per record."""
+
+    values: tuple[float, ...]
+    latency_ms: float
+    status: int
+    request: dict[str, Any]
+    response: dict[str, Any]
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def value(self) -> float:
+        return self.values[0]

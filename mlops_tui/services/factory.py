@@ -1,0 +1,89 @@
+"""Build the :class:`Platform` a profile names.
+
+``open_platform`` does the blocking parts (keyring, starting the local platform) in a thread, so
+the TUI can await it on its event loop; ``build_platform`` is the pure constructor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from mlops_tui import config, credentials
+from mlops_tui.config import Profile
+from mlops_tui.services.errors import AuthFailed, PlatformError
+from mlops_tui.services.platform import Platform
+from mlops_tui.services.types import Credentials
+
+
+class NotAvailable(PlatformError):
+    """The profile's platform kind has no adapter in this version."""
+
+    hint = "use a local profile for now: mlops-tui profile use local"
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """Where and as whom a profile connects, after starting the local platform if needed."""
+
+    profile: Profile
+    url: str
+    user: str
+    password: str | None
+    password_source: str  # where the password was found (never the password)
+
+
+def _password_profiles(profile: Profile) -> list[str]:
+    # The local platform stores its generated password under profile "local" (contract §1).
+    names = [profile.name]
+    if profile.platform == "local" and profile.name != "local":
+        names.append("local")
+    return names
+
+
+def resolve(profile: Profile, *, start: bool = True, password: str | None = None) -> Resolved:
+    """URL, user and password for ``profile``. Blocking: may start the platform and read the keyring."""
+    if profile.platform != "local":
+        raise NotAvailable(f"profile {profile.name!r}: the {profile.platform} platform is not available yet")
+    from mlops_tui.services.local.launcher import ensure_platform
+
+    url = profile.url or ensure_platform(config.platform_state_dir(), start=start)
+    user = profile.effective_user
+    source = "given"
+    if password is None:
+        for name in _password_profiles(profile):
+            password = credentials.get_password(name, user)
+            if password is not None:
+                source = credentials.backend_description()
+                break
+    return Resolved(profile, url, user, password, source if password is not None else "none")
+
+
+def build_platform(resolved: Resolved, *, on_relogin: Callable[[], None] | None = None) -> Platform:
+    """The adapter for a resolved profile (no I/O)."""
+    if resolved.profile.platform != "local":
+        raise NotAvailable(
+            f"profile {resolved.profile.name!r}: the {resolved.profile.platform} platform is not available yet"
+        )
+    if resolved.password is None:
+        raise AuthFailed(
+            f"no stored password for {resolved.user} on profile {resolved.profile.name!r} "
+            f"(looked in {credentials.backend_description()})",
+            hint="log in once from the TUI, or add the user: mlops-tui platform add-user",
+        )
+    from mlops_tui.services.local.adapter import LocalPlatform
+
+    creds = Credentials(
+        url=resolved.url, tenant=resolved.profile.tenant, user=resolved.user, password=resolved.password
+    )
+    return LocalPlatform(creds, on_relogin=on_relogin)
+
+
+async def open_platform(
+    profile: Profile | None = None, *, start: bool = True, password: str | None = None
+) -> Platform:
+    """The platform of ``profile`` (default: the active one), not yet logged in."""
+    profile = profile or await asyncio.to_thread(config.active_profile)
+    resolved = await asyncio.to_thread(resolve, profile, start=start, password=password)
+    return build_platform(resolved)

@@ -15,6 +15,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
 DEFAULT_YEAR = 2019  # the training data covers January-June 2019
 DEFAULT_MONTH = 2  # the workshop's example ride is in February
@@ -91,12 +93,26 @@ _SYNONYMS = {
 }
 
 
+class Ambiguous(LookupError):
+    """A place name that fits several zones equally well; ``candidates`` lists them, best first."""
+
+    def __init__(self, query: str, candidates: Sequence[Place]) -> None:
+        self.candidates = list(candidates)
+        names = ", ".join(p.name for p in self.candidates[:5]) + ("…" if len(self.candidates) > 5 else "")
+        super().__init__(f"'{query}' fits several zones ({names}); say which")
+
+
 @dataclass
 class ZoneIndex:
-    """Looks zones up by id, name, part of a name (``Times Sq``) or a close spelling."""
+    """Looks zones up by id, name, part of a name (``Times Sq``), landmark alias or a close spelling.
+
+    Built from the lab_scripts zone table (:meth:`from_table`), whose ranked search is the one the
+    prediction form uses; the fallbacks here only add close spellings ("Midtwn Center").
+    """
 
     places: dict[int, Place]
     aliases: dict[str, int] = field(default_factory=dict)
+    table: Any = None  # a lab_scripts ZoneTable, when built from one
 
     @classmethod
     def build(cls, places: Iterable[Place], aliases: dict[str, int] | None = None) -> ZoneIndex:
@@ -106,12 +122,25 @@ class ZoneIndex:
                 index.aliases[_norm(alias)] = zone_id
         return index
 
+    @classmethod
+    def from_table(cls, table: Any) -> ZoneIndex:
+        places = [Place(z.location_id, z.zone, z.borough, z.lat, z.lon) for z in table]
+        aliases = {a: z.location_id for z in table for a in z.aliases}
+        index = cls.build(places, aliases)
+        index.table = table
+        return index
+
+    def _place(self, zone: Any) -> Place:
+        return self.places[zone.location_id]
+
     def _names(self, place: Place) -> list[str]:
         parts = [place.name, *place.name.split("/")]
         return [_norm(p) for p in parts if p.strip()]
 
     def search(self, text: str, limit: int = 8) -> list[Place]:
-        """Zones whose name contains every word of ``text`` as a word prefix (for ``zones <text>``)."""
+        """Zones matching ``text``, best first (for ``zones <text>``)."""
+        if self.table is not None:
+            return [self._place(z) for z in self.table.find(text, limit=limit)]
         words = _norm(text).split()
         found = []
         for place in self.places.values():
@@ -121,7 +150,7 @@ class ZoneIndex:
         return sorted(found, key=lambda p: p.name)[:limit]
 
     def resolve(self, text: str) -> Place:
-        """The single zone ``text`` names; raises :class:`LookupError` with a helpful message."""
+        """The single zone ``text`` names; :class:`Ambiguous` or :class:`LookupError` otherwise."""
         query = text.strip()
         if not query:
             raise LookupError("an empty place name")
@@ -130,6 +159,14 @@ class ZoneIndex:
             if place is None:
                 raise LookupError(f"no taxi zone has id {query} (ids are 1-{max(self.places, default=0)})")
             return place
+        if self.table is not None:
+            try:
+                return self._place(self.table.resolve(query))
+            except LookupError:
+                ranked = self.table.ranked(query)
+                if ranked and ranked[0][0] >= 2.0:
+                    top = ranked[0][0]
+                    raise Ambiguous(query, [self._place(z) for s, z in ranked if s > top - 0.15]) from None
         q = _norm(query)
         if q in self.aliases:
             return self.places[self.aliases[q]]
@@ -145,9 +182,7 @@ class ZoneIndex:
         if len(prefix) == 1:
             return prefix[0]
         if len(prefix) > 1:
-            names = ", ".join(sorted(p.name for p in prefix)[:5])
-            more = "…" if len(prefix) > 5 else ""
-            raise LookupError(f"'{query}' matches several zones ({names}{more}); say which")
+            raise Ambiguous(query, sorted(prefix, key=lambda p: p.name))
         choices = {name: p for p in self.places.values() for name in self._names(p)}
         choices.update({a: self.places[i] for a, i in self.aliases.items()})
         close = difflib.get_close_matches(q, list(choices), n=3, cutoff=0.75)
@@ -432,6 +467,31 @@ def _resolve_day(parts: _Parts, assumed: list[str]) -> date | None:
     return _first_day(DEFAULT_YEAR, month, wanted)
 
 
+def _by_distance(
+    zones: ZoneIndex, candidates: list[Place], other: Place | None, miles: float | None
+) -> Place | None:
+    """Pick the candidate whose distance to the other end fits the stated ride length clearly best."""
+    if other is None or miles is None:
+        return None
+    fits = []
+    for place in candidates:
+        estimate = zones.estimate_miles(place, other)
+        if estimate is not None:
+            fits.append((abs(estimate - miles) / max(miles, estimate), place))
+    fits.sort(key=lambda f: f[0])
+    if len(fits) == len(candidates) and fits and (len(fits) == 1 or fits[1][0] - fits[0][0] > 0.25):
+        return fits[0][1]
+    return None
+
+
+@lru_cache(maxsize=1)
+def default_zones() -> ZoneIndex:
+    """The built-in TLC zone table (read once; a few milliseconds)."""
+    from mlops_tui.lab_scripts.zones import load_zones
+
+    return ZoneIndex.from_table(load_zones())
+
+
 def parse_ride(text: str, zones: ZoneIndex) -> Ride:
     """Read a ride from words and/or ``key=value`` fields; raise :class:`RideError` naming every problem."""
     parts = _scan(_tokens(text))
@@ -439,6 +499,7 @@ def parse_ride(text: str, zones: ZoneIndex) -> Ride:
     if parts.unknown:
         problems.append("did not understand " + " ".join(f"'{w}'" for w in parts.unknown))
     places: dict[str, Place] = {}
+    ambiguous: dict[str, Ambiguous] = {}
     for role in ("pickup", "dropoff"):
         name = getattr(parts, role)
         if name is None:
@@ -447,9 +508,20 @@ def parse_ride(text: str, zones: ZoneIndex) -> Ride:
             continue
         try:
             places[role] = zones.resolve(name)
+        except Ambiguous as err:
+            ambiguous[role] = err
         except LookupError as err:
             problems.append(f"{role}: {err}")
     assumed: list[str] = []
+    for role, err in ambiguous.items():
+        other = places.get("dropoff" if role == "pickup" else "pickup")
+        place = _by_distance(zones, err.candidates, other, parts.distance)
+        if place is None:
+            hint = " (or give the ride's distance)" if parts.distance is None else ""
+            problems.append(f"{role}: {err}{hint}")
+        else:
+            places[role] = place
+            assumed.append(f"{getattr(parts, role)} = {place.name} (fits {parts.distance:g} miles)")
     seen = len(parts.problems)
     day = _resolve_day(parts, assumed)
     problems += parts.problems[seen:]

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from mlops_tui.assistant.rides import Place, RideError, ZoneIndex, parse_ride
+from mlops_tui.assistant.rides import Place, RideError, ZoneIndex, default_zones, parse_ride
 
 from .zone_table import ZONES
 
@@ -149,3 +149,32 @@ def test_search_lists_matching_zones() -> None:
     assert [p.id for p in ZONES.search("chelsea")] == [68, 246]
     assert [p.id for p in ZONES.search("queens")] == [132, 138]
     assert ZONES.search("zzz") == []
+
+
+# -- the real zone table shipped in lab_scripts (aliases, coordinates, ranked search)
+
+
+def test_workshop_ride_with_the_real_zone_table() -> None:
+    zones = default_zones()
+    ride = parse_ride("from West 23rd Street to Centre Market Place weekday 9am February 2.1 miles", zones)
+    # West 23rd Street exists in Chelsea and in Coney Island: 2.1 miles from Little Italy means Chelsea
+    assert (ride.pickup.name, ride.dropoff.name) == ("East Chelsea", "Little Italy/NoLiTa")
+    assert any("West 23rd Street = East Chelsea" in a for a in ride.assumed)
+    far = parse_ride("from West 23rd Street to Centre Market Place 8 miles", zones)
+    assert far.pickup.name == "Coney Island"  # the workshop's original coordinates
+
+
+def test_ambiguous_place_without_distance_is_refused_with_candidates() -> None:
+    with pytest.raises(RideError, match=r"East Chelsea.*Coney Island.*say which.*distance"):
+        parse_ride("from West 23rd Street to Centre Market Place", default_zones())
+    with pytest.raises(RideError, match=r"Midtown Center.*Midtown East.*say which\)?$"):
+        parse_ride("from midtown to times square 1 mi", default_zones())
+
+
+def test_real_table_aliases_and_spelling() -> None:
+    zones = default_zones()
+    assert zones.resolve("JFK").id == 132
+    assert zones.resolve("times square").id == 230
+    assert zones.resolve("Midtwn Center").id == 161  # close spelling falls back to difflib
+    assert zones.resolve("West 23rd Street (Chelsea)").id == 68
+    assert [p.id for p in zones.search("chelsea")][:1] == [68]

@@ -64,6 +64,15 @@ class Ride:
     def is_weekday(self) -> bool:
         return self.when.weekday() < 5
 
+    def to_record(self) -> dict[str, Any]:
+        """The raw ride the prediction server takes (``lab_scripts.features.INPUT_SCHEMA``)."""
+        return {
+            "pickup_datetime": self.when.isoformat(timespec="seconds"),
+            "pickup_zone": self.pickup.id,
+            "dropoff_zone": self.dropoff.id,
+            "distance": self.distance_miles,
+        }
+
 
 # ----------------------------------------------------------------------------------------- zones
 

@@ -178,3 +178,20 @@ def test_real_table_aliases_and_spelling() -> None:
     assert zones.resolve("Midtwn Center").id == 161  # close spelling falls back to difflib
     assert zones.resolve("West 23rd Street (Chelsea)").id == 68
     assert [p.id for p in zones.search("chelsea")][:1] == [68]
+
+
+def test_record_is_valid_for_the_prediction_server() -> None:
+    from mlops_tui.lab_scripts.features import INPUT_SCHEMA, records_to_matrix
+
+    ride = parse_ride("pickup=161 dropoff=230 when=2019-02-05T09:00 distance=2.1", default_zones())
+    record = ride.to_record()
+    assert record == {
+        "pickup_datetime": "2019-02-05T09:00:00",
+        "pickup_zone": 161,
+        "dropoff_zone": 230,
+        "distance": 2.1,
+    }
+    names = {f["name"] for f in INPUT_SCHEMA["fields"]}
+    assert set(record) <= names
+    matrix, warnings = records_to_matrix([record])
+    assert matrix.shape[0] == 1 and warnings == []

@@ -1,0 +1,136 @@
+"""The guide's chat transcript: assistant and user messages, live progress, commands and results.
+
+A bounded list of small ``Static`` bubbles in a scroll view: cheap to append to, and it keeps
+following the newest message unless the person scrolled up to read something older.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+
+from rich.console import RenderableType
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+MAX_MESSAGES = 200
+TAIL_LINES = 6
+
+
+class Bubble(Static):
+    """One message. ``kind`` (assistant, user, command, result, error, note) picks its style."""
+
+    def __init__(self, content: RenderableType, kind: str = "assistant", **kwargs) -> None:
+        super().__init__(content, markup=False, **kwargs)
+        self.kind = kind
+        self.add_class(f"-{kind}")
+
+
+class ProgressBubble(Bubble):
+    """A message that changes while a step runs: a status line, a metric line and a log tail."""
+
+    def __init__(self, title: str, **kwargs) -> None:
+        self.title = title
+        self.status = "starting…"
+        self.metric = ""
+        self.tail: deque[str] = deque(maxlen=TAIL_LINES)
+        super().__init__(self._content(), kind="progress", **kwargs)
+
+    def _content(self) -> Text:
+        text = Text()
+        text.append(f"⟳ {self.title}", "bold")
+        text.append(f"  {self.status}", "italic")
+        if self.metric:
+            text.append(f"\n{self.metric}", "bold")
+        for line in self.tail:
+            text.append(f"\n│ {line}", "dim")
+        return text
+
+    def set(self, *, status: str | None = None, metric: str | None = None, line: str | None = None) -> None:
+        if status is not None:
+            self.status = status
+        if metric is not None:
+            self.metric = metric
+        if line is not None:
+            self.tail.append(line.rstrip()[:200])
+        self.update(self._content())
+
+    def finish(self, ok: bool, status: str) -> None:
+        self.remove_class("-progress")
+        self.add_class("-done" if ok else "-failed")
+        self.title = ("✔ " if ok else "✖ ") + self.title
+        self.status = status
+        text = Text()
+        text.append(self.title, "bold")
+        text.append(f"  {status}", "italic")
+        if self.metric:
+            text.append(f"\n{self.metric}", "bold")
+        if not ok:
+            for line in self.tail:
+                text.append(f"\n│ {line}", "dim")
+        self.update(text)
+
+
+class Conversation(VerticalScroll, can_focus=False):
+    """The transcript. The input line keeps the focus; this only scrolls (mouse or page keys)."""
+
+    def __init__(self, *, keep: int = MAX_MESSAGES, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.keep = keep
+
+    def _add(self, bubble: Bubble) -> Bubble:
+        follow = self.is_vertical_scroll_end or self.max_scroll_y == 0
+        self.mount(bubble)
+        extra = len(self.children) - self.keep
+        if extra > 0:
+            for old in list(self.children)[:extra]:
+                old.remove()
+        if follow:
+            self.call_after_refresh(self.scroll_end, animate=False)
+        return bubble
+
+    def say(self, content: RenderableType, kind: str = "assistant") -> Bubble:
+        return self._add(Bubble(content, kind))
+
+    def user(self, text: str) -> Bubble:
+        return self._add(Bubble(Text(f"▸ {text}"), "user"))
+
+    def error(self, message: str, title: str = "") -> Bubble:
+        text = Text()
+        if title:
+            text.append(f"{title}: ", "bold")
+        text.append(message)
+        return self._add(Bubble(text, "error"))
+
+    def result(self, content: RenderableType) -> Bubble:
+        return self._add(Bubble(content, "result"))
+
+    def commands(self, commands: Iterable[str], title: str = "equivalent commands") -> Bubble | None:
+        lines = [c for c in commands if c]
+        if not lines:
+            return None
+        text = Text()
+        text.append(f"# {title}\n", "italic")
+        text.append("\n".join(f"$ {c}" for c in lines))
+        return self._add(Bubble(text, "command"))
+
+    def progress(self, title: str) -> ProgressBubble:
+        bubble = ProgressBubble(title)
+        self._add(bubble)
+        return bubble
+
+    def clear(self) -> None:
+        self.remove_children()
+
+    @property
+    def messages(self) -> list[Bubble]:
+        return [c for c in self.children if isinstance(c, Bubble)]
+
+    def transcript(self) -> str:
+        """All messages as plain text (what a test or a copy wants)."""
+        out = []
+        for bubble in self.messages:
+            content = bubble.content
+            out.append(content.plain if isinstance(content, Text) else str(content))
+        return "\n".join(out)

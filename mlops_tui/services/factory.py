@@ -64,7 +64,8 @@ def build_platform(resolved: Resolved, *, on_relogin: Callable[[], None] | None 
     """The adapter for a resolved profile (no I/O)."""
     if resolved.profile.platform != "local":
         raise NotAvailable(
-            f"profile {resolved.profile.name!r}: the {resolved.profile.platform} platform is not available yet"
+            f"profile {resolved.profile.name!r}: the {resolved.profile.platform} platform "
+            "is not available yet"
         )
     if resolved.password is None:
         raise AuthFailed(

@@ -1,0 +1,428 @@
+"""Model features of a taxi ride, derived in ONE place for training and for serving.
+
+`feature_columns` is the only code that turns ride columns into model features. Training calls it
+once with whole columns of the trip frame (`frame_to_matrix`); serving calls it with the columns of
+1..n request records built straight into numpy arrays (`records_to_matrix`, no pandas per request:
+a DataFrame costs milliseconds, the model itself a fraction of one). So the workshop's two defects
+cannot come back here:
+
+- its StandardScaler was fitted in training but never applied when serving. We use no scaler at
+  all: gradient-boosted trees split on thresholds and are unaffected by monotone rescaling, so a
+  scaler only adds state that can get lost between training and serving;
+- its example request carried `work: 0` for a weekday 9 am ride. `work` (weekday and
+  8 <= hour < 18) is always derived here; a given `work` that disagrees is ignored with a warning.
+
+Serving accepts either the workshop's `scoring_args` (work, start_latitude, start_longitude,
+end_latitude, end_longitude, distance, weekday, hour, month_1..month_6 one-hot; month_7..12 and a
+plain `month` are also understood) or a raw ride described by `INPUT_SCHEMA` (pickup time, zones
+or coordinates, distance, passengers), which is what the TUI form is generated from.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from .zones import Zone, ZoneTable, load_zones
+
+FEATURES: tuple[str, ...] = (
+    "work",               # 1 on weekdays 8:00-17:59 (derived, never taken from the input)
+    "weekday",            # 1 Monday-Friday
+    "hour",               # pickup hour 0-23, local New York time
+    "month",              # pickup month 1-12 (the workshop one-hot month_1..month_6, as a number)
+    "distance",           # trip distance in miles (taximeter)
+    "pickup_lat", "pickup_lon", "dropoff_lat", "dropoff_lon",
+    "straight_distance",  # great-circle miles between pickup and dropoff: detour = distance / this
+    "passengers",         # passenger count (1 when not given)
+)
+
+#: The New York City area (with Newark airport) that coordinates must fall in.
+LAT_RANGE = (40.40, 41.00)
+LON_RANGE = (-74.35, -73.60)
+MAX_DISTANCE = 150.0
+MAX_PASSENGERS = 9
+EARTH_RADIUS_MILES = 3958.8
+
+
+class FieldError(ValueError):
+    """A request field that is missing, of the wrong type or out of range; `.field` names it."""
+
+    def __init__(self, field: str, message: str, index: int | None = None) -> None:
+        self.field = field
+        self.index = index
+        where = f"record {index}: " if index is not None else ""
+        super().__init__(f"{where}{message}")
+
+
+# --------------------------------------------------------------------------- the one function
+
+def feature_columns(
+    weekday: Any, hour: Any, month: Any, distance: Any,
+    pickup_lat: Any, pickup_lon: Any, dropoff_lat: Any, dropoff_lon: Any, passengers: Any,
+) -> np.ndarray:
+    """Feature matrix (n x len(FEATURES), float64) from ride columns (arrays of equal length)."""
+    weekday = np.asarray(weekday, dtype=np.float64)
+    hour = np.asarray(hour, dtype=np.float64)
+    plat, plon = np.asarray(pickup_lat, np.float64), np.asarray(pickup_lon, np.float64)
+    dlat, dlon = np.asarray(dropoff_lat, np.float64), np.asarray(dropoff_lon, np.float64)
+    out = np.empty((weekday.shape[0], len(FEATURES)), dtype=np.float64)
+    out[:, 0] = weekday * ((hour >= 8) & (hour < 18))  # work
+    out[:, 1] = weekday
+    out[:, 2] = hour
+    out[:, 3] = month
+    out[:, 4] = distance
+    out[:, 5] = plat
+    out[:, 6] = plon
+    out[:, 7] = dlat
+    out[:, 8] = dlon
+    out[:, 9] = straight_miles(plat, plon, dlat, dlon)
+    out[:, 10] = passengers
+    return out
+
+
+def straight_miles(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
+    """Great-circle distance in miles (haversine), vectorised."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp, dl = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_MILES * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def _straight_scalar(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """`straight_miles` for one pair with math (numpy scalars cost microseconds per call)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dl = math.radians(lon2 - lon1)
+    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_MILES * math.asin(math.sqrt(min(1.0, max(0.0, a))))
+
+
+# --------------------------------------------------------------------------- training path
+
+def frame_to_matrix(trips: Any) -> np.ndarray:
+    """Features of a normalised trip frame (see `tlc.load_trips`) as one numpy matrix."""
+    when = trips["pickup_datetime"].dt
+    passengers = trips["passenger_count"].to_numpy(dtype=np.float64, na_value=1.0)
+    return feature_columns(
+        weekday=(when.day_of_week.to_numpy() < 5),
+        hour=when.hour.to_numpy(),
+        month=when.month.to_numpy(),
+        distance=trips["trip_distance"].to_numpy(dtype=np.float64),
+        pickup_lat=trips["pickup_lat"].to_numpy(dtype=np.float64),
+        pickup_lon=trips["pickup_lon"].to_numpy(dtype=np.float64),
+        dropoff_lat=trips["dropoff_lat"].to_numpy(dtype=np.float64),
+        dropoff_lon=trips["dropoff_lon"].to_numpy(dtype=np.float64),
+        passengers=passengers,
+    )
+
+
+# --------------------------------------------------------------------------- serving path
+
+_RAW_KEYS = {"pickup_datetime", "pickup_zone", "dropoff_zone", "pickup_lat", "pickup_lon",
+             "dropoff_lat", "dropoff_lon"}
+_MONTH_KEYS = {f"month_{m}": m for m in range(1, 13)}
+_WORKSHOP_KEYS = {"work", "start_latitude", "start_longitude", "end_latitude", "end_longitude",
+                  "weekday", "hour", "month", *_MONTH_KEYS}
+_COMMON_KEYS = {"distance", "trip_distance", "passengers", "passenger_count"}
+
+
+def records_to_matrix(
+    records: Mapping[str, Any] | Sequence[Mapping[str, Any]] | str,
+    zones: ZoneTable | None = None,
+) -> tuple[np.ndarray, list[str]]:
+    """Feature matrix and warnings for request records (one dict, a list of dicts, or JSON text).
+
+    Raises FieldError naming the first bad field. Warnings name what was ignored or estimated.
+    """
+    if isinstance(records, str | bytes):
+        try:
+            records = json.loads(records)
+        except ValueError as exc:
+            raise FieldError("scoring_args", f"scoring_args is not valid JSON: {exc}") from None
+    if isinstance(records, Mapping):
+        items: Sequence[Any] = [records]
+        single = True
+    elif isinstance(records, Sequence) and not isinstance(records, str | bytes):
+        items, single = records, False
+        if not items:
+            raise FieldError("scoring_args", "scoring_args is an empty list; send at least one ride")
+    else:
+        raise FieldError("scoring_args", "scoring_args must be an object (one ride) or a list of them")
+    table = zones if zones is not None else load_zones()
+    rows: list[tuple[float, ...]] = []
+    warnings: list[str] = []
+    for i, rec in enumerate(items):
+        index = None if single else i
+        row, notes = parse_record(rec, table, index)
+        rows.append(row)
+        warnings.extend(f"record {i}: {n}" if index is not None else n for n in notes)
+    cols = np.array(rows, dtype=np.float64).T
+    return feature_columns(*cols), warnings
+
+
+def parse_record(
+    record: Any, zones: ZoneTable, index: int | None = None
+) -> tuple[tuple[float, ...], list[str]]:
+    """Validate one record; return the `feature_columns` inputs in order, and warnings."""
+    if not isinstance(record, Mapping):
+        raise FieldError("scoring_args", "each ride must be a JSON object of fields", index)
+    rec = {str(k).strip().lower(): v for k, v in record.items()}
+    p = _Parser(rec, index)
+    raw = _RAW_KEYS & rec.keys()
+    workshop = _WORKSHOP_KEYS & rec.keys()
+    if raw and workshop:
+        raise FieldError(sorted(workshop)[0], (
+            f"mixes a raw ride ({', '.join(sorted(raw))}) with workshop scoring_args "
+            f"({', '.join(sorted(workshop))}); send one form or the other"), index)
+    if raw:
+        values = _parse_ride(p, zones)
+    elif workshop:
+        values = _parse_scoring_args(p)
+    else:
+        raise FieldError("pickup_datetime", (
+            "pickup_datetime is required: send a ride (pickup_datetime, pickup_zone, dropoff_zone, "
+            "distance) or the workshop scoring_args (start_latitude, start_longitude, end_latitude, "
+            "end_longitude, distance, weekday, hour, month_1..month_6)"), index)
+    known = _RAW_KEYS | _WORKSHOP_KEYS | _COMMON_KEYS
+    p.warnings.extend(f"ignored unknown field '{k}'" for k in rec if k not in known)
+    return values, p.warnings
+
+
+def _parse_ride(p: _Parser, zones: ZoneTable) -> tuple[float, ...]:
+    when = p.datetime("pickup_datetime")
+    plat, plon = p.place("pickup", zones)
+    dlat, dlon = p.place("dropoff", zones)
+    straight = _straight_scalar(plat, plon, dlat, dlon)
+    distance = p.distance(straight, required=False)
+    passengers = p.passengers()
+    return (float(when.weekday() < 5), float(when.hour), float(when.month), distance,
+            plat, plon, dlat, dlon, passengers)
+
+
+def _parse_scoring_args(p: _Parser) -> tuple[float, ...]:
+    plat = p.number("start_latitude", *LAT_RANGE, what="within the New York City area")
+    plon = p.number("start_longitude", *LON_RANGE, what="within the New York City area")
+    dlat = p.number("end_latitude", *LAT_RANGE, what="within the New York City area")
+    dlon = p.number("end_longitude", *LON_RANGE, what="within the New York City area")
+    straight = _straight_scalar(plat, plon, dlat, dlon)
+    distance = p.distance(straight, required=True)
+    weekday = p.flag("weekday")
+    hour = p.number("hour", 0, 23, integer=True)
+    month = p.month()
+    if "work" in p.rec:
+        given = p.flag("work")
+        derived = float(weekday == 1 and 8 <= hour < 18)
+        if given != derived:
+            p.warnings.append(
+                f"ignored work={int(given)}: work is derived from weekday and hour "
+                f"(weekday={int(weekday)}, hour={int(hour)} gives work={int(derived)})")
+    return (weekday, hour, month, distance, plat, plon, dlat, dlon, p.passengers())
+
+
+class _Parser:
+    """Typed, range-checked access to one record's fields, collecting warnings."""
+
+    def __init__(self, rec: dict[str, Any], index: int | None) -> None:
+        self.rec = rec
+        self.index = index
+        self.warnings: list[str] = []
+
+    def fail(self, field: str, message: str) -> FieldError:
+        return FieldError(field, message, self.index)
+
+    def number(self, name: str, lo: float, hi: float, *, integer: bool = False,
+               exclusive: bool = False, what: str = "") -> float:
+        if name not in self.rec or self.rec[name] is None:
+            raise self.fail(name, f"{name} is required")
+        value = self.rec[name]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(name, f"{name} must be a number, got {type(value).__name__} {value!r}")
+        value = float(value)
+        if not math.isfinite(value):
+            raise self.fail(name, f"{name} must be a finite number, got {value}")
+        if integer and not value.is_integer():
+            raise self.fail(name, f"{name} must be a whole number, got {value}")
+        inside = lo < value < hi if exclusive else lo <= value <= hi
+        if not inside:
+            bounds = f"between {_fmt(lo)} and {_fmt(hi)}" + (" exclusive" if exclusive else "")
+            context = f" ({what})" if what else ""
+            raise self.fail(name, f"{name} must be {bounds}{context}, got {_fmt(value)}")
+        return value
+
+    def flag(self, name: str) -> float:
+        value = self.rec.get(name)
+        if value is None:
+            raise self.fail(name, f"{name} is required (0 or 1)")
+        if isinstance(value, bool):
+            return float(value)
+        if isinstance(value, int | float) and value in (0, 1):
+            return float(value)
+        raise self.fail(name, f"{name} must be 0 or 1, got {value!r}")
+
+    def month(self) -> float:
+        flags = [(k, m) for k, m in _MONTH_KEYS.items() if k in self.rec]
+        chosen = [m for k, m in flags if self.flag(k) == 1.0]
+        if "month" in self.rec:
+            month = self.number("month", 1, 12, integer=True)
+            if chosen and chosen != [month]:
+                raise self.fail(f"month_{chosen[0]}", f"month={int(month)} contradicts month_{chosen[0]}=1")
+            return month
+        if len(chosen) == 1:
+            return float(chosen[0])
+        if not chosen:
+            raise self.fail("month_1", "set one of month_1..month_12 to 1 (or give month as 1-12)")
+        raise self.fail(f"month_{chosen[1]}", (
+            f"only one month may be 1, got {', '.join(f'month_{m}' for m in chosen)}"))
+
+    def distance(self, straight: float, required: bool) -> float:
+        name = next((k for k in ("distance", "trip_distance") if k in self.rec), "distance")
+        if not required and self.rec.get(name) is None:
+            estimate = round(max(0.5, 1.3 * straight), 2)
+            self.warnings.append(
+                f"distance not given: estimated {estimate} miles from the straight line "
+                f"({straight:.2f} miles) times a typical detour of 1.3")
+            return estimate
+        value = self.number(name, 0, MAX_DISTANCE, exclusive=True)
+        if value < 0.75 * straight - 0.25:
+            self.warnings.append(
+                f"{name} {_fmt(value)} miles is shorter than the straight line between pickup "
+                f"and dropoff ({straight:.1f} miles)")
+        return value
+
+    def passengers(self) -> float:
+        name = next((k for k in ("passengers", "passenger_count") if k in self.rec), "passengers")
+        if self.rec.get(name) is None:
+            return 1.0
+        return self.number(name, 0, MAX_PASSENGERS, integer=True)
+
+    def datetime(self, name: str) -> datetime:
+        value = self.rec.get(name)
+        if value is None:
+            raise self.fail(name, f"{name} is required (ISO 8601, e.g. 2019-02-12T09:00:00)")
+        if not isinstance(value, str):
+            raise self.fail(name, f"{name} must be an ISO 8601 string, got {type(value).__name__}")
+        try:
+            when = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise self.fail(name, f"{name} is not an ISO 8601 date-time: {value!r}") from None
+        if when.tzinfo is not None:  # the model works in New York local time, like the TLC data
+            from zoneinfo import ZoneInfo
+
+            when = when.astimezone(ZoneInfo("America/New_York")).replace(tzinfo=None)
+        return when
+
+    def place(self, end: str, zones: ZoneTable) -> tuple[float, float]:
+        lat_key, lon_key, zone_key = f"{end}_lat", f"{end}_lon", f"{end}_zone"
+        if lat_key in self.rec or lon_key in self.rec:
+            lat = self.number(lat_key, *LAT_RANGE, what="within the New York City area")
+            lon = self.number(lon_key, *LON_RANGE, what="within the New York City area")
+            return lat, lon
+        value = self.rec.get(zone_key)
+        if value is None:
+            raise self.fail(zone_key, f"{zone_key} is required (a zone id or name, or {lat_key}/{lon_key})")
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        try:
+            zone: Zone = zones.resolve(value)
+        except LookupError as exc:
+            raise self.fail(zone_key, f"{zone_key}: {exc}") from None
+        if zone.lat is None or zone.lon is None:
+            raise self.fail(zone_key, (
+                f"{zone_key}: zone {zone.location_id} ({zone.zone}) is the TLC's unknown location "
+                "and has no coordinates; choose a real zone"))
+        return zone.lat, zone.lon
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+# --------------------------------------------------------------------------- input schema
+
+def _zone_field(name: str, end: str, zones: ZoneTable) -> dict[str, Any]:
+    located = zones.located()
+    return {
+        "name": name, "type": "integer", "required": False,
+        "description": f"{end} taxi zone: a TLC LocationID (a zone name is also accepted); "
+                       f"required unless {end}_lat/{end}_lon are given",
+        "enum": [z.location_id for z in located],
+        "enum_labels": [z.label for z in located],
+    }
+
+
+def _coord_field(name: str, what: str, lo: float, hi: float) -> dict[str, Any]:
+    return {"name": name, "type": "number", "required": False, "min": lo, "max": hi,
+            "unit": "degrees", "description": f"{what} (instead of the zone)"}
+
+
+def _build_schema() -> dict[str, Any]:
+    zones = load_zones()
+    ride_fields = [
+        {"name": "pickup_datetime", "type": "string", "format": "date-time", "required": True,
+         "description": "pickup date and time, ISO 8601, New York local time",
+         "example": "2019-02-12T09:00:00"},
+        _zone_field("pickup_zone", "pickup", zones),
+        _zone_field("dropoff_zone", "dropoff", zones),
+        {"name": "distance", "type": "number", "required": False, "min": 0, "max": MAX_DISTANCE,
+         "exclusive": True, "unit": "miles",
+         "description": "trip distance in miles; estimated from the places when omitted"},
+        {"name": "passengers", "type": "integer", "required": False, "min": 0,
+         "max": MAX_PASSENGERS, "default": 1, "description": "number of passengers"},
+        _coord_field("pickup_lat", "pickup latitude", *LAT_RANGE),
+        _coord_field("pickup_lon", "pickup longitude", *LON_RANGE),
+        _coord_field("dropoff_lat", "dropoff latitude", *LAT_RANGE),
+        _coord_field("dropoff_lon", "dropoff longitude", *LON_RANGE),
+    ]
+    workshop_fields = [
+        {"name": "start_latitude", "type": "number", "required": True, "min": LAT_RANGE[0],
+         "max": LAT_RANGE[1], "description": "pickup latitude"},
+        {"name": "start_longitude", "type": "number", "required": True, "min": LON_RANGE[0],
+         "max": LON_RANGE[1], "description": "pickup longitude"},
+        {"name": "end_latitude", "type": "number", "required": True, "min": LAT_RANGE[0],
+         "max": LAT_RANGE[1], "description": "dropoff latitude"},
+        {"name": "end_longitude", "type": "number", "required": True, "min": LON_RANGE[0],
+         "max": LON_RANGE[1], "description": "dropoff longitude"},
+        {"name": "distance", "type": "number", "required": True, "min": 0, "max": MAX_DISTANCE,
+         "exclusive": True, "unit": "miles", "description": "trip distance in miles"},
+        {"name": "weekday", "type": "integer", "required": True, "min": 0, "max": 1,
+         "description": "1 Monday-Friday, 0 weekend"},
+        {"name": "hour", "type": "integer", "required": True, "min": 0, "max": 23,
+         "description": "pickup hour"},
+        *({"name": f"month_{m}", "type": "integer", "required": False, "min": 0, "max": 1,
+           "description": f"1 if the ride is in month {m} (exactly one month_N is 1)"}
+          for m in range(1, 7)),
+        {"name": "work", "type": "integer", "required": False, "min": 0, "max": 1,
+         "description": "ignored: derived from weekday and hour (a disagreeing value is reported)"},
+    ]
+    return {
+        "format": "mlops-tui-input/1",
+        "title": "NYC taxi ride",
+        "description": "A taxi ride whose duration in seconds is predicted. Give pickup and dropoff "
+                       "as zones or as coordinates.",
+        "fields": ride_fields,
+        "rules": ["pickup_zone or pickup_lat+pickup_lon", "dropoff_zone or dropoff_lat+dropoff_lon"],
+        "example": {"pickup_datetime": "2019-02-12T09:00:00", "pickup_zone": 68,
+                    "dropoff_zone": 144, "distance": 2.1, "passengers": 1},
+        "scoring_args": {
+            "description": "The workshop's request fields (Lab 5), also accepted.",
+            "fields": workshop_fields,
+            "example": WORKSHOP_EXAMPLE,
+        },
+        "output": {"name": "duration", "type": "number", "unit": "seconds"},
+    }
+
+
+#: The workshop's Lab 5 request: "West 23rd street to Centre Market place, weekday 9 am, February".
+WORKSHOP_EXAMPLE: dict[str, Any] = {
+    "work": 0, "start_latitude": 40.57689727, "start_longitude": -73.99047356,
+    "end_latitude": 40.72058154, "end_longitude": -73.99740673, "distance": 8,
+    "weekday": 1, "hour": 9, "month_1": 0, "month_2": 1, "month_3": 0, "month_4": 0,
+    "month_5": 0, "month_6": 0,
+}
+
+#: JSON-able description of the request fields; the TUI generates its form from `fields`.
+INPUT_SCHEMA: dict[str, Any] = _build_schema()

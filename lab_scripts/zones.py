@@ -1,0 +1,239 @@
+"""The NYC TLC taxi zones: LocationID -> zone, borough and an approximate centre point.
+
+The 2019 trip records name places only by zone id, while the workshop's model wants latitude and
+longitude, so every id needs a point. `zones.csv` next to this module is a hand-compiled table of
+the 263 TLC zones (plus 264 "NV" and 265 "NA", the TLC's unknown ids, which have no coordinates).
+The coordinates are APPROXIMATE zone centroids compiled by hand from general knowledge of the city
+(good to about 1 km), not computed from the TLC shapefile. The optional `aliases` column holds a
+few landmarks and street names (e.g. "Centre Market Place") so that people can type places.
+
+Loading uses the csv module only (no pandas): the prediction server and the TUI zone picker load
+this table at start-up and must stay fast.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+DEFAULT_PATH = Path(__file__).with_name("zones.csv")
+
+#: Borough codes (stable, used as small integers wherever a number is needed).
+BOROUGHS = ("Unknown", "Manhattan", "Bronx", "Brooklyn", "Queens", "Staten Island", "EWR")
+
+# Column aliases understood when reading a zone file (lower case, table prefix stripped):
+# ours, the TLC lookup (LocationID, Borough, Zone, service_zone) and the workshop's
+# `pqlookup.{location_i,zone,borough,lat,long}`.
+_COLUMNS = {
+    "id": ("locationid", "location_id", "location_i", "id"),
+    "zone": ("zone", "name"),
+    "borough": ("borough",),
+    "lat": ("lat", "latitude"),
+    "lon": ("lon", "long", "lng", "longitude"),
+    "aliases": ("aliases",),
+}
+
+_SYNONYMS = {
+    "st": "street", "sq": "square", "ave": "avenue", "av": "avenue", "pl": "place",
+    "centre": "center", "theatre": "theater", "w": "west", "e": "east", "n": "north",
+    "s": "south", "mt": "mount", "ft": "fort", "pk": "park", "rd": "road", "blvd": "boulevard",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Zone:
+    location_id: int
+    zone: str
+    borough: str
+    lat: float | None
+    lon: float | None
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def has_coords(self) -> bool:
+        return self.lat is not None and self.lon is not None
+
+    @property
+    def borough_code(self) -> int:
+        return BOROUGHS.index(self.borough) if self.borough in BOROUGHS else 0
+
+    @property
+    def label(self) -> str:
+        """Human label used by pickers, e.g. "Little Italy/NoLiTa (Manhattan)"."""
+        return f"{self.zone} ({self.borough})"
+
+
+def normalise(text: str) -> list[str]:
+    """Lower-case word tokens with common abbreviations expanded ("W 23rd St" -> west 23rd street)."""
+    text = text.lower().replace("'", "").replace("\u2019", "")
+    return [_SYNONYMS.get(tok, tok) for tok in re.findall(r"[a-z0-9]+", text)]
+
+
+class ZoneTable:
+    """Zones by id, plus a forgiving name search for people typing places."""
+
+    def __init__(self, zones: Iterable[Zone]) -> None:
+        self._by_id: dict[int, Zone] = {}
+        for z in zones:
+            self._by_id.setdefault(z.location_id, z)
+        self._index = [
+            (z, normalise(z.zone), [normalise(a) for a in z.aliases]) for z in self._by_id.values()
+        ]
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __iter__(self) -> Iterator[Zone]:
+        return iter(self._by_id.values())
+
+    def __contains__(self, location_id: object) -> bool:
+        return location_id in self._by_id
+
+    def __getitem__(self, location_id: int) -> Zone:
+        return self._by_id[location_id]
+
+    def get(self, location_id: int) -> Zone | None:
+        return self._by_id.get(location_id)
+
+    def located(self) -> list[Zone]:
+        """Zones that have coordinates (the ones a ride can start or end in), by id."""
+        return sorted((z for z in self if z.has_coords), key=lambda z: z.location_id)
+
+    def ranked(self, query: str) -> list[tuple[float, Zone]]:
+        """(score, zone) for every zone matching free text, best first (see `_score`)."""
+        q = normalise(query)
+        if not q:
+            return []
+        scored: list[tuple[float, int, Zone]] = []
+        for zone, name, aliases in self._index:
+            best = max(_score(q, toks) for toks in [name, *aliases])
+            if best > 0:
+                scored.append((best, zone.location_id, zone))
+        scored.sort(key=lambda t: (-t[0], t[1]))
+        if scored and scored[0][0] >= 2.0:  # some zone has every word: drop the partial matches
+            scored = [t for t in scored if t[0] >= 2.0]
+        return [(score, zone) for score, _, zone in scored]
+
+    def find(self, query: str, limit: int = 5) -> list[Zone]:
+        """Best zone matches for free text: exact name, then all words matched, then some words.
+
+        Words match zone names and landmark aliases, case-insensitively, with abbreviations
+        expanded; a word also matches as the start of a longer word ("centre mark" works).
+        """
+        return [zone for _, zone in self.ranked(query)[:limit]]
+
+    def resolve(self, value: int | str) -> Zone:
+        """One zone for an id (int or digit string) or a name; LookupError when unknown or ambiguous.
+
+        A name resolves when it matches one zone clearly better than any other, so "jfk" or
+        "centre market" work but "midtown" (four zones) is refused with the candidates named.
+        """
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise LookupError(f"not a zone: {value!r}")
+        if isinstance(value, int) or value.strip().isdigit():
+            zone = self.get(int(value))
+            if zone is None:
+                raise LookupError(f"no taxi zone with id {int(value)} (ids are 1-{max(self._by_id)})")
+            return zone
+        ranked = self.ranked(value)
+        if ranked:
+            top = ranked[0][0]
+            rivals = [z for s, z in ranked[1:] if s > top - 0.15 and z.zone != ranked[0][1].zone]
+            if top >= 2.0 and not rivals:
+                return ranked[0][1]
+        hint = ", ".join(z.label for _, z in ranked[:4]) or "no similar zone names"
+        raise LookupError(f"unknown or ambiguous taxi zone {value!r} (did you mean: {hint})")
+
+
+def _score(query: list[str], tokens: list[str]) -> float:
+    """3 exact; 2..2.9 every query word found (whole words and shorter names rank higher);
+    below 1 when only some words are found; 0 when none."""
+    if not tokens:
+        return 0.0
+    if query == tokens:
+        return 3.0
+    whole = sum(1 for q in query if q in tokens)
+    prefix = sum(1 for q in query if q not in tokens and any(t.startswith(q) for t in tokens))
+    if whole + prefix == len(query):
+        return 2.0 + 0.5 * whole / len(query) + 0.4 * min(1.0, len(query) / len(tokens))
+    if whole == 0:
+        return 0.0
+    return 0.9 * whole / max(len(query), len(tokens))
+
+
+def _float_or_none(text: str | None) -> float | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _read(path: Path) -> list[Zone]:
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if not header:
+            raise ValueError(f"zone file {path} is empty")
+        names = [h.strip().lower().rsplit(".", 1)[-1] for h in header]
+        col: dict[str, int] = {}
+        for key, options in _COLUMNS.items():
+            for opt in options:
+                if opt in names:
+                    col[key] = names.index(opt)
+                    break
+        missing = [k for k in ("id", "zone", "borough") if k not in col]
+        if missing:
+            raise ValueError(
+                f"zone file {path} lacks column(s) {', '.join(missing)} "
+                "(expected LocationID, zone, borough[, lat, lon])"
+            )
+        zones = []
+        for row in reader:
+            if not row or not row[col["id"]].strip():
+                continue
+
+            def cell(key: str, row: list[str] = row) -> str:
+                i = col.get(key)
+                return row[i].strip() if i is not None and i < len(row) else ""
+
+            try:
+                location_id = int(float(cell("id")))
+            except ValueError:
+                continue
+            aliases = tuple(a.strip() for a in cell("aliases").split(";") if a.strip())
+            zones.append(
+                Zone(location_id, cell("zone"), cell("borough"), _float_or_none(cell("lat")),
+                     _float_or_none(cell("lon")), aliases)
+            )
+    return zones
+
+
+@lru_cache(maxsize=1)
+def _default_table() -> ZoneTable:
+    return ZoneTable(_read(DEFAULT_PATH))
+
+
+def load_zones(path: str | Path | None = None) -> ZoneTable:
+    """The zone table: the built-in one, or a file (ours, the TLC lookup or the workshop's lookup).
+
+    A file without coordinates (the plain TLC lookup) borrows them, and the aliases, from the
+    built-in table by LocationID, so any zone file still gives every ride a place.
+    """
+    if path is None:
+        return _default_table()
+    zones = _read(Path(path))
+    builtin = _default_table()
+    filled = []
+    for z in zones:
+        ref = builtin.get(z.location_id)
+        if ref is not None and not z.has_coords:
+            z = Zone(z.location_id, z.zone, z.borough, ref.lat, ref.lon, z.aliases or ref.aliases)
+        filled.append(z)
+    return ZoneTable(filled)

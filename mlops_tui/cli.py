@@ -1,0 +1,238 @@
+"""The ``mlops-tui`` command: the TUI by default, plus headless subcommands.
+
+Imports here are stdlib only; each subcommand imports what it needs when it runs, so ``--help``
+and the TUI's start stay fast (no pandas, xgboost or Textual before they are needed). Every error a
+person can cause ends as one line on stderr and a non-zero exit, never a traceback
+(``MLOPS_TUI_DEBUG=1`` shows it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def _add_profile(p: argparse.ArgumentParser, *, top: bool = False) -> None:
+    # Sub-commands must not reset a --profile given before them: SUPPRESS keeps the top one.
+    p.add_argument(
+        "--profile",
+        "-p",
+        default=None if top else argparse.SUPPRESS,
+        help="profile to use (default: the active one, or $MLOPS_TUI_PROFILE)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mlops-tui",
+        description="A terminal guide and live dashboard for the NYC-taxi ML Ops workshop (Labs 1-5). "
+        "Without a command it opens the TUI.",
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    _add_profile(parser, top=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    lab = sub.add_parser("lab", help="run the workshop labs headless")
+    lab_sub = lab.add_subparsers(dest="lab_command", metavar="ACTION", required=True)
+    lab_run = lab_sub.add_parser("run", help="run Labs 1-5 and print every step, command and result")
+    _add_profile(lab_run)
+    lab_run.add_argument(
+        "--from-lab", type=int, default=1, choices=range(1, 6), metavar="N", help="start at lab N"
+    )
+    lab_run.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="training parameter, e.g. rounds=50",
+    )
+
+    pr = sub.add_parser("predict", help="predict the travel time of one ride")
+    _add_profile(pr)
+    pr.add_argument("--pickup-zone", help="pickup taxi zone: id or name (e.g. 161 or 'Midtown Center')")
+    pr.add_argument("--dropoff-zone", help="dropoff taxi zone: id or name")
+    pr.add_argument("--pickup-lat", type=float)
+    pr.add_argument("--pickup-lon", type=float)
+    pr.add_argument("--dropoff-lat", type=float)
+    pr.add_argument("--dropoff-lon", type=float)
+    pr.add_argument(
+        "--when", help="pickup time: ISO 8601 or words, e.g. 'weekday 9am february' (the default)"
+    )
+    pr.add_argument("--distance", type=float, help="trip distance in miles (estimated when omitted)")
+    pr.add_argument("--passengers", type=int)
+    pr.add_argument("--json", help="the ride as a JSON object (workshop scoring_args or a raw ride)")
+    pr.add_argument("--json-file", help="file holding that JSON object")
+    pr.add_argument("--example", action="store_true", help="the workshop's Lab 5 example ride")
+    pr.add_argument("--deployment", help="deployment to ask (default mlops-inference-server-<user>)")
+    pr.add_argument("--curl", action="store_true", help="also print the curl that does the same")
+    pr.add_argument("--output", "-o", choices=("text", "json"), default="text")
+
+    st = sub.add_parser("status", help="the pipeline at a glance")
+    _add_profile(st)
+    st.add_argument("--start", action="store_true", help="start the local platform if it is not running")
+
+    plat = sub.add_parser("platform", help="the embedded local platform")
+    plat_sub = plat.add_subparsers(dest="platform_command", metavar="ACTION", required=True)
+    serve = plat_sub.add_parser("serve", help="run it in the foreground")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=0, help="0 = any free port (default)")
+    serve.add_argument("--workers", type=int, default=2, help="training workers")
+    serve.add_argument("--session-ttl-minutes", type=int, default=1440)
+    start = plat_sub.add_parser("start", help="start it in the background (if not running)")
+    start.add_argument("--timeout", type=float, default=20.0)
+    plat_sub.add_parser("stop", help="stop it")
+    plat_sub.add_parser("status", help="is it running, and where")
+    add = plat_sub.add_parser("add-user", help="add a user (and the tenant if new)")
+    add.add_argument("--tenant", default="K8sMLTenant")
+    add.add_argument("--user", required=True)
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    add.add_argument("--remember", action="store_true", help="also store the password for --profile")
+    _add_profile(add)
+    for p in (serve, start, *[plat_sub.choices[n] for n in ("stop", "status")], add):
+        p.add_argument("--state-dir", help="state directory (default: $MLOPS_TUI_STATE_DIR or XDG state)")
+
+    creds = sub.add_parser("credentials", help="stored passwords")
+    creds_sub = creds.add_subparsers(dest="credentials_command", metavar="ACTION", required=True)
+    forget = creds_sub.add_parser("forget", help="remove a stored password")
+    _add_profile(forget)
+    forget.add_argument("--user", help="default: the profile's user")
+    creds_sub.add_parser("where", help="say where passwords are kept")
+
+    prof = sub.add_parser("profile", help="connection profiles")
+    prof_sub = prof.add_subparsers(dest="profile_command", metavar="ACTION", required=True)
+    prof_sub.add_parser("list", help="list profiles (* = active)")
+    padd = prof_sub.add_parser("add", help="add a profile")
+    padd.add_argument("name")
+    padd.add_argument("--platform", choices=("local", "kubernetes"), default="local")
+    padd.add_argument("--url", help="platform URL (local: empty = the one mlops-tui starts)")
+    padd.add_argument("--tenant", default="K8sMLTenant")
+    padd.add_argument("--user", help="default: your OS user name")
+    padd.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
+    padd.add_argument("--ca-file")
+    padd.add_argument("--kubeconfig")
+    padd.add_argument("--context")
+    padd.add_argument("--read-only", action="store_true")
+    padd.add_argument("--replace", action="store_true", help="overwrite a profile of that name")
+    padd.add_argument("--use", action="store_true", help="make it the active profile")
+    puse = prof_sub.add_parser("use", help="make a profile the active one")
+    puse.add_argument("name")
+    return parser
+
+
+def _params(pairs: Sequence[str]) -> dict[str, str]:
+    from mlops_tui.services.errors import InvalidInput
+
+    out: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise InvalidInput(f"--param {pair!r}: write NAME=VALUE, e.g. rounds=50", field="param")
+        out[name.strip().replace("_", "-")] = value.strip()
+    return out
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    cmd = args.command
+    if cmd == "lab":
+        from mlops_tui.headless import lab_run
+
+        return asyncio.run(lab_run.run(args.profile, args.from_lab, train_params=_params(args.param)))
+    if cmd == "predict":
+        from mlops_tui.headless import predict
+
+        return asyncio.run(predict.run(args))
+    if cmd == "status":
+        from mlops_tui.headless import status
+
+        return asyncio.run(status.run(args.profile, start=args.start))
+    from mlops_tui.headless import admin
+
+    table: dict[tuple[str, str], Callable[[Any], int]] = {
+        ("platform", "serve"): admin.platform_serve,
+        ("platform", "start"): admin.platform_start,
+        ("platform", "stop"): admin.platform_stop,
+        ("platform", "status"): admin.platform_status,
+        ("platform", "add-user"): admin.platform_add_user,
+        ("credentials", "forget"): admin.credentials_forget,
+        ("credentials", "where"): admin.credentials_where,
+        ("profile", "list"): admin.profile_list,
+        ("profile", "add"): admin.profile_add,
+        ("profile", "use"): admin.profile_use,
+    }
+    action = getattr(args, f"{cmd}_command", None)
+    return table[(cmd, action)](args)
+
+
+def _launch_tui(args: argparse.Namespace) -> int:
+    try:
+        from mlops_tui import app
+    except ModuleNotFoundError as exc:
+        if exc.name in ("mlops_tui.app", "textual"):
+            print(
+                "mlops-tui: the terminal UI is not available in this build "
+                f"({exc.name} is missing); the headless commands work: mlops-tui --help",
+                file=sys.stderr,
+            )
+            return EXIT_ERROR
+        raise
+    run = getattr(app, "main", None) or getattr(app, "run", None)
+    if run is None:
+        print(
+            "mlops-tui: mlops_tui.app has no main(); the headless commands work: mlops-tui --help",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    try:
+        result = run(profile=args.profile)
+    except TypeError:
+        result = run()
+    return int(result or 0)
+
+
+def _error_types() -> tuple[type[BaseException], ...]:
+    from mlops_tui.config import ConfigError
+    from mlops_tui.credentials import CredentialsError
+    from mlops_tui.services.errors import PlatformError
+
+    return (PlatformError, ConfigError, CredentialsError)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from importlib.metadata import version
+
+        print(f"mlops-tui {version('mlops-tui')}")
+        return 0
+    try:
+        if args.command is None:
+            return _launch_tui(args)
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        print("mlops-tui: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        if os.environ.get("MLOPS_TUI_DEBUG"):
+            raise
+        if isinstance(exc, _error_types()):
+            print(f"mlops-tui: {exc}", file=sys.stderr)
+        else:
+            print(
+                f"mlops-tui: unexpected error: {type(exc).__name__}: {exc} "
+                "(MLOPS_TUI_DEBUG=1 shows the details)",
+                file=sys.stderr,
+            )
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,164 @@
+"""``mlops-tui platform ...``, ``profile ...`` and ``credentials ...``."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from pathlib import Path
+from typing import Any
+
+from mlops_tui import config, credentials
+from mlops_tui.headless.common import out, table
+from mlops_tui.services.errors import InvalidInput
+from mlops_tui.services.local import launcher
+
+
+def _state_dir(args: Any) -> Path:
+    return (
+        Path(args.state_dir).expanduser() if getattr(args, "state_dir", None) else config.platform_state_dir()
+    )
+
+
+# -- platform ------------------------------------------------------------------------------------
+
+
+def platform_serve(args: Any) -> int:
+    from mlops_tui import platform as local_platform
+
+    serve = getattr(local_platform, "serve", None)
+    if serve is None:
+        raise InvalidInput("this build has no local platform server (mlops_tui.platform.serve)")
+    result = serve(
+        state_dir=_state_dir(args),
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        session_ttl_minutes=args.session_ttl_minutes,
+    )
+    return int(result or 0)
+
+
+def platform_start(args: Any) -> int:
+    state_dir = _state_dir(args)
+    already = launcher.running_url(state_dir)
+    url = already or launcher.ensure_platform(state_dir, timeout=args.timeout)
+    out(f"{'already running' if already else 'started'}: {url}")
+    out(f"log: {launcher.log_file(state_dir)}")
+    return 0
+
+
+def platform_stop(args: Any) -> int:
+    state_dir = _state_dir(args)
+    if launcher.stop_platform(state_dir):
+        out(f"stopped the platform of {state_dir}")
+    else:
+        out(f"no platform running for {state_dir}")
+    return 0
+
+
+def platform_status(args: Any) -> int:
+    state_dir = _state_dir(args)
+    info = launcher.read_platform_file(state_dir)
+    url = str(info["url"]) if info else None
+    health = launcher.health(url) if url else None
+    if health is None:
+        out(f"not running (state {state_dir})")
+        return 3
+    out(
+        f"running: {url} (pid {health.get('pid')}, version {health.get('version')}, "
+        f"since {health.get('started_at')})"
+    )
+    out(f"state: {state_dir}")
+    out(f"log: {launcher.log_file(state_dir)}")
+    return 0
+
+
+def platform_add_user(args: Any) -> int:
+    from mlops_tui import platform as local_platform
+
+    add_user = getattr(local_platform, "add_user", None)
+    if add_user is None:
+        raise InvalidInput("this build has no local platform (mlops_tui.platform.add_user)")
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = getpass.getpass(f"password for {args.user}: ")
+    else:
+        raise InvalidInput("no terminal to ask for the password: use --password-stdin", field="password")
+    if not password:
+        raise InvalidInput("the password is empty", field="password")
+    add_user(state_dir=_state_dir(args), tenant=args.tenant, user=args.user, password=password)
+    out(f"user {args.user} can now log in to tenant {args.tenant}")
+    if args.remember:
+        where = credentials.store_password(args.profile or "local", args.user, password)
+        out(f"password stored for profile {args.profile or 'local'} in {where}")
+    return 0
+
+
+# -- profiles ------------------------------------------------------------------------------------
+
+
+def profile_list(args: Any) -> int:
+    cfg = config.load_config()
+    rows = [
+        (
+            ("* " if name == cfg.active else "  ") + name,
+            p.platform,
+            p.url or ("(started on demand)" if p.platform == "local" else ""),
+            p.tenant,
+            p.effective_user,
+            "yes" if p.read_only else "",
+        )
+        for name, p in sorted(cfg.profiles.items())
+    ]
+    table(["PROFILE", "PLATFORM", "URL", "TENANT", "USER", "READ-ONLY"], rows)
+    out(f"file: {cfg.path}")
+    return 0
+
+
+def profile_add(args: Any) -> int:
+    cfg = config.load_config()
+    profile = config.Profile(
+        name=args.name,
+        platform=args.platform,
+        url=args.url or "",
+        tenant=args.tenant,
+        user=args.user or "",
+        verify_tls=not args.insecure,
+        ca_file=args.ca_file or "",
+        kubeconfig=args.kubeconfig or "",
+        context=args.context or "",
+        read_only=args.read_only,
+    )
+    cfg.add(profile, replace=args.replace)
+    if args.use:
+        cfg.use(profile.name)
+    path = cfg.save()
+    out(f"profile {profile.name} saved in {path}" + (" and made active" if args.use else ""))
+    return 0
+
+
+def profile_use(args: Any) -> int:
+    cfg = config.load_config()
+    cfg.use(args.name)
+    cfg.save()
+    out(f"active profile: {args.name}")
+    return 0
+
+
+# -- credentials ---------------------------------------------------------------------------------
+
+
+def credentials_forget(args: Any) -> int:
+    profile = config.active_profile(args.profile)
+    user = args.user or profile.effective_user
+    if credentials.forget(profile.name, user):
+        out(f"forgot the password of {user} for profile {profile.name}")
+    else:
+        out(f"no password was stored for {user} on profile {profile.name}")
+    return 0
+
+
+def credentials_where(args: Any) -> int:
+    out(credentials.backend_description())
+    return 0

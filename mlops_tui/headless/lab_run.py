@@ -1,0 +1,78 @@
+"""``mlops-tui lab run``: the workshop's Labs 1-5 against the platform, printed step by step.
+
+For each step: what it does, the equivalent command of every kind of call made, what happened and
+the result. A failing step stops the run with one clear line and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import time
+
+from mlops_tui.assistant import labs
+from mlops_tui.assistant.labs import EventKind, LabContext, StepFailed
+from mlops_tui.headless.common import Connection, connect, out, password_note, wrap
+from mlops_tui.services.errors import PlatformError
+
+ROUND_EVERY = 10  # print every Nth boosting round (all rounds are in the job's log)
+
+
+async def run(profile: str | None, from_lab: int = 1, *, train_params: dict[str, str] | None = None) -> int:
+    started = time.monotonic()
+    conn: Connection = connect(profile)
+    p = conn.platform
+    out(f"mlops-tui lab run: {conn.where}")
+    out(password_note())
+    ctx = LabContext(user=conn.resolved.user, tenant=conn.resolved.profile.tenant)
+    if train_params:
+        ctx.train_params.update(train_params)
+    chosen = labs.steps(from_lab)
+    lab_seen = 0
+    try:
+        for n, step in enumerate(chosen, 1):
+            if step.lab != lab_seen:
+                lab_seen = step.lab
+                out()
+                out(f"== Lab {step.lab}: {labs.LAB_TITLES[step.lab]} ==")
+            out()
+            out(f"-- [{n}/{len(chosen)}] {step.title} ({step.id})")
+            wrap(step.explanation, indent=3)
+            t0 = time.monotonic()
+            try:
+                async for event in labs.run_step(step, p, ctx):
+                    _print_event(event)
+            except PlatformError as exc:
+                raise StepFailed(f"step '{step.id}' (Lab {step.lab}) failed: {exc}") from None
+            out(f"   ok ({time.monotonic() - t0:.1f} s)")
+        elapsed = time.monotonic() - started
+        out()
+        if ctx.prediction is not None:
+            out("Paste this to ask the deployment yourself (it holds the deployment's auth token):")
+            out(labs.runnable_predict_curl(p, ctx), indent=2)
+            out()
+        which = f"Labs {from_lab}-5" if from_lab < 5 else "Lab 5"
+        out(f"{which} completed in {elapsed:.1f} s.")
+        return 0
+    finally:
+        await p.aclose()
+
+
+def _print_event(event: labs.StepEvent) -> None:
+    kind = event.kind
+    if kind == EventKind.COMMAND:
+        out(f"$ {event.text}", indent=3)
+    elif kind == EventKind.LOG:
+        out(f"| {event.text}", indent=5)
+    elif kind == EventKind.METRIC:
+        rnd = event.data.get("round")
+        if event.data.get("type") == "round" and isinstance(rnd, int) and rnd > 1 and rnd % ROUND_EVERY:
+            return
+        out(f"| {event.text}", indent=5)
+    elif kind == EventKind.PROGRESS:
+        out(f"… {event.text}", indent=3)
+    elif kind == EventKind.WARNING:
+        wrap(f"! {event.text}", indent=3)
+    elif kind == EventKind.RESULT:
+        wrap(f"=> {event.text}", indent=3)
+    else:
+        for i, line in enumerate(event.text.splitlines()):
+            out(("- " if i == 0 else "  ") + line, indent=3)

@@ -1,0 +1,94 @@
+"""``mlops-tui status``: the pipeline at a glance (platform, session, clusters, jobs, models,
+deployments) as compact tables."""
+
+from __future__ import annotations
+
+import asyncio
+
+from mlops_tui.assistant.labs import format_metrics
+from mlops_tui.headless.common import connect, out, table
+from mlops_tui.services.errors import NotFound
+
+MAX_JOBS = 8
+
+
+def _when(value: object) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "strftime") else "-"
+
+
+async def run(profile: str | None, *, start: bool = False) -> int:
+    conn = connect(profile, start=start)
+    p = conn.platform
+    try:
+        health = getattr(p, "health", None)
+        info = await health() if health is not None else {}
+        version = f" (version {info.get('version', '?')}, pid {info.get('pid', '?')})" if info else ""
+        out(f"platform  {conn.resolved.url}{version}")
+        session = await p.login()
+        expires = _when(session.expires_at)
+        out(
+            f"session   {session.user} in {session.tenant} (namespace {session.namespace or '-'}), "
+            f"expires {expires}"
+        )
+        clusters, jobs, models, deployments = await asyncio.gather(
+            p.list_clusters(), p.list_jobs(), p.list_models(), p.list_deployments()
+        )
+        out()
+        out(f"clusters ({len(clusters)})")
+        table(
+            ["NAME", "KIND", "STATE", "MEMBERS", "ENDPOINT"],
+            [
+                (
+                    c.name,
+                    c.kind,
+                    c.state,
+                    len(c.members),
+                    next((e.url for e in c.endpoints if e.url), "") or c.message[:60],
+                )
+                for c in clusters
+            ],
+        )
+        out()
+        out(f"jobs ({len(jobs)}, newest first)")
+        table(
+            ["ID", "STATE", "USER", "CODE", "SECONDS", "METRICS"],
+            [
+                (
+                    j.id,
+                    j.state,
+                    j.user,
+                    j.code,
+                    f"{j.duration_s:.1f}" if j.duration_s is not None else "",
+                    format_metrics({k: v for k, v in j.metrics.items() if k in ("rmse", "mae", "r2")}),
+                )
+                for j in jobs[:MAX_JOBS]
+            ],
+        )
+        out()
+        out(f"models ({len(models)})")
+        rows = []
+        for m in models:
+            try:
+                versions = await p.list_versions(m.name)
+            except NotFound:
+                versions = []
+            latest = max(versions, key=lambda v: v.version) if versions else None
+            rows.append(
+                (
+                    m.name,
+                    m.latest_version or (latest.version if latest else ""),
+                    len(versions) or m.versions,
+                    latest.stage if latest else "",
+                    f"job {latest.lineage.job_id}" if latest else "",
+                )
+            )
+        table(["NAME", "LATEST", "VERSIONS", "STAGE", "LINEAGE"], rows)
+        out()
+        out(f"deployments ({len(deployments)})")
+        table(
+            ["NAME", "MODEL", "STATE", "RESTARTS", "URL"],
+            [(d.name, f"{d.model} v{d.version}", d.state, d.restarts, d.url) for d in deployments],
+        )
+        return 0
+    finally:
+        await p.aclose()

@@ -1,0 +1,50 @@
+"""``python -m mlops_tui.platform serve|add-user ...`` (the CLI's ``mlops-tui platform`` calls the same)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from mlops_tui.platform.server import add_user, serve
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        prog="python -m mlops_tui.platform", description="the embedded local ML Ops platform"
+    )
+    sub = ap.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("serve", help="run the platform in the foreground")
+    s.add_argument("--state-dir", default=None, help="default: $MLOPS_TUI_STATE_DIR or the XDG state home")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=0, help="0 = any free port (written to platform.json)")
+    s.add_argument("--workers", type=int, default=2, help="training jobs run at the same time")
+    s.add_argument("--session-ttl-minutes", type=float, default=1440)
+    a = sub.add_parser("add-user", help="add a user (and the tenant if new), or reset a password")
+    a.add_argument("--state-dir", default=None)
+    a.add_argument("--tenant", required=True)
+    a.add_argument("--user", required=True)
+    a.add_argument(
+        "--password-stdin", action="store_true", help="read the password from the first line of stdin"
+    )
+    args = ap.parse_args(argv)
+    if args.command == "serve":
+        if args.workers < 1 or not 0 <= args.port <= 65535 or args.session_ttl_minutes <= 0:
+            ap.error("--workers must be >= 1, --port 0..65535 and --session-ttl-minutes > 0")
+        return serve(args.state_dir, args.host, args.port, args.workers, args.session_ttl_minutes)
+    password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else getpass.getpass("password: ")
+    try:
+        created = add_user(args.state_dir, args.tenant, args.user, password)
+    except ValueError as exc:
+        print(f"mlops-tui platform add-user: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        message = getattr(exc, "message", str(exc))
+        print(f"mlops-tui platform add-user: {message}", file=sys.stderr)
+        return 1
+    print(f"{'added' if created else 'updated the password of'} user {args.user} in tenant {args.tenant}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

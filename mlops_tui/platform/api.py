@@ -1,0 +1,382 @@
+"""The platform's REST API (contract §2): thin FastAPI routes over the platform's services.
+
+Every error leaves as ``{"error", "code", "field"}``: :class:`ApiError` as raised, request
+validation as 422 naming the dotted field, unknown routes as 404, and anything unexpected as a
+logged 500 without a traceback. Every object route is scoped to the session's tenant.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, Header, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from mlops_tui import __version__
+from mlops_tui.platform import names
+from mlops_tui.platform.auth import SessionInfo
+from mlops_tui.platform.errors import ApiError, not_found
+from mlops_tui.platform.registry import version_json
+from mlops_tui.platform.repo import Repo
+from mlops_tui.platform.training import FINAL, job_json
+
+if TYPE_CHECKING:
+    from mlops_tui.platform.server import Platform
+
+log = logging.getLogger("mlops_tui.platform.api")
+
+MAX_UPLOAD = 512 << 20
+V1 = "/api/mlops/v1"
+
+
+# -- request bodies ---------------------------------------------------------------------------------
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+
+def _named(kind: str, value: str) -> str:
+    return names.check(kind, value)
+
+
+class LoginBody(_Body):
+    name: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+    tenant_name: str = Field(min_length=1, max_length=64)
+
+
+class ClusterBody(_Body):
+    name: str
+    kind: Literal["notebook", "training", "deployment"]
+    members: int = Field(1, ge=1, le=16)
+    cpu: str = Field("1", pattern=r"^[0-9]+(\.[0-9]+)?$")
+    memory: str = Field("2Gi", pattern=r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|K|M|G)?$")
+    connections: dict[str, list[str]] = Field(default_factory=dict)
+
+    _name = field_validator("name")(lambda v: _named("cluster", v))
+
+
+class JobBody(_Body):
+    cluster: str = Field(min_length=1, max_length=63)
+    code: str = Field(min_length=1, max_length=1024)
+    data: str = Field(min_length=1, max_length=1024)
+    output: str = Field(min_length=1, max_length=1024)
+    entrypoint: str = "train"
+    params: dict[str, str | int | float] = Field(default_factory=dict)
+    name: str = Field("", max_length=200)
+
+    _entry = field_validator("entrypoint")(lambda v: _named("identifier", v))
+
+
+class RegisterBody(_Body):
+    model: str
+    job_id: str | int
+    description: str = Field("", max_length=2000)
+    scoring_path: str = Field("", max_length=1024)
+
+    _model = field_validator("model")(lambda v: _named("model", v))
+
+
+class StageBody(_Body):
+    stage: Literal["none", "staging", "production", "archived"]
+
+
+class DeploymentBody(_Body):
+    name: str
+    model: str = Field(min_length=1, max_length=63)
+    version: int = Field(ge=1)
+
+    _name = field_validator("name")(lambda v: _named("cluster", v))
+
+
+# -- error handling ---------------------------------------------------------------------------------
+
+
+def _error(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
+    return JSONResponse({"error": message, "code": code, "field": field}, status_code=status)
+
+
+def _field(loc: tuple[Any, ...]) -> str | None:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:]
+    # Union members show up as extra loc entries ("str", "int"): they name types, not fields.
+    parts = [p for p in parts if p not in ("str", "int", "float", "function-after[<lambda>(), str]")]
+    return ".".join(parts) or ("body" if loc and loc[0] == "body" else None)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        first = errors[0] if errors else {"loc": ("body",), "msg": "invalid request"}
+        field = _field(tuple(first.get("loc", ())))
+        if first.get("type") == "json_invalid":
+            field = "body"
+        msgs = []
+        for e in errors[:5]:
+            f = _field(tuple(e.get("loc", ()))) or "body"
+            msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
+            if e.get("type") == "missing":
+                msg = "is required"
+            elif e.get("type") == "json_invalid":
+                msg = "is not valid JSON"
+                f = "body"
+            msgs.append(f"{f}: {msg}")
+        return _error(422, "invalid_input", "; ".join(msgs), field)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 404:
+            return _error(404, "not_found", f"no endpoint {request.method} {request.url.path}")
+        if exc.status_code == 405:
+            return _error(
+                405, "invalid_input", f"{request.method} is not allowed on {request.url.path}", "method"
+            )
+        return _error(exc.status_code, "invalid_input", str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("internal error on %s %s", request.method, request.url.path)
+        return _error(500, "internal", f"internal error ({type(exc).__name__}); see the platform log")
+
+
+# -- the app ----------------------------------------------------------------------------------------
+
+
+def create_app(platform: Platform) -> FastAPI:
+    app = FastAPI(
+        title="mlops-tui local platform",
+        version=__version__,
+        description="The embedded local ML Ops platform: Ezmeral-style sessions, training engine, "
+        "model registry and deployment engines on one machine.",
+    )
+    install_error_handlers(app)
+
+    def session(
+        x_bds_session: Annotated[str | None, Header(alias="X-BDS-SESSION")] = None,
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> SessionInfo:
+        return platform.auth.session(x_bds_session or authorization)
+
+    Session = Annotated[SessionInfo, Depends(session)]
+
+    def repo(s: SessionInfo) -> Repo:
+        return Repo(platform.paths.tenant_repo(s.namespace))
+
+    # -- session (Ezmeral protocol)
+    @app.post("/api/v2/session", status_code=201, tags=["session"])
+    async def login(body: LoginBody, response: Response) -> dict[str, Any]:
+        info = await asyncio.to_thread(platform.auth.login, body.name, body.password, body.tenant_name)
+        response.headers["Location"] = info.id
+        return info.to_json()
+
+    @app.get("/api/v2/session", tags=["session"])
+    async def whoami(s: Session) -> dict[str, Any]:
+        return s.to_json()
+
+    @app.get("/api/v2/session/{sid}", tags=["session"])
+    async def get_session(sid: str, s: Session) -> dict[str, Any]:
+        if sid != s.uuid:
+            raise not_found("no such session for this login", "sid")
+        return s.to_json()
+
+    @app.delete("/api/v2/session/{sid}", status_code=204, tags=["session"])
+    async def logout(sid: str, s: Session) -> Response:
+        if sid != s.uuid:
+            raise not_found("no such session for this login", "sid")
+        platform.auth.logout(sid)
+        return Response(status_code=204)
+
+    @app.get("/api/v2/k8skubeconfig", tags=["session"])
+    async def kubeconfig(s: Session) -> dict[str, Any]:
+        raise not_found("the local platform has no Kubernetes API, so there is no kubeconfig")
+
+    @app.get(f"{V1}/health", tags=["platform"])
+    async def health() -> dict[str, Any]:
+        return {"status": "ok", "version": __version__, "pid": os.getpid(), "started_at": platform.started_at}
+
+    # -- clusters
+    @app.get(f"{V1}/clusters", tags=["clusters"])
+    async def list_clusters(
+        s: Session, kind: Literal["notebook", "training", "deployment"] | None = None
+    ) -> list[dict[str, Any]]:
+        return platform.clusters.list(s.tenant, kind)
+
+    @app.post(f"{V1}/clusters", status_code=201, tags=["clusters"])
+    async def create_cluster(body: ClusterBody, s: Session) -> dict[str, Any]:
+        return platform.clusters.create(s.tenant, s.namespace, body.model_dump())
+
+    @app.get(f"{V1}/clusters/{{name}}", tags=["clusters"])
+    async def get_cluster(name: str, s: Session) -> dict[str, Any]:
+        return platform.clusters.get(s.tenant, name)
+
+    @app.delete(f"{V1}/clusters/{{name}}", status_code=204, tags=["clusters"])
+    async def delete_cluster(name: str, s: Session) -> Response:
+        await platform.clusters.delete(s.tenant, name)
+        return Response(status_code=204)
+
+    # -- jobs
+    @app.post(f"{V1}/jobs", status_code=201, tags=["training"])
+    async def submit_job(body: JobBody, s: Session) -> dict[str, Any]:
+        return job_json(platform.engine.submit(s.tenant, s.namespace, s.user, body.model_dump()))
+
+    @app.get(f"{V1}/jobs", tags=["training"])
+    async def list_jobs(s: Session) -> list[dict[str, Any]]:
+        return [job_json(r) for r in platform.engine.list(s.tenant)]
+
+    @app.get(f"{V1}/jobs/{{job_id}}", tags=["training"])
+    async def get_job(job_id: str, s: Session) -> dict[str, Any]:
+        return job_json(platform.engine.get(s.tenant, job_id))
+
+    @app.post(f"{V1}/jobs/{{job_id}}/cancel", tags=["training"])
+    async def cancel_job(job_id: str, s: Session) -> dict[str, Any]:
+        return job_json(await platform.engine.cancel(s.tenant, job_id))
+
+    @app.get(f"{V1}/jobs/{{job_id}}/metrics", tags=["training"])
+    async def job_metrics(job_id: str, s: Session) -> dict[str, Any]:
+        return platform.engine.metrics(s.tenant, job_id)
+
+    @app.get(
+        f"{V1}/jobs/{{job_id}}/log",
+        tags=["training"],
+        response_class=StreamingResponse,
+        responses={200: {"content": {"text/plain": {}}}},
+    )
+    async def job_log(
+        job_id: str, s: Session, from_line: Annotated[int, Query(ge=0)] = 0, follow: bool = True
+    ) -> StreamingResponse:
+        row = platform.engine.get(s.tenant, job_id)
+        return StreamingResponse(
+            _follow(platform, row["id"], from_line, follow), media_type="text/plain; charset=utf-8"
+        )
+
+    # -- repository
+    @app.get(f"{V1}/repo", tags=["repository"])
+    async def list_repo(s: Session, prefix: str = "") -> list[dict[str, Any]]:
+        return await asyncio.to_thread(repo(s).list, prefix)
+
+    @app.get(f"{V1}/repo/{{path:path}}", tags=["repository"], response_class=FileResponse)
+    async def fetch_repo(path: str, s: Session) -> FileResponse:
+        return FileResponse(repo(s).read(path), media_type="application/octet-stream")
+
+    @app.put(f"{V1}/repo/{{path:path}}", status_code=201, tags=["repository"])
+    async def upload_repo(path: str, request: Request, s: Session) -> dict[str, Any]:
+        r = repo(s)
+        target, tmp = r.open_upload(path)
+        size = 0
+        try:
+            with tmp.open("wb") as f:
+                async for chunk in request.stream():
+                    size += len(chunk)
+                    if size > MAX_UPLOAD:
+                        raise ApiError(
+                            413, "invalid_input", f"the upload exceeds {MAX_UPLOAD >> 20} MiB", "body"
+                        )
+                    f.write(chunk)
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return r.entry(target)
+
+    @app.delete(f"{V1}/repo/{{path:path}}", status_code=204, tags=["repository"])
+    async def delete_repo(path: str, s: Session) -> Response:
+        await asyncio.to_thread(repo(s).delete, path)
+        return Response(status_code=204)
+
+    # -- registry
+    @app.get(f"{V1}/models", tags=["registry"])
+    async def list_models(s: Session) -> list[dict[str, Any]]:
+        return platform.registry.models(s.tenant)
+
+    @app.post(f"{V1}/models", status_code=201, tags=["registry"])
+    async def register_model(body: RegisterBody, s: Session) -> dict[str, Any]:
+        row = await asyncio.to_thread(
+            platform.registry.register, s.tenant, s.namespace, s.user, body.model_dump()
+        )
+        return version_json(row)
+
+    @app.get(f"{V1}/models/{{model}}/versions", tags=["registry"])
+    async def list_versions(model: str, s: Session) -> list[dict[str, Any]]:
+        return [version_json(r) for r in platform.registry.versions(s.tenant, model)]
+
+    @app.get(f"{V1}/models/{{model}}/versions/{{version}}", tags=["registry"])
+    async def get_version(model: str, version: int, s: Session) -> dict[str, Any]:
+        return version_json(platform.registry.get(s.tenant, model, version))
+
+    @app.patch(f"{V1}/models/{{model}}/versions/{{version}}", tags=["registry"])
+    async def set_stage(model: str, version: int, body: StageBody, s: Session) -> dict[str, Any]:
+        return version_json(platform.registry.set_stage(s.tenant, model, version, body.stage))
+
+    @app.get(f"{V1}/models/{{model}}/versions/{{version}}/configmap", tags=["registry"])
+    async def configmap(model: str, version: int, s: Session) -> dict[str, Any]:
+        return platform.registry.configmap(s.tenant, s.namespace, model, version)
+
+    # -- deployments
+    @app.get(f"{V1}/deployments", tags=["deployments"])
+    async def list_deployments(s: Session) -> list[dict[str, Any]]:
+        return [platform.supervisor.deployment_json(r) for r in platform.supervisor.list(s.tenant)]
+
+    @app.post(f"{V1}/deployments", status_code=201, tags=["deployments"])
+    async def create_deployment(body: DeploymentBody, s: Session) -> dict[str, Any]:
+        row = platform.supervisor.create(s.tenant, s.namespace, body.model_dump())
+        return platform.supervisor.deployment_json(row)
+
+    @app.get(f"{V1}/deployments/{{name}}", tags=["deployments"])
+    async def get_deployment(name: str, s: Session) -> dict[str, Any]:
+        return platform.supervisor.deployment_json(platform.supervisor.get(s.tenant, name))
+
+    @app.delete(f"{V1}/deployments/{{name}}", status_code=204, tags=["deployments"])
+    async def delete_deployment(name: str, s: Session) -> Response:
+        await platform.supervisor.delete(s.tenant, name)
+        return Response(status_code=204)
+
+    return app
+
+
+async def _follow(platform: Platform, job_id: int, from_line: int, follow: bool) -> AsyncIterator[bytes]:
+    """Stream ``job.log`` from ``from_line``; with ``follow`` keep going until the job is final."""
+    path = platform.engine.log_path(job_id)
+    line_no = 0
+    pending = b""
+    pos = 0
+    while True:
+        waiter = platform.engine.changed
+        row = platform.db.one("SELECT state FROM jobs WHERE id = ?", (job_id,))
+        final = row is None or row["state"] in FINAL
+        try:
+            with path.open("rb") as f:
+                f.seek(pos)
+                chunk = f.read()
+                pos += len(chunk)
+        except FileNotFoundError:
+            chunk = b""
+        if chunk:
+            *lines, pending = (pending + chunk).split(b"\n")
+            out = []
+            for line in lines:
+                if line_no >= from_line:
+                    out.append(line + b"\n")
+                line_no += 1
+            if out:
+                yield b"".join(out)
+        if not chunk:
+            if final or not follow:
+                if pending and line_no >= from_line:
+                    yield pending + b"\n"
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(waiter.wait(), 0.25)

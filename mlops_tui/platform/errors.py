@@ -1,0 +1,37 @@
+"""The one exception the platform's modules raise for anything a client did wrong.
+
+The API layer turns it into the uniform error JSON of the contract
+(``{"error", "code", "field"}``); anything else that escapes becomes a logged ``internal`` 500.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.message, "code": self.code, "field": self.field}
+
+
+def not_found(message: str, field: str | None = None) -> ApiError:
+    return ApiError(404, "not_found", message, field)
+
+
+def invalid(message: str, field: str | None = None) -> ApiError:
+    return ApiError(400, "invalid_input", message, field)
+
+
+def conflict(message: str, field: str | None = None) -> ApiError:
+    return ApiError(409, "conflict", message, field)
+
+
+def session_expired(message: str) -> ApiError:
+    return ApiError(401, "session_expired", message)

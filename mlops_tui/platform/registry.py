@@ -1,0 +1,250 @@
+"""The model registry: versions of a finished job's bundle, with checksums, lineage and stages.
+
+Registering records the sha256 of every bundle file and refuses a bundle whose files no longer
+match the checksums its own manifest recorded at training time (tampered or rewritten), or a job
+that did not finish. The prediction server checks the same checksums again before it loads.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from mlops_tui.platform import names
+from mlops_tui.platform.db import Database, dumps, loads
+from mlops_tui.platform.errors import conflict, invalid, not_found
+from mlops_tui.platform.repo import Repo, sha256_file
+from mlops_tui.platform.state import StatePaths, utcnow
+
+STAGES = ("none", "staging", "production", "archived")
+MANIFEST = "manifest.json"
+
+
+def version_json(row: dict[str, Any]) -> dict[str, Any]:
+    """A version row as ``services.types.ModelVersion`` JSON."""
+    return {
+        "model": row["model"],
+        "version": row["version"],
+        "description": row["description"],
+        "path": row["path"],
+        "scoring_path": row["scoring_path"],
+        "model_type": row["model_type"],
+        "checksums": loads(row["checksums"], {}),
+        "metrics": loads(row["metrics"], {}),
+        "lineage": loads(row["lineage"], {}),
+        "stage": row["stage"],
+        "input_schema": loads(row["input_schema"], {}),
+        "created_by": row["created_by"],
+        "created_at": row["created_at"],
+    }
+
+
+def bundle_checksums(bundle: Path) -> dict[str, str]:
+    """sha256 of every regular file under ``bundle``, keyed by its relative path."""
+    return {
+        p.relative_to(bundle).as_posix(): sha256_file(p)
+        for p in sorted(bundle.rglob("*"))
+        if p.is_file() and not p.is_symlink()
+    }
+
+
+def verify_against_manifest(bundle: Path, manifest: dict[str, Any], actual: dict[str, str]) -> None:
+    """Refuse a bundle whose files differ from what the training run recorded."""
+    recorded = manifest.get("files")
+    if not isinstance(recorded, dict) or not recorded:
+        raise invalid(
+            f"the bundle's {MANIFEST} lists no files with checksums; it cannot be verified", "job_id"
+        )
+    for rel, expected in recorded.items():
+        got = actual.get(rel)
+        if got is None:
+            raise conflict(
+                f"bundle file {rel!r} listed in {MANIFEST} is missing from {bundle.name}", "job_id"
+            )
+        want = expected if str(expected).startswith("sha256:") else f"sha256:{expected}"
+        if got != want:
+            raise conflict(
+                f"bundle file {rel!r} does not match the checksum its {MANIFEST} recorded at training time "
+                "(changed after training): retrain, or restore the file",
+                "job_id",
+            )
+
+
+class Registry:
+    def __init__(self, db: Database, paths: StatePaths) -> None:
+        self.db = db
+        self.paths = paths
+
+    def models(self, tenant: str) -> list[dict[str, Any]]:
+        rows = self.db.query(
+            "SELECT m.*, MAX(v.version) AS latest, COUNT(v.version) AS n FROM models m "
+            "LEFT JOIN model_versions v ON v.tenant = m.tenant AND v.model = m.name "
+            "WHERE m.tenant = ? GROUP BY m.name ORDER BY m.name",
+            (tenant,),
+        )
+        return [
+            {
+                "name": r["name"],
+                "description": r["description"],
+                "latest_version": r["latest"] or 0,
+                "versions": r["n"],
+                "updated_at": r["updated_at"],
+            }
+            for r in rows
+        ]
+
+    def versions(self, tenant: str, model: str) -> list[dict[str, Any]]:
+        self._model(tenant, model)
+        return self.db.query(
+            "SELECT * FROM model_versions WHERE tenant = ? AND model = ? ORDER BY version DESC",
+            (tenant, model),
+        )
+
+    def get(self, tenant: str, model: str, version: int) -> dict[str, Any]:
+        self._model(tenant, model)
+        row = self.db.one(
+            "SELECT * FROM model_versions WHERE tenant = ? AND model = ? AND version = ?",
+            (tenant, model, version),
+        )
+        if row is None:
+            raise not_found(f"model {model!r} has no version {version}", "version")
+        return row
+
+    def _model(self, tenant: str, model: str) -> dict[str, Any]:
+        row = self.db.one("SELECT * FROM models WHERE tenant = ? AND name = ?", (tenant, model))
+        if row is None:
+            raise not_found(f"no model {model!r} in this tenant's registry", "model")
+        return row
+
+    def register(self, tenant: str, namespace: str, user: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Blocking (hashes files): run in a thread."""
+        model = body["model"]
+        try:
+            names.check("model", model)
+        except ValueError as exc:
+            raise invalid(f"model {exc}", "model") from None
+        job_id = str(body["job_id"])
+        job = self.db.one(
+            "SELECT * FROM jobs WHERE id = ? AND tenant = ?",
+            (int(job_id) if job_id.isdigit() else -1, tenant),
+        )
+        if job is None:
+            raise not_found(f"no job {job_id!r} in this tenant", "job_id")
+        if job["state"] != "finished":
+            detail = f": {job['message']}" if job["message"] and job["state"] == "failed" else ""
+            raise conflict(
+                f"job {job_id} is {job['state']}{detail}; only a finished job's bundle can be registered",
+                "job_id",
+            )
+        repo = Repo(self.paths.tenant_repo(namespace))
+        bundle = repo.resolve(job["output"], "job_id")
+        manifest_path = bundle / MANIFEST
+        if not manifest_path.is_file():
+            raise conflict(
+                f"job {job_id} left no {MANIFEST} in {job['output']!r}; it wrote no model bundle", "job_id"
+            )
+        try:
+            manifest = json.loads(manifest_path.read_text())
+            if not isinstance(manifest, dict):
+                raise ValueError("not an object")
+        except ValueError as exc:
+            raise conflict(f"{job['output']}/{MANIFEST} is not valid JSON ({exc})", "job_id") from None
+        checksums = bundle_checksums(bundle)
+        verify_against_manifest(bundle, manifest, checksums)
+        scoring_rel = body.get("scoring_path") or f"{job['code']}/scoring.py"
+        scoring = repo.resolve(scoring_rel, "scoring_path")
+        if not scoring.is_file() or scoring.suffix != ".py":
+            raise invalid(
+                f"scoring_path {scoring_rel!r} is not a Python file in the project repository", "scoring_path"
+            )
+        if not names.IDENTIFIER.match(scoring.parent.name) or not names.IDENTIFIER.match(scoring.stem):
+            raise invalid(
+                f"scoring_path {scoring_rel!r} must be <dir>/<package>/<module>.py with Python names",
+                "scoring_path",
+            )
+        metrics = {
+            k: v
+            for k, v in (manifest.get("metrics") or {}).items()
+            if isinstance(v, int | float) and not isinstance(v, bool)
+        }
+        lineage = {
+            "job_id": str(job["id"]),
+            "data": job["data"],
+            "data_fingerprint": job["data_fingerprint"]
+            or (manifest.get("data") or {}).get("fingerprint", ""),
+            "code": job["code"],
+        }
+        now = utcnow()
+        description = body.get("description") or ""
+        with self.db.transaction() as conn:
+            if conn.execute("SELECT 1 FROM models WHERE tenant = ? AND name = ?", (tenant, model)).fetchone():
+                conn.execute(
+                    "UPDATE models SET updated_at = ? WHERE tenant = ? AND name = ?", (now, tenant, model)
+                )
+            else:
+                conn.execute(
+                    "INSERT INTO models (tenant, name, description, created_at, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (tenant, model, description, now, now),
+                )
+            latest = conn.execute(
+                "SELECT MAX(version) FROM model_versions WHERE tenant = ? AND model = ?", (tenant, model)
+            ).fetchone()[0]
+            version = (latest or 0) + 1
+            conn.execute(
+                "INSERT INTO model_versions (tenant, model, version, description, path, scoring_path,"
+                " model_type,"
+                " checksums, metrics, lineage, stage, input_schema, manifest, created_by, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, 'xgboost', ?, ?, ?, 'none', ?, ?, ?, ?)",
+                (
+                    tenant,
+                    model,
+                    version,
+                    description,
+                    job["output"],
+                    repo.clean(scoring_rel, "scoring_path"),
+                    dumps(checksums),
+                    dumps(metrics),
+                    dumps(lineage),
+                    dumps(manifest.get("input_schema") or {}),
+                    dumps(manifest),
+                    user,
+                    now,
+                ),
+            )
+        return self.get(tenant, model, version)
+
+    def set_stage(self, tenant: str, model: str, version: int, stage: str) -> dict[str, Any]:
+        if stage not in STAGES:
+            raise invalid(f"stage must be one of {', '.join(STAGES)}", "stage")
+        self.get(tenant, model, version)
+        self.db.execute(
+            "UPDATE model_versions SET stage = ? WHERE tenant = ? AND model = ? AND version = ?",
+            (stage, tenant, model, version),
+        )
+        return self.get(tenant, model, version)
+
+    def configmap(self, tenant: str, namespace: str, model: str, version: int) -> dict[str, Any]:
+        """The workshop's registry ConfigMap for this version (reference §4), with absolute paths."""
+        row = self.get(tenant, model, version)
+        manifest = loads(row["manifest"], {})
+        root = self.paths.tenant_repo(namespace)
+        model_file = manifest.get("model_file") or "model.ubj"
+        return {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": model,
+                "namespace": namespace,
+                "labels": {"kubedirector.hpe.com/cmType": "model"},
+            },
+            "data": {
+                "name": model,
+                "description": row["description"],
+                "model-version": str(version),
+                "path": str(root / row["path"] / model_file),
+                "scoring-path": str(root / row["scoring_path"]),
+                "modelType": "kubedirector",
+            },
+        }

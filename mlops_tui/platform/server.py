@@ -1,0 +1,199 @@
+"""The platform process: wires the services together and serves the API (``serve``, ``add_user``).
+
+``serve`` binds its socket itself (port 0 = any free port), so the real port is known before
+``platform.json`` is written and the same socket can be reused on restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import uvicorn
+
+from mlops_tui import __version__
+from mlops_tui.platform import bootstrap
+from mlops_tui.platform.api import create_app
+from mlops_tui.platform.auth import Auth
+from mlops_tui.platform.clusters import Clusters
+from mlops_tui.platform.db import Database
+from mlops_tui.platform.deployments import Supervisor
+from mlops_tui.platform.registry import Registry
+from mlops_tui.platform.state import AlreadyRunning, PlatformLock, StatePaths, remove_info, utcnow, write_info
+from mlops_tui.platform.training import TrainingEngine
+
+log = logging.getLogger("mlops_tui.platform")
+
+
+class Platform:
+    """All services of one running platform, built around one database."""
+
+    def __init__(
+        self,
+        paths: StatePaths,
+        *,
+        host: str = "127.0.0.1",
+        workers: int = 2,
+        session_ttl_minutes: float = 1440,
+    ) -> None:
+        self.paths = paths
+        self.host = host
+        self.url = ""
+        self.started_at = utcnow()
+        self.db = Database(paths.db)
+        self.auth = Auth(self.db, session_ttl_minutes)
+        self.registry = Registry(self.db, paths)
+        self.engine = TrainingEngine(self.db, paths, workers)
+        self.supervisor = Supervisor(self.db, paths, self.registry, host)
+        self.clusters = Clusters(self.db, paths, self.engine, self.supervisor, host)
+
+    def bootstrap(self) -> None:
+        bootstrap.first_start(self.db, self.paths)
+        for tenant in self.auth.tenants():
+            bootstrap.ensure_tenant(self.db, self.paths, tenant["name"], self.engine.workers)
+        self.auth.purge_expired()
+
+    async def start(self) -> None:
+        await self.engine.start()
+        await self.supervisor.start()
+        await self.clusters.start()
+
+    async def stop(self) -> None:
+        await self.clusters.stop()
+        await self.supervisor.stop()
+        await self.engine.stop()
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises a caught SIGTERM after serving, which would skip our cleanup; don't."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        sigs = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+        original = {sig: signal.signal(sig, self.handle_exit) for sig in sigs}
+        try:
+            yield
+        finally:
+            for sig, handler in original.items():
+                signal.signal(sig, handler)
+
+
+def _setup_logging(paths: StatePaths) -> None:
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logfile = paths.logs / "platform.log"
+    fh = logging.FileHandler(logfile)
+    fh.setFormatter(fmt)
+    root.addHandler(fh)
+    try:  # the launcher sends our stderr to the same file: don't log every line twice
+        same = os.path.samestat(os.fstat(2), os.stat(logfile))
+    except OSError:
+        same = False
+    if not same:
+        sh = logging.StreamHandler(sys.stderr)
+        sh.setFormatter(fmt)
+        root.addHandler(sh)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(256)
+    sock.setblocking(False)
+    return sock
+
+
+async def _run(platform: Platform, sock: socket.socket) -> None:
+    port = sock.getsockname()[1]
+    host = platform.host if ":" not in platform.host else f"[{platform.host}]"
+    platform.url = f"http://{host}:{port}"
+    platform.clusters.base_url = platform.url
+    await platform.start()
+    config = uvicorn.Config(
+        create_app(platform),
+        log_config=None,
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=3,
+        timeout_keep_alive=30,
+    )
+    server = _Server(config)
+    write_info(
+        platform.paths, url=platform.url, port=port, started_at=platform.started_at, version=__version__
+    )
+    log.info(
+        "local platform %s listening on %s (state %s, pid %d)",
+        __version__,
+        platform.url,
+        platform.paths.root,
+        os.getpid(),
+    )
+    try:
+        await server.serve(sockets=[sock])
+    finally:
+        remove_info(platform.paths)
+        await platform.stop()
+        log.info("local platform stopped")
+
+
+def serve(
+    state_dir: str | os.PathLike[str] | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    workers: int = 2,
+    session_ttl_minutes: float = 1440,
+) -> int:
+    """Run the platform in the foreground until SIGINT/SIGTERM; returns the exit code."""
+    paths = StatePaths.resolve(state_dir)
+    paths.ensure()
+    lock = PlatformLock(paths)
+    try:
+        lock.acquire()
+    except AlreadyRunning as exc:
+        print(f"mlops-tui platform: {exc}", file=sys.stderr)
+        return 1
+    try:
+        _setup_logging(paths)
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            log.warning("listening on %s: other machines can reach this platform", host)
+        try:
+            sock = _bind(host, port)
+        except OSError as exc:
+            print(f"mlops-tui platform: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
+            return 1
+        platform = Platform(paths, host=host, workers=workers, session_ttl_minutes=session_ttl_minutes)
+        platform.bootstrap()
+        asyncio.run(_run(platform, sock))
+        return 0
+    finally:
+        lock.release()
+
+
+def add_user(state_dir: str | os.PathLike[str] | None, tenant: str, user: str, password: str) -> bool:
+    """Add ``user`` (and ``tenant`` if new) straight in the database; True if the user is new.
+
+    A local admin action (no HTTP): it works whether or not the platform is running. An existing
+    user gets the new password.
+    """
+    paths = StatePaths.resolve(state_dir)
+    paths.ensure()
+    db = Database(paths.db)
+    try:
+        bootstrap.ensure_tenant(db, paths, tenant)
+        return Auth(db).set_user(tenant, user, password)
+    finally:
+        db.close()
+
+
+def state_dir_of(path: str | None) -> Path:
+    return StatePaths.resolve(path).root

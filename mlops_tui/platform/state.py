@@ -1,0 +1,163 @@
+"""Where one user's platform keeps its state, and how a running platform is found and locked.
+
+One platform per OS user (design §5): the state directory defaults to the user's own XDG state
+home, the discovery file ``platform.json`` is private (0600), and ``platform.lock`` (``flock``)
+keeps a second ``serve`` off the same directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+
+def utcnow() -> str:
+    """Timestamps are stored as ISO-8601 UTC strings everywhere in the platform."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def default_state_dir(env: Mapping[str, str] | None = None) -> Path:
+    """``$MLOPS_TUI_STATE_DIR``, else ``$XDG_STATE_HOME/mlops-tui/platform``, else ``~/.local/state/...``."""
+    env = os.environ if env is None else env
+    if env.get("MLOPS_TUI_STATE_DIR"):
+        return Path(env["MLOPS_TUI_STATE_DIR"]).expanduser()
+    if env.get("XDG_STATE_HOME"):
+        return Path(env["XDG_STATE_HOME"]).expanduser() / "mlops-tui" / "platform"
+    home = Path(env["HOME"]) if env.get("HOME") else Path.home()
+    return home / ".local" / "state" / "mlops-tui" / "platform"
+
+
+@dataclass(frozen=True)
+class StatePaths:
+    """Every file and directory of one platform, in one place (contract §1)."""
+
+    root: Path
+
+    @classmethod
+    def resolve(cls, state_dir: str | os.PathLike[str] | None = None) -> StatePaths:
+        return cls(Path(state_dir).expanduser().absolute() if state_dir else default_state_dir().absolute())
+
+    @property
+    def db(self) -> Path:
+        return self.root / "platform.db"
+
+    @property
+    def lock(self) -> Path:
+        return self.root / "platform.lock"
+
+    @property
+    def info(self) -> Path:
+        return self.root / "platform.json"
+
+    @property
+    def repo_root(self) -> Path:
+        return self.root / "repo"
+
+    @property
+    def jobs(self) -> Path:
+        return self.root / "jobs"
+
+    @property
+    def deployments(self) -> Path:
+        return self.root / "deployments"
+
+    @property
+    def notebooks(self) -> Path:
+        return self.root / "notebooks"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def initial_password(self) -> Path:
+        return self.root / "initial-password"
+
+    def tenant_repo(self, namespace: str) -> Path:
+        return self.repo_root / namespace
+
+    def job_dir(self, job_id: int | str) -> Path:
+        return self.jobs / str(job_id)
+
+    def deployment_dir(self, namespace: str, name: str) -> Path:
+        return self.deployments / namespace / name
+
+    def notebook_dir(self, namespace: str, name: str) -> Path:
+        return self.notebooks / namespace / name
+
+    def ensure(self) -> None:
+        """Create the tree, private to this user (0700): other users on a jump host cannot read it."""
+        for d in (self.root, self.repo_root, self.jobs, self.deployments, self.notebooks, self.logs):
+            d.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.root, 0o700)
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``path`` atomically with mode 0600 (tokens and passwords live in such files)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+class AlreadyRunning(RuntimeError):
+    """Another ``serve`` holds the lock of this state directory."""
+
+
+class PlatformLock:
+    """An exclusive ``flock`` on ``platform.lock``; released by the kernel if the process dies."""
+
+    def __init__(self, paths: StatePaths) -> None:
+        self.paths = paths
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        fd = os.open(self.paths.lock, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            info = read_info(self.paths) or {}
+            where = f" at {info['url']} (pid {info.get('pid')})" if info.get("url") else ""
+            raise AlreadyRunning(
+                f"a local platform is already running on {self.paths.root}{where}; "
+                "stop it first or use another --state-dir"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+                os.close(self._fd)
+            self._fd = None
+
+
+def write_info(paths: StatePaths, *, url: str, port: int, started_at: str, version: str) -> None:
+    info = {"url": url, "pid": os.getpid(), "port": port, "started_at": started_at, "version": version}
+    write_private(paths.info, json.dumps(info).encode())
+
+
+def read_info(paths: StatePaths) -> dict[str, Any] | None:
+    try:
+        return json.loads(paths.info.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def remove_info(paths: StatePaths) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        paths.info.unlink()

@@ -1,0 +1,460 @@
+"""The training engine: a queue of jobs run by N workers, each job a supervised subprocess.
+
+A job runs ``python -m <pkg>.<entrypoint> --data <abs> --output <abs bundle> [--<param> <v>]...``
+in its own working directory and process group, with its own environment and ``setrlimit`` limits.
+Its stdout+stderr go to ``job.log``; ``@@mlops <json>`` lines in it become progress, rounds,
+metrics and the data fingerprint. The database is the truth, so history survives restarts; a job
+that was running when the platform died is marked failed on the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import resource
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from mlops_tui.platform import names
+from mlops_tui.platform.db import Database, dumps, loads
+from mlops_tui.platform.errors import conflict, invalid, not_found
+from mlops_tui.platform.repo import Repo
+from mlops_tui.platform.state import StatePaths, utcnow
+
+log = logging.getLogger("mlops_tui.platform.training")
+
+FINAL = ("finished", "failed", "cancelled")
+MARKER = b"@@mlops "
+KILL_GRACE_S = 3.0
+DEFAULT_LIMITS = {
+    "cpu_seconds": 4 * 3600,  # RLIMIT_CPU: a runaway job cannot burn the host forever
+    "file_bytes": 4 << 30,  # RLIMIT_FSIZE: nor fill the disk with one file
+    "open_files": 1024,  # RLIMIT_NOFILE
+    "address_space_floor": 8 << 30,  # RLIMIT_AS never below this (threads reserve address space)
+}
+
+
+def parse_memory(value: str) -> int:
+    """``"2Gi"``/``"512Mi"``/``"1G"``/bytes → bytes (Kubernetes quantity subset)."""
+    units = {"Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30, "Ti": 1 << 40, "K": 10**3, "M": 10**6, "G": 10**9}
+    s = str(value).strip()
+    for suffix, mult in units.items():
+        if s.endswith(suffix):
+            return int(float(s[: -len(suffix)]) * mult)
+    return int(float(s))
+
+
+def job_json(row: dict[str, Any]) -> dict[str, Any]:
+    """A job row as ``services.types.Job`` JSON."""
+    return {
+        "id": str(row["id"]),
+        "cluster": row["cluster"],
+        "state": row["state"],
+        "user": row["user"],
+        "name": row["name"],
+        "code": row["code"],
+        "entrypoint": row["entrypoint"],
+        "data": row["data"],
+        "output": row["output"],
+        "params": loads(row["params"], {}),
+        "exit_code": row["exit_code"],
+        "message": row["message"],
+        "metrics": loads(row["metrics"], {}),
+        "data_fingerprint": row["data_fingerprint"],
+        "submitted_at": row["submitted_at"],
+        "started_at": row["started_at"],
+        "finished_at": row["finished_at"],
+    }
+
+
+def _limits(cpu_seconds: int, address_space: int, file_bytes: int, open_files: int) -> None:
+    """Runs in the child between fork and exec."""
+    for res, value in (
+        (resource.RLIMIT_CPU, cpu_seconds),
+        (resource.RLIMIT_AS, address_space),
+        (resource.RLIMIT_FSIZE, file_bytes),
+        (resource.RLIMIT_NOFILE, open_files),
+        (resource.RLIMIT_CORE, 0),
+    ):
+        _soft, hard = resource.getrlimit(res)
+        limit = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(res, (limit, limit if hard == resource.RLIM_INFINITY else hard))
+
+
+def _is_our_job(pid: int, job_id: int, state_root: Path) -> bool:
+    """True if ``pid`` still runs job ``job_id`` of this platform (its environment says so)."""
+    try:
+        env = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return f"MLOPS_JOB_ID={job_id}".encode() in env and f"MLOPS_STATE_DIR={state_root}".encode() in env
+
+
+class TrainingEngine:
+    def __init__(
+        self, db: Database, paths: StatePaths, workers: int = 2, python: str = sys.executable
+    ) -> None:
+        self.db = db
+        self.paths = paths
+        self.workers = max(1, workers)
+        self.python = python
+        self.queue: asyncio.Queue[int] = asyncio.Queue()
+        self.running: dict[int, asyncio.subprocess.Process] = {}
+        self.busy: dict[int, int] = {}  # worker index -> job id
+        self._cancelled: set[int] = set()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
+        self.changed = asyncio.Event()  # set whenever a job changes state (log followers wait on it)
+
+    # -- lifecycle
+    async def start(self) -> None:
+        self._recover()
+        for i in range(self.workers):
+            self._tasks.append(asyncio.create_task(self._worker(i), name=f"training-worker-{i}"))
+
+    def _recover(self) -> None:
+        for row in self.db.query("SELECT id, pid FROM jobs WHERE state = 'running'"):
+            pid = row["pid"]
+            if pid and _is_our_job(pid, row["id"], self.paths.root):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(pid, signal.SIGKILL)
+            self._finish(
+                row["id"],
+                "failed",
+                None,
+                "the platform stopped while this job was running; its output is incomplete: submit it again",
+            )
+        for row in self.db.query("SELECT id FROM jobs WHERE state = 'queued' ORDER BY id"):
+            self.queue.put_nowait(row["id"])
+
+    async def stop(self) -> None:
+        """Kill running jobs (marked failed: their output is incomplete); queued ones wait for next start."""
+        self._stopping = True
+        for task in self._tasks:
+            task.cancel()
+        for job_id, proc in list(self.running.items()):
+            self._killpg(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(proc.wait(), 5)
+            self._finish(
+                job_id, "failed", None, "the platform was stopped while this job was running: submit it again"
+            )
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # -- API side
+    def get(self, tenant: str, job_id: str) -> dict[str, Any]:
+        if not str(job_id).isdigit():
+            raise not_found(f"no job {job_id!r} in this tenant", "id")
+        row = self.db.one("SELECT * FROM jobs WHERE id = ? AND tenant = ?", (int(job_id), tenant))
+        if row is None:
+            raise not_found(f"no job {job_id!r} in this tenant", "id")
+        return row
+
+    def list(self, tenant: str) -> list[dict[str, Any]]:
+        return self.db.query("SELECT * FROM jobs WHERE tenant = ? ORDER BY id DESC", (tenant,))
+
+    def submit(self, tenant: str, namespace: str, user: str, spec: dict[str, Any]) -> dict[str, Any]:
+        repo = Repo(self.paths.tenant_repo(namespace))
+        cluster = self.db.one(
+            "SELECT kind, state FROM clusters WHERE tenant = ? AND name = ?", (tenant, spec["cluster"])
+        )
+        if cluster is None or cluster["kind"] != "training":
+            raise not_found(f"no training cluster {spec['cluster']!r} in this tenant", "cluster")
+        if cluster["state"] != "configured":
+            raise conflict(
+                f"training cluster {spec['cluster']!r} is {cluster['state']}, not configured", "cluster"
+            )
+        entrypoint = spec.get("entrypoint") or "train"
+        try:
+            names.check("identifier", entrypoint)
+        except ValueError as exc:
+            raise invalid(f"entrypoint {exc}", "entrypoint") from None
+        code_dir = repo.resolve(spec["code"], "code")
+        if not code_dir.is_dir():
+            raise invalid(
+                f"code {spec['code']!r} is not a directory of the project repository (upload the code first)",
+                "code",
+            )
+        if not names.IDENTIFIER.match(code_dir.name):
+            raise invalid(f"code {spec['code']!r}: its last segment must be a Python package name", "code")
+        if (
+            not (code_dir / f"{entrypoint}.py").is_file()
+            and not (code_dir / entrypoint / "__main__.py").is_file()
+        ):
+            raise invalid(f"entrypoint: no {entrypoint}.py in {spec['code']!r}", "entrypoint")
+        data_path = repo.resolve(spec["data"], "data")
+        if not data_path.exists():
+            raise invalid(f"data {spec['data']!r} does not exist in the project repository", "data")
+        output = repo.clean(spec["output"], "output")
+        repo.resolve(output, "output")
+        params: dict[str, Any] = {}
+        for key, value in (spec.get("params") or {}).items():
+            if not names.PARAM.match(str(key)) or key in ("data", "output"):
+                raise invalid(
+                    f"params.{key}: {names.MESSAGES['param']} (and not 'data' or 'output')", f"params.{key}"
+                )
+            if isinstance(value, bool) or not isinstance(value, str | int | float):
+                raise invalid(f"params.{key} must be a string or a number", f"params.{key}")
+            params[key] = value
+        cur = self.db.execute(
+            "INSERT INTO jobs (tenant, user, cluster, name, code, entrypoint, data, output, params, state,"
+            " submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)",
+            (
+                tenant,
+                user,
+                spec["cluster"],
+                spec.get("name") or "",
+                repo.clean(spec["code"], "code"),
+                entrypoint,
+                repo.clean(spec["data"], "data"),
+                output,
+                dumps(params),
+                utcnow(),
+            ),
+        )
+        job_id = int(cur.lastrowid)  # type: ignore[arg-type]
+        bundle = f"{output}/job-{job_id}"
+        self.db.execute("UPDATE jobs SET output = ? WHERE id = ?", (bundle, job_id))
+        jd = self.paths.job_dir(job_id)
+        jd.mkdir(parents=True, exist_ok=True)
+        (jd / "job.log").touch()
+        self.queue.put_nowait(job_id)
+        self._notify()
+        return self.get(tenant, str(job_id))
+
+    async def cancel(self, tenant: str, job_id: str) -> dict[str, Any]:
+        row = self.get(tenant, job_id)
+        jid = row["id"]
+        if row["state"] in FINAL:
+            raise conflict(f"job {jid} is already {row['state']}", "id")
+        if row["state"] == "queued":
+            self.db.execute(
+                "UPDATE jobs SET state = 'cancelled', message = 'cancelled before it started', "
+                "finished_at = ? "
+                "WHERE id = ? AND state = 'queued'",
+                (utcnow(), jid),
+            )
+        proc = self.running.get(jid)
+        if proc is not None:
+            self._cancelled.add(jid)
+            self._killpg(proc.pid, signal.SIGTERM)
+            asyncio.get_running_loop().call_later(KILL_GRACE_S, self._killpg, proc.pid, signal.SIGKILL)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.shield(proc.wait()), KILL_GRACE_S + 2)
+            for _ in range(50):  # the worker records the final state right after the exit
+                if self.db.one("SELECT state FROM jobs WHERE id = ?", (jid,))["state"] in FINAL:  # type: ignore[index]
+                    break
+                await asyncio.sleep(0.02)
+        self._notify()
+        return self.get(tenant, job_id)
+
+    def metrics(self, tenant: str, job_id: str) -> dict[str, Any]:
+        row = self.get(tenant, job_id)
+        rounds = [
+            {"round": r["round"], **loads(r["data"], {})}
+            for r in self.db.query("SELECT * FROM job_rounds WHERE job_id = ? ORDER BY round", (row["id"],))
+        ]
+        return {"job_id": str(row["id"]), "final": loads(row["metrics"], {}), "rounds": rounds}
+
+    def log_path(self, job_id: int) -> Path:
+        return self.paths.job_dir(job_id) / "job.log"
+
+    # -- workers
+    def _notify(self) -> None:
+        self.changed.set()
+        self.changed = asyncio.Event()
+
+    async def _worker(self, index: int) -> None:
+        while not self._stopping:
+            job_id = await self.queue.get()
+            row = self.db.one("SELECT * FROM jobs WHERE id = ?", (job_id,))
+            if row is None or row["state"] != "queued":
+                continue
+            self.busy[index] = job_id
+            try:
+                await self._run(row)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a platform bug must not kill the worker
+                log.exception("job %s crashed the engine", job_id)
+                self._finish(job_id, "failed", None, f"the training engine failed to run the job: {exc}")
+            finally:
+                self.busy.pop(index, None)
+
+    def _argv_env(self, row: dict[str, Any]) -> tuple[list[str], dict[str, str], Path]:
+        ns = self.db.one("SELECT namespace FROM tenants WHERE name = ?", (row["tenant"],))["namespace"]  # type: ignore[index]
+        repo = Repo(self.paths.tenant_repo(ns))
+        code_dir = repo.resolve(row["code"], "code")
+        bundle = repo.resolve(row["output"], "output")
+        bundle.parent.mkdir(parents=True, exist_ok=True)
+        argv = [
+            self.python,
+            "-u",
+            "-m",
+            f"{code_dir.name}.{row['entrypoint']}",
+            "--data",
+            str(repo.resolve(row["data"], "data")),
+            "--output",
+            str(bundle),
+        ]
+        for key, value in loads(row["params"], {}).items():
+            argv += [f"--{key}", str(value)]
+        cluster = self.db.one(
+            "SELECT cpu FROM clusters WHERE tenant = ? AND name = ?", (row["tenant"], row["cluster"])
+        )
+        threads = str(max(1, int(float((cluster or {}).get("cpu") or 1))))
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": os.environ.get("LANG", "C.UTF-8"),
+            "HOME": str(self.paths.job_dir(row["id"])),
+            "PYTHONPATH": str(code_dir.parent),
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "OMP_NUM_THREADS": threads,
+            "MLOPS_JOB_ID": str(row["id"]),
+            "MLOPS_TENANT": row["tenant"],
+            "MLOPS_USER": row["user"],
+            "MLOPS_REPO": str(repo.root),
+            "MLOPS_STATE_DIR": str(self.paths.root),
+        }
+        return argv, env, bundle
+
+    async def _run(self, row: dict[str, Any]) -> None:
+        job_id = row["id"]
+        jd = self.paths.job_dir(job_id)
+        jd.mkdir(parents=True, exist_ok=True)
+        logf = (jd / "job.log").open("ab")
+        try:
+            try:
+                argv, env, _bundle = self._argv_env(row)
+            except Exception as exc:
+                msg = getattr(exc, "message", str(exc))
+                logf.write(f"cannot start: {msg}\n".encode())
+                self._finish(job_id, "failed", None, f"cannot start: {msg}")
+                return
+            memory = self.db.one(
+                "SELECT memory FROM clusters WHERE tenant = ? AND name = ?", (row["tenant"], row["cluster"])
+            )
+            try:
+                mem = parse_memory((memory or {}).get("memory") or "2Gi")
+            except ValueError:
+                mem = 2 << 30
+            limits = DEFAULT_LIMITS
+            address_space = max(mem * 4, limits["address_space_floor"])
+            logf.write(f"$ {' '.join(argv[1:])}\n".encode())
+            logf.flush()
+            proc = await asyncio.create_subprocess_exec(
+                *argv,
+                cwd=jd,
+                env=env,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=lambda: _limits(
+                    limits["cpu_seconds"], address_space, limits["file_bytes"], limits["open_files"]
+                ),
+            )
+            self.running[job_id] = proc
+            started = self.db.execute(
+                "UPDATE jobs SET state = 'running', pid = ?, started_at = ?, message = 'running' "
+                "WHERE id = ? AND state = 'queued'",
+                (proc.pid, utcnow(), job_id),
+            ).rowcount
+            if not started:  # cancelled between dequeue and start
+                self._killpg(proc.pid, signal.SIGKILL)
+            self._notify()
+            last_human = await self._pump(job_id, proc, logf)
+            rc = await proc.wait()
+        finally:
+            logf.close()
+            self.running.pop(job_id, None)
+        if job_id in self._cancelled:
+            self._cancelled.discard(job_id)
+            self._finish(job_id, "cancelled", rc, "cancelled on request")
+        elif rc == 0:
+            self._finish(job_id, "finished", rc, "finished")
+        elif rc < 0:
+            sig = signal.Signals(-rc).name
+            hint = " (CPU time limit)" if -rc == signal.SIGXCPU else ""
+            self._finish(job_id, "failed", rc, f"killed by {sig}{hint}: {last_human}".rstrip(": "))
+        else:
+            self._finish(job_id, "failed", rc, f"exit code {rc}: {last_human}".rstrip(": "))
+
+    async def _pump(self, job_id: int, proc: asyncio.subprocess.Process, logf: Any) -> str:
+        """Copy the child's output to the log as it comes and parse structured lines; returns the last
+        human line (the likely error message)."""
+        assert proc.stdout is not None
+        buf = b""
+        last_human = ""
+        while True:
+            chunk = await proc.stdout.read(65536)
+            if not chunk:
+                break
+            logf.write(chunk)
+            logf.flush()
+            buf += chunk
+            *lines, buf = buf.split(b"\n")
+            for line in lines:
+                last_human = self._line(job_id, line) or last_human
+        if buf:
+            logf.write(b"\n")
+            last_human = self._line(job_id, buf) or last_human
+        return last_human[:500]
+
+    def _line(self, job_id: int, line: bytes) -> str:
+        line = line.rstrip(b"\r")
+        if not line.startswith(MARKER):
+            return line.decode(errors="replace").strip()
+        try:
+            event = json.loads(line[len(MARKER) :])
+        except ValueError:
+            return ""
+        if not isinstance(event, dict):
+            return ""
+        kind = event.get("type")
+        if kind == "progress":
+            pct = event.get("pct")
+            text = f"{event.get('stage', 'running')}" + (
+                f" {pct:.0f}%" if isinstance(pct, int | float) else ""
+            )
+            self.db.execute("UPDATE jobs SET message = ? WHERE id = ?", (text[:200], job_id))
+        elif kind == "data" and isinstance(event.get("fingerprint"), str):
+            self.db.execute(
+                "UPDATE jobs SET data_fingerprint = ? WHERE id = ?", (event["fingerprint"], job_id)
+            )
+        elif kind == "round" and isinstance(event.get("round"), int):
+            data = {
+                k: v for k, v in event.items() if k not in ("type", "round") and isinstance(v, int | float)
+            }
+            self.db.execute(
+                "INSERT OR REPLACE INTO job_rounds (job_id, round, data) VALUES (?, ?, ?)",
+                (job_id, event["round"], dumps(data)),
+            )
+        elif kind == "metrics":
+            metrics = {
+                k: v
+                for k, v in event.items()
+                if k != "type" and isinstance(v, int | float) and not isinstance(v, bool)
+            }
+            self.db.execute("UPDATE jobs SET metrics = ? WHERE id = ?", (dumps(metrics), job_id))
+        return ""
+
+    def _finish(self, job_id: int, state: str, rc: int | None, message: str) -> None:
+        self.db.execute(
+            "UPDATE jobs SET state = ?, exit_code = ?, message = ?, finished_at = ? "
+            "WHERE id = ? AND state IN ('queued', 'running')",
+            (state, rc, message[:1000], utcnow(), job_id),
+        )
+        self._notify()
+
+    @staticmethod
+    def _killpg(pid: int, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, sig)

@@ -9,7 +9,6 @@ person can cause ends as one line on stderr and a non-zero exit, never a traceba
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -140,6 +139,8 @@ def _params(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    import asyncio
+
     cmd = args.command
     if cmd == "lab":
         from mlops_tui.headless import lab_run

@@ -1,0 +1,152 @@
+"""The poller: chained polls, capped backoff while the platform is down, recovery, re-login."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+
+import pytest
+
+from mlops_tui.services.errors import SessionExpired, Unreachable
+from mlops_tui.services.local.adapter import LocalPlatform
+from mlops_tui.services.poller import ConnectionState, Poller
+from mlops_tui.services.types import Credentials
+
+
+class HealthServer:
+    """A real HTTP server on loopback answering /health, that can be stopped and restarted."""
+
+    def __init__(self) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.server: asyncio.Server | None = None
+        self.requests = 0
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while await reader.readline() not in (b"\r\n", b""):
+            pass
+        self.requests += 1
+        body = json.dumps({"status": "ok", "version": "test", "pid": 1}).encode()
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        await writer.drain()
+        writer.close()
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", self.port, reuse_address=True)
+
+    async def stop(self) -> None:
+        assert self.server is not None
+        self.server.close()
+        await self.server.wait_closed()
+
+
+async def _until(predicate, timeout: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.01)
+
+
+def test_backoff_is_exponential_and_capped() -> None:
+    poller = Poller(backoff_base=1.0, backoff_cap=30.0)
+    assert [poller.backoff(n) for n in range(1, 8)] == [1, 2, 4, 8, 16, 30, 30]
+
+
+async def test_backoff_while_down_and_recovery_after_restart() -> None:
+    server = HealthServer()
+    await server.start()
+    platform = LocalPlatform(Credentials(f"http://127.0.0.1:{server.port}", "t", "u", "pw"), timeout=1.0)
+    poller = Poller(backoff_base=0.05, backoff_cap=0.2)
+    states: list[ConnectionState] = []
+    poller.subscribe(lambda state, detail: states.append(state))
+    status = poller.add_source("health", platform.health, interval=0.05)
+    poller.start()
+    try:
+        await _until(lambda: status.last_updated is not None)
+        assert poller.state == ConnectionState.CONNECTED
+        first_update = status.last_updated
+
+        await server.stop()
+        await _until(lambda: status.failures >= 4)
+        assert poller.state == ConnectionState.RETRYING
+        assert isinstance(status.last_error, Unreachable)
+        assert status.next_delay == 0.2  # capped
+        assert status.last_updated == first_update  # stale data keeps its time
+
+        await server.start()
+        await _until(lambda: poller.state == ConnectionState.CONNECTED, timeout=3.0)
+        assert status.failures == 0 and status.last_error is None
+        assert status.last_updated > first_update
+        assert states[:3] == [ConnectionState.CONNECTED, ConnectionState.RETRYING, ConnectionState.CONNECTED]
+    finally:
+        await poller.stop()
+        await platform.aclose()
+        await server.stop()
+
+
+async def test_chained_polls_never_overlap() -> None:
+    running = 0
+    overlaps = 0
+    calls = 0
+
+    async def slow() -> int:
+        nonlocal running, overlaps, calls
+        running += 1
+        overlaps += running > 1
+        calls += 1
+        await asyncio.sleep(0.03)
+        running -= 1
+        return calls
+
+    poller = Poller()
+    poller.add_source("slow", slow, interval=0.0)
+    poller.start()
+    await _until(lambda: calls >= 5)
+    await poller.stop()
+    assert overlaps == 0
+
+
+async def test_session_expired_leads_to_relogin_then_retry() -> None:
+    logins = 0
+    expired = True
+
+    async def relogin() -> None:
+        nonlocal logins, expired
+        logins += 1
+        expired = False
+
+    async def fetch() -> str:
+        if expired:
+            raise SessionExpired("gone")
+        return "data"
+
+    poller = Poller(relogin=relogin)
+    states: list[ConnectionState] = []
+    poller.subscribe(lambda state, detail: states.append(state))
+    poller.add_source("jobs", fetch, interval=10)
+    assert await poller.poll_once("jobs") == "data"
+    assert logins == 1
+    assert states == [ConnectionState.RELOGIN, ConnectionState.CONNECTED]
+
+
+async def test_failed_relogin_is_auth_failed() -> None:
+    from mlops_tui.services.errors import AuthFailed
+
+    async def relogin() -> None:
+        raise AuthFailed("wrong password")
+
+    async def fetch() -> str:
+        raise SessionExpired("gone")
+
+    poller = Poller(relogin=relogin)
+    poller.add_source("jobs", fetch)
+    with pytest.raises(AuthFailed):
+        await poller.poll_once("jobs")
+    assert poller.state == ConnectionState.AUTH_FAILED

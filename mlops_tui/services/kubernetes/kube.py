@@ -1,0 +1,226 @@
+"""The official kubernetes client, made safe for an asyncio app.
+
+The client is synchronous and heavy to import, so it is imported lazily, every call runs in a
+worker thread (``asyncio.to_thread``) and never on the event loop, and the client is rebuilt
+from a fresh kubeconfig when the API answers 401: the library does not refresh credentials by
+itself (design §9), and an Ezmeral kubeconfig embeds a session that expires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from mlops_tui.services import errors
+from mlops_tui.services.kubernetes import errmap
+from mlops_tui.services.kubernetes.options import KubernetesOptions
+
+T = TypeVar("T")
+
+KD_GROUP = "kubedirector.hpe.com"
+KD_VERSION = "v1beta1"
+KD_PLURAL = "kubedirectorclusters"
+MERGE_PATCH = "application/merge-patch+json"
+
+# kubeconfig provider: ``refresh=True`` after a 401 (re-fetch / re-read), returns the parsed YAML.
+ConfigProvider = Callable[[bool], Awaitable[dict[str, Any]]]
+
+
+@dataclass
+class Apis:
+    """One built client: the API groups the adapter uses, plus where it points."""
+
+    client: Any  # kubernetes.client.ApiClient
+    core: Any  # CoreV1Api
+    batch: Any  # BatchV1Api
+    custom: Any  # CustomObjectsApi
+    namespace: str
+    host: str
+    timeout: tuple[float, float]
+
+    def plain(self, obj: Any) -> Any:
+        """A typed kubernetes model as the JSON dict the API server sent (camelCase keys)."""
+        return self.client.sanitize_for_serialization(obj)
+
+
+def context_namespace(config: dict[str, Any], context: str = "") -> str:
+    """The namespace the kubeconfig's (current or named) context selects, or ''."""
+    name = context or config.get("current-context", "")
+    for item in config.get("contexts") or []:
+        if item.get("name") == name:
+            return (item.get("context") or {}).get("namespace", "") or ""
+    return ""
+
+
+def _build(config: dict[str, Any], options: KubernetesOptions, namespace: str) -> Apis:
+    from kubernetes import client as k8s
+    from kubernetes import config as k8s_config
+
+    configuration = k8s.Configuration()
+    # No urllib3 retries: an unreachable API must surface at once (the poller owns the backoff).
+    configuration.retries = False
+    try:
+        k8s_config.load_kube_config_from_dict(
+            config,
+            context=options.context or None,
+            client_configuration=configuration,
+            persist_config=False,
+        )
+    except k8s_config.ConfigException as exc:
+        raise errors.InvalidInput(f"the kubeconfig cannot be used: {exc}", field="kubeconfig") from None
+    if options.insecure:
+        configuration.verify_ssl = False
+    api_client = k8s.ApiClient(configuration)
+    api_client.user_agent = "mlops-tui"
+    return Apis(
+        client=api_client,
+        core=k8s.CoreV1Api(api_client),
+        batch=k8s.BatchV1Api(api_client),
+        custom=k8s.CustomObjectsApi(api_client),
+        namespace=namespace,
+        host=configuration.host,
+        timeout=(options.connect_timeout, options.request_timeout),
+    )
+
+
+class KubeApi:
+    """Calls into the kubernetes client off the event loop, with one rebuild-and-retry on 401."""
+
+    def __init__(self, options: KubernetesOptions, provider: ConfigProvider, default_namespace: str) -> None:
+        self._options = options
+        self._provider = provider
+        self._default_namespace = default_namespace
+        self._apis: Apis | None = None
+        self._lock = asyncio.Lock()
+        self.rebuilds = 0
+
+    async def apis(self) -> Apis:
+        if self._apis is None:
+            async with self._lock:
+                if self._apis is None:
+                    self._apis = await self._make(refresh=False)
+        return self._apis
+
+    @property
+    def namespace(self) -> str:
+        return self._apis.namespace if self._apis else (self._options.namespace or self._default_namespace)
+
+    async def _make(self, *, refresh: bool) -> Apis:
+        config = await self._provider(refresh)
+        namespace = self._options.namespace or context_namespace(config, self._options.context)
+        namespace = namespace or self._default_namespace
+        if not namespace:
+            raise errors.InvalidInput(
+                "no namespace: set one in the profile or the kubeconfig context", field="namespace"
+            )
+        # Loading may run an exec credential plugin (kubectl hpecp): off the loop too.
+        return await asyncio.to_thread(_build, config, self._options, namespace)
+
+    async def rebuild(self, stale: Apis | None) -> Apis:
+        """Fresh credentials after a 401; concurrent callers share one rebuild."""
+        async with self._lock:
+            if self._apis is not None and self._apis is not stale:
+                return self._apis
+            fresh = await self._make(refresh=True)
+            old, self._apis = self._apis, fresh
+            self.rebuilds += 1
+        if old is not None:
+            await asyncio.to_thread(_close, old)
+        return fresh
+
+    async def call(self, what: str, fn: Callable[[Apis], T]) -> T:
+        """Run ``fn(apis)`` in a thread; map failures; after a 401 rebuild and retry once."""
+        apis = await self.apis()
+        for attempt in (1, 2):
+            try:
+                return await asyncio.to_thread(fn, apis)
+            except Exception as exc:  # the client raises ApiException or urllib3 errors
+                status = getattr(exc, "status", None)
+                if status == 401 and attempt == 1:
+                    apis = await self.rebuild(apis)
+                    continue
+                raise self._map(exc, what, apis) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _map(self, exc: Exception, what: str, apis: Apis) -> errors.PlatformError:
+        if isinstance(exc, errors.PlatformError):
+            return exc
+        if type(exc).__name__.endswith("ApiException") or (hasattr(exc, "status") and hasattr(exc, "body")):
+            return errmap.from_api_exception(exc, what)
+        if errmap.is_transport_error(exc):
+            return errmap.unreachable(f"the Kubernetes API at {apis.host}", exc)
+        return errors.PlatformFailure(f"{what}: {type(exc).__name__}: {exc}")
+
+    async def stream_lines(self, what: str, open_stream: Callable[[Apis], Any]) -> AsyncIterator[str]:
+        """Yield the lines of a streaming response (``_preload_content=False``) as they arrive.
+
+        A worker thread reads the urllib3 response; closing the iterator shuts the response down,
+        which unblocks that thread. A 401 on opening rebuilds the client and retries once.
+        """
+        response = await self.call(what, open_stream)
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(maxsize=10_000)
+        stop = threading.Event()
+
+        def put(item: tuple[str, Any]) -> None:
+            if not stop.is_set():
+                loop.call_soon_threadsafe(queue.put_nowait, item)
+
+        def pump() -> None:
+            pending = b""
+            try:
+                for chunk in response.stream(8192, decode_content=True):
+                    if stop.is_set():
+                        break
+                    pending += chunk
+                    *lines, pending = pending.split(b"\n")
+                    for line in lines:
+                        put(("line", line.decode("utf-8", "replace").rstrip("\r")))
+                if pending and not stop.is_set():
+                    put(("line", pending.decode("utf-8", "replace").rstrip("\r")))
+                put(("end", None))
+            except Exception as exc:
+                put(("error", exc))
+            finally:
+                response.release_conn()
+
+        worker = threading.Thread(target=pump, name=f"k8s-stream:{what}", daemon=True)
+        worker.start()
+        try:
+            while True:
+                kind, value = await queue.get()
+                if kind == "line":
+                    yield value
+                elif kind == "end":
+                    return
+                else:
+                    apis = self._apis
+                    if apis is None:
+                        raise errors.Unreachable(f"{what}: the stream broke")
+                    raise self._map(value, what, apis)
+        finally:
+            stop.set()
+            with contextlib.suppress(Exception):
+                response.shutdown()
+
+    async def aclose(self) -> None:
+        if self._apis is not None:
+            apis, self._apis = self._apis, None
+            await asyncio.to_thread(_close, apis)
+
+
+def _close(apis: Apis) -> None:
+    with contextlib.suppress(Exception):
+        apis.client.close()
+
+
+def status_body(exc: Any) -> dict[str, Any]:
+    try:
+        return json.loads(getattr(exc, "body", "") or "{}")
+    except ValueError:
+        return {}

@@ -412,21 +412,27 @@ def _describe_structured(data: dict[str, Any]) -> str:
         synth = " (synthetic)" if data.get("synthetic") else ""
         return f"data: {data.get('used_rows', data.get('rows'))} rides used of {data.get('rows')}{synth}"
     if kind == "metrics":
-        return "metrics: " + format_metrics(data)
+        return "metrics: " + format_metrics(data, ())
     if kind == "artifact":
         return f"model bundle written: {data.get('path')}"
     return " ".join(f"{k}={v}" for k, v in data.items())
 
 
-def format_metrics(metrics: dict[str, Any]) -> str:
-    order = ("rmse", "mae", "r2", "rmsle", "baseline_mae", "train_seconds")
-    keys = [k for k in order if k in metrics] + [
-        k for k in metrics if k not in order and k not in ("type", "job_id")
-    ]
+MAIN_METRICS = ("rmse", "mae", "r2", "rmsle", "baseline_mae")
+
+
+def format_metrics(metrics: dict[str, Any], keys: tuple[str, ...] = MAIN_METRICS) -> str:
+    """``rmse 289.2, mae 172.4, r2 0.857`` for the given keys that are present (all when empty)."""
+    chosen = (
+        [k for k in keys if k in metrics] if keys else [k for k in metrics if k not in ("type", "job_id")]
+    )
     out = []
-    for k in keys:
+    for k in chosen:
         v = metrics[k]
-        out.append(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}")
+        if isinstance(v, float):
+            out.append(f"{k} {v:.3f}" if abs(v) < 10 else f"{k} {v:.1f}")
+        else:
+            out.append(f"{k} {v}")
     return ", ".join(out)
 
 

@@ -87,8 +87,12 @@ def platform_add_user(args: Any) -> int:
         raise InvalidInput("no terminal to ask for the password: use --password-stdin", field="password")
     if not password:
         raise InvalidInput("the password is empty", field="password")
-    add_user(state_dir=_state_dir(args), tenant=args.tenant, user=args.user, password=password)
-    out(f"user {args.user} can now log in to tenant {args.tenant}")
+    try:
+        created = add_user(state_dir=_state_dir(args), tenant=args.tenant, user=args.user, password=password)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="user") from None
+    verb = "added" if created else "updated the password of"
+    out(f"{verb} user {args.user} in tenant {args.tenant}")
     if args.remember:
         where = credentials.store_password(args.profile or "local", args.user, password)
         out(f"password stored for profile {args.profile or 'local'} in {where}")

@@ -41,7 +41,7 @@ async def run(profile: str | None, from_lab: int = 1, *, train_params: dict[str,
                 async for event in labs.run_step(step, p, ctx):
                     _print_event(event)
             except PlatformError as exc:
-                raise StepFailed(f"step '{step.id}' (Lab {step.lab}) failed: {exc}") from None
+                raise StepFailed(f"step '{step.id}' (Lab {step.lab}) failed: {exc}", hint="") from None
             out(f"   ok ({time.monotonic() - t0:.1f} s)")
         elapsed = time.monotonic() - started
         out()

@@ -237,3 +237,19 @@ def load_zones(path: str | Path | None = None) -> ZoneTable:
             z = Zone(z.location_id, z.zone, z.borough, ref.lat, ref.lon, z.aliases or ref.aliases)
         filled.append(z)
     return ZoneTable(filled)
+
+
+def write_zones(table: ZoneTable, path: str | Path) -> Path:
+    """Write a table in our format (LocationID, zone, borough, lat, lon, aliases).
+
+    Training copies the table it used into the model bundle, so serving maps zones to exactly
+    the coordinates the model was trained with.
+    """
+    path = Path(path)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh, lineterminator="\n")
+        out.writerow(["LocationID", "zone", "borough", "lat", "lon", "aliases"])
+        for z in sorted(table, key=lambda z: z.location_id):
+            out.writerow([z.location_id, z.zone, z.borough, "" if z.lat is None else repr(z.lat),
+                          "" if z.lon is None else repr(z.lon), ";".join(z.aliases)])
+    return path

@@ -1,0 +1,200 @@
+"""Serve the taxi model: load a bundle once, then predict ride durations in well under a millisecond.
+
+`Scorer.load(bundle_dir)` checks the bundle before trusting it: every file's sha256 must match
+the manifest (a modified or corrupted model is refused), the XGBoost major.minor version must be
+the one that wrote the model (another version can silently predict wrong values), and the
+bundle's feature list must be the one this code derives. `predict(records)` builds the feature
+rows directly as numpy (see features.py) and calls `inplace_predict`: no DataFrame per request.
+
+As a script it keeps the workshop's scoring-script interface (one JSON `scoring_args` argument,
+one sentence printed):
+
+    python scoring.py '{"start_latitude": 40.57, ...}' [--bundle DIR]   (or MLOPS_MODEL_DIR=DIR)
+    The ride duration prediction is 1534.2 seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+if __package__:
+    from . import features as _features
+    from . import zones as _zones
+else:  # run or loaded as a plain file: import the folder it lives in as its package
+    _here = Path(__file__).resolve().parent
+    if str(_here.parent) not in sys.path:
+        sys.path.insert(0, str(_here.parent))
+    _features = importlib.import_module(f"{_here.name}.features")
+    _zones = importlib.import_module(f"{_here.name}.zones")
+
+FieldError = _features.FieldError
+BUNDLE_FORMAT = "mlops-tui-taxi/1"
+MODEL_DIR_ENV = "MLOPS_MODEL_DIR"
+_BINARY = {"work", "weekday"}
+
+
+class BundleError(RuntimeError):
+    """A model bundle that must not be served (missing, modified, or from another XGBoost)."""
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return "sha256:" + digest.hexdigest()
+
+
+def _major_minor(version: str) -> tuple[str, ...]:
+    return tuple(version.split("+")[0].split(".")[:2])
+
+
+class Scorer:
+    """A loaded, verified model bundle."""
+
+    def __init__(self, bundle_dir: Path, manifest: dict[str, Any], booster: Any,
+                 zones: Any) -> None:
+        self.bundle_dir = bundle_dir
+        self.manifest = manifest
+        self.booster = booster
+        self.zones = zones
+        self.features: list[str] = list(manifest["features"])
+        ranges = manifest.get("feature_ranges") or {}
+        self._checked = [(i, n, *ranges[n]) for i, n in enumerate(self.features)
+                         if n in ranges and n not in _BINARY]
+
+    @property
+    def xgboost_version(self) -> str:
+        return str(self.manifest.get("xgboost_version"))
+
+    @property
+    def input_schema(self) -> dict[str, Any]:
+        return self.manifest.get("input_schema") or _features.INPUT_SCHEMA
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        return self.manifest.get("metrics") or {}
+
+    @classmethod
+    def load(cls, bundle_dir: str | Path) -> Scorer:
+        """Verify and load a bundle; raises BundleError saying what is wrong."""
+        bundle = Path(bundle_dir)
+        manifest = read_manifest(bundle)
+        verify_files(bundle, manifest)
+        import xgboost as xgb
+
+        wrote, have = str(manifest.get("xgboost_version", "")), xgb.__version__
+        if _major_minor(wrote) != _major_minor(have):
+            raise BundleError(
+                f"model in {bundle} was written by XGBoost {wrote or 'unknown'} but this host has "
+                f"{have}; a model read by another XGBoost version can predict wrong values "
+                f"without any error: retrain it here, or install xgboost-cpu=={wrote}")
+        if list(manifest.get("features") or []) != list(_features.FEATURES):
+            raise BundleError(
+                f"model in {bundle} expects features {manifest.get('features')} but this scoring "
+                f"code derives {list(_features.FEATURES)}; serve it with the code it was trained with")
+        booster = xgb.Booster()
+        try:
+            booster.load_model(str(bundle / manifest["model_file"]))
+        except xgb.core.XGBoostError as exc:
+            raise BundleError(f"cannot load the model file of {bundle}: {exc}") from None
+        booster.set_param({"nthread": 1})  # one request = a few rows: threads only add latency
+        zones_file = manifest.get("zones_file")
+        table = _zones.load_zones(bundle / zones_file) if zones_file else _zones.load_zones()
+        return cls(bundle, manifest, booster, table)
+
+    def predict(self, records: Any) -> tuple[list[float], list[str]]:
+        """Durations in seconds (>= 0, 0.1 s resolution) and warnings for 1..n records.
+
+        Raises features.FieldError (a ValueError, `.field` names the field) on bad input.
+        """
+        x, warnings = _features.records_to_matrix(records, self.zones)
+        values = self.booster.inplace_predict(x)
+        out = [round(max(0.0, float(v)), 1) for v in values]
+        return out, warnings + self._range_warnings(x)
+
+    def _range_warnings(self, x: np.ndarray) -> list[str]:
+        notes = []
+        for i, name, lo, hi in self._checked:
+            col = x[:, i]
+            outside = (col < lo) | (col > hi)
+            if outside.any():
+                first = float(col[np.argmax(outside)])
+                count = int(outside.sum())
+                many = f" ({count} records)" if count > 1 else ""
+                notes.append(f"{name} {first:g} is outside the training data ({lo:g} to {hi:g}){many}: "
+                             "the prediction is an extrapolation")
+        return notes
+
+
+def read_manifest(bundle: Path) -> dict[str, Any]:
+    path = bundle / "manifest.json"
+    if not path.is_file():
+        raise BundleError(f"{bundle} is not a model bundle: manifest.json not found")
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise BundleError(f"cannot read {path}: {exc}") from None
+    if not isinstance(manifest, dict) or not str(manifest.get("format", "")).startswith("mlops-tui-taxi/"):
+        raise BundleError(f"{path} is not a taxi model manifest (format {BUNDLE_FORMAT} expected)")
+    for key in ("model_file", "files", "features", "xgboost_version"):
+        if key not in manifest:
+            raise BundleError(f"{path} lacks '{key}'")
+    if manifest["model_file"] not in manifest["files"]:
+        raise BundleError(f"{path} has no checksum for its model file {manifest['model_file']}")
+    return manifest
+
+
+def verify_files(bundle: Path, manifest: dict[str, Any]) -> None:
+    """Every file listed in the manifest exists and has the recorded sha256."""
+    for name, expected in manifest["files"].items():
+        path = bundle / name
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            raise BundleError(f"manifest of {bundle} names a file outside the bundle: {name}")
+        if not path.is_file():
+            raise BundleError(f"{bundle} is incomplete: {name} is missing")
+        actual = _sha256(path)
+        if actual != expected:
+            raise BundleError(
+                f"{path} does not match its manifest checksum (expected {expected}, found {actual}); "
+                "refusing to serve a modified or corrupted model")
+
+
+def sentence(value: float) -> str:
+    """The workshop's output line."""
+    return f"The ride duration prediction is {value} seconds."
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Predict a taxi ride's duration (workshop interface).")
+    parser.add_argument("scoring_args", help="JSON object (or list) of the ride's fields")
+    parser.add_argument("--bundle", help=f"model bundle directory (default: ${MODEL_DIR_ENV})")
+    args = parser.parse_args(argv)
+    bundle = args.bundle or os.environ.get(MODEL_DIR_ENV)
+    if not bundle:
+        print(f"error: no model bundle: pass --bundle DIR or set {MODEL_DIR_ENV}", file=sys.stderr)
+        return 2
+    try:
+        scorer = Scorer.load(bundle)
+        values, warnings = scorer.predict(args.scoring_args)
+    except (BundleError, FieldError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for note in warnings:
+        print(f"warning: {note}", file=sys.stderr)
+    for value in values:
+        print(sentence(value))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

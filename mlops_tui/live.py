@@ -1,0 +1,287 @@
+"""The app's live link to a platform: connect (start the local platform, log in), poll, reconnect.
+
+Textual-free: the app hands in callbacks and gets :class:`ConnectionStatus`, data per topic and the
+current platform back. Blocking steps (keyring, starting the platform, reading its URL file) run in
+threads; the event loop never waits on them.
+
+Topics polled: ``clusters``, ``jobs``, ``registry`` (models with their versions) and
+``deployments``; ``latency`` is a probe (the workshop's example ride, every few seconds) against
+the first ready deployment while someone watches the dashboard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from mlops_tui.config import Profile
+from mlops_tui.services import errors
+from mlops_tui.services.platform import Platform
+from mlops_tui.services.poller import ConnectionState, Poller
+from mlops_tui.services.types import Deployment, Model, ModelVersion
+from mlops_tui.widgets.connection import ConnectionStatus, Link
+
+log = logging.getLogger(__name__)
+
+INTERVALS = {"clusters": 3.0, "jobs": 2.0, "registry": 5.0, "deployments": 3.0, "latency": 5.0}
+
+
+@dataclass(frozen=True)
+class RegistryEntry:
+    model: Model
+    versions: tuple[ModelVersion, ...]
+
+
+@dataclass(frozen=True)
+class LatencySample:
+    at: datetime
+    deployment: str
+    latency_ms: float
+    value: float | None = None
+    source: str = "probe"  # probe | predict (a person's own request)
+
+
+class LiveLink:
+    """Owns the current platform and its poller; reports through the three callbacks."""
+
+    def __init__(
+        self,
+        *,
+        on_status: Callable[[ConnectionStatus], None],
+        on_data: Callable[[str, Any], None],
+        on_platform: Callable[[Platform | None], None],
+        clock: Callable[[], datetime],
+        intervals: dict[str, float] | None = None,
+        probe: Callable[[], dict[str, Any] | None] | None = None,
+    ) -> None:
+        self._on_status = on_status
+        self._on_data = on_data
+        self._on_platform = on_platform
+        self.clock = clock
+        self.intervals = {**INTERVALS, **(intervals or {})}
+        self.platform: Platform | None = None
+        self.profile: Profile | None = None
+        self.poller: Poller | None = None
+        self.status = ConnectionStatus()
+        self.probe_enabled = False
+        self._probe_record = probe
+        self._rediscovering = False
+        self._relogging = False
+
+    # -- status ---------------------------------------------------------------------------------
+
+    def _set(self, link: Link, detail: str = "", retry_at: datetime | None = None) -> None:
+        self.status = ConnectionStatus(link, retry_at, detail)
+        self._on_status(self.status)
+
+    def set_connecting(self, detail: str) -> None:
+        self._set(Link.CONNECTING, detail)
+
+    # -- connect / disconnect ---------------------------------------------------------------------
+
+    async def open(
+        self, profile: Profile | None, *, start: bool = True, password: str | None = None
+    ) -> Platform:
+        """Resolve ``profile`` (may start the local platform), build its adapter; no login yet."""
+        from mlops_tui.services import factory
+
+        if start and profile is not None and profile.platform == "local" and not profile.url:
+            self.set_connecting("starting the local platform")
+        resolved = (
+            await asyncio.to_thread(factory.resolve, profile, start=start, password=password)
+            if profile
+            else None
+        )
+        if resolved is None:
+            raise errors.InvalidInput("no profile to connect with", field="profile")
+        return factory.build_platform(resolved, on_relogin=self._relogin_started)
+
+    async def attach(self, platform: Platform, profile: Profile | None = None, *, poll: bool = True) -> None:
+        """Log ``platform`` in and start polling it; replaces any current platform."""
+        await self.close()
+        self.profile = profile
+        self._set(Link.CONNECTING, "logging in")
+        try:
+            if platform.session is None:
+                await platform.login()
+        except errors.Unreachable as exc:
+            self._set(Link.DISCONNECTED, exc.message, self.clock() + timedelta(seconds=2))
+            self.platform = platform
+            self._on_platform(platform)
+            if poll:
+                self._start_poller()
+            return
+        except BaseException:
+            self._set(Link.OFFLINE, "not logged in")
+            with contextlib.suppress(Exception):
+                await platform.aclose()
+            raise
+        self.platform = platform
+        self._set(Link.CONNECTED)
+        self._on_platform(platform)
+        if poll:
+            self._start_poller()
+
+    async def close(self) -> None:
+        poller, platform = self.poller, self.platform
+        self.poller = None
+        self.platform = None
+        if poller is not None:
+            await poller.stop()
+        if platform is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(platform.aclose(), 5)
+            self._on_platform(None)
+        self._set(Link.OFFLINE)
+
+    async def logout(self) -> None:
+        if self.platform is not None:
+            with contextlib.suppress(errors.PlatformError):
+                await self.platform.logout()
+        await self.close()
+
+    # -- polling ---------------------------------------------------------------------------------
+
+    def _start_poller(self) -> None:
+        poller = Poller(relogin=self._relogin)
+        self.poller = poller
+        for topic, fetch in (
+            ("clusters", self._fetch_clusters),
+            ("jobs", self._fetch_jobs),
+            ("registry", self._fetch_registry),
+            ("deployments", self._fetch_deployments),
+            ("latency", self._fetch_latency),
+        ):
+            poller.add_source(
+                topic, fetch, interval=self.intervals[topic], on_result=self._result, on_error=self._error
+            )
+        poller.subscribe(self._poller_state)
+        poller.start()
+
+    def refresh(self, topic: str | None = None) -> None:
+        if self.poller is not None:
+            self.poller.refresh(topic)
+
+    def _require(self) -> Platform:
+        if self.platform is None:
+            raise errors.Unreachable("not connected to a platform")
+        return self.platform
+
+    async def _fetch_clusters(self) -> Any:
+        return await self._require().list_clusters()
+
+    async def _fetch_jobs(self) -> Any:
+        return await self._require().list_jobs()
+
+    async def _fetch_deployments(self) -> Any:
+        return await self._require().list_deployments()
+
+    async def _fetch_registry(self) -> Any:
+        platform = self._require()
+        models = await platform.list_models()
+        versions = await asyncio.gather(*(platform.list_versions(m.name) for m in models))
+        return [
+            RegistryEntry(m, tuple(sorted(v, key=lambda mv: mv.version)))
+            for m, v in zip(models, versions, strict=True)
+        ]
+
+    async def _fetch_latency(self) -> Any:
+        """One prediction of the example ride on the first ready deployment (None when there is none)."""
+        if not self.probe_enabled or self._probe_record is None:
+            return None
+        record = self._probe_record()
+        deployments = (self.poller.status("deployments").value if self.poller else None) or []
+        ready: list[Deployment] = [d for d in deployments if d.ready]
+        if record is None or not ready:
+            return None
+        platform = self._require()
+        started = time.perf_counter()
+        try:
+            prediction = await platform.predict(ready[0].name, [record])
+        except (errors.InvalidInput, errors.Forbidden, errors.NotFound, errors.PlatformFailure) as exc:
+            # The deployment answered but refused: not a connection problem.
+            log.info("latency probe on %s failed: %s", ready[0].name, exc)
+            return None
+        latency = prediction.latency_ms or (time.perf_counter() - started) * 1000
+        return LatencySample(self.clock(), ready[0].name, latency, prediction.value)
+
+    def _result(self, topic: str, value: Any) -> None:
+        if topic == "latency" and value is None:
+            return
+        self._on_data(topic, value)
+
+    def _error(self, topic: str, exc: errors.PlatformError) -> None:
+        self._on_data(f"error:{topic}", exc)
+
+    # -- connection state ----------------------------------------------------------------------
+
+    def _poller_state(self, state: ConnectionState, detail: str) -> None:
+        if state is ConnectionState.CONNECTED:
+            self._relogging = False
+            self._set(Link.CONNECTED)
+        elif state is ConnectionState.RETRYING:
+            delays = [
+                s.next_delay for s in (self.poller.sources.values() if self.poller else ()) if s.failures
+            ]
+            retry_at = self.clock() + timedelta(seconds=min(delays) if delays else 1.0)
+            self._set(Link.DISCONNECTED, detail, retry_at)
+            self._rediscover()
+        elif state is ConnectionState.RELOGIN:
+            self._set(Link.RELOGIN, detail)
+        elif state is ConnectionState.AUTH_FAILED:
+            self._set(Link.OFFLINE, f"log in again: {detail}")
+
+    def refresh_retry_countdown(self) -> None:
+        """Keep the badge's "retrying in Ns" honest while the platform stays away."""
+        if self.status.link is Link.DISCONNECTED and self.poller is not None:
+            self._poller_state(ConnectionState.RETRYING, self.status.detail)
+
+    def _relogin_started(self) -> None:
+        self._relogging = True
+        self._set(Link.RELOGIN, "logging in again with the stored credentials")
+
+    async def _relogin(self) -> Any:
+        self._relogin_started()
+        return await self._require().login()
+
+    def _rediscover(self) -> None:
+        """A local platform restarted on another port: follow it to its new URL."""
+        profile = self.profile
+        if self._rediscovering or profile is None or profile.platform != "local" or profile.url:
+            return
+        self._rediscovering = True
+        asyncio.get_running_loop().create_task(self._follow_local_platform())
+
+    async def _follow_local_platform(self) -> None:
+        from mlops_tui import config
+        from mlops_tui.services.local.launcher import running_url
+
+        try:
+            url = await asyncio.to_thread(running_url, config.platform_state_dir())
+            platform = self.platform
+            if url is None or platform is None or url.rstrip("/") == platform.credentials.url.rstrip("/"):
+                return
+            new = await self.open(self.profile, start=False)
+            await new.login()
+            old = self.platform
+            self.platform = new
+            self._on_platform(new)
+            if self.poller is not None:
+                self.poller.refresh()
+            if old is not None:
+                with contextlib.suppress(Exception):
+                    await old.aclose()
+        except errors.PlatformError as exc:
+            log.info("could not follow the local platform: %s", exc)
+        finally:
+            self._rediscovering = False
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,36 @@
+"""The connection state the header badge shows, independent of where it comes from (the poller)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class Link(StrEnum):
+    OFFLINE = "offline"  # not logged in (yet)
+    CONNECTING = "connecting"  # starting the platform / logging in
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"  # unreachable; retrying at ``retry_at``
+    RELOGIN = "relogin"  # session expired; logging in again with the stored credentials
+
+
+@dataclass(frozen=True)
+class ConnectionStatus:
+    link: Link = Link.OFFLINE
+    retry_at: datetime | None = None
+    detail: str = ""
+
+    def label(self, now: datetime) -> str:
+        """The badge text, e.g. ``"disconnected, retrying in 4s"``."""
+        if self.link is Link.DISCONNECTED:
+            if self.retry_at is None:
+                return "disconnected, retrying"
+            seconds = max(0, round((self.retry_at - now).total_seconds()))
+            return f"disconnected, retrying in {seconds}s" if seconds else "disconnected, retrying now"
+        return {
+            Link.OFFLINE: "not logged in",
+            Link.CONNECTING: "connecting",
+            Link.CONNECTED: "connected",
+            Link.RELOGIN: "re-logging in",
+        }[self.link]

@@ -1,0 +1,67 @@
+"""Line plots (textual-plotext), imported only when a plot is first shown (kept off start-up)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.containers import Container
+from textual.widgets import Static
+
+Series = tuple[str, Sequence[float], Sequence[float]]  # (label, xs, ys)
+
+
+class LinePlot(Container):
+    """A titled line plot; ``plot(series)`` redraws. Shows ``empty_text`` while there is no data."""
+
+    DEFAULT_CSS = """
+    LinePlot { height: 1fr; }
+    LinePlot > .plot-empty { color: $text-muted; padding: 1 2; }
+    """
+
+    def __init__(
+        self,
+        *,
+        title: str = "",
+        xlabel: str = "",
+        ylabel: str = "",
+        empty_text: str = "no data yet",
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.title = title
+        self.xlabel = xlabel
+        self.ylabel = ylabel
+        self.empty_text = empty_text
+        self._series: list[Series] = []
+        self._plot = None
+
+    def compose(self):
+        yield Static(self.empty_text, classes="plot-empty")
+
+    def plot(self, series: list[Series]) -> None:
+        self._series = [s for s in series if len(s[1])]
+        if not self._series:
+            if self._plot is not None:
+                self._plot.display = False
+            self.query_one(".plot-empty").display = True
+            return
+        if self._plot is None:
+            from textual_plotext import PlotextPlot
+
+            self._plot = PlotextPlot()
+            self.mount(self._plot)
+        self.query_one(".plot-empty").display = False
+        self._plot.display = True
+        plt = self._plot.plt
+        plt.clear_data()
+        plt.clear_figure()
+        if self.title:
+            plt.title(self.title)
+        if self.xlabel:
+            plt.xlabel(self.xlabel)
+        if self.ylabel:
+            plt.ylabel(self.ylabel)
+        for label, xs, ys in self._series:
+            # A legend only helps with several series; with one it hides data.
+            plt.plot(list(xs), list(ys), label=label if len(self._series) > 1 else "", marker="braille")
+        self._plot.refresh()

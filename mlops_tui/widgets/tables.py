@@ -1,0 +1,73 @@
+"""A DataTable that is rebuilt from rows on every poll without losing the cursor or flickering."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+Row = tuple[str, Sequence[str | Text]]  # (key, cells)
+
+
+class LiveTable(DataTable):
+    """``show(rows)`` replaces the content only when it changed; ``filter_text`` hides rows whose
+    cells do not contain it (case-insensitive)."""
+
+    DEFAULT_CSS = """
+    LiveTable { height: 1fr; background: $surface; }
+    LiveTable:focus { background-tint: $foreground 3%; }
+    """
+
+    def __init__(self, *columns: str, empty: str = "nothing yet", **kwargs) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
+        self._columns = columns
+        self._rows: list[Row] = []
+        self._shown: list[Row] | None = None
+        self.filter_text = ""
+        self.empty = empty
+
+    def on_mount(self) -> None:
+        self.add_columns(*self._columns)
+
+    def show(self, rows: list[Row]) -> None:
+        self._rows = rows
+        self._render_rows()
+
+    def set_filter(self, text: str) -> None:
+        self.filter_text = text
+        self._render_rows()
+
+    @property
+    def selected_key(self) -> str | None:
+        if not self.row_count:
+            return None
+        try:
+            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        except Exception:
+            return None
+        return None if key == "__empty__" else key
+
+    def _render_rows(self) -> None:
+        needle = self.filter_text.lower()
+        rows = [
+            r
+            for r in self._rows
+            if not needle or any(needle in str(c).lower() for c in r[1]) or needle in r[0]
+        ]
+        if rows == self._shown:
+            return
+        self._shown = rows
+        selected = self.selected_key
+        self.clear()
+        if not rows:
+            message = f"no match for “{self.filter_text}”" if self._rows else self.empty
+            self.add_row(Text(message, style="dim italic"), *[""] * (len(self._columns) - 1), key="__empty__")
+            return
+        for key, cells in rows:
+            self.add_row(*cells, key=key)
+        if selected is not None:
+            for index, (key, _) in enumerate(rows):
+                if key == selected:
+                    self.move_cursor(row=index, animate=False)
+                    break

@@ -1,0 +1,156 @@
+"""What every screen shares: header with connection badge, command pane, ``:`` line, footer, and
+the guarded way of calling the platform (errors become notifications, calls become commands).
+
+The guide screen (``screens/guide.py``) subclasses :class:`BaseScreen` like the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer
+
+from mlops_tui.widgets.command_line import CommandLine
+from mlops_tui.widgets.command_pane import CommandPane
+from mlops_tui.widgets.header import AppHeader
+
+if TYPE_CHECKING:
+    from mlops_tui.app import MlopsApp
+
+T = TypeVar("T")
+
+
+def guarded(what: str) -> Callable[[Callable[..., Awaitable[T]]], Callable[..., Awaitable[T | None]]]:
+    """Decorate an async screen/widget method so any failure becomes a notification, never a crash.
+
+    Use under ``@work``: ``@work(exclusive=True) @guarded("Submit job") async def submit(self): ...``
+    """
+
+    def decorate(fn: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T | None]]:
+        @functools.wraps(fn)
+        async def wrapper(self: Widget, *args: Any, **kwargs: Any) -> T | None:
+            try:
+                return await fn(self, *args, **kwargs)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # every failure reaches the person as a message
+                self.app.report_error(exc, what)  # type: ignore[attr-defined]
+                return None
+
+        return wrapper
+
+    return decorate
+
+
+class BaseScreen(Screen):
+    """A top-level screen (one per app mode)."""
+
+    MODE: ClassVar[str] = ""
+    TITLE_TEXT: ClassVar[str] = ""
+    HELP: ClassVar[str] = ""  # markdown shown by ``?`` above the key list
+    DESTRUCTIVE_ACTIONS: ClassVar[frozenset[str]] = frozenset()  # hidden and refused when read-only
+
+    BINDINGS = [
+        Binding("c", "toggle_commands", "Cmd", tooltip="Show the equivalent curl/kubectl commands"),
+        Binding("y", "copy_command", "Copy cmd", show=False),
+    ]
+
+    @property
+    def mlops(self) -> MlopsApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield AppHeader(self.MODE)
+        yield from self.compose_body()
+        yield CommandPane(id="command-pane")
+        yield CommandLine()
+        yield Footer()
+
+    def compose_body(self) -> Iterable[Widget]:
+        return ()
+
+    # -- app state -----------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        app = self.mlops
+        app.status_changed.subscribe(self, self._status_changed)
+        app.data_changed.subscribe(self, self.on_data)
+        app.platform_changed.subscribe(self, self._platform_changed)
+        self._status_changed(None)
+
+    def on_screen_resume(self) -> None:
+        self._status_changed(None)
+
+    def _status_changed(self, _: object) -> None:
+        app = self.mlops
+        for header in self.query(AppHeader):
+            header.show(who=app.who, status=app.connection, read_only=app.read_only)
+
+    def _platform_changed(self, _: object) -> None:
+        self.on_platform_changed()
+
+    def on_platform_changed(self) -> None:
+        """Called when a new platform (profile switch, re-connect) replaces the old one."""
+
+    def on_data(self, topic: str) -> None:
+        """Called when a polled topic (``clusters``, ``jobs``, ``registry``, ``deployments``,
+        ``latency``) has new data in ``app.data``."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action in self.DESTRUCTIVE_ACTIONS and self.mlops.read_only)
+
+    # -- equivalent commands ---------------------------------------------------------------------
+
+    @property
+    def command_pane(self) -> CommandPane:
+        return self.query_one(CommandPane)
+
+    def show_command(self, what: str, command: str) -> None:
+        self.command_pane.add(what, command)
+
+    def action_toggle_commands(self) -> None:
+        self.command_pane.toggle()
+
+    def action_copy_command(self) -> None:
+        command = self.command_pane.last
+        if command is None:
+            self.notify("No command yet: take an action first.", severity="warning")
+            return
+        self.mlops.copy_text(command, "command")
+
+    async def call(self, what: str, op: str, fn: Callable[[], Awaitable[T]], **params: Any) -> T:
+        """Await a platform call and show its equivalent command (even when it fails)."""
+        platform = self.mlops.require_platform()
+        started = datetime.now(UTC)
+        try:
+            return await fn()
+        finally:
+            record = next(
+                (c for c in reversed(platform.calls) if c.op == op and c.at >= started),
+                None,
+            )
+            command = record.command if record else None
+            if command is None:
+                try:
+                    command = platform.equivalent(op, **params)
+                except Exception:
+                    command = None
+            if command:
+                self.show_command(what, command)
+
+    @on(CommandLine.Run)
+    async def _run_command_line(self, event: CommandLine.Run) -> None:
+        await self.mlops.run_command_line(event.text)
+
+    def action_filter(self) -> None:
+        """``/``: screens with something to filter override this."""
+        self.notify("Nothing to filter on this screen.", severity="warning", timeout=2)

@@ -1,0 +1,345 @@
+"""The pipeline at a glance: clusters and members, jobs, registry, deployments, prediction latency.
+
+Everything comes from the app's live link (chained polling); each panel says how fresh it is. The
+screen never exits because the platform is away: panels keep their last data, marked stale, and
+refill by themselves when it is back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from rich.text import Text
+from textual import on, work
+from textual.binding import Binding
+from textual.containers import Grid
+from textual.widget import Widget
+from textual.widgets import DataTable, Input, Static
+
+from mlops_tui.live import RegistryEntry
+from mlops_tui.services.types import Cluster, Deployment, Job
+from mlops_tui.widgets.format import duration
+from mlops_tui.widgets.panel import StalePanel
+from mlops_tui.widgets.plots import LinePlot
+from mlops_tui.widgets.tables import LiveTable, Row
+
+from .base import BaseScreen, guarded
+from .dialogs import ConfirmScreen
+
+STATE_STYLE = {
+    "configured": "green",
+    "finished": "green",
+    "running": "bold yellow",
+    "creating": "yellow",
+    "queued": "yellow",
+    "updating": "yellow",
+    "config error": "bold red",
+    "failed": "bold red",
+    "cancelled": "dim",
+    "deleting": "dim",
+    "production": "bold green",
+    "staging": "yellow",
+    "archived": "dim",
+}
+
+
+def state_text(state: str) -> Text:
+    return Text(str(state), style=STATE_STYLE.get(str(state), ""))
+
+
+def cluster_rows(clusters: list[Cluster]) -> list[Row]:
+    rows: list[Row] = []
+    for cluster in clusters:
+        info = (
+            f"{cluster.kind.value} · {len(cluster.members)} member{'s' if len(cluster.members) != 1 else ''}"
+        )
+        rows.append(
+            (f"c:{cluster.name}", (Text(cluster.name, style="bold"), state_text(cluster.state), info))
+        )
+        members = cluster.members
+        for i, member in enumerate(members):
+            branch = "└" if i == len(members) - 1 else "├"
+            extra = [f"pid {member.pid}" if member.pid else member.role]
+            if member.restarts:
+                extra.append(f"↻{member.restarts}")
+            rows.append(
+                (
+                    f"m:{cluster.name}/{member.name}",
+                    (
+                        Text(f" {branch} {member.name}", style="dim"),
+                        state_text(member.state),
+                        " ".join(extra),
+                    ),
+                )
+            )
+    return rows
+
+
+def job_rows(jobs: list[Job], now: datetime) -> list[Row]:
+    rows: list[Row] = []
+    for job in jobs:
+        if job.started_at is None:
+            took = "-"
+        else:
+            took = duration(((job.finished_at or now) - job.started_at).total_seconds())
+        mae = job.metrics.get("mae")
+        rows.append((job.id, (job.id, state_text(job.state), took, f"{mae:.1f}" if mae is not None else "")))
+    return rows
+
+
+def registry_rows(entries: list[RegistryEntry]) -> list[Row]:
+    rows: list[Row] = []
+    for entry in entries:
+        count = len(entry.versions)
+        rows.append(
+            (
+                f"m:{entry.model.name}",
+                (
+                    Text(entry.model.name, style="bold"),
+                    Text(f"{count} version{'s' * (count != 1)}", style="dim"),
+                    "",
+                    "",
+                ),
+            )
+        )
+        versions = list(reversed(entry.versions))
+        for i, version in enumerate(versions):
+            branch = "└" if i == len(versions) - 1 else "├"
+            mae = version.metrics.get("mae")
+            rows.append(
+                (
+                    f"{version.model}:{version.version}",
+                    (
+                        Text(f" {branch} v{version.version}", style="dim"),
+                        state_text(version.stage),
+                        f"{mae:.1f}" if mae is not None else "",
+                        version.lineage.job_id or "",
+                    ),
+                )
+            )
+    return rows
+
+
+def deployment_rows(deployments: list[Deployment]) -> list[Row]:
+    rows: list[Row] = []
+    for d in deployments:
+        host = d.url.split("://", 1)[-1].split("/", 1)[0] if d.url else ""
+        port = ":" + host.rsplit(":", 1)[-1] if ":" in host else host
+        restarts = str(d.restarts) if d.restarts else ""
+        rows.append((d.name, (d.name, state_text(d.state), f"v{d.version}", restarts, port)))
+    return rows
+
+
+class DashboardScreen(BaseScreen):
+    MODE = "dashboard"
+    TITLE_TEXT = "Dashboard"
+    CSS_PATH = "dashboard.tcss"
+    HELP = (
+        "The whole pipeline, live: clusters (with their members), training jobs, registered model "
+        "versions, deployments and the latency of a probe prediction (the workshop's example ride, "
+        "every few seconds, on the first ready deployment) plus your own predictions.\n"
+        "Each panel's bottom border says when its data was last fetched. When the platform goes away "
+        "the badge says [b]disconnected, retrying in Ns[/b] and everything refills by itself "
+        "when it is back.\n"
+        "[b]enter[/b] opens the selected job, model version or deployment on its screen."
+    )
+    DESTRUCTIVE_ACTIONS = frozenset({"delete_deployment"})
+    BINDINGS = [
+        Binding("tab", "focus_next", "Next panel", show=False),
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("ctrl+d", "delete_deployment", "Delete deployment", tooltip="Delete the selected deployment"),
+    ]
+
+    TOPICS = {
+        "clusters": "#panel-clusters",
+        "jobs": "#panel-jobs",
+        "registry": "#panel-registry",
+        "deployments": "#panel-deployments",
+        "latency": "#panel-latency",
+    }
+
+    def compose_body(self) -> Iterable[Widget]:
+        yield Input(placeholder="filter every panel… (enter keeps, esc clears)", id="dash-filter")
+        with Grid(id="dash-grid"):
+            with StalePanel("Clusters", id="panel-clusters"):
+                yield LiveTable("NAME", "STATE", "INFO", id="tbl-clusters", empty="no clusters")
+            with StalePanel("Jobs", id="panel-jobs"):
+                yield LiveTable(
+                    "ID", "STATE", "TOOK", "MAE s", id="tbl-jobs", empty="no jobs yet (3, then n)"
+                )
+            with StalePanel("Deployments", id="panel-deployments"):
+                yield LiveTable(
+                    "NAME", "STATE", "VER", "↻", "PORT", id="tbl-deployments", empty="no deployments yet"
+                )
+            with StalePanel("Registry", id="panel-registry"):
+                yield LiveTable("MODEL", "STAGE", "MAE s", "JOB", id="tbl-registry", empty="no models yet")
+            with StalePanel("Prediction latency (ms)", id="panel-latency", stale_after=30):
+                yield Static("", id="latency-summary")
+                yield LinePlot(empty_text="no predictions yet: deploy a model (4, then d)", id="latency-plot")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        for topic in self.TOPICS:
+            self.on_data(topic)
+        self.query_one("#tbl-clusters").focus()
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        for topic in self.TOPICS:
+            self.on_data(topic)
+
+    # -- data -----------------------------------------------------------------------------------
+
+    def on_data(self, topic: str) -> None:
+        app = self.mlops
+        if topic.startswith("error:"):
+            topic = topic[6:]
+        selector = self.TOPICS.get(topic)
+        if selector is None:
+            return
+        panel = self.query_one(selector, StalePanel)
+        error = app.data_errors.get(topic)
+        if error is not None:
+            panel.mark_failed(type(error).__name__.lower() if not error.message else _short(error.message))
+        if topic == "latency":
+            self._show_latency()
+            if app.updated.get(topic):
+                panel.mark_updated(app.updated[topic])
+            return
+        value = app.data.get(topic)
+        if value is None:
+            return
+        if error is None and app.updated.get(topic):
+            panel.mark_updated(app.updated[topic])
+        if topic == "clusters":
+            self.query_one("#tbl-clusters", LiveTable).show(cluster_rows(value))
+        elif topic == "jobs":
+            self.query_one("#tbl-jobs", LiveTable).show(job_rows(value, app.clock()))
+        elif topic == "registry":
+            self.query_one("#tbl-registry", LiveTable).show(registry_rows(value))
+        elif topic == "deployments":
+            self.query_one("#tbl-deployments", LiveTable).show(deployment_rows(value))
+
+    def _show_latency(self) -> None:
+        samples = list(self.mlops.latency)
+        summary = self.query_one("#latency-summary", Static)
+        plot = self.query_one("#latency-plot", LinePlot)
+        if not samples:
+            summary.update("")
+            plot.plot([])
+            return
+        values = sorted(s.latency_ms for s in samples)
+        p50 = values[len(values) // 2]
+        p95 = values[min(len(values) - 1, int(len(values) * 0.95))]
+        last = samples[-1]
+        summary.update(
+            f"[dim]last[/] [b]{last.latency_ms:.1f} ms[/]  [dim]p50[/] {p50:.1f}  [dim]p95[/] {p95:.1f}"
+            f"  [dim]n[/] {len(values)}  [dim i]{last.deployment}[/]"
+        )
+        now = self.mlops.clock()
+        xs = [-(now - s.at).total_seconds() for s in samples[-120:]]
+        ys = [s.latency_ms for s in samples[-120:]]
+        plot.xlabel = "seconds ago"
+        plot.plot([("latency ms", xs, ys)])
+
+    # -- actions --------------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        box = self.query_one("#dash-filter", Input)
+        box.add_class("-open")
+        box.focus()
+
+    @on(Input.Changed, "#dash-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        for table in self.query(LiveTable):
+            table.set_filter(event.value)
+
+    @on(Input.Submitted, "#dash-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        if not event.value:
+            event.input.remove_class("-open")
+        self.query_one("#tbl-clusters").focus()
+
+    def key_escape(self) -> None:
+        box = self.query_one("#dash-filter", Input)
+        if box.has_class("-open") or box.value:
+            box.value = ""
+            box.remove_class("-open")
+            self.query_one("#tbl-clusters").focus()
+        else:
+            self.run_worker(self.mlops.action_back())
+
+    @on(DataTable.RowSelected)
+    async def _open_row(self, event: DataTable.RowSelected) -> None:
+        key = event.row_key.value or ""
+        table_id = event.data_table.id
+        app = self.mlops
+        if key == "__empty__":
+            return
+        if table_id == "tbl-jobs":
+            app.intent = ("job", key)
+            await app.goto("training")
+        elif table_id == "tbl-registry":
+            app.intent = ("model", key[2:]) if key.startswith("m:") else ("version", key)
+            await app.goto("registry")
+        elif table_id == "tbl-deployments":
+            app.intent = ("deployment", key)
+            await app.goto("predict")
+        elif table_id == "tbl-clusters":
+            self._cluster_detail(key.split(":", 1)[1].split("/", 1)[0])
+
+    def _cluster_detail(self, name: str) -> None:
+        from .dialogs import DetailScreen
+
+        clusters = self.mlops.data.get("clusters") or []
+        cluster = next((c for c in clusters if c.name == name), None)
+        if cluster is None:
+            return
+        lines = [f"[b]{cluster.name}[/b]  {cluster.kind.value} ({cluster.app})  state [b]{cluster.state}[/b]"]
+        if cluster.message:
+            lines.append(f"[yellow]{cluster.message}[/yellow]")
+        for member in cluster.members:
+            pid = f"pid {member.pid}" if member.pid else ""
+            restarts = f"restarts {member.restarts}" if member.restarts else ""
+            detail = f"\n      {member.detail}" if member.detail else ""
+            lines.append(f"  {member.name:<18} {member.role:<14} {member.state:<12} {pid} {restarts}{detail}")
+        for endpoint in cluster.endpoints:
+            lines.append(f"  endpoint {endpoint.name}: {endpoint.url}")
+        for role, names in cluster.connections.items():
+            lines.append(f"  connected {role}: {', '.join(names)}")
+        self.app.push_screen(DetailScreen(f"Cluster {cluster.name}", "\n".join(lines)))
+
+    def action_delete_deployment(self) -> None:
+        if not self.mlops.require_writable("Deleting a deployment"):
+            return
+        name = self.query_one("#tbl-deployments", LiveTable).selected_key
+        if not name:
+            self.notify("Select a deployment first (tab to the Deployments panel).", severity="warning")
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._delete(name)
+
+        self.app.push_screen(
+            ConfirmScreen(f"Delete deployment [b]{name}[/b]? Its prediction server stops.", yes="Delete"),
+            confirmed,
+        )
+
+    @work(group="dashboard-delete")
+    @guarded("Delete deployment")
+    async def _delete(self, name: str) -> None:
+        platform = self.mlops.require_platform()
+        await self.call(
+            f"delete deployment {name}",
+            "delete_deployment",
+            lambda: platform.delete_deployment(name),
+            name=name,
+        )
+        self.notify(f"Deployment {name} deleted.")
+        self.mlops.refresh_data()
+
+
+def _short(message: str, limit: int = 40) -> str:
+    return message if len(message) <= limit else message[: limit - 1] + "…"

@@ -69,6 +69,17 @@ def _seg(value: object) -> str:
     return quote(str(value), safe="")
 
 
+def _repo_path(path: str) -> str:
+    """A repository path as a URL path; ``..`` or absolute paths are refused here, because URL
+    normalisation would otherwise silently turn them into another endpoint."""
+    parts = path.split("/")
+    if not path or path.startswith("/") or any(p in ("..", ".") for p in parts):
+        raise errors.InvalidInput(
+            f"repository path {path!r} must be relative and stay inside the project repository", field="path"
+        )
+    return quote(path, safe="/")
+
+
 def _plain(value: Any) -> Any:
     """JSON-ready copy of a spec dataclass."""
     data = asdict(value)
@@ -210,7 +221,7 @@ class LocalPlatform:
 
     def _r_fetch_repo(self, path: str = "PATH", **_: Any) -> _Req:
         name = path.rstrip("/").rsplit("/", 1)[-1] or "file"
-        return _Req("fetch_repo", "GET", f"{API}/repo/{quote(path, safe='/')}", output=name)
+        return _Req("fetch_repo", "GET", f"{API}/repo/{_repo_path(path)}", output=name)
 
     def _r_upload_repo(
         self, path: str = "PATH", content: bytes | None = None, source: str | None = None, **_: Any
@@ -219,7 +230,7 @@ class LocalPlatform:
         return _Req(
             "upload_repo",
             "PUT",
-            f"{API}/repo/{quote(path, safe='/')}",
+            f"{API}/repo/{_repo_path(path)}",
             content=content or b"",
             content_file=src,
         )
@@ -492,7 +503,7 @@ class LocalPlatform:
         return RepoEntry.from_dict(await self._json(req))
 
     async def delete_repo(self, path: str) -> None:
-        await self._call(_Req("delete_repo", "DELETE", f"{API}/repo/{quote(path, safe='/')}"))
+        await self._call(_Req("delete_repo", "DELETE", f"{API}/repo/{_repo_path(path)}"))
 
     # -- model registry --------------------------------------------------------------------------
 

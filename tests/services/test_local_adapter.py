@@ -1,0 +1,142 @@
+"""The local adapter against the real platform server: error mapping, re-login, curl equivalents."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+
+import httpx
+import pytest
+
+from mlops_tui.services import errors
+from mlops_tui.services.local.adapter import LocalPlatform
+from mlops_tui.services.platform import Platform
+from mlops_tui.services.types import ClusterKind, ClusterSpec, Credentials
+
+from .conftest import Server
+
+
+def _platform(server: Server, user: str = "alice", password: str | None = None, **kw) -> LocalPlatform:
+    tenant, real = server.users[user]
+    return LocalPlatform(Credentials(server.url, tenant, user, password or real), **kw)
+
+
+async def test_login_session_and_protocol(platform_server: Server) -> None:
+    async with _platform(platform_server) as p:
+        assert isinstance(p, Platform)
+        session = await p.login()
+        assert session.id.startswith("/api/v2/session/")
+        assert (session.user, session.tenant) == ("alice", "K8sMLTenant")
+        assert (await p.whoami()).user == "alice"
+        assert await p.kubeconfig() is None  # no Kubernetes API on the local platform
+        names = {c.name for c in await p.list_clusters(ClusterKind.TRAINING)}
+        assert "training-engine-shared" in names
+        ops = [c.op for c in p.calls]
+        assert ops[:2] == ["login", "whoami"]
+        assert all("alice-password-1" not in c.command for c in p.calls)  # never the password
+
+
+async def test_wrong_password_is_auth_failed(platform_server: Server) -> None:
+    async with _platform(platform_server, password="wrong") as p:
+        with pytest.raises(errors.AuthFailed) as err:
+            await p.login()
+        assert err.value.status == 401
+        with pytest.raises(errors.AuthFailed):
+            await p.list_jobs()  # logs in first, so the same clear error
+
+
+async def test_unreachable_url() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    async with LocalPlatform(Credentials(f"http://127.0.0.1:{port}", "t", "u", "p"), timeout=2.0) as p:
+        with pytest.raises(errors.Unreachable) as err:
+            await p.login()
+        assert f"127.0.0.1:{port}" in str(err.value)
+        assert p.calls[-1].status is None
+
+
+async def test_expired_session_relogs_in_once_transparently(platform_server: Server) -> None:
+    relogins: list[int] = []
+    async with _platform(platform_server, on_relogin=lambda: relogins.append(1)) as p:
+        first = await p.login()
+        # The session ends behind the adapter's back (expiry, or a logout elsewhere).
+        r = httpx.delete(platform_server.url + first.id, headers={"X-BDS-SESSION": first.id})
+        assert r.status_code == 204
+        jobs = await p.list_jobs()
+        assert isinstance(jobs, list)
+        assert p.session is not None and p.session.id != first.id
+        assert relogins == [1]
+        assert [c.op for c in p.calls][-3:] == ["list_jobs", "login", "list_jobs"]
+
+
+async def test_expired_session_with_stale_password_is_session_expired(platform_server: Server) -> None:
+    from mlops_tui.platform import add_user
+
+    add_user(platform_server.state_dir, "K8sMLTenant", "carol", "carol-pw-1")
+    async with LocalPlatform(Credentials(platform_server.url, "K8sMLTenant", "carol", "carol-pw-1")) as p:
+        session = await p.login()
+        add_user(platform_server.state_dir, "K8sMLTenant", "carol", "carol-pw-2")  # changed elsewhere
+        httpx.delete(platform_server.url + session.id, headers={"X-BDS-SESSION": session.id})
+        with pytest.raises(errors.SessionExpired) as err:
+            await p.list_models()
+        assert "logging in again failed" in str(err.value)
+
+
+async def test_not_found_conflict_and_invalid_field(platform_server: Server) -> None:
+    async with _platform(platform_server) as p:
+        with pytest.raises(errors.NotFound):
+            await p.get_cluster("no-such-cluster")
+        with pytest.raises(errors.NotFound):
+            await p.get_job("999999")
+        with pytest.raises(errors.Conflict):
+            await p.create_cluster(ClusterSpec("training-engine-shared", ClusterKind.TRAINING))
+        with pytest.raises(errors.InvalidInput) as err:
+            await p.upload_repo("../outside.txt", b"x")
+        assert err.value.field == "path"
+        with pytest.raises(errors.InvalidInput) as err:
+            await p.create_cluster(ClusterSpec("Bad Name!", ClusterKind.NOTEBOOK))
+        assert err.value.field == "name"
+        assert err.value.status in (400, 422)
+
+
+async def test_tenants_do_not_see_each_other(platform_server: Server) -> None:
+    async with _platform(platform_server, "alice") as a, _platform(platform_server, "bob") as b:
+        await a.upload_repo("code/alice/secret.txt", b"alice only")
+        assert await a.fetch_repo("code/alice/secret.txt") == b"alice only"
+        with pytest.raises(errors.NotFound):
+            await b.fetch_repo("code/alice/secret.txt")
+
+
+async def test_follow_log_of_a_finished_job_and_repo_round_trip(platform_server: Server) -> None:
+    async with _platform(platform_server) as p:
+        entry = await p.upload_repo("data/alice/hello.txt", b"hello\n")
+        assert entry.path == "data/alice/hello.txt" and entry.size == 6
+        listing = {e.path for e in await p.list_repo("data/alice/")}
+        assert "data/alice/hello.txt" in listing
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+async def test_equivalent_curls_run_in_a_shell(platform_server: Server) -> None:
+    """The commands the app shows work when pasted: login sets $MLOPS_SESSION, later calls use it."""
+    async with _platform(platform_server) as p:
+        await p.login()
+        script = "\n".join(
+            [
+                "set -e",
+                p.equivalent("login"),
+                'test -n "$MLOPS_SESSION"',
+                p.equivalent("list_clusters", kind="training"),
+                "echo",
+                p.equivalent("get_cluster", name="training-engine-shared"),
+            ]
+        )
+        env = {**os.environ, "MLOPS_PASSWORD": platform_server.users["alice"][1]}
+        run = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env, timeout=30)
+        assert run.returncode == 0, run.stderr
+        clusters_line, cluster_line = run.stdout.strip().splitlines()[-2:]
+        assert any(c["name"] == "training-engine-shared" for c in json.loads(clusters_line))
+        assert json.loads(cluster_line)["state"] == "configured"

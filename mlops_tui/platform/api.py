@@ -154,6 +154,18 @@ def install_error_handlers(app: FastAPI) -> None:
         return _error(500, "internal", f"internal error ({type(exc).__name__}); see the platform log")
 
 
+def current_session(
+    request: Request,
+    x_bds_session: Annotated[str | None, Header(alias="X-BDS-SESSION")] = None,
+    authorization: Annotated[str | None, Header()] = None,
+) -> SessionInfo:
+    """The session named by ``X-BDS-SESSION`` (or the same value in ``Authorization``)."""
+    return request.app.state.platform.auth.session(x_bds_session or authorization)
+
+
+Session = Annotated[SessionInfo, Depends(current_session)]
+
+
 # -- the app ----------------------------------------------------------------------------------------
 
 
@@ -164,15 +176,8 @@ def create_app(platform: Platform) -> FastAPI:
         description="The embedded local ML Ops platform: Ezmeral-style sessions, training engine, "
         "model registry and deployment engines on one machine.",
     )
+    app.state.platform = platform
     install_error_handlers(app)
-
-    def session(
-        x_bds_session: Annotated[str | None, Header(alias="X-BDS-SESSION")] = None,
-        authorization: Annotated[str | None, Header()] = None,
-    ) -> SessionInfo:
-        return platform.auth.session(x_bds_session or authorization)
-
-    Session = Annotated[SessionInfo, Depends(session)]
 
     def repo(s: SessionInfo) -> Repo:
         return Repo(platform.paths.tenant_repo(s.namespace))

@@ -46,8 +46,8 @@ def _generate(cache: Path) -> Path | None:
     target = cache / DATA_FILE
     if target.is_file():
         return target
-    cache.mkdir(parents=True, exist_ok=True)
-    tmp = cache / f".{DATA_FILE}.tmp"
+    work = cache / f".gen-{os.getpid()}"
+    work.mkdir(parents=True, exist_ok=True)
     cmd = [
         sys.executable,
         "-m",
@@ -57,23 +57,26 @@ def _generate(cache: Path) -> Path | None:
         "--seed",
         str(SEED),
         "--out",
-        str(tmp),
+        str(work / DATA_FILE),
     ]
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        log.warning("cannot generate the default data set: %s", exc)
-        return None
-    if done.returncode != 0 or not tmp.is_file():
-        log.warning(
-            "the synthetic data generator failed (exit %s): %s",
-            done.returncode,
-            (done.stderr or done.stdout).strip()[-500:],
-        )
-        tmp.unlink(missing_ok=True)
-        return None
-    os.replace(tmp, target)
-    return target
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            log.warning("cannot generate the default data set: %s", exc)
+            return None
+        if done.returncode != 0 or not (work / DATA_FILE).is_file():
+            log.warning(
+                "the synthetic data generator failed (exit %s): %s",
+                done.returncode,
+                (done.stderr or done.stdout).strip()[-500:],
+            )
+            return None
+        for produced in work.iterdir():  # the data and the generator's own README
+            os.replace(produced, cache / produced.name)
+        return target
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def ensure_default_data(paths: StatePaths, namespace: str) -> bool:
@@ -97,9 +100,11 @@ def ensure_default_data(paths: StatePaths, namespace: str) -> bool:
         except (ModuleNotFoundError, FileNotFoundError, OSError) as exc:
             log.warning("cannot copy the taxi zone table: %s", exc)
             ok = False
-    readme = dest / DATA_FILE.replace(".csv", ".README.md")
-    if not readme.is_file():
-        readme.write_text(README)
+    readme_name = DATA_FILE.replace(".csv", ".README.md")
+    if not (dest / readme_name).is_file():
+        theirs = paths.root / "cache" / "default-data" / readme_name
+        text = theirs.read_text() if theirs.is_file() else ""
+        (dest / readme_name).write_text(README + ("\n---\n\n" + text if text else ""))
     return ok
 
 

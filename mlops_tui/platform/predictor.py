@@ -252,11 +252,9 @@ class PredictionServer:
         t0 = time.perf_counter()
         url = urlsplit(target)
         path = unquote(url.path)
-        endpoint = "other"
+        endpoint = self._endpoint(path)
         try:
-            endpoint, status, payload, ctype = self.route(
-                method, path, parse_qs(url.query), headers, body, t0
-            )
+            _, status, payload, ctype = self.route(method, path, parse_qs(url.query), headers, body, t0)
         except HttpError as err:
             status, payload, ctype = (
                 err.status,
@@ -325,6 +323,16 @@ class PredictionServer:
         writer.write(head.encode() + (b"" if head_only else data))
 
     # -- routes
+    def _endpoint(self, path: str) -> str:
+        """The metrics label of a request path."""
+        if path == self.predict_path:
+            return "predict"
+        if path.endswith("/infer"):
+            return "infer"
+        if path.startswith("/v2/health") or path == "/healthz":
+            return "health"
+        return "metrics" if path == "/metrics" else "other"
+
     def route(
         self,
         method: str,

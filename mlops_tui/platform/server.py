@@ -88,6 +88,7 @@ class _Server(uvicorn.Server):
 def _setup_logging(paths: StatePaths) -> None:
     root = logging.getLogger()
     root.setLevel(logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # the health checks would flood the log
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     logfile = paths.logs / "platform.log"
     fh = logging.FileHandler(logfile)

@@ -347,7 +347,7 @@ class TrainingEngine:
                 mem = 2 << 30
             limits = DEFAULT_LIMITS
             address_space = max(mem * 4, limits["address_space_floor"])
-            logf.write(f"$ {' '.join(argv[1:])}\n".encode())
+            logf.write(f"$ python {' '.join(argv[1:])}\n".encode())
             logf.flush()
             proc = await asyncio.create_subprocess_exec(
                 *argv,

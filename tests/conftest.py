@@ -1,0 +1,100 @@
+"""Shared fixtures: a real local platform process on loopback, and the expensive pipeline objects.
+
+``local_platform`` (session-scoped) runs ``python -m mlops_tui.platform serve --port 0`` as a real
+subprocess with HOME and the XDG directories inside a temporary directory, so nothing touches the
+real home, keyring or state. Its default user (tenant ``K8sMLTenant``, user ``student01``) is
+created with the real ``add-user`` command before the first start. It offers ``.url``,
+``.state_dir``, ``.credentials``, ``.add_user()``, ``.login()``, ``.stop()`` and ``.restart()``
+(same port, so ``.url`` stays valid). ``platform_factory`` starts more, each in its own HOME.
+
+``lab_code``, ``trained_job``, ``registered_version`` and ``deployment`` are session-scoped too:
+one real training run on the default synthetic data, one registry version, one prediction server,
+shared by every test that needs them. Helpers: ``tests/local_platform_support.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from local_platform_support import (
+    DEFAULT_USER,
+    V1,
+    LocalPlatform,
+    PlatformFactory,
+    submit_training,
+    upload_lab_code,
+    wait_job,
+    wait_state,
+)
+
+
+@pytest.fixture(scope="session")
+def local_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPlatform]:
+    factory = PlatformFactory(tmp_path_factory.mktemp("local-platform"))
+    platform = factory.new("main", extra_args=["--workers", "2"])
+    yield platform
+    factory.close()
+
+
+@pytest.fixture
+def platform_factory(tmp_path: Path, local_platform: LocalPlatform) -> Iterator[PlatformFactory]:
+    factory = PlatformFactory(tmp_path, seed_cache=local_platform.state_dir / "cache" / "default-data")
+    yield factory
+    factory.close()
+
+
+@pytest.fixture(scope="session")
+def api(local_platform: LocalPlatform) -> Iterator[httpx.Client]:
+    """A logged-in client of the default user (sessions survive platform restarts)."""
+    client = local_platform.login()
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def lab_code(api: httpx.Client) -> str:
+    return upload_lab_code(api, DEFAULT_USER)
+
+
+@pytest.fixture(scope="session")
+def trained_job(api: httpx.Client, lab_code: str) -> dict[str, Any]:
+    """One real training run of the taxi model on the default synthetic data (small and quick)."""
+    job = submit_training(api, lab_code, rounds=40, **{"max-depth": 5})
+    done = wait_job(api, job["id"])
+    log = api.get(f"{V1}/jobs/{job['id']}/log", params={"follow": False}).text
+    assert done["state"] == "finished", f"{done['message']}\n{log}"
+    return done
+
+
+@pytest.fixture(scope="session")
+def registered_version(api: httpx.Client, trained_job: dict[str, Any]) -> dict[str, Any]:
+    r = api.post(
+        f"{V1}/models",
+        json={
+            "model": f"mlops-model-{DEFAULT_USER}",
+            "job_id": trained_job["id"],
+            "description": "taxi ride duration (session fixture)",
+        },
+    )
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+@pytest.fixture(scope="session")
+def deployment(api: httpx.Client, registered_version: dict[str, Any]) -> dict[str, Any]:
+    r = api.post(
+        f"{V1}/deployments",
+        json={
+            "name": "taxi-serving",
+            "model": registered_version["model"],
+            "version": registered_version["version"],
+        },
+    )
+    assert r.status_code == 201, r.text
+    dep = wait_state(api, f"{V1}/deployments/taxi-serving")
+    assert dep["state"] == "configured", dep
+    return dep

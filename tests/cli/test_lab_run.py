@@ -1,0 +1,132 @@
+"""End to end: ``mlops-tui lab run`` in a fresh HOME, its Lab 5 curl, ``predict`` and ``status``."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from .conftest import LabRun, mlops
+
+pytestmark = pytest.mark.slow
+
+
+def test_lab_run_completes_labs_1_to_5(lab_run: LabRun, capsys: pytest.CaptureFixture[str]) -> None:
+    out = lab_run.stdout
+    assert lab_run.result.returncode == 0, out[-3000:] + lab_run.result.stderr
+    with capsys.disabled():
+        print(f"\n[figure] mlops-tui lab run (fresh HOME, platform start included): {lab_run.seconds:.1f} s")
+    assert lab_run.seconds < 90
+    for lab in range(1, 6):
+        assert f"== Lab {lab}:" in out
+    for step in (
+        "login",
+        "kubeconfig",
+        "notebook",
+        "training-cluster",
+        "upload-code",
+        "check-data",
+        "train",
+        "register",
+        "deploy",
+        "predict",
+    ):
+        assert f"({step})" in out
+    assert "MLOPS_SESSION=$(curl" in out  # the login as a command
+    assert "kubedirector.hpe.com/cmType" in out  # the registry entry as the workshop's ConfigMap
+    assert re.search(r"predicted travel time: \d+ min \d\d s \(\d+\.\d s\), latency \d+\.\d ms", out)
+    assert "credentials.json (mode 0600" in out  # the fallback location is said once
+    assert "Traceback" not in out + lab_run.result.stderr
+
+
+def _prediction(out: str) -> float:
+    return float(re.search(r"predicted travel time: [^(]+\((\d+\.\d) s\)", out).group(1))
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_lab5_curl_pasted_into_a_shell(lab_run: LabRun) -> None:
+    curl = lab_run.lab5_curl()
+    run = subprocess.run(["bash", "-c", curl], capture_output=True, text=True, timeout=30)
+    assert run.returncode == 0, run.stderr
+    answer = json.loads(run.stdout)
+    assert round(answer["prediction"][0], 1) == _prediction(lab_run.stdout)
+    assert answer["output"].startswith("The ride duration prediction is ")
+
+    wrong = re.sub(r"X-Auth-Token: [0-9a-f]+", "X-Auth-Token: 0123456789abcdef0123456789abcdef", curl)
+    assert wrong != curl
+    run = subprocess.run(
+        ["bash", "-c", wrong + " -o /dev/null -w '%{http_code}'"], capture_output=True, text=True
+    )
+    assert run.stdout == "401"
+
+    bad = curl.replace('"hour": 9', '"hour": "nine"')
+    assert bad != curl
+    run = subprocess.run(["bash", "-c", bad + " -w '\\n%{http_code}'"], capture_output=True, text=True)
+    body, code = run.stdout.rsplit("\n", 1)
+    assert code.startswith("4")
+    assert "hour" in json.loads(body)["field"] and "hour" in json.loads(body)["error"]
+
+
+def test_predict_command(lab_run: LabRun) -> None:
+    example = mlops(lab_run.home, "predict", "--example")
+    assert example.returncode == 0, example.stderr
+    assert _prediction(example.stdout) == _prediction(lab_run.stdout)
+
+    ride = mlops(
+        lab_run.home,
+        "predict",
+        "--pickup-zone",
+        "Midtown Center",
+        "--dropoff-zone",
+        "230",
+        "--when",
+        "friday 5pm march",
+        "--distance",
+        "1.2",
+        "--passengers",
+        "2",
+        "--curl",
+    )
+    assert ride.returncode == 0, ride.stderr
+    assert '"pickup_datetime": "2019-03-01T17:00:00"' in ride.stdout
+    assert re.search(r"latency \d+\.\d ms", ride.stdout)
+    assert "curl -sS -X POST http://127.0.0.1:" in ride.stdout
+
+    as_json = mlops(
+        lab_run.home,
+        "predict",
+        "--json",
+        json.dumps(
+            {"pickup_datetime": "2019-02-05T09:00", "pickup_zone": 68, "dropoff_zone": 144, "distance": 2.1}
+        ),
+        "-o",
+        "json",
+    )
+    assert as_json.returncode == 0, as_json.stderr
+    assert json.loads(as_json.stdout)["status"] == "Finished"
+
+    bad = mlops(lab_run.home, "predict", "--pickup-zone", "Nowhere Land", "--dropoff-zone", "230")
+    assert bad.returncode == 1
+    assert "pickup_zone" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in bad.stderr
+
+
+def test_status_command(lab_run: LabRun) -> None:
+    status = mlops(lab_run.home, "status")
+    assert status.returncode == 0, status.stderr
+    out = status.stdout
+    assert out.startswith("platform  http://127.0.0.1:")
+    for section in ("clusters (", "jobs (", "models (", "deployments ("):
+        assert section in out
+    assert "training-engine-shared" in out and "mlops-model-" in out and "finished" in out
+
+
+def test_lab_run_again_from_lab_4_reuses_what_is_there(lab_run: LabRun) -> None:
+    again = mlops(lab_run.home, "lab", "run", "--from-lab", "4")
+    assert again.returncode == 0, again.stdout[-2000:] + again.stderr
+    assert "is already registered as" in again.stdout
+    assert "Lab 1:" in again.stdout and "Lab 3:" not in again.stdout  # login, then Labs 4-5
+    assert _prediction(again.stdout) == _prediction(lab_run.stdout)

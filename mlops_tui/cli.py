@@ -191,11 +191,7 @@ def _launch_tui(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_ERROR
-    try:
-        result = run(profile=args.profile)
-    except TypeError:
-        result = run()
-    return int(result or 0)
+    return int(run(profile=args.profile) or 0)
 
 
 def _error_types() -> tuple[type[BaseException], ...]:

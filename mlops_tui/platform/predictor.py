@@ -404,14 +404,17 @@ class PredictionServer:
         except ValueError as exc:
             raise HttpError(400, f"the request body is not valid JSON: {exc}", "body") from None
 
-    def _score(self, records: list[dict[str, Any]], prefix: str) -> tuple[list[float], list[str]]:
+    def _score(
+        self, records: list[dict[str, Any]], prefix: str, single: bool = False
+    ) -> tuple[list[float], list[str]]:
         if len(records) > MAX_RECORDS:
             raise HttpError(413, f"at most {MAX_RECORDS} records per request", prefix)
         try:
             values, warnings = self.scorer.predict(records)
         except (ValueError, TypeError, KeyError) as exc:
-            field = getattr(exc, "field", None)
-            name = f"{prefix}.{field}" if field else prefix
+            field, index = getattr(exc, "field", None), getattr(exc, "index", None)
+            where = f"{prefix}[{index}]" if isinstance(index, int) and not single else prefix
+            name = f"{where}.{field}" if field else where
             raise HttpError(422, f"{name}: {exc}", name) from None
         self.metrics.records += len(records)
         return [float(v) for v in values], [str(w) for w in warnings]
@@ -443,7 +446,7 @@ class PredictionServer:
             raise HttpError(
                 422, "scoring_args must be an object or a non-empty list of objects", "scoring_args"
             )
-        values, warnings = self._score(records, "scoring_args")
+        values, warnings = self._score(records, "scoring_args", single=isinstance(args, dict))
         output = "".join(f"The ride duration prediction is {v:.1f} seconds.\n" for v in values)
         return {
             "id": uuid.uuid4().hex,
@@ -457,10 +460,21 @@ class PredictionServer:
             "warnings": warnings,
         }
 
-    def _schema_props(self) -> dict[str, Any]:
+    def _schema_fields(self) -> list[dict[str, Any]]:
+        """Input fields from the manifest's schema: a ``fields`` list, or JSON-Schema ``properties``."""
         schema = self.manifest.get("input_schema") or {}
-        props = schema.get("properties") if isinstance(schema, dict) else None
-        return props if isinstance(props, dict) else {}
+        if not isinstance(schema, dict):
+            return []
+        if isinstance(schema.get("fields"), list):
+            return [f for f in schema["fields"] if isinstance(f, dict) and isinstance(f.get("name"), str)]
+        props = schema.get("properties")
+        if isinstance(props, dict):
+            required = set(schema.get("required") or ())
+            return [
+                {"name": k, **(v if isinstance(v, dict) else {}), "required": k in required}
+                for k, v in props.items()
+            ]
+        return []
 
     def oip_metadata(self) -> dict[str, Any]:
         return {
@@ -468,8 +482,13 @@ class PredictionServer:
             "versions": [self.version],
             "platform": "xgboost",
             "inputs": [
-                {"name": k, "datatype": _datatype(v if isinstance(v, dict) else {}), "shape": [-1]}
-                for k, v in self._schema_props().items()
+                {
+                    "name": f["name"],
+                    "datatype": _datatype(f),
+                    "shape": [-1],
+                    "optional": not f.get("required"),
+                }
+                for f in self._schema_fields()
             ],
             "outputs": [{"name": "duration_seconds", "datatype": "FP64", "shape": [-1]}],
         }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -149,7 +150,7 @@ def test_jobs_left_running_when_the_platform_died_are_failed_on_restart(
 
 def _job_env(pid: int, job_id: str, platform: LocalPlatform) -> bool:
     try:
-        env = open(f"/proc/{pid}/environ", "rb").read().split(b"\0")
+        env = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
     except OSError:
         return False
     return (

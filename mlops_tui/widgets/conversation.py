@@ -18,6 +18,16 @@ MAX_MESSAGES = 200
 TAIL_LINES = 6
 
 
+def command_text(commands: Iterable[str], title: str) -> Text:
+    """Shell commands under a ``# title`` comment, one ``$`` prompt each."""
+    text = Text()
+    text.append(f"# {title}", "italic")
+    for command in commands:
+        if command:
+            text.append(f"\n$ {command}")
+    return text
+
+
 class Bubble(Static):
     """One message. ``kind`` (assistant, user, command, result, error, note) picks its style."""
 
@@ -110,10 +120,7 @@ class Conversation(VerticalScroll, can_focus=False):
         lines = [c for c in commands if c]
         if not lines:
             return None
-        text = Text()
-        text.append(f"# {title}\n", "italic")
-        text.append("\n".join(f"$ {c}" for c in lines))
-        return self._add(Bubble(text, "command"))
+        return self._add(Bubble(command_text(lines, title), "command"))
 
     def progress(self, title: str) -> ProgressBubble:
         bubble = ProgressBubble(title)

@@ -28,6 +28,7 @@ ICONS = {
     "done": ("✔", "bold green"),
     "failed": ("✖", "bold red"),
     "skipped": ("↷", "yellow"),
+    "unavailable": ("⊘", "yellow"),  # an optional step this host cannot do
 }
 
 

@@ -1,0 +1,624 @@
+"""The guide: a chat-like assistant that walks through Labs 1-5 of the workshop.
+
+The lab steps come from :mod:`mlops_tui.assistant.labs` (the same engine as ``mlops-tui lab run``);
+this screen only shows them. A step turns "done" only when its live ``verify`` on the platform says
+so. The fast path is one key: ``enter`` on an empty input runs the step the guide points at, so the
+five labs take about ten key presses. Typed commands are parsed by
+:mod:`mlops_tui.assistant.commands`; every platform call runs in a worker and every failure becomes
+an assistant message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
+from textual.widgets import Input, Static
+
+from mlops_tui.assistant import labs
+from mlops_tui.assistant import workshop as ws
+from mlops_tui.assistant.commands import HELP, Command, match_step, parse_command
+from mlops_tui.assistant.rides import Ride, ZoneIndex, default_zones
+from mlops_tui.services.errors import NotFound, PlatformError
+from mlops_tui.services.platform import Platform
+from mlops_tui.services.types import JobState
+from mlops_tui.widgets.conversation import Bubble, Conversation, ProgressBubble, command_text
+from mlops_tui.widgets.format import describe_error
+from mlops_tui.widgets.lab_steps import ICONS, LabSteps, StepRow
+
+from .base import BaseScreen
+
+log = logging.getLogger("mlops_tui.guide")
+
+NARROW = 72  # below this many columns the sidebar gives way to a one-line summary
+LOG_LINES = 15
+
+
+class GuideScreen(BaseScreen):
+    """Labs 1-5 as a conversation, with the step list on the left and an input line below."""
+
+    MODE = "guide"
+    TITLE_TEXT = "Guide"
+    CSS_PATH = "guide.tcss"
+    HELP = (
+        "[b]The lab guide[/b]: press [b]enter[/b] on the empty input to run the step marked ▶ "
+        "(it is done only when the platform confirms it). Type [b]help[/b] for the commands: status, "
+        "back, skip, goto lab N, train, logs, predict <ride>, show curl, zones <words>, clear."
+    )
+    AUTO_FOCUS = "#guide-input"
+    BINDINGS: ClassVar = [*BaseScreen.BINDINGS]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.steps: list[labs.Step] = list(labs.STEPS)
+        self.states: dict[str, str] = {s.id: "pending" for s in self.steps}
+        self.details: dict[str, str] = {}
+        self.current: int | None = 0
+        self.context: labs.LabContext | None = None
+        self.running: str | None = None  # id of the step being run
+        self.last_commands: list[str] = []
+        self.zones: ZoneIndex | None = None
+        self.last_prediction: float | None = None
+        self._platform_seen: Platform | None = None
+        self._announced: int | None = None
+        self._command_bubble: Bubble | None = None
+
+    # -- layout ----------------------------------------------------------------------------------
+
+    def compose_body(self) -> Iterable[Widget]:
+        with Horizontal(id="guide-body"):
+            yield LabSteps(id="guide-steps")
+            with Vertical(id="guide-main"):
+                yield Static("", id="guide-summary")
+                yield Conversation(id="guide-chat")
+                yield Static("", id="guide-prompt")
+                yield Input(
+                    placeholder="enter = run the step ▶ · type help, status, predict …",
+                    id="guide-input",
+                )
+
+    @property
+    def chat(self) -> Conversation:
+        return self.query_one(Conversation)
+
+    @property
+    def sidebar(self) -> LabSteps:
+        return self.query_one(LabSteps)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self._refresh_steps()
+        self._apply_width(self.size.width)
+        self.chat.say(
+            Text.assemble(
+                ("Welcome to the ML Ops workshop: ", "bold"),
+                "predict the travel time of a New York taxi ride, from logging in to serving the "
+                "model. I run each step on the platform and check it live.\n",
+                ("enter", "bold"),
+                " runs the step marked ▶ · ",
+                ("help", "bold"),
+                " lists what you can type.",
+            )
+        )
+        self._load_zones()
+        if self.mlops.platform is not None:
+            self.on_platform_changed()
+        else:
+            self._set_prompt("Connecting to the platform…")
+
+    def on_resize(self, event: Any) -> None:
+        self._apply_width(event.size.width)
+
+    def _apply_width(self, width: int) -> None:
+        self.set_class(width < NARROW, "-narrow")
+
+    # -- platform --------------------------------------------------------------------------------
+
+    def on_platform_changed(self) -> None:
+        platform = self.mlops.platform
+        if platform is None:
+            self._set_prompt("Not connected: waiting for the platform…")
+            return
+        if platform is self._platform_seen:
+            return
+        self._platform_seen = platform
+        self.context = labs.LabContext(user=platform.credentials.user, tenant=platform.credentials.tenant)
+        self.verify_all(announce=True)
+
+    def _platform(self) -> Platform:
+        return self.mlops.require_platform()
+
+    def _ctx(self) -> labs.LabContext:
+        if self.context is None:
+            platform = self._platform()
+            self.context = labs.LabContext(user=platform.credentials.user, tenant=platform.credentials.tenant)
+        return self.context
+
+    @work(group="zones", exclusive=True, exit_on_error=False)
+    async def _load_zones(self) -> None:
+        try:
+            self.zones = await asyncio.to_thread(default_zones)
+        except Exception as exc:  # predictions in words will say the table is missing
+            log.warning("zone table not loaded: %s", exc)
+
+    # -- step states -----------------------------------------------------------------------------
+
+    def _rows(self) -> list[StepRow]:
+        return [StepRow(s.id, s.lab, s.title, self.states[s.id]) for s in self.steps]
+
+    def _refresh_steps(self) -> None:
+        self.sidebar.show(self._rows(), self.current, labs.LAB_TITLES)
+        self.query_one("#guide-summary", Static).update(self.sidebar.summary())
+        self._update_prompt()
+
+    def _update_prompt(self) -> None:
+        if self.running is not None:
+            step = labs.get_step(self.running)
+            self._set_prompt(f"Running: {step.title}… (you can type logs, status, help)")
+        elif self.current is None:
+            self._set_prompt("All labs done ✔ · try: predict from JFK to Times Sq 5pm friday · status")
+        else:
+            step = self.steps[self.current]
+            again = " again" if self.states[step.id] == "done" else ""
+            self._set_prompt(f"▶ Lab {step.lab}: {step.title} — enter runs it{again}")
+
+    def _set_prompt(self, text: str) -> None:
+        self.query_one("#guide-prompt", Static).update(Text(text, no_wrap=True, overflow="ellipsis"))
+
+    def _finished(self, step_id: str) -> bool:
+        return self.states[step_id] in ("done", "unavailable")
+
+    def _next_unfinished(self, after: int = -1) -> int | None:
+        order = list(range(after + 1, len(self.steps))) + list(range(0, after + 1))
+        return next((i for i in order if not self._finished(self.steps[i].id)), None)
+
+    def _set_check(self, step: labs.Step, check: labs.Check) -> None:
+        self.details[step.id] = check.detail
+        if check.state == labs.CheckState.DONE:
+            self.states[step.id] = "done"
+        elif check.state == labs.CheckState.UNAVAILABLE:
+            self.states[step.id] = "unavailable"
+        elif self.states[step.id] in ("done", "unavailable", "checking"):
+            self.states[step.id] = "pending"
+
+    def _announce(self) -> None:
+        """Explain the current step (once per step), or congratulate when everything is done."""
+        if self.current is None:
+            if self._announced != -1:
+                self._announced = -1
+                self._all_done()
+            return
+        if self._announced == self.current:
+            return
+        self._announced = self.current
+        step = self.steps[self.current]
+        text = Text()
+        text.append(f"Lab {step.lab} · {step.title}", "bold")
+        text.append(f"  (step {self.current + 1} of {len(self.steps)})\n", "dim")
+        text.append(step.explanation)
+        if step.optional:
+            text.append("\nOptional: the labs go on if this host cannot do it.", "italic")
+        text.append("\n")
+        text.append("enter", "bold")
+        text.append(" runs it · ")
+        text.append("show commands", "bold")
+        text.append(" shows how by hand · ")
+        text.append("skip", "bold")
+        self.chat.say(text)
+
+    def _all_done(self) -> None:
+        text = Text()
+        text.append("All five labs are done and verified on the platform. ", "bold")
+        if self.last_prediction is not None:
+            text.append(f"The model predicts {ws.format_seconds(self.last_prediction)} ", "bold")
+            text.append("for the workshop's ride. ")
+        text.append(
+            "Ask for other rides, e.g. predict from JFK to Times Sq friday 5pm 17 miles, or press 2 "
+            "for the live dashboard."
+        )
+        self.chat.result(text)
+
+    # -- verification ----------------------------------------------------------------------------
+
+    @work(group="verify", exclusive=True, exit_on_error=False)
+    async def verify_all(self, announce: bool = False, show: bool = False) -> None:
+        """Check every step live (in order: later checks use what earlier ones found)."""
+        try:
+            platform = self._platform()
+        except PlatformError as exc:
+            self._error(exc, "Check the labs")
+            return
+        ctx = self._ctx()
+        for step in self.steps:
+            if step.id != self.running:
+                self.states[step.id] = (
+                    "checking" if self.states[step.id] == "pending" else self.states[step.id]
+                )
+        self._refresh_steps()
+        for step in self.steps:
+            if step.id == self.running:
+                continue
+            try:
+                check = await step.verify(platform, ctx)
+            except PlatformError as exc:
+                check = labs.Check(labs.CheckState.TODO, str(exc))
+            except Exception as exc:
+                log.exception("verify %s", step.id)
+                check = labs.Check(labs.CheckState.TODO, describe_error(exc)[1])
+            self._set_check(step, check)
+            if step.id == "predict" and ctx.prediction is not None:
+                self.last_prediction = ctx.prediction.value
+            self._refresh_steps()
+        for step in self.steps:
+            if self.states[step.id] == "checking":
+                self.states[step.id] = "pending"
+        if announce and self.running is None:
+            self.current = self._next_unfinished()
+            done = sum(self._finished(s.id) for s in self.steps)
+            if done:
+                self.chat.say(
+                    f"Checked live on the platform: {done} of {len(self.steps)} steps are already done.",
+                    kind="note",
+                )
+            self._refresh_steps()
+            self._announce()
+        else:
+            self._refresh_steps()
+        if show:
+            self._show_status()
+
+    def _show_status(self) -> None:
+        text = Text()
+        text.append("Status, checked live just now:\n", "bold")
+        for i, step in enumerate(self.steps):
+            state = self.states[step.id]
+            icon, style = ICONS.get(state, ICONS["pending"])
+            text.append(f"{icon} ", style)
+            text.append(f"{i + 1}. Lab {step.lab} {step.title}", "bold" if i == self.current else "")
+            detail = self.details.get(step.id)
+            if detail:
+                text.append(f" — {detail}", "dim")
+            text.append("\n")
+        text.rstrip()
+        self.chat.say(text)
+
+    # -- input -----------------------------------------------------------------------------------
+
+    @on(Input.Submitted, "#guide-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        line = event.value
+        event.input.value = ""
+        if line.strip():
+            self.chat.user(line.strip())
+        self.handle(parse_command(line, self.zones))
+
+    def handle(self, cmd: Command) -> None:
+        """Do what one typed command asks."""
+        if not cmd.ok:
+            self.chat.error(cmd.error)
+            return
+        match cmd.verb:
+            case "next":
+                self._run_current()
+            case "run":
+                self._run_named(cmd.arg)
+            case "help":
+                self._help()
+            case "status":
+                if self.mlops.platform is None:
+                    self._show_status()
+                else:
+                    self.verify_all(show=True)
+            case "back":
+                self._move(-1)
+            case "skip":
+                self._skip()
+            case "goto":
+                self._goto_lab(cmd.lab or 1)
+            case "train":
+                self._train(cmd.params)
+            case "logs":
+                self.show_logs(cmd.arg or None)
+            case "predict":
+                if cmd.ride is None:
+                    self._run_step(labs.get_step("predict"))
+                else:
+                    self.predict_ride(cmd.ride)
+            case "show":
+                self._show(cmd.arg)
+            case "zones":
+                self._zones(cmd.arg)
+            case "clear":
+                self.chat.clear()
+                self._announced = None
+                self._announce()
+            case "quit":
+                self.run_worker(self.app.run_action("quit"), exit_on_error=False)
+
+    def _help(self) -> None:
+        text = Text()
+        text.append("What you can type:\n", "bold")
+        for usage, what in HELP:
+            text.append(f"  {usage:<30}" if usage else " " * 32, "bold")
+            text.append(f"{what}\n")
+        text.append("Keys: 1-6 screens · c commands pane · ? help · ctrl+q quit", "dim")
+        self.chat.say(text)
+
+    def _move(self, delta: int) -> None:
+        if self.current is None:
+            self.current = len(self.steps) - 1 if delta < 0 else 0
+        else:
+            self.current = max(0, min(len(self.steps) - 1, self.current + delta))
+        self._announced = None
+        self._refresh_steps()
+        self._announce()
+
+    def _skip(self) -> None:
+        if self.current is None:
+            self.chat.say("Nothing left to skip: every step is done.")
+            return
+        step = self.steps[self.current]
+        if self.states[step.id] != "done":
+            self.states[step.id] = "skipped"
+        self.chat.say(f"Skipped “{step.title}” for now; it stays unfinished until it is verified.", "note")
+        self.current = self._next_after(self.current)
+        self._refresh_steps()
+        self._announce()
+
+    def _next_after(self, index: int) -> int | None:
+        """The next step after ``index`` that is not finished (skipped ones come last)."""
+        for i in range(index + 1, len(self.steps)):
+            if self.states[self.steps[i].id] not in ("done", "unavailable", "skipped"):
+                return i
+        return self._next_unfinished()
+
+    def _goto_lab(self, lab: int) -> None:
+        self.current = next(i for i, s in enumerate(self.steps) if s.lab == lab)
+        self._announced = None
+        self._refresh_steps()
+        self._announce()
+
+    def _run_named(self, arg: str) -> None:
+        try:
+            index = match_step(arg, [(s.id, s.lab, s.title) for s in self.steps])
+        except LookupError as exc:
+            self.chat.error(str(exc))
+            return
+        self.current = index
+        self._announced = index
+        self._run_step(self.steps[index])
+
+    def _run_current(self) -> None:
+        if self.current is None:
+            self._all_done()
+            return
+        self._run_step(self.steps[self.current])
+
+    def _train(self, params: dict[str, str]) -> None:
+        ctx = self.context
+        if ctx is not None:
+            ctx.train_params = {k: _number(v) for k, v in params.items()}
+        self._run_step(labs.get_step("train"))
+
+    def _show(self, what: str) -> None:
+        if what == "curl":
+            if not self.last_commands:
+                self.chat.say("Nothing has run yet. 'show commands' shows the commands of the step ▶.")
+                return
+            self.chat.commands(self.last_commands, "the calls of the last step, as curl")
+            return
+        if self.current is None:
+            self.chat.say("Every step is done. 'show curl' shows the calls of the last one.")
+            return
+        step = self.steps[self.current]
+        try:
+            commands = step.commands(self._platform(), self._ctx())
+        except PlatformError as exc:
+            self._error(exc, "Show the commands")
+            return
+        self.chat.commands(commands, f"{step.title}, by hand")
+
+    def _zones(self, words: str) -> None:
+        if self.zones is None:
+            self.chat.error("The taxi zone table is not loaded yet; try again in a moment.")
+            return
+        found = self.zones.search(words)
+        if not found:
+            self.chat.say(f"No taxi zone matches '{words}'.")
+            return
+        text = Text("Taxi zones (use the name or the id):\n", "bold")
+        for place in found:
+            text.append(f"  {place.id:>3}  ", "bold")
+            text.append(f"{place.name} ({place.borough})\n", "")
+        text.rstrip()
+        self.chat.say(text)
+
+    # -- running steps ---------------------------------------------------------------------------
+
+    def _run_step(self, step: labs.Step) -> None:
+        if self.running is not None:
+            running = labs.get_step(self.running)
+            self.chat.say(f"“{running.title}” is still running; wait for it, or type logs or status.")
+            return
+        if self.mlops.platform is None:
+            self.chat.error("Not connected to the platform yet; wait for the badge to say connected.")
+            return
+        self.running = step.id
+        self.states[step.id] = "running"
+        self._refresh_steps()
+        self.run_step(step)
+
+    @work(group="step", exclusive=True, exit_on_error=False)
+    async def run_step(self, step: labs.Step) -> None:
+        bubble = self.chat.progress(f"Lab {step.lab} · {step.title}")
+        commands: list[str] = []
+        self._command_bubble = None
+        ok = False
+        try:
+            platform = self._platform()
+            ctx = self._ctx()
+            async for event in labs.run_step(step, platform, ctx):
+                self._show_event(event, bubble, commands)
+            check = await step.verify(platform, ctx)
+            self._set_check(step, check)
+            ok = check.state != labs.CheckState.TODO
+            if check.state == labs.CheckState.DONE:
+                bubble.finish(True, f"verified: {check.detail}")
+            elif check.state == labs.CheckState.UNAVAILABLE:
+                bubble.finish(True, f"not available here: {check.detail}")
+            else:
+                self.states[step.id] = "failed"
+                bubble.finish(False, "not verified")
+                self.chat.error(f"It ran, but the live check says: {check.detail}. Enter tries again.")
+        except asyncio.CancelledError:
+            self.states[step.id] = "failed"
+            bubble.finish(False, "cancelled")
+            raise
+        except Exception as exc:
+            self.states[step.id] = "failed"
+            bubble.finish(False, "failed")
+            self._error(exc, step.title)
+            self.chat.say("Enter tries again · skip goes on · show curl shows the calls made.", "note")
+        finally:
+            self.running = None
+            if commands:
+                self.last_commands = commands
+        if ok:
+            if step.id == "predict" and self.context and self.context.prediction:
+                self.last_prediction = self.context.prediction.value
+                self.mlops.record_prediction(self._ctx().deployment, self.context.prediction)
+            index = self.steps.index(step)
+            self.current = self._next_after(index)
+            self.mlops.refresh_data()
+        self._refresh_steps()
+        if ok:
+            self._announce()
+
+    def _show_event(self, event: labs.StepEvent, bubble: ProgressBubble, commands: list[str]) -> None:
+        kind = event.kind
+        if kind == labs.EventKind.COMMAND:
+            commands.append(event.text)
+            self.show_command(str(event.data.get("op", "call")), event.text)
+            if self._command_bubble is None:
+                self._command_bubble = self.chat.commands(commands, "equivalent commands")
+            else:
+                self._command_bubble.update(command_text(commands, "equivalent commands"))
+        elif kind == labs.EventKind.LOG:
+            bubble.set(line=event.text)
+        elif kind == labs.EventKind.METRIC:
+            bubble.set(metric=event.text)
+        elif kind in (labs.EventKind.INFO, labs.EventKind.PROGRESS):
+            first, _, rest = event.text.partition("\n")
+            bubble.set(status=first)
+            if rest:
+                self.chat.say(Text(event.text), "note")
+        elif kind == labs.EventKind.WARNING:
+            self.chat.say(Text(f"⚠ {event.text}"), "warning")
+        elif kind == labs.EventKind.RESULT:
+            self._show_result(event)
+
+    def _show_result(self, event: labs.StepEvent) -> None:
+        prediction = event.data.get("prediction")
+        if prediction is None:
+            self.chat.result(Text(event.text))
+            return
+        text = Text()
+        text.append("Predicted travel time: ", "bold")
+        text.append(ws.format_seconds(prediction.value), "bold")
+        text.append(f" ({prediction.value:.1f} s) for {ws.EXAMPLE_RIDE_TEXT}")
+        text.append(f"\nlatency {prediction.latency_ms:.1f} ms", "dim")
+        self.chat.result(text)
+        curl = event.data.get("curl")
+        if curl:
+            self.chat.commands([curl], "try it yourself: this curl runs as pasted")
+
+    # -- typed actions ---------------------------------------------------------------------------
+
+    @work(group="logs", exclusive=True, exit_on_error=False)
+    async def show_logs(self, job_id: str | None) -> None:
+        try:
+            platform = self._platform()
+            if job_id is None:
+                jobs = await platform.list_jobs()
+                if not jobs:
+                    self.chat.say("There is no training job yet: the train step (Lab 3) starts one.")
+                    return
+                job = jobs[0]
+            else:
+                job = await platform.get_job(job_id)
+            lines: list[str] = []
+            async for line in platform.follow_log(job.id, follow=False):
+                lines.append(line)
+                del lines[:-LOG_LINES]
+        except Exception as exc:
+            self._error(exc, "Show the log")
+            return
+        text = Text()
+        text.append(f"job {job.id} ({job.state}) — last {len(lines)} log lines", "bold")
+        for line in lines:
+            text.append(f"\n{line}")
+        if job.state in (JobState.QUEUED, JobState.RUNNING):
+            text.append("\nstill running: press 3 for the live log", "dim")
+        self.chat.say(text, "command")
+
+    @work(group="predict", exclusive=True, exit_on_error=False)
+    async def predict_ride(self, ride: Ride) -> None:
+        try:
+            platform = self._platform()
+            ctx = self._ctx()
+            record = ride.to_record()
+            try:
+                prediction = await platform.predict(ctx.deployment, [record])
+            except NotFound as exc:
+                self.chat.error(
+                    f"There is no deployment {ctx.deployment} to ask ({exc.message}). "
+                    "Lab 4 deploys the model: type goto lab 4."
+                )
+                return
+        except Exception as exc:
+            self._error(exc, "Predict")
+            return
+        self.mlops.record_prediction(ctx.deployment, prediction)
+        text = Text()
+        text.append(f"{ride.describe()}\n")
+        text.append("Predicted travel time: ", "bold")
+        text.append(ws.format_seconds(prediction.value), "bold")
+        text.append(f" ({prediction.value:.1f} s)")
+        text.append(f" · latency {prediction.latency_ms:.1f} ms", "dim")
+        if ride.assumed:
+            text.append("\nassumed: " + "; ".join(ride.assumed), "italic")
+        for warning in prediction.warnings:
+            text.append(f"\n⚠ {warning}", "yellow")
+        self.chat.result(text)
+        try:
+            curl = platform.equivalent("predict", deployment=ctx.deployment, records=[record], reveal=True)
+        except TypeError:
+            curl = platform.equivalent("predict", deployment=ctx.deployment, records=[record])
+        self.last_commands = [curl]
+        self.show_command("predict", curl)
+        self.chat.commands([curl], "the same request with curl")
+
+    # -- errors ----------------------------------------------------------------------------------
+
+    def _error(self, exc: BaseException, what: str) -> None:
+        """Any failure as an assistant message: a PlatformError speaks for itself, others are logged."""
+        title, message = describe_error(exc, what)
+        if not isinstance(exc, PlatformError):
+            log.error("%s failed", what, exc_info=exc)
+        self.chat.error(message, title)
+
+
+def _number(value: str) -> str | int | float:
+    for cast in (int, float):
+        try:
+            return cast(value)
+        except ValueError:
+            pass
+    return value

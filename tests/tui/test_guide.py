@@ -1,0 +1,48 @@
+"""The guide against a real local platform: Labs 1-5 with the enter key alone, verified live."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from mlops_tui.screens.guide import GuideScreen
+
+from .guide_support import fresh_tenant, guide_app, wait_for
+
+pytestmark = pytest.mark.slow
+
+
+def _guide(app) -> GuideScreen:
+    screen = app.screen
+    assert isinstance(screen, GuideScreen), screen
+    return screen
+
+
+async def test_labs_1_to_5_with_enter_only(local_platform, tmp_path) -> None:
+    app = guide_app(fresh_tenant(local_platform), tmp_path)
+    started = time.monotonic()
+    presses = 0
+    async with app.run_test(size=(100, 30)) as pilot:
+        guide = _guide(app)
+        await wait_for(pilot, lambda: guide.context is not None and guide._announced is not None, 30, "first check")
+        # a fresh tenant: the app logged in (Lab 1 verified live), the notebook is the first unfinished step
+        assert guide.states["login"] == "done"
+        assert guide.steps[guide.current].id == "notebook"
+        while guide.current is not None:
+            before = guide.current
+            await pilot.press("enter")
+            presses += 1
+            await wait_for(pilot, lambda: guide.running is None and guide.current != before, 240, "a step")
+            assert presses < 20, guide.chat.transcript()
+        transcript = guide.chat.transcript()
+        for step in guide.steps:
+            assert guide.states[step.id] in ("done", "unavailable"), (step.id, guide.states, transcript)
+        assert "Predicted travel time:" in transcript
+        assert "All five labs are done" in transcript
+        assert guide.last_prediction is not None and 60 < guide.last_prediction < 7200
+        assert "curl" in transcript and "X-BDS-SESSION" in transcript  # the equivalent commands
+        assert "round" in transcript  # the training round metric was shown
+    elapsed = time.monotonic() - started
+    print(f"guide pilot: Labs 1-5 in {presses} key presses, {elapsed:.1f} s")
+    assert presses <= 10

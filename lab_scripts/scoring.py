@@ -40,6 +40,8 @@ FieldError = _features.FieldError
 BUNDLE_FORMAT = "mlops-tui-taxi/1"
 MODEL_DIR_ENV = "MLOPS_MODEL_DIR"
 _BINARY = {"work", "weekday"}
+# coordinates a hair outside the training area (about 1 km) are not worth a warning
+_MARGIN = {"pickup_lat": 0.01, "pickup_lon": 0.013, "dropoff_lat": 0.01, "dropoff_lon": 0.013}
 
 
 class BundleError(RuntimeError):
@@ -69,8 +71,8 @@ class Scorer:
         self.zones = zones
         self.features: list[str] = list(manifest["features"])
         ranges = manifest.get("feature_ranges") or {}
-        self._checked = [(i, n, *ranges[n]) for i, n in enumerate(self.features)
-                         if n in ranges and n not in _BINARY]
+        self._checked = [(i, n, ranges[n][0] - _MARGIN.get(n, 0.0), ranges[n][1] + _MARGIN.get(n, 0.0))
+                         for i, n in enumerate(self.features) if n in ranges and n not in _BINARY]
 
     @property
     def xgboost_version(self) -> str:

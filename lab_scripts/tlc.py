@@ -61,18 +61,42 @@ OUTPUT_COLUMNS = ("pickup_datetime", "dropoff_datetime", "duration", "trip_dista
                   "pu_location_id", "do_location_id")
 
 
+# how each canonical column is spelled in the TLC files, for messages
+_DISPLAY = {
+    "pickup_datetime": "tpep_pickup_datetime", "dropoff_datetime": "tpep_dropoff_datetime",
+    "trip_distance": "trip_distance", "passenger_count": "passenger_count",
+    "pu_location_id": "PULocationID", "do_location_id": "DOLocationID",
+    "pickup_lon": "pickup_longitude", "pickup_lat": "pickup_latitude",
+    "dropoff_lon": "dropoff_longitude", "dropoff_lat": "dropoff_latitude",
+}
+_LAYOUT_NAMES = {"zones": "zones (2017+, the 2019 files)", "coordinates": "coordinates (2009-2016)"}
+
+
+def describe_layouts() -> str:
+    """The column names each known layout needs, alternatives separated by |."""
+    parts = []
+    for layout, cols in LAYOUTS.items():
+        names = ", ".join("|".join([_DISPLAY[c], *(a for a in _ALIASES[c] if a != _DISPLAY[c].lower())])
+                          for c in cols)
+        parts.append(f"{_LAYOUT_NAMES[layout]}: {names}")
+    return "; ".join(parts)
+
+
 class MissingColumnsError(ValueError):
-    """The file lacks columns every known layout needs; names each one and the layouts known."""
+    """The file lacks columns every known layout needs; names each one and the layouts known.
+
+    `.missing` holds the TLC spelling of each missing column for the closest layout (`.layout`).
+    """
 
     def __init__(self, path: str | Path, missing: list[str], layout: str, found: list[str]) -> None:
-        self.missing = missing
+        self.missing = [_DISPLAY[m] for m in missing]
         self.layout = layout
         self.found = found
-        names = ", ".join(f"{m} ({' or '.join(_ALIASES[m])})" for m in missing)
-        known = "; ".join(f"{name}: {', '.join(cols)}" for name, cols in LAYOUTS.items())
+        shown = ", ".join(found[:25]) + (", ..." if len(found) > 25 else "")
         super().__init__(
-            f"{Path(path).name} lacks column(s) {names} for the {layout} layout "
-            f"(found: {', '.join(found[:30]) or 'no columns'}). Known layouts - {known}"
+            f"{Path(path).name} lacks column(s) {', '.join(self.missing)} for the {layout} layout "
+            f"(found: {shown or 'no columns'}). Known layouts - {describe_layouts()}. Column names "
+            "are case-insensitive and a table prefix such as 'pqyellowtaxi.' is ignored."
         )
 
 

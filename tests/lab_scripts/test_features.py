@@ -1,0 +1,229 @@
+"""One feature function for training and serving; request validation; the input schema."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from mlops_tui.lab_scripts.features import (
+    FEATURES,
+    INPUT_SCHEMA,
+    WORKSHOP_EXAMPLE,
+    FieldError,
+    frame_to_matrix,
+    records_to_matrix,
+)
+from mlops_tui.lab_scripts.tlc import load_trips
+from mlops_tui.lab_scripts.zones import load_zones
+
+RIDES = [  # pickup time, dropoff time, distance, passengers, PU, DO
+    ("2019-02-12 09:00:00", "2019-02-12 09:20:00", 2.1, 1, 68, 144),   # Tuesday, work hours
+    ("2019-02-16 09:00:00", "2019-02-16 09:20:00", 2.1, 3, 68, 144),   # Saturday
+    ("2019-06-07 17:59:00", "2019-06-07 18:40:00", 17.4, 2, 230, 132),  # Friday, last work minute
+    ("2019-06-07 18:00:00", "2019-06-07 18:40:00", 17.4, 2, 230, 132),  # Friday, after work
+    ("2019-03-31 23:30:00", "2019-04-01 00:05:00", 9.0, 1, 138, 7),    # Sunday night
+]
+
+
+@pytest.fixture(scope="module")
+def trip_frame(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+    path = tmp_path_factory.mktemp("rides") / "rides.csv"
+    pd.DataFrame(RIDES, columns=["tpep_pickup_datetime", "tpep_dropoff_datetime", "trip_distance",
+                                 "passenger_count", "PULocationID", "DOLocationID"]).to_csv(path, index=False)
+    trips = load_trips(path)
+    assert len(trips) == len(RIDES)
+    return trips
+
+
+def _raw(ride: tuple) -> dict[str, Any]:
+    return {"pickup_datetime": ride[0].replace(" ", "T"), "pickup_zone": ride[4],
+            "dropoff_zone": ride[5], "distance": ride[2], "passengers": ride[3]}
+
+
+def test_training_and_serving_rows_are_identical(trip_frame: pd.DataFrame) -> None:
+    train_x = frame_to_matrix(trip_frame)
+    serve_x, warnings = records_to_matrix([_raw(r) for r in RIDES])
+    assert train_x.shape == (len(RIDES), len(FEATURES))
+    np.testing.assert_array_equal(train_x, serve_x)
+    assert warnings == []
+    for i, ride in enumerate(RIDES):  # one at a time too
+        one, _ = records_to_matrix(_raw(ride))
+        np.testing.assert_array_equal(one[0], train_x[i])
+
+
+def test_workshop_scoring_args_give_the_same_row(trip_frame: pd.DataFrame) -> None:
+    zones = load_zones()
+    train_x = frame_to_matrix(trip_frame)
+    for i, (pickup, _, distance, passengers, pu, do) in enumerate(RIDES):
+        when = pd.Timestamp(pickup)
+        args = {"start_latitude": zones[pu].lat, "start_longitude": zones[pu].lon,
+                "end_latitude": zones[do].lat, "end_longitude": zones[do].lon,
+                "distance": distance, "weekday": int(when.day_of_week < 5), "hour": when.hour,
+                f"month_{when.month}": 1, "passengers": passengers}
+        x, warnings = records_to_matrix(args)
+        np.testing.assert_array_equal(x[0], train_x[i])
+        assert warnings == []
+
+
+def test_derived_values(trip_frame: pd.DataFrame) -> None:
+    x = frame_to_matrix(trip_frame)
+    col = {name: x[:, i] for i, name in enumerate(FEATURES)}
+    assert col["work"].tolist() == [1, 0, 1, 0, 0]
+    assert col["weekday"].tolist() == [1, 0, 1, 1, 0]
+    assert col["hour"].tolist() == [9, 9, 17, 18, 23]
+    assert col["month"].tolist() == [2, 2, 6, 6, 3]
+    assert 12 < col["straight_distance"][2] < 15  # Times Square to JFK
+
+
+def test_workshop_example_work_flag_is_derived_with_a_warning() -> None:
+    x, warnings = records_to_matrix(WORKSHOP_EXAMPLE)
+    row = dict(zip(FEATURES, x[0], strict=True))
+    assert row["work"] == 1 and row["weekday"] == 1 and row["hour"] == 9 and row["month"] == 2
+    assert row["distance"] == 8 and row["pickup_lat"] == 40.57689727
+    assert len(warnings) == 1 and "work" in warnings[0] and "ignored" in warnings[0]
+    consistent, warnings = records_to_matrix({**WORKSHOP_EXAMPLE, "work": 1})
+    assert warnings == [] and np.array_equal(consistent, x)
+    weekend, warnings = records_to_matrix({**WORKSHOP_EXAMPLE, "weekday": 0})
+    assert warnings == [] and weekend[0, 0] == 0
+
+
+def test_accepted_forms() -> None:
+    as_text, _ = records_to_matrix(json.dumps([WORKSHOP_EXAMPLE, WORKSHOP_EXAMPLE]))
+    assert as_text.shape == (2, len(FEATURES))
+    month_9, _ = records_to_matrix({**WORKSHOP_EXAMPLE, "month_2": 0, "month_9": 1})
+    plain, _ = records_to_matrix({k: v for k, v in WORKSHOP_EXAMPLE.items() if not k.startswith("month")}
+                                 | {"month": 9})
+    assert month_9[0, FEATURES.index("month")] == plain[0, FEATURES.index("month")] == 9
+    by_name, _ = records_to_matrix({"pickup_datetime": "2019-02-12T09:00:00", "pickup_zone": "centre market",
+                                    "dropoff_zone": "JFK", "distance": 18})
+    by_id, _ = records_to_matrix({"pickup_datetime": "2019-02-12T09:00:00", "pickup_zone": "144",
+                                  "dropoff_zone": 132.0, "distance": 18})
+    np.testing.assert_array_equal(by_name, by_id)
+    coords, _ = records_to_matrix({"pickup_datetime": "2019-02-12T09:00:00", "pickup_lat": 40.75,
+                                   "pickup_lon": -73.99, "dropoff_lat": 40.64, "dropoff_lon": -73.78,
+                                   "distance": 17})
+    assert coords[0, FEATURES.index("pickup_lat")] == 40.75
+    utc, _ = records_to_matrix({"pickup_datetime": "2019-02-12T14:00:00Z", "pickup_zone": 144,
+                                "dropoff_zone": 132, "distance": 18})
+    assert utc[0, FEATURES.index("hour")] == 9  # New York local time
+
+
+def test_warnings_for_estimates_and_unknown_fields() -> None:
+    x, warnings = records_to_matrix({"pickup_datetime": "2019-02-12T09:00:00", "pickup_zone": 230,
+                                     "dropoff_zone": 132, "tip": 5})
+    assert 15 < x[0, FEATURES.index("distance")] < 20
+    assert any("estimated" in w for w in warnings) and any("'tip'" in w for w in warnings)
+    _, warnings = records_to_matrix({"pickup_datetime": "2019-02-12T09:00:00", "pickup_zone": 230,
+                                     "dropoff_zone": 132, "distance": 2})
+    assert any("shorter than the straight line" in w for w in warnings)
+    _, warnings = records_to_matrix([WORKSHOP_EXAMPLE, {**WORKSHOP_EXAMPLE, "work": 1}])
+    assert warnings == [warnings[0]] and warnings[0].startswith("record 0:")
+
+
+RIDE = {"pickup_datetime": "2019-02-12T09:00:00", "pickup_zone": 68, "dropoff_zone": 144, "distance": 2.1}
+
+
+@pytest.mark.parametrize(("record", "field"), [
+    ({k: v for k, v in WORKSHOP_EXAMPLE.items() if k != "hour"}, "hour"),
+    ({**WORKSHOP_EXAMPLE, "hour": 24}, "hour"),
+    ({**WORKSHOP_EXAMPLE, "hour": -1}, "hour"),
+    ({**WORKSHOP_EXAMPLE, "hour": 9.5}, "hour"),
+    ({**WORKSHOP_EXAMPLE, "hour": "9"}, "hour"),
+    ({**WORKSHOP_EXAMPLE, "weekday": 2}, "weekday"),
+    ({**WORKSHOP_EXAMPLE, "start_latitude": 48.85}, "start_latitude"),
+    ({**WORKSHOP_EXAMPLE, "end_longitude": 2.35}, "end_longitude"),
+    ({**WORKSHOP_EXAMPLE, "distance": 0}, "distance"),
+    ({**WORKSHOP_EXAMPLE, "distance": 150}, "distance"),
+    ({**WORKSHOP_EXAMPLE, "distance": None}, "distance"),
+    ({**WORKSHOP_EXAMPLE, "distance": float("nan")}, "distance"),
+    ({**WORKSHOP_EXAMPLE, "month_2": 0}, "month_1"),
+    ({**WORKSHOP_EXAMPLE, "month_5": 1}, "month_5"),
+    ({**WORKSHOP_EXAMPLE, "month_3": "yes"}, "month_3"),
+    ({**WORKSHOP_EXAMPLE, "passengers": 12}, "passengers"),
+    ({**RIDE, "pickup_datetime": "12/02/2019 9am"}, "pickup_datetime"),
+    ({**RIDE, "pickup_datetime": 1549962000}, "pickup_datetime"),
+    ({k: v for k, v in RIDE.items() if k != "pickup_datetime"}, "pickup_datetime"),
+    ({**RIDE, "pickup_zone": 999}, "pickup_zone"),
+    ({**RIDE, "dropoff_zone": "atlantis"}, "dropoff_zone"),
+    ({**RIDE, "dropoff_zone": "midtown"}, "dropoff_zone"),
+    ({**RIDE, "pickup_zone": 264}, "pickup_zone"),
+    ({k: v for k, v in RIDE.items() if k != "dropoff_zone"}, "dropoff_zone"),
+    ({**RIDE, "pickup_zone": True}, "pickup_zone"),
+    ({**RIDE, "pickup_lat": 40.7}, "pickup_lon"),
+    ({**RIDE, "distance": -3}, "distance"),
+    ({**RIDE, "hour": 9}, "hour"),
+    ({}, "pickup_datetime"),
+])
+def test_field_errors_name_the_field(record: dict[str, Any], field: str) -> None:
+    with pytest.raises(FieldError) as info:
+        records_to_matrix(record)
+    assert info.value.field == field
+    assert field in str(info.value)
+    assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize("payload", ["{not json", [], 42, [42], "[1, 2]"])
+def test_malformed_payloads(payload: Any) -> None:
+    with pytest.raises(FieldError) as info:
+        records_to_matrix(payload)
+    assert info.value.field == "scoring_args"
+
+
+def test_error_in_a_batch_names_the_record() -> None:
+    with pytest.raises(FieldError) as info:
+        records_to_matrix([WORKSHOP_EXAMPLE, {**WORKSHOP_EXAMPLE, "hour": 30}])
+    assert info.value.field == "hour" and info.value.index == 1 and "record 1" in str(info.value)
+
+
+def test_input_schema_describes_the_form() -> None:
+    schema = json.loads(json.dumps(INPUT_SCHEMA))  # JSON-able
+    fields = {f["name"]: f for f in schema["fields"]}
+    assert {"pickup_datetime", "pickup_zone", "dropoff_zone", "distance", "passengers"} <= set(fields)
+    assert fields["pickup_datetime"]["required"] is True
+    zone = fields["pickup_zone"]
+    assert zone["enum"] == list(range(1, 264)) and len(zone["enum_labels"]) == 263
+    assert zone["enum_labels"][143] == "Little Italy/NoLiTa (Manhattan)"
+    assert fields["distance"]["min"] == 0 and fields["distance"]["max"] == 150
+    for f in schema["fields"]:
+        assert {"name", "type", "required", "description"} <= set(f)
+        assert f["type"] in ("string", "integer", "number")
+    workshop = {f["name"] for f in schema["scoring_args"]["fields"]}
+    assert {"work", "start_latitude", "hour", "month_1", "month_6"} <= workshop
+    records_to_matrix(schema["example"])  # the examples are valid requests
+    records_to_matrix(schema["scoring_args"]["example"])
+
+
+def test_import_is_light() -> None:
+    code = ("import sys, mlops_tui.lab_scripts.features, mlops_tui.lab_scripts.zones; "
+            "bad = [m for m in ('pandas', 'xgboost', 'textual', 'pyarrow') if m in sys.modules]; "
+            "assert not bad, bad")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_lab_code_is_self_contained() -> None:
+    """Relative imports only, nothing from the app, no Textual, no scikit-learn."""
+    import ast
+
+    from mlops_tui import lab_scripts
+
+    allowed = {"argparse", "csv", "collections", "dataclasses", "datetime", "functools", "hashlib",
+               "importlib", "json", "math", "os", "pathlib", "re", "sys", "time", "typing", "zoneinfo",
+               "__future__", "numpy", "pandas", "pyarrow", "xgboost"}
+    for path in Path(lab_scripts.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] if node.level == 0 else []
+            else:
+                continue
+            for name in names:
+                assert name.split(".")[0] in allowed, f"{path.name} imports {name}"

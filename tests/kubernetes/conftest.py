@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from kdfake.world import PASSWORD, PVC, TENANT, USER, FakeWorld
 
 from mlops_tui.services.kubernetes import KubernetesOptions, KubernetesPlatform
 from mlops_tui.services.types import Credentials
-from kdfake.world import PASSWORD, PVC, TENANT, USER, FakeWorld
 
 
 @pytest.fixture
@@ -22,10 +22,15 @@ def world(tmp_path: Path) -> Iterator[FakeWorld]:
 
 
 def make_platform(world: FakeWorld, tmp_path: Path, **overrides: object) -> KubernetesPlatform:
-    options = KubernetesOptions(
-        mode="ezmeral", profile="fake", kubeconfig_dir=str(tmp_path / "kube"), ca_file=str(world.ca),
-        repo_pvc=PVC, pod_timeout=60, **overrides,  # type: ignore[arg-type]
-    )
+    settings: dict[str, object] = {
+        "mode": "ezmeral",
+        "profile": "fake",
+        "kubeconfig_dir": str(tmp_path / "kube"),
+        "ca_file": str(world.ca),
+        "repo_pvc": PVC,
+        "pod_timeout": 60,
+    }
+    options = KubernetesOptions(**{**settings, **overrides})  # type: ignore[arg-type]
     return KubernetesPlatform(Credentials(world.gateway_url, TENANT, USER, PASSWORD), options)
 
 

@@ -15,9 +15,16 @@ from mlops_tui.services.types import ClusterKind, JobState
 pytestmark = pytest.mark.slow
 
 
-async def test_labs_1_to_5_on_fake_ezmeral(world: FakeWorld, platform: KubernetesPlatform, tmp_path: Path) -> None:
-    ctx = LabContext(user="student01", tenant="K8sMLTenant", kubeconfig_path=tmp_path / "kubeconfig",
-                     train_params={"rounds": 30}, poll_s=0.1)
+async def test_labs_1_to_5_on_fake_ezmeral(
+    world: FakeWorld, platform: KubernetesPlatform, tmp_path: Path
+) -> None:
+    ctx = LabContext(
+        user="student01",
+        tenant="K8sMLTenant",
+        kubeconfig_path=tmp_path / "kubeconfig",
+        train_params={"rounds": 30},
+        poll_s=0.1,
+    )
     events: list[labs.StepEvent] = []
     for step in labs.steps(1):
         async for event in labs.run_step(step, platform, ctx):
@@ -49,8 +56,16 @@ async def test_labs_1_to_5_on_fake_ezmeral(world: FakeWorld, platform: Kubernete
     assert {c.kind for c in await platform.list_clusters()} == set(ClusterKind)
     # every kind of call has an equivalent command
     ops = {c.op for c in platform.calls}
-    assert {"login", "kubeconfig", "create_cluster", "submit_job", "follow_log", "register_model",
-            "create_deployment", "predict"} <= ops
+    assert {
+        "login",
+        "kubeconfig",
+        "create_cluster",
+        "submit_job",
+        "follow_log",
+        "register_model",
+        "create_deployment",
+        "predict",
+    } <= ops
     assert all(c.command.startswith(("kubectl", "curl", "MLOPS_SESSION=")) for c in platform.calls)
     checks = await labs.verify_all(platform, ctx)
     assert all(check.done for _, check in checks), checks

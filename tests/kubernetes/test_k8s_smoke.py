@@ -3,9 +3,10 @@ from __future__ import annotations
 import os
 import stat
 
+from kdfake.world import FakeWorld
+
 from mlops_tui.services.kubernetes import KubernetesPlatform
 from mlops_tui.services.types import ClusterKind
-from kdfake.world import FakeWorld
 
 
 async def test_login_kubeconfig_clusters(world: FakeWorld, platform: KubernetesPlatform) -> None:

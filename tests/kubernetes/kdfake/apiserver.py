@@ -28,14 +28,26 @@ KINDS = {  # resource → (apiVersion, kind, list kind)
     "services": ("v1", "Service", "ServiceList"),
     "events": ("v1", "Event", "EventList"),
     "jobs": ("batch/v1", "Job", "JobList"),
-    "kubedirectorclusters": ("kubedirector.hpe.com/v1beta1", "KubeDirectorCluster", "KubeDirectorClusterList"),
+    "kubedirectorclusters": (
+        "kubedirector.hpe.com/v1beta1",
+        "KubeDirectorCluster",
+        "KubeDirectorClusterList",
+    ),
 }
 PREFIX = {
-    "pods": "/api/v1", "configmaps": "/api/v1", "services": "/api/v1", "events": "/api/v1",
-    "jobs": "/apis/batch/v1", "kubedirectorclusters": "/apis/kubedirector.hpe.com/v1beta1",
+    "pods": "/api/v1",
+    "configmaps": "/api/v1",
+    "services": "/api/v1",
+    "events": "/api/v1",
+    "jobs": "/apis/batch/v1",
+    "kubedirectorclusters": "/apis/kubedirector.hpe.com/v1beta1",
 }
-WRITABLE = {"pods": {"POST", "DELETE"}, "configmaps": {"POST", "PATCH", "DELETE"}, "jobs": {"POST", "PATCH"},
-            "kubedirectorclusters": {"POST", "DELETE"}}
+WRITABLE = {
+    "pods": {"POST", "DELETE"},
+    "configmaps": {"POST", "PATCH", "DELETE"},
+    "jobs": {"POST", "PATCH"},
+    "kubedirectorclusters": {"POST", "DELETE"},
+}
 PATH = re.compile(
     r"^(?P<prefix>/api/v1|/apis/batch/v1|/apis/kubedirector\.hpe\.com/v1beta1)/namespaces/(?P<ns>[^/]+)/"
     r"(?P<res>[a-z]+)(?:/(?P<name>[^/]+)(?P<sub>/log)?)?$"
@@ -43,8 +55,15 @@ PATH = re.compile(
 
 
 def status(code: int, reason: str, message: str) -> web.Response:
-    body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-            "message": message, "reason": reason, "code": code}
+    body = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+    }
     return web.json_response(body, status=code)
 
 
@@ -75,6 +94,7 @@ class ApiServer:
         self.requests: list[tuple[str, str, int]] = []
         self.logs: dict[str, LogBuffer] = {}
         self.strict_names = True
+        self.down = False  # an outage: listener closed and pooled connections dropped
         self.on_create: dict[str, Callable[[dict[str, Any]], None]] = {}
         self.on_delete: dict[str, Callable[[dict[str, Any]], None]] = {}
         self.on_patch: dict[str, Callable[[dict[str, Any]], None]] = {}
@@ -86,6 +106,10 @@ class ApiServer:
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        if self.down:  # a keep-alive connection from before the outage: drop it like a dead host
+            if request.transport is not None:
+                request.transport.abort()
+            raise web.HTTPServiceUnavailable()
         response = await handler(request)
         self.requests.append((request.method, request.path_qs, response.status))
         return response
@@ -101,14 +125,26 @@ class ApiServer:
     def event(self, obj: dict[str, Any], reason: str, message: str, type_: str = "Normal") -> None:
         meta = obj["metadata"]
         name = f"{meta['name']}.{len(self.store.list('events')):06d}"
-        self.put("events", {
-            "metadata": {"name": name},
-            "involvedObject": {"kind": obj.get("kind"), "name": meta["name"], "namespace": self.namespace,
-                               "uid": meta.get("uid"), "apiVersion": obj.get("apiVersion")},
-            "reason": reason, "message": message, "type": type_, "count": 1,
-            "firstTimestamp": now(), "lastTimestamp": now(),
-            "source": {"component": "kubedirector"},
-        })
+        self.put(
+            "events",
+            {
+                "metadata": {"name": name},
+                "involvedObject": {
+                    "kind": obj.get("kind"),
+                    "name": meta["name"],
+                    "namespace": self.namespace,
+                    "uid": meta.get("uid"),
+                    "apiVersion": obj.get("apiVersion"),
+                },
+                "reason": reason,
+                "message": message,
+                "type": type_,
+                "count": 1,
+                "firstTimestamp": now(),
+                "lastTimestamp": now(),
+                "source": {"component": "kubedirector"},
+            },
+        )
 
     # -- HTTP -----------------------------------------------------------------------------------------
 
@@ -150,12 +186,19 @@ class ApiServer:
         return status(400, "BadRequest", "unsupported")
 
     def _list(self, request: web.Request, res: str) -> web.Response:
-        items = self.store.list(res, request.query.get("labelSelector", ""), request.query.get("fieldSelector", ""))
+        items = self.store.list(
+            res, request.query.get("labelSelector", ""), request.query.get("fieldSelector", "")
+        )
         limit = int(request.query.get("limit", "0") or 0)
         if limit:
             items = items[:limit]
         api_version, _, list_kind = KINDS[res]
-        body = {"apiVersion": api_version, "kind": list_kind, "metadata": {"resourceVersion": "1"}, "items": items}
+        body = {
+            "apiVersion": api_version,
+            "kind": list_kind,
+            "metadata": {"resourceVersion": "1"},
+            "items": items,
+        }
         return web.json_response(body)
 
     async def _body(self, request: web.Request, content_type: str) -> Any:
@@ -179,7 +222,10 @@ class ApiServer:
         if body.get("apiVersion") != api_version or body.get("kind") != kind:
             problems.append(f"apiVersion/kind {body.get('apiVersion')}/{body.get('kind')} on {res}")
         if res == "kubedirectorclusters":
-            cms = {cm["metadata"]["name"] for cm in self.store.list("configmaps", "kubedirector.hpe.com/cmType=model")}
+            cms = {
+                cm["metadata"]["name"]
+                for cm in self.store.list("configmaps", "kubedirector.hpe.com/cmType=model")
+            }
             problems += validate.kdcluster(body, strict_names=self.strict_names, configmaps=cms)
         elif res == "configmaps":
             problems += validate.configmap(body)
@@ -211,7 +257,7 @@ class ApiServer:
         if not isinstance(body, dict) or set(body) - allowed:
             self.violation(request, f"patch touches {sorted(body or {})}")
             return status(422, "Invalid", "only annotations (and a Job's suspend) may be patched")
-        if set((body.get("metadata") or {})) - {"annotations"} or set(body.get("spec") or {}) - {"suspend"}:
+        if set(body.get("metadata") or {}) - {"annotations"} or set(body.get("spec") or {}) - {"suspend"}:
             self.violation(request, f"patch {body} goes beyond annotations/suspend")
         _merge(obj, body)
         self.store.bump(obj)
@@ -227,8 +273,15 @@ class ApiServer:
         hook = self.on_delete.get(res)
         if hook:
             hook(obj)
-        return web.json_response({"kind": "Status", "apiVersion": "v1", "status": "Success",
-                                  "details": {"name": name, "kind": res}, "metadata": {}})
+        return web.json_response(
+            {
+                "kind": "Status",
+                "apiVersion": "v1",
+                "status": "Success",
+                "details": {"name": name, "kind": res},
+                "metadata": {},
+            }
+        )
 
     async def _log(self, request: web.Request, name: str) -> web.StreamResponse:
         pod = self.store.get("pods", name)

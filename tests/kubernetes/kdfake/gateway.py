@@ -29,8 +29,16 @@ JSON = "application/json"
 
 
 class Gateway:
-    def __init__(self, api: ApiServer, *, tenant: str, users: dict[str, str], repo_dir: Path,
-                 ssl_context: ssl.SSLContext, ca_pem: bytes) -> None:
+    def __init__(
+        self,
+        api: ApiServer,
+        *,
+        tenant: str,
+        users: dict[str, str],
+        repo_dir: Path,
+        ssl_context: ssl.SSLContext,
+        ca_pem: bytes,
+    ) -> None:
         self.api = api
         self.tenant = tenant
         self.users = users
@@ -99,8 +107,14 @@ class Gateway:
         sid = request.match_info.get("sid")
         if session is None or (sid and request.headers.get("X-BDS-SESSION", "").rsplit("/", 1)[-1] != sid):
             return web.json_response({"error": "invalid session"}, status=401)
-        return web.json_response({"user_name": session["user"], "tenant_name": self.tenant, "role": "member",
-                                  "expiry": 1_900_000_000})
+        return web.json_response(
+            {
+                "user_name": session["user"],
+                "tenant_name": self.tenant,
+                "role": "member",
+                "expiry": 1_900_000_000,
+            }
+        )
 
     async def logout(self, request: web.Request) -> web.Response:
         location = f"/api/v2/session/{request.match_info['sid']}"
@@ -123,19 +137,35 @@ class Gateway:
         import base64
 
         config = {
-            "apiVersion": "v1", "kind": "Config",
-            "clusters": [{"name": "fake-ezmeral", "cluster": {
-                "server": self.api_url, "certificate-authority-data": base64.b64encode(self.ca_pem).decode()}}],
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {
+                    "name": "fake-ezmeral",
+                    "cluster": {
+                        "server": self.api_url,
+                        "certificate-authority-data": base64.b64encode(self.ca_pem).decode(),
+                    },
+                }
+            ],
             "contexts": [
-                {"name": f"fake-ezmeral-{user}", "context": {"cluster": "fake-ezmeral", "user": f"hpecp-{user}"}},
-                {"name": f"fake-ezmeral-{ns}-{user}",
-                 "context": {"cluster": "fake-ezmeral", "user": f"hpecp-{user}", "namespace": ns}},
+                {
+                    "name": f"fake-ezmeral-{user}",
+                    "context": {"cluster": "fake-ezmeral", "user": f"hpecp-{user}"},
+                },
+                {
+                    "name": f"fake-ezmeral-{ns}-{user}",
+                    "context": {"cluster": "fake-ezmeral", "user": f"hpecp-{user}", "namespace": ns},
+                },
             ],
             "current-context": f"fake-ezmeral-{ns}-{user}",
             "users": [{"name": f"hpecp-{user}", "user": {"token": token}}],
         }
-        return web.Response(text=yaml.safe_dump(config), content_type="text/yaml",
-                            headers={"Content-Disposition": 'attachment; filename="config"'})
+        return web.Response(
+            text=yaml.safe_dump(config),
+            content_type="text/yaml",
+            headers={"Content-Disposition": 'attachment; filename="config"'},
+        )
 
     def expire_all(self) -> None:
         """The 24 h TTL passed: every session and every kubeconfig token dies."""
@@ -157,8 +187,9 @@ class Gateway:
         app = web.Application()
 
         async def page(request: web.Request) -> web.Response:
-            return web.Response(text=f"<html><title>JupyterHub</title><body>{cluster}</body></html>",
-                                content_type="text/html")
+            return web.Response(
+                text=f"<html><title>JupyterHub</title><body>{cluster}</body></html>", content_type="text/html"
+            )
 
         app.router.add_get("/{tail:.*}", page)
         return await self._listen(cluster, app)
@@ -200,12 +231,19 @@ class Gateway:
             self.predictions += 1
             n = next(counter)
             host = f"{request.host}"
-            return web.json_response({
-                "id": n, "qid": n, "input": json.dumps(body["scoring_args"]),
-                "output": f"The ride duration prediction is {values[0]:.1f} seconds.\n",
-                "status": "Finished", "node": f"{cluster}-restserver-0", "pid": os.getpid(),
-                "log_url": f"{host}/logs/{n}", "request_url": f"{host}/history/{n}",
-            })
+            return web.json_response(
+                {
+                    "id": n,
+                    "qid": n,
+                    "input": json.dumps(body["scoring_args"]),
+                    "output": f"The ride duration prediction is {values[0]:.1f} seconds.\n",
+                    "status": "Finished",
+                    "node": f"{cluster}-restserver-0",
+                    "pid": os.getpid(),
+                    "log_url": f"{host}/logs/{n}",
+                    "request_url": f"{host}/history/{n}",
+                }
+            )
 
         app.router.add_post("/{tail:.*}", predict)
         return await self._listen(cluster, app)

@@ -25,7 +25,11 @@ if TYPE_CHECKING:
 APPS: dict[str, dict[str, list[tuple[str, int, bool]]]] = {
     "jupyter-notebook": {"controller": [("ssh", 22, False), ("jupyter-nb", 8000, False)]},
     "training-engine": {
-        "LoadBalancer": [("gunicorn", 10001, True), ("haproxy-train", 32700, True), ("haproxy-stats", 8081, False)],
+        "LoadBalancer": [
+            ("gunicorn", 10001, True),
+            ("haproxy-train", 32700, True),
+            ("haproxy-stats", 8081, False),
+        ],
         "RESTServer": [("gunicorn", 10001, True), ("ssh", 22, False)],
     },
     "deployment-engine": {
@@ -60,11 +64,19 @@ class KubeDirector:
             return
         app = kd["spec"]["app"]
         rand = secrets.token_hex(3)[:5]
-        self.api.put("services", {
-            "metadata": {"name": f"{name[:10].replace('-', '')}{rand}",
-                         "labels": {"kubedirector.hpe.com/kdcluster": name, "kubedirector.hpe.com/headless": "true"}},
-            "spec": {"clusterIP": "None", "type": "ClusterIP", "ports": [{"name": "port", "port": 8888}]},
-        })
+        self.api.put(
+            "services",
+            {
+                "metadata": {
+                    "name": f"{name[:10].replace('-', '')}{rand}",
+                    "labels": {
+                        "kubedirector.hpe.com/kdcluster": name,
+                        "kubedirector.hpe.com/headless": "true",
+                    },
+                },
+                "spec": {"clusterIP": "None", "type": "ClusterIP", "ports": [{"name": "port", "port": 8888}]},
+            },
+        )
         roles_status = []
         for role in kd["spec"]["roles"]:
             rid = role["id"]
@@ -74,41 +86,85 @@ class KubeDirector:
             for i in range(role["members"]):
                 pod_name = f"{sts}-{i}"
                 token = secrets.token_hex(16)
-                labels = {"kubedirector.hpe.com/kdcluster": name, "kubedirector.hpe.com/role": rid,
-                          "kubedirector.hpe.com/kdapp": app, "kubedirector.hpe.com/appCatalog": "local"}
-                self.api.put("pods", {
-                    "metadata": {"name": pod_name, "labels": labels},
-                    "spec": {"nodeName": "fake-node-1", "containers": [{"name": "app", "image": f"bluedata/{app}"}]},
-                    "status": {"phase": "Running", "containerStatuses": [{
-                        "name": "app", "ready": True, "restartCount": 0, "image": f"bluedata/{app}", "imageID": "",
-                        "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}}}]},
-                })
+                labels = {
+                    "kubedirector.hpe.com/kdcluster": name,
+                    "kubedirector.hpe.com/role": rid,
+                    "kubedirector.hpe.com/kdapp": app,
+                    "kubedirector.hpe.com/appCatalog": "local",
+                }
+                self.api.put(
+                    "pods",
+                    {
+                        "metadata": {"name": pod_name, "labels": labels},
+                        "spec": {
+                            "nodeName": "fake-node-1",
+                            "containers": [{"name": "app", "image": f"bluedata/{app}"}],
+                        },
+                        "status": {
+                            "phase": "Running",
+                            "containerStatuses": [
+                                {
+                                    "name": "app",
+                                    "ready": True,
+                                    "restartCount": 0,
+                                    "image": f"bluedata/{app}",
+                                    "imageID": "",
+                                    "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}},
+                                }
+                            ],
+                        },
+                    },
+                )
                 annotations: dict[str, str] = {}
                 ports = []
                 has_token = False
                 for sid, port, tokened in APPS[app][rid]:
                     mapped = await self._map_port(kd, rid, sid, port, token)
                     annotations[f"hpecp-internal-gateway/{port}"] = f"127.0.0.1:{mapped}"
-                    ports.append({"name": sid, "port": port, "targetPort": port, "protocol": "TCP",
-                                  "nodePort": next(self.node_ports)})
+                    ports.append(
+                        {
+                            "name": sid,
+                            "port": port,
+                            "targetPort": port,
+                            "protocol": "TCP",
+                            "nodePort": next(self.node_ports),
+                        }
+                    )
                     has_token = has_token or tokened
                 if has_token:
                     annotations["kubedirector.hpe.com/kd-auth-token"] = token
-                self.api.put("services", {
-                    "metadata": {"name": pod_name, "labels": dict(labels), "annotations": annotations},
-                    "spec": {"type": "NodePort", "ports": ports, "selector": {"statefulset.kubernetes.io/pod-name": pod_name}},
-                })
-                members.append({"pod": pod_name, "service": pod_name, "nodeID": i + 1, "state": "configured",
-                                "authToken": token if has_token else "",
-                                "stateDetail": {"lastKnownContainerState": "running"}})
+                self.api.put(
+                    "services",
+                    {
+                        "metadata": {"name": pod_name, "labels": dict(labels), "annotations": annotations},
+                        "spec": {
+                            "type": "NodePort",
+                            "ports": ports,
+                            "selector": {"statefulset.kubernetes.io/pod-name": pod_name},
+                        },
+                    },
+                )
+                members.append(
+                    {
+                        "pod": pod_name,
+                        "service": pod_name,
+                        "nodeID": i + 1,
+                        "state": "configured",
+                        "authToken": token if has_token else "",
+                        "stateDetail": {"lastKnownContainerState": "running"},
+                    }
+                )
             roles_status.append({"id": rid, "statefulSet": sts, "members": members})
         await asyncio.sleep(self.delay)
         kd = self.api.store.get("kubedirectorclusters", name)
         if kd is None:
             return
-        kd["status"] = {"state": "configured", "roles": roles_status, "generationUID": kd["metadata"]["uid"],
-                        "memberStateRollup": {"membershipChanging": False, "membersDown": False,
-                                              "configErrors": False}}
+        kd["status"] = {
+            "state": "configured",
+            "roles": roles_status,
+            "generationUID": kd["metadata"]["uid"],
+            "memberStateRollup": {"membershipChanging": False, "membersDown": False, "configErrors": False},
+        }
         self.api.store.bump(kd)
         self.api.event(kd, "Cluster", "cluster configured")
 

@@ -50,15 +50,32 @@ class Kubelet:
     def _start_job_pod(self, job: dict[str, Any]) -> None:
         name = job["metadata"]["name"]
         template = job["spec"]["template"]
-        labels = {**(template.get("metadata") or {}).get("labels", {}), "job-name": name,
-                  "batch.kubernetes.io/job-name": name, "controller-uid": job["metadata"]["uid"]}
-        pod = self.api.put("pods", {
-            "metadata": {"name": f"{name}-{secrets.token_hex(3)[:5]}", "labels": labels,
-                         "ownerReferences": [{"apiVersion": "batch/v1", "kind": "Job", "name": name,
-                                              "uid": job["metadata"]["uid"], "controller": True}]},
-            "spec": template["spec"],
-            "status": {"phase": "Pending"},
-        })
+        labels = {
+            **(template.get("metadata") or {}).get("labels", {}),
+            "job-name": name,
+            "batch.kubernetes.io/job-name": name,
+            "controller-uid": job["metadata"]["uid"],
+        }
+        pod = self.api.put(
+            "pods",
+            {
+                "metadata": {
+                    "name": f"{name}-{secrets.token_hex(3)[:5]}",
+                    "labels": labels,
+                    "ownerReferences": [
+                        {
+                            "apiVersion": "batch/v1",
+                            "kind": "Job",
+                            "name": name,
+                            "uid": job["metadata"]["uid"],
+                            "controller": True,
+                        }
+                    ],
+                },
+                "spec": template["spec"],
+                "status": {"phase": "Pending"},
+            },
+        )
         job["status"] = {"startTime": now(), "active": 1}
         self.api.store.bump(job)
         self.pod_created(pod)
@@ -72,8 +89,15 @@ class Kubelet:
                 self.api.store.delete("pods", pod["metadata"]["name"])
             job["status"]["active"] = 0
             job["status"].setdefault("conditions", []).append(
-                {"type": "Suspended", "status": "True", "reason": "JobSuspended", "message": "Job suspended",
-                 "lastTransitionTime": now(), "lastProbeTime": now()})
+                {
+                    "type": "Suspended",
+                    "status": "True",
+                    "reason": "JobSuspended",
+                    "message": "Job suspended",
+                    "lastTransitionTime": now(),
+                    "lastProbeTime": now(),
+                }
+            )
             self.api.store.bump(job)
 
     def _pod_finished(self, pod: dict[str, Any], code: int) -> None:
@@ -88,10 +112,22 @@ class Kubelet:
         job["status"]["succeeded" if code == 0 else "failed"] = 1
         if code == 0:
             job["status"]["completionTime"] = now()
-        job["status"]["conditions"] = [{
-            "type": kind, "status": "True", "lastProbeTime": now(), "lastTransitionTime": now(),
-            **({} if code == 0 else {"reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit"}),
-        }]
+        job["status"]["conditions"] = [
+            {
+                "type": kind,
+                "status": "True",
+                "lastProbeTime": now(),
+                "lastTransitionTime": now(),
+                **(
+                    {}
+                    if code == 0
+                    else {
+                        "reason": "BackoffLimitExceeded",
+                        "message": "Job has reached the specified backoff limit",
+                    }
+                ),
+            }
+        ]
         self.api.store.bump(job)
 
     # -- kubelet ------------------------------------------------------------------------------------------
@@ -142,7 +178,9 @@ class Kubelet:
         container = pod["spec"]["containers"][0]
         await asyncio.sleep(0.05)  # scheduling
         root, mounts = self._root(pod)
-        argv = [self._rebase(a, root, mounts) for a in [*container.get("command", []), *container.get("args", [])]]
+        argv = [
+            self._rebase(a, root, mounts) for a in [*container.get("command", []), *container.get("args", [])]
+        ]
         if argv and argv[0] in ("python", "python3"):
             argv[0] = sys.executable
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(root), "LANG": "C.UTF-8"}
@@ -150,15 +188,28 @@ class Kubelet:
             env[item["name"]] = self._rebase(item.get("value", ""), root, mounts)
         buffer = LogBuffer()
         self.api.logs[name] = buffer
-        proc = await asyncio.create_subprocess_exec(*argv, cwd=root, env=env, stdout=asyncio.subprocess.PIPE,
-                                                    stderr=asyncio.subprocess.STDOUT)
+        proc = await asyncio.create_subprocess_exec(
+            *argv, cwd=root, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+        )
         self.procs[name] = proc
         live = self.api.store.get("pods", name)
         if live is not None:
             live["spec"]["nodeName"] = "fake-node-1"
-            live["status"] = {"phase": "Running", "startTime": now(), "containerStatuses": [{
-                "name": container["name"], "ready": True, "restartCount": 0, "image": container["image"],
-                "imageID": "", "started": True, "state": {"running": {"startedAt": now()}}}]}
+            live["status"] = {
+                "phase": "Running",
+                "startTime": now(),
+                "containerStatuses": [
+                    {
+                        "name": container["name"],
+                        "ready": True,
+                        "restartCount": 0,
+                        "image": container["image"],
+                        "imageID": "",
+                        "started": True,
+                        "state": {"running": {"startedAt": now()}},
+                    }
+                ],
+            }
             self.api.store.bump(live)
         assert proc.stdout is not None
         while chunk := await proc.stdout.read(4096):
@@ -168,9 +219,17 @@ class Kubelet:
         live = self.api.store.get("pods", name)
         if live is not None:
             live["status"]["phase"] = "Succeeded" if code == 0 else "Failed"
-            live["status"]["containerStatuses"][0].update(ready=False, state={"terminated": {
-                "exitCode": code, "reason": "Completed" if code == 0 else "Error", "startedAt": now(),
-                "finishedAt": now()}})
+            live["status"]["containerStatuses"][0].update(
+                ready=False,
+                state={
+                    "terminated": {
+                        "exitCode": code,
+                        "reason": "Completed" if code == 0 else "Error",
+                        "startedAt": now(),
+                        "finishedAt": now(),
+                    }
+                },
+            )
             self.api.store.bump(live)
             self._pod_finished(live, code)
         shutil.rmtree(root, ignore_errors=True)

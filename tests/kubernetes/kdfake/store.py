@@ -57,7 +57,9 @@ class Store:
 
     def list(self, resource: str, label_selector: str = "", field_selector: str = "") -> list[dict[str, Any]]:
         out = []
-        for (res, _), obj in sorted(self._objects.items(), key=lambda kv: kv[1]["metadata"]["creationTimestamp"]):
+        for (res, _), obj in sorted(
+            self._objects.items(), key=lambda kv: kv[1]["metadata"]["creationTimestamp"]
+        ):
             if res != resource:
                 continue
             if label_selector and not match_labels(obj["metadata"].get("labels") or {}, label_selector):

@@ -18,8 +18,22 @@ WORKSHOP_NAME = {  # reference §2.4: names carry the user id
     "deployment-engine": re.compile(r"^mlops-inference-server-[a-z0-9-]+$"),
 }
 MODEL_CM_KEYS = {"name", "description", "model-version", "path", "scoring-path", "modelType"}
-SCORING_KEYS = {"work", "start_latitude", "start_longitude", "end_latitude", "end_longitude", "distance",
-                "weekday", "hour", "month_1", "month_2", "month_3", "month_4", "month_5", "month_6"}
+SCORING_KEYS = {
+    "work",
+    "start_latitude",
+    "start_longitude",
+    "end_latitude",
+    "end_longitude",
+    "distance",
+    "weekday",
+    "hour",
+    "month_1",
+    "month_2",
+    "month_3",
+    "month_4",
+    "month_5",
+    "month_6",
+}
 DNS = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
@@ -44,7 +58,9 @@ def kdcluster(body: dict[str, Any], *, strict_names: bool, configmaps: set[str])
         if not isinstance(role.get("members"), int) or role["members"] < 1:
             problems.append(f"role {role.get('id')}: members must be a positive integer")
         res = role.get("resources") or {}
-        if res.get("requests") != res.get("limits") or not {"cpu", "memory"} <= set(res.get("requests") or {}):
+        if res.get("requests") != res.get("limits") or not {"cpu", "memory"} <= set(
+            res.get("requests") or {}
+        ):
             problems.append(f"role {role.get('id')}: requests must equal limits with cpu and memory")
     conns = spec.get("connections") or {}
     for key, value in conns.items():
@@ -95,8 +111,11 @@ def job(body: dict[str, Any], pvc: str) -> list[str]:
 
 def pod_spec(spec: dict[str, Any], pvc: str) -> list[str]:
     problems: list[str] = []
-    claims = [v["persistentVolumeClaim"]["claimName"] for v in spec.get("volumes") or []
-              if "persistentVolumeClaim" in v]
+    claims = [
+        v["persistentVolumeClaim"]["claimName"]
+        for v in spec.get("volumes") or []
+        if "persistentVolumeClaim" in v
+    ]
     if claims != [pvc]:
         problems.append(f"pods must mount the repository PVC {pvc}, got {claims}")
     for c in spec.get("containers") or []:
@@ -114,7 +133,11 @@ def predict(body: Any, headers: dict[str, str], token: str) -> list[str]:
         problems.append("X-Auth-Token missing or wrong")
     if not headers.get("Content-Type", "").startswith("application/json"):
         problems.append("Content-Type must be application/json")
-    if not isinstance(body, dict) or set(body) != {"use_scoring", "scoring_args"} or body.get("use_scoring") is not True:
+    if (
+        not isinstance(body, dict)
+        or set(body) != {"use_scoring", "scoring_args"}
+        or body.get("use_scoring") is not True
+    ):
         problems.append(f"body must be {{use_scoring: true, scoring_args}}, got {body!r}"[:200])
     elif not isinstance(body["scoring_args"], dict) or set(body["scoring_args"]) != SCORING_KEYS:
         problems.append(f"scoring_args keys {sorted(body['scoring_args'])} are not the workshop's 14")

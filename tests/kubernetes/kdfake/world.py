@@ -38,8 +38,14 @@ class FakeWorld:
         self.ssl = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self.ssl.load_cert_chain(cert, key)
         self.api = ApiServer(NAMESPACE, PVC)
-        self.gateway = Gateway(self.api, tenant=TENANT, users={USER: PASSWORD}, repo_dir=self.repo_dir,
-                               ssl_context=self.ssl, ca_pem=self.ca.read_bytes())
+        self.gateway = Gateway(
+            self.api,
+            tenant=TENANT,
+            users={USER: PASSWORD},
+            repo_dir=self.repo_dir,
+            ssl_context=self.ssl,
+            ca_pem=self.ca.read_bytes(),
+        )
         self.seed_data = seed_data
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="fake-k8s", daemon=True)
@@ -75,19 +81,30 @@ class FakeWorld:
         self.gateway.api_url = f"https://127.0.0.1:{self.api_port}"
         # The operations team's shared training cluster (reference §2.4), made before anyone logs in.
         self.api.strict_names = False
-        self.api.put("kubedirectorclusters", {
-            "metadata": {"name": "training-engine-shared", "labels": {}},
-            "spec": {"app": "training-engine", "appCatalog": "local", "namingScheme": "CrNameRole", "roles": [
-                {"id": "LoadBalancer", "members": 1, "resources": {}},
-                {"id": "RESTServer", "members": 1, "resources": {}}]},
-        })
+        self.api.put(
+            "kubedirectorclusters",
+            {
+                "metadata": {"name": "training-engine-shared", "labels": {}},
+                "spec": {
+                    "app": "training-engine",
+                    "appCatalog": "local",
+                    "namingScheme": "CrNameRole",
+                    "roles": [
+                        {"id": "LoadBalancer", "members": 1, "resources": {}},
+                        {"id": "RESTServer", "members": 1, "resources": {}},
+                    ],
+                },
+            },
+        )
         self.kubedirector.created(self.api.store.get("kubedirectorclusters", "training-engine-shared"))
         self.api.strict_names = True
 
     async def start_api(self) -> None:
         assert self._api_runner is not None
-        self._api_site = web.TCPSite(self._api_runner, "127.0.0.1", self.api_port, ssl_context=self.ssl,
-                                     reuse_address=True)
+        self.api.down = False
+        self._api_site = web.TCPSite(
+            self._api_runner, "127.0.0.1", self.api_port, ssl_context=self.ssl, reuse_address=True
+        )
         await self._api_site.start()
         if not self.api_port:
             self.api_port = self._api_runner.addresses[0][1]
@@ -95,11 +112,14 @@ class FakeWorld:
     async def stop_api(self) -> None:
         """The API server goes away (its state stays), as when a control plane restarts."""
         assert self._api_site is not None
+        self.api.down = True
         await self._api_site.stop()
 
     def stop(self) -> None:
         async def shutdown() -> None:
             await self.kubelet.stop()
+            for task in list(self.kubedirector.tasks):
+                task.cancel()
             await self.gateway.stop()
             await self._gw_runner.cleanup()
             if self._api_runner is not None:
@@ -118,7 +138,9 @@ class FakeWorld:
         target = self.repo_dir / "data" / "NYCTaxi" / "synthetic-yellow-2019H1.csv"
         target.parent.mkdir(parents=True, exist_ok=True)
         synthetic.generate(rows=4000, seed=7).to_csv(target, index=False)
-        (target.parent / "synthetic-yellow-2019H1.README.md").write_text("SYNTHETIC data (fake tenant share)\n")
+        (target.parent / "synthetic-yellow-2019H1.README.md").write_text(
+            "SYNTHETIC data (fake tenant share)\n"
+        )
 
     # -- what tests look at ---------------------------------------------------------------------------
 

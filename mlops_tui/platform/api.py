@@ -105,12 +105,19 @@ def _error(status: int, code: str, message: str, field: str | None = None) -> JS
     return JSONResponse({"error": message, "code": code, "field": field}, status_code=status)
 
 
+_TYPE_TAGS = {"str", "int", "float", "bool", "list", "dict", "none"}
+
+
 def _field(loc: tuple[Any, ...]) -> str | None:
     parts = [str(p) for p in loc]
     if parts and parts[0] in ("body", "query", "path", "header"):
         parts = parts[1:]
-    # Union members show up as extra loc entries ("str", "int"): they name types, not fields.
-    parts = [p for p in parts if p not in ("str", "int", "float", "function-after[<lambda>(), str]")]
+    # Union members and validators show up as extra loc entries ("str", "function-after[...]").
+    parts = [
+        p
+        for p in parts
+        if p not in _TYPE_TAGS and not p.startswith(("function-", "constrained-")) and "[" not in p
+    ]
     return ".".join(parts) or ("body" if loc and loc[0] == "body" else None)
 
 

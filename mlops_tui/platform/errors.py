@@ -18,7 +18,10 @@ class ApiError(Exception):
         self.field = field
 
     def body(self) -> dict[str, Any]:
-        return {"error": self.message, "code": self.code, "field": self.field}
+        message = self.message
+        if self.field and self.field not in message:
+            message = f"{self.field}: {message}"  # the message always names the field
+        return {"error": message, "code": self.code, "field": self.field}
 
 
 def not_found(message: str, field: str | None = None) -> ApiError:

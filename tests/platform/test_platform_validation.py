@@ -1,0 +1,198 @@
+"""Bad input gets a clear 4xx naming the field: never a 500, never a hang."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from local_platform_support import DEFAULT_DATA, V1
+
+BAD_REQUESTS = [
+    # (method, path, json body, status, field)
+    ("POST", "/api/v2/session", {"name": "x", "password": "y"}, 422, "tenant_name"),
+    ("POST", "/api/mlops/v1/clusters", {"name": "Bad_Name", "kind": "notebook"}, 422, "name"),
+    ("POST", "/api/mlops/v1/clusters", {"name": "nb", "kind": "gpu"}, 422, "kind"),
+    ("POST", "/api/mlops/v1/clusters", {"name": "nb", "kind": "training", "members": 0}, 422, "members"),
+    ("POST", "/api/mlops/v1/clusters", {"name": "nb", "kind": "training", "memory": "lots"}, 422, "memory"),
+    ("POST", "/api/mlops/v1/clusters", {"name": "dep", "kind": "deployment"}, 400, "kind"),
+    ("POST", "/api/mlops/v1/clusters", {"name": "training-engine-shared", "kind": "training"}, 409, "name"),
+    ("GET", "/api/mlops/v1/clusters?kind=gpu", None, 422, "kind"),
+    ("DELETE", "/api/mlops/v1/clusters/training-engine-shared", None, 409, "name"),
+    ("POST", "/api/mlops/v1/jobs", {"cluster": "training-engine-shared"}, 422, "code"),
+    (
+        "POST",
+        "/api/mlops/v1/jobs",
+        {"cluster": "nope", "code": "code/student01/taxi", "data": DEFAULT_DATA, "output": "models/x"},
+        404,
+        "cluster",
+    ),
+    (
+        "POST",
+        "/api/mlops/v1/jobs",
+        {
+            "cluster": "training-engine-shared",
+            "code": "code/missing",
+            "data": DEFAULT_DATA,
+            "output": "models/x",
+        },
+        400,
+        "code",
+    ),
+    (
+        "POST",
+        "/api/mlops/v1/jobs",
+        {
+            "cluster": "training-engine-shared",
+            "code": "../../etc",
+            "data": DEFAULT_DATA,
+            "output": "models/x",
+        },
+        400,
+        "code",
+    ),
+    (
+        "POST",
+        "/api/mlops/v1/jobs",
+        {
+            "cluster": "training-engine-shared",
+            "code": "code/student01/taxi",
+            "data": "data/missing.csv",
+            "output": "models/x",
+        },
+        400,
+        "data",
+    ),
+    (
+        "POST",
+        "/api/mlops/v1/jobs",
+        {
+            "cluster": "training-engine-shared",
+            "code": "code/student01/taxi",
+            "data": DEFAULT_DATA,
+            "output": "/tmp/x",
+        },
+        400,
+        "output",
+    ),
+    (
+        "POST",
+        "/api/mlops/v1/jobs",
+        {
+            "cluster": "training-engine-shared",
+            "code": "code/student01/taxi",
+            "data": DEFAULT_DATA,
+            "output": "models/x",
+            "entrypoint": "os.system",
+        },
+        422,
+        "entrypoint",
+    ),
+    (
+        "POST",
+        "/api/mlops/v1/jobs",
+        {
+            "cluster": "training-engine-shared",
+            "code": "code/student01/taxi",
+            "data": DEFAULT_DATA,
+            "output": "models/x",
+            "entrypoint": "nothere",
+        },
+        400,
+        "entrypoint",
+    ),
+    (
+        "POST",
+        "/api/mlops/v1/jobs",
+        {
+            "cluster": "training-engine-shared",
+            "code": "code/student01/taxi",
+            "data": DEFAULT_DATA,
+            "output": "models/x",
+            "params": {"output": "/etc"},
+        },
+        400,
+        "params.output",
+    ),
+    (
+        "POST",
+        "/api/mlops/v1/jobs",
+        {
+            "cluster": "training-engine-shared",
+            "code": "code/student01/taxi",
+            "data": DEFAULT_DATA,
+            "output": "models/x",
+            "params": {"rounds": [1]},
+        },
+        422,
+        "params.rounds",
+    ),
+    ("GET", "/api/mlops/v1/jobs/abc", None, 404, "id"),
+    ("GET", "/api/mlops/v1/jobs/999999/metrics", None, 404, "id"),
+    ("GET", "/api/mlops/v1/jobs/1/log?from_line=-1", None, 422, "from_line"),
+    ("GET", "/api/mlops/v1/repo/..%2F..%2Fplatform.db", None, 400, "path"),
+    ("GET", "/api/mlops/v1/repo/data/..%2F..%2F..%2Fplatform.db", None, 400, "path"),
+    ("GET", "/api/mlops/v1/repo/data", None, 400, "path"),
+    ("GET", "/api/mlops/v1/repo/data/none.csv", None, 404, "path"),
+    ("DELETE", "/api/mlops/v1/repo/data/none.csv", None, 404, "path"),
+    ("GET", "/api/mlops/v1/repo?prefix=../", None, 400, "prefix"),
+    ("POST", "/api/mlops/v1/models", {"model": "bad name!", "job_id": "1"}, 422, "model"),
+    ("POST", "/api/mlops/v1/models", {"model": "m"}, 422, "job_id"),
+    ("GET", "/api/mlops/v1/models/none/versions", None, 404, "model"),
+    ("GET", "/api/mlops/v1/models/none/versions/x", None, 422, "version"),
+    ("POST", "/api/mlops/v1/deployments", {"name": "d", "model": "none", "version": 1}, 404, "model"),
+    ("POST", "/api/mlops/v1/deployments", {"name": "d", "model": "none", "version": 0}, 422, "version"),
+    ("POST", "/api/mlops/v1/deployments", {"name": "UPPER", "model": "none", "version": 1}, 422, "name"),
+    ("GET", "/api/mlops/v1/deployments/none", None, 404, "name"),
+    ("GET", "/api/mlops/v1/nothing-here", None, 404, None),
+    ("PUT", "/api/mlops/v1/jobs", None, 405, "method"),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "field"),
+    BAD_REQUESTS,
+    ids=[f"{m} {p} {f}" for m, p, _, _, f in BAD_REQUESTS],
+)
+def test_bad_request_is_a_clear_4xx(
+    api: httpx.Client, lab_code: str, method: str, path: str, body: Any, status: int, field: str | None
+) -> None:
+    r = api.request(method, path, json=body, timeout=10)
+    assert r.status_code == status, r.text
+    err = r.json()
+    assert set(err) == {"error", "code", "field"} and err["field"] == field and err["error"]
+    assert "Traceback" not in err["error"]
+    if field and status in (400, 422):
+        assert field.split(".")[-1] in err["error"]
+
+
+def test_invalid_json_body_names_the_body(api: httpx.Client) -> None:
+    r = api.post(f"{V1}/jobs", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert r.status_code == 422 and r.json()["field"] == "body"
+
+
+def test_repo_round_trip_and_listing(api: httpx.Client) -> None:
+    r = api.put(f"{V1}/repo/data/sub/dir/file.txt", content=b"hello")
+    assert r.status_code == 201 and r.json()["path"] == "data/sub/dir/file.txt" and r.json()["size"] == 5
+    assert api.get(f"{V1}/repo/data/sub/dir/file.txt").content == b"hello"
+    listing = api.get(f"{V1}/repo", params={"prefix": "data/sub/"}).json()
+    assert [(e["path"], e["is_dir"]) for e in listing] == [
+        ("data/sub/dir", True),
+        ("data/sub/dir/file.txt", False),
+    ]
+    bad = api.put(f"{V1}/repo/data/sub/dir/file.txt/inner", content=b"x")
+    assert bad.status_code == 400 and bad.json()["field"] == "path"
+    assert api.delete(f"{V1}/repo/data/sub").status_code == 204
+    assert api.get(f"{V1}/repo", params={"prefix": "data/sub/"}).json() == []
+
+
+def test_a_symlink_out_of_the_repository_is_refused(api: httpx.Client, local_platform: Any) -> None:
+    # A training job can create symlinks in the repository; they must not open the rest of the disk.
+    link = local_platform.state_dir / "repo" / "k8smltenant" / "data" / "escape"
+    link.symlink_to(local_platform.state_dir)
+    try:
+        r = api.get(f"{V1}/repo/data/escape/platform.db")
+        assert r.status_code == 400 and r.json()["field"] == "path"
+        assert all("platform.db" not in e["path"] for e in api.get(f"{V1}/repo").json())
+    finally:
+        link.unlink()

@@ -88,6 +88,11 @@ class Profile:
     kubeconfig: str = ""
     context: str = ""
     read_only: bool = False
+    # kubernetes profiles: tenant namespace ('' = from the kubeconfig / tenant), the PVC holding the
+    # project repository, and the image that runs training Jobs (see docs/kubernetes.md)
+    namespace: str = ""
+    repo_pvc: str = ""
+    job_image: str = ""
 
     def __post_init__(self) -> None:
         if not self.name or any(c in self.name for c in " \t\n\"'[]."):

@@ -44,11 +44,14 @@ def _password_profiles(profile: Profile) -> list[str]:
 
 def resolve(profile: Profile, *, start: bool = True, password: str | None = None) -> Resolved:
     """URL, user and password for ``profile``. Blocking: may start the platform and read the keyring."""
-    if profile.platform != "local":
+    if profile.platform == "kubernetes":
+        url = profile.url or profile.kubeconfig
+    elif profile.platform != "local":
         raise NotAvailable(f"profile {profile.name!r}: the {profile.platform} platform is not available yet")
-    from mlops_tui.services.local.launcher import ensure_platform
+    else:
+        from mlops_tui.services.local.launcher import ensure_platform
 
-    url = profile.url or ensure_platform(config.platform_state_dir(), start=start)
+        url = profile.url or ensure_platform(config.platform_state_dir(), start=start)
     user = profile.effective_user
     source = "given"
     if password is None:
@@ -62,6 +65,16 @@ def resolve(profile: Profile, *, start: bool = True, password: str | None = None
 
 def build_platform(resolved: Resolved, *, on_relogin: Callable[[], None] | None = None) -> Platform:
     """The adapter for a resolved profile (no I/O)."""
+    if resolved.profile.platform == "kubernetes":
+        from mlops_tui.services.kubernetes import profile as k8s_profile
+
+        if resolved.password is None and k8s_profile.needs_password(resolved.profile):
+            raise AuthFailed(
+                f"no stored password for {resolved.user} on profile {resolved.profile.name!r} "
+                f"(looked in {credentials.backend_description()})",
+                hint="log in once from the TUI (it stores the password)",
+            )
+        return k8s_profile.build(resolved.profile, resolved.user, resolved.password, on_relogin=on_relogin)
     if resolved.profile.platform != "local":
         raise NotAvailable(
             f"profile {resolved.profile.name!r}: the {resolved.profile.platform} platform "

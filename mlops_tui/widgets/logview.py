@@ -7,6 +7,7 @@ filter/search prompt.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import deque
 from collections.abc import Iterable
@@ -27,13 +28,35 @@ from textual.widgets import Input, Static
 
 _CONTROL = re.compile("[\u0000-\u0008\u000b-\u001f\u007f]")
 MAX_LINES = 10_000
+STRUCTURED_MARK = "⟫ "
+
+
+def readable(line: str) -> str:
+    """A training script's ``@@mlops {json}`` line as people read it: ``⟫ round 3 · eval-rmse 212.4``."""
+    if not line.startswith("@@mlops "):
+        return line
+    try:
+        data = json.loads(line[8:])
+    except ValueError:
+        return line
+    if not isinstance(data, dict):
+        return line
+    kind = data.pop("type", "event")
+    parts = []
+    for key, value in data.items():
+        if isinstance(value, float):
+            value = f"{value:.4g}"
+        parts.append(f"{key} {value}")
+    if kind in data:  # {"type": "round", "round": 3, ...} reads "round 3 · ..."
+        return STRUCTURED_MARK + " · ".join(parts)
+    return f"{STRUCTURED_MARK}{kind} · " + " · ".join(parts) if parts else f"{STRUCTURED_MARK}{kind}"
 
 
 class LogView(ScrollView, can_focus=True):
     """Renders the (optionally filtered) lines; ``seq`` numbers make pruning and filtering cheap."""
 
     DEFAULT_CSS = """
-    LogView { background: $surface; overflow: auto auto; height: 1fr; }
+    LogView { background: $surface; overflow: auto auto; height: 1fr; scrollbar-size-horizontal: 0; }
     LogView .logview--match { background: $warning 60%; color: $text; text-style: bold; }
     LogView .logview--current { background: $accent; color: $text; text-style: bold; }
     LogView .logview--structured { color: $text-muted; }
@@ -101,7 +124,7 @@ class LogView(ScrollView, can_focus=True):
         added = shown_added = 0
         first_before = self._first_seq
         for raw in lines:
-            line = _CONTROL.sub("", raw.rstrip("\n").expandtabs())
+            line = readable(_CONTROL.sub("", raw.rstrip("\n").expandtabs()))
             seq = self._next_seq
             self._next_seq += 1
             self._lines.append(line)  # the deque drops the oldest line itself
@@ -124,7 +147,7 @@ class LogView(ScrollView, can_focus=True):
         self._cache.clear()
         self.virtual_size = Size(self._width + 1, self.shown)
         if self.following:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+            self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
         else:
             self.new_lines += shown_added
             if dropped:  # keep the lines the person is reading in place
@@ -158,7 +181,7 @@ class LogView(ScrollView, can_focus=True):
         self.virtual_size = Size(self._width + 1, self.shown)
         self.following = True
         self.new_lines = 0
-        self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
         self.refresh()
         self.post_message(self.Changed())
 
@@ -197,9 +220,14 @@ class LogView(ScrollView, can_focus=True):
             self.new_lines = 0
         self.post_message(self.Changed())
 
+    def on_resize(self) -> None:
+        # Lines written before the first layout could not scroll to the end: do it now.
+        if self.following:
+            self.call_after_refresh(self.scroll_end, animate=False, immediate=True, x_axis=False, force=True)
+
     def action_follow(self) -> None:
         self.following = True
-        self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
 
     def action_top(self) -> None:
         self.following = False
@@ -266,14 +294,15 @@ class LogView(ScrollView, can_focus=True):
 
     def _render_strip(self, seq: int) -> Strip:
         line = self._line(seq)
-        text = Text(line, no_wrap=True, style=self.rich_style)
-        if line.startswith("@@mlops"):
-            text.stylize(self.get_component_rich_style("logview--structured"))
+        text = Text(line, no_wrap=True)
+        text.stylize(self.rich_style)
+        if line.startswith(STRUCTURED_MARK):
+            text.stylize(self.get_component_rich_style("logview--structured", partial=True))
         elif "Traceback" in line or "ERROR" in line or "Error:" in line:
-            text.stylize(self.get_component_rich_style("logview--error"))
+            text.stylize(self.get_component_rich_style("logview--error", partial=True))
         if self._search_re is not None:
             name = "logview--current" if seq == self._current_match else "logview--match"
-            match_style = self.get_component_rich_style(name)
+            match_style = self.get_component_rich_style(name, partial=True)
             for m in self._search_re.finditer(line):
                 text.stylize(match_style, m.start(), m.end())
         return Strip(text.render(self.app.console), text.cell_len)

@@ -63,5 +63,5 @@ class LinePlot(Container):
             plt.ylabel(self.ylabel)
         for label, xs, ys in self._series:
             # A legend only helps with several series; with one it hides data.
-            plt.plot(list(xs), list(ys), label=label if len(self._series) > 1 else "", marker="braille")
+            plt.plot(list(xs), list(ys), label=label if len(self._series) > 1 else "", marker="hd")
         self._plot.refresh()

@@ -28,7 +28,8 @@ class LiveTable(DataTable):
         self.empty = empty
 
     def on_mount(self) -> None:
-        self.add_columns(*self._columns)
+        if not self.columns:
+            self.add_columns(*self._columns)
 
     def show(self, rows: list[Row]) -> None:
         self._rows = rows
@@ -59,7 +60,10 @@ class LiveTable(DataTable):
             return
         self._shown = rows
         selected = self.selected_key
-        self.clear()
+        # Rebuild the columns too: DataTable widths only ever grow, and an "empty" message or a
+        # long name from earlier data would keep a column wide forever.
+        self.clear(columns=True)
+        self.add_columns(*self._columns)
         if not rows:
             message = f"no match for “{self.filter_text}”" if self._rows else self.empty
             self.add_row(Text(message, style="dim italic"), *[""] * (len(self._columns) - 1), key="__empty__")

@@ -1,0 +1,166 @@
+"""A type-to-filter picker: an input that narrows a list of options as you type (zones, enums).
+
+Keyboard only: type part of a name (or an id), ↑/↓ move in the matches, enter picks, esc closes
+the list. ``value`` is the picked option's value (None until one is picked).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, OptionList
+from textual.widgets.option_list import Option
+
+Matcher = Callable[[str], list[Any]]  # text -> matching values, best first
+
+
+class Picker(Vertical):
+    """``options`` is a sequence of (value, label); ``matcher`` overrides the substring search."""
+
+    DEFAULT_CSS = """
+    Picker { height: auto; }
+    Picker > OptionList { display: none; max-height: 7; border: none; background: $boost; text-wrap: nowrap; }
+    Picker.-open > OptionList { display: block; }
+    Picker > Input.-picked { color: $success; }
+    """
+    BINDINGS = [
+        Binding("down", "move(1)", show=False),
+        Binding("up", "move(-1)", show=False),
+        Binding("escape", "close", show=False),
+    ]
+
+    class Picked(Message):
+        def __init__(self, picker: Picker, value: Any) -> None:
+            super().__init__()
+            self.picker = picker
+            self.value = value
+
+        @property
+        def control(self) -> Picker:
+            return self.picker
+
+    def __init__(
+        self,
+        options: Sequence[tuple[Any, str]],
+        *,
+        value: Any = None,
+        matcher: Matcher | None = None,
+        placeholder: str = "type to search…",
+        limit: int = 40,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.options = list(options)
+        self._labels = dict(self.options)
+        self.matcher = matcher
+        self.limit = limit
+        self.value = value if value in self._labels else None
+        self._placeholder = placeholder
+        self._setting = False
+
+    def compose(self):
+        yield Input(self._labels.get(self.value, ""), placeholder=self._placeholder, compact=True)
+        yield OptionList()
+
+    @property
+    def input(self) -> Input:
+        return self.query_one(Input)
+
+    @property
+    def label(self) -> str:
+        return self._labels.get(self.value, "")
+
+    def on_mount(self) -> None:
+        self.input.set_class(self.value is not None, "-picked")
+
+    def pick(self, value: Any) -> None:
+        """Select ``value`` (programmatically or from the list)."""
+        if value not in self._labels:
+            return
+        self.value = value
+        self._setting = True
+        self.input.value = self._labels[value]
+        self._setting = False
+        self.input.add_class("-picked")
+        self.remove_class("-open")
+        self.post_message(self.Picked(self, value))
+
+    def matches(self, text: str) -> list[Any]:
+        text = text.strip()
+        if not text:
+            return [v for v, _ in self.options]
+        if text.isdigit():
+            exact = [v for v, _ in self.options if str(v) == text]
+            if exact:
+                return exact
+        if self.matcher is not None:
+            found = [v for v in self.matcher(text) if v in self._labels]
+            if found:
+                return found
+        needle = text.lower()
+        return [v for v, label in self.options if needle in label.lower()]
+
+    @on(Input.Changed)
+    def _typed(self, event: Input.Changed) -> None:
+        event.stop()
+        if self._setting or (self.value is not None and event.value == self._labels[self.value]):
+            return
+        self.value = None
+        self.input.remove_class("-picked")
+        found = self.matches(event.value)[: self.limit]
+        options = self.query_one(OptionList)
+        options.clear_options()
+        options.add_options(
+            [
+                Option(Text(f"{self._labels[v]}  [{v}]", no_wrap=True, overflow="ellipsis"), id=str(v))
+                for v in found
+            ]
+        )
+        if found:
+            options.highlighted = 0
+        self.set_class(bool(event.value.strip()), "-open")
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        if not self.has_class("-open") and self.value is not None:
+            return  # already picked: let the form handle enter
+        event.stop()
+        options = self.query_one(OptionList)
+        if options.option_count and options.highlighted is not None:
+            self._pick_option(options.get_option_at_index(options.highlighted))
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self._pick_option(event.option)
+        self.input.focus()
+
+    def _pick_option(self, option: Option) -> None:
+        for value, _ in self.options:
+            if str(value) == option.id:
+                self.pick(value)
+                return
+
+    def action_move(self, step: int) -> None:
+        options = self.query_one(OptionList)
+        if not self.has_class("-open"):
+            self.input.post_message(Input.Changed(self.input, self.input.value))
+            return
+        if options.option_count:
+            current = options.highlighted if options.highlighted is not None else -1
+            options.highlighted = max(0, min(options.option_count - 1, current + step))
+
+    def action_close(self) -> None:
+        from textual.actions import SkipAction
+
+        if not self.has_class("-open"):
+            raise SkipAction()
+        self.remove_class("-open")
+        if self.value is None and len(self.matches(self.input.value)) == 1:
+            self.pick(self.matches(self.input.value)[0])

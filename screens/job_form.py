@@ -1,0 +1,153 @@
+"""The "submit a training job" dialog: the workshop's defaults, validated before anything is sent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, Static
+
+from mlops_tui.assistant import workshop as ws
+
+
+@dataclass(frozen=True)
+class JobForm:
+    """What the person asked for (validated)."""
+
+    cluster: str
+    code: str
+    data: str
+    output: str
+    name: str
+    params: dict[str, int | float]
+    upload_code: bool
+
+
+FIELDS: tuple[tuple[str, str, str], ...] = (
+    # (id, label, help)
+    ("cluster", "Training cluster", "the shared KubeDirector training engine"),
+    (
+        "code",
+        "Code (repository)",
+        "a Python package with train.py; uploaded from the lab code if ticked below",
+    ),
+    ("data", "Data (repository)", "a TLC trip file (CSV or Parquet) in the project repository"),
+    ("rounds", "Boosting rounds", "integer, 1-2000"),
+    ("max-depth", "Max tree depth", "integer, 1-16"),
+    ("learning-rate", "Learning rate", "number, 0 < eta <= 1"),
+)
+
+
+def validate(values: dict[str, str]) -> tuple[dict[str, int | float], dict[str, str]]:
+    """Parsed training parameters and ``{field: problem}`` for every bad field."""
+    params: dict[str, int | float] = {}
+    problems: dict[str, str] = {}
+    for key in ("cluster", "code", "data"):
+        if not values.get(key, "").strip():
+            problems[key] = "required"
+    for key, low, high in (("rounds", 1, 2000), ("max-depth", 1, 16)):
+        raw = values.get(key, "").strip()
+        try:
+            number = int(raw)
+        except ValueError:
+            problems[key] = f"a whole number from {low} to {high}"
+            continue
+        if not low <= number <= high:
+            problems[key] = f"between {low} and {high}"
+        else:
+            params[key] = number
+    raw = values.get("learning-rate", "").strip()
+    try:
+        eta = float(raw)
+        if not 0 < eta <= 1:
+            raise ValueError
+        params["learning-rate"] = eta
+    except ValueError:
+        problems["learning-rate"] = "a number greater than 0 and at most 1"
+    return params, problems
+
+
+class JobFormScreen(ModalScreen[JobForm | None]):
+    """ctrl+s or the Submit button sends; esc cancels."""
+
+    CSS_PATH = "job_form.tcss"
+    BINDINGS = [
+        Binding("escape", "dismiss(None)", "Cancel"),
+        Binding("ctrl+s", "submit", "Submit"),
+    ]
+
+    def __init__(self, user: str, *, code_present: bool | None = None) -> None:
+        super().__init__()
+        self.user = user
+        self.code_present = code_present
+
+    def defaults(self) -> dict[str, str]:
+        return {
+            "cluster": ws.TRAINING_CLUSTER,
+            "code": ws.code_dir(self.user),
+            "data": ws.DEFAULT_DATA,
+            "rounds": "60",
+            "max-depth": "6",
+            "learning-rate": "0.1",
+        }
+
+    def compose(self) -> ComposeResult:
+        defaults = self.defaults()
+        with Vertical(id="jobform") as box:
+            box.border_title = "Submit a training job"
+            box.border_subtitle = "ctrl+s submits · esc cancels"
+            with Grid(id="jobform-grid"):
+                for key, label, help_text in FIELDS:
+                    yield Label(label, classes="jobform-label")
+                    yield Input(defaults[key], id=f"f-{key}", tooltip=help_text)
+                    yield Static("", id=f"err-{key}", classes="jobform-error")
+            upload = self.code_present is not True
+            yield Checkbox("Upload the lab's training code first (needed once)", upload, id="f-upload")
+            with Horizontal(id="jobform-buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Submit (ctrl+s)", id="submit", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#f-rounds", Input).focus()
+
+    def _values(self) -> dict[str, str]:
+        return {key: self.query_one(f"#f-{key}", Input).value for key, _, _ in FIELDS}
+
+    def action_submit(self) -> None:
+        values = self._values()
+        params, problems = validate(values)
+        for key, _, _ in FIELDS:
+            self.query_one(f"#err-{key}", Static).update(problems.get(key, ""))
+            self.query_one(f"#f-{key}", Input).set_class(key in problems, "-invalid")
+        if problems:
+            first = next(iter(problems))
+            self.query_one(f"#f-{first}", Input).focus()
+            self.notify(f"{first}: {problems[first]}", title="Check the form", severity="warning")
+            return
+        self.dismiss(
+            JobForm(
+                cluster=values["cluster"].strip(),
+                code=values["code"].strip().rstrip("/"),
+                data=values["data"].strip(),
+                output=ws.models_dir(self.user),
+                name=f"taxi-{ws.dns_name(self.user)}",
+                params=params,
+                upload_code=self.query_one("#f-upload", Checkbox).value,
+            )
+        )
+
+    @on(Input.Submitted)
+    def _enter(self) -> None:
+        self.action_submit()
+
+    @on(Button.Pressed, "#submit")
+    def _submit_pressed(self) -> None:
+        self.action_submit()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.dismiss(None)

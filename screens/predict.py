@@ -1,0 +1,382 @@
+"""Predict: a form generated from the model's input schema, validated before it is sent.
+
+The form comes from the deployed version's ``input_schema`` (the bundle's manifest) or, failing
+that, ``lab_scripts.features.INPUT_SCHEMA``; zone fields become type-to-filter pickers over the
+zone table. Before sending, the record goes through the same ``parse_record`` the prediction
+server uses, so a bad field is named here rather than by a 4xx. The answer shows the travel time
+in minutes and seconds, the latency, and the request and response; ``y`` copies it as curl.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from rich.json import JSON
+from rich.text import Text
+from textual import on, work
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widget import Widget
+from textual.widgets import Button, Collapsible, Input, Label, Select, Static
+
+from mlops_tui.services import errors
+from mlops_tui.services.types import Deployment, Prediction
+from mlops_tui.widgets.format import duration
+from mlops_tui.widgets.picker import Picker
+
+from .base import BaseScreen, guarded
+
+ADVANCED = ("pickup_lat", "pickup_lon", "dropoff_lat", "dropoff_lon")
+
+
+def _load_schema_and_zones() -> tuple[dict[str, Any], Any]:
+    """Blocking (imports numpy via features): run in a thread."""
+    from mlops_tui.lab_scripts import features, zones
+
+    return features.INPUT_SCHEMA, zones.load_zones()
+
+
+def check_field(spec: dict[str, Any], raw: str) -> tuple[Any, str | None]:
+    """``(value, problem)`` for one field's text according to its schema entry."""
+    text = raw.strip()
+    if not text:
+        if spec.get("required"):
+            return None, "required"
+        return None, None
+    kind = spec.get("type")
+    if kind in ("number", "integer"):
+        try:
+            value: Any = int(text) if kind == "integer" else float(text)
+        except ValueError:
+            return None, "a whole number" if kind == "integer" else "a number"
+        low, high = spec.get("min"), spec.get("max")
+        if low is not None and (value < low or (spec.get("exclusive") and value == low)):
+            return None, f"more than {low}" if spec.get("exclusive") else f"at least {low}"
+        if high is not None and value > high:
+            return None, f"at most {high}"
+        return value, None
+    if spec.get("format") == "date-time":
+        try:
+            datetime.fromisoformat(text)
+        except ValueError:
+            return None, "a date and time like 2019-02-12T09:00"
+        return text, None
+    return text, None
+
+
+class PredictScreen(BaseScreen):
+    MODE = "predict"
+    TITLE_TEXT = "Predict"
+    CSS_PATH = "predict.tcss"
+    HELP = (
+        "Ask a deployed model for the travel time of a taxi ride. The form is generated from the "
+        "model's input schema; zone fields are pickers: type part of a name (or a landmark such as "
+        "'Centre Market'), ↑/↓ and enter pick. Every field is checked with the same code the "
+        "prediction server runs before anything is sent.\n"
+        "[b]ctrl+s[/b] (or enter) sends; [b]y[/b] copies the request as a curl command that runs as "
+        "pasted (it contains the deployment's auth token) through OSC 52."
+    )
+    BINDINGS = [
+        Binding("ctrl+s", "send", "Send", priority=True),
+        Binding("y", "copy_curl", "Copy curl"),
+        Binding("ctrl+y", "copy_curl", "Copy curl", show=False, priority=True),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.schema: dict[str, Any] | None = None
+        self.zones: Any = None
+        self.fields: list[dict[str, Any]] = []
+        self.last_record: dict[str, Any] | None = None
+        self.last_deployment: str | None = None
+        self._deployments_shown: list[str] = []
+
+    def compose_body(self) -> Iterable[Widget]:
+        with Horizontal(id="predict-body"):
+            with VerticalScroll(id="predict-form") as form:
+                form.border_title = "Ride"
+                form.border_subtitle = "ctrl+s sends"
+                with Horizontal(id="dep-row"):
+                    yield Label("Deployment", classes="field-label")
+                    yield Select(
+                        [],
+                        prompt="no ready deployment yet",
+                        id="f-deployment",
+                        allow_blank=True,
+                        compact=True,
+                    )
+                yield Static("loading the input schema…", id="form-loading")
+                yield Vertical(id="form-fields")
+                yield Button("Send (ctrl+s)", id="send", variant="primary")
+            with VerticalScroll(id="predict-result") as result:
+                result.border_title = "Result"
+                yield Static("Fill in the ride and press ctrl+s.", id="result-value")
+                yield Static("", id="result-meta")
+                yield Static("", id="result-request")
+                yield Static("", id="result-response")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self._load_form()
+        self.on_data("deployments")
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        self._take_intent()
+
+    def _take_intent(self) -> None:
+        intent = self.mlops.intent
+        if intent and intent[0] == "deployment":
+            self.mlops.intent = None
+            select = self.query_one("#f-deployment", Select)
+            if intent[1] in self._deployments_shown:
+                select.value = intent[1]
+
+    # -- deployments ---------------------------------------------------------------------------
+
+    def on_data(self, topic: str) -> None:
+        if topic != "deployments":
+            return
+        deployments: list[Deployment] = self.mlops.data.get("deployments") or []
+        names = [d.name for d in deployments]
+        if names == self._deployments_shown:
+            return
+        self._deployments_shown = names
+        select = self.query_one("#f-deployment", Select)
+        current = select.value
+        select.set_options(
+            [(Text(f"{d.name} v{d.version}", no_wrap=True, overflow="ellipsis"), d.name) for d in deployments]
+        )
+        if current in names:
+            select.value = current
+        elif deployments:
+            ready = [d for d in deployments if d.ready] or deployments
+            select.value = ready[0].name
+        self._take_intent()
+
+    def _deployment(self) -> Deployment | None:
+        value = self.query_one("#f-deployment", Select).value
+        deployments: list[Deployment] = self.mlops.data.get("deployments") or []
+        return next((d for d in deployments if d.name == value), None)
+
+    # -- the form --------------------------------------------------------------------------------
+
+    @work(group="predict-form", exclusive=True)
+    @guarded("Load the input schema")
+    async def _load_form(self) -> None:
+        schema, zones = await asyncio.to_thread(_load_schema_and_zones)
+        dep = self._deployment()
+        version_schema = self._version_schema(dep)
+        self.schema = version_schema or schema
+        self.zones = zones
+        await self._build_form()
+
+    def _version_schema(self, dep: Deployment | None) -> dict[str, Any] | None:
+        """The deployed version's own input schema (from its bundle manifest), when it has fields."""
+        if dep is None:
+            return None
+        for entry in self.mlops.data.get("registry") or []:
+            for version in entry.versions:
+                if version.model == dep.model and version.version == dep.version:
+                    schema = version.input_schema
+                    return schema if isinstance(schema, dict) and schema.get("fields") else None
+        return None
+
+    async def _build_form(self) -> None:
+        assert self.schema is not None
+        self.fields = [f for f in self.schema.get("fields", []) if isinstance(f, dict) and f.get("name")]
+        example = self.schema.get("example") or {}
+        container = self.query_one("#form-fields", Vertical)
+        await container.remove_children()
+        for spec in self.fields:
+            if spec["name"] not in ADVANCED:
+                await container.mount(self._field_row(spec, example.get(spec["name"], spec.get("default"))))
+        advanced_specs = [spec for spec in self.fields if spec["name"] in ADVANCED]
+        if advanced_specs:
+            advanced = Vertical(classes="advanced")
+            await container.mount(Collapsible(advanced, title="coordinates instead of zones (optional)"))
+            for spec in advanced_specs:
+                await advanced.mount(self._field_row(spec, example.get(spec["name"])))
+        self.query_one("#form-loading", Static).display = False
+        self.query_one("#predict-form").border_title = f"Ride · {self.schema.get('title', 'input')}"
+
+    def _field_row(self, spec: dict[str, Any], default: Any) -> Widget:
+        """Label and input side by side, the field's problem (if any) underneath."""
+        label, control, error = self._field_widgets(spec, default)
+        return Vertical(Horizontal(label, control, classes="field-row"), error, classes="field")
+
+    def _field_widgets(self, spec: dict[str, Any], default: Any) -> list[Widget]:
+        name = spec["name"]
+        label = name.replace("_", " ") + (" *" if spec.get("required") else "")
+        widgets: list[Widget] = [Label(label, classes="field-label")]
+        tooltip = spec.get("description", "")
+        if spec.get("enum") and spec.get("enum_labels"):
+            options = list(zip(spec["enum"], spec["enum_labels"], strict=False))
+            matcher = None
+            if self.zones is not None and name.endswith("zone"):
+                table = self.zones
+
+                def matcher(text: str, table=table) -> list[Any]:
+                    return [z.location_id for _, z in table.ranked(text)]
+
+            picker = Picker(options, value=default, matcher=matcher, id=f"f-{name}")
+            picker.tooltip = tooltip
+            widgets.append(picker)
+        else:
+            placeholder = str(spec.get("example", "")) or (
+                f"{spec.get('min', '')} to {spec.get('max', '')} {spec.get('unit', '')}".strip()
+                if spec.get("type") in ("number", "integer")
+                else ""
+            )
+            box = Input(
+                "" if default is None else str(default), placeholder=placeholder, id=f"f-{name}", compact=True
+            )
+            box.tooltip = tooltip
+            widgets.append(box)
+        widgets.append(Static("", id=f"err-{name}", classes="field-error"))
+        return widgets
+
+    def _record(self) -> tuple[dict[str, Any], dict[str, str]]:
+        record: dict[str, Any] = {}
+        problems: dict[str, str] = {}
+        for spec in self.fields:
+            name = spec["name"]
+            widget = self.query_one(f"#f-{name}")
+            if isinstance(widget, Picker):
+                if widget.value is not None:
+                    record[name] = widget.value
+                elif widget.input.value.strip():
+                    problems[name] = "pick one of the matches (↓ then enter)"
+                elif spec.get("required"):
+                    problems[name] = "required"
+                continue
+            assert isinstance(widget, Input)
+            value, problem = check_field(spec, widget.value)
+            if problem:
+                problems[name] = problem
+            elif value is not None:
+                record[name] = value
+        return record, problems
+
+    def _show_problems(self, problems: dict[str, str]) -> None:
+        for spec in self.fields:
+            name = spec["name"]
+            error = self.query_one(f"#err-{name}", Static)
+            error.update(problems.get(name, ""))
+            error.set_class(name in problems, "-shown")
+        if problems:
+            first = next(iter(problems))
+            if first in ADVANCED:
+                self.query_one(Collapsible).collapsed = False
+            target = self.query_one(f"#f-{first}")
+            (target.input if isinstance(target, Picker) else target).focus()
+
+    # -- sending ---------------------------------------------------------------------------------
+
+    @on(Button.Pressed, "#send")
+    def _send_pressed(self) -> None:
+        self.action_send()
+
+    @on(Input.Submitted)
+    def _enter(self, event: Input.Submitted) -> None:
+        if event.input.id and event.input.id.startswith("f-"):
+            self.action_send()
+
+    def action_send(self) -> None:
+        self._send()
+
+    @work(group="predict", exclusive=True)
+    @guarded("Predict")
+    async def _send(self) -> None:
+        if self.schema is None:
+            self.notify("The form is still loading.", severity="warning")
+            return
+        record, problems = self._record()
+        if not problems:
+            problems = await asyncio.to_thread(self._server_check, record)
+        self._show_problems(problems)
+        if problems:
+            name, problem = next(iter(problems.items()))
+            self.notify(f"{name}: {problem}", title="Check the ride", severity="warning")
+            return
+        dep = self._deployment()
+        if dep is None:
+            self.notify("No deployment to ask: deploy a model version first (4, then d).", severity="warning")
+            return
+        platform = self.mlops.require_platform()
+        self.query_one("#result-value", Static).update(Text("asking the model…", style="italic"))
+        try:
+            prediction = await self.call(
+                f"predict on {dep.name}",
+                "predict",
+                lambda: platform.predict(dep.name, [record]),
+                deployment=dep.name,
+                records=[record],
+            )
+        except errors.InvalidInput as exc:
+            if exc.field:
+                self._show_problems({exc.field.split(".")[-1]: exc.message})
+            raise
+        except errors.PlatformError:
+            self.query_one("#result-value", Static).update(Text("no answer — see the message", style="red"))
+            raise
+        self.last_record = record
+        self.last_deployment = dep.name
+        self.mlops.record_prediction(dep.name, prediction)
+        self._show_result(dep, prediction)
+
+    def _server_check(self, record: dict[str, Any]) -> dict[str, str]:
+        """The prediction server's own validation, run here first (blocking: in a thread)."""
+        from mlops_tui.lab_scripts import features
+
+        try:
+            features.parse_record(record, self.zones)
+        except features.FieldError as exc:
+            return {exc.field: str(exc)}
+        return {}
+
+    def _show_result(self, dep: Deployment, prediction: Prediction) -> None:
+        seconds = prediction.value
+        value = Text()
+        value.append(duration(seconds), style="bold reverse")
+        value.append(f"  ({seconds:.1f} s)", style="dim")
+        self.query_one("#result-value", Static).update(value)
+        meta = Text()
+        meta.append("latency ", style="dim")
+        meta.append(f"{prediction.latency_ms:.1f} ms", style="bold")
+        meta.append("  HTTP ", style="dim")
+        meta.append(str(prediction.status))
+        meta.append(f"  {dep.model} v{dep.version}", style="dim")
+        for warning in prediction.warnings:
+            meta.append(f"\n⚠ {warning}", style="yellow")
+        meta.append("\ny copies this request as curl", style="dim italic")
+        self.query_one("#result-meta", Static).update(meta)
+        self.query_one("#result-request", Static).update(self._json_block("request", prediction.request))
+        self.query_one("#result-response", Static).update(self._json_block("response", prediction.response))
+
+    @staticmethod
+    def _json_block(title: str, data: Any) -> Any:
+        from rich.console import Group
+
+        return Group(Text(f"\n{title}", style="bold underline"), JSON(json.dumps(data), indent=2))
+
+    # -- copy as curl ----------------------------------------------------------------------------
+
+    def action_copy_curl(self) -> None:
+        platform = self.mlops.platform
+        if platform is None or self.last_record is None or self.last_deployment is None:
+            self.notify("Send a prediction first; then y copies it as curl.", severity="warning")
+            return
+        try:
+            command = platform.equivalent(
+                "predict", deployment=self.last_deployment, records=[self.last_record], reveal=True
+            )
+        except TypeError:
+            command = platform.equivalent(
+                "predict", deployment=self.last_deployment, records=[self.last_record]
+            )
+        self.mlops.copy_text(command, "prediction as curl (with its auth token)")

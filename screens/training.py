@@ -1,0 +1,329 @@
+"""Training: the job list, the selected job's live log, and its evaluation metric per round.
+
+The log follows the tail and pauses when scrolled up ("N new lines"); ``/`` filters, ``s``
+searches. Memory is bounded (10k lines). While a job runs, the plot grows from the log's
+structured ``@@mlops`` round lines; for a finished job it comes from the job's metrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from textual import on, work
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
+from textual.widgets import DataTable, Static
+
+from mlops_tui.services import errors
+from mlops_tui.services.types import Job, JobSpec, JobState
+from mlops_tui.widgets.logview import LiveLog
+from mlops_tui.widgets.panel import StalePanel
+from mlops_tui.widgets.plots import LinePlot
+from mlops_tui.widgets.tables import LiveTable
+
+from .base import BaseScreen, guarded
+from .dashboard import job_rows, state_text
+from .dialogs import ConfirmScreen
+
+
+def parse_round(line: str) -> dict[str, Any] | None:
+    """The ``@@mlops {"type": "round", ...}`` payload of a log line, or None."""
+    if not line.startswith("@@mlops "):
+        return None
+    with contextlib.suppress(ValueError):
+        data = json.loads(line[8:])
+        if isinstance(data, dict) and data.get("type") == "round":
+            return data
+    return None
+
+
+class TrainingScreen(BaseScreen):
+    MODE = "training"
+    TITLE_TEXT = "Training"
+    CSS_PATH = "training.tcss"
+    HELP = (
+        "Training jobs on the shared training cluster. [b]enter[/b] on a job follows its log; "
+        "[b]n[/b] submits a new job (the workshop's code and data, your parameters).\n"
+        "The log follows new lines; scroll up (↑, PgUp, Home) to pause it — the status bar counts the "
+        "new lines — and press End to follow again. [b]/[/b] keeps only matching lines, [b]s[/b] "
+        "highlights matches (n/N jump). The plot shows the evaluation RMSE per boosting round."
+    )
+    DESTRUCTIVE_ACTIONS = frozenset({"cancel_job"})
+    BINDINGS = [
+        Binding("n", "submit_job", "New job"),
+        Binding("x", "cancel_job", "Cancel job"),
+        Binding("l", "focus_log", "Log", tooltip="Focus the log (then / filter, s search, End follow)"),
+        Binding("j", "focus_jobs", "Jobs", show=False),
+        Binding("slash", "filter", "Filter", key_display="/"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.job_id: str | None = None
+        self._job: Job | None = None
+        self._rounds: list[dict[str, Any]] = []
+        self._pending: list[str] = []
+
+    def compose_body(self) -> Iterable[Widget]:
+        with Horizontal(id="train-body"):
+            with StalePanel("Jobs", id="panel-jobs"):
+                yield LiveTable("ID", "STATE", "TOOK", "MAE s", id="tbl-jobs", empty="no jobs yet: press n")
+            with Vertical(id="train-right"):
+                yield Static("Select a job (enter) to follow its log.", id="job-summary")
+                with StalePanel("Log", id="panel-log"):
+                    yield LiveLog(id="job-log")
+                with StalePanel("Eval RMSE per round", id="panel-plot", stale_after=1e9):
+                    yield LinePlot(
+                        empty_text="the plot appears with the first boosting round", id="rounds-plot"
+                    )
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.on_data("jobs")
+        self.set_interval(0.1, self._flush)
+        self.query_one("#tbl-jobs").focus()
+        self._take_intent()
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        self._take_intent()
+
+    def _take_intent(self) -> None:
+        intent = self.mlops.intent
+        if intent and intent[0] == "job":
+            self.mlops.intent = None
+            self.select_job(intent[1])
+
+    # -- jobs list -------------------------------------------------------------------------------
+
+    def on_data(self, topic: str) -> None:
+        app = self.mlops
+        if topic not in ("jobs", "error:jobs"):
+            return
+        panel = self.query_one("#panel-jobs", StalePanel)
+        if topic == "error:jobs":
+            panel.mark_failed(
+                "unreachable" if isinstance(app.data_errors.get("jobs"), errors.Unreachable) else "error"
+            )
+            return
+        jobs: list[Job] = app.data.get("jobs") or []
+        self.query_one("#tbl-jobs", LiveTable).show(job_rows(jobs, app.clock()))
+        if app.updated.get("jobs"):
+            panel.mark_updated(app.updated["jobs"])
+        if self.job_id is None and jobs:
+            self.select_job(jobs[0].id)
+        elif self.job_id is not None:
+            job = next((j for j in jobs if j.id == self.job_id), None)
+            if job is not None:
+                finished_now = self._job is not None and not self._job.state.is_final and job.state.is_final
+                self._job = job
+                self._summarise()
+                if finished_now:
+                    self._load_metrics(job.id)
+
+    @on(DataTable.RowSelected, "#tbl-jobs")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        key = event.row_key.value
+        if key and key != "__empty__":
+            self.select_job(key)
+            self.query_one(LiveLog).view.focus()
+
+    def select_job(self, job_id: str) -> None:
+        if job_id == self.job_id:
+            return
+        self.job_id = job_id
+        jobs: list[Job] = self.mlops.data.get("jobs") or []
+        self._job = next((j for j in jobs if j.id == job_id), None)
+        self._rounds = []
+        self._pending = []
+        log = self.query_one(LiveLog)
+        log.clear()
+        self.query_one("#panel-log", StalePanel).border_title = f"Log · job {job_id}"
+        self._plot()
+        self._summarise()
+        self._follow(job_id)
+        self._load_metrics(job_id)
+
+    def _summarise(self) -> None:
+        job = self._job
+        summary = self.query_one("#job-summary", Static)
+        if job is None:
+            summary.update(f"job {self.job_id}")
+            return
+        metrics = "  ".join(f"{k} {v:.3g}" for k, v in job.metrics.items() if k in ("rmse", "mae", "r2"))
+        parts = [f"[b]job {job.id}[/b] {state_text(job.state).markup}", job.name or "", metrics]
+        if job.message and job.state in (JobState.FAILED, JobState.CANCELLED):
+            parts.append(f"[red]{job.message}[/red]")
+        summary.update("  ·  ".join(p for p in parts if p))
+
+    # -- the log ---------------------------------------------------------------------------------
+
+    @work(group="follow-log", exclusive=True)
+    async def _follow(self, job_id: str) -> None:
+        """Stream the log; when the platform drops away mid-stream, resume from the last line."""
+        received = 0
+        panel = self.query_one("#panel-log", StalePanel)
+        while self.job_id == job_id:
+            try:
+                platform = self.mlops.require_platform()
+                async for line in platform.follow_log(job_id, from_line=received, follow=True):
+                    received += 1
+                    self._pending.append(line)
+                    data = parse_round(line)
+                    if data is not None:
+                        self._rounds.append(data)
+                panel.mark_updated()
+                job = await platform.get_job(job_id)
+                if job.state.is_final:
+                    self._job = job
+                    self._summarise()
+                    return
+            except asyncio.CancelledError:
+                raise
+            except (errors.Unreachable, errors.SessionExpired) as exc:
+                panel.mark_failed(f"{type(exc).__name__.lower()}, retrying")
+            except errors.NotFound:
+                self._pending.append(f"(job {job_id} no longer exists)")
+                return
+            except errors.PlatformError as exc:
+                self.mlops.report_error(exc, f"Follow the log of job {job_id}")
+                return
+            await asyncio.sleep(2.0)
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        lines, self._pending = self._pending, []
+        self.query_one(LiveLog).write_lines(lines)
+        self.query_one("#panel-log", StalePanel).mark_updated()
+        if self._rounds:
+            self._plot()
+
+    # -- metrics plot ----------------------------------------------------------------------------
+
+    @work(group="metrics", exclusive=True)
+    @guarded("Load job metrics")
+    async def _load_metrics(self, job_id: str) -> None:
+        platform = self.mlops.require_platform()
+        try:
+            metrics = await self.call(
+                f"metrics of job {job_id}", "job_metrics", lambda: platform.job_metrics(job_id), job_id=job_id
+            )
+        except errors.NotFound:
+            return
+        if job_id != self.job_id:
+            return
+        if metrics.rounds and len(metrics.rounds) >= len(self._rounds):
+            self._rounds = list(metrics.rounds)
+        self._plot()
+        self.query_one("#panel-plot", StalePanel).mark_updated()
+
+    def _plot(self) -> None:
+        rounds = self._rounds
+        series = []
+        for key, label in (("eval-rmse", "eval"), ("train-rmse", "train")):
+            points = [(r["round"], r[key]) for r in rounds if key in r and "round" in r]
+            if points:
+                series.append((label, [p[0] for p in points], [p[1] for p in points]))
+        plot = self.query_one("#rounds-plot", LinePlot)
+        plot.xlabel = "round"
+        plot.plot(series)
+        if rounds:
+            last = rounds[-1]
+            self.query_one(
+                "#panel-plot", StalePanel
+            ).border_title = f"RMSE per round · round {last.get('round')} eval {last.get('eval-rmse', '-')}"
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    def action_focus_log(self) -> None:
+        self.query_one(LiveLog).view.focus()
+
+    def action_focus_jobs(self) -> None:
+        self.query_one("#tbl-jobs").focus()
+
+    def action_filter(self) -> None:
+        self.query_one(LiveLog).action_prompt("filter")
+
+    def action_submit_job(self) -> None:
+        self._open_form()
+
+    @work(group="job-form", exclusive=True)
+    @guarded("Submit a training job")
+    async def _open_form(self) -> None:
+        from mlops_tui.assistant import workshop as ws
+
+        from .job_form import JobFormScreen
+
+        platform = self.mlops.require_platform()
+        user = platform.credentials.user
+        code_present: bool | None = None
+        with contextlib.suppress(errors.PlatformError):
+            entries = await platform.list_repo(ws.code_dir(user) + "/")
+            code_present = any(e.path.endswith("/train.py") for e in entries)
+        form = await self.app.push_screen_wait(JobFormScreen(user, code_present=code_present))
+        if form is None:
+            return
+        if form.upload_code:
+            await self._upload_code(form.code)
+        spec = JobSpec(
+            cluster=form.cluster,
+            code=form.code,
+            data=form.data,
+            output=form.output,
+            params=form.params,
+            name=form.name,
+        )
+        job = await self.call(
+            "submit a training job", "submit_job", lambda: platform.submit_job(spec), spec=spec
+        )
+        self.notify(f"Job {job.id} submitted ({job.state}).", title="Training")
+        self.mlops.refresh_data("jobs")
+        self.select_job(job.id)
+
+    async def _upload_code(self, code_dir: str) -> None:
+        from mlops_tui.assistant.labs import lab_code_files
+
+        platform = self.mlops.require_platform()
+        files = await asyncio.to_thread(lab_code_files)
+        for f in files:
+            content = await asyncio.to_thread(f.read_bytes)
+            path = f"{code_dir}/{f.name}"
+            await self.call(
+                f"upload {f.name}",
+                "upload_repo",
+                lambda p=path, c=content: platform.upload_repo(p, c),
+                path=path,
+            )
+        self.notify(f"Uploaded {len(files)} files to {code_dir}/.", title="Training code")
+
+    def action_cancel_job(self) -> None:
+        if not self.mlops.require_writable("Cancelling a job"):
+            return
+        job = self._job
+        if job is None or job.state.is_final:
+            self.notify("Select a queued or running job to cancel.", severity="warning")
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._cancel(job.id)
+
+        self.app.push_screen(
+            ConfirmScreen(f"Cancel training job [b]{job.id}[/b]?", yes="Cancel job", no="Keep"), confirmed
+        )
+
+    @work(group="cancel-job")
+    @guarded("Cancel job")
+    async def _cancel(self, job_id: str) -> None:
+        platform = self.mlops.require_platform()
+        job = await self.call(
+            f"cancel job {job_id}", "cancel_job", lambda: platform.cancel_job(job_id), job_id=job_id
+        )
+        self.notify(f"Job {job_id}: {job.state}.")
+        self.mlops.refresh_data("jobs")

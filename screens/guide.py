@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Input, Static
@@ -52,7 +53,12 @@ class GuideScreen(BaseScreen):
         "back, skip, goto lab N, train, logs, predict <ride>, show curl, zones <words>, clear."
     )
     AUTO_FOCUS = "#guide-input"
-    BINDINGS: ClassVar = [*BaseScreen.BINDINGS]
+    BINDINGS: ClassVar = [
+        *BaseScreen.BINDINGS,
+        Binding("pageup", "page_up", "Older", show=False),
+        Binding("pagedown", "page_down", "Newer", show=False),
+        Binding("ctrl+end", "to_end", "Newest", show=False),
+    ]
 
     def __init__(self) -> None:
         super().__init__()
@@ -62,6 +68,8 @@ class GuideScreen(BaseScreen):
         self.current: int | None = 0
         self.context: labs.LabContext | None = None
         self.running: str | None = None  # id of the step being run
+        self.checking = False  # the first live check of every step is under way
+        self._queued_next = False  # enter was pressed during that check: run the step after it
         self.last_commands: list[str] = []
         self.zones: ZoneIndex | None = None
         self.last_prediction: float | None = None
@@ -112,6 +120,15 @@ class GuideScreen(BaseScreen):
         else:
             self._set_prompt("Connecting to the platform…")
 
+    def action_page_up(self) -> None:
+        self.chat.page_up()
+
+    def action_page_down(self) -> None:
+        self.chat.page_down()
+
+    def action_to_end(self) -> None:
+        self.chat.to_end()
+
     def on_resize(self, event: Any) -> None:
         self._apply_width(event.size.width)
 
@@ -153,20 +170,30 @@ class GuideScreen(BaseScreen):
         return [StepRow(s.id, s.lab, s.title, self.states[s.id]) for s in self.steps]
 
     def _refresh_steps(self) -> None:
-        self.sidebar.show(self._rows(), self.current, labs.LAB_TITLES)
+        self.sidebar.show(self._rows(), self.current)
         self.query_one("#guide-summary", Static).update(self.sidebar.summary())
         self._update_prompt()
 
     def _update_prompt(self) -> None:
+        """One line saying what enter does now (the e2e test reads it, so keep its shapes)."""
         if self.running is not None:
             step = labs.get_step(self.running)
-            self._set_prompt(f"Running: {step.title}… (you can type logs, status, help)")
+            self._set_prompt(f"Running: {step.title}… (logs, status, help work meanwhile)")
+        elif self.checking:
+            self._set_prompt("Checking every step live on the platform…")
         elif self.current is None:
-            self._set_prompt("All labs done ✔ · try: predict from JFK to Times Sq 5pm friday · status")
+            ride = (
+                f"workshop ride {ws.format_seconds(self.last_prediction)} · " if self.last_prediction else ""
+            )
+            self._set_prompt(f"✔ All labs done · {ride}try: predict from JFK to Times Sq · status")
         else:
             step = self.steps[self.current]
-            again = " again" if self.states[step.id] == "done" else ""
-            self._set_prompt(f"▶ Lab {step.lab}: {step.title} — enter runs it{again}")
+            state = self.states[step.id]
+            if state == "failed":
+                self._set_prompt(f"✖ {step.title} failed — enter tries again · skip goes on")
+            else:
+                again = " again" if state == "done" else ""
+                self._set_prompt(f"▶ Lab {step.lab}: {step.title} — enter runs it{again}")
 
     def _set_prompt(self, text: str) -> None:
         self.query_one("#guide-prompt", Static).update(Text(text, no_wrap=True, overflow="ellipsis"))
@@ -235,11 +262,36 @@ class GuideScreen(BaseScreen):
             self._error(exc, "Check the labs")
             return
         ctx = self._ctx()
-        for step in self.steps:
-            if step.id != self.running:
-                self.states[step.id] = (
-                    "checking" if self.states[step.id] == "pending" else self.states[step.id]
+        self.checking = announce
+        try:
+            await self._check_steps(platform, ctx)
+        finally:
+            self.checking = False
+            for step in self.steps:
+                if self.states[step.id] == "checking":
+                    self.states[step.id] = "pending"
+        if announce and self.running is None:
+            self.current = self._next_unfinished()
+            done = sum(self._finished(s.id) for s in self.steps)
+            if done:
+                self.chat.say(
+                    f"Checked live on the platform: {done} of {len(self.steps)} steps are already done.",
+                    kind="note",
                 )
+            self._refresh_steps()
+            self._announce()
+            if self._queued_next:
+                self._queued_next = False
+                self._run_current()
+        else:
+            self._refresh_steps()
+        if show:
+            self._show_status()
+
+    async def _check_steps(self, platform: Platform, ctx: labs.LabContext) -> None:
+        for step in self.steps:
+            if step.id != self.running and self.states[step.id] == "pending":
+                self.states[step.id] = "checking"
         self._refresh_steps()
         for step in self.steps:
             if step.id == self.running:
@@ -255,23 +307,6 @@ class GuideScreen(BaseScreen):
             if step.id == "predict" and ctx.prediction is not None:
                 self.last_prediction = ctx.prediction.value
             self._refresh_steps()
-        for step in self.steps:
-            if self.states[step.id] == "checking":
-                self.states[step.id] = "pending"
-        if announce and self.running is None:
-            self.current = self._next_unfinished()
-            done = sum(self._finished(s.id) for s in self.steps)
-            if done:
-                self.chat.say(
-                    f"Checked live on the platform: {done} of {len(self.steps)} steps are already done.",
-                    kind="note",
-                )
-            self._refresh_steps()
-            self._announce()
-        else:
-            self._refresh_steps()
-        if show:
-            self._show_status()
 
     def _show_status(self) -> None:
         text = Text()
@@ -295,6 +330,7 @@ class GuideScreen(BaseScreen):
         event.stop()
         line = event.value
         event.input.value = ""
+        self.chat.to_end()
         if line.strip():
             self.chat.user(line.strip())
         self.handle(parse_command(line, self.zones))
@@ -396,8 +432,16 @@ class GuideScreen(BaseScreen):
         self._run_step(self.steps[index])
 
     def _run_current(self) -> None:
+        if self.checking or (self.mlops.platform is None and self.context is None):
+            self._queued_next = True
+            self.chat.say("I run the first unfinished step as soon as I have checked them all.", "note")
+            return
         if self.current is None:
-            self._all_done()
+            self.chat.say(
+                "Every step is done and verified. Type predict <ride> for another ride, status to "
+                "check again, or run <step> to run one again.",
+                "note",
+            )
             return
         self._run_step(self.steps[self.current])
 
@@ -513,7 +557,10 @@ class GuideScreen(BaseScreen):
         elif kind == labs.EventKind.LOG:
             bubble.set(line=event.text)
         elif kind == labs.EventKind.METRIC:
-            bubble.set(metric=event.text)
+            if event.data.get("type") in ("round", "metrics"):
+                bubble.set(metric=event.text)
+            else:
+                bubble.set(line=event.text)
         elif kind in (labs.EventKind.INFO, labs.EventKind.PROGRESS):
             first, _, rest = event.text.partition("\n")
             bubble.set(status=first)

@@ -476,6 +476,17 @@ def _resolve_day(parts: _Parts, assumed: list[str]) -> date | None:
     return _first_day(DEFAULT_YEAR, month, wanted)
 
 
+def _resolve_prefix(zones: ZoneIndex, name: str) -> tuple[Place, list[str]] | None:
+    """``jfk tomorrow`` → (JFK Airport, ["tomorrow"]): a place followed by words that are not one."""
+    words = name.split()
+    for n in range(len(words) - 1, 0, -1):
+        try:
+            return zones.resolve(" ".join(words[:n])), words[n:]
+        except LookupError:
+            continue
+    return None
+
+
 def _by_distance(
     zones: ZoneIndex, candidates: list[Place], other: Place | None, miles: float | None
 ) -> Place | None:
@@ -505,8 +516,6 @@ def parse_ride(text: str, zones: ZoneIndex) -> Ride:
     """Read a ride from words and/or ``key=value`` fields; raise :class:`RideError` naming every problem."""
     parts = _scan(_tokens(text))
     problems = list(parts.problems)
-    if parts.unknown:
-        problems.append("did not understand " + " ".join(f"'{w}'" for w in parts.unknown))
     places: dict[str, Place] = {}
     ambiguous: dict[str, Ambiguous] = {}
     for role in ("pickup", "dropoff"):
@@ -520,7 +529,14 @@ def parse_ride(text: str, zones: ZoneIndex) -> Ride:
         except Ambiguous as err:
             ambiguous[role] = err
         except LookupError as err:
-            problems.append(f"{role}: {err}")
+            shorter = _resolve_prefix(zones, name)
+            if shorter is None:
+                problems.append(f"{role}: {err}")
+            else:
+                places[role], extra = shorter
+                parts.unknown.extend(extra)
+    if parts.unknown:
+        problems.insert(0, "did not understand " + " ".join(f"'{w}'" for w in parts.unknown))
     assumed: list[str] = []
     for role, err in ambiguous.items():
         other = places.get("dropoff" if role == "pickup" else "pickup")

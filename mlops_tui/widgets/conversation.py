@@ -65,6 +65,12 @@ class ProgressBubble(Bubble):
         if line is not None:
             self.tail.append(line.rstrip()[:200])
         self.update(self._content())
+        self._grew()
+
+    def _grew(self) -> None:
+        parent = self.parent
+        if isinstance(parent, Conversation):
+            parent.changed()
 
     def finish(self, ok: bool, status: str) -> None:
         self.remove_class("-progress")
@@ -80,6 +86,7 @@ class ProgressBubble(Bubble):
             for line in self.tail:
                 text.append(f"\n│ {line}", "dim")
         self.update(text)
+        self._grew()
 
 
 class Conversation(VerticalScroll, can_focus=False):
@@ -88,17 +95,37 @@ class Conversation(VerticalScroll, can_focus=False):
     def __init__(self, *, keep: int = MAX_MESSAGES, **kwargs) -> None:
         super().__init__(**kwargs)
         self.keep = keep
+        self.follow = True  # keep the newest message in view; paging up stops it until the end
 
     def _add(self, bubble: Bubble) -> Bubble:
-        follow = self.is_vertical_scroll_end or self.max_scroll_y == 0
         self.mount(bubble)
         extra = len(self.children) - self.keep
         if extra > 0:
             for old in list(self.children)[:extra]:
                 old.remove()
-        if follow:
-            self.call_after_refresh(self.scroll_end, animate=False)
+        self.changed()
         return bubble
+
+    def changed(self) -> None:
+        """A message was added or grew: show the end unless the person is reading older ones."""
+        if self.follow:
+            self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
+
+    def on_mouse_scroll_up(self) -> None:
+        self.follow = False
+
+    def page_up(self) -> None:
+        self.follow = False
+        self.scroll_page_up(animate=False)
+
+    def page_down(self) -> None:
+        self.scroll_page_down(animate=False)
+        if self.scroll_y >= self.max_scroll_y - self.size.height:
+            self.to_end()
+
+    def to_end(self) -> None:
+        self.follow = True
+        self.scroll_end(animate=False)
 
     def say(self, content: RenderableType, kind: str = "assistant") -> Bubble:
         return self._add(Bubble(content, kind))

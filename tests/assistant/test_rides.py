@@ -195,3 +195,10 @@ def test_record_is_valid_for_the_prediction_server() -> None:
     assert set(record) <= names
     matrix, warnings = records_to_matrix([record])
     assert matrix.shape[0] == 1 and warnings == []
+
+
+def test_words_after_a_place_that_are_not_part_of_it_are_named() -> None:
+    with pytest.raises(RideError) as err:
+        parse_ride("from Times Sq to jfk tomorrow", default_zones())
+    assert str(err.value).startswith("did not understand 'tomorrow'")
+    assert "jfk" not in str(err.value).lower()

@@ -297,17 +297,20 @@ class ApiServer:
         response.enable_chunked_encoding()
         await response.prepare(request)
         sent = 0
-        while True:
-            if len(buffer.data) > sent:
-                chunk = bytes(buffer.data[sent:])
-                sent += len(chunk)
-                await response.write(chunk)
-                continue
-            if buffer.closed:
-                break
-            buffer.changed.clear()
-            await buffer.changed.wait()
-        await response.write_eof()
+        try:
+            while True:
+                if len(buffer.data) > sent:
+                    chunk = bytes(buffer.data[sent:])
+                    sent += len(chunk)
+                    await response.write(chunk)
+                    continue
+                if buffer.closed:
+                    break
+                buffer.changed.clear()
+                await buffer.changed.wait()
+            await response.write_eof()
+        except ConnectionResetError:
+            pass  # the client stopped following
         return response
 
 

@@ -58,7 +58,7 @@ def tenant_a(
 
 @pytest.fixture(scope="module")
 def tenant_b(local_platform: LocalPlatform) -> httpx.Client:
-    creds = local_platform.add_user("OtherTenant", "mallory", "mallory-password")
+    creds = local_platform.add_user("IsolationTenant", "mallory", "mallory-password")
     client = local_platform.login(creds)
     yield client
     client.close()
@@ -108,7 +108,7 @@ def test_other_tenant_has_its_own_repo_and_training_cluster(
     names = [c["name"] for c in tenant_b.get(f"{V1}/clusters").json()]
     assert names == ["training-engine-shared"]
     assert tenant_b.get(f"{V1}/repo/{DEFAULT_DATA}").status_code == 200  # every tenant gets the default data
-    assert tenant_b.get("/api/v2/session").json()["namespace"] == "othertenant"
+    assert tenant_b.get("/api/v2/session").json()["namespace"] == "isolationtenant"
 
 
 def test_first_tenant_still_has_everything(

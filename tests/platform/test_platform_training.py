@@ -108,17 +108,22 @@ def test_cancel_kills_the_process_group(api: httpx.Client, lab_code: str) -> Non
 
 
 def test_queued_job_can_be_cancelled_before_it_starts(api: httpx.Client, lab_code: str) -> None:
-    # Two workers: two long jobs keep them busy, the third waits in the queue.
-    long_jobs = [submit_training(api, lab_code, rounds=100000, **{"early-stopping": 0}) for _ in range(2)]
-    queued = submit_training(api, lab_code, rounds=5)
+    # Two workers and three long jobs: at least one of them waits in the queue.
+    jobs = [submit_training(api, lab_code, rounds=100000, **{"early-stopping": 0}) for _ in range(3)]
     try:
-        assert api.get(f"{V1}/jobs/{queued['id']}").json()["state"] == "queued"
-        r = api.post(f"{V1}/jobs/{queued['id']}/cancel").json()
-        assert r["state"] == "cancelled" and r["started_at"] is None
+        states = {j["id"]: api.get(f"{V1}/jobs/{j['id']}").json()["state"] for j in jobs}
+        queued = [i for i, s in states.items() if s == "queued"]
+        assert queued, states
+        r = api.post(f"{V1}/jobs/{queued[-1]}/cancel").json()
+        assert (
+            r["state"] == "cancelled"
+            and r["started_at"] is None
+            and r["message"] == "cancelled before it started"
+        )
     finally:
-        for j in long_jobs:
+        for j in jobs:
             api.post(f"{V1}/jobs/{j['id']}/cancel")
-    assert all(wait_job(api, j["id"])["state"] == "cancelled" for j in long_jobs)
+    assert all(wait_job(api, j["id"])["state"] == "cancelled" for j in jobs)
 
 
 def test_bad_input_fails_the_job_with_the_scripts_message(api: httpx.Client, lab_code: str) -> None:

@@ -38,3 +38,29 @@ async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 60, wh
             raise AssertionError(f"timed out after {timeout} s waiting for {what or condition}")
         await pilot.pause(0.05)
         await asyncio.sleep(0.05)
+
+
+async def type_line(pilot, text: str) -> None:
+    """Type ``text`` into the guide's input and press enter."""
+    from textual.widgets import Input
+
+    field = pilot.app.screen.query_one("#guide-input", Input)
+    field.focus()
+    field.value = text
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def ready(pilot, timeout: float = 60):
+    """The guide screen once its first live check of every step is over."""
+    from mlops_tui.screens.guide import GuideScreen
+
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, GuideScreen), timeout, "the guide")
+    guide = pilot.app.screen
+    await wait_for(
+        pilot,
+        lambda: guide.context is not None and not guide.checking and guide._announced is not None,
+        timeout,
+        "the first check",
+    )
+    return guide

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from mlops_tui.screens.guide import GuideScreen
 
 from .guide_support import fresh_tenant, guide_app, wait_for
@@ -25,7 +24,9 @@ async def test_labs_1_to_5_with_enter_only(local_platform, tmp_path) -> None:
     presses = 0
     async with app.run_test(size=(100, 30)) as pilot:
         guide = _guide(app)
-        await wait_for(pilot, lambda: guide.context is not None and guide._announced is not None, 30, "first check")
+        await wait_for(
+            pilot, lambda: guide.context is not None and guide._announced is not None, 30, "first check"
+        )
         # a fresh tenant: the app logged in (Lab 1 verified live), the notebook is the first unfinished step
         assert guide.states["login"] == "done"
         assert guide.steps[guide.current].id == "notebook"
@@ -33,7 +34,9 @@ async def test_labs_1_to_5_with_enter_only(local_platform, tmp_path) -> None:
             before = guide.current
             await pilot.press("enter")
             presses += 1
-            await wait_for(pilot, lambda: guide.running is None and guide.current != before, 240, "a step")
+            await wait_for(
+                pilot, lambda b=before: guide.running is None and guide.current != b, 240, "a step"
+            )
             assert presses < 20, guide.chat.transcript()
         transcript = guide.chat.transcript()
         for step in guide.steps:

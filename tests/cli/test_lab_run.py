@@ -130,3 +130,28 @@ def test_lab_run_again_from_lab_4_reuses_what_is_there(lab_run: LabRun) -> None:
     assert "is already registered as" in again.stdout
     assert "Lab 1:" in again.stdout and "Lab 3:" not in again.stdout  # login, then Labs 4-5
     assert _prediction(again.stdout) == _prediction(lab_run.stdout)
+
+
+def test_every_step_verifies_live_after_the_run(lab_run: LabRun) -> None:
+    """The guide's live checks: after lab run, every step is done (the notebook only where Jupyter is)."""
+    import asyncio
+
+    from mlops_tui.assistant import labs
+    from mlops_tui.services.local.adapter import LocalPlatform
+    from mlops_tui.services.types import Credentials
+
+    info = json.loads((lab_run.home / ".local/state/mlops-tui/platform/platform.json").read_text())
+    ((user, password),) = json.loads((lab_run.home / ".config/mlops-tui/credentials.json").read_text())[
+        "local"
+    ].items()
+
+    async def check() -> list[tuple[str, labs.CheckState]]:
+        async with LocalPlatform(Credentials(info["url"], "K8sMLTenant", user, password)) as p:
+            ctx = labs.LabContext(user=user, kubeconfig_path=lab_run.home / "kubeconfig")
+            await p.login()
+            assert await labs.first_unfinished(p, ctx) is None
+            return [(step.id, check.state) for step, check in await labs.verify_all(p, ctx)]
+
+    states = dict(asyncio.run(check()))
+    assert states.pop("notebook") in (labs.CheckState.DONE, labs.CheckState.UNAVAILABLE)
+    assert set(states.values()) == {labs.CheckState.DONE}, states

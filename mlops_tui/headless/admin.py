@@ -133,6 +133,9 @@ def profile_add(args: Any) -> int:
         kubeconfig=args.kubeconfig or "",
         context=args.context or "",
         read_only=args.read_only,
+        namespace=args.namespace or "",
+        repo_pvc=args.repo_pvc or "",
+        job_image=args.job_image or "",
     )
     cfg.add(profile, replace=args.replace)
     if args.use:

@@ -187,3 +187,59 @@ async def test_kubeconfig_saved_private_and_equivalents(
     assert follow.endswith(f"-n {NAMESPACE} logs -f job/train-student01-1")
     with pytest.raises(errors.InvalidInput):
         platform.equivalent("no_such_op")
+
+
+async def test_exec_credential_plugin_is_run_and_rerun_after_401(world: FakeWorld, tmp_path: Path) -> None:
+    # Ezmeral kubeconfigs authenticate through an exec plugin (kubectl hpecp authenticate): the
+    # client runs it; after a 401 the rebuilt client runs it again and gets the fresh token.
+    import sys
+
+    token_file = tmp_path / "token"
+    token_file.write_text("exec-token-1")
+    world.api.tokens.add("exec-token-1")
+    plugin = (
+        "import json, sys; print(json.dumps({'apiVersion': 'client.authentication.k8s.io/v1beta1',"
+        " 'kind': 'ExecCredential', 'status': {'token': open(sys.argv[1]).read().strip()}}))"
+    )
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": "kd",
+        "clusters": [
+            {
+                "name": "kd",
+                "cluster": {
+                    "server": f"https://127.0.0.1:{world.api_port}",
+                    "certificate-authority": str(world.ca),
+                },
+            }
+        ],
+        "contexts": [{"name": "kd", "context": {"cluster": "kd", "user": "hpecp", "namespace": NAMESPACE}}],
+        "users": [
+            {
+                "name": "hpecp",
+                "user": {
+                    "exec": {
+                        "apiVersion": "client.authentication.k8s.io/v1beta1",
+                        "command": sys.executable,
+                        "args": ["-c", plugin, str(token_file), "--hpecp-user=student01"],
+                    }
+                },
+            }
+        ],
+    }
+    path = tmp_path / "kubeconfig"
+    path.write_text(yaml.safe_dump(config))
+    options = KubernetesOptions(mode="kubeconfig", kubeconfig_path=str(path), repo_pvc=PVC)
+    p = KubernetesPlatform(Credentials(url="", tenant="", user="", password=""), options)
+    try:
+        session = await p.login()
+        assert session.user == "student01"  # from the plugin's --hpecp-user (reference §1.6)
+        world.api.tokens.discard("exec-token-1")
+        world.api.tokens.add("exec-token-2")
+        token_file.write_text("exec-token-2")
+        assert [c.name for c in await p.list_clusters()] == ["training-engine-shared"]
+        assert p.kube.rebuilds == 1
+    finally:
+        await p.aclose()
+    assert world.violations == []

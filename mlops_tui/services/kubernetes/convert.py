@@ -128,10 +128,11 @@ def service_endpoints(service: dict[str, Any], node_host: str) -> list[Endpoint]
         mapped = ann.get(f"{n.ANN_GATEWAY_PREFIX}{number}") or ann.get(
             f"{n.ANN_GATEWAY_PREFIX}{port.get('port')}"
         )
+        scheme = "ssh" if sid == "ssh" else None
         if mapped:
-            url = f"https://{mapped}"
+            url = f"{scheme or 'https'}://{mapped}"
         elif port.get("nodePort") and node_host:
-            url = f"http://{node_host}:{port['nodePort']}"
+            url = f"{scheme or 'http'}://{node_host}:{port['nodePort']}"
         else:
             continue
         url += PATH_BY_SERVICE.get(sid, "")

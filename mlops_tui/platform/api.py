@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -93,7 +94,7 @@ class StageBody(_Body):
 class DeploymentBody(_Body):
     name: str
     model: str = Field(min_length=1, max_length=63)
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=10**9)
 
     _name = field_validator("name")(lambda v: _named("cluster", v))
 
@@ -105,6 +106,7 @@ def _error(status: int, code: str, message: str, field: str | None = None) -> JS
     return JSONResponse({"error": message, "code": code, "field": field}, status_code=status)
 
 
+_CLIENT_ERRNOS = {errno.ENAMETOOLONG, errno.EISDIR, errno.ENOTDIR, errno.ENOENT, errno.EEXIST, errno.EINVAL}
 _TYPE_TAGS = {"str", "int", "float", "bool", "list", "dict", "none"}
 
 
@@ -154,6 +156,15 @@ def install_error_handlers(app: FastAPI) -> None:
                 405, "invalid_input", f"{request.method} is not allowed on {request.url.path}", "method"
             )
         return _error(exc.status_code, "invalid_input", str(exc.detail))
+
+    @app.exception_handler(OSError)
+    async def _os_error(request: Request, exc: OSError) -> JSONResponse:
+        if exc.errno in _CLIENT_ERRNOS:  # a file name the client chose cannot exist as asked
+            return _error(400, "invalid_input", f"path: {exc.strerror}", "path")
+        log.error("file error on %s %s: %s", request.method, request.url.path, exc)
+        return _error(
+            500, "internal", f"the platform cannot access a file: {exc.strerror}; see the platform log"
+        )
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:

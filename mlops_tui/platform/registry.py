@@ -103,6 +103,8 @@ class Registry:
 
     def get(self, tenant: str, model: str, version: int) -> dict[str, Any]:
         self._model(tenant, model)
+        if not 0 < version < 2**62:
+            raise not_found(f"model {model!r} has no version {version}", "version")
         row = self.db.one(
             "SELECT * FROM model_versions WHERE tenant = ? AND model = ? AND version = ?",
             (tenant, model, version),
@@ -127,7 +129,7 @@ class Registry:
         job_id = str(body["job_id"])
         job = self.db.one(
             "SELECT * FROM jobs WHERE id = ? AND tenant = ?",
-            (int(job_id) if job_id.isdigit() else -1, tenant),
+            (int(job_id) if job_id.isdigit() and len(job_id) <= 18 else -1, tenant),
         )
         if job is None:
             raise not_found(f"no job {job_id!r} in this tenant", "job_id")

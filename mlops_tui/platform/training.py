@@ -149,7 +149,7 @@ class TrainingEngine:
 
     # -- API side
     def get(self, tenant: str, job_id: str) -> dict[str, Any]:
-        if not str(job_id).isdigit():
+        if not str(job_id).isdigit() or len(str(job_id)) > 18:
             raise not_found(f"no job {job_id!r} in this tenant", "id")
         row = self.db.one("SELECT * FROM jobs WHERE id = ? AND tenant = ?", (int(job_id), tenant))
         if row is None:
@@ -199,7 +199,7 @@ class TrainingEngine:
                 raise invalid(
                     f"params.{key}: {names.MESSAGES['param']} (and not 'data' or 'output')", f"params.{key}"
                 )
-            if isinstance(value, bool) or not isinstance(value, str | int | float):
+            if isinstance(value, bool) or not isinstance(value, str | int | float) or "\x00" in str(value):
                 raise invalid(f"params.{key} must be a string or a number", f"params.{key}")
             params[key] = value
         cur = self.db.execute(

@@ -144,6 +144,10 @@ BAD_REQUESTS = [
     ("POST", "/api/mlops/v1/deployments", {"name": "d", "model": "none", "version": 0}, 422, "version"),
     ("POST", "/api/mlops/v1/deployments", {"name": "UPPER", "model": "none", "version": 1}, 422, "name"),
     ("GET", "/api/mlops/v1/deployments/none", None, 404, "name"),
+    ("GET", "/api/mlops/v1/jobs/99999999999999999999999", None, 404, "id"),
+    ("GET", "/api/mlops/v1/models/none/versions/99999999999999999999999", None, 404, "model"),
+    ("POST", "/api/mlops/v1/models", {"model": "m", "job_id": "99999999999999999999999"}, 404, "job_id"),
+    ("PUT", "/api/mlops/v1/repo/data/" + "x" * 300, None, 400, "path"),
     ("GET", "/api/mlops/v1/nothing-here", None, 404, None),
     ("PUT", "/api/mlops/v1/jobs", None, 405, "method"),
 ]

@@ -39,6 +39,7 @@ else:  # run or loaded as a plain file: import the folder it lives in as its pac
 FieldError = _features.FieldError
 BUNDLE_FORMAT = "mlops-tui-taxi/1"
 MODEL_DIR_ENV = "MLOPS_MODEL_DIR"
+CONFIGMETA_ENV = "MLOPS_CONFIGMETA"
 _BINARY = {"work", "weekday"}
 # coordinates a hair outside the training area (about 1 km) are not worth a warning
 _MARGIN = {"pickup_lat": 0.01, "pickup_lon": 0.013, "dropoff_lat": 0.01, "dropoff_lon": 0.013}
@@ -176,14 +177,35 @@ def sentence(value: float) -> str:
     return f"The ride duration prediction is {value} seconds."
 
 
+def configmeta_path() -> Path:
+    return Path(os.environ.get(CONFIGMETA_ENV, "/etc/guestconfig/configmeta.json"))
+
+
+def bundle_from_configmeta() -> str | None:
+    """The model bundle a KubeDirector deployment engine was connected to.
+
+    A real deployment engine runs this script with only ``scoring_args``; the model's ``path``
+    comes from the connected model ConfigMap, which KubeDirector injects into configmeta.json.
+    ``path`` may name the model file or its bundle directory.
+    """
+    try:
+        meta = json.loads(configmeta_path().read_text())
+        models = meta["connections"]["configmaps"]["model"]
+        path = Path(models[0]["data"]["path"])
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return None
+    return str(path.parent if path.suffix else path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Predict a taxi ride's duration (workshop interface).")
     parser.add_argument("scoring_args", help="JSON object (or list) of the ride's fields")
     parser.add_argument("--bundle", help=f"model bundle directory (default: ${MODEL_DIR_ENV})")
     args = parser.parse_args(argv)
-    bundle = args.bundle or os.environ.get(MODEL_DIR_ENV)
+    bundle = args.bundle or os.environ.get(MODEL_DIR_ENV) or bundle_from_configmeta()
     if not bundle:
-        print(f"error: no model bundle: pass --bundle DIR or set {MODEL_DIR_ENV}", file=sys.stderr)
+        print(f"error: no model bundle: pass --bundle DIR, set {MODEL_DIR_ENV}, or connect a model "
+              f"ConfigMap (read from {configmeta_path()})", file=sys.stderr)
         return 2
     try:
         scorer = Scorer.load(bundle)

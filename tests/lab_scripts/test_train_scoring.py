@@ -237,3 +237,19 @@ def test_real_sample_beats_the_baseline(real_sample: Path, code_root: Path, tmp_
     assert any(w.startswith("month 9 is outside the training data (2 to 3)") for w in warnings)
     print(f"real sample: {metrics}")  # visible with -s; the numbers quoted in the report
     assert np.isfinite(values).all()
+
+
+def test_scoring_script_finds_model_through_configmeta(trained: TrainRun, code_root: Path,
+                                                        tmp_path: Path) -> None:
+    """A KubeDirector deployment engine passes only scoring_args; the model path comes from
+    the connected model ConfigMap in configmeta.json (reference §5.1)."""
+    meta = tmp_path / "configmeta.json"
+    meta.write_text(json.dumps({"connections": {"configmaps": {"model": [
+        {"metadata": {"name": "mlops-model-x"},
+         "data": {"name": "mlops-model-x", "path": str(trained.bundle / "model.ubj")}}]}}}))
+    env = {k: v for k, v in os.environ.items() if k != "MLOPS_MODEL_DIR"} | {"MLOPS_CONFIGMETA": str(meta)}
+    proc = subprocess.run([sys.executable, str(code_root / "taxi" / "scoring.py"),
+                           json.dumps(WORKSHOP_EXAMPLE)], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("The ride duration prediction is ")

@@ -25,6 +25,7 @@ from mlops_tui.platform.auth import Auth
 from mlops_tui.platform.clusters import Clusters
 from mlops_tui.platform.db import Database
 from mlops_tui.platform.deployments import Supervisor
+from mlops_tui.platform.errors import ApiError
 from mlops_tui.platform.registry import Registry
 from mlops_tui.platform.state import AlreadyRunning, PlatformLock, StatePaths, remove_info, utcnow, write_info
 from mlops_tui.platform.training import TrainingEngine
@@ -184,7 +185,7 @@ def add_user(state_dir: str | os.PathLike[str] | None, tenant: str, user: str, p
     """Add ``user`` (and ``tenant`` if new) straight in the database; True if the user is new.
 
     A local admin action (no HTTP): it works whether or not the platform is running. An existing
-    user gets the new password.
+    user gets the new password. Raises ``ValueError`` naming what is wrong with a name.
     """
     paths = StatePaths.resolve(state_dir)
     paths.ensure()
@@ -192,6 +193,8 @@ def add_user(state_dir: str | os.PathLike[str] | None, tenant: str, user: str, p
     try:
         bootstrap.ensure_tenant(db, paths, tenant)
         return Auth(db).set_user(tenant, user, password)
+    except ApiError as exc:  # e.g. a tenant whose namespace another tenant has: a plain ValueError here
+        raise ValueError(exc.body()["error"]) from None
     finally:
         db.close()
 

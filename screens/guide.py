@@ -529,7 +529,9 @@ class GuideScreen(BaseScreen):
             self.states[step.id] = "failed"
             bubble.finish(False, "failed")
             self._error(exc, step.title)
-            self.chat.say("Enter tries again · skip goes on · show curl shows the calls made.", "note")
+            current = self.current is not None and self.steps[self.current] is step
+            again = "Enter tries again · skip goes on" if current else f"run {step.id} tries again"
+            self.chat.say(f"{again} · show curl shows the calls made.", "note")
         finally:
             self.running = None
             if commands:
@@ -551,7 +553,7 @@ class GuideScreen(BaseScreen):
             commands.append(event.text)
             self.show_command(str(event.data.get("op", "call")), event.text)
             if self._command_bubble is None:
-                self._command_bubble = self.chat.commands(commands, "equivalent commands")
+                self._command_bubble = self.chat.commands(commands, "equivalent commands", before=bubble)
             else:
                 self._command_bubble.update(command_text(commands, "equivalent commands"))
         elif kind == labs.EventKind.LOG:

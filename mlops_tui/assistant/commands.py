@@ -98,13 +98,13 @@ class Command:
 
 
 def _params(arg: str) -> tuple[dict[str, str], list[str]]:
-    """``rounds=50 max-depth=4`` → ({"rounds": "50", "max_depth": "4"}, leftovers)."""
+    """``rounds=50 max_depth=4`` → ({"rounds": "50", "max-depth": "4"}, leftovers): train.py flags."""
     params: dict[str, str] = {}
     rest: list[str] = []
     for token in re.sub(r"\s*=\s*", "=", arg).split():
         key, sep, value = token.partition("=")
         if sep and key and value:
-            params[key.lower().lstrip("-").replace("-", "_")] = value
+            params[key.lower().lstrip("-").replace("_", "-")] = value
         else:
             rest.append(token)
     return params, rest

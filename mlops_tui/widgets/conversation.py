@@ -48,7 +48,7 @@ class ProgressBubble(Bubble):
         super().__init__(self._content(), kind="progress", **kwargs)
 
     def _content(self) -> Text:
-        text = Text()
+        text = Text(no_wrap=True, overflow="ellipsis")  # a live tail: one row per line
         text.append(f"⟳ {self.title}", "bold")
         text.append(f"  {self.status}", "italic")
         if self.metric:
@@ -80,7 +80,7 @@ class ProgressBubble(Bubble):
         text = Text()
         text.append(self.title, "bold")
         text.append(f"  {status}", "italic")
-        if self.metric:
+        if self.metric and not self.metric.startswith("metrics"):  # the result repeats the metrics
             text.append(f"\n{self.metric}", "bold")
         if not ok:
             for line in self.tail:
@@ -97,8 +97,11 @@ class Conversation(VerticalScroll, can_focus=False):
         self.keep = keep
         self.follow = True  # keep the newest message in view; paging up stops it until the end
 
-    def _add(self, bubble: Bubble) -> Bubble:
-        self.mount(bubble)
+    def _add(self, bubble: Bubble, before: Bubble | None = None) -> Bubble:
+        if before is not None and before.parent is self:
+            self.mount(bubble, before=before)
+        else:
+            self.mount(bubble)
         extra = len(self.children) - self.keep
         if extra > 0:
             for old in list(self.children)[:extra]:
@@ -143,11 +146,14 @@ class Conversation(VerticalScroll, can_focus=False):
     def result(self, content: RenderableType) -> Bubble:
         return self._add(Bubble(content, "result"))
 
-    def commands(self, commands: Iterable[str], title: str = "equivalent commands") -> Bubble | None:
+    def commands(
+        self, commands: Iterable[str], title: str = "equivalent commands", before: Bubble | None = None
+    ) -> Bubble | None:
+        """A block of shell commands; ``before`` puts it above a live progress message."""
         lines = [c for c in commands if c]
         if not lines:
             return None
-        return self._add(Bubble(command_text(lines, title), "command"))
+        return self._add(Bubble(command_text(lines, title), "command"), before)
 
     def progress(self, title: str) -> ProgressBubble:
         bubble = ProgressBubble(title)

@@ -60,8 +60,7 @@ class LabSteps(Static):
 
     def render_rows(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
-        done = sum(r.state == "done" for r in self._rows)
-        text.append(f"Labs 1-5  {done}/{len(self._rows)} done\n", "bold")
+        text.append(f"{self._count()}\n", "bold")
         lab = None
         for i, row in enumerate(self._rows):
             if row.lab != lab:
@@ -77,10 +76,14 @@ class LabSteps(Static):
             text.append("\n")
         return text
 
+    def _count(self) -> str:
+        done = sum(r.state == "done" for r in self._rows)
+        na = sum(r.state == "unavailable" for r in self._rows)
+        return f"{done}/{len(self._rows)} done" + (f" · {na} n/a" if na else "")
+
     def summary(self) -> str:
         """One line for narrow terminals where the sidebar is hidden."""
-        done = sum(r.state == "done" for r in self._rows)
         if self._current is None or not self._rows:
-            return f"{done}/{len(self._rows)} steps done"
+            return f"Labs 1-5 · {self._count()}"
         row = self._rows[self._current]
-        return f"Lab {row.lab} · step {self._current + 1}/{len(self._rows)} · {done} done"
+        return f"Lab {row.lab} · step {self._current + 1}/{len(self._rows)} · {self._count()}"

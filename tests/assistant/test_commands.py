@@ -97,7 +97,7 @@ def test_show_unknown_thing() -> None:
 
 def test_train_parameters() -> None:
     cmd = parse_command("train rounds=50 --max-depth = 4")
-    assert cmd.ok and cmd.params == {"rounds": "50", "max_depth": "4"}
+    assert cmd.ok and cmd.params == {"rounds": "50", "max-depth": "4"}
     bad = parse_command("train fast please")
     assert not bad.ok and "key=value" in bad.error and "fast please" in bad.error
 

@@ -217,7 +217,7 @@ class Job(_FromDict):
 
 @dataclass(frozen=True)
 class JobMetrics(_FromDict):
-    """``rounds`` holds one dict per boosting round, e.g. ``{"round": 3, "train-rmse": .., "eval-rmse": ..}``."""
+    """Per-round evaluation for the plot: ``{"round": 3, "train-rmse": .., "eval-rmse": ..}`` each."""
 
     job_id: str
     final: dict[str, float] = field(default_factory=dict)
@@ -226,7 +226,7 @@ class JobMetrics(_FromDict):
 
 @dataclass(frozen=True)
 class RepoEntry(_FromDict):
-    """A file in the tenant's project repository; ``path`` is relative, e.g. ``models/alice/job-3/model.ubj``."""
+    """A file in the tenant's project repository; ``path`` is relative (``models/alice/job-3/model.ubj``)."""
 
     path: str
     size: int

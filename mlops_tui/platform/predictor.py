@@ -217,8 +217,8 @@ class PredictionServer:
                 await writer.drain()
                 if not keep:
                     return
-        except ConnectionError:
-            return
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError):
+            return  # the client went away or sent a broken body: just close
         finally:
             with contextlib.suppress(Exception):
                 writer.close()
@@ -243,7 +243,8 @@ class PredictionServer:
         conn = headers.get("connection", "").lower()
         keep = (proto == "HTTP/1.1" and conn != "close") or (proto == "HTTP/1.0" and conn == "keep-alive")
         try:
-            body = await self._body(headers, reader)
+            async with asyncio.timeout(IDLE_TIMEOUT_S):
+                body = await self._body(headers, reader)
         except HttpError as err:
             self._write(
                 writer, err.status, {"error": err.message, "code": err.code, "field": err.field}, close=True

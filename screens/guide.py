@@ -229,8 +229,6 @@ class GuideScreen(BaseScreen):
         text.append(f"Lab {step.lab} · {step.title}", "bold")
         text.append(f"  (step {self.current + 1} of {len(self.steps)})\n", "dim")
         text.append(step.explanation)
-        if step.optional:
-            text.append("\nOptional: the labs go on if this host cannot do it.", "italic")
         text.append("\n")
         text.append("enter", "bold")
         text.append(" runs it · ")

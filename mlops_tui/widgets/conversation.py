@@ -32,9 +32,15 @@ class Bubble(Static):
     """One message. ``kind`` (assistant, user, command, result, error, note) picks its style."""
 
     def __init__(self, content: RenderableType, kind: str = "assistant", **kwargs) -> None:
-        super().__init__(content, markup=False, **kwargs)
+        super().__init__(Text(content) if isinstance(content, str) else content, markup=False, **kwargs)
         self.kind = kind
         self.add_class(f"-{kind}")
+
+    @property
+    def plain(self) -> str:
+        """The message as plain text."""
+        content = self.content
+        return content.plain if isinstance(content, Text) else str(content)
 
 
 class ProgressBubble(Bubble):
@@ -169,8 +175,4 @@ class Conversation(VerticalScroll, can_focus=False):
 
     def transcript(self) -> str:
         """All messages as plain text (what a test or a copy wants)."""
-        out = []
-        for bubble in self.messages:
-            content = bubble.content
-            out.append(content.plain if isinstance(content, Text) else str(content))
-        return "\n".join(out)
+        return "\n".join(bubble.plain for bubble in self.messages)

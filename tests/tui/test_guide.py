@@ -7,7 +7,7 @@ import time
 import pytest
 from mlops_tui.screens.guide import GuideScreen
 
-from .guide_support import fresh_tenant, guide_app, wait_for
+from .guide_support import fresh_tenant, guide_app, type_line, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -46,6 +46,25 @@ async def test_labs_1_to_5_with_enter_only(local_platform, tmp_path) -> None:
         assert guide.last_prediction is not None and 60 < guide.last_prediction < 7200
         assert "curl" in transcript and "X-BDS-SESSION" in transcript  # the equivalent commands
         assert "round" in transcript  # the training round metric was shown
-    elapsed = time.monotonic() - started
+        elapsed = time.monotonic() - started
+
+        # after the labs: rides in words and in fields, the log, the calls as curl
+        chat = guide.chat
+        await type_line(
+            pilot, "predict from West 23rd Street to Centre Market Place weekday 9am February 2.1 miles"
+        )
+        await wait_for(pilot, lambda: "East Chelsea → Little Italy/NoLiTa" in chat.transcript(), 30, "ride 1")
+        answer = next(m for m in reversed(chat.messages) if "East Chelsea →" in m.plain).plain
+        assert "Predicted travel time:" in answer and "West 23rd Street = East Chelsea" in answer
+        await type_line(pilot, "predict pickup=161 dropoff=230 when=2019-02-05T09:00 distance=2.1")
+        await wait_for(pilot, lambda: "Midtown Center → Times Sq" in chat.transcript(), 30, "ride 2")
+        assert "pickup_zone" in chat.messages[-1].plain  # its curl follows the answer
+        assert "dropoff_zone" in guide.last_commands[0]
+        await type_line(pilot, "logs")
+        await wait_for(pilot, lambda: "(finished) — last" in chat.transcript(), 30, "the log")
+        await type_line(pilot, "show curl")
+        assert "curl" in chat.messages[-1].plain
+        await pilot.press("enter")  # nothing left: a hint, not a re-run
+        assert guide.running is None and "Every step is done" in chat.messages[-1].plain
     print(f"guide pilot: Labs 1-5 in {presses} key presses, {elapsed:.1f} s")
     assert presses <= 10

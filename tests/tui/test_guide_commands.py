@@ -30,7 +30,7 @@ async def test_typed_commands_on_a_fresh_tenant(local_platform, tmp_path) -> Non
         assert guide.steps[guide.current].id == "train"
 
         await type_line(pilot, "show commands")
-        assert "curl" in chat.messages[-1].content.plain and "/jobs" in chat.messages[-1].content.plain
+        assert "curl" in chat.messages[-1].plain and "/jobs" in chat.messages[-1].plain
 
         await type_line(pilot, "predict from Times Sq to JFK friday 5pm 17 miles")
         await wait_for(
@@ -38,14 +38,14 @@ async def test_typed_commands_on_a_fresh_tenant(local_platform, tmp_path) -> Non
         )
 
         await type_line(pilot, "predict from Narnia to JFK")
-        assert "no taxi zone called 'Narnia'" in chat.messages[-1].content.plain
+        assert "no taxi zone called 'Narnia'" in chat.messages[-1].plain
 
         await type_line(pilot, "logs")
         await wait_for(pilot, lambda: "no training job yet" in chat.transcript(), 30, "the logs reply")
 
         await type_line(pilot, "status")
         await wait_for(pilot, lambda: "Status, checked live just now" in chat.transcript(), 30, "status")
-        status = chat.messages[-1].content.plain
+        status = chat.messages[-1].plain
         assert "✔ 1. Lab 1 Log in to the platform" in status and "○ 7. Lab 3 Train the model" in status
 
         await type_line(pilot, "skip")

@@ -55,9 +55,10 @@ class GuideScreen(BaseScreen):
     AUTO_FOCUS = "#guide-input"
     BINDINGS: ClassVar = [
         *BaseScreen.BINDINGS,
-        Binding("pageup", "page_up", "Older", show=False),
-        Binding("pagedown", "page_down", "Newer", show=False),
+        Binding("pageup", "page_up", "Older", key_display="PgUp"),
+        Binding("pagedown", "page_down", "Newer", key_display="PgDn", show=False),
         Binding("ctrl+end", "to_end", "Newest", show=False),
+        Binding("ctrl+y", "copy_last", "Copy cmd", key_display="^y"),
     ]
 
     def __init__(self) -> None:
@@ -128,6 +129,13 @@ class GuideScreen(BaseScreen):
 
     def action_to_end(self) -> None:
         self.chat.to_end()
+
+    def action_copy_last(self) -> None:
+        """Copy the newest command the guide showed (e.g. the runnable prediction curl)."""
+        if not self.last_commands:
+            self.chat.say("No command to copy yet: run a step first.", "note")
+            return
+        self.mlops.copy_text(self.last_commands[-1], "command")
 
     def on_resize(self, event: Any) -> None:
         self._apply_width(event.size.width)
@@ -369,6 +377,8 @@ class GuideScreen(BaseScreen):
                 self._show(cmd.arg)
             case "zones":
                 self._zones(cmd.arg)
+            case "copy":
+                self.action_copy_last()
             case "clear":
                 self.chat.clear()
                 self._announced = None
@@ -569,9 +579,9 @@ class GuideScreen(BaseScreen):
         elif kind == labs.EventKind.WARNING:
             self.chat.say(Text(f"⚠ {event.text}"), "warning")
         elif kind == labs.EventKind.RESULT:
-            self._show_result(event)
+            self._show_result(event, commands)
 
-    def _show_result(self, event: labs.StepEvent) -> None:
+    def _show_result(self, event: labs.StepEvent, commands: list[str]) -> None:
         prediction = event.data.get("prediction")
         if prediction is None:
             self.chat.result(Text(event.text))
@@ -584,7 +594,8 @@ class GuideScreen(BaseScreen):
         self.chat.result(text)
         curl = event.data.get("curl")
         if curl:
-            self.chat.commands([curl], "try it yourself: this curl runs as pasted")
+            commands.append(curl)  # the newest command: what copy (ctrl+y) takes
+            self.chat.commands([curl], "try it yourself: this curl runs as pasted (ctrl+y copies it)")
 
     # -- typed actions ---------------------------------------------------------------------------
 

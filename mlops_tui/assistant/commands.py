@@ -27,6 +27,7 @@ VERBS = (
     "show",
     "goto",
     "zones",
+    "copy",
     "clear",
     "quit",
 )
@@ -61,6 +62,7 @@ _ALIASES = {
     "lab": "goto",
     "zone": "zones",
     "cls": "clear",
+    "yank": "copy",
     "exit": "quit",
     "q": "quit",
 }
@@ -77,6 +79,7 @@ HELP: tuple[tuple[str, str], ...] = (
     ("", "or predict pickup=161 dropoff=230 when=2019-02-05T09:00 distance=2.1"),
     ("zones <words>", "find taxi zone names and ids"),
     ("show curl | show commands", "the equivalent curl/kubectl of the last step / of every call"),
+    ("copy", "copy the last command to the clipboard (OSC 52, works over SSH)"),
     ("clear | help | quit", "clear the conversation / this help / leave"),
 )
 
@@ -158,7 +161,7 @@ def parse_command(text: str, zones: ZoneIndex | None = None) -> Command:
             return Command("zones", error="zones needs a word to look for, e.g. 'zones midtown'")
         case "logs" if arg and not arg.isdigit():
             return Command("logs", arg, error=f"logs takes a job id (a number), not '{arg}'")
-        case "back" | "skip" | "clear" | "status" | "quit" if arg:
+        case "back" | "skip" | "clear" | "status" | "quit" | "copy" if arg:
             return Command(verb, arg, error=f"'{verb}' takes no argument (got '{arg}')")
     return Command(verb, arg)
 

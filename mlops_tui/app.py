@@ -16,6 +16,7 @@ import contextlib
 import importlib
 import json
 import logging
+import threading
 import traceback
 from collections import deque
 from collections.abc import Callable
@@ -313,6 +314,9 @@ class MlopsApp(App[int]):
         self.status_changed.publish(self.connection)
 
     def _link_status(self, status: ConnectionStatus) -> None:
+        if threading.get_ident() != self._thread_id:  # an adapter may call back from a thread
+            self.call_from_thread(self._link_status, status)
+            return
         self.connection = status
         self._status_refresh()
 

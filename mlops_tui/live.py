@@ -100,7 +100,7 @@ class LiveLink:
         )
         if resolved is None:
             raise errors.InvalidInput("no profile to connect with", field="profile")
-        return factory.build_platform(resolved, on_relogin=self._relogin_started)
+        return await asyncio.to_thread(factory.build_platform, resolved, on_relogin=self._relogin_started)
 
     async def attach(self, platform: Platform, profile: Profile | None = None, *, poll: bool = True) -> None:
         """Log ``platform`` in and start polling it; replaces any current platform."""

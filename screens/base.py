@@ -13,11 +13,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer
+from textual.widgets import Footer, Input
 
 from mlops_tui.widgets.command_line import CommandLine
 from mlops_tui.widgets.command_pane import CommandPane
@@ -62,6 +63,7 @@ class BaseScreen(Screen):
     BINDINGS = [
         Binding("c", "toggle_commands", "Cmd", tooltip="Show the equivalent curl/kubectl commands"),
         Binding("y", "copy_command", "Copy cmd", show=False),
+        Binding("escape", "escape", "Back", show=False),
     ]
 
     @property
@@ -150,6 +152,13 @@ class BaseScreen(Screen):
     @on(CommandLine.Run)
     async def _run_command_line(self, event: CommandLine.Run) -> None:
         await self.mlops.run_command_line(event.text)
+
+    def action_escape(self) -> None:
+        """Esc in a field leaves the field (keys become commands again); otherwise the app goes back."""
+        if isinstance(self.focused, Input):
+            self.set_focus(None)
+            return
+        raise SkipAction()
 
     def action_filter(self) -> None:
         """``/``: screens with something to filter override this."""

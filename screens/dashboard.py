@@ -261,14 +261,14 @@ class DashboardScreen(BaseScreen):
             event.input.remove_class("-open")
         self.query_one("#tbl-clusters").focus()
 
-    def key_escape(self) -> None:
+    def action_escape(self) -> None:
         box = self.query_one("#dash-filter", Input)
         if box.has_class("-open") or box.value:
             box.value = ""
             box.remove_class("-open")
             self.query_one("#tbl-clusters").focus()
-        else:
-            self.run_worker(self.mlops.action_back())
+            return
+        super().action_escape()
 
     @on(DataTable.RowSelected)
     async def _open_row(self, event: DataTable.RowSelected) -> None:

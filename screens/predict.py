@@ -94,6 +94,7 @@ class PredictScreen(BaseScreen):
         self.last_record: dict[str, Any] | None = None
         self.last_deployment: str | None = None
         self._deployments_shown: list[str] = []
+        self.form_ready = False
 
     def compose_body(self) -> Iterable[Widget]:
         with Horizontal(id="predict-body"):
@@ -197,11 +198,11 @@ class PredictScreen(BaseScreen):
                 await container.mount(self._field_row(spec, example.get(spec["name"], spec.get("default"))))
         advanced_specs = [spec for spec in self.fields if spec["name"] in ADVANCED]
         if advanced_specs:
-            advanced = Vertical(classes="advanced")
+            rows = [self._field_row(spec, example.get(spec["name"])) for spec in advanced_specs]
+            advanced = Vertical(*rows, classes="advanced")
             await container.mount(Collapsible(advanced, title="coordinates instead of zones (optional)"))
-            for spec in advanced_specs:
-                await advanced.mount(self._field_row(spec, example.get(spec["name"])))
         self.query_one("#form-loading", Static).display = False
+        self.form_ready = True
         self.query_one("#predict-form").border_title = f"Ride · {self.schema.get('title', 'input')}"
 
     def _field_row(self, spec: dict[str, Any], default: Any) -> Widget:
@@ -292,7 +293,7 @@ class PredictScreen(BaseScreen):
     @work(group="predict", exclusive=True)
     @guarded("Predict")
     async def _send(self) -> None:
-        if self.schema is None:
+        if not self.form_ready:
             self.notify("The form is still loading.", severity="warning")
             return
         record, problems = self._record()

@@ -102,9 +102,7 @@ class RegistryScreen(BaseScreen):
     def compose_body(self) -> Iterable[Widget]:
         with Horizontal(id="reg-body"):
             with StalePanel("Models", id="panel-models"):
-                yield LiveTable(
-                    "MODEL", "STAGE", "MAE s", id="tbl-models", empty="no models yet: press n"
-                )
+                yield LiveTable("MODEL", "STAGE", "MAE s", id="tbl-models", empty="no models yet: press n")
             with (
                 StalePanel("Version", id="panel-detail", stale_after=1e9),
                 VerticalScroll(id="detail-scroll"),

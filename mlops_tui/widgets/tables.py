@@ -68,8 +68,10 @@ class LiveTable(DataTable):
             message = f"no match for “{self.filter_text}”" if self._rows else self.empty
             self.add_row(Text(message, style="dim italic"), *[""] * (len(self._columns) - 1), key="__empty__")
             return
+        width = len(self._columns)
         for key, cells in rows:
-            self.add_row(*cells, key=key)
+            # Extra cells are dropped, so one row builder serves narrower tables too.
+            self.add_row(*list(cells)[:width], key=key)
         if selected is not None:
             for index, (key, _) in enumerate(rows):
                 if key == selected:

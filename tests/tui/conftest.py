@@ -1,0 +1,79 @@
+"""Fixtures for driving the TUI with Textual's Pilot against the real local platform.
+
+``tui_home`` isolates the TUI's own files (profiles, credentials fallback, theme) in a temporary
+HOME; ``adapter`` is the real local adapter logged into the session platform; ``make_app`` builds
+an :class:`MlopsApp` around it with short poll intervals and errors that fail the test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlops_tui.app import MlopsApp
+from mlops_tui.services.local.adapter import LocalPlatform as LocalAdapter
+
+FAST = {"clusters": 0.5, "jobs": 0.5, "registry": 0.5, "deployments": 0.5, "latency": 0.5}
+
+
+@pytest.fixture
+def tui_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "tui-home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    monkeypatch.delenv("MLOPS_TUI_PROFILE", raising=False)
+    monkeypatch.delenv("MLOPS_TUI_STATE_DIR", raising=False)
+    monkeypatch.setenv("MLOPS_TUI_CREDENTIALS", "file")
+    from mlops_tui import credentials
+
+    credentials._backend_cache.clear()
+    return home
+
+
+@pytest.fixture
+async def adapter(local_platform: Any) -> Any:
+    platform = LocalAdapter(local_platform.credentials)
+    yield platform
+    await platform.aclose()
+
+
+@pytest.fixture
+def make_app(tui_home: Path) -> Callable[..., MlopsApp]:
+    def make(platform: Any = None, **kwargs: Any) -> MlopsApp:
+        kwargs.setdefault("intervals", FAST)
+        kwargs.setdefault("survive_errors", False)
+        kwargs.setdefault("settings_path", tui_home / "tui.json")
+        return MlopsApp(platform, **kwargs)
+
+    return make
+
+
+async def wait_for(
+    pilot: Any, predicate: Callable[[], Any], timeout: float = 20.0, what: str = "condition"
+) -> Any:
+    """Pump the app until ``predicate()`` is truthy (no key presses)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        await pilot.pause(0.1)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+async def in_thread(fn: Callable[..., Any], *args: Any) -> Any:
+    return await asyncio.to_thread(fn, *args)
+
+
+def screen_text(app: MlopsApp) -> str:
+    """Everything on the top screen as plain text (what a person would read)."""
+    strips = app.screen._compositor.render_strips()  # type: ignore[attr-defined]
+    return "\n".join("".join(segment.text for segment in strip) for strip in strips)

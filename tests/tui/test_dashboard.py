@@ -1,0 +1,68 @@
+"""The dashboard against the real local platform: live panels, and surviving the platform going away."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlops_tui.services.local.adapter import LocalPlatform as LocalAdapter
+from mlops_tui.widgets.connection import Link
+from mlops_tui.widgets.panel import StalePanel
+from mlops_tui.widgets.tables import LiveTable
+
+from .conftest import in_thread, screen_text, wait_for
+
+
+def _rows(app: Any, table_id: str) -> list[str]:
+    table = app.screen.query_one(f"#{table_id}", LiveTable)
+    return [str(key.value) for key in table.rows]
+
+
+async def test_dashboard_shows_the_pipeline(make_app: Any, adapter: Any, deployment: dict) -> None:
+    app = make_app(adapter, first_mode="dashboard")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: app.connection.link is Link.CONNECTED, what="connected")
+        await wait_for(
+            pilot, lambda: "c:training-engine-shared" in _rows(app, "tbl-clusters"), what="clusters"
+        )
+        await wait_for(pilot, lambda: deployment["name"] in _rows(app, "tbl-deployments"), what="deployments")
+        await wait_for(
+            pilot, lambda: any(":" in r and not r.startswith("m:") for r in _rows(app, "tbl-registry"))
+        )
+        await wait_for(pilot, lambda: _rows(app, "tbl-jobs") and "__empty__" not in _rows(app, "tbl-jobs"))
+        # The probe asks the ready deployment for the example ride: a real latency sample.
+        sample = await wait_for(pilot, lambda: app.latency and app.latency[-1], what="latency sample")
+        assert 0 < sample.latency_ms < 5000 and sample.value and sample.value > 0
+        text = screen_text(app)
+        assert "connected" in text and "updated" in text and "training-engine-shared" in text
+        for panel in app.screen.query(StalePanel):
+            assert panel.updated_at is not None, panel.border_title
+
+
+async def test_dashboard_survives_the_platform_going_away(make_app: Any, platform_factory: Any) -> None:
+    """Stop the platform: a clear disconnected badge, no exit; start it: recovers without a key."""
+    server = platform_factory.new("down-and-up")
+    adapter = LocalAdapter(server.credentials)
+    app = make_app(
+        adapter, first_mode="dashboard", intervals={"clusters": 0.3, "jobs": 0.3, "deployments": 0.3}
+    )
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for(pilot, lambda: "c:training-engine-shared" in _rows(app, "tbl-clusters"))
+            await in_thread(server.stop)
+            await wait_for(pilot, lambda: app.connection.link is Link.DISCONNECTED, what="disconnected badge")
+            await pilot.pause(1.5)
+            text = screen_text(app)
+            assert "disconnected, retrying" in text
+            assert "Traceback" not in text
+            assert app.is_running and app.return_code is None
+            # The last data stays on screen, marked stale.
+            assert "training-engine-shared" in text
+            await in_thread(server.start)
+            await wait_for(
+                pilot, lambda: app.connection.link is Link.CONNECTED, timeout=60, what="reconnected"
+            )
+            before = app.updated["clusters"]
+            await wait_for(pilot, lambda: app.updated["clusters"] > before, what="fresh data after restart")
+            assert "connected" in screen_text(app)
+    finally:
+        await adapter.aclose()

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
@@ -39,6 +39,25 @@ log = logging.getLogger("mlops_tui.guide")
 
 NARROW = 72  # below this many columns the sidebar gives way to a one-line summary
 LOG_LINES = 15
+
+
+class GuideInput(Input):
+    """The guide's input line. While it is empty, the screen keys 1-6 switch screens (as on every
+    other screen) instead of being typed: no command starts with a digit."""
+
+    SCREEN_KEYS = frozenset("123456")
+
+    def _passes(self, character: str | None) -> bool:
+        return not self.value and character is not None and character in self.SCREEN_KEYS
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        return not self._passes(character) and super().check_consume_key(key, character)
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Textual calls each class's handler in turn: preventing the default skips Input's
+        # (which would type the digit) and the key bubbles on to the app's screen binding.
+        if self._passes(event.character):
+            event.prevent_default()
 
 
 class GuideScreen(BaseScreen):
@@ -87,7 +106,7 @@ class GuideScreen(BaseScreen):
                 yield Static("", id="guide-summary")
                 yield Conversation(id="guide-chat")
                 yield Static("", id="guide-prompt")
-                yield Input(
+                yield GuideInput(
                     placeholder="enter = run the step ▶ · type help, status, predict …",
                     id="guide-input",
                 )
@@ -120,6 +139,13 @@ class GuideScreen(BaseScreen):
             self.on_platform_changed()
         else:
             self._set_prompt("Connecting to the platform…")
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        # back from another screen, where steps may have been done by hand: check again, quietly
+        opened = self._announced is not None and not self.checking
+        if opened and self._platform_seen is not None and self.running is None:
+            self.verify_all()
 
     def action_page_up(self) -> None:
         self.chat.page_up()
@@ -289,6 +315,14 @@ class GuideScreen(BaseScreen):
             if self._queued_next:
                 self._queued_next = False
                 self._run_current()
+        elif (
+            self.running is None and self.current is not None and self._finished(self.steps[self.current].id)
+        ):
+            # done meanwhile (on another screen, or by another user of the tenant): move on
+            self.current = self._next_after(self.current)
+            self._refresh_steps()
+            if not show:
+                self._announce()
         else:
             self._refresh_steps()
         if show:

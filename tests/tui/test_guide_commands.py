@@ -97,3 +97,31 @@ async def test_guide_fits_small_terminals(local_platform, tmp_path, width: int, 
             assert not sidebar.display and summary.display
             assert "step" in str(summary.content)
         assert guide.query_one("#guide-input").has_focus
+
+
+async def test_steps_done_on_another_screen_are_picked_up(local_platform, tmp_path) -> None:
+    """Back on the guide after training elsewhere, it has moved past the steps now done."""
+    from mlops_tui.assistant import labs
+
+    app = guide_app(fresh_tenant(local_platform), tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        guide = await ready(pilot)
+        await type_line(pilot, "run upload-code")
+        await wait_for(pilot, lambda: guide.running is None, 60, "the upload")
+        await type_line(pilot, "goto lab 3")
+        assert guide.steps[guide.current].id == "upload-code"
+        await pilot.press("2")  # the dashboard
+        # done by hand meanwhile: the same platform call the training screen makes
+        await wait_for(pilot, lambda: app.current_mode == "dashboard", 10, "the dashboard")
+        async for _ in labs.run_step(labs.get_step("train"), app.platform, guide.context):
+            pass
+        await pilot.press("1")
+        await wait_for(pilot, lambda: app.current_mode == "guide", 10, "the guide again")
+        await wait_for(pilot, lambda: guide.steps[guide.current].id == "register", 60, "the guide to move on")
+        assert guide.states["train"] == "done"
+        assert "Lab 4 · Register the model" in guide.chat.messages[-1].plain
+        # a digit inside a command is typed, not a screen switch
+        await pilot.press("l", "a", "b", "space", "2")
+        assert guide.query_one("#guide-input").value == "lab 2" and app.current_mode == "guide"
+        await pilot.press("enter")
+        assert guide.steps[guide.current].lab == 2

@@ -422,11 +422,18 @@ class GuideScreen(BaseScreen):
 
     def _help(self) -> None:
         text = Text()
-        text.append("What you can type:\n", "bold")
+        text.append("What you can type:", "bold")
         for usage, what in HELP:
-            text.append(f"  {usage:<30}" if usage else " " * 32, "bold")
-            text.append(f"{what}\n")
-        text.append("Keys: 1-6 screens · c commands pane · ? help · ctrl+q quit", "dim")
+            text.append("\n")
+            if usage:
+                text.append(usage, "bold")
+                text.append("  ")
+            else:
+                text.append("  ")
+            text.append(what)
+        text.append(
+            "\nKeys: 1-6 screens (on an empty line) · PgUp/PgDn scroll · ctrl+y copy · ctrl+q quit", "dim"
+        )
         self.chat.say(text)
 
     def _move(self, delta: int) -> None:

@@ -68,19 +68,18 @@ _ALIASES = {
 }
 
 HELP: tuple[tuple[str, str], ...] = (
-    ("enter", "run the next step (same as next)"),
-    ("next | run [step]", "run the next step, or the named one (id, number or title)"),
-    ("back | skip", "go to the previous step / skip this one for now"),
-    ("goto lab <n>", "jump to the first step of lab n (1-5)"),
-    ("status", "every step and whether it is verified done on the platform"),
-    ("train [rounds=N max_depth=N]", "submit a training job and follow its log"),
-    ("logs [job]", "the latest log lines of a job (the newest by default)"),
+    ("enter", "run the step marked ▶ (same as next)"),
+    ("run <step>", "run a step by number, id or title"),
+    ("back · skip · goto lab <n>", "move between steps and labs 1-5"),
+    ("status", "every step, checked live on the platform"),
+    ("train [rounds=N max_depth=N]", "train again and follow the log"),
+    ("logs [job]", "the last lines of a job's log"),
     ("predict <ride>", "e.g. predict from Midtown Center to Times Sq weekday 9am February 2.1 miles"),
     ("", "or predict pickup=161 dropoff=230 when=2019-02-05T09:00 distance=2.1"),
-    ("zones <words>", "find taxi zone names and ids"),
-    ("show curl | show commands", "the equivalent curl/kubectl of the last step / of every call"),
-    ("copy", "copy the last command to the clipboard (OSC 52, works over SSH)"),
-    ("clear | help | quit", "clear the conversation / this help / leave"),
+    ("zones <words>", "find taxi zones and their ids"),
+    ("show curl · show commands", "the calls of the last step · how to do step ▶ by hand"),
+    ("copy", "copy the newest command (OSC 52, works over SSH)"),
+    ("clear · help · quit", "clear the conversation · this help · leave"),
 )
 
 

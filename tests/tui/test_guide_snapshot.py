@@ -1,0 +1,52 @@
+"""SVG snapshots of the guide at 100x30 with a frozen clock and fixed platform data.
+
+Only pixels are checked here (layout, sidebar, prompt, bubbles); behaviour is tested against the
+real platform in test_guide*.py. Update with ``pytest --snapshot-update`` after a deliberate change.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mlops_tui.screens.guide import GuideScreen
+
+from mlops_tui.app import MlopsApp
+
+from .fixed_platform import FixedPlatform, frozen_clock
+from .guide_support import type_line, wait_for
+
+SIZE = (100, 30)
+
+
+def _app(tmp_path: Path) -> MlopsApp:
+    return MlopsApp(
+        FixedPlatform(),
+        clock=frozen_clock,
+        first_mode="guide",
+        poll=False,
+        probe_latency=False,
+        survive_errors=False,
+        settings_path=tmp_path / "tui.json",
+    )
+
+
+async def _checked(pilot) -> GuideScreen:
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, GuideScreen), 10, "the guide")
+    guide = pilot.app.screen
+    await wait_for(pilot, lambda: guide._announced is not None and not guide.checking, 10, "first check")
+    return guide
+
+
+def test_guide_opens_at_the_first_unfinished_step(snap_compare, tmp_path: Path) -> None:
+    async def run_before(pilot) -> None:
+        await _checked(pilot)
+
+    assert snap_compare(_app(tmp_path), terminal_size=SIZE, run_before=run_before)
+
+
+def test_guide_help(snap_compare, tmp_path: Path) -> None:
+    async def run_before(pilot) -> None:
+        await _checked(pilot)
+        await type_line(pilot, "help")
+
+    assert snap_compare(_app(tmp_path), terminal_size=SIZE, run_before=run_before)

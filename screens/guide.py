@@ -19,6 +19,7 @@ from rich.text import Text
 from textual import events, on, work
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
@@ -42,10 +43,39 @@ LOG_LINES = 15
 
 
 class GuideInput(Input):
-    """The guide's input line. While it is empty, the screen keys 1-6 switch screens (as on every
-    other screen) instead of being typed: no command starts with a digit."""
+    """The guide's input line, with a history (up/down) and completion of command words (right).
+
+    While it is empty, the screen keys 1-6 switch screens (as on every other screen) instead of
+    being typed: no command starts with a digit.
+    """
 
     SCREEN_KEYS = frozenset("123456")
+    BINDINGS: ClassVar = [
+        Binding("up", "history(-1)", "Previous", show=False),
+        Binding("down", "history(1)", "Next", show=False),
+    ]
+    WORDS = (
+        "help", "status", "next", "back", "skip", "train", "logs", "predict from ", "show curl",
+        "show commands", "goto lab ", "zones ", "copy", "clear", "quit", "run ",
+    )  # fmt: skip
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(suggester=SuggestFromList(self.WORDS, case_sensitive=False), **kwargs)
+        self.history: list[str] = []
+        self._back = 0  # how far up the history the person went
+
+    def remember(self, line: str) -> None:
+        if line and (not self.history or self.history[-1] != line):
+            self.history.append(line)
+            del self.history[:-100]
+        self._back = 0
+
+    def action_history(self, step: int) -> None:
+        if not self.history:
+            return
+        self._back = max(0, min(len(self.history), self._back - step))
+        self.value = self.history[-self._back] if self._back else ""
+        self.cursor_position = len(self.value)
 
     def _passes(self, character: str | None) -> bool:
         return not self.value and character is not None and character in self.SCREEN_KEYS
@@ -90,6 +120,7 @@ class GuideScreen(BaseScreen):
         self.running: str | None = None  # id of the step being run
         self.checking = False  # the first live check of every step is under way
         self._queued_next = False  # enter was pressed during that check: run the step after it
+        self._queued_status = False  # status was asked during that check: show it after
         self.last_commands: list[str] = []
         self.zones: ZoneIndex | None = None
         self.last_prediction: float | None = None
@@ -312,6 +343,9 @@ class GuideScreen(BaseScreen):
                 )
             self._refresh_steps()
             self._announce()
+            if self._queued_status:
+                self._queued_status = False
+                self._show_status()
             if self._queued_next:
                 self._queued_next = False
                 self._run_current()
@@ -370,6 +404,8 @@ class GuideScreen(BaseScreen):
         event.stop()
         line = event.value
         event.input.value = ""
+        if isinstance(event.input, GuideInput):
+            event.input.remember(line.strip())
         self.chat.to_end()
         if line.strip():
             self.chat.user(line.strip())
@@ -388,7 +424,10 @@ class GuideScreen(BaseScreen):
             case "help":
                 self._help()
             case "status":
-                if self.mlops.platform is None:
+                if self.checking:
+                    self._queued_status = True
+                    self.chat.say("I am checking every step right now; the status follows.", "note")
+                elif self.mlops.platform is None:
                     self._show_status()
                 else:
                     self.verify_all(show=True)

@@ -55,6 +55,19 @@ async def test_typed_commands_on_a_fresh_tenant(local_platform, tmp_path) -> Non
         await type_line(pilot, "clear")
         assert len(chat.messages) == 1  # only the explanation of the current step
 
+        field = guide.query_one("#guide-input")
+        await pilot.press("up")
+        assert field.value == "clear"
+        await pilot.press("up", "up")
+        assert field.value == "status"
+        await pilot.press("down", "down")
+        assert field.value == "clear"
+        await pilot.press("down")
+        assert field.value == ""
+        await pilot.press("s", "h", "o")  # completion of command words: right accepts
+        await pilot.press("right")
+        assert field.value == "show curl"
+
 
 async def test_platform_down_is_a_message_and_the_guide_recovers(platform_factory, tmp_path) -> None:
     platform = platform_factory.new("down")

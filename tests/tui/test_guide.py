@@ -9,7 +9,7 @@ from mlops_tui.screens.guide import GuideScreen
 
 from .guide_support import fresh_tenant, guide_app, type_line, wait_for
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("tui_home")]  # HOME in tmp_path
 
 
 def _guide(app) -> GuideScreen:

@@ -6,7 +6,7 @@ import pytest
 
 from .guide_support import fresh_tenant, guide_app, ready, type_line, wait_for
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("tui_home")]  # HOME in tmp_path
 
 
 async def test_typed_commands_on_a_fresh_tenant(local_platform, tmp_path) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from mlops_tui.screens.guide import GuideScreen
 
 from mlops_tui.app import MlopsApp
@@ -16,6 +17,7 @@ from .fixed_platform import FixedPlatform, frozen_clock
 from .guide_support import type_line, wait_for
 
 SIZE = (100, 30)
+pytestmark = pytest.mark.usefixtures("tui_home")  # HOME in tmp_path
 
 
 def _app(tmp_path: Path) -> MlopsApp:

@@ -16,78 +16,30 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import events, on, work
+from textual import on, work
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from mlops_tui.assistant import labs
 from mlops_tui.assistant import workshop as ws
-from mlops_tui.assistant.commands import HELP, Command, match_step, parse_command
+from mlops_tui.assistant.commands import Command, match_step, parse_command
 from mlops_tui.assistant.rides import Ride, ZoneIndex, default_zones
 from mlops_tui.services.errors import NotFound, PlatformError
 from mlops_tui.services.platform import Platform
-from mlops_tui.services.types import JobState
 from mlops_tui.widgets.conversation import Bubble, Conversation, ProgressBubble, command_text
 from mlops_tui.widgets.format import describe_error
-from mlops_tui.widgets.lab_steps import ICONS, LabSteps, StepRow
+from mlops_tui.widgets.guide_input import GuideInput
+from mlops_tui.widgets.lab_steps import LabSteps, StepRow
 
+from . import guide_text as say
 from .base import BaseScreen
 
 log = logging.getLogger("mlops_tui.guide")
 
 NARROW = 72  # below this many columns the sidebar gives way to a one-line summary
 LOG_LINES = 15
-
-
-class GuideInput(Input):
-    """The guide's input line, with a history (up/down) and completion of command words (right).
-
-    While it is empty, the screen keys 1-6 switch screens (as on every other screen) instead of
-    being typed: no command starts with a digit.
-    """
-
-    SCREEN_KEYS = frozenset("123456")
-    BINDINGS: ClassVar = [
-        Binding("up", "history(-1)", "Previous", show=False),
-        Binding("down", "history(1)", "Next", show=False),
-    ]
-    WORDS = (
-        "help", "status", "next", "back", "skip", "train", "logs", "predict from ", "show curl",
-        "show commands", "goto lab ", "zones ", "copy", "clear", "quit", "run ",
-    )  # fmt: skip
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(suggester=SuggestFromList(self.WORDS, case_sensitive=False), **kwargs)
-        self.history: list[str] = []
-        self._back = 0  # how far up the history the person went
-
-    def remember(self, line: str) -> None:
-        if line and (not self.history or self.history[-1] != line):
-            self.history.append(line)
-            del self.history[:-100]
-        self._back = 0
-
-    def action_history(self, step: int) -> None:
-        if not self.history:
-            return
-        self._back = max(0, min(len(self.history), self._back - step))
-        self.value = self.history[-self._back] if self._back else ""
-        self.cursor_position = len(self.value)
-
-    def _passes(self, character: str | None) -> bool:
-        return not self.value and character is not None and character in self.SCREEN_KEYS
-
-    def check_consume_key(self, key: str, character: str | None) -> bool:
-        return not self._passes(character) and super().check_consume_key(key, character)
-
-    async def _on_key(self, event: events.Key) -> None:
-        # Textual calls each class's handler in turn: preventing the default skips Input's
-        # (which would type the digit) and the key bubbles on to the app's screen binding.
-        if self._passes(event.character):
-            event.prevent_default()
 
 
 class GuideScreen(BaseScreen):
@@ -154,17 +106,7 @@ class GuideScreen(BaseScreen):
         super().on_mount()
         self._refresh_steps()
         self._apply_width(self.size.width)
-        self.chat.say(
-            Text.assemble(
-                ("Welcome to the ML Ops workshop: ", "bold"),
-                "predict the travel time of a New York taxi ride, from logging in to serving the "
-                "model. I run each step on the platform and check it live.\n",
-                ("enter", "bold"),
-                " runs the step marked ▶ · ",
-                ("help", "bold"),
-                " lists what you can type.",
-            )
-        )
+        self.chat.say(say.WELCOME)
         self._load_zones()
         if self.mlops.platform is not None:
             self.on_platform_changed()
@@ -290,29 +232,10 @@ class GuideScreen(BaseScreen):
             return
         self._announced = self.current
         step = self.steps[self.current]
-        text = Text()
-        text.append(f"Lab {step.lab} · {step.title}", "bold")
-        text.append(f"  (step {self.current + 1} of {len(self.steps)})\n", "dim")
-        text.append(step.explanation)
-        text.append("\n")
-        text.append("enter", "bold")
-        text.append(" runs it · ")
-        text.append("show commands", "bold")
-        text.append(" shows how by hand · ")
-        text.append("skip", "bold")
-        self.chat.say(text)
+        self.chat.say(say.explanation(step, self.current, len(self.steps)))
 
     def _all_done(self) -> None:
-        text = Text()
-        text.append("All five labs are done and verified on the platform. ", "bold")
-        if self.last_prediction is not None:
-            text.append(f"The model predicts {ws.format_seconds(self.last_prediction)} ", "bold")
-            text.append("for the workshop's ride. ")
-        text.append(
-            "Ask for other rides, e.g. predict from JFK to Times Sq friday 5pm 17 miles, or press 2 "
-            "for the live dashboard."
-        )
-        self.chat.result(text)
+        self.chat.result(say.all_done(self.last_prediction))
 
     # -- verification ----------------------------------------------------------------------------
 
@@ -383,19 +306,7 @@ class GuideScreen(BaseScreen):
             self._refresh_steps()
 
     def _show_status(self) -> None:
-        text = Text()
-        text.append("Status, checked live just now:\n", "bold")
-        for i, step in enumerate(self.steps):
-            state = self.states[step.id]
-            icon, style = ICONS.get(state, ICONS["pending"])
-            text.append(f"{icon} ", style)
-            text.append(f"{i + 1}. Lab {step.lab} {step.title}", "bold" if i == self.current else "")
-            detail = self.details.get(step.id)
-            if detail:
-                text.append(f" — {detail}", "dim")
-            text.append("\n")
-        text.rstrip()
-        self.chat.say(text)
+        self.chat.say(say.status(self.steps, self.states, self.details, self.current))
 
     # -- input -----------------------------------------------------------------------------------
 
@@ -422,7 +333,7 @@ class GuideScreen(BaseScreen):
             case "run":
                 self._run_named(cmd.arg)
             case "help":
-                self._help()
+                self.chat.say(say.help_text())
             case "status":
                 if self.checking:
                     self._queued_status = True
@@ -458,22 +369,6 @@ class GuideScreen(BaseScreen):
                 self._announce()
             case "quit":
                 self.run_worker(self.app.run_action("quit"), exit_on_error=False)
-
-    def _help(self) -> None:
-        text = Text()
-        text.append("What you can type:", "bold")
-        for usage, what in HELP:
-            text.append("\n")
-            if usage:
-                text.append(usage, "bold")
-                text.append("  ")
-            else:
-                text.append("  ")
-            text.append(what)
-        text.append(
-            "\nKeys: 1-6 screens (on an empty line) · PgUp/PgDn scroll · ctrl+y copy · ctrl+q quit", "dim"
-        )
-        self.chat.say(text)
 
     def _move(self, delta: int) -> None:
         if self.current is None:
@@ -565,12 +460,7 @@ class GuideScreen(BaseScreen):
         if not found:
             self.chat.say(f"No taxi zone matches '{words}'.")
             return
-        text = Text("Taxi zones (use the name or the id):\n", "bold")
-        for place in found:
-            text.append(f"  {place.id:>3}  ", "bold")
-            text.append(f"{place.name} ({place.borough})\n", "")
-        text.rstrip()
-        self.chat.say(text)
+        self.chat.say(say.zones(found))
 
     # -- running steps ---------------------------------------------------------------------------
 
@@ -666,12 +556,7 @@ class GuideScreen(BaseScreen):
         if prediction is None:
             self.chat.result(Text(event.text))
             return
-        text = Text()
-        text.append("Predicted travel time: ", "bold")
-        text.append(ws.format_seconds(prediction.value), "bold")
-        text.append(f" ({prediction.value:.1f} s) for {ws.EXAMPLE_RIDE_TEXT}")
-        text.append(f"\nlatency {prediction.latency_ms:.1f} ms", "dim")
-        self.chat.result(text)
+        self.chat.result(say.lab_prediction(prediction))
         curl = event.data.get("curl")
         if curl:
             commands.append(curl)  # the newest command: what copy (ctrl+y) takes
@@ -698,13 +583,7 @@ class GuideScreen(BaseScreen):
         except Exception as exc:
             self._error(exc, "Show the log")
             return
-        text = Text()
-        text.append(f"job {job.id} ({job.state}) — last {len(lines)} log lines", "bold")
-        for line in lines:
-            text.append(f"\n{line}")
-        if job.state in (JobState.QUEUED, JobState.RUNNING):
-            text.append("\nstill running: press 3 for the live log", "dim")
-        self.chat.say(text, "command")
+        self.chat.say(say.log_tail(job, lines), "command")
 
     @work(group="predict", exclusive=True, exit_on_error=False)
     async def predict_ride(self, ride: Ride) -> None:
@@ -724,17 +603,7 @@ class GuideScreen(BaseScreen):
             self._error(exc, "Predict")
             return
         self.mlops.record_prediction(ctx.deployment, prediction)
-        text = Text()
-        text.append(f"{ride.describe()}\n")
-        text.append("Predicted travel time: ", "bold")
-        text.append(ws.format_seconds(prediction.value), "bold")
-        text.append(f" ({prediction.value:.1f} s)")
-        text.append(f" · latency {prediction.latency_ms:.1f} ms", "dim")
-        if ride.assumed:
-            text.append("\nassumed: " + "; ".join(ride.assumed), "italic")
-        for warning in prediction.warnings:
-            text.append(f"\n⚠ {warning}", "yellow")
-        self.chat.result(text)
+        self.chat.result(say.ride_prediction(ride, prediction))
         try:
             curl = platform.equivalent("predict", deployment=ctx.deployment, records=[record], reveal=True)
         except TypeError:

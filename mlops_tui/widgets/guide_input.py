@@ -1,0 +1,58 @@
+"""The guide's input line: typed commands, their history and completion, and the screen keys."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual import events
+from textual.binding import Binding
+from textual.suggester import SuggestFromList
+from textual.widgets import Input
+
+
+class GuideInput(Input):
+    """The guide's input line, with a history (up/down) and completion of command words (right).
+
+    While it is empty, the screen keys 1-6 switch screens (as on every other screen) instead of
+    being typed: no command starts with a digit.
+    """
+
+    SCREEN_KEYS = frozenset("123456")
+    BINDINGS: ClassVar = [
+        Binding("up", "history(-1)", "Previous", show=False),
+        Binding("down", "history(1)", "Next", show=False),
+    ]
+    WORDS = (
+        "help", "status", "next", "back", "skip", "train", "logs", "predict from ", "show curl",
+        "show commands", "goto lab ", "zones ", "copy", "clear", "quit", "run ",
+    )  # fmt: skip
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(suggester=SuggestFromList(self.WORDS, case_sensitive=False), **kwargs)
+        self.history: list[str] = []
+        self._back = 0  # how far up the history the person went
+
+    def remember(self, line: str) -> None:
+        if line and (not self.history or self.history[-1] != line):
+            self.history.append(line)
+            del self.history[:-100]
+        self._back = 0
+
+    def action_history(self, step: int) -> None:
+        if not self.history:
+            return
+        self._back = max(0, min(len(self.history), self._back - step))
+        self.value = self.history[-self._back] if self._back else ""
+        self.cursor_position = len(self.value)
+
+    def _passes(self, character: str | None) -> bool:
+        return not self.value and character is not None and character in self.SCREEN_KEYS
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        return not self._passes(character) and super().check_consume_key(key, character)
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Textual calls each class's handler in turn: preventing the default skips Input's
+        # (which would type the digit) and the key bubbles on to the app's screen binding.
+        if self._passes(event.character):
+            event.prevent_default()

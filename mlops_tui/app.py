@@ -134,6 +134,7 @@ class MlopsApp(App[int]):
         self.first_mode = first_mode
         self.survive_errors = survive_errors
         self._settings_path = settings_path
+        self._settings_loaded = False
         self.data: dict[str, Any] = {}
         self.updated: dict[str, datetime] = {}
         self.data_errors: dict[str, errors.PlatformError] = {}
@@ -410,7 +411,7 @@ class MlopsApp(App[int]):
         await self.goto("login")
 
     def watch_theme(self, theme: str) -> None:
-        if self.is_mounted:
+        if self._settings_loaded:  # remember a theme the person chose, not the default or the saved one
             self.run_worker(self._save_settings(), group="settings", exclusive=True, exit_on_error=False)
 
     async def run_command_line(self, text: str) -> None:
@@ -467,6 +468,7 @@ class MlopsApp(App[int]):
         theme = settings.get("theme")
         if isinstance(theme, str) and theme in self.available_themes:
             self.theme = theme
+        self._settings_loaded = True
 
     async def _save_settings(self) -> None:
         path = self._settings_file()

@@ -36,7 +36,7 @@ class ConnectionBadge(Static):
     ConnectionBadge.-offline { color: $text-muted; }
     """
 
-    status: reactive[ConnectionStatus] = reactive(ConnectionStatus, always_update=True)
+    status: reactive[ConnectionStatus] = reactive(ConnectionStatus, always_update=True, layout=True)
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self._tick)

@@ -35,6 +35,10 @@ class LinePlot(Container):
         self._series: list[Series] = []
         self._plot = None
 
+    def on_resize(self) -> None:
+        if self._series:
+            self.plot(self._series)
+
     def compose(self):
         yield Static(self.empty_text, classes="plot-empty")
 
@@ -55,12 +59,18 @@ class LinePlot(Container):
         plt = self._plot.plt
         plt.clear_data()
         plt.clear_figure()
-        if self.title:
+        small = 0 < self.size.height < 8  # 80x24: no room for axes, keep the line readable
+        if self.title and not small:
             plt.title(self.title)
-        if self.xlabel:
+        if self.xlabel and not small:
             plt.xlabel(self.xlabel)
         if self.ylabel:
             plt.ylabel(self.ylabel)
+        if small:
+            ys = [y for _, _, series_ys in self._series for y in series_ys]
+            plt.xticks([])
+            plt.frame(False)
+            plt.yticks([min(ys), max(ys)], [f"{min(ys):.3g}", f"{max(ys):.3g}"])
         for label, xs, ys in self._series:
             # A legend only helps with several series; with one it hides data.
             plt.plot(list(xs), list(ys), label=label if len(self._series) > 1 else "", marker="hd")

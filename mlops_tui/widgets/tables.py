@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import DataTable
 
 Row = tuple[str, Sequence[str | Text]]  # (key, cells)
+
+
+def _cell_width(cell: str | Text) -> int:
+    return cell.cell_len if isinstance(cell, Text) else cell_len(str(cell))
 
 
 class LiveTable(DataTable):
@@ -30,6 +35,9 @@ class LiveTable(DataTable):
     def on_mount(self) -> None:
         if not self.columns:
             self.add_columns(*self._columns)
+            if self._rows:
+                self._shown = None
+                self._render_rows()
 
     def show(self, rows: list[Row]) -> None:
         self._rows = rows
@@ -63,15 +71,21 @@ class LiveTable(DataTable):
         # Rebuild the columns too: DataTable widths only ever grow, and an "empty" message or a
         # long name from earlier data would keep a column wide forever.
         self.clear(columns=True)
-        self.add_columns(*self._columns)
         if not rows:
+            self.add_columns(*self._columns)
             message = f"no match for “{self.filter_text}”" if self._rows else self.empty
             self.add_row(Text(message, style="dim italic"), *[""] * (len(self._columns) - 1), key="__empty__")
             return
-        width = len(self._columns)
-        for key, cells in rows:
-            # Extra cells are dropped, so one row builder serves narrower tables too.
-            self.add_row(*list(cells)[:width], key=key)
+        count = len(self._columns)
+        trimmed = [(key, list(cells)[:count]) for key, cells in rows]  # one row builder, narrower tables
+        # Explicit widths: the table is laid out at once, never first at header width.
+        for index, label in enumerate(self._columns):
+            width = max(
+                [cell_len(label)] + [_cell_width(cells[index]) for _, cells in trimmed if index < len(cells)]
+            )
+            self.add_column(label, width=width)
+        for key, cells in trimmed:
+            self.add_row(*cells, key=key)
         if selected is not None:
             for index, (key, _) in enumerate(rows):
                 if key == selected:

@@ -18,8 +18,8 @@ def test_lab_run_completes_labs_1_to_5(lab_run: LabRun, capsys: pytest.CaptureFi
     out = lab_run.stdout
     assert lab_run.result.returncode == 0, out[-3000:] + lab_run.result.stderr
     with capsys.disabled():
+        # The figure, not a timed assertion: speed is measured in benchmarks/lab_run.py.
         print(f"\n[figure] mlops-tui lab run (fresh HOME, platform start included): {lab_run.seconds:.1f} s")
-    assert lab_run.seconds < 90
     for lab in range(1, 6):
         assert f"== Lab {lab}:" in out
     for step in (

@@ -295,6 +295,8 @@ class Clusters:
             "--ServerApp.port_retries=0",
             f"--ServerApp.root_dir={self.paths.tenant_repo(namespace)}",
         ]
+        if os.geteuid() == 0:  # Jupyter refuses root without it; containers and CI often run as root
+            argv.append("--allow-root")
         env = {
             **os.environ,
             "HOME": str(workdir),

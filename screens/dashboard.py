@@ -60,7 +60,7 @@ def cluster_rows(clusters: list[Cluster]) -> list[Row]:
         members = cluster.members
         for i, member in enumerate(members):
             branch = "└" if i == len(members) - 1 else "├"
-            extra = [f"pid {member.pid}" if member.pid else member.role]
+            extra = [f"pid {member.pid}" if member.pid else (member.detail or "")]
             if member.restarts:
                 extra.append(f"↻{member.restarts}")
             rows.append(

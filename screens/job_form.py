@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal, Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
@@ -100,16 +100,16 @@ class JobFormScreen(ModalScreen[JobForm | None]):
         with Vertical(id="jobform") as box:
             box.border_title = "Submit a training job"
             box.border_subtitle = "ctrl+s submits · esc cancels"
-            with Grid(id="jobform-grid"):
-                for key, label, help_text in FIELDS:
+            for key, label, help_text in FIELDS:
+                with Horizontal(classes="jobform-row"):
                     yield Label(label, classes="jobform-label")
-                    yield Input(defaults[key], id=f"f-{key}", tooltip=help_text)
-                    yield Static("", id=f"err-{key}", classes="jobform-error")
+                    yield Input(defaults[key], id=f"f-{key}", tooltip=help_text, compact=True)
+                yield Static("", id=f"err-{key}", classes="jobform-error")
             upload = self.code_present is not True
             yield Checkbox("Upload the lab's training code first (needed once)", upload, id="f-upload")
             with Horizontal(id="jobform-buttons"):
-                yield Button("Cancel", id="cancel")
-                yield Button("Submit (ctrl+s)", id="submit", variant="primary")
+                yield Button("Cancel", id="cancel", compact=True)
+                yield Button("Submit (ctrl+s)", id="submit", variant="primary", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#f-rounds", Input).focus()
@@ -121,7 +121,9 @@ class JobFormScreen(ModalScreen[JobForm | None]):
         values = self._values()
         params, problems = validate(values)
         for key, _, _ in FIELDS:
-            self.query_one(f"#err-{key}", Static).update(problems.get(key, ""))
+            error = self.query_one(f"#err-{key}", Static)
+            error.update(problems.get(key, ""))
+            error.set_class(key in problems, "-shown")
             self.query_one(f"#f-{key}", Input).set_class(key in problems, "-invalid")
         if problems:
             first = next(iter(problems))

@@ -75,15 +75,15 @@ class RegisterScreen(_Form):
             box.border_subtitle = "ctrl+s registers · esc cancels"
             with Grid(classes="form-grid"):
                 yield Label("Finished job")
-                yield Select(options, value=options[0][1], allow_blank=False, id="f-job")
+                yield Select(options, value=options[0][1], allow_blank=False, id="f-job", compact=True)
                 yield Label("Model name")
-                yield Input(self.model, id="f-model")
+                yield Input(self.model, id="f-model", compact=True)
                 yield Label("Description")
-                yield Input("NYC taxi ride duration (XGBoost)", id="f-description")
+                yield Input("NYC taxi ride duration (XGBoost)", id="f-description", compact=True)
             yield Static("", id="form-error")
             with Horizontal(classes="form-buttons"):
-                yield Button("Cancel", id="cancel")
-                yield Button("Register (ctrl+s)", id="ok", variant="primary")
+                yield Button("Cancel", id="cancel", compact=True)
+                yield Button("Register (ctrl+s)", id="ok", variant="primary", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#f-job", Select).focus()
@@ -114,7 +114,7 @@ class DeployScreen(_Form):
             box.border_subtitle = "ctrl+s deploys · esc cancels"
             with Grid(classes="form-grid"):
                 yield Label("Deployment name")
-                yield Input(self.default_name, id="f-name")
+                yield Input(self.default_name, id="f-name", compact=True)
             note = (
                 f"[yellow]{self.replaces}[/yellow]"
                 if self.replaces
@@ -123,8 +123,8 @@ class DeployScreen(_Form):
             yield Static(note, id="form-note")
             yield Static("", id="form-error")
             with Horizontal(classes="form-buttons"):
-                yield Button("Cancel", id="cancel")
-                yield Button("Deploy (ctrl+s)", id="ok", variant="primary")
+                yield Button("Cancel", id="cancel", compact=True)
+                yield Button("Deploy (ctrl+s)", id="ok", variant="primary", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#f-name", Input).focus()

@@ -351,7 +351,7 @@ class PredictScreen(BaseScreen):
         meta.append(f"{prediction.latency_ms:.1f} ms", style="bold")
         meta.append("  HTTP ", style="dim")
         meta.append(str(prediction.status))
-        meta.append(f"  {dep.model} v{dep.version}", style="dim")
+        meta.append(f"\n{dep.model} v{dep.version}", style="dim")
         for warning in prediction.warnings:
             meta.append(f"\n⚠ {warning}", style="yellow")
         meta.append("\ny copies this request as curl", style="dim italic")

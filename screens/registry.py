@@ -28,6 +28,15 @@ from .base import BaseScreen, guarded
 from .dashboard import registry_rows, state_text
 
 STAGES = ("none", "staging", "production", "archived")
+MAIN_METRICS = ("mae", "rmse", "r2", "rmsle", "baseline_mae")
+
+
+def short_hash(value: str, keep: int = 16) -> str:
+    """``sha256:53a5502054f2fa8a…``: enough to compare by eye, short enough for one line."""
+    algo, _, digest = value.rpartition(":")
+    if len(digest) <= keep:
+        return value
+    return f"{algo + ':' if algo else ''}{digest[:keep]}…"
 
 
 def version_detail(version: ModelVersion, deployments: list[Deployment]) -> Text:
@@ -35,7 +44,7 @@ def version_detail(version: ModelVersion, deployments: list[Deployment]) -> Text
     text = Text()
 
     def row(label: str, value: str | Text, style: str = "") -> None:
-        text.append(f"{label:<13}", style="bold")
+        text.append(f"{label:<15}", style="bold")
         if isinstance(value, Text):
             text.append_text(value)
         else:
@@ -51,18 +60,18 @@ def version_detail(version: ModelVersion, deployments: list[Deployment]) -> Text
     row("scoring", version.scoring_path)
     row("type", version.model_type)
     if version.metrics:
-        metrics = "  ".join(f"{k} {v:.4g}" for k, v in version.metrics.items() if isinstance(v, int | float))
-        row("metrics", metrics)
+        shown = [k for k in MAIN_METRICS if isinstance(version.metrics.get(k), int | float)]
+        row("metrics", "  ".join(f"{k} {version.metrics[k]:.4g}" for k in shown) or "-")
     text.append("\nlineage\n", style="bold underline")
     lineage = version.lineage
     row("  job", lineage.job_id or "-")
     row("  data", lineage.data or "-")
-    row("  fingerprint", lineage.data_fingerprint or "-", "dim")
+    row("  fingerprint", short_hash(lineage.data_fingerprint) or "-", "dim")
     row("  code", lineage.code or "-")
     if version.checksums:
         text.append("\nchecksums\n", style="bold underline")
         for name, checksum in sorted(version.checksums.items()):
-            row(f"  {name}", checksum, "dim")
+            row(f"  {name}", short_hash(checksum), "dim")
     serving = [d for d in deployments if d.model == version.model and d.version == version.version]
     text.append("\ndeployed\n", style="bold underline")
     if serving:
@@ -120,15 +129,21 @@ class RegistryScreen(BaseScreen):
         self._take_intent()
 
     def _take_intent(self) -> None:
+        """Select what another screen (or a register just done) asked for, once its row exists."""
         intent = self.mlops.intent
-        if intent and intent[0] in ("version", "model"):
-            self.mlops.intent = None
-            key = intent[1] if intent[0] == "version" else f"m:{intent[1]}"
-            table = self.query_one("#tbl-models", LiveTable)
-            for index, row_key in enumerate(table.rows):
-                if row_key.value == key:
-                    table.move_cursor(row=index)
-                    break
+        if not intent or intent[0] not in ("version", "model"):
+            return
+        key = intent[1] if intent[0] == "version" else f"m:{intent[1]}"
+        table = self.query_one("#tbl-models", LiveTable)
+        for index, row_key in enumerate(table.rows):
+            if row_key.value == key:
+                self.mlops.intent = None
+                table.move_cursor(row=index)
+                if intent[0] == "version":
+                    model, _, number = key.rpartition(":")
+                    self.selected = (model, int(number))
+                    self._show_detail()
+                return
 
     # -- data -----------------------------------------------------------------------------------
 
@@ -150,6 +165,7 @@ class RegistryScreen(BaseScreen):
             self.query_one("#tbl-models", LiveTable).show(registry_rows(self.entries))
             if app.updated.get("registry"):
                 panel.mark_updated(app.updated["registry"])
+            self._take_intent()
         self._show_detail()
 
     @on(DataTable.RowHighlighted, "#tbl-models")

@@ -226,7 +226,7 @@ class TrainingScreen(BaseScreen):
     def _plot(self) -> None:
         rounds = self._rounds
         series = []
-        for key, label in (("eval-rmse", "eval"), ("train-rmse", "train")):
+        for key, label in (("train-rmse", "train"), ("eval-rmse", "eval")):  # eval drawn last, on top
             points = [(r["round"], r[key]) for r in rounds if key in r and "round" in r]
             if points:
                 series.append((label, [p[0] for p in points], [p[1] for p in points]))

@@ -10,11 +10,14 @@ from textual.widgets import Static
 
 
 class CommandPane(VerticalScroll, can_focus=False):
-    """Collapsed: the last command on one line. Expanded (``c``): the last few, wrapped in full."""
+    """Collapsed: the last command on one line. Expanded (``c``): the last few, wrapped in full.
+
+    It sits in the flow under the screen body (not docked: the footer is docked at the bottom).
+    """
 
     DEFAULT_CSS = """
     CommandPane {
-        dock: bottom; height: 1; background: $boost; color: $text-muted; padding: 0 1;
+        height: 1; background: $boost; color: $text-muted; padding: 0 1;
         scrollbar-size-vertical: 1;
     }
     CommandPane.-expanded { height: 8; border-top: solid $accent; color: $foreground; }

@@ -72,9 +72,10 @@ class LiveTable(DataTable):
         # long name from earlier data would keep a column wide forever.
         self.clear(columns=True)
         if not rows:
-            self.add_columns(*self._columns)
+            # One column holding the message: the headers of an empty table would only push it around.
             message = f"no match for “{self.filter_text}”" if self._rows else self.empty
-            self.add_row(Text(message, style="dim italic"), *[""] * (len(self._columns) - 1), key="__empty__")
+            self.add_column("")
+            self.add_row(Text(message, style="dim italic"), key="__empty__")
             return
         count = len(self._columns)
         trimmed = [(key, list(cells)[:count]) for key, cells in rows]  # one row builder, narrower tables

@@ -16,10 +16,11 @@ from textual import on, work
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Button, Checkbox, Input, Label, OptionList, Select, Static
+from textual.widgets import Button, Checkbox, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from mlops_tui.config import DEFAULT_TENANT, Config, ConfigError, Profile
+from mlops_tui.widgets.select import SafeSelect
 
 from .base import BaseScreen, guarded
 
@@ -67,7 +68,7 @@ class LoginScreen(BaseScreen):
                 form.border_subtitle = "ctrl+s logs in"
                 with Horizontal(classes="field-row"):
                     yield Label("Platform", classes="field-label")
-                    yield Select(
+                    yield SafeSelect(
                         [
                             ("local (embedded)", "local"),
                             ("kubernetes (Ezmeral / KubeDirector)", "kubernetes"),
@@ -111,6 +112,8 @@ class LoginScreen(BaseScreen):
             app.config = await asyncio.to_thread(config_mod.load_config)
         self.config = app.config
         storage = await asyncio.to_thread(credentials.backend_description)
+        if not self.is_current:  # the person moved on (or the app is closing) while we read files
+            return
         self.query_one("#storage", Static).update(Text(f"Passwords: {storage}", style="dim"))
         self._fill_list()
         current = app.profile or self.config.active_profile
@@ -134,7 +137,7 @@ class LoginScreen(BaseScreen):
 
     def _edit(self, profile: Profile) -> None:
         self.editing = profile
-        self.query_one("#f-platform", Select).value = profile.platform
+        self.query_one("#f-platform", SafeSelect).set_value(profile.platform)
         values = {
             "name": profile.name,
             "url": profile.url,
@@ -174,7 +177,7 @@ class LoginScreen(BaseScreen):
         return dataclasses.replace(
             base,
             name=get("name"),
-            platform=str(self.query_one("#f-platform", Select).value),
+            platform=str(self.query_one("#f-platform", SafeSelect).value),
             url=get("url"),
             tenant=get("tenant") or DEFAULT_TENANT,
             user=user,

@@ -9,9 +9,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, Static
 
 from mlops_tui.services.types import Job
+from mlops_tui.widgets.select import SafeSelect
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class RegisterScreen(_Form):
             box.border_subtitle = "ctrl+s registers · esc cancels"
             with Grid(classes="form-grid"):
                 yield Label("Finished job")
-                yield Select(options, value=options[0][1], allow_blank=False, id="f-job", compact=True)
+                yield SafeSelect(options, value=options[0][1], allow_blank=False, id="f-job", compact=True)
                 yield Label("Model name")
                 yield Input(self.model, id="f-model", compact=True)
                 yield Label("Description")
@@ -86,7 +87,7 @@ class RegisterScreen(_Form):
                 yield Button("Register (ctrl+s)", id="ok", variant="primary", compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#f-job", Select).focus()
+        self.query_one("#f-job", SafeSelect).focus()
 
     def action_submit(self) -> None:
         model = self.query_one("#f-model", Input).value.strip()
@@ -94,7 +95,7 @@ class RegisterScreen(_Form):
             self.query_one("#form-error", Static).update("Model name: letters, digits, '-', '_' or '.'")
             self.query_one("#f-model", Input).focus()
             return
-        job_id = str(self.query_one("#f-job", Select).value)
+        job_id = str(self.query_one("#f-job", SafeSelect).value)
         self.dismiss(RegisterForm(model, job_id, self.query_one("#f-description", Input).value.strip()))
 
 

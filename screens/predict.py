@@ -21,12 +21,13 @@ from textual import on, work
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Button, Collapsible, Input, Label, Select, Static
+from textual.widgets import Button, Collapsible, Input, Label, Static
 
 from mlops_tui.services import errors
 from mlops_tui.services.types import Deployment, Prediction
 from mlops_tui.widgets.format import duration
 from mlops_tui.widgets.picker import Picker
+from mlops_tui.widgets.select import SafeSelect
 
 from .base import BaseScreen, guarded
 
@@ -103,7 +104,7 @@ class PredictScreen(BaseScreen):
                 form.border_subtitle = "ctrl+s sends"
                 with Horizontal(id="dep-row"):
                     yield Label("Deployment", classes="field-label")
-                    yield Select(
+                    yield SafeSelect(
                         [],
                         prompt="no ready deployment yet",
                         id="f-deployment",
@@ -133,9 +134,9 @@ class PredictScreen(BaseScreen):
         intent = self.mlops.intent
         if intent and intent[0] == "deployment":
             self.mlops.intent = None
-            select = self.query_one("#f-deployment", Select)
+            select = self.query_one("#f-deployment", SafeSelect)
             if intent[1] in self._deployments_shown:
-                select.value = intent[1]
+                select.set_value(intent[1])
 
     # -- deployments ---------------------------------------------------------------------------
 
@@ -147,20 +148,22 @@ class PredictScreen(BaseScreen):
         if names == self._deployments_shown:
             return
         self._deployments_shown = names
-        select = self.query_one("#f-deployment", Select)
+        select = self.query_one("#f-deployment", SafeSelect)
         current = select.value
-        select.set_options(
-            [(Text(f"{d.name} v{d.version}", no_wrap=True, overflow="ellipsis"), d.name) for d in deployments]
-        )
+        options = [
+            (Text(f"{d.name} v{d.version}", no_wrap=True, overflow="ellipsis"), d.name) for d in deployments
+        ]
         if current in names:
-            select.value = current
+            value = current
         elif deployments:
-            ready = [d for d in deployments if d.ready] or deployments
-            select.value = ready[0].name
+            value = ([d for d in deployments if d.ready] or deployments)[0].name
+        else:
+            value = None
+        select.set_options_safely(options, value)
         self._take_intent()
 
     def _deployment(self) -> Deployment | None:
-        value = self.query_one("#f-deployment", Select).value
+        value = self.query_one("#f-deployment", SafeSelect).value
         deployments: list[Deployment] = self.mlops.data.get("deployments") or []
         return next((d for d in deployments if d.name == value), None)
 

@@ -34,7 +34,11 @@ async def test_login_with_wrong_then_right_password(
         await wait_for(pilot, lambda: app.current_mode == "login", what="login screen")
         await wait_for(pilot, lambda: any("no stored password" in n.message for n in app._notifications))
         screen = app.screen
-        await wait_for(pilot, lambda: screen.query_one("#f-name").value == "test", what="profile in the form")
+        await wait_for(
+            pilot,
+            lambda: any(box.value == "test" for box in screen.query("#f-name")),  # once composed
+            what="profile in the form",
+        )
         screen.query_one("#f-password").value = "not-the-password"
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: "not logged in" in str(screen.query_one("#login-status").render()))

@@ -106,6 +106,8 @@ class LiveLink:
         """Log ``platform`` in and start polling it; replaces any current platform."""
         await self.close()
         self.profile = profile
+        if getattr(platform, "on_relogin", False) is None:  # built elsewhere (tests): tell us too
+            platform.on_relogin = self._relogin_started  # type: ignore[attr-defined]
         self._set(Link.CONNECTING, "logging in")
         try:
             if platform.session is None:
@@ -212,6 +214,9 @@ class LiveLink:
         return LatencySample(self.clock(), ready[0].name, latency, prediction.value)
 
     def _result(self, topic: str, value: Any) -> None:
+        if self.status.link in (Link.RELOGIN, Link.CONNECTING):
+            # A transparent re-login by the adapter: the poller never saw a state change.
+            self._set(Link.CONNECTED)
         if topic == "latency" and value is None:
             return
         self._on_data(topic, value)

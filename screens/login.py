@@ -83,8 +83,13 @@ class LoginScreen(BaseScreen):
                         yield Label(label, classes="field-label")
                         yield Input(id=f"f-{key}", password=key == "password", compact=True)
                 yield Checkbox("Verify TLS certificates", True, id="f-verify")
-                yield Checkbox("Remember the password (OS keyring or 0600 file)", True, id="f-remember")
-                yield Checkbox("Read-only (attendee mode: no deletes)", False, id="f-readonly")
+                yield Checkbox(
+                    "Remember the password",
+                    True,
+                    id="f-remember",
+                    tooltip="OS keyring, or a 0600 file where there is none",
+                )
+                yield Checkbox("Read-only (attendees: no deletes)", False, id="f-readonly")
                 yield Static("", id="login-status")
                 with Horizontal(id="login-buttons"):
                     yield Button("Log in (ctrl+s)", id="login", variant="primary", compact=True)

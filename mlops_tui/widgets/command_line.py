@@ -18,7 +18,10 @@ class CommandLine(Input):
     CommandLine { dock: bottom; display: none; border: tall $accent; height: 3; margin: 0 0 1 0; }
     CommandLine.-open { display: block; }
     """
-    BINDINGS = [Binding("escape", "close", "Close", show=False)]
+    BINDINGS = [
+        Binding("escape", "close", "Close", show=False),
+        Binding("tab", "complete", "Complete", show=False),
+    ]
 
     class Run(Message):
         def __init__(self, text: str) -> None:
@@ -37,6 +40,12 @@ class CommandLine(Input):
         self.value = ""
         self.add_class("-open")
         self.focus()
+
+    def action_complete(self) -> None:
+        """Tab takes the suggested completion (the dim text after the cursor)."""
+        if self._suggestion:
+            self.value = self._suggestion
+            self.cursor_position = len(self.value)
 
     def action_close(self) -> None:
         self.remove_class("-open")

@@ -66,3 +66,26 @@ async def test_dashboard_survives_the_platform_going_away(make_app: Any, platfor
             assert "connected" in screen_text(app)
     finally:
         await adapter.aclose()
+
+
+async def test_expired_session_relogs_in_place(make_app: Any, adapter: Any, local_platform: Any) -> None:
+    """The session disappears behind the app's back: it logs in again by itself, no key press."""
+    import httpx
+
+    app = make_app(adapter, first_mode="dashboard")
+    seen: list[Link] = []
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(
+            pilot, lambda: app.connection.link is Link.CONNECTED and app.data.get("jobs") is not None
+        )
+        app.status_changed.subscribe(app.screen, lambda status: seen.append(status.link))
+        old = adapter.session.id
+        async with httpx.AsyncClient() as client:  # log the app's session out, as an expiry would
+            r = await client.delete(local_platform.url + old, headers={"X-BDS-SESSION": old})
+            assert r.status_code == 204
+        before = app.updated["jobs"]
+        await wait_for(pilot, lambda: adapter.session.id != old, what="a new session")
+        await wait_for(pilot, lambda: app.updated["jobs"] > before, what="fresh data with the new session")
+        await wait_for(pilot, lambda: app.connection.link is Link.CONNECTED, what="connected again")
+        assert Link.RELOGIN in seen
+        assert "Traceback" not in screen_text(app)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from mlops_tui.lab_scripts.features import WORKSHOP_EXAMPLE
 
 from mlops_tui.services.types import Credentials
 
@@ -24,22 +25,7 @@ DEFAULT_USER = "student01"
 START_TIMEOUT_S = 60.0
 DEFAULT_DATA = "data/NYCTaxi/synthetic-yellow-2019H1.csv"
 # The workshop's Lab 5 example ride (its `work` flag is inconsistent on purpose: the model derives it).
-WORKSHOP_RIDE: dict[str, Any] = {
-    "work": 0,
-    "start_latitude": 40.57689727,
-    "start_longitude": -73.99047356,
-    "end_latitude": 40.72058154,
-    "end_longitude": -73.99740673,
-    "distance": 8,
-    "weekday": 1,
-    "hour": 9,
-    "month_1": 0,
-    "month_2": 1,
-    "month_3": 0,
-    "month_4": 0,
-    "month_5": 0,
-    "month_6": 0,
-}
+WORKSHOP_RIDE: dict[str, Any] = dict(WORKSHOP_EXAMPLE)
 
 
 def isolated_env(home: Path) -> dict[str, str]:

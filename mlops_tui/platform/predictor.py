@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import bisect
 import contextlib
-import hashlib
 import hmac
 import importlib
 import json
@@ -29,6 +28,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from mlops_tui.platform.repo import sha256_file
 
 REFUSED = 3
 MAX_BODY = 16 << 20
@@ -62,13 +63,6 @@ class HttpError(Exception):
         self.status, self.message, self.field, self.code = status, message, field, code
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return "sha256:" + h.hexdigest()
-
 
 def _xgboost_version() -> str | None:
     for dist in ("xgboost-cpu", "xgboost"):
@@ -88,7 +82,7 @@ def load_scorer(cfg: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         path = bundle / rel
         if not path.is_file():
             raise Refused(f"bundle file {rel} is missing from {bundle}")
-        if _sha256(path) != expected:
+        if sha256_file(path) != expected:
             raise Refused(
                 f"bundle file {rel} does not match the registered checksum (changed after registration)"
             )

@@ -16,6 +16,7 @@ import contextlib
 import importlib
 import json
 import logging
+import os
 import threading
 import traceback
 from collections import deque
@@ -252,7 +253,6 @@ class MlopsApp(App[int]):
 
         if self.config is None:
             self.config = await asyncio.to_thread(config_mod.load_config)
-        import os
 
         name = self._profile_name or os.environ.get("MLOPS_TUI_PROFILE") or self.config.active
         self.profile = self.config.get(name)
@@ -527,7 +527,7 @@ def _who(platform: Platform | None, profile: Profile | None) -> str:
 def _log_hint() -> str:
     for handler in logging.getLogger().handlers:
         filename = getattr(handler, "baseFilename", None)
-        if filename:
+        if filename and filename != os.devnull:
             return f"details in {filename}"
     return "run with --log FILE for details"
 
@@ -557,7 +557,6 @@ def run(
 
     ``read_only`` None means: ``$MLOPS_TUI_READ_ONLY`` if set, else the profile's ``read_only``.
     """
-    import os
 
     if read_only is None and os.environ.get("MLOPS_TUI_READ_ONLY", "").lower() in ("1", "true", "yes"):
         read_only = True

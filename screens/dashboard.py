@@ -18,6 +18,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 
 from mlops_tui.live import RegistryEntry
+from mlops_tui.services import errors
 from mlops_tui.services.types import Cluster, Deployment, Job
 from mlops_tui.widgets.format import duration
 from mlops_tui.widgets.panel import StalePanel
@@ -201,7 +202,7 @@ class DashboardScreen(BaseScreen):
         panel = self.query_one(selector, StalePanel)
         error = app.data_errors.get(topic)
         if error is not None:
-            panel.mark_failed(type(error).__name__.lower() if not error.message else _short(error.message))
+            panel.mark_failed(failure_label(error))
         if topic == "latency":
             self._show_latency()
             if app.updated.get(topic):
@@ -341,5 +342,11 @@ class DashboardScreen(BaseScreen):
         self.mlops.refresh_data()
 
 
-def _short(message: str, limit: int = 40) -> str:
-    return message if len(message) <= limit else message[: limit - 1] + "…"
+def failure_label(error: Exception) -> str:
+    """A panel's few words for why its data is old."""
+    if isinstance(error, errors.Unreachable):
+        return "platform unreachable"
+    if isinstance(error, errors.SessionExpired | errors.AuthFailed):
+        return "not logged in"
+    message = str(error)
+    return message if len(message) <= 40 else message[:39] + "…"

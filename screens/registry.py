@@ -18,14 +18,13 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from mlops_tui.live import RegistryEntry
-from mlops_tui.services import errors
 from mlops_tui.services.types import Deployment, DeploymentSpec, Job, JobState, ModelVersion, RegisterSpec
 from mlops_tui.widgets.format import short_time
 from mlops_tui.widgets.panel import StalePanel
 from mlops_tui.widgets.tables import LiveTable
 
 from .base import BaseScreen, guarded
-from .dashboard import registry_rows, state_text
+from .dashboard import failure_label, registry_rows, state_text
 
 STAGES = ("none", "staging", "production", "archived")
 MAIN_METRICS = ("mae", "rmse", "r2", "rmsle", "baseline_mae")
@@ -155,9 +154,7 @@ class RegistryScreen(BaseScreen):
         app = self.mlops
         panel = self.query_one("#panel-models", StalePanel)
         if topic == "error:registry":
-            panel.mark_failed(
-                "unreachable" if isinstance(app.data_errors.get("registry"), errors.Unreachable) else "error"
-            )
+            panel.mark_failed(failure_label(app.data_errors["registry"]))
             return
         if topic not in ("registry", "deployments"):
             return

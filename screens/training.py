@@ -27,7 +27,7 @@ from mlops_tui.widgets.plots import LinePlot
 from mlops_tui.widgets.tables import LiveTable
 
 from .base import BaseScreen, guarded
-from .dashboard import job_rows, state_text
+from .dashboard import failure_label, job_rows, state_text
 from .dialogs import ConfirmScreen
 
 
@@ -107,9 +107,7 @@ class TrainingScreen(BaseScreen):
             return
         panel = self.query_one("#panel-jobs", StalePanel)
         if topic == "error:jobs":
-            panel.mark_failed(
-                "unreachable" if isinstance(app.data_errors.get("jobs"), errors.Unreachable) else "error"
-            )
+            panel.mark_failed(failure_label(app.data_errors["jobs"]))
             return
         jobs: list[Job] = app.data.get("jobs") or []
         self.query_one("#tbl-jobs", LiveTable).show(job_rows(jobs, app.clock()))

@@ -89,3 +89,29 @@ async def test_expired_session_relogs_in_place(make_app: Any, adapter: Any, loca
         await wait_for(pilot, lambda: app.connection.link is Link.CONNECTED, what="connected again")
         assert Link.RELOGIN in seen
         assert "Traceback" not in screen_text(app)
+
+
+async def test_follows_the_local_platform_to_a_new_port(
+    make_app: Any, tui_home: Any, platform_factory: Any, monkeypatch: Any
+) -> None:
+    """`mlops-tui platform serve` picks any free port: after a restart the app finds the new URL."""
+    from mlops_tui import credentials
+    from mlops_tui.config import Config, Profile
+
+    server = platform_factory.new("moving")
+    monkeypatch.setenv("MLOPS_TUI_STATE_DIR", str(server.state_dir))
+    credentials.store_password("local", "student01", server.credentials.password)
+    cfg = Config(path=tui_home / ".config" / "mlops-tui" / "profiles.toml")
+    cfg.add(Profile(name="local", user="student01"), replace=True)
+    app = make_app(config=cfg, start_platform=False, first_mode="dashboard")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: app.connection.link is Link.CONNECTED and app.data.get("clusters"))
+        old_url = app.platform.credentials.url
+        await in_thread(server.stop)
+        await wait_for(pilot, lambda: app.connection.link is Link.DISCONNECTED, what="disconnected")
+        await in_thread(server.start, 0)  # a new free port
+        assert server.url != old_url
+        await wait_for(
+            pilot, lambda: app.platform is not None and app.platform.credentials.url == server.url, timeout=60
+        )
+        await wait_for(pilot, lambda: app.connection.link is Link.CONNECTED, what="connected on the new port")

@@ -38,6 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     _add_profile(parser, top=True)
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        default=None,
+        help="TUI for attendees: look and predict, but no deletes (also MLOPS_TUI_READ_ONLY=1)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     lab = sub.add_parser("lab", help="run the workshop labs headless")
@@ -195,7 +201,7 @@ def _launch_tui(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_ERROR
-    return int(run(profile=args.profile) or 0)
+    return int(run(profile=args.profile, read_only=args.read_only) or 0)
 
 
 def _error_types() -> tuple[type[BaseException], ...]:

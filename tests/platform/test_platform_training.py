@@ -81,7 +81,7 @@ def test_follow_streams_a_running_job_until_it_ends(api: httpx.Client, lab_code:
 
 
 def test_cancel_kills_the_process_group(api: httpx.Client, lab_code: str) -> None:
-    job = submit_training(api, lab_code, rounds=100000, **{"max-depth": 8, "early-stopping": 0})
+    job = submit_training(api, lab_code, rounds=10000, **{"max-depth": 8, "early-stopping": 0})
     deadline = time.monotonic() + 60
     pid = None
     while time.monotonic() < deadline:
@@ -109,7 +109,7 @@ def test_cancel_kills_the_process_group(api: httpx.Client, lab_code: str) -> Non
 
 def test_queued_job_can_be_cancelled_before_it_starts(api: httpx.Client, lab_code: str) -> None:
     # Two workers and three long jobs: at least one of them waits in the queue.
-    jobs = [submit_training(api, lab_code, rounds=100000, **{"early-stopping": 0}) for _ in range(3)]
+    jobs = [submit_training(api, lab_code, rounds=10000, **{"early-stopping": 0}) for _ in range(3)]
     try:
         states = {j["id"]: api.get(f"{V1}/jobs/{j['id']}").json()["state"] for j in jobs}
         queued = [i for i, s in states.items() if s == "queued"]
@@ -123,7 +123,10 @@ def test_queued_job_can_be_cancelled_before_it_starts(api: httpx.Client, lab_cod
     finally:
         for j in jobs:
             api.post(f"{V1}/jobs/{j['id']}/cancel")
-    assert all(wait_job(api, j["id"])["state"] == "cancelled" for j in jobs)
+    final = {j["id"]: wait_job(api, j["id"]) for j in jobs}
+    assert all(f["state"] == "cancelled" for f in final.values()), {
+        i: (f["state"], f["message"]) for i, f in final.items()
+    }
 
 
 def test_bad_input_fails_the_job_with_the_scripts_message(api: httpx.Client, lab_code: str) -> None:
@@ -140,7 +143,7 @@ def test_jobs_left_running_when_the_platform_died_are_failed_on_restart(
     platform = platform_factory.new("crash")
     client = platform.login()
     code = upload_lab_code(client, DEFAULT_USER)
-    job = submit_training(client, code, rounds=100000, **{"early-stopping": 0})
+    job = submit_training(client, code, rounds=10000, **{"early-stopping": 0})
     deadline = time.monotonic() + 60
     while client.get(f"{V1}/jobs/{job['id']}").json()["state"] != "running" and time.monotonic() < deadline:
         time.sleep(0.1)

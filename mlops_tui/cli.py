@@ -105,6 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     for p in (serve, start, *[plat_sub.choices[n] for n in ("stop", "status")], add):
         p.add_argument("--state-dir", help="state directory (default: $MLOPS_TUI_STATE_DIR or XDG state)")
 
+    login = sub.add_parser("login", help="check your password on the platform and store it for the profile")
+    _add_profile(login)
+    login.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+
     creds = sub.add_parser("credentials", help="stored passwords")
     creds_sub = creds.add_subparsers(dest="credentials_command", metavar="ACTION", required=True)
     forget = creds_sub.add_parser("forget", help="remove a stored password")
@@ -160,6 +164,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from mlops_tui.headless import predict
 
         return asyncio.run(predict.run(args))
+    if cmd == "login":
+        from mlops_tui.headless import login
+
+        return asyncio.run(login.run(args.profile, from_stdin=args.password_stdin))
     if cmd == "status":
         from mlops_tui.headless import status
 

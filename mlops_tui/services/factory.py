@@ -63,17 +63,22 @@ def resolve(profile: Profile, *, start: bool = True, password: str | None = None
     return Resolved(profile, url, user, password, source if password is not None else "none")
 
 
+def _no_password(resolved: Resolved, more: str = "") -> AuthFailed:
+    return AuthFailed(
+        f"no stored password for {resolved.user} on profile {resolved.profile.name!r} "
+        f"(looked in {credentials.backend_description()})",
+        hint=f"store it once: mlops-tui login --profile {resolved.profile.name} "
+        f"(or log in from the TUI){more}",
+    )
+
+
 def build_platform(resolved: Resolved, *, on_relogin: Callable[[], None] | None = None) -> Platform:
     """The adapter for a resolved profile (no I/O)."""
     if resolved.profile.platform == "kubernetes":
         from mlops_tui.services.kubernetes import profile as k8s_profile
 
         if resolved.password is None and k8s_profile.needs_password(resolved.profile):
-            raise AuthFailed(
-                f"no stored password for {resolved.user} on profile {resolved.profile.name!r} "
-                f"(looked in {credentials.backend_description()})",
-                hint="log in once from the TUI (it stores the password)",
-            )
+            raise _no_password(resolved)
         return k8s_profile.build(resolved.profile, resolved.user, resolved.password, on_relogin=on_relogin)
     if resolved.profile.platform != "local":
         raise NotAvailable(
@@ -81,11 +86,7 @@ def build_platform(resolved: Resolved, *, on_relogin: Callable[[], None] | None 
             "is not available yet"
         )
     if resolved.password is None:
-        raise AuthFailed(
-            f"no stored password for {resolved.user} on profile {resolved.profile.name!r} "
-            f"(looked in {credentials.backend_description()})",
-            hint="log in once from the TUI, or add the user: mlops-tui platform add-user",
-        )
+        raise _no_password(resolved, "; new users: mlops-tui platform add-user")
     from mlops_tui.services.local.adapter import LocalPlatform
 
     creds = Credentials(

@@ -155,3 +155,26 @@ def test_every_step_verifies_live_after_the_run(lab_run: LabRun) -> None:
     states = dict(asyncio.run(check()))
     assert states.pop("notebook") in (labs.CheckState.DONE, labs.CheckState.UNAVAILABLE)
     assert set(states.values()) == {labs.CheckState.DONE}, states
+
+
+def test_login_checks_the_password_then_stores_it(lab_run: LabRun) -> None:
+    """Headless hosts give a password once with `mlops-tui login`; later commands use the stored one."""
+    home = lab_run.home
+    added = mlops(home, "platform", "add-user", "--user", "carol", "--password-stdin", stdin="s3cret-carol\n")
+    assert added.returncode == 0, added.stderr
+    profile = mlops(home, "profile", "add", "carol", "--user", "carol")
+    assert profile.returncode == 0, profile.stderr
+
+    missing = mlops(home, "status", "--profile", "carol")
+    assert missing.returncode == 1 and "mlops-tui login --profile carol" in missing.stderr
+
+    wrong = mlops(home, "login", "--profile", "carol", "--password-stdin", stdin="nope\n")
+    assert wrong.returncode == 1 and "login refused" in wrong.stderr
+    assert "traceback" not in wrong.stderr.lower()
+    assert mlops(home, "status", "--profile", "carol").returncode == 1  # nothing was stored
+
+    ok = mlops(home, "login", "--profile", "carol", "--password-stdin", stdin="s3cret-carol\n")
+    assert ok.returncode == 0, ok.stderr
+    assert "logged in as carol" in ok.stdout and "s3cret" not in ok.stdout + ok.stderr
+    status = mlops(home, "status", "--profile", "carol")
+    assert status.returncode == 0 and "carol in K8sMLTenant" in status.stdout

@@ -44,7 +44,7 @@ class Forbidden(PlatformError):
 class Unreachable(PlatformError):
     """The platform did not answer (down, wrong URL, network, TLS)."""
 
-    hint = "check the URL and that the platform is running; retrying"
+    hint = "check the URL and that the platform is running"
 
 
 class NotFound(PlatformError):

@@ -1,0 +1,238 @@
+"""Lab 3 steps: upload the lab code, check the training data, train and follow the job's log.
+
+Also reads the training script's structured ``@@mlops`` log lines and formats its metrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+from mlops_tui.assistant import workshop as ws
+from mlops_tui.assistant.steps import (
+    Check,
+    CheckState,
+    EventKind,
+    LabContext,
+    Step,
+    StepEvent,
+    StepFailed,
+    equivalent_commands,
+    event,
+)
+from mlops_tui.services.platform import Platform
+from mlops_tui.services.types import Job, JobSpec, JobState
+
+
+def lab_code_files() -> list[Path]:
+    """The files of ``mlops_tui.lab_scripts`` shipped to the training cluster (*.py and zones.csv)."""
+    spec = find_spec("mlops_tui.lab_scripts")
+    if spec is None or not spec.submodule_search_locations:
+        raise StepFailed("the lab code package mlops_tui.lab_scripts is not installed")
+    root = Path(next(iter(spec.submodule_search_locations)))
+    files: set[Path] = set()
+    for pattern in ws.LAB_CODE_PATTERNS:
+        files.update(f for f in root.glob(pattern) if f.is_file())
+    return sorted(files)
+
+
+async def _run_upload(p: Platform, ctx: LabContext) -> AsyncIterator[StepEvent]:
+    files = await asyncio.to_thread(lab_code_files)
+    total = 0
+    for f in files:
+        content = await asyncio.to_thread(f.read_bytes)
+        await p.upload_repo(f"{ctx.code_dir}/{f.name}", content)
+        total += len(content)
+    yield event(
+        EventKind.RESULT,
+        f"uploaded {len(files)} files ({total / 1024:.0f} KiB) to {ctx.code_dir}/: "
+        + ", ".join(f.name for f in files),
+    )
+
+
+async def _verify_upload(p: Platform, ctx: LabContext) -> Check:
+    local = {f.name: f.stat().st_size for f in await asyncio.to_thread(lab_code_files)}
+    remote = {
+        e.path.rsplit("/", 1)[-1]: e.size for e in await p.list_repo(ctx.code_dir + "/") if not e.is_dir
+    }
+    missing = [n for n, size in local.items() if remote.get(n) != size]
+    if missing:
+        return Check(CheckState.TODO, f"{len(missing)} of {len(local)} files not in {ctx.code_dir}/")
+    return Check(CheckState.DONE, f"{len(local)} files in {ctx.code_dir}/")
+
+
+def _data_folder(ctx: LabContext) -> str:
+    return ctx.data_path.rsplit("/", 1)[0] + "/"
+
+
+async def _run_check_data(p: Platform, ctx: LabContext) -> AsyncIterator[StepEvent]:
+    entries = {e.path: e for e in await p.list_repo(_data_folder(ctx))}
+    entry = entries.get(ctx.data_path)
+    if entry is None:
+        have = ", ".join(sorted(e for e in entries if not entries[e].is_dir)) or "nothing"
+        raise StepFailed(
+            f"the training data {ctx.data_path} is not in the project repository (found: {have})"
+        )
+    synthetic = "synthetic" in ctx.data_path or any("README" in e and "synthetic" in e for e in entries)
+    note = " — a SYNTHETIC data set in the 2019 TLC layout (see its README)" if synthetic else ""
+    yield event(EventKind.RESULT, f"{ctx.data_path} is there ({entry.size / 1e6:.1f} MB){note}")
+
+
+async def _verify_check_data(p: Platform, ctx: LabContext) -> Check:
+    if any(e.path == ctx.data_path for e in await p.list_repo(_data_folder(ctx))):
+        return Check(CheckState.DONE, f"{ctx.data_path} present")
+    return Check(CheckState.TODO, f"{ctx.data_path} missing")
+
+
+def _job_spec(ctx: LabContext) -> JobSpec:
+    return JobSpec(
+        cluster=ws.TRAINING_CLUSTER,
+        code=ctx.code_dir,
+        data=ctx.data_path,
+        output=ws.models_dir(ctx.user),
+        entrypoint="train",
+        params=dict(ctx.train_params),
+        name=f"taxi-{ws.dns_name(ctx.user)}",
+    )
+
+
+def _parse_structured(line: str) -> dict[str, Any] | None:
+    if not line.startswith("@@mlops "):
+        return None
+    try:
+        data = json.loads(line[len("@@mlops ") :])
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _describe_structured(data: dict[str, Any]) -> str:
+    kind = data.get("type")
+    if kind == "round":
+        parts = [f"{k} {v:.1f}" for k, v in data.items() if k.endswith("rmse") and isinstance(v, int | float)]
+        return f"round {data.get('round')}: " + ", ".join(parts)
+    if kind == "progress":
+        return f"{data.get('stage', '')} {data.get('pct', '')}%".strip()
+    if kind == "data":
+        synth = " (synthetic)" if data.get("synthetic") else ""
+        return f"data: {data.get('used_rows', data.get('rows'))} rides used of {data.get('rows')}{synth}"
+    if kind == "metrics":
+        return "metrics: " + format_metrics(data, ())
+    if kind == "artifact":
+        return f"model bundle written: {data.get('path')}"
+    return " ".join(f"{k}={v}" for k, v in data.items())
+
+
+MAIN_METRICS = ("rmse", "mae", "r2", "rmsle", "baseline_mae")
+
+
+def format_metrics(metrics: dict[str, Any], keys: tuple[str, ...] = MAIN_METRICS) -> str:
+    """``rmse 289.2, mae 172.4, r2 0.857`` for the given keys that are present (all when empty)."""
+    chosen = (
+        [k for k in keys if k in metrics] if keys else [k for k in metrics if k not in ("type", "job_id")]
+    )
+    out = []
+    for k in chosen:
+        v = metrics[k]
+        if isinstance(v, float):
+            out.append(f"{k} {v:.3f}" if abs(v) < 10 else f"{k} {v:.1f}")
+        else:
+            out.append(f"{k} {v}")
+    return ", ".join(out)
+
+
+async def _run_train(p: Platform, ctx: LabContext) -> AsyncIterator[StepEvent]:
+    job = await p.submit_job(_job_spec(ctx))
+    ctx.job_id = job.id
+    yield event(EventKind.INFO, f"job {job.id} submitted to {job.cluster} ({job.state}); following its log")
+    tail: list[str] = []
+    async for line in p.follow_log(job.id):
+        tail = [*tail[-19:], line]
+        data = _parse_structured(line)
+        if data is None:
+            yield event(EventKind.LOG, line)
+        else:
+            kind = EventKind.PROGRESS if data.get("type") == "progress" else EventKind.METRIC
+            yield event(kind, _describe_structured(data), **data)
+    deadline = time.monotonic() + ctx.train_timeout_s
+    job = await p.get_job(job.id)
+    while not job.state.is_final and time.monotonic() < deadline:
+        await asyncio.sleep(ctx.poll_s)
+        job = await p.get_job(job.id)
+    if job.state != JobState.FINISHED:
+        last = " | ".join(line for line in tail[-3:] if line.strip())
+        raise StepFailed(
+            f"training job {job.id} {job.state}"
+            + (f" (exit {job.exit_code})" if job.exit_code is not None else "")
+            + f": {job.message or last or 'see its log'}"
+        )
+    metrics = await p.job_metrics(job.id)
+    duration = f" in {job.duration_s:.1f} s" if job.duration_s is not None else ""
+    yield event(
+        EventKind.RESULT,
+        f"job {job.id} finished{duration}; model bundle in {job.output or '-'}; "
+        f"metrics: {format_metrics(metrics.final or job.metrics)}",
+        job=job,
+        metrics=metrics.final or job.metrics,
+    )
+
+
+async def latest_job(p: Platform, ctx: LabContext) -> Job | None:
+    """The newest finished training job of this user's lab code."""
+    for job in await p.list_jobs():  # newest first
+        if job.state == JobState.FINISHED and job.code.rstrip("/") == ctx.code_dir:
+            return job
+    return None
+
+
+async def _verify_train(p: Platform, ctx: LabContext) -> Check:
+    job = await latest_job(p, ctx)
+    if job is None:
+        return Check(CheckState.TODO, f"no finished training job of {ctx.code_dir}")
+    ctx.job_id = ctx.job_id or job.id
+    return Check(CheckState.DONE, f"job {job.id} finished ({format_metrics(job.metrics) or 'no metrics'})")
+
+
+STEPS: tuple[Step, ...] = (
+    Step(
+        "upload-code",
+        3,
+        "Upload the training code",
+        "Copy the lab's taxi package (features, training and scoring code, zone table) to "
+        "code/<user>/taxi/ in the tenant's project repository, where the training cluster reads it.",
+        _run_upload,
+        _verify_upload,
+        equivalent_commands(
+            ("upload_repo", {"path": lambda c: f"{c.code_dir}/train.py", "source": "train.py"})
+        ),
+    ),
+    Step(
+        "check-data",
+        3,
+        "Check the training data",
+        "The NYC yellow-cab rides of January-June 2019 sit in data/NYCTaxi/ of the project repository.",
+        _run_check_data,
+        _verify_check_data,
+        equivalent_commands(("list_repo", {"prefix": ws.DATA_DIR + "/"})),
+    ),
+    Step(
+        "train",
+        3,
+        "Train the model",
+        "Submit the training job to the shared training cluster and follow its log live: XGBoost on an "
+        "80/20 split, per-round RMSE, then MAE, RMSE, R² and RMSLE on the test set. The model bundle "
+        "lands in models/<user>/job-<id>/.",
+        _run_train,
+        _verify_train,
+        equivalent_commands(
+            ("submit_job", {"spec": _job_spec}),
+            ("follow_log", {"job_id": lambda c: c.job_id or "ID"}),
+            ("job_metrics", {"job_id": lambda c: c.job_id or "ID"}),
+        ),
+    ),
+)

@@ -296,10 +296,10 @@ class GuideScreen(BaseScreen):
             try:
                 check = await step.verify(platform, ctx)
             except PlatformError as exc:
-                check = labs.Check(labs.CheckState.TODO, str(exc))
+                check = labs.Check(labs.CheckState.PENDING, str(exc))
             except Exception as exc:
                 log.exception("verify %s", step.id)
-                check = labs.Check(labs.CheckState.TODO, describe_error(exc)[1])
+                check = labs.Check(labs.CheckState.PENDING, describe_error(exc)[1])
             self._set_check(step, check)
             if step.id == "predict" and ctx.prediction is not None:
                 self.last_prediction = ctx.prediction.value
@@ -490,7 +490,7 @@ class GuideScreen(BaseScreen):
                 self._show_event(event, bubble, commands)
             check = await step.verify(platform, ctx)
             self._set_check(step, check)
-            ok = check.state != labs.CheckState.TODO
+            ok = check.state != labs.CheckState.PENDING
             if check.state == labs.CheckState.DONE:
                 bubble.finish(True, f"verified: {check.detail}")
             elif check.state == labs.CheckState.UNAVAILABLE:

@@ -86,12 +86,12 @@ async def _verify_notebook(p: Platform, ctx: LabContext) -> Check:
     try:
         cluster = await p.get_cluster(ctx.notebook)
     except NotFound:
-        return Check(CheckState.TODO, f"no notebook cluster {ctx.notebook}")
+        return Check(CheckState.PENDING, f"no notebook cluster {ctx.notebook}")
     if cluster.state == ClusterState.CONFIGURED:
         return Check(CheckState.DONE, f"{cluster.name} configured at {_endpoint_url(cluster) or '-'}")
     if cluster.state == ClusterState.CONFIG_ERROR:
         return Check(CheckState.UNAVAILABLE, cluster.message or f"{cluster.name}: config error")
-    return Check(CheckState.TODO, f"{cluster.name} is {cluster.state}")
+    return Check(CheckState.PENDING, f"{cluster.name} is {cluster.state}")
 
 
 async def _run_training_cluster(p: Platform, ctx: LabContext) -> AsyncIterator[StepEvent]:
@@ -108,8 +108,8 @@ async def _verify_training_cluster(p: Platform, ctx: LabContext) -> Check:
     try:
         cluster = await p.get_cluster(ws.TRAINING_CLUSTER)
     except NotFound:
-        return Check(CheckState.TODO, f"no training cluster {ws.TRAINING_CLUSTER}")
-    state = CheckState.DONE if cluster.ready else CheckState.TODO
+        return Check(CheckState.PENDING, f"no training cluster {ws.TRAINING_CLUSTER}")
+    state = CheckState.DONE if cluster.ready else CheckState.PENDING
     return Check(state, f"{cluster.name} is {cluster.state}")
 
 

@@ -93,7 +93,7 @@ async def _latest_version(p: Platform, ctx: LabContext) -> ModelVersion | None:
 async def _verify_register(p: Platform, ctx: LabContext) -> Check:
     version = await _latest_version(p, ctx)
     if version is None:
-        return Check(CheckState.TODO, f"no version of {ctx.model} registered")
+        return Check(CheckState.PENDING, f"no version of {ctx.model} registered")
     ctx.model_version = ctx.model_version or version.version
     return Check(CheckState.DONE, f"{ctx.model} v{version.version} registered (job {version.lineage.job_id})")
 
@@ -143,8 +143,8 @@ async def _verify_deploy(p: Platform, ctx: LabContext) -> Check:
     try:
         dep = await p.get_deployment(ctx.deployment)
     except NotFound:
-        return Check(CheckState.TODO, f"no deployment {ctx.deployment}")
-    state = CheckState.DONE if dep.ready else CheckState.TODO
+        return Check(CheckState.PENDING, f"no deployment {ctx.deployment}")
+    state = CheckState.DONE if dep.ready else CheckState.PENDING
     return Check(state, f"{dep.name} ({dep.model} v{dep.version}) is {dep.state}")
 
 
@@ -179,9 +179,9 @@ async def _verify_predict(p: Platform, ctx: LabContext) -> Check:
     try:
         dep = await p.get_deployment(ctx.deployment)
     except NotFound:
-        return Check(CheckState.TODO, f"no deployment {ctx.deployment} to ask")
+        return Check(CheckState.PENDING, f"no deployment {ctx.deployment} to ask")
     if not dep.ready:
-        return Check(CheckState.TODO, f"{dep.name} is {dep.state}")
+        return Check(CheckState.PENDING, f"{dep.name} is {dep.state}")
     prediction = await p.predict(ctx.deployment, [ctx.scoring_args])
     ctx.prediction = prediction
     return Check(CheckState.DONE, f"{dep.name} answers: {ws.format_seconds(prediction.value)}")

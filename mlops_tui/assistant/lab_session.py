@@ -35,7 +35,7 @@ async def _run_login(p: Platform, ctx: LabContext) -> AsyncIterator[StepEvent]:
 
 async def _verify_login(p: Platform, ctx: LabContext) -> Check:
     if p.session is None:
-        return Check(CheckState.TODO, "not logged in")
+        return Check(CheckState.PENDING, "not logged in")
     session = await p.whoami()
     return Check(CheckState.DONE, f"logged in as {session.user} in tenant {session.tenant}")
 
@@ -72,7 +72,7 @@ async def _verify_kubeconfig(p: Platform, ctx: LabContext) -> Check:
     path = ctx.kubeconfig_path or _default_kubeconfig_path()
     if path.exists():
         return Check(CheckState.DONE, f"kubeconfig at {path}")
-    return Check(CheckState.TODO, "no kubeconfig saved yet")
+    return Check(CheckState.PENDING, "no kubeconfig saved yet")
 
 
 STEPS: tuple[Step, ...] = (

@@ -62,7 +62,7 @@ async def _verify_upload(p: Platform, ctx: LabContext) -> Check:
     }
     missing = [n for n, size in local.items() if remote.get(n) != size]
     if missing:
-        return Check(CheckState.TODO, f"{len(missing)} of {len(local)} files not in {ctx.code_dir}/")
+        return Check(CheckState.PENDING, f"{len(missing)} of {len(local)} files not in {ctx.code_dir}/")
     return Check(CheckState.DONE, f"{len(local)} files in {ctx.code_dir}/")
 
 
@@ -86,7 +86,7 @@ async def _run_check_data(p: Platform, ctx: LabContext) -> AsyncIterator[StepEve
 async def _verify_check_data(p: Platform, ctx: LabContext) -> Check:
     if any(e.path == ctx.data_path for e in await p.list_repo(_data_folder(ctx))):
         return Check(CheckState.DONE, f"{ctx.data_path} present")
-    return Check(CheckState.TODO, f"{ctx.data_path} missing")
+    return Check(CheckState.PENDING, f"{ctx.data_path} missing")
 
 
 def _job_spec(ctx: LabContext) -> JobSpec:
@@ -193,7 +193,7 @@ async def latest_job(p: Platform, ctx: LabContext) -> Job | None:
 async def _verify_train(p: Platform, ctx: LabContext) -> Check:
     job = await latest_job(p, ctx)
     if job is None:
-        return Check(CheckState.TODO, f"no finished training job of {ctx.code_dir}")
+        return Check(CheckState.PENDING, f"no finished training job of {ctx.code_dir}")
     ctx.job_id = ctx.job_id or job.id
     return Check(CheckState.DONE, f"job {job.id} finished ({format_metrics(job.metrics) or 'no metrics'})")
 

@@ -98,6 +98,6 @@ async def verify_all(p: Platform, ctx: LabContext) -> list[tuple[Step, Check]]:
 async def first_unfinished(p: Platform, ctx: LabContext) -> Step | None:
     """The first step whose live check is not done (optional steps that cannot run are passed)."""
     for step in STEPS:
-        if (await check_step(step, p, ctx)).state == CheckState.TODO:
+        if (await check_step(step, p, ctx)).state == CheckState.PENDING:
             return step
     return None

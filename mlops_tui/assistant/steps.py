@@ -48,7 +48,7 @@ def event(kind: EventKind, text: str, **data: Any) -> StepEvent:
 
 class CheckState(StrEnum):
     DONE = "done"
-    TODO = "todo"
+    PENDING = "todo"
     UNAVAILABLE = "unavailable"  # an optional extra this host cannot do (e.g. no Jupyter)
 
 
@@ -201,4 +201,4 @@ async def check_step(step: Step, p: Platform, ctx: LabContext) -> Check:
     try:
         return await step.verify(p, ctx)
     except PlatformError as exc:
-        return Check(CheckState.TODO, str(exc))
+        return Check(CheckState.PENDING, str(exc))

@@ -34,6 +34,7 @@ import httpx
 from mlops_tui.platform import names
 from mlops_tui.platform.db import Database, dumps, loads
 from mlops_tui.platform.errors import conflict, invalid, not_found
+from mlops_tui.platform.limits import apply_limits
 from mlops_tui.platform.predictor import REFUSED
 from mlops_tui.platform.registry import Registry
 from mlops_tui.platform.state import StatePaths, utcnow, write_private
@@ -44,6 +45,9 @@ READY_TIMEOUT_S = 120.0
 HEALTH_EVERY_S = 5.0
 HEALTH_FAILURES = 3
 MAX_EARLY_CRASHES = 5
+
+# A server runs for days (no CPU-time limit) but must not eat the host's memory, disk or files.
+SERVER_LIMITS = {"cpu_seconds": None, "address_space": 8 << 30, "file_bytes": 1 << 30, "open_files": 4096}
 
 
 @dataclass
@@ -285,6 +289,7 @@ class Supervisor:
                     start_new_session=True,
                     env={**os.environ, "PYTHONUNBUFFERED": "1"},
                 )
+            apply_limits(**SERVER_LIMITS, pid=m.proc.pid)  # right after exec; no preexec_fn (threads)
             self._set(m.tenant, m.name, pid=m.proc.pid)
             ready_task = asyncio.create_task(self._wait_ready(m))
             rc = await m.proc.wait()

@@ -14,7 +14,6 @@ import contextlib
 import json
 import logging
 import os
-import resource
 import signal
 import sys
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 from mlops_tui.platform import names
 from mlops_tui.platform.db import Database, dumps, loads
 from mlops_tui.platform.errors import conflict, invalid, not_found
+from mlops_tui.platform.limits import apply_limits
 from mlops_tui.platform.repo import Repo
 from mlops_tui.platform.state import StatePaths, utcnow
 
@@ -70,21 +70,6 @@ def job_json(row: dict[str, Any]) -> dict[str, Any]:
         "started_at": row["started_at"],
         "finished_at": row["finished_at"],
     }
-
-
-def _limits(cpu_seconds: int, address_space: int, file_bytes: int, open_files: int) -> None:
-    """Runs in the child between fork and exec."""
-    for res, value in (
-        (resource.RLIMIT_CPU, cpu_seconds),
-        (resource.RLIMIT_AS, address_space),
-        (resource.RLIMIT_FSIZE, file_bytes),
-        (resource.RLIMIT_NOFILE, open_files),
-        (resource.RLIMIT_CORE, 0),
-    ):
-        _soft, hard = resource.getrlimit(res)
-        limit = value if hard == resource.RLIM_INFINITY else min(value, hard)
-        with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(res, (limit, limit if hard == resource.RLIM_INFINITY else hard))
 
 
 def _is_our_job(pid: int, job_id: int, state_root: Path) -> bool:
@@ -357,8 +342,11 @@ class TrainingEngine:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=lambda: _limits(
-                    limits["cpu_seconds"], address_space, limits["file_bytes"], limits["open_files"]
+                preexec_fn=lambda: apply_limits(
+                    cpu_seconds=limits["cpu_seconds"],
+                    address_space=address_space,
+                    file_bytes=limits["file_bytes"],
+                    open_files=limits["open_files"],
                 ),
             )
             self.running[job_id] = proc

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -182,3 +183,15 @@ def _listening(url: str) -> bool:
         return True
     except httpx.HTTPError:
         return False
+
+
+def test_prediction_server_runs_with_resource_limits(api: httpx.Client, deployment: dict[str, Any]) -> None:
+    """A server lives for days: no CPU-time limit, but bounded memory, file size and open files."""
+    pid = wait_state(api, f"{V1}/deployments/{deployment['name']}")["pid"]  # current (restarts change it)
+    table = Path(f"/proc/{pid}/limits").read_text().splitlines()[1:]
+    limits = {line[:26].strip(): line[26:47].strip() for line in table}
+    assert limits["Max address space"] == str(8 << 30)
+    assert limits["Max file size"] == str(1 << 30)
+    assert limits["Max open files"] == "4096"
+    assert limits["Max core file size"] == "0"
+    assert limits["Max cpu time"] == "unlimited"

@@ -8,7 +8,7 @@ interpreters, prints the import totals, the wall time against an empty interpret
 direct imports, and which heavy modules got imported. A heavy module that must not be there is
 reported (and makes the exit status 1); times are only printed.
 
-    /work/venv/bin/python benchmarks/cli_import.py [--quick] [--runs 7]
+    .venv/bin/python benchmarks/cli_import.py [--quick] [--runs 7]
 """
 
 from __future__ import annotations

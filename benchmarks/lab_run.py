@@ -8,7 +8,7 @@ then runs on the last one's still-running (warm) platform: CLI start-up, login, 
 Every platform started here is stopped afterwards (``mlops-tui platform stop``, then the
 launcher's stop as a fallback), and a run that hangs is killed after ``RUN_TIMEOUT_S``.
 
-    /work/venv/bin/python benchmarks/lab_run.py [--quick] [--runs 3]
+    .venv/bin/python benchmarks/lab_run.py [--quick] [--runs 3]
 """
 
 from __future__ import annotations

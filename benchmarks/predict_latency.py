@@ -9,7 +9,7 @@ of 100 rides, the server's own ``latency_ms``, the scorer alone in-process (``Sc
 ``predict``) and the cost of ``import xgboost`` in a fresh interpreter. The platform (and so its
 prediction server) is always stopped at the end.
 
-    /work/venv/bin/python benchmarks/predict_latency.py [--quick] [-n 2000] [--keep-tmp]
+    .venv/bin/python benchmarks/predict_latency.py [--quick] [-n 2000] [--keep-tmp]
 """
 
 from __future__ import annotations

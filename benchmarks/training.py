@@ -8,7 +8,7 @@ March 2019 sample in ``<repo>/../shared/data`` when it is there, and prints wall
 peak RSS (``os.wait4`` rusage of that one child, the per-child form of
 ``getrusage(RUSAGE_CHILDREN)``), the times train.py reports and the test metrics.
 
-    /work/venv/bin/python benchmarks/training.py [--quick] [--rows 20000,100000] [--rounds 300] [--repeat 1]
+    .venv/bin/python benchmarks/training.py [--quick] [--rows 20000,100000] [--rounds 300] [--repeat 1]
 """
 
 from __future__ import annotations

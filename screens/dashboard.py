@@ -114,7 +114,7 @@ def registry_rows(entries: list[RegistryEntry]) -> list[Row]:
                     (
                         Text(f" {branch} v{version.version}", style="dim"),
                         state_text(version.stage),
-                        f"{mae:.1f}" if mae is not None else "",
+                        f"{mae:.0f}" if mae is not None else "",  # whole seconds: fits the narrow panel
                         version.lineage.job_id or "",
                     ),
                 )

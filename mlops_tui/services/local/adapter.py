@@ -472,8 +472,7 @@ class LocalPlatform:
                 async with self._client.stream(
                     req.method, self._url(req), params=params, headers=self._headers(req), timeout=timeout
                 ) as response:
-                    if attempt == 1:
-                        self._record(req, response.status_code)
+                    self._record(req, response.status_code)  # the retry after a re-login is a call too
                     if response.status_code == 401 and attempt == 1:
                         stale = self.session
                         await response.aclose()

@@ -14,7 +14,7 @@ import pytest
 from mlops_tui.services import errors
 from mlops_tui.services.local.adapter import LocalPlatform
 from mlops_tui.services.platform import Platform
-from mlops_tui.services.types import ClusterKind, ClusterSpec, Credentials
+from mlops_tui.services.types import ClusterKind, ClusterSpec, Credentials, JobSpec, JobState
 
 from .conftest import Server
 
@@ -140,3 +140,28 @@ async def test_equivalent_curls_run_in_a_shell(platform_server: Server) -> None:
         clusters_line, cluster_line = run.stdout.strip().splitlines()[-2:]
         assert any(c["name"] == "training-engine-shared" for c in json.loads(clusters_line))
         assert json.loads(cluster_line)["state"] == "configured"
+
+
+async def test_follow_log_counts_lines_as_the_server_does(platform_server: Server) -> None:
+    """A job that draws a progress bar with "\\r": resuming from line N must not skip or repeat."""
+    script = (
+        "import sys\n"
+        "for i in range(3):\n"
+        "    print(f'step {i}: ' + ''.join(f'{p}%\\r' for p in (10, 50, 100)), flush=True)\n"
+        "print('done', flush=True)\n"
+    )
+    async with _platform(platform_server) as p:
+        await p.upload_repo("code/alice/crbar/__init__.py", b"")
+        await p.upload_repo("code/alice/crbar/train.py", script.encode())
+        await p.upload_repo("data/alice/unused.csv", b"x\n1\n")
+        job = await p.submit_job(
+            JobSpec(cluster="training-engine-shared", code="code/alice/crbar", data="data/alice/unused.csv",
+                    output="models/alice")
+        )
+        everything = [line async for line in p.follow_log(job.id)]
+        assert (await p.get_job(job.id)).state is JobState.FINISHED, everything
+        steps = [line for line in everything if line.startswith("step ")]
+        assert len(steps) == 3 and everything[-1] == "done"
+        assert all("\r" in line for line in steps)  # kept whole: one server line is one line here
+        resumed = [line async for line in p.follow_log(job.id, from_line=len(everything) - 2)]
+        assert resumed == everything[-2:]

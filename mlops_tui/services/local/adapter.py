@@ -441,21 +441,23 @@ class LocalPlatform:
         while True:
             req = self._r_follow_log(job_id=job_id, from_line=line_no, follow=follow)
             try:
-                async for line in self._stream_lines(req):
-                    line_no += 1
-                    failures = 0
-                    yield line
-            except errors.Unreachable:
+                try:
+                    async for line in self._stream_lines(req):
+                        line_no += 1
+                        failures = 0
+                        yield line
+                except httpx.ReadTimeout:
+                    pass  # silent job: check it is still going, then reopen
+                if not follow:
+                    return
+                final = (await self.get_job(job_id)).state.is_final
+            except errors.Unreachable:  # a dropped stream or a platform restart: back off, resume
                 failures += 1
                 if failures > 5:
                     raise
                 await asyncio.sleep(min(0.5 * 2**failures, 5.0))
                 continue
-            except httpx.ReadTimeout:
-                pass  # silent job: check it is still going, then reopen
-            if not follow:
-                return
-            if (await self.get_job(job_id)).state.is_final:
+            if final:
                 async for line in self._stream_lines(
                     self._r_follow_log(job_id=job_id, from_line=line_no, follow=False)
                 ):
@@ -481,8 +483,15 @@ class LocalPlatform:
                     if not response.is_success:
                         await response.aread()
                         raise _error_for(response, login=False)
-                    async for line in response.aiter_lines():
-                        yield line
+                    # Split on "\n" only, as the server counts lines: httpx's aiter_lines also splits
+                    # on "\r", which would make a resumed follow skip lines of a progress bar.
+                    pending = ""
+                    async for chunk in response.aiter_text():
+                        *lines, pending = (pending + chunk).split("\n")
+                        for line in lines:
+                            yield line.removesuffix("\r")
+                    if pending:
+                        yield pending.removesuffix("\r")
                     return
             except httpx.ReadTimeout:
                 raise

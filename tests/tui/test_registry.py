@@ -27,6 +27,8 @@ async def test_register_inspect_and_deploy(make_app: Any, adapter: Any, trained_
             await pilot.pause(0.1)
             assert isinstance(app.screen, RegisterScreen), "an invalid model name is refused in the form"
             form.query_one("#f-model").value = model
+            # The shared platform holds other tests' finished jobs too (some without a model bundle).
+            form.query_one("#f-job").value = str(trained_job["id"])
             await pilot.press("ctrl+s")
             await wait_for(
                 pilot,

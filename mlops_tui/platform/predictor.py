@@ -63,7 +63,6 @@ class HttpError(Exception):
         self.status, self.message, self.field, self.code = status, message, field, code
 
 
-
 def _xgboost_version() -> str | None:
     for dist in ("xgboost-cpu", "xgboost"):
         with contextlib.suppress(metadata.PackageNotFoundError):

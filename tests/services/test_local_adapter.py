@@ -155,8 +155,12 @@ async def test_follow_log_counts_lines_as_the_server_does(platform_server: Serve
         await p.upload_repo("code/alice/crbar/train.py", script.encode())
         await p.upload_repo("data/alice/unused.csv", b"x\n1\n")
         job = await p.submit_job(
-            JobSpec(cluster="training-engine-shared", code="code/alice/crbar", data="data/alice/unused.csv",
-                    output="models/alice")
+            JobSpec(
+                cluster="training-engine-shared",
+                code="code/alice/crbar",
+                data="data/alice/unused.csv",
+                output="models/alice",
+            )
         )
         everything = [line async for line in p.follow_log(job.id)]
         assert (await p.get_job(job.id)).state is JobState.FINISHED, everything

@@ -73,3 +73,12 @@ class PlatformFailure(PlatformError):
     """The platform answered with a server error; the request may be retried later."""
 
     hint = "the platform reported an internal error; see its log"
+
+
+def relogin_failed(exc: AuthFailed) -> SessionExpired:
+    """What a transparent re-login that was refused becomes: the session is gone for good."""
+    return SessionExpired(
+        f"the session expired and logging in again failed: {exc.message}",
+        hint="log in again with the right password",
+        status=401,
+    )

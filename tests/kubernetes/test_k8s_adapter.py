@@ -7,6 +7,7 @@ import asyncio
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -129,10 +130,9 @@ async def test_clusters_endpoints_and_events(world: FakeWorld, platform: Kuberne
     assert world.violations == []
 
 
-async def test_plain_kubeconfig_mode(world: FakeWorld, tmp_path: Path) -> None:
-    # A cluster admin's kubeconfig: token auth, namespace in the context, no Ezmeral REST at all.
-    world.api.tokens.add("static-admin-token")
-    config = {
+def _kubeconfig(world: FakeWorld, user: str, credentials: dict[str, Any]) -> dict[str, Any]:
+    """A kubeconfig for the fake API server with one context in the tenant namespace."""
+    return {
         "apiVersion": "v1",
         "kind": "Config",
         "current-context": "kd",
@@ -145,9 +145,15 @@ async def test_plain_kubeconfig_mode(world: FakeWorld, tmp_path: Path) -> None:
                 },
             }
         ],
-        "contexts": [{"name": "kd", "context": {"cluster": "kd", "user": "alice", "namespace": NAMESPACE}}],
-        "users": [{"name": "alice", "user": {"token": "static-admin-token"}}],
+        "contexts": [{"name": "kd", "context": {"cluster": "kd", "user": user, "namespace": NAMESPACE}}],
+        "users": [{"name": user, "user": credentials}],
     }
+
+
+async def test_plain_kubeconfig_mode(world: FakeWorld, tmp_path: Path) -> None:
+    # A cluster admin's kubeconfig: token auth, namespace in the context, no Ezmeral REST at all.
+    world.api.tokens.add("static-admin-token")
+    config = _kubeconfig(world, "alice", {"token": "static-admin-token"})
     path = tmp_path / "kubeconfig"
     path.write_text(yaml.safe_dump(config))
     options = KubernetesOptions(mode="kubeconfig", kubeconfig_path=str(path), repo_pvc=PVC)
@@ -201,33 +207,12 @@ async def test_exec_credential_plugin_is_run_and_rerun_after_401(world: FakeWorl
         "import json, sys; print(json.dumps({'apiVersion': 'client.authentication.k8s.io/v1beta1',"
         " 'kind': 'ExecCredential', 'status': {'token': open(sys.argv[1]).read().strip()}}))"
     )
-    config = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "current-context": "kd",
-        "clusters": [
-            {
-                "name": "kd",
-                "cluster": {
-                    "server": f"https://127.0.0.1:{world.api_port}",
-                    "certificate-authority": str(world.ca),
-                },
-            }
-        ],
-        "contexts": [{"name": "kd", "context": {"cluster": "kd", "user": "hpecp", "namespace": NAMESPACE}}],
-        "users": [
-            {
-                "name": "hpecp",
-                "user": {
-                    "exec": {
-                        "apiVersion": "client.authentication.k8s.io/v1beta1",
-                        "command": sys.executable,
-                        "args": ["-c", plugin, str(token_file), "--hpecp-user=student01"],
-                    }
-                },
-            }
-        ],
+    exec_plugin = {
+        "apiVersion": "client.authentication.k8s.io/v1beta1",
+        "command": sys.executable,
+        "args": ["-c", plugin, str(token_file), "--hpecp-user=student01"],
     }
+    config = _kubeconfig(world, "hpecp", {"exec": exec_plugin})
     path = tmp_path / "kubeconfig"
     path.write_text(yaml.safe_dump(config))
     options = KubernetesOptions(mode="kubeconfig", kubeconfig_path=str(path), repo_pvc=PVC)

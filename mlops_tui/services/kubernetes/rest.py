@@ -192,11 +192,7 @@ class EzmeralRest:
             try:
                 await self._login_unlocked()
             except errors.AuthFailed as exc:
-                raise errors.SessionExpired(
-                    f"the session expired and logging in again failed: {exc.message}",
-                    hint="log in again with the right password",
-                    status=401,
-                ) from None
+                raise errors.relogin_failed(exc) from None
 
     async def session_info(self) -> Session:
         """``GET /api/v2/session/<id>`` read into a :class:`Session` (keys vary: see reference §7)."""

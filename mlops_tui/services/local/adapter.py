@@ -336,11 +336,7 @@ class LocalPlatform:
             try:
                 await self._login_unlocked()
             except errors.AuthFailed as exc:
-                raise errors.SessionExpired(
-                    f"the session expired and logging in again failed: {exc.message}",
-                    hint="log in again with the right password",
-                    status=401,
-                ) from None
+                raise errors.relogin_failed(exc) from None
 
     async def _json(self, req: _Req) -> Any:
         response = await self._call(req)

@@ -46,9 +46,15 @@ async def test_dashboard_shows_kubedirector_clusters_and_pods(
         probe_latency=False,
     )
     async with app.run_test(size=(120, 40)) as pilot:
-        await _until(pilot, lambda: "training-engine-shared" in _text(app), "the shared training cluster")
-        text = _text(app)
-        assert "training-engine-shared-loadbalancer-" in text and "training-engine-shared-restserver-" in text
+        # The cluster row can be drawn before its members are fetched: wait for the member pods.
+        await _until(
+            pilot,
+            lambda: (
+                "training-engine-shared-loadbalancer-" in _text(app)
+                and "training-engine-shared-restserver-" in _text(app)
+            ),
+            "the shared training cluster's member pods",
+        )
         await platform.create_cluster(ClusterSpec("mlops-jupyter-notebook-student01", ClusterKind.NOTEBOOK))
         await _until(
             pilot, lambda: "mlops-jupyter-notebook-student01-controller-" in _text(app), "the notebook pod"

@@ -3,7 +3,7 @@
 Every word is quoted with :func:`shlex.quote`, so a name, path or selector holding quotes, ``$``,
 spaces or non-ASCII reaches kubectl as it is. Manifests are shown inline as quoted here-documents
 (``kubectl apply -f - <<'EOF'``: the shell expands nothing in them) so a person can paste the whole
-block; the end word is one that no line of the manifest is.
+block.
 """
 
 from __future__ import annotations
@@ -40,10 +40,9 @@ class Kubectl:
 
     def _with_manifest(self, verb: str, manifest: dict[str, Any]) -> str:
         text = yaml.safe_dump(manifest, sort_keys=False, default_flow_style=False).rstrip()
-        end = "EOF"
-        while end in text.splitlines():
-            end += "_"
-        return f"{self(verb, '-f', '-')} <<'{end}'\n{text}\n{end}"
+        # A dumped mapping has no line that is a bare word (every line is a key or indented), so
+        # ``EOF`` cannot end the here-document early.
+        return f"{self(verb, '-f', '-')} <<'EOF'\n{text}\nEOF"
 
     def run_pod(self, manifest: dict[str, Any]) -> str:
         """A helper pod: create it, wait, print its log, delete it."""

@@ -106,6 +106,12 @@ def _error(status: int, code: str, message: str, field: str | None = None) -> JS
     return JSONResponse({"error": message, "code": code, "field": field}, status_code=status)
 
 
+def _loggable(path: str) -> str:
+    """``path`` for the platform log: a session's path is its credential, so its id is left out."""
+    head, sep, _ = path.partition("/api/v2/session/")
+    return f"{head}{sep}…" if sep else path
+
+
 _CLIENT_ERRNOS = {errno.ENAMETOOLONG, errno.EISDIR, errno.ENOTDIR, errno.ENOENT, errno.EEXIST, errno.EINVAL}
 _TYPE_TAGS = {"str", "int", "float", "bool", "list", "dict", "none"}
 
@@ -161,14 +167,14 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _os_error(request: Request, exc: OSError) -> JSONResponse:
         if exc.errno in _CLIENT_ERRNOS:  # a file name the client chose cannot exist as asked
             return _error(400, "invalid_input", f"path: {exc.strerror}", "path")
-        log.error("file error on %s %s: %s", request.method, request.url.path, exc)
+        log.error("file error on %s %s: %s", request.method, _loggable(request.url.path), exc)
         return _error(
             500, "internal", f"the platform cannot access a file: {exc.strerror}; see the platform log"
         )
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("internal error on %s %s", request.method, request.url.path)
+        log.exception("internal error on %s %s", request.method, _loggable(request.url.path))
         return _error(500, "internal", f"internal error ({type(exc).__name__}); see the platform log")
 
 

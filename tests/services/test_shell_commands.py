@@ -96,7 +96,7 @@ async def test_login_whoami_upload_fetch_logout_in_bash(
     hostile_users: dict[str, Credentials], user: str, tool: str, tmp_path: Path
 ) -> None:
     creds = hostile_users[user]
-    content = "pickup,dropoff\n161,230\n".encode()
+    content = b"pickup,dropoff\n161,230\n"
     repo_path = f"data/{user}/{ODD_FILE}"
     (tmp_path / ODD_FILE).write_bytes(content)
     async with LocalPlatform(creds) as p:
@@ -176,12 +176,9 @@ async def test_predictions_with_zone_names_in_bash(
             masked = p.equivalent("predict", deployment=dep.name, records=[ride])
             assert dep.auth_token in revealed and dep.auth_token not in masked
             k8s = k8s_predict.curl(dep.url, dep.auth_token, ride, KubernetesOptions(), reveal=True)
-            unknown = Curl(
-                "POST",
-                (Secret("PREDICT_URL"),),
-                (("X-Auth-Token", (Secret("AUTH_TOKEN"),)),),
-                json_body=k8s_predict.request_body(ride),
-            ).render()
+            # A deployment the adapter has not seen: "${PREDICT_URL}" and "${AUTH_TOKEN}" to fill in.
+            unknown = p.equivalent("predict", deployment="not-seen-yet", records=[ride])
+            assert '"${PREDICT_URL}"' in unknown
             for command in (revealed, masked, k8s, unknown):
                 run = bash(command, tmp_path, AUTH_TOKEN=dep.auth_token or "", PREDICT_URL=dep.url)
                 assert run.returncode == 0, f"{command}\n---\n{run.stderr}"

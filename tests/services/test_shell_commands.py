@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -19,13 +20,14 @@ from typing import Any
 import pytest
 import yaml
 
+from mlops_tui.services import errors
 from mlops_tui.services.curl import Curl, Secret, json_tool
 from mlops_tui.services.kubernetes import predict as k8s_predict
 from mlops_tui.services.kubernetes.commands import Kubectl
 from mlops_tui.services.kubernetes.options import KubernetesOptions
 from mlops_tui.services.kubernetes.rest import EzmeralRest
 from mlops_tui.services.local.adapter import LocalPlatform
-from mlops_tui.services.types import Credentials
+from mlops_tui.services.types import Credentials, Session
 
 pytestmark = pytest.mark.skipif(
     shutil.which("bash") is None or shutil.which("curl") is None, reason="needs bash and curl"
@@ -246,3 +248,16 @@ def test_masked_words_survive_interactive_bash_specials() -> None:
         stdin=subprocess.DEVNULL,
     )
     assert run.stdout == "X-Note: it's $5 `now`! a\"b"
+
+
+async def test_unreachable_logout_names_no_session() -> None:
+    """Issue 8: the message of a failed logout (its URL is the session's path) leaves the id out."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    async with LocalPlatform(Credentials(f"http://127.0.0.1:{port}", TENANT, "u", "p"), timeout=2.0) as p:
+        p.session = Session(id="/api/v2/session/0b5e55ed-1d", user="u", tenant=TENANT)
+        with pytest.raises(errors.Unreachable) as err:
+            await p.logout()
+    assert "0b5e55ed" not in str(err.value) and f"127.0.0.1:{port}/api/v2/session/…" in str(err.value)
+    assert all("0b5e55ed" not in c.command for c in p.calls)

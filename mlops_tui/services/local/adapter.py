@@ -696,4 +696,5 @@ def _error_for(response: httpx.Response, *, login: bool) -> errors.PlatformError
 def _unreachable(url: str, exc: Exception) -> errors.Unreachable:
     kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "did not answer"
     detail = str(exc) or type(exc).__name__
-    return errors.Unreachable(f"{url} {kind} ({detail})")
+    head, sep, _ = url.partition("/api/v2/session/")  # logout's URL holds the session: leave it out
+    return errors.Unreachable(f"{head}{sep + '…' if sep else ''} {kind} ({detail})")

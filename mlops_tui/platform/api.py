@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mlops_tui import __version__
@@ -49,10 +49,13 @@ def _named(kind: str, value: str) -> str:
     return names.check(kind, value)
 
 
-class LoginBody(_Body):
-    name: str = Field(min_length=1, max_length=64)
+class LoginBody(BaseModel):
+    """Names are trimmed like every body's; the password is taken as sent (``add-user`` stores it
+    as typed, spaces included, so trimming here would lock such a user out)."""
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
     password: str = Field(min_length=1, max_length=1024)
-    tenant_name: str = Field(min_length=1, max_length=64)
+    tenant_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
 
 class ClusterBody(_Body):

@@ -65,10 +65,11 @@ def json_tool() -> JsonTool:
 
 
 def read_secret(var: str, what: str) -> str:
-    """A bash line asking for a secret without echo into ``var`` (``read -rsp``). Put it last in a
-    block a person pastes: ``read`` would take the block's next line as the secret."""
+    """A bash line asking for a secret without echo into ``var`` (``IFS= read -rsp``: backslashes
+    and leading or trailing spaces kept). Put it last in a block a person pastes: ``read`` would
+    take the block's next line as the secret."""
     prompt = " ".join(f"{what} (not shown):".split()) + " "  # one line, whatever ``what`` holds
-    return f"read -rsp {shlex.quote(prompt)} {var}; echo"
+    return f"IFS= read -rsp {shlex.quote(prompt)} {var}; echo"
 
 
 def _python() -> str:

@@ -38,6 +38,7 @@ TENANT = "K8sMLTenant"
 PASSWORDS = {
     "shq": 'p"a ss wörd$x',
     "she": "b\\ack`id`sl'ash $(echo pwned) !x \\\"",
+    "shs": "  spaced out\t ",  # what read would trim without IFS=
 }
 ODD_FILE = "ride's $HOME data ✓ `x`.csv"
 # Zone names as people type them: a space, and the apostrophe of Hell's Kitchen (zone 48).
@@ -261,3 +262,26 @@ async def test_unreachable_logout_names_no_session() -> None:
             await p.logout()
     assert "0b5e55ed" not in str(err.value) and f"127.0.0.1:{port}/api/v2/session/…" in str(err.value)
     assert all("0b5e55ed" not in c.command for c in p.calls)
+
+
+async def test_shell_setup_reads_the_password_then_login_works(
+    hostile_users: dict[str, Credentials], tmp_path: Path
+) -> None:
+    """``shell_setup()`` as lab run prints it: ``read`` takes the typed password (here on stdin)."""
+    async with LocalPlatform(hostile_users["shs"]) as p:
+        setup = p.shell_setup()
+        assert setup.splitlines()[-1].startswith("IFS= read -rsp ")  # last: a pasted block cannot feed it
+        script = "\n".join([setup, p.equivalent("login"), 'printf "%s %s\\n" "$MLOPS_URL" "$MLOPS_SESSION"'])
+        env = {k: v for k, v in os.environ.items() if k != "MLOPS_PASSWORD"}
+        run = subprocess.run(
+            ["bash", "-c", script],
+            input=PASSWORDS["shs"] + "\n",
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=60,
+        )
+        assert run.returncode == 0, f"{script}\n---\n{run.stderr}"
+        url, session = run.stdout.split()
+        assert url == p.url and session.startswith("/api/v2/session/")

@@ -74,6 +74,9 @@ class GuideScreen(BaseScreen):
         self._queued_next = False  # enter was pressed during that check: run the step after it
         self._queued_status = False  # status was asked during that check: show it after
         self.last_commands: list[str] = []
+        # What ctrl+y copies when it is not the newest shown command: the prediction curl with the
+        # deployment's auth token filled in (shown on screen only where labelled as holding it).
+        self.copy_command: str | None = None
         self.zones: ZoneIndex | None = None
         self.last_prediction: float | None = None
         self._platform_seen: Platform | None = None
@@ -131,6 +134,9 @@ class GuideScreen(BaseScreen):
 
     def action_copy_last(self) -> None:
         """Copy the newest command the guide showed (e.g. the runnable prediction curl)."""
+        if self.copy_command is not None:
+            self.mlops.copy_text(self.copy_command, "prediction as curl (with its auth token)")
+            return
         if not self.last_commands:
             self.chat.say("No command to copy yet: run a step first.", "note")
             return
@@ -514,6 +520,8 @@ class GuideScreen(BaseScreen):
             self.running = None
             if commands:
                 self.last_commands = commands
+                if step.id != "predict":
+                    self.copy_command = None
         if ok:
             if step.id == "predict" and self.context and self.context.prediction:
                 self.last_prediction = self.context.prediction.value
@@ -559,8 +567,12 @@ class GuideScreen(BaseScreen):
         self.chat.result(say.lab_prediction(prediction))
         curl = event.data.get("curl")
         if curl:
-            commands.append(curl)  # the newest command: what copy (ctrl+y) takes
-            self.chat.commands([curl], "try it yourself: this curl runs as pasted (ctrl+y copies it)")
+            self.copy_command = curl  # what copy (ctrl+y) takes
+            self.chat.commands(
+                [curl],
+                "try it yourself: this curl holds the deployment's auth token and runs as pasted "
+                "(ctrl+y copies it)",
+            )
 
     # -- typed actions ---------------------------------------------------------------------------
 
@@ -604,13 +616,22 @@ class GuideScreen(BaseScreen):
             return
         self.mlops.record_prediction(ctx.deployment, prediction)
         self.chat.result(say.ride_prediction(ride, prediction))
+        # Shown with $AUTH_TOKEN (the token is not on screen unless asked for); copied runnable.
+        curl = platform.equivalent("predict", deployment=ctx.deployment, records=[record])
         try:
-            curl = platform.equivalent("predict", deployment=ctx.deployment, records=[record], reveal=True)
+            runnable = platform.equivalent(
+                "predict", deployment=ctx.deployment, records=[record], reveal=True
+            )
         except TypeError:
-            curl = platform.equivalent("predict", deployment=ctx.deployment, records=[record])
+            runnable = curl
         self.last_commands = [curl]
+        self.copy_command = runnable
         self.show_command("predict", curl)
-        self.chat.commands([curl], "the same request with curl")
+        self.chat.commands(
+            [curl],
+            "the same request with curl ($AUTH_TOKEN is the deployment's auth token; "
+            "ctrl+y copies it filled in)",
+        )
 
     # -- errors ----------------------------------------------------------------------------------
 

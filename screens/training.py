@@ -295,8 +295,9 @@ class TrainingScreen(BaseScreen):
             await self.call(
                 f"upload {f.name}",
                 "upload_repo",
-                lambda p=path, c=content: platform.upload_repo(p, c),
+                lambda p=path, c=content, s=str(f): platform.upload_repo(p, c, source=s),
                 path=path,
+                source=str(f),
             )
         self.notify(f"Uploaded {len(files)} files to {code_dir}/.", title="Training code")
 

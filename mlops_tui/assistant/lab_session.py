@@ -24,7 +24,8 @@ async def _run_login(p: Platform, ctx: LabContext) -> AsyncIterator[StepEvent]:
     session = await p.login()
     ctx.tenant = session.tenant
     expires = session.expires_at.strftime("%Y-%m-%d %H:%M UTC") if session.expires_at else "unknown"
-    yield event(EventKind.INFO, f"session {session.id}")
+    # The session id is a credential: say where it lives, never what it is (issue 8).
+    yield event(EventKind.INFO, "session: established (X-BDS-SESSION; the commands below use $MLOPS_SESSION)")
     yield event(
         EventKind.RESULT,
         f"logged in as {session.user} in tenant {session.tenant} (namespace {session.namespace or '-'}), "

@@ -41,12 +41,17 @@ def lab_code_files() -> list[Path]:
     return sorted(files)
 
 
+def _lab_file(name: str) -> str:
+    """Where the lab code file ``name`` is on this machine (what the shown upload command reads)."""
+    return next((str(f) for f in lab_code_files() if f.name == name), name)
+
+
 async def _run_upload(p: Platform, ctx: LabContext) -> AsyncIterator[StepEvent]:
     files = await asyncio.to_thread(lab_code_files)
     total = 0
     for f in files:
         content = await asyncio.to_thread(f.read_bytes)
-        await p.upload_repo(f"{ctx.code_dir}/{f.name}", content)
+        await p.upload_repo(f"{ctx.code_dir}/{f.name}", content, source=str(f))
         total += len(content)
     yield event(
         EventKind.RESULT,
@@ -208,7 +213,10 @@ STEPS: tuple[Step, ...] = (
         _run_upload,
         _verify_upload,
         equivalent_commands(
-            ("upload_repo", {"path": lambda c: f"{c.code_dir}/train.py", "source": "train.py"})
+            (
+                "upload_repo",
+                {"path": lambda c: f"{c.code_dir}/train.py", "source": lambda c: _lab_file("train.py")},
+            )
         ),
     ),
     Step(

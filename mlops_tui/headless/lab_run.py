@@ -11,6 +11,7 @@ import time
 from mlops_tui.assistant import labs
 from mlops_tui.assistant.labs import EventKind, LabContext, StepFailed
 from mlops_tui.headless.common import Connection, connect, out, password_note, wrap
+from mlops_tui.services.curl import JSON_TOOL_ENV, json_tool
 from mlops_tui.services.errors import PlatformError
 
 ROUND_EVERY = 10  # print every Nth boosting round (all rounds are in the job's log)
@@ -22,6 +23,7 @@ async def run(profile: str | None, from_lab: int = 1, *, train_params: dict[str,
     p = conn.platform
     out(f"mlops-tui lab run: {conn.where}")
     out(password_note())
+    _print_shell_setup(p)
     ctx = LabContext(user=conn.resolved.user, tenant=conn.resolved.profile.tenant)
     if train_params:
         ctx.train_params.update(train_params)
@@ -54,6 +56,23 @@ async def run(profile: str | None, from_lab: int = 1, *, train_params: dict[str,
         return 0
     finally:
         await p.aclose()
+
+
+def _print_shell_setup(p: object) -> None:
+    """How to repeat the printed calls: secrets stay in shell variables, never in the output."""
+    setup = getattr(p, "shell_setup", None)
+    lines = setup() if setup is not None else ""
+    if not lines:
+        return
+    tool = json_tool()
+    other = "python3" if tool == "jq" else "jq"
+    out("To repeat the calls below in bash, paste these lines, then the login (it sets $MLOPS_SESSION):")
+    out(lines, indent=2)
+    wrap(
+        f"Bodies that hold $MLOPS_PASSWORD are built with {tool} (where it is missing, run with "
+        f"{JSON_TOOL_ENV}={other} to get commands built with {other}).",
+        indent=0,
+    )
 
 
 def _print_event(event: labs.StepEvent) -> None:

@@ -168,6 +168,7 @@ async def run(args: Any) -> int:
                 curl = p.equivalent("predict", deployment=deployment, records=[record], reveal=True)
             except TypeError:
                 curl = p.equivalent("predict", deployment=deployment, records=[record])
+            out("# the same request with curl (asked for with --curl: it holds the deployment's auth token)")
             out(curl)
         return 0
     finally:

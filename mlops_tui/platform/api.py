@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mlops_tui import __version__
@@ -49,10 +49,13 @@ def _named(kind: str, value: str) -> str:
     return names.check(kind, value)
 
 
-class LoginBody(_Body):
-    name: str = Field(min_length=1, max_length=64)
+class LoginBody(BaseModel):
+    """Names are trimmed like every body's; the password is taken as sent (``add-user`` stores it
+    as typed, spaces included, so trimming here would lock such a user out)."""
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
     password: str = Field(min_length=1, max_length=1024)
-    tenant_name: str = Field(min_length=1, max_length=64)
+    tenant_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
 
 class ClusterBody(_Body):
@@ -104,6 +107,12 @@ class DeploymentBody(_Body):
 
 def _error(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
     return JSONResponse({"error": message, "code": code, "field": field}, status_code=status)
+
+
+def _loggable(path: str) -> str:
+    """``path`` for the platform log: a session's path is its credential, so its id is left out."""
+    head, sep, _ = path.partition("/api/v2/session/")
+    return f"{head}{sep}…" if sep else path
 
 
 _CLIENT_ERRNOS = {errno.ENAMETOOLONG, errno.EISDIR, errno.ENOTDIR, errno.ENOENT, errno.EEXIST, errno.EINVAL}
@@ -161,14 +170,14 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _os_error(request: Request, exc: OSError) -> JSONResponse:
         if exc.errno in _CLIENT_ERRNOS:  # a file name the client chose cannot exist as asked
             return _error(400, "invalid_input", f"path: {exc.strerror}", "path")
-        log.error("file error on %s %s: %s", request.method, request.url.path, exc)
+        log.error("file error on %s %s: %s", request.method, _loggable(request.url.path), exc)
         return _error(
             500, "internal", f"the platform cannot access a file: {exc.strerror}; see the platform log"
         )
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("internal error on %s %s", request.method, request.url.path)
+        log.exception("internal error on %s %s", request.method, _loggable(request.url.path))
         return _error(500, "internal", f"internal error ({type(exc).__name__}); see the platform log")
 
 

@@ -94,9 +94,10 @@ class Credentials:
 
 @dataclass(frozen=True)
 class Session(_FromDict):
-    """A logged-in session: ``id`` is the full ``Location`` value sent as ``X-BDS-SESSION``."""
+    """A logged-in session: ``id`` is the full ``Location`` value sent as ``X-BDS-SESSION`` (a
+    credential: left out of ``repr``, like passwords and tokens)."""
 
-    id: str
+    id: str = field(repr=False)
     user: str
     tenant: str
     role: str = "member"

@@ -35,7 +35,7 @@ def test_lab_run_completes_labs_1_to_5(lab_run: LabRun, capsys: pytest.CaptureFi
         "predict",
     ):
         assert f"({step})" in out
-    assert "MLOPS_SESSION=$(curl" in out  # the login as a command
+    assert re.search(r"MLOPS_SESSION=\$\((jq|python3) .*\| curl -fsS ", out)  # the login as a command
     assert "kubedirector.hpe.com/cmType" in out  # the registry entry as the workshop's ConfigMap
     assert re.search(r"predicted travel time: \d+ min \d\d s \(\d+\.\d s\), latency \d+\.\d ms", out)
     assert "credentials.json (mode 0600" in out  # the fallback location is said once
@@ -94,6 +94,8 @@ def test_predict_command(lab_run: LabRun) -> None:
     assert '"pickup_datetime": "2019-03-01T17:00:00"' in ride.stdout
     assert re.search(r"latency \d+\.\d ms", ride.stdout)
     assert "curl -sS -X POST http://127.0.0.1:" in ride.stdout
+    assert "(asked for with --curl: it holds the deployment's auth token)" in ride.stdout
+    assert "X-Auth-Token" not in example.stdout  # no token unless asked for
 
     as_json = mlops(
         lab_run.home,

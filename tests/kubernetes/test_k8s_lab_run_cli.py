@@ -57,7 +57,9 @@ def test_lab_run_against_fake_ezmeral(world: FakeWorld, tmp_path: Path) -> None:
     for lab in range(1, 6):
         assert f"== Lab {lab}:" in out
     assert "kubernetes platform" in out
-    assert "MLOPS_SESSION=$(curl --cacert" in out  # the REST login, with the profile's CA file
+    # the REST login, with the profile's CA file; secrets stay in variables (issue 8)
+    assert re.search(r"MLOPS_SESSION=\$\(.*\| curl --cacert ", out)
+    assert PASSWORD not in out + run.stderr and not re.search(r"/api/v2/session/\w", out + run.stderr)
     assert "kubectl --kubeconfig" in out and "apply -f - <<'EOF'" in out  # kdcluster manifests as kubectl
     assert "kubedirector.hpe.com/cmType" in out
     assert re.search(r"predicted travel time: \d+ min \d\d s", out)

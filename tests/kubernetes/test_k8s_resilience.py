@@ -94,7 +94,7 @@ async def test_tls_is_verified_by_default(world: FakeWorld, tmp_path: Path) -> N
     insecure = make_platform(world, tmp_path, ca_file="", insecure=True)
     try:
         await insecure.login()
-        assert insecure.equivalent("login").startswith("MLOPS_SESSION=$(curl -k ")
+        assert "| curl -k -fsS " in insecure.equivalent("login")
     finally:
         await insecure.aclose()
 

@@ -227,7 +227,7 @@ class FixedPlatform:
     async def fetch_repo(self, path: str) -> bytes:
         return b""
 
-    async def upload_repo(self, path: str, content: bytes) -> RepoEntry:
+    async def upload_repo(self, path: str, content: bytes, *, source: str | None = None) -> RepoEntry:
         return RepoEntry(path, len(content), modified_at=T0)
 
     def _versions(self) -> list[ModelVersion]:

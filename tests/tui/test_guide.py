@@ -60,6 +60,13 @@ async def test_labs_1_to_5_with_enter_only(local_platform, tmp_path) -> None:
         await wait_for(pilot, lambda: "Midtown Center → Times Sq" in chat.transcript(), 30, "ride 2")
         assert "pickup_zone" in chat.messages[-1].plain  # its curl follows the answer
         assert "dropoff_zone" in guide.last_commands[0]
+        # The token is on screen only in the Lab 5 curl labelled as holding it (issue 8); a typed
+        # prediction shows $AUTH_TOKEN and ctrl+y copies it filled in.
+        token = (await guide._platform().get_deployment(guide._ctx().deployment)).auth_token
+        assert token and "${AUTH_TOKEN}" in guide.last_commands[0] and token in (guide.copy_command or "")
+        holding = [m.plain for m in chat.messages if token in m.plain]
+        assert holding and all("holds the deployment's auth token" in text for text in holding)
+        assert "/api/v2/session/" not in chat.transcript()
         await type_line(pilot, "logs")
         await wait_for(pilot, lambda: "(finished) — last" in chat.transcript(), 30, "the log")
         await type_line(pilot, "show curl")

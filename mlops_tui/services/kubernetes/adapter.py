@@ -17,8 +17,10 @@ from typing import Any
 import httpx
 
 from mlops_tui.services import errors
+from mlops_tui.services.curl import read_secret
 from mlops_tui.services.kubernetes import kubeconfigs, manifests
 from mlops_tui.services.kubernetes import names as n
+from mlops_tui.services.kubernetes import rest as rest_mod
 from mlops_tui.services.kubernetes.clusters import ClusterEvent, Clusters
 from mlops_tui.services.kubernetes.commands import Kubectl
 from mlops_tui.services.kubernetes.context import Ctx
@@ -230,8 +232,8 @@ class KubernetesPlatform:
     async def fetch_repo(self, path: str) -> bytes:
         return await self.repo.fetch(path)
 
-    async def upload_repo(self, path: str, content: bytes) -> RepoEntry:
-        return await self.repo.upload(path, content)
+    async def upload_repo(self, path: str, content: bytes, *, source: str | None = None) -> RepoEntry:
+        return await self.repo.upload(path, content, source=source)
 
     # -- registry ----------------------------------------------------------------------------------
 
@@ -292,6 +294,12 @@ class KubernetesPlatform:
 
     # -- equivalent commands -----------------------------------------------------------------------
 
+    def shell_setup(self) -> str:
+        """The line that sets ``$MLOPS_PASSWORD`` for the REST login curl (none with a kubeconfig)."""
+        if self.rest is None:
+            return ""
+        return read_secret(rest_mod.PASSWORD_VAR, f"password of {self.rest.credentials.user}")
+
     def equivalent(self, op: str, *, reveal: bool = False, **p: Any) -> str:
         """The kubectl (or curl, for the REST session and predictions) that does ``op``."""
         k = self.ctx.kubectl
@@ -300,9 +308,9 @@ class KubernetesPlatform:
         user = self._user_id()
         simple: dict[str, Callable[[], str]] = {
             "login": lambda: k("auth", "can-i", "create", "kubedirectorclusters"),
-            "whoami": lambda: "kubectl config view --minify",
+            "whoami": lambda: k("config", "view", "--minify"),
             "logout": lambda: "true  # a kubeconfig has no session to end",
-            "kubeconfig": lambda: "kubectl config view --raw --minify",
+            "kubeconfig": lambda: k("config", "view", "--raw", "--minify"),
             "list_clusters": lambda: k("get", "kdcluster"),
             "get_cluster": lambda: k("describe", "kdcluster", p.get("name", "NAME")),
             "cluster_events": lambda: k(
@@ -347,7 +355,7 @@ class KubernetesPlatform:
             ),
             "upload_repo": lambda: k(
                 "cp",
-                str(p.get("path", "PATH")).rsplit("/", 1)[-1],
+                str(p.get("source") or str(p.get("path", "PATH")).rsplit("/", 1)[-1]),
                 f"POD:{self.options.repo_mount}/{p.get('path', 'PATH')}",
             ),
         }

@@ -19,7 +19,7 @@ from mlops_tui.services import errors
 from mlops_tui.services.curl import Curl, Secret
 from mlops_tui.services.kubernetes import errmap
 from mlops_tui.services.kubernetes.options import KubernetesOptions
-from mlops_tui.services.kubernetes.rest import with_tls
+from mlops_tui.services.kubernetes.rest import tls_flags
 from mlops_tui.services.platform import CallRecord
 from mlops_tui.services.types import Deployment, Prediction
 
@@ -50,13 +50,16 @@ def parse_output(response: dict[str, Any]) -> float:
 def curl(
     url: str, token: str | None, record: dict[str, Any], options: KubernetesOptions, *, reveal: bool = False
 ) -> str:
+    """The prediction as curl; ``$PREDICT_URL`` stands for a URL not known yet. ``--location`` as
+    the workshop's own command (reference §5.3)."""
     c = Curl(
         "POST",
-        (url or "$PREDICT_URL",),
+        (url or Secret("PREDICT_URL"),),
         (("X-Auth-Token", (Secret(TOKEN_VAR, token),)),),
         json_body=request_body(record),
+        flags=("--location", *tls_flags(options)),
     )
-    return with_tls(c.render(reveal=reveal).replace("curl -sS", "curl --location -sS", 1), options)
+    return c.render(reveal=reveal)
 
 
 class Predictor:

@@ -210,7 +210,7 @@ class Repository:
             raise errors.PlatformFailure(f"fetching {rel}: the content arrived damaged (checksum mismatch)")
         return data
 
-    async def upload(self, path: str, content: bytes) -> RepoEntry:
+    async def upload(self, path: str, content: bytes, *, source: str | None = None) -> RepoEntry:
         self._check()
         rel = check_repo_path(path)
         if len(content) > MAX_UPLOAD:
@@ -229,7 +229,9 @@ class Repository:
         }
         await self.ctx.call(
             "upload_repo",
-            self.ctx.kubectl("create", "configmap", cm_name, f"--from-file=content={rel.rsplit('/', 1)[-1]}"),
+            self.ctx.kubectl(
+                "create", "configmap", cm_name, f"--from-file=content={source or rel.rsplit('/', 1)[-1]}"
+            ),
             f"create upload ConfigMap {cm_name}",
             lambda a: a.core.create_namespaced_config_map(a.namespace, cm),
         )

@@ -37,18 +37,13 @@ _EXPIRY_KEYS = ("expires_at", "expiration", "expiry", "expires", "expiration_tim
 _ROLE_KEYS = ("role", "role_name")
 
 
-def tls_flags(options: KubernetesOptions) -> str:
-    """curl's TLS switches for the profile (the workshop always used ``-k``)."""
+def tls_flags(options: KubernetesOptions) -> tuple[str, ...]:
+    """curl's TLS options for the profile, one word each (the workshop always used ``-k``)."""
     if options.insecure:
-        return "-k"
+        return ("-k",)
     if options.ca_file:
-        return f"--cacert {options.ca_file}"
-    return ""
-
-
-def with_tls(command: str, options: KubernetesOptions) -> str:
-    flags = tls_flags(options)
-    return command.replace("curl ", f"curl {flags} ", 1) if flags else command
+        return ("--cacert", str(options.ca_file))
+    return ()
 
 
 def _first(data: dict[str, Any], keys: tuple[str, ...]) -> Any:
@@ -104,6 +99,7 @@ class EzmeralRest:
 
     def curl(self, op: str) -> str:
         session = Secret(SESSION_VAR, self.location)
+        tls = tls_flags(self.options)
         if op == "login":
             body = {
                 "name": self.credentials.user,
@@ -116,16 +112,23 @@ class EzmeralRest:
                 (("Accept", ("application/json",)),),
                 json_body=body,
                 capture=SESSION_VAR,
+                flags=tls,
             )
         elif op == "whoami":
-            c = Curl("GET", (self.url, session), (("X-BDS-SESSION", (session,)),))
+            c = Curl("GET", (self.url, session), (("X-BDS-SESSION", (session,)),), flags=tls)
         elif op == "logout":
-            c = Curl("DELETE", (self.url, session), (("X-BDS-SESSION", (session,)),))
+            c = Curl("DELETE", (self.url, session), (("X-BDS-SESSION", (session,)),), flags=tls)
         elif op == "kubeconfig":
-            c = Curl("GET", (self.url + KUBECONFIG_PATH,), (("X-BDS-SESSION", (session,)),), output="config")
+            c = Curl(
+                "GET",
+                (self.url + KUBECONFIG_PATH,),
+                (("X-BDS-SESSION", (session,)),),
+                output="config",
+                flags=tls,
+            )
         else:
             raise errors.InvalidInput(f"no REST operation {op!r}", field="op")
-        return with_tls(c.render(), self.options)
+        return c.render()
 
     # -- sending -------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ sent with httpx and rendered as the equivalent shell command, so the command sho
 from __future__ import annotations
 
 import asyncio
+import shlex
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
@@ -18,7 +19,7 @@ from urllib.parse import quote, urlencode
 import httpx
 
 from mlops_tui.services import errors
-from mlops_tui.services.curl import Curl, Secret
+from mlops_tui.services.curl import Curl, Secret, read_secret
 from mlops_tui.services.platform import CallRecord
 from mlops_tui.services.types import (
     Cluster,
@@ -122,17 +123,20 @@ class LocalPlatform:
         return self._curl(self._build(op, **params)).render(reveal=reveal)
 
     def shell_setup(self) -> str:
-        """The shell lines that define the variables the equivalent commands use (secrets masked)."""
-        return (
-            f"export MLOPS_URL={self.url}\n"
-            f"read -rs {PASSWORD_VAR}   # the password of {self.credentials.user}\n"
-            + self.equivalent("login")
-        )
+        """The shell lines that define what the equivalent commands use, secrets never in them.
+
+        ``read`` is the last line on purpose: a pasted block must not feed its own next line to
+        ``read`` as the password. Paste the login (``equivalent("login")``) after typing it.
+        """
+        who = f"password of {self.credentials.user}"
+        return f"export MLOPS_URL={shlex.quote(self.url)}\n{read_secret(PASSWORD_VAR, who)}"
 
     def _curl(self, req: _Req) -> Curl:
         url: tuple[str | Secret, ...]
         if req.op == "logout":
             url = (self.url, self._session_secret())
+        elif req.path.startswith("$"):  # a deployment without an endpoint yet: $PREDICT_URL
+            url = (Secret(req.path[1:]),)
         else:
             base = req.path if req.path.startswith(("http://", "https://")) else self.url + req.path
             query = {k: v for k, v in (req.params or {}).items() if v is not None}
@@ -692,4 +696,5 @@ def _error_for(response: httpx.Response, *, login: bool) -> errors.PlatformError
 def _unreachable(url: str, exc: Exception) -> errors.Unreachable:
     kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "did not answer"
     detail = str(exc) or type(exc).__name__
-    return errors.Unreachable(f"{url} {kind} ({detail})")
+    head, sep, _ = url.partition("/api/v2/session/")  # logout's URL holds the session: leave it out
+    return errors.Unreachable(f"{head}{sep + '…' if sep else ''} {kind} ({detail})")

@@ -60,7 +60,7 @@ def _first_files(directory: Path, root: Path, limit: int) -> list[str]:
 def database_problem(db: Path) -> str | None:
     """What is wrong with an existing, non-empty database file, or None when it is sound.
 
-    Opens it read-only (``mode=ro``: it neither creates nor checkpoints anything) and runs
+    Opens it read-only (``mode=ro``: it never checkpoints or writes the database) and runs
     ``PRAGMA integrity_check``.
     """
     try:
@@ -70,8 +70,11 @@ def database_problem(db: Path) -> str | None:
         return f"cannot be read ({exc.strerror})"
     if header != SQLITE_HEADER:
         return "is not an SQLite database (its header is wrong)"
+    # Without a WAL (a clean stop) ``immutable=1`` reads the file alone and creates no -wal/-shm;
+    # with one (a crash) the WAL holds committed pages, so it is read too (SQLite may add a -shm).
+    immutable = "" if db.with_name(db.name + "-wal").exists() else "&immutable=1"
     try:
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+        conn = sqlite3.connect(f"file:{db}?mode=ro{immutable}", uri=True, timeout=10)
     except sqlite3.Error as exc:
         return f"cannot be opened ({exc})"
     try:

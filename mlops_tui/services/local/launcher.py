@@ -111,14 +111,13 @@ def ensure_platform(
             return url
         code = proc.poll()
         if code is not None:
+            refused = refused_start(state_dir) if code == EXIT_STATE_REFUSED else None
+            if refused:
+                raise PlatformFailure(f"the local platform did not start: {refused}", hint="")
             # Another instance may have won the lock and be finishing its start-up.
             url = _wait_other(state_dir, deadline)
             if url:
                 return url
-            if code == EXIT_STATE_REFUSED and refused_start(state_dir):
-                raise PlatformFailure(
-                    f"the local platform did not start: {refused_start(state_dir)}", hint=""
-                )
             raise PlatformFailure(
                 f"the local platform exited with status {code} while starting: {_tail(log_file(state_dir))}",
                 hint=f"see {log_file(state_dir)}",

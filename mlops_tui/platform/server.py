@@ -28,7 +28,7 @@ from mlops_tui.platform.auth import Auth
 from mlops_tui.platform.clusters import Clusters
 from mlops_tui.platform.db import Database
 from mlops_tui.platform.deployments import Supervisor
-from mlops_tui.platform.errors import ApiError
+from mlops_tui.platform.errors import ApiError, disk_full
 from mlops_tui.platform.integrity import StateRefused, check_state
 from mlops_tui.platform.registry import Registry
 from mlops_tui.platform.state import (
@@ -42,7 +42,7 @@ from mlops_tui.platform.state import (
     write_info,
     write_private,
 )
-from mlops_tui.platform.storage import StorageMonitor
+from mlops_tui.platform.storage import StorageMonitor, is_disk_full
 from mlops_tui.platform.training import TrainingEngine
 
 log = logging.getLogger("mlops_tui.platform")
@@ -213,9 +213,15 @@ def serve(
             platform = Platform(paths, host=host, workers=workers, session_ttl_minutes=session_ttl_minutes)
             platform.bootstrap()
             asyncio.run(_run(platform, sock))
-        except ApiError as exc:  # disk full, or a database that cannot be opened after all
-            log.error("cannot start: %s", exc.message)
-            print(f"mlops-tui platform: cannot start: {exc.message}", file=sys.stderr)
+        except (ApiError, OSError) as exc:  # disk full, or a database or file that cannot be used
+            if isinstance(exc, ApiError):
+                why = exc.message
+            elif is_disk_full(exc):
+                why = disk_full(str(exc.filename or paths.root)).message
+            else:
+                why = f"{exc.strerror or exc}: {exc.filename or paths.root}"
+            log.error("cannot start: %s", why)
+            print(f"mlops-tui platform: cannot start: {why}", file=sys.stderr)
             return 1
         return 0
     finally:

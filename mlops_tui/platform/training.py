@@ -321,7 +321,9 @@ class TrainingEngine:
                 raise
             except Exception as exc:  # a platform bug or a storage fault must not kill the worker
                 if is_disk_full(exc):
-                    message = _disk_full_message("the job's files or state")
+                    message = _disk_full_message(
+                        f"the job's files in {self.paths.job_dir(job_id)} or its state"
+                    )
                 else:
                     log.exception("job %s crashed the engine", job_id)
                     message = f"the training engine failed to run the job: {getattr(exc, 'message', exc)}"
@@ -475,7 +477,10 @@ class TrainingEngine:
             except Exception as exc:
                 if not is_disk_full(exc):
                     raise
-                lost = f"the job's log {self.log_path(job_id)}" if isinstance(exc, OSError) else "its state"
+                if isinstance(exc, OSError):
+                    lost = f"the job's log {self.log_path(job_id)}"
+                else:
+                    lost = f"the job's progress to the database {self.db.path}"
                 if self.storage is not None:
                     self.storage.report(self.log_path(job_id) if isinstance(exc, OSError) else self.db.path)
                 log.warning("job %s: %s: stopping it", job_id, _disk_full_message(lost))

@@ -14,6 +14,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,11 +23,14 @@ import httpx
 import pytest
 from local_platform_support import (
     DEFAULT_TENANT,
+    DEFAULT_USER,
     V1,
     WORKSHOP_RIDE,
     LocalPlatform,
     PlatformFactory,
     isolated_env,
+    submit_training,
+    upload_lab_code,
     wait_state,
 )
 
@@ -196,20 +200,34 @@ def test_a_database_cut_in_the_middle_is_diagnosed_in_one_line(
 
 
 def test_a_clean_stop_leaves_the_whole_state_in_platform_db(
-    stopped_platform: LocalPlatform, tmp_path: Path
+    platform_factory: PlatformFactory, tmp_path: Path
 ) -> None:
-    platform = stopped_platform
+    """Stopped while a job trains (its rounds go to the WAL): platform.db alone still holds everything."""
+    platform = platform_factory.new("clean")
+    client = platform.login()
+    try:
+        code = upload_lab_code(client, DEFAULT_USER)
+        job = submit_training(client, code, **{"rounds": 10_000, "early-stopping": 0, "max-depth": 8})
+        deadline = time.monotonic() + 90
+        while not client.get(f"{V1}/jobs/{job['id']}/metrics").json()["rounds"]:
+            assert time.monotonic() < deadline, "the job did not start training"
+            time.sleep(0.2)
+    finally:
+        client.close()
+    assert platform.stop() == 0
     wal = platform.state_dir / "platform.db-wal"
     assert not wal.exists() or wal.stat().st_size == 0
     alone = tmp_path / "copy-of-platform.db"
     shutil.copyfile(platform.state_dir / "platform.db", alone)  # the file the docs name, alone
     conn = sqlite3.connect(alone)
     try:
-        users = {r[0] for r in conn.execute("SELECT name FROM users")}
+        state, message = conn.execute("SELECT state, message FROM jobs WHERE id = ?", (job["id"],)).fetchone()
+        rounds = conn.execute("SELECT COUNT(*) FROM job_rounds WHERE job_id = ?", (job["id"],)).fetchone()[0]
         sessions = conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0]
     finally:
         conn.close()
-    assert "student01" in users and sessions >= 1
+    assert state == "failed" and "stopped" in message  # its end, written during the stop, is in the file
+    assert rounds >= 1 and sessions >= 1
 
 
 async def test_the_wal_is_checkpointed_periodically_while_running(tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ class StateRefused(RuntimeError):
     """The state directory must not be opened as it is; ``str()`` is the one-line diagnosis."""
 
 
-def state_held(root: Path, limit: int = 4) -> list[str]:
+def state_held(root: Path, limit: int = 3) -> list[str]:
     """Up to ``limit`` entries of ``root`` (relative paths) that show a platform's state is there."""
     found: list[str] = []
     for name in (*DB_COMPANIONS, *STATE_ENTRIES):

@@ -102,7 +102,19 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     add.add_argument("--remember", action="store_true", help="also store the password for --profile")
     _add_profile(add)
-    for p in (serve, start, *[plat_sub.choices[n] for n in ("stop", "status")], add):
+    backup = plat_sub.add_parser(
+        "backup", help="write the whole platform to one archive (works while it runs)"
+    )
+    backup.add_argument("file", help="the archive to write (.tar.gz)")
+    backup.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    restore = plat_sub.add_parser(
+        "restore", help="replace the platform's state by a backup (stopped platform; old state kept aside)"
+    )
+    restore.add_argument("file", help="an archive written by `mlops-tui platform backup`")
+    aside = plat_sub.add_parser(
+        "move-aside", help="rename the state directory (kept whole) so the next start is a new platform"
+    )
+    for p in (serve, start, *[plat_sub.choices[n] for n in ("stop", "status")], add, backup, restore, aside):
         p.add_argument("--state-dir", help="state directory (default: $MLOPS_TUI_STATE_DIR or XDG state)")
 
     login = sub.add_parser("login", help="check your password on the platform and store it for the profile")
@@ -180,6 +192,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         ("platform", "stop"): admin.platform_stop,
         ("platform", "status"): admin.platform_status,
         ("platform", "add-user"): admin.platform_add_user,
+        ("platform", "backup"): admin.platform_backup,
+        ("platform", "restore"): admin.platform_restore,
+        ("platform", "move-aside"): admin.platform_move_aside,
         ("credentials", "forget"): admin.credentials_forget,
         ("credentials", "where"): admin.credentials_where,
         ("profile", "list"): admin.profile_list,

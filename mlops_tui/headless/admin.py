@@ -9,7 +9,7 @@ from typing import Any
 
 from mlops_tui import config, credentials
 from mlops_tui.headless.common import out, table
-from mlops_tui.services.errors import InvalidInput
+from mlops_tui.services.errors import Conflict, InvalidInput, NotFound, PlatformFailure
 from mlops_tui.services.local import launcher
 
 
@@ -62,12 +62,18 @@ def platform_status(args: Any) -> int:
     url = str(info["url"]) if info else None
     health = launcher.health(url) if url else None
     if health is None:
-        out(f"not running (state {state_dir})")
+        refused = launcher.refused_start(state_dir)
+        out(
+            f"not running (state {state_dir})"
+            + (f"; its last start was refused: {refused}" if refused else "")
+        )
         return 3
     out(
-        f"running: {url} (pid {health.get('pid')}, version {health.get('version')}, "
+        f"{health.get('status')}: {url} (pid {health.get('pid')}, version {health.get('version')}, "
         f"since {health.get('started_at')})"
     )
+    for reason in health.get("reasons") or []:  # type: ignore[union-attr]
+        out(f"  {reason}")
     out(f"state: {state_dir}")
     out(f"log: {launcher.log_file(state_dir)}")
     return 0
@@ -87,15 +93,69 @@ def platform_add_user(args: Any) -> int:
         raise InvalidInput("no terminal to ask for the password: use --password-stdin", field="password")
     if not password:
         raise InvalidInput("the password is empty", field="password")
+    from mlops_tui.platform.integrity import StateRefused
+
     try:
         created = add_user(state_dir=_state_dir(args), tenant=args.tenant, user=args.user, password=password)
     except ValueError as exc:
         raise InvalidInput(str(exc), field="user") from None
+    except StateRefused as exc:
+        raise PlatformFailure(
+            str(exc).replace("refusing to start", "refusing to add a user"), hint=""
+        ) from None
     verb = "added" if created else "updated the password of"
     out(f"{verb} user {args.user} in tenant {args.tenant}")
     if args.remember:
         where = credentials.store_password(args.profile or "local", args.user, password)
         out(f"password stored for profile {args.profile or 'local'} in {where}")
+    return 0
+
+
+def platform_backup(args: Any) -> int:
+    """One archive of the platform (database by SQLite's online backup API, repositories, job logs)."""
+    from mlops_tui.platform.backup import BackupError, backup
+
+    state_dir = _state_dir(args)
+    try:
+        summary = backup(state_dir, Path(args.file), overwrite=args.force)
+    except BackupError as exc:
+        raise InvalidInput(str(exc), field="file", hint="") from None
+    out(f"backed up {state_dir} to {summary.archive}: {summary.files} files, {summary.bytes / 1e6:.1f} MB")
+    if summary.changed_while_read:
+        out(f"changed while read (a running job's files): {', '.join(summary.changed_while_read[:5])}")
+    out(f"restore with: mlops-tui platform restore {summary.archive}")
+    return 0
+
+
+def platform_restore(args: Any) -> int:
+    """Replace the platform's state by a backup; the state it had is moved aside, not deleted."""
+    from mlops_tui.platform.backup import BackupError, restore
+
+    state_dir = _state_dir(args)
+    try:
+        summary = restore(state_dir, Path(args.file))
+    except BackupError as exc:
+        raise InvalidInput(str(exc), field="file", hint="") from None
+    out(f"restored {state_dir} from {summary.archive} ({summary.files} files)")
+    if summary.moved_aside:
+        out(f"the state it replaced is in {summary.moved_aside}")
+    out("start it with: mlops-tui platform start")
+    return 0
+
+
+def platform_move_aside(args: Any) -> int:
+    """Keep a damaged state directory under another name, so the next start makes a new platform."""
+    from mlops_tui.platform.state import AlreadyRunning, StatePaths, move_aside
+
+    state_dir = _state_dir(args)
+    try:
+        moved = move_aside(StatePaths.resolve(state_dir))
+    except AlreadyRunning as exc:
+        raise Conflict(str(exc), hint="") from None
+    except FileNotFoundError as exc:
+        raise NotFound(str(exc), hint="") from None
+    out(f"moved {state_dir} to {moved} (nothing was deleted)")
+    out("the next start creates a new platform; your stored password is kept and stays valid")
     return 0
 
 

@@ -24,6 +24,8 @@ async def run(profile: str | None, *, start: bool = False) -> int:
         info = await health() if health is not None else {}
         version = f" (version {info.get('version', '?')}, pid {info.get('pid', '?')})" if info else ""
         out(f"platform  {conn.resolved.url}{version}")
+        for reason in info.get("reasons") or [] if info.get("status") == "degraded" else []:
+            out(f"          degraded: {reason}")
         session = await p.login()
         expires = _when(session.expires_at)
         out(

@@ -1,8 +1,9 @@
 """The platform's REST API (contract §2): thin FastAPI routes over the platform's services.
 
 Every error leaves as ``{"error", "code", "field"}``: :class:`ApiError` as raised, request
-validation as 422 naming the dotted field, unknown routes as 404, and anything unexpected as a
-logged 500 without a traceback. Every object route is scoped to the session's tenant.
+validation as 422 naming the dotted field, unknown routes as 404, a full disk as 507 "disk full"
+naming the path (from the database or any file write), and anything unexpected as a logged 500
+without a traceback. Every object route is scoped to the session's tenant.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from mlops_tui import __version__
 from mlops_tui.platform import names
 from mlops_tui.platform.auth import SessionInfo
-from mlops_tui.platform.errors import ApiError, not_found
+from mlops_tui.platform.errors import ApiError, disk_full, not_found
 from mlops_tui.platform.registry import version_json
 from mlops_tui.platform.repo import Repo
+from mlops_tui.platform.storage import is_disk_full
 from mlops_tui.platform.training import FINAL, job_json
 
 if TYPE_CHECKING:
@@ -170,6 +172,12 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _os_error(request: Request, exc: OSError) -> JSONResponse:
         if exc.errno in _CLIENT_ERRNOS:  # a file name the client chose cannot exist as asked
             return _error(400, "invalid_input", f"path: {exc.strerror}", "path")
+        if is_disk_full(exc):
+            platform = request.app.state.platform
+            path = str(exc.filename or platform.paths.root)
+            platform.storage.report(path)
+            full = disk_full(path)
+            return JSONResponse(full.body(), status_code=full.status)
         log.error("file error on %s %s: %s", request.method, _loggable(request.url.path), exc)
         return _error(
             500, "internal", f"the platform cannot access a file: {exc.strerror}; see the platform log"
@@ -239,7 +247,15 @@ def create_app(platform: Platform) -> FastAPI:
 
     @app.get(f"{V1}/health", tags=["platform"])
     async def health() -> dict[str, Any]:
-        return {"status": "ok", "version": __version__, "pid": os.getpid(), "started_at": platform.started_at}
+        """``ok``, or ``degraded`` with ``reasons`` (e.g. disk full, naming the path) while it lasts."""
+        reasons = platform.storage.reasons()
+        return {
+            "status": "degraded" if reasons else "ok",
+            "reasons": reasons,
+            "version": __version__,
+            "pid": os.getpid(),
+            "started_at": platform.started_at,
+        }
 
     # -- clusters
     @app.get(f"{V1}/clusters", tags=["clusters"])
@@ -387,8 +403,8 @@ async def _follow(platform: Platform, job_id: int, from_line: int, follow: bool)
     pos = 0
     while True:
         waiter = platform.engine.changed
-        row = platform.db.one("SELECT state FROM jobs WHERE id = ?", (job_id,))
-        final = row is None or row["state"] in FINAL
+        state = platform.engine.state(job_id)
+        final = state is None or state in FINAL
         try:
             with path.open("rb") as f:
                 f.seek(pos)

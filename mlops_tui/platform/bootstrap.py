@@ -128,25 +128,43 @@ def ensure_tenant(db: Database, paths: StatePaths, tenant: str, workers: int = 2
     ensure_default_data(paths, auth.namespace(tenant) or "")
 
 
-def first_start(db: Database, paths: StatePaths) -> tuple[str, str] | None:
-    """On an empty platform: the default tenant and a user named after the OS user with a new password.
+def _stored_password(user: str) -> str | None:
+    try:
+        from mlops_tui import credentials
 
-    The password goes to the credential store (``mlops_tui.credentials``); if that is unavailable it
-    is written to ``<state>/initial-password`` (0600). Returns ``(user, where it was stored)``.
+        return credentials.get_password("local", user) or None
+    except Exception:  # ImportError, or no usable keyring/file: nothing stored that we could keep
+        return None
+
+
+def first_start(db: Database, paths: StatePaths) -> tuple[str, str] | None:
+    """On an empty platform: the default tenant and a user named after the OS user.
+
+    A password already stored for the ``local`` profile and this user (a platform moved aside, a
+    new state directory) is kept and becomes the new user's password: a start never overwrites a
+    stored password. Otherwise a new one is generated and stored through ``mlops_tui.credentials``;
+    if that is unavailable it goes to ``<state>/initial-password`` (0600). The user is created
+    before the default data (which takes seconds), so a start that dies half-way leaves a database
+    with a user, which the next start completes. Returns ``(user, where the password is)``.
     """
     auth = Auth(db)
     if auth.user_count():
         return None
     user = getpass.getuser()
-    password = generate_password()
-    ensure_tenant(db, paths, DEFAULT_TENANT)
+    stored = _stored_password(user)
+    password = stored or generate_password()
+    auth.ensure_tenant(DEFAULT_TENANT)
     auth.set_user(DEFAULT_TENANT, user, password)
-    try:
-        from mlops_tui import credentials
+    if stored:
+        where = "the credential store (the password already stored for profile local, kept)"
+    else:
+        try:
+            from mlops_tui import credentials
 
-        where = credentials.store_password(profile="local", user=user, password=password)
-    except Exception as exc:  # ImportError, or no usable keyring/file
-        write_private(paths.initial_password, f"{DEFAULT_TENANT} {user} {password}\n".encode())
-        where = f"{paths.initial_password} (credential store unavailable: {type(exc).__name__})"
-    log.info("first start: tenant %s, user %s; the generated password is in %s", DEFAULT_TENANT, user, where)
+            where = credentials.store_password(profile="local", user=user, password=password)
+        except Exception as exc:  # ImportError, or no usable keyring/file
+            write_private(paths.initial_password, f"{DEFAULT_TENANT} {user} {password}\n".encode())
+            where = f"{paths.initial_password} (credential store unavailable: {type(exc).__name__})"
+    ensure_tenant(db, paths, DEFAULT_TENANT)
+    log.info("first start: tenant %s, user %s; the password is in %s", DEFAULT_TENANT, user, where)
     return user, where

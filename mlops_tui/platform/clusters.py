@@ -269,8 +269,9 @@ class Clusters:
         self.notebooks.clear()
 
     def _set(self, tenant: str, name: str, **fields: Any) -> None:
+        """Record a notebook's state; on a full disk it is written when space is back."""
         cols = ", ".join(f"{k} = ?" for k in fields)
-        self.db.execute(
+        self.db.execute_or_defer(
             f"UPDATE clusters SET {cols} WHERE tenant = ? AND name = ?",
             (*fields.values(), tenant, name),
         )

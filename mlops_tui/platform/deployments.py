@@ -27,7 +27,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 
@@ -38,6 +38,7 @@ from mlops_tui.platform.limits import apply_limits
 from mlops_tui.platform.predictor import REFUSED
 from mlops_tui.platform.registry import Registry
 from mlops_tui.platform.state import StatePaths, utcnow, write_private
+from mlops_tui.platform.storage import is_disk_full
 
 log = logging.getLogger("mlops_tui.platform.deployments")
 
@@ -45,6 +46,7 @@ READY_TIMEOUT_S = 120.0
 HEALTH_EVERY_S = 5.0
 HEALTH_FAILURES = 3
 MAX_EARLY_CRASHES = 5
+DISK_RETRY_S = 1.0  # how often a server whose config cannot be written (disk full) tries again
 
 # A server runs for days (no CPU-time limit) but must not eat the host's memory, disk or files.
 SERVER_LIMITS = {"cpu_seconds": None, "address_space": 8 << 30, "file_bytes": 1 << 30, "open_files": 4096}
@@ -80,6 +82,24 @@ def _is_our_server(pid: int, config: Path) -> bool:
     except OSError:
         return False
     return b"mlops_tui.platform.predictor" in cmdline and str(config).encode() in cmdline
+
+
+def _open_log(path: Path, first_line: str) -> IO[bytes]:
+    """The server's log, or /dev/null when the disk is full (the server must start all the same)."""
+    logf: IO[bytes] | None = None
+    try:
+        logf = path.open("ab")
+        logf.write(first_line.encode())
+        logf.flush()
+        return logf
+    except OSError as exc:
+        if logf is not None:
+            with contextlib.suppress(OSError):
+                logf.close()
+        if not is_disk_full(exc):
+            raise
+        log.warning("disk full: %s cannot be written; the server's output is dropped", path)
+        return open(os.devnull, "ab")
 
 
 def _tail_refusal(log_path: Path) -> str:
@@ -255,25 +275,29 @@ class Supervisor:
         m.task = asyncio.create_task(self._supervise(m), name=f"deployment-{m.tenant}-{m.name}")
 
     def _set(self, tenant: str, name: str, **fields: Any) -> None:
+        """Record a server's state; on a full disk it is written when space is back (never raises 507)."""
         cols = ", ".join(f"{k} = ?" for k in fields)
-        self.db.execute(
+        self.db.execute_or_defer(
             f"UPDATE deployments SET {cols} WHERE tenant = ? AND name = ?",
             (*fields.values(), tenant, name),
         )
 
     async def _supervise(self, m: Managed) -> None:
         early_crashes = 0
-        try:
-            config = self._write_config(m)
-        except Exception as exc:
-            self._set(m.tenant, m.name, state="config error", message=f"cannot configure: {exc}")
-            return
+        while True:
+            try:
+                config = self._write_config(m)
+                break
+            except Exception as exc:
+                if not is_disk_full(exc) or m.stopping:
+                    self._set(m.tenant, m.name, state="config error", message=f"cannot configure: {exc}")
+                    return
+                self._set(m.tenant, m.name, state="creating", message=f"waiting for disk space: {exc}")
+                await asyncio.sleep(DISK_RETRY_S)
         log_path = config.parent / "server.log"
         while not m.stopping:
             started = time.monotonic()
-            with log_path.open("ab") as logf:
-                logf.write(f"--- {utcnow()} starting prediction server on port {m.port}\n".encode())
-                logf.flush()
+            with _open_log(log_path, f"--- {utcnow()} starting prediction server on port {m.port}\n") as logf:
                 m.proc = await asyncio.create_subprocess_exec(
                     sys.executable,
                     "-m",

@@ -1,4 +1,5 @@
-"""The one exception the platform's modules raise for anything a client did wrong.
+"""The one exception the platform's modules raise for anything a client did wrong, or that the
+platform's storage refused (disk full: 507, database unusable: 503).
 
 The API layer turns it into the uniform error JSON of the contract
 (``{"error", "code", "field"}``); anything else that escapes becomes a logged ``internal`` 500.
@@ -38,3 +39,23 @@ def conflict(message: str, field: str | None = None) -> ApiError:
 
 def session_expired(message: str) -> ApiError:
     return ApiError(401, "session_expired", message)
+
+
+def disk_full(path: str) -> ApiError:
+    """507 Insufficient Storage (RFC 4918 §11.5): a write failed for want of space on ``path``'s device."""
+    return ApiError(
+        507,
+        "insufficient_storage",
+        f"disk full: no space left on the device holding {path}; free some space there "
+        "(the platform resumes by itself when it can write again)",
+    )
+
+
+def storage_unavailable(path: str, detail: str) -> ApiError:
+    """503: the platform's database or files cannot be used for a reason other than space."""
+    return ApiError(
+        503,
+        "unavailable",
+        f"the platform cannot use {path} ({detail}); see the platform log, and if the database is "
+        "damaged stop the platform and restore a backup (mlops-tui platform restore FILE)",
+    )

@@ -1,7 +1,10 @@
 """The platform process: wires the services together and serves the API (``serve``, ``add_user``).
 
 ``serve`` binds its socket itself (port 0 = any free port), so the real port is known before
-``platform.json`` is written and the same socket can be reused on restart.
+``platform.json`` is written and the same socket can be reused on restart. Before it opens the
+database it checks the state directory (:mod:`integrity`): a damaged or missing database next to
+a platform's state is refused with one line (also left in ``platform.refused`` for ``status``),
+never initialised over. Everything it creates is private (umask 077).
 """
 
 from __future__ import annotations
@@ -25,9 +28,21 @@ from mlops_tui.platform.auth import Auth
 from mlops_tui.platform.clusters import Clusters
 from mlops_tui.platform.db import Database
 from mlops_tui.platform.deployments import Supervisor
-from mlops_tui.platform.errors import ApiError
+from mlops_tui.platform.errors import ApiError, disk_full
+from mlops_tui.platform.integrity import StateRefused, check_state
 from mlops_tui.platform.registry import Registry
-from mlops_tui.platform.state import AlreadyRunning, PlatformLock, StatePaths, remove_info, utcnow, write_info
+from mlops_tui.platform.state import (
+    EXIT_STATE_REFUSED,
+    AlreadyRunning,
+    PlatformLock,
+    StatePaths,
+    private_umask,
+    remove_info,
+    utcnow,
+    write_info,
+    write_private,
+)
+from mlops_tui.platform.storage import StorageMonitor, is_disk_full
 from mlops_tui.platform.training import TrainingEngine
 
 log = logging.getLogger("mlops_tui.platform")
@@ -49,11 +64,13 @@ class Platform:
         self.url = ""
         self.started_at = utcnow()
         self.db = Database(paths.db)
+        self.storage = StorageMonitor(paths.root, self.db)
         self.auth = Auth(self.db, session_ttl_minutes)
         self.registry = Registry(self.db, paths)
-        self.engine = TrainingEngine(self.db, paths, workers)
+        self.engine = TrainingEngine(self.db, paths, workers, storage=self.storage)
         self.supervisor = Supervisor(self.db, paths, self.registry, host)
         self.clusters = Clusters(self.db, paths, self.engine, self.supervisor, host)
+        self._storage_task: asyncio.Task[None] | None = None
 
     def bootstrap(self) -> None:
         bootstrap.first_start(self.db, self.paths)
@@ -62,14 +79,22 @@ class Platform:
         self.auth.purge_expired()
 
     async def start(self) -> None:
+        self._storage_task = asyncio.create_task(self.storage.run(), name="storage-monitor")
         await self.engine.start()
         await self.supervisor.start()
         await self.clusters.start()
 
     async def stop(self) -> None:
+        """Stop every service, then checkpoint and close the database (``platform.db`` is whole)."""
         await self.clusters.stop()
         await self.supervisor.stop()
         await self.engine.stop()
+        if self._storage_task is not None:
+            self._storage_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._storage_task
+        self.storage.check()  # a last chance for writes deferred by a full disk
+        self.db.close()
 
 
 class _Server(uvicorn.Server):
@@ -93,6 +118,7 @@ def _setup_logging(paths: StatePaths) -> None:
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     logfile = paths.logs / "platform.log"
     fh = logging.FileHandler(logfile)
+    logfile.chmod(0o600)  # the launcher may have created it before this process set its umask
     fh.setFormatter(fmt)
     root.addHandler(fh)
     try:  # the launcher sends our stderr to the same file: don't log every line twice
@@ -120,27 +146,27 @@ async def _run(platform: Platform, sock: socket.socket) -> None:
     host = platform.host if ":" not in platform.host else f"[{platform.host}]"
     platform.url = f"http://{host}:{port}"
     platform.clusters.base_url = platform.url
-    await platform.start()
-    config = uvicorn.Config(
-        create_app(platform),
-        log_config=None,
-        access_log=False,
-        lifespan="off",
-        timeout_graceful_shutdown=3,
-        timeout_keep_alive=30,
-    )
-    server = _Server(config)
-    write_info(
-        platform.paths, url=platform.url, port=port, started_at=platform.started_at, version=__version__
-    )
-    log.info(
-        "local platform %s listening on %s (state %s, pid %d)",
-        __version__,
-        platform.url,
-        platform.paths.root,
-        os.getpid(),
-    )
     try:
+        await platform.start()
+        config = uvicorn.Config(
+            create_app(platform),
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=3,
+            timeout_keep_alive=30,
+        )
+        server = _Server(config)
+        write_info(
+            platform.paths, url=platform.url, port=port, started_at=platform.started_at, version=__version__
+        )
+        log.info(
+            "local platform %s listening on %s (state %s, pid %d)",
+            __version__,
+            platform.url,
+            platform.paths.root,
+            os.getpid(),
+        )
         await server.serve(sockets=[sock])
     finally:
         remove_info(platform.paths)
@@ -155,7 +181,12 @@ def serve(
     workers: int = 2,
     session_ttl_minutes: float = 1440,
 ) -> int:
-    """Run the platform in the foreground until SIGINT/SIGTERM; returns the exit code."""
+    """Run the platform in the foreground until SIGINT/SIGTERM; returns the exit code.
+
+    1: another platform holds the state directory, or the port or the disk refused;
+    :data:`EXIT_STATE_REFUSED` (65): the state directory failed its check (one line on stderr).
+    """
+    os.umask(0o077)  # the state, job outputs and logs are this user's alone (jump hosts are shared)
     paths = StatePaths.resolve(state_dir)
     paths.ensure()
     lock = PlatformLock(paths)
@@ -166,6 +197,11 @@ def serve(
         return 1
     try:
         _setup_logging(paths)
+        try:
+            check_state(paths.root)
+        except StateRefused as exc:
+            return _refuse(paths, str(exc))
+        paths.refused.unlink(missing_ok=True)
         if host not in ("127.0.0.1", "localhost", "::1"):
             log.warning("listening on %s: other machines can reach this platform", host)
         try:
@@ -173,30 +209,56 @@ def serve(
         except OSError as exc:
             print(f"mlops-tui platform: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
             return 1
-        platform = Platform(paths, host=host, workers=workers, session_ttl_minutes=session_ttl_minutes)
-        platform.bootstrap()
-        asyncio.run(_run(platform, sock))
+        try:
+            platform = Platform(paths, host=host, workers=workers, session_ttl_minutes=session_ttl_minutes)
+            platform.bootstrap()
+            asyncio.run(_run(platform, sock))
+        except (ApiError, OSError) as exc:  # disk full, or a database or file that cannot be used
+            if isinstance(exc, ApiError):
+                why = exc.message
+            elif is_disk_full(exc):
+                why = disk_full(str(exc.filename or paths.root)).message
+            else:
+                why = f"{exc.strerror or exc}: {exc.filename or paths.root}"
+            log.error("cannot start: %s", why)
+            print(f"mlops-tui platform: cannot start: {why}", file=sys.stderr)
+            return 1
         return 0
     finally:
         lock.release()
+
+
+def _refuse(paths: StatePaths, message: str) -> int:
+    """Say why the state directory was refused: stderr, the log, and ``platform.refused``."""
+    log.error("%s", message)
+    with contextlib.suppress(OSError):
+        write_private(paths.refused, f"{utcnow()} {message}\n".encode())
+    print(f"mlops-tui platform: {message}", file=sys.stderr)
+    return EXIT_STATE_REFUSED
 
 
 def add_user(state_dir: str | os.PathLike[str] | None, tenant: str, user: str, password: str) -> bool:
     """Add ``user`` (and ``tenant`` if new) straight in the database; True if the user is new.
 
     A local admin action (no HTTP): it works whether or not the platform is running. An existing
-    user gets the new password. Raises ``ValueError`` naming what is wrong with a name.
+    user gets the new password. Raises ``ValueError`` naming what is wrong with a name, and
+    :class:`StateRefused` when the state directory fails its check (it is never initialised over).
     """
     paths = StatePaths.resolve(state_dir)
-    paths.ensure()
-    db = Database(paths.db)
-    try:
-        bootstrap.ensure_tenant(db, paths, tenant)
-        return Auth(db).set_user(tenant, user, password)
-    except ApiError as exc:  # e.g. a tenant whose namespace another tenant has: a plain ValueError here
-        raise ValueError(exc.body()["error"]) from None
-    finally:
-        db.close()
+    with private_umask():
+        paths.ensure()
+        check_state(paths.root)
+        db = Database(paths.db)
+        try:
+            auth = Auth(db)
+            auth.ensure_tenant(tenant)
+            created = auth.set_user(tenant, user, password)  # first: a user makes the database non-empty
+            bootstrap.ensure_tenant(db, paths, tenant)
+            return created
+        except ApiError as exc:  # e.g. a tenant whose namespace another tenant has: a plain ValueError here
+            raise ValueError(exc.body()["error"]) from None
+        finally:
+            db.close()
 
 
 def state_dir_of(path: str | None) -> Path:

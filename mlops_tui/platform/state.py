@@ -11,7 +11,7 @@ import contextlib
 import fcntl
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -80,6 +80,11 @@ class StatePaths:
     def initial_password(self) -> Path:
         return self.root / "initial-password"
 
+    @property
+    def refused(self) -> Path:
+        """The last refused start's one-line diagnosis (removed by the next start that passes)."""
+        return self.root / "platform.refused"
+
     def tenant_repo(self, namespace: str) -> Path:
         return self.repo_root / namespace
 
@@ -97,6 +102,50 @@ class StatePaths:
         for d in (self.root, self.repo_root, self.jobs, self.deployments, self.notebooks, self.logs):
             d.mkdir(parents=True, exist_ok=True)
         os.chmod(self.root, 0o700)
+
+
+# The exit status of a ``serve`` that refused its state directory (sysexits.h EX_DATAERR).
+EXIT_STATE_REFUSED = 65
+
+
+@contextlib.contextmanager
+def private_umask() -> Iterator[None]:
+    """Files and directories created inside are private to this user (umask 077), as the state is."""
+    old = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def read_refused(root: Path) -> str | None:
+    """The diagnosis of the last refused start of the platform of ``root``, if any."""
+    try:
+        return (root / "platform.refused").read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
+def move_aside(paths: StatePaths) -> Path:
+    """Rename the state directory to ``<dir>.aside-<UTC time>`` (nothing deleted); returns the new path.
+
+    Refuses (:class:`AlreadyRunning`) while a platform runs on it. The next start makes a new platform.
+    """
+    if not paths.root.is_dir():
+        raise FileNotFoundError(f"there is no state directory at {paths.root}")
+    lock = PlatformLock(paths)
+    lock.acquire()
+    try:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        target = paths.root.with_name(f"{paths.root.name}.aside-{stamp}")
+        n = 1
+        while target.exists():
+            n += 1
+            target = paths.root.with_name(f"{paths.root.name}.aside-{stamp}-{n}")
+        os.rename(paths.root, target)
+        return target
+    finally:
+        lock.release()
 
 
 def write_private(path: Path, data: bytes) -> None:

@@ -5,6 +5,12 @@ in its own working directory and process group, with its own environment and ``s
 Its stdout+stderr go to ``job.log``; ``@@mlops <json>`` lines in it become progress, rounds,
 metrics and the data fingerprint. The database is the truth, so history survives restarts; a job
 that was running when the platform died is marked failed on the next start.
+
+A worker survives any error of one job (issue 8 §2). When the platform cannot record a job's
+output for want of space (its log, its rounds), the job is stopped and ends failed with "disk
+full" in its message; the end is written when space is back (shown meanwhile by ``get``/``list``).
+While the storage is full the workers take no job from the queue, so queued jobs start by
+themselves when space returns.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from mlops_tui.platform.errors import conflict, invalid, not_found
 from mlops_tui.platform.limits import apply_limits
 from mlops_tui.platform.repo import Repo
 from mlops_tui.platform.state import StatePaths, utcnow
+from mlops_tui.platform.storage import StorageMonitor, is_disk_full
 
 log = logging.getLogger("mlops_tui.platform.training")
 
@@ -81,14 +88,38 @@ def _is_our_job(pid: int, job_id: int, state_root: Path) -> bool:
     return f"MLOPS_JOB_ID={job_id}".encode() in env and f"MLOPS_STATE_DIR={state_root}".encode() in env
 
 
+def _disk_full_message(where: str) -> str:
+    return (
+        f"disk full: the platform could not write {where}, so the job was stopped; free some space "
+        "and submit it again"
+    )
+
+
+class _OutputLost(Exception):
+    """The job's output could not be recorded (disk full); the job is stopped."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(where)
+        self.where = where
+
+
 class TrainingEngine:
     def __init__(
-        self, db: Database, paths: StatePaths, workers: int = 2, python: str = sys.executable
+        self,
+        db: Database,
+        paths: StatePaths,
+        workers: int = 2,
+        python: str = sys.executable,
+        storage: StorageMonitor | None = None,
     ) -> None:
         self.db = db
         self.paths = paths
         self.workers = max(1, workers)
         self.python = python
+        self.storage = storage
+        self._ended: dict[int, dict[str, Any]] = {}  # final states not yet written (disk full)
+        if storage is not None:
+            storage.on_recover.append(self._notify)
         self.queue: asyncio.Queue[int] = asyncio.Queue()
         self.running: dict[int, asyncio.subprocess.Process] = {}
         self.busy: dict[int, int] = {}  # worker index -> job id
@@ -133,16 +164,31 @@ class TrainingEngine:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     # -- API side
+    def _with_end(self, row: dict[str, Any]) -> dict[str, Any]:
+        """``row`` with its final state if the job ended but the disk could not take it yet."""
+        ended = self._ended.get(row["id"])
+        if ended is None:
+            return row
+        if row["state"] in FINAL:  # written since: the database is the truth again
+            self._ended.pop(row["id"], None)
+            return row
+        return {**row, **ended}
+
+    def state(self, job_id: int) -> str | None:
+        row = self.db.one("SELECT id, state FROM jobs WHERE id = ?", (job_id,))
+        return self._with_end(row)["state"] if row else None
+
     def get(self, tenant: str, job_id: str) -> dict[str, Any]:
         if not str(job_id).isdigit() or len(str(job_id)) > 18:
             raise not_found(f"no job {job_id!r} in this tenant", "id")
         row = self.db.one("SELECT * FROM jobs WHERE id = ? AND tenant = ?", (int(job_id), tenant))
         if row is None:
             raise not_found(f"no job {job_id!r} in this tenant", "id")
-        return row
+        return self._with_end(row)
 
     def list(self, tenant: str) -> list[dict[str, Any]]:
-        return self.db.query("SELECT * FROM jobs WHERE tenant = ? ORDER BY id DESC", (tenant,))
+        rows = self.db.query("SELECT * FROM jobs WHERE tenant = ? ORDER BY id DESC", (tenant,))
+        return [self._with_end(r) for r in rows]
 
     def submit(self, tenant: str, namespace: str, user: str, spec: dict[str, Any]) -> dict[str, Any]:
         repo = Repo(self.paths.tenant_repo(namespace))
@@ -233,7 +279,7 @@ class TrainingEngine:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(asyncio.shield(proc.wait()), KILL_GRACE_S + 2)
             for _ in range(50):  # the worker records the final state right after the exit
-                if self.db.one("SELECT state FROM jobs WHERE id = ?", (jid,))["state"] in FINAL:  # type: ignore[index]
+                if self.state(jid) in FINAL:
                     break
                 await asyncio.sleep(0.02)
         self._notify()
@@ -255,20 +301,33 @@ class TrainingEngine:
         self.changed.set()
         self.changed = asyncio.Event()
 
+    async def _healthy_storage(self) -> None:
+        if self.storage is not None:
+            await self.storage.wait_healthy()
+
     async def _worker(self, index: int) -> None:
+        """Run queued jobs one after another; nothing one job does ends this loop."""
         while not self._stopping:
+            await self._healthy_storage()  # a job started on a full disk would only fail
             job_id = await self.queue.get()
-            row = self.db.one("SELECT * FROM jobs WHERE id = ?", (job_id,))
-            if row is None or row["state"] != "queued":
-                continue
-            self.busy[index] = job_id
             try:
+                await self._healthy_storage()
+                row = self.db.one("SELECT * FROM jobs WHERE id = ?", (job_id,))
+                if row is None or row["state"] != "queued":
+                    continue
+                self.busy[index] = job_id
                 await self._run(row)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # a platform bug must not kill the worker
-                log.exception("job %s crashed the engine", job_id)
-                self._finish(job_id, "failed", None, f"the training engine failed to run the job: {exc}")
+            except Exception as exc:  # a platform bug or a storage fault must not kill the worker
+                if is_disk_full(exc):
+                    message = _disk_full_message(
+                        f"the job's files in {self.paths.job_dir(job_id)} or its state"
+                    )
+                else:
+                    log.exception("job %s crashed the engine", job_id)
+                    message = f"the training engine failed to run the job: {getattr(exc, 'message', exc)}"
+                self._finish(job_id, "failed", None, message)
             finally:
                 self.busy.pop(index, None)
 
@@ -315,12 +374,17 @@ class TrainingEngine:
         jd = self.paths.job_dir(job_id)
         jd.mkdir(parents=True, exist_ok=True)
         logf = (jd / "job.log").open("ab")
+        proc: asyncio.subprocess.Process | None = None
+        lost: str | None = None
         try:
             try:
                 argv, env, _bundle = self._argv_env(row)
             except Exception as exc:
+                if is_disk_full(exc):
+                    raise
                 msg = getattr(exc, "message", str(exc))
-                logf.write(f"cannot start: {msg}\n".encode())
+                with contextlib.suppress(OSError):
+                    logf.write(f"cannot start: {msg}\n".encode())
                 self._finish(job_id, "failed", None, f"cannot start: {msg}")
                 return
             memory = self.db.one(
@@ -358,16 +422,27 @@ class TrainingEngine:
             if not started:  # cancelled between dequeue and start
                 self._killpg(proc.pid, signal.SIGKILL)
             self._notify()
-            last_human = await self._pump(job_id, proc, logf)
+            last_human, lost = await self._pump(job_id, proc, logf)
             rc = await proc.wait()
+        except BaseException:
+            if proc is not None and proc.returncode is None:  # never leave a job running unsupervised
+                self._killpg(proc.pid, signal.SIGKILL)
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(asyncio.shield(proc.wait()), KILL_GRACE_S)
+            raise
         finally:
-            logf.close()
+            with contextlib.suppress(OSError):  # buffered log bytes may not fit on a full disk
+                logf.close()
             self.running.pop(job_id, None)
         if job_id in self._cancelled:
             self._cancelled.discard(job_id)
             self._finish(job_id, "cancelled", rc, "cancelled on request")
+        elif lost is not None:
+            self._finish(job_id, "failed", rc, _disk_full_message(lost))
         elif rc == 0:
             self._finish(job_id, "finished", rc, "finished")
+        elif "No space left on device" in last_human or "Disk quota exceeded" in last_human:
+            self._finish(job_id, "failed", rc, f"disk full: exit code {rc}: {last_human}")
         elif rc < 0:
             sig = signal.Signals(-rc).name
             hint = " (CPU time limit)" if -rc == signal.SIGXCPU else ""
@@ -375,26 +450,47 @@ class TrainingEngine:
         else:
             self._finish(job_id, "failed", rc, f"exit code {rc}: {last_human}".rstrip(": "))
 
-    async def _pump(self, job_id: int, proc: asyncio.subprocess.Process, logf: Any) -> str:
-        """Copy the child's output to the log as it comes and parse structured lines; returns the last
-        human line (the likely error message)."""
+    async def _pump(self, job_id: int, proc: asyncio.subprocess.Process, logf: Any) -> tuple[str, str | None]:
+        """Copy the child's output to the log as it comes and parse structured lines.
+
+        Returns the last human line (the likely error message) and, when the output could not be
+        recorded for want of space, what could not be written (the job is then killed, and its
+        output drained until it exits so the pipe never blocks it).
+        """
         assert proc.stdout is not None
         buf = b""
         last_human = ""
+        lost: str | None = None
         while True:
             chunk = await proc.stdout.read(65536)
             if not chunk:
                 break
-            logf.write(chunk)
-            logf.flush()
-            buf += chunk
-            *lines, buf = buf.split(b"\n")
-            for line in lines:
-                last_human = self._line(job_id, line) or last_human
-        if buf:
-            logf.write(b"\n")
-            last_human = self._line(job_id, buf) or last_human
-        return last_human[:500]
+            if lost is not None:
+                continue
+            try:
+                logf.write(chunk)
+                logf.flush()
+                buf += chunk
+                *lines, buf = buf.split(b"\n")
+                for line in lines:
+                    last_human = self._line(job_id, line) or last_human
+            except Exception as exc:
+                if not is_disk_full(exc):
+                    raise
+                if isinstance(exc, OSError):
+                    lost = f"the job's log {self.log_path(job_id)}"
+                else:
+                    lost = f"the job's progress to the database {self.db.path}"
+                if self.storage is not None:
+                    self.storage.report(self.log_path(job_id) if isinstance(exc, OSError) else self.db.path)
+                log.warning("job %s: %s: stopping it", job_id, _disk_full_message(lost))
+                self._killpg(proc.pid, signal.SIGKILL)
+        if buf and lost is None:
+            with contextlib.suppress(OSError):
+                logf.write(b"\n")
+            with contextlib.suppress(Exception):
+                last_human = self._line(job_id, buf) or last_human
+        return last_human[:500], lost
 
     def _line(self, job_id: int, line: bytes) -> str:
         line = line.rstrip(b"\r")
@@ -435,11 +531,20 @@ class TrainingEngine:
         return ""
 
     def _finish(self, job_id: int, state: str, rc: int | None, message: str) -> None:
-        self.db.execute(
-            "UPDATE jobs SET state = ?, exit_code = ?, message = ?, finished_at = ? "
-            "WHERE id = ? AND state IN ('queued', 'running')",
-            (state, rc, message[:1000], utcnow(), job_id),
-        )
+        """Record a job's end; never raises (on a full disk it is written when space is back)."""
+        now = utcnow()
+        try:
+            written = self.db.execute_or_defer(
+                "UPDATE jobs SET state = ?, exit_code = ?, message = ?, finished_at = ? "
+                "WHERE id = ? AND state IN ('queued', 'running')",
+                (state, rc, message[:1000], now, job_id),
+            )
+        except Exception:
+            log.exception("cannot record the end of job %s (%s: %s)", job_id, state, message)
+            written = False
+        if not written:
+            end = {"state": state, "exit_code": rc, "message": message[:1000], "finished_at": now}
+            self._ended[job_id] = end
         self._notify()
 
     @staticmethod

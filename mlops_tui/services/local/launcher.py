@@ -23,6 +23,7 @@ from mlops_tui.services.errors import PlatformFailure, Unreachable
 
 HEALTH_PATH = "/api/mlops/v1/health"
 START_TIMEOUT_S = 20.0
+EXIT_STATE_REFUSED = 65  # `serve` refused its state directory (mlops_tui.platform.state)
 
 
 def read_platform_file(state_dir: Path) -> dict[str, object] | None:
@@ -34,13 +35,16 @@ def read_platform_file(state_dir: Path) -> dict[str, object] | None:
 
 
 def health(url: str, *, timeout: float = 2.0) -> dict[str, object] | None:
-    """The platform's ``/health`` answer, or None when nothing healthy answers at ``url``."""
+    """The platform's ``/health`` answer, or None when no running platform answers at ``url``.
+
+    A ``degraded`` platform (e.g. its disk is full; ``reasons`` say why) is running: it is returned.
+    """
     try:
         with urllib.request.urlopen(url.rstrip("/") + HEALTH_PATH, timeout=timeout) as resp:
             data = json.loads(resp.read().decode("utf-8"))
     except (OSError, ValueError, urllib.error.URLError):
         return None
-    return data if isinstance(data, dict) and data.get("status") == "ok" else None
+    return data if isinstance(data, dict) and data.get("status") in ("ok", "degraded") else None
 
 
 def running_url(state_dir: Path | None = None) -> str | None:
@@ -64,7 +68,7 @@ def start_platform(state_dir: Path, extra_args: list[str] | None = None) -> subp
     config.ensure_private_dir(log.parent)
     cmd = [sys.executable, "-m", "mlops_tui.platform", "serve", "--state-dir", str(state_dir)]
     cmd += extra_args or []
-    with open(log, "ab") as out:
+    with os.fdopen(os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab") as out:
         return subprocess.Popen(
             cmd,
             stdin=subprocess.DEVNULL,
@@ -90,6 +94,11 @@ def ensure_platform(
     if url:
         return url
     if not start:
+        refused = refused_start(state_dir)
+        if refused:
+            raise Unreachable(
+                f"the local platform is not running: its last start was refused: {refused}", hint=""
+            )
         raise Unreachable(
             f"the local platform is not running (state {state_dir})",
             hint="start it with: mlops-tui platform start",
@@ -102,6 +111,9 @@ def ensure_platform(
             return url
         code = proc.poll()
         if code is not None:
+            refused = refused_start(state_dir) if code == EXIT_STATE_REFUSED else None
+            if refused:
+                raise PlatformFailure(f"the local platform did not start: {refused}", hint="")
             # Another instance may have won the lock and be finishing its start-up.
             url = _wait_other(state_dir, deadline)
             if url:
@@ -115,6 +127,16 @@ def ensure_platform(
         f"the local platform did not become healthy within {timeout:.0f} s",
         hint=f"see {log_file(state_dir)}",
     )
+
+
+def refused_start(state_dir: Path) -> str | None:
+    """Why the last start of this platform refused its state directory (``platform.refused``), if so."""
+    try:
+        text = (state_dir / "platform.refused").read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    diagnosis = text.partition(" ")[2]  # "<UTC time> <one-line diagnosis>"
+    return diagnosis.removeprefix("refusing to start: ") or None
 
 
 def _wait_other(state_dir: Path, deadline: float) -> str | None:

@@ -24,7 +24,7 @@ from kdfake.world import NAMESPACE, PASSWORD, PVC, TENANT, USER, FakeWorld
 from mlops_tui.services import errors
 from mlops_tui.services.kubernetes import KubernetesOptions, KubernetesPlatform
 from mlops_tui.services.kubernetes.kube import _build
-from mlops_tui.services.kubernetes.options import Mode
+from mlops_tui.services.kubernetes.options import DEFAULT_REPO_MOUNT, Mode
 from mlops_tui.services.kubernetes.predict import Predictor
 from mlops_tui.services.types import ClusterState, Credentials, Deployment
 
@@ -334,3 +334,53 @@ async def test_kubernetes_calls_without_their_own_timeout_get_the_default(
         apis.client.close()
     assert not isinstance(err.value, TimeoutError | asyncio.TimeoutError)
     assert "Timeout" in type(err.value).__name__ or "timed out" in str(err.value)
+
+
+async def test_a_silent_followed_log_is_reopened_not_waited_on(
+    world: FakeWorld, tmp_path: Path, no_proxy_env: pytest.MonkeyPatch
+) -> None:
+    # Each wait for log data has a deadline too (LOG_IDLE_S, here 0.3 s): a job that stays silent
+    # longer closes the stream; the follow checks the pod and reopens it, losing and repeating nothing.
+    from mlops_tui.services.kubernetes import training
+
+    no_proxy_env.setattr(training, "LOG_IDLE_S", 0.3)
+    script = "import time\nfor n in range(3):\n    print(f'line {n}', flush=True)\n    time.sleep(1.2)\n"
+    container = {
+        "name": "main",
+        "image": "python:3.11-slim",
+        "command": ["python", "-c", script],
+        "resources": {"limits": {"cpu": "1", "memory": "1Gi"}},
+        "volumeMounts": [{"name": "repo", "mountPath": DEFAULT_REPO_MOUNT}],
+    }
+    volume = {"name": "repo", "persistentVolumeClaim": {"claimName": PVC}}
+    job = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "silent-job"},
+        "spec": {
+            "backoffLimit": 0,
+            "template": {"spec": {"restartPolicy": "Never", "containers": [container], "volumes": [volume]}},
+        },
+    }
+    p = _ezmeral(world, tmp_path, world.gateway_url)
+    opened = 0
+    stream_lines = p.kube.stream_lines
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        nonlocal opened
+        opened += 1
+        return stream_lines(*args, **kwargs)
+
+    no_proxy_env.setattr(p.kube, "stream_lines", counting)
+    try:
+        await _guarded(p.login())
+        await _guarded(p.kube.call("create job", lambda a: a.batch.create_namespaced_job(a.namespace, job)))
+        followed = await _guarded(_collect(p.follow_log("silent-job")))
+    finally:
+        await p.aclose()
+    assert followed == ["line 0", "line 1", "line 2"]
+    assert opened >= 3  # reopened after each silence
+
+
+async def _collect(lines: Any) -> list[str]:
+    return [line async for line in lines]

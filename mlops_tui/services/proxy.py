@@ -85,55 +85,87 @@ def _lookup(environ: Mapping[str, str], name: str) -> Proxy | None:
 
 
 @dataclass(frozen=True)
+class NoProxyEntry:
+    """One entry of ``NO_PROXY``, parsed once: every host (``*``), an IP network, or a domain (which
+    covers its sub-domains); ``port`` limits it to that port."""
+
+    everything: bool = False
+    network: ipaddress.IPv4Network | ipaddress.IPv6Network | None = None
+    domain: str = ""
+    port: int | None = None
+
+    @classmethod
+    def parse(cls, entry: str) -> NoProxyEntry:
+        if entry == "*":
+            return cls(everything=True)
+        name, port = _split_port(entry)
+        try:
+            return cls(network=ipaddress.ip_network(name, strict=False), port=port)
+        except ValueError:
+            return cls(domain=name.removeprefix("*").strip("."), port=port)
+
+    def matches(
+        self, host: str, address: ipaddress.IPv4Address | ipaddress.IPv6Address | None, port: int
+    ) -> bool:
+        if self.everything:
+            return True
+        if self.port is not None and self.port != port:
+            return False
+        if address is not None:
+            return self.network is not None and address in self.network
+        return bool(self.domain) and (host == self.domain or host.endswith("." + self.domain))
+
+
+@dataclass(frozen=True)
 class ProxyEnvironment:
     """The proxy settings of one environment (read once; see the module's rule)."""
 
     http: Proxy | None = None
     https: Proxy | None = None
     all: Proxy | None = None
-    no_proxy: tuple[str, ...] = ()
+    no_proxy: tuple[NoProxyEntry, ...] = ()
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> ProxyEnvironment:
         env = os.environ if environ is None else environ
         no_proxy = env.get("no_proxy") or env.get("NO_PROXY") or ""
+        entries = (e for e in re.split(r"[,\s]+", no_proxy.strip().lower()) if e)
         return cls(
             http=_lookup(env, "http_proxy"),
             https=_lookup(env, "https_proxy"),
             all=_lookup(env, "all_proxy"),
-            no_proxy=tuple(e for e in re.split(r"[,\s]+", no_proxy.strip().lower()) if e),
+            no_proxy=tuple(NoProxyEntry.parse(e) for e in entries),
         )
-
-    @property
-    def any(self) -> bool:
-        return any((self.http, self.https, self.all))
 
     def for_url(self, url: str) -> Proxy | None:
         """The proxy a call to ``url`` goes through, or None for a direct connection."""
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         proxy = (self.https if scheme == "https" else self.http if scheme == "http" else None) or self.all
-        host = (parts.hostname or "").lower()
-        if proxy is None or not host or is_loopback(host):
+        host = (parts.hostname or "").rstrip(".")
+        if proxy is None or not host:
+            return None
+        address = _address(host)
+        if (
+            host == "localhost"
+            or host.endswith(".localhost")
+            or (address is not None and address.is_loopback)
+        ):
             return None
         try:
             port = parts.port or (443 if scheme == "https" else 80)
         except ValueError:
             port = 0
-        if any(_bypasses(entry, host, port) for entry in self.no_proxy):
+        if any(entry.matches(host, address, port) for entry in self.no_proxy):
             return None
         return proxy
 
 
-def is_loopback(host: str) -> bool:
-    """True for ``localhost``, ``*.localhost`` and loopback addresses (``[::1]`` as well)."""
-    host = host.strip("[]").rstrip(".").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
+def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(host)
     except ValueError:
-        return False
+        return None
 
 
 def _split_port(entry: str) -> tuple[str, int | None]:
@@ -146,26 +178,6 @@ def _split_port(entry: str) -> tuple[str, int | None]:
         if port.isdigit():
             return host, int(port)
     return entry, None
-
-
-def _bypasses(entry: str, host: str, port: int) -> bool:
-    if entry == "*":
-        return True
-    name, entry_port = _split_port(entry)
-    if entry_port is not None and entry_port != port:
-        return False
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        address = None
-    if address is not None:
-        try:
-            return address in ipaddress.ip_network(name, strict=False)
-        except ValueError:
-            return False
-    name = name.removeprefix("*").lstrip(".").rstrip(".")
-    host = host.rstrip(".")
-    return bool(name) and (host == name or host.endswith("." + name))
 
 
 # -- what a person is told ------------------------------------------------------------------------

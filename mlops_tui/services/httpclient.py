@@ -95,7 +95,18 @@ def unreachable(
     """The error for a transport failure of a call to ``url`` that went through a proxy, or None
     when the call was direct (the caller then says what it says for direct calls)."""
     proxy = environment.for_url(url)
-    if proxy is None:
-        return None
+    if proxy is None or _tls_verification(exc):
+        return None  # direct, or the tunnel worked and the certificate is the problem: the caller's TLS hint
     reason = "timed out" if isinstance(exc, httpx.TimeoutException) else str(exc) or type(exc).__name__
     return proxies.unreachable(where, proxy, reason)
+
+
+def _tls_verification(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False

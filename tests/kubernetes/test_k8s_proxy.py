@@ -51,14 +51,14 @@ def _gateway(world: FakeWorld, host: str) -> str:
 
 
 def _ezmeral(world: FakeWorld, tmp_path: Path, url: str, **overrides: Any) -> KubernetesPlatform:
-    options = KubernetesOptions(
-        mode="ezmeral",
-        profile="proxy",
-        kubeconfig_dir=str(tmp_path / "kube"),
-        ca_file=str(world.ca),
-        repo_pvc=PVC,
-        **overrides,
-    )
+    settings: dict[str, Any] = {
+        "mode": "ezmeral",
+        "profile": "proxy",
+        "kubeconfig_dir": str(tmp_path / "kube"),
+        "ca_file": str(world.ca),
+        "repo_pvc": PVC,
+    }
+    options = KubernetesOptions(**{**settings, **overrides})
     return KubernetesPlatform(Credentials(url, TENANT, USER, PASSWORD), options)
 
 
@@ -157,7 +157,15 @@ async def test_gateway_through_a_working_proxy(
             await _guarded(p.list_clusters())  # the API server is on 127.0.0.1: direct
         finally:
             await p.aclose()
+        # Through the tunnel, a certificate the client does not trust is a TLS problem, not the proxy's.
+        untrusted = _ezmeral(world, tmp_path, _gateway(world, host), ca_file="")
+        try:
+            with pytest.raises(errors.Unreachable) as err:
+                await _guarded(untrusted.login())
+        finally:
+            await untrusted.aclose()
     assert set(proxy.tunnels) == {f"{host}:{urlsplit(world.gateway_url).port}"}
+    assert str(err.value).startswith(f"TLS verification failed for the Ezmeral gateway at https://{host}:")
 
 
 async def test_no_proxy_as_curl_reads_it(

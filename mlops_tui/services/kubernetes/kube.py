@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -99,6 +100,7 @@ def check_supported(proxy: Proxy) -> None:
     raise proxies.unsupported(proxy, client="the kubernetes client", schemes=schemes, install=None)
 
 
+@functools.cache
 def _api_client_class() -> type:
     """``kubernetes.client.ApiClient`` whose calls all get the deadline given at construction when
     the caller passes none: a create, patch or delete without ``_request_timeout`` would otherwise

@@ -93,14 +93,15 @@ class LiveLink:
 
         if start and profile is not None and profile.platform == "local" and not profile.url:
             self.set_connecting("starting the local platform")
-        resolved = (
-            await asyncio.to_thread(factory.resolve, profile, start=start, password=password)
-            if profile
-            else None
-        )
-        if resolved is None:
-            raise errors.InvalidInput("no profile to connect with", field="profile")
-        return await asyncio.to_thread(factory.build_platform, resolved, on_relogin=self._relogin_started)
+        try:
+            if profile is None:
+                raise errors.InvalidInput("no profile to connect with", field="profile")
+            resolved = await asyncio.to_thread(factory.resolve, profile, start=start, password=password)
+            return await asyncio.to_thread(factory.build_platform, resolved, on_relogin=self._relogin_started)
+        except Exception as exc:
+            # Nothing retries a failed open: the badge must not stay "connecting" beside the error.
+            self._set(Link.OFFLINE, getattr(exc, "message", "") or str(exc))
+            raise
 
     async def attach(self, platform: Platform, profile: Profile | None = None, *, poll: bool = True) -> None:
         """Log ``platform`` in and start polling it; replaces any current platform."""

@@ -28,6 +28,7 @@ from mlops_tui.assistant.commands import Command, match_step, parse_command
 from mlops_tui.assistant.rides import Ride, ZoneIndex, default_zones
 from mlops_tui.services.errors import NotFound, PlatformError
 from mlops_tui.services.platform import Platform
+from mlops_tui.widgets.connection import Link
 from mlops_tui.widgets.conversation import Bubble, Conversation, ProgressBubble, command_text
 from mlops_tui.widgets.format import describe_error
 from mlops_tui.widgets.guide_input import GuideInput
@@ -115,6 +116,7 @@ class GuideScreen(BaseScreen):
             self.on_platform_changed()
         else:
             self._set_prompt("Connecting to the platform…")
+            self._status_changed(None)  # unless connecting already failed
 
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
@@ -149,6 +151,13 @@ class GuideScreen(BaseScreen):
         self.set_class(width < NARROW, "-narrow")
 
     # -- platform --------------------------------------------------------------------------------
+
+    def _status_changed(self, status: object) -> None:
+        super()._status_changed(status)
+        connection = self.mlops.connection
+        if self.mlops.platform is None and connection.link is Link.OFFLINE and connection.detail:
+            # The connect failed and nothing retries it: say why, not "Connecting…".
+            self._set_prompt(f"Not connected: {connection.detail}")
 
     def on_platform_changed(self) -> None:
         platform = self.mlops.platform

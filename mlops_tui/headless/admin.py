@@ -62,12 +62,18 @@ def platform_status(args: Any) -> int:
     url = str(info["url"]) if info else None
     health = launcher.health(url) if url else None
     if health is None:
-        refused = launcher.refused_start(state_dir)
-        out(
-            f"not running (state {state_dir})"
-            + (f"; its last start was refused: {refused}" if refused else "")
-        )
-        return 3
+        pid = launcher.running_pid(state_dir)
+        if pid is None:
+            refused = launcher.refused_start(state_dir)
+            out(
+                f"not running (state {state_dir})"
+                + (f"; its last start was refused: {refused}" if refused else "")
+            )
+            return 3
+        who = f"pid {pid} is running" if pid else "its process is running"
+        out(f"not answering: {url or '(no address published yet)'} ({who}, state {state_dir})")
+        out(f"log: {launcher.log_file(state_dir)}")
+        return 4  # LSB: status unknown
     out(
         f"{health.get('status')}: {url} (pid {health.get('pid')}, version {health.get('version')}, "
         f"since {health.get('started_at')})"

@@ -78,8 +78,13 @@ def unreachable(where: str, exc: BaseException) -> errors.Unreachable:
     """A transport failure talking to ``where``."""
     if is_tls_error(exc):
         return errors.Unreachable(f"TLS verification failed for {where}", hint=TLS_HINT)
-    reason = type(exc).__name__
-    return errors.Unreachable(f"{where} did not answer ({reason})")
+    return errors.Unreachable(f"{where} did not answer ({reason(exc)})")
+
+
+def reason(exc: BaseException) -> str:
+    """A short name for a transport failure (the exception type: urllib3's messages embed object
+    reprs that mean nothing to a person)."""
+    return type(exc).__name__
 
 
 def is_transport_error(exc: BaseException) -> bool:
@@ -87,3 +92,10 @@ def is_transport_error(exc: BaseException) -> bool:
     import urllib3.exceptions  # the kubernetes client depends on it; cheap once that is loaded
 
     return isinstance(exc, urllib3.exceptions.HTTPError | OSError | ConnectionError | TimeoutError)
+
+
+def is_read_timeout(exc: BaseException) -> bool:
+    """True when no data came within the read timeout (the connection itself is fine)."""
+    import urllib3.exceptions
+
+    return isinstance(exc, urllib3.exceptions.ReadTimeoutError | TimeoutError)

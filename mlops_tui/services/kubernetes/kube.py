@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -17,8 +18,10 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from mlops_tui.services import errors
+from mlops_tui.services import proxy as proxies
 from mlops_tui.services.kubernetes import errmap
 from mlops_tui.services.kubernetes.options import KubernetesOptions
+from mlops_tui.services.proxy import Proxy, ProxyEnvironment
 
 T = TypeVar("T")
 
@@ -42,6 +45,7 @@ class Apis:
     namespace: str
     host: str
     timeout: tuple[float, float]
+    proxy: Proxy | None = None  # what calls to ``host`` go through (None: direct)
 
     def plain(self, obj: Any) -> Any:
         """A typed kubernetes model as the JSON dict the API server sent (camelCase keys)."""
@@ -57,7 +61,70 @@ def context_namespace(config: dict[str, Any], context: str = "") -> str:
     return ""
 
 
-def _build(config: dict[str, Any], options: KubernetesOptions, namespace: str) -> Apis:
+def context_cluster(config: dict[str, Any], context: str = "") -> dict[str, Any]:
+    """The ``cluster`` entry the kubeconfig's (current or named) context points at, or {}."""
+    name = context or config.get("current-context", "")
+    ctx = next((c.get("context") or {} for c in config.get("contexts") or [] if c.get("name") == name), {})
+    return next(
+        (c.get("cluster") or {} for c in config.get("clusters") or [] if c.get("name") == ctx.get("cluster")),
+        {},
+    )
+
+
+def choose_proxy(
+    config: dict[str, Any], context: str, host: str, environment: ProxyEnvironment
+) -> Proxy | None:
+    """What calls to the API at ``host`` go through: the cluster's ``proxy-url`` when the kubeconfig
+    has one (always, as kubectl does: NO_PROXY does not apply to it), else the environment's proxy
+    by the rule of :mod:`mlops_tui.services.proxy` (loopback direct, NO_PROXY as curl)."""
+    url = str(context_cluster(config, context).get("proxy-url") or "").strip()
+    if url:
+        return Proxy(url, proxies.KUBECONFIG_SOURCE)
+    return environment.for_url(host)
+
+
+def check_supported(proxy: Proxy) -> None:
+    """Raise a one-line :class:`~mlops_tui.services.errors.InvalidInput` for a proxy the kubernetes
+    client (urllib3) cannot speak here: SOCKS needs PySocks; only http(s) and socks otherwise."""
+    schemes = "http, https, socks4, socks4a, socks5 and socks5h"
+    if proxy.scheme in ("http", "https"):
+        return
+    if proxy.scheme in ("socks4", "socks4a", "socks5", "socks5h"):
+        try:
+            import socks  # noqa: F401  (PySocks, urllib3's optional SOCKS dependency)
+        except ImportError:
+            raise proxies.unsupported(
+                proxy, client="the kubernetes client", schemes=schemes, install="urllib3[socks]"
+            ) from None
+        return
+    raise proxies.unsupported(proxy, client="the kubernetes client", schemes=schemes, install=None)
+
+
+@functools.cache
+def _api_client_class() -> type:
+    """``kubernetes.client.ApiClient`` whose calls all get the deadline given at construction when
+    the caller passes none: a create, patch or delete without ``_request_timeout`` would otherwise
+    wait on a silent API server for ever (urllib3's default is no timeout)."""
+    from kubernetes import client as k8s
+
+    class DeadlineApiClient(k8s.ApiClient):
+        def __init__(self, configuration: Any, timeout: tuple[float, float]) -> None:
+            super().__init__(configuration)
+            self.default_timeout = timeout
+
+        def call_api(self, *args: Any, _request_timeout: Any = None, **kwargs: Any) -> Any:
+            timeout = _request_timeout or self.default_timeout
+            return super().call_api(*args, _request_timeout=timeout, **kwargs)
+
+    return DeadlineApiClient
+
+
+def _build(
+    config: dict[str, Any],
+    options: KubernetesOptions,
+    namespace: str,
+    environment: ProxyEnvironment | None = None,
+) -> Apis:
     from kubernetes import client as k8s
     from kubernetes import config as k8s_config
 
@@ -75,7 +142,16 @@ def _build(config: dict[str, Any], options: KubernetesOptions, namespace: str) -
         raise errors.InvalidInput(f"the kubeconfig cannot be used: {exc}", field="kubeconfig") from None
     if options.insecure:
         configuration.verify_ssl = False
-    api_client = k8s.ApiClient(configuration)
+    # The client reads proxy-url and the environment itself, but without the loopback rule and with
+    # NO_PROXY applied to proxy-url too; give it the one decision every client of the app makes.
+    environment = environment if environment is not None else ProxyEnvironment.from_environ()
+    proxy = choose_proxy(config, options.context, configuration.host, environment)
+    if proxy is not None:
+        check_supported(proxy)
+    configuration.proxy = proxy.url if proxy else None
+    configuration.no_proxy = None
+    timeout = (options.connect_timeout, options.request_timeout)
+    api_client = _api_client_class()(configuration, timeout)
     api_client.user_agent = "mlops-tui"
     return Apis(
         client=api_client,
@@ -84,7 +160,8 @@ def _build(config: dict[str, Any], options: KubernetesOptions, namespace: str) -
         custom=k8s.CustomObjectsApi(api_client),
         namespace=namespace,
         host=configuration.host,
-        timeout=(options.connect_timeout, options.request_timeout),
+        timeout=timeout,
+        proxy=proxy,
     )
 
 
@@ -134,12 +211,22 @@ class KubeApi:
         return fresh
 
     async def call(self, what: str, fn: Callable[[Apis], T]) -> T:
-        """Run ``fn(apis)`` in a thread; map failures; after a 401 rebuild and retry once."""
+        """Run ``fn(apis)`` in a thread; map failures; after a 401 rebuild and retry once.
+
+        Each attempt has a deadline (:attr:`KubernetesOptions.call_deadline`): urllib3's connect
+        timeout does not cover name resolution (``getaddrinfo`` has no timeout), so a DNS server
+        that never answers would otherwise hold the call. The thread is left to finish on its own.
+        """
         apis = await self.apis()
+        deadline = self._options.call_deadline
         for attempt in (1, 2):
+            scope = asyncio.timeout(deadline)
             try:
-                return await asyncio.to_thread(fn, apis)
+                async with scope:
+                    return await asyncio.to_thread(fn, apis)
             except Exception as exc:  # the client raises ApiException or urllib3 errors
+                if scope.expired():
+                    raise self._late(what, apis, deadline) from None
                 status = getattr(exc, "status", None)
                 if status == 401 and attempt == 1:
                     apis = await self.rebuild(apis)
@@ -153,14 +240,33 @@ class KubeApi:
         if type(exc).__name__.endswith("ApiException") or (hasattr(exc, "status") and hasattr(exc, "body")):
             return errmap.from_api_exception(exc, what)
         if errmap.is_transport_error(exc):
-            return errmap.unreachable(f"the Kubernetes API at {apis.host}", exc)
+            where = f"the Kubernetes API at {apis.host}"
+            if apis.proxy is not None and not errmap.is_tls_error(exc):
+                return proxies.unreachable(where, apis.proxy, errmap.reason(exc))
+            return errmap.unreachable(where, exc)
         return errors.PlatformFailure(f"{what}: {type(exc).__name__}: {exc}")
 
-    async def stream_lines(self, what: str, open_stream: Callable[[Apis], Any]) -> AsyncIterator[str]:
+    @staticmethod
+    def _late(what: str, apis: Apis, deadline: float) -> errors.Unreachable:
+        reason = f"no answer within {deadline:g} s to {what}: name resolution or connection"
+        where = f"the Kubernetes API at {apis.host}"
+        if apis.proxy is not None:
+            return proxies.unreachable(where, apis.proxy, reason)
+        return errors.Unreachable(
+            f"{where} did not answer ({reason})",
+            hint="check the server in the kubeconfig, DNS and the network",
+        )
+
+    async def stream_lines(
+        self, what: str, open_stream: Callable[[Apis], Any], *, idle_ends: bool = False
+    ) -> AsyncIterator[str]:
         """Yield the lines of a streaming response (``_preload_content=False``) as they arrive.
 
         A worker thread reads the urllib3 response; closing the iterator shuts the response down,
-        which unblocks that thread. A 401 on opening rebuilds the client and retries once.
+        which unblocks that thread. A 401 on opening rebuilds the client and retries once. The read
+        timeout given when opening bounds each wait for data: with ``idle_ends`` (a followed log,
+        silent while the job thinks) it ends the iteration so the caller can check and reopen;
+        otherwise it is an :class:`~mlops_tui.services.errors.Unreachable`.
         """
         response = await self.call(what, open_stream)
         loop = asyncio.get_running_loop()
@@ -185,7 +291,7 @@ class KubeApi:
                     put(("line", pending.decode("utf-8", "replace").rstrip("\r")))
                 put(("end", None))
             except Exception as exc:
-                put(("error", exc))
+                put(("end", None) if idle_ends and errmap.is_read_timeout(exc) else ("error", exc))
             finally:
                 response.release_conn()
 

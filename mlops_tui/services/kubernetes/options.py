@@ -46,9 +46,16 @@ class KubernetesOptions:
     service_account: str | None = None  # kdcluster roles' serviceAccountName (None = per mode)
     notebook_secrets: tuple[str, ...] | None = None  # secrets every notebook connects (None = per mode)
     node_host: str = ""  # host for NodePort endpoints where no gateway is mapped ('' = API host)
-    request_timeout: float = 15.0
-    connect_timeout: float = 5.0
+    request_timeout: float = 15.0  # s, each read of an answer
+    connect_timeout: float = 5.0  # s, the TCP/TLS connection (not name resolution: see call_deadline)
     pod_timeout: float = 180.0  # how long a helper pod (repository access) may take
+
+    @property
+    def call_deadline(self) -> float:
+        """Seconds one Kubernetes API call may take in all (name resolution, connection, answer):
+        ``connect_timeout + request_timeout``. httpx's connect timeout covers name resolution, so
+        REST and prediction calls need no such bound on top."""
+        return self.connect_timeout + self.request_timeout
 
     @property
     def ezmeral(self) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from mlops_tui.services import errors
+from mlops_tui.services import errors, httpclient
 from mlops_tui.services.curl import Curl, Secret
 from mlops_tui.services.kubernetes import errmap
 from mlops_tui.services.kubernetes.options import KubernetesOptions
@@ -73,10 +73,10 @@ class Predictor:
         self.options = options
         self._record = record
         # Reference §5.5: "a few seconds" per query on the workshop's engines.
-        self._http = httpx.AsyncClient(
+        self._http, self._proxies = httpclient.client(
+            timeout=httpx.Timeout(60.0, connect=options.connect_timeout),
             verify=options.ssl_verify(),
             transport=transport,
-            timeout=httpx.Timeout(60.0, connect=options.connect_timeout),
         )
 
     async def predict(self, deployment: Deployment, records: list[dict[str, Any]]) -> Prediction:
@@ -103,7 +103,10 @@ class Predictor:
                 response = await self._http.post(deployment.url, json=body, headers=headers)
             except httpx.HTTPError as exc:
                 self._record(CallRecord(op="predict", command=command, status=None))
-                raise errmap.unreachable(f"the deployment endpoint {deployment.url}", exc) from None
+                where = f"the deployment endpoint {deployment.url}"
+                raise httpclient.unreachable(where, deployment.url, exc, self._proxies) or errmap.unreachable(
+                    where, exc
+                ) from None
             self._record(CallRecord(op="predict", command=command, status=response.status_code))
             status = response.status_code
             if response.status_code in (401, 403):

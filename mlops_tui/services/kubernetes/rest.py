@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from mlops_tui.services import errors
+from mlops_tui.services import errors, httpclient
 from mlops_tui.services.curl import Curl, Secret
 from mlops_tui.services.kubernetes import errmap
 from mlops_tui.services.kubernetes.options import KubernetesOptions
@@ -90,8 +90,9 @@ class EzmeralRest:
         self._record = record
         self._lock = asyncio.Lock()
         timeout = httpx.Timeout(options.request_timeout, connect=options.connect_timeout)
-        self._http = httpx.AsyncClient(
-            timeout=timeout, verify=options.ssl_verify(), transport=transport, follow_redirects=False
+        # The gateway is remote: *_PROXY/NO_PROXY apply as for curl (services/proxy.py).
+        self._http, self._proxies = httpclient.client(
+            timeout=timeout, verify=options.ssl_verify(), transport=transport
         )
         self.relogins = 0
 
@@ -138,7 +139,10 @@ class EzmeralRest:
             response = await self._http.request(method, url, **kwargs)
         except httpx.HTTPError as exc:
             self._record(CallRecord(op=op, command=self.curl(op), status=None))
-            raise errmap.unreachable(f"the Ezmeral gateway at {self.url}", exc) from None
+            where = f"the Ezmeral gateway at {self.url}"
+            raise httpclient.unreachable(where, url, exc, self._proxies) or errmap.unreachable(
+                where, exc
+            ) from None
         self._record(CallRecord(op=op, command=self.curl(op), status=response.status_code))
         return response
 

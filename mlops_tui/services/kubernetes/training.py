@@ -28,6 +28,9 @@ CODE_PACKAGE = "mlops_tui.lab_scripts"
 MAX_CODE_BYTES = 900 * 1024  # a ConfigMap holds at most 1 MiB
 CODE_SUFFIXES = (".py", ".csv", ".json", ".md")
 POLL_S = 1.0
+# A followed log may stay silent while the job works: after this long without a byte the stream is
+# closed, the pod checked and the log reopened (a dead connection never holds the follow for long).
+LOG_IDLE_S = 60.0
 _JOB_NUMBER = re.compile(r"-(\d+)$")
 
 
@@ -254,8 +257,9 @@ class Training:
                     a.namespace,
                     follow=follow,
                     _preload_content=False,
-                    _request_timeout=(a.timeout[0], 3600.0) if follow else a.timeout,
+                    _request_timeout=(a.timeout[0], LOG_IDLE_S) if follow else a.timeout,
                 ),
+                idle_ends=follow,
             )
             async for line in lines:
                 if index >= max(from_line, seen):

@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
-from mlops_tui.services import errors
+from mlops_tui.services import errors, httpclient
 from mlops_tui.services.curl import Curl, Secret, read_secret
 from mlops_tui.services.platform import CallRecord
 from mlops_tui.services.types import (
@@ -105,7 +105,9 @@ class LocalPlatform:
         self.session: Session | None = None
         self.url = credentials.url.rstrip("/")
         self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
-        self._client = httpx.AsyncClient(timeout=self._timeout, transport=transport, follow_redirects=False)
+        # The platform and its prediction servers are on loopback: never through a proxy (see
+        # services/proxy.py); a local profile pointing at another host follows *_PROXY/NO_PROXY.
+        self._client, self._proxies = httpclient.client(timeout=self._timeout, transport=transport)
         self._calls: deque[CallRecord] = deque(maxlen=MAX_CALLS)
         self._deployments: dict[str, Deployment] = {}
         self._login_lock = asyncio.Lock()
@@ -314,7 +316,7 @@ class LocalPlatform:
             )
         except httpx.HTTPError as exc:
             self._record(req, None)
-            raise _unreachable(self._url(req), exc) from None
+            raise self._unreachable(self._url(req), exc) from None
         self._record(req, response.status_code)
         return response
 
@@ -496,7 +498,7 @@ class LocalPlatform:
             except httpx.ReadTimeout:
                 raise
             except (httpx.TransportError, httpx.StreamError) as exc:
-                raise _unreachable(self._url(req), exc) from None
+                raise self._unreachable(self._url(req), exc) from None
 
     # -- project repository ----------------------------------------------------------------------
 
@@ -603,6 +605,9 @@ class LocalPlatform:
                 warnings=tuple(str(w) for w in data.get("warnings", []) or []),
             )
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _unreachable(self, url: str, exc: Exception) -> errors.Unreachable:
+        return httpclient.unreachable(url, url, exc, self._proxies) or _unreachable(url, exc)
 
     # -- local-platform extras -------------------------------------------------------------------
 

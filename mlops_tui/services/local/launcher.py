@@ -2,13 +2,17 @@
 
 The platform is a separate, detached process (its own session, stdio to its log file) so it
 outlives the TUI and never writes on the TUI's terminal. Discovery is through
-``<state>/platform.json`` (contract §1), health-checked before use. Blocking: call it from a thread
+``<state>/platform.json`` (contract §1), health-checked before use; whether its process is alive is
+told by ``platform.lock``, which the running platform holds (``flock``), so a platform that does
+not answer is reported as such and never started a second time. The health check talks to this
+machine only: no proxy, whatever ``*_PROXY`` says. Blocking: call it from a thread
 (``asyncio.to_thread``) on an event loop. Stdlib only, so importing it costs nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import subprocess
@@ -22,8 +26,12 @@ from mlops_tui import config
 from mlops_tui.services.errors import PlatformFailure, Unreachable
 
 HEALTH_PATH = "/api/mlops/v1/health"
+HEALTH_TIMEOUT_S = 2.0  # loopback: a healthy platform answers in milliseconds
 START_TIMEOUT_S = 20.0
 EXIT_STATE_REFUSED = 65  # `serve` refused its state directory (mlops_tui.platform.state)
+# The platform's own address is on this machine: an empty ProxyHandler means a direct connection
+# (urllib's default opener would follow http_proxy even to 127.0.0.1).
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def read_platform_file(state_dir: Path) -> dict[str, object] | None:
@@ -34,17 +42,39 @@ def read_platform_file(state_dir: Path) -> dict[str, object] | None:
     return data if isinstance(data, dict) and isinstance(data.get("url"), str) else None
 
 
-def health(url: str, *, timeout: float = 2.0) -> dict[str, object] | None:
-    """The platform's ``/health`` answer, or None when no running platform answers at ``url``.
+def health(url: str, *, timeout: float = HEALTH_TIMEOUT_S) -> dict[str, object] | None:
+    """The platform's ``/health`` answer, or None when no running platform answers at ``url``
+    within ``timeout`` seconds (each of connect and read). Direct, never through a proxy.
 
     A ``degraded`` platform (e.g. its disk is full; ``reasons`` say why) is running: it is returned.
     """
     try:
-        with urllib.request.urlopen(url.rstrip("/") + HEALTH_PATH, timeout=timeout) as resp:
+        with _DIRECT.open(url.rstrip("/") + HEALTH_PATH, timeout=timeout) as resp:
             data = json.loads(resp.read().decode("utf-8"))
     except (OSError, ValueError, urllib.error.URLError):
         return None
     return data if isinstance(data, dict) and data.get("status") in ("ok", "degraded") else None
+
+
+def running_pid(state_dir: Path) -> int | None:
+    """The pid of the platform process alive on ``state_dir``, whether or not it answers; None when
+    none is. Told by ``platform.lock``: the running platform holds an exclusive ``flock`` on it (and
+    wrote its pid in it), and the kernel drops the lock when the process dies, so a stale file or a
+    recycled pid never counts. 0: alive, but its pid is not written yet."""
+    try:
+        fd = os.open(state_dir / "platform.lock", os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            return int(text) if text.isdigit() else 0  # 0: locked a moment ago, pid not written yet
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
 
 
 def running_url(state_dir: Path | None = None) -> str | None:
@@ -86,13 +116,25 @@ def ensure_platform(
 ) -> str:
     """The URL of this user's local platform; starts it (detached) when none is healthy.
 
-    Raises :class:`Unreachable` when it is not running and ``start`` is false, and
-    :class:`PlatformFailure` naming the log file when it does not become healthy within ``timeout``.
+    Raises :class:`Unreachable` when it is not running and ``start`` is false, or when its process
+    is alive but does not answer ("cannot reach the local platform at URL (pid N is running)"; no
+    second platform is started then), and :class:`PlatformFailure` naming the log file when it
+    cannot be started or does not become healthy within ``timeout`` seconds.
     """
     state_dir = Path(state_dir) if state_dir else config.platform_state_dir()
     url = running_url(state_dir)
     if url:
         return url
+    pid = running_pid(state_dir)
+    if pid is not None:
+        # Its process is alive: starting another would only fail on the lock. Still starting (its
+        # address not published yet): give it the start deadline. Else it does not answer: say so.
+        info = read_platform_file(state_dir)
+        if not pid or info is None or info.get("pid") != pid:
+            url = _wait_other(state_dir, time.monotonic() + timeout)
+            if url:
+                return url
+        raise _not_answering(state_dir)
     if not start:
         refused = refused_start(state_dir)
         if refused:
@@ -103,7 +145,13 @@ def ensure_platform(
             f"the local platform is not running (state {state_dir})",
             hint="start it with: mlops-tui platform start",
         )
-    proc = start_platform(state_dir)
+    try:
+        proc = start_platform(state_dir)
+    except OSError as exc:
+        raise PlatformFailure(
+            f"cannot start the local platform ({sys.executable} -m mlops_tui.platform): {exc}",
+            hint=f"see {log_file(state_dir)}",
+        ) from None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         url = running_url(state_dir)
@@ -140,28 +188,46 @@ def refused_start(state_dir: Path) -> str | None:
 
 
 def _wait_other(state_dir: Path, deadline: float) -> str | None:
-    if not (state_dir / "platform.lock").exists():
-        return None
-    while time.monotonic() < deadline:
+    """The URL once the platform that holds the lock answers; None if it does not by ``deadline``
+    or stops holding the lock (it died, or it answered and then stopped)."""
+    while running_pid(state_dir) is not None:
         url = running_url(state_dir)
         if url:
             return url
+        if time.monotonic() >= deadline:
+            return None
         time.sleep(0.1)
-    return None
+    return running_url(state_dir)
+
+
+def _not_answering(state_dir: Path) -> Unreachable:
+    """A platform process is alive but its health check fails: say that, never "not running"."""
+    pid = running_pid(state_dir)
+    info = read_platform_file(state_dir)
+    who = f"pid {pid} is running" if pid else "its process is running"
+    if info is None:
+        return Unreachable(
+            f"the local platform ({who}) has not published its address in {state_dir / 'platform.json'}",
+            hint=f"see {log_file(state_dir)}; stop it with: mlops-tui platform stop",
+        )
+    return Unreachable(
+        f"cannot reach the local platform at {info['url']} ({who})",
+        hint=f"it is not answering its health check; see {log_file(state_dir)}, "
+        "or stop it with: mlops-tui platform stop",
+    )
 
 
 def stop_platform(state_dir: Path | str | None = None, *, timeout: float = 10.0) -> bool:
-    """Stop the running platform (SIGTERM, then SIGKILL after ``timeout``); False if none ran."""
+    """Stop the running platform (SIGTERM, then SIGKILL after ``timeout``); False if none ran.
+
+    The process is the one holding ``platform.lock`` (:func:`running_pid`), answering or not: a
+    stale ``platform.json`` never makes us signal a pid that may now be another program."""
     import signal
 
     state_dir = Path(state_dir) if state_dir else config.platform_state_dir()
-    info = read_platform_file(state_dir)
-    if info is None or not isinstance(info.get("pid"), int):
+    pid = running_pid(state_dir)
+    if not pid:
         return False
-    pid = int(info["pid"])  # type: ignore[arg-type]
-    alive = health(str(info["url"]))
-    if alive is None or alive.get("pid") != pid:
-        return False  # stale file: never signal a pid that may now be another program
     try:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:

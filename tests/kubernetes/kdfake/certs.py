@@ -1,4 +1,5 @@
-"""A throwaway CA and a server certificate for 127.0.0.1, so the fakes speak real TLS."""
+"""A throwaway CA and a server certificate for 127.0.0.1 (and ``*.kdfake.test``, which the proxy
+tests resolve to 127.0.0.1), so the fakes speak real TLS."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+FAKE_DOMAIN = "kdfake.test"  # RFC 6761 .test: never resolves for real
 
 
 def make_certs(directory: Path) -> tuple[Path, Path, Path]:
@@ -55,7 +58,13 @@ def make_certs(directory: Path) -> tuple[Path, Path, Path]:
         .not_valid_after(now + datetime.timedelta(days=30))
         .add_extension(
             x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+                [
+                    x509.DNSName("localhost"),
+                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                    # Names the proxy tests resolve to 127.0.0.1 themselves (not loopback names).
+                    x509.DNSName(FAKE_DOMAIN),
+                    x509.DNSName(f"*.{FAKE_DOMAIN}"),
+                ]
             ),
             critical=False,
         )

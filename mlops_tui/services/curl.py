@@ -31,6 +31,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from mlops_tui.services.proxy import curl_would_proxy
+
 JsonTool = Literal["jq", "python3"]
 JSON_TOOL_ENV = "MLOPS_TUI_JSON_TOOL"
 
@@ -97,6 +99,9 @@ class Curl:
         """The command line. ``reveal`` puts known secret values in; ``tool`` picks the JSON
         encoder of a body with masked secrets (default :func:`json_tool`)."""
         args: list[str] = ["curl", *(shlex.quote(f) for f in self.flags)]
+        literal_url = "".join(p for p in self.url if isinstance(p, str))
+        if curl_would_proxy(literal_url):
+            args += ["--noproxy", shlex.quote("*")]
         if self.capture:
             # -f: a refused login says so on stderr instead of leaving the variable silently empty.
             args += ["-fsS", "-o", "/dev/null", "-D", "-"]

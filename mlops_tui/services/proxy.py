@@ -139,26 +139,37 @@ class ProxyEnvironment:
 
     def for_url(self, url: str) -> Proxy | None:
         """The proxy a call to ``url`` goes through, or None for a direct connection."""
+        proxy, loopback, excluded = self._route(url)
+        return None if proxy is None or loopback or excluded else proxy
+
+    def _route(self, url: str) -> tuple[Proxy | None, bool, bool]:
+        """(the proxy set for ``url``'s scheme, is ``url`` on loopback, does ``NO_PROXY`` cover it)."""
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         proxy = (self.https if scheme == "https" else self.http if scheme == "http" else None) or self.all
-        host = (parts.hostname or "").rstrip(".")
+        host = (parts.hostname or "").rstrip(".").lower()
         if proxy is None or not host:
-            return None
+            return None, False, False
         address = _address(host)
-        if (
+        loopback = (
             host == "localhost"
             or host.endswith(".localhost")
             or (address is not None and address.is_loopback)
-        ):
-            return None
+        )
         try:
             port = parts.port or (443 if scheme == "https" else 80)
         except ValueError:
             port = 0
-        if any(entry.matches(host, address, port) for entry in self.no_proxy):
-            return None
-        return proxy
+        return proxy, loopback, any(entry.matches(host, address, port) for entry in self.no_proxy)
+
+
+def curl_would_proxy(url: str, environ: Mapping[str, str] | None = None) -> bool:
+    """True when a pasted ``curl url`` would go through a proxy that the app does not use: ``url``
+    is on loopback (which the app reaches directly, see the rule above) while this environment
+    sets a proxy for its scheme that ``NO_PROXY`` does not cover. Printed commands then carry
+    ``--noproxy '*'`` so they do what the app did (issue 7, parts 1 and 6)."""
+    proxy, loopback, excluded = ProxyEnvironment.from_environ(environ)._route(url)
+    return proxy is not None and loopback and not excluded
 
 
 def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

@@ -285,3 +285,38 @@ async def test_shell_setup_reads_the_password_then_login_works(
         assert run.returncode == 0, f"{script}\n---\n{run.stderr}"
         url, session = run.stdout.split()
         assert url == p.url and session.startswith("/api/v2/session/")
+
+
+DEAD_PROXY = {v: "http://127.0.0.1:9" for v in ("http_proxy", "https_proxy", "HTTP_PROXY", "ALL_PROXY")}
+
+
+async def test_printed_loopback_commands_bypass_a_dead_proxy(
+    hostile_users: dict[str, Credentials],
+    deployment: dict[str, Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """curl sends loopback to ``http_proxy`` (kubectl and the app do not): with a dead proxy in the
+    shell, the printed login, whoami and prediction curls for the local platform still work, because
+    they carry ``--noproxy '*'`` (issue 7, parts 1 and 6). Without a proxy set they stay short."""
+    async with LocalPlatform(hostile_users["shq"]) as p:
+        await p.login()
+        dep = await p.get_deployment(deployment["name"])
+        value = (await p.predict(dep.name, [RIDES[0]])).values[0]
+        assert "--noproxy" not in p.equivalent("whoami")
+        for name, proxy in DEAD_PROXY.items():
+            monkeypatch.setenv(name, proxy)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        commands = [
+            p.equivalent("login"),
+            p.equivalent("whoami"),
+            "echo",
+            p.equivalent("predict", deployment=dep.name, records=[RIDES[0]], reveal=True),
+        ]
+        assert all("--noproxy '*'" in c for c in commands if c.startswith(("curl", "MLOPS_SESSION")))
+        run = bash("set -euo pipefail\n" + "\n".join(commands), tmp_path, MLOPS_PASSWORD=PASSWORDS["shq"])
+        assert run.returncode == 0, f"{commands}\n---\n{run.stderr}"
+        whoami, prediction = run.stdout.splitlines()
+        assert json.loads(whoami)["user"] == "shq"
+        assert json.loads(prediction)["prediction"][0] == pytest.approx(value)

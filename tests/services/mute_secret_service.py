@@ -77,5 +77,6 @@ class MuteBus:
 
     def stop(self) -> None:
         for proc in (self.owner, self.daemon):
-            proc.kill()
-            proc.wait(timeout=10)
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=10)

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from mlops_tui.services import errors
 from mlops_tui.services.kubernetes import errmap
+from mlops_tui.services.kubernetes.exec_credential import ExecAuth
 from mlops_tui.services.kubernetes.options import KubernetesOptions
 
 T = TypeVar("T")
@@ -91,10 +92,18 @@ def _build(config: dict[str, Any], options: KubernetesOptions, namespace: str) -
 class KubeApi:
     """Calls into the kubernetes client off the event loop, with one rebuild-and-retry on 401."""
 
-    def __init__(self, options: KubernetesOptions, provider: ConfigProvider, default_namespace: str) -> None:
+    def __init__(
+        self,
+        options: KubernetesOptions,
+        provider: ConfigProvider,
+        default_namespace: str,
+        exec_auth: ExecAuth | None = None,
+    ) -> None:
         self._options = options
         self._provider = provider
         self._default_namespace = default_namespace
+        # The kubeconfig's exec credential plugin is run by us, never by the client (see exec_credential).
+        self.exec_auth = exec_auth or ExecAuth.for_options(options)
         self._apis: Apis | None = None
         self._lock = asyncio.Lock()
         self.rebuilds = 0
@@ -112,13 +121,14 @@ class KubeApi:
 
     async def _make(self, *, refresh: bool) -> Apis:
         config = await self._provider(refresh)
+        config = await self.exec_auth.resolve(config, self._options.context, refresh=refresh)
         namespace = self._options.namespace or context_namespace(config, self._options.context)
         namespace = namespace or self._default_namespace
         if not namespace:
             raise errors.InvalidInput(
                 "no namespace: set one in the profile or the kubeconfig context", field="namespace"
             )
-        # Loading may run an exec credential plugin (kubectl hpecp): off the loop too.
+        # Building imports the client and writes its temporary certificate files: off the loop too.
         return await asyncio.to_thread(_build, config, self._options, namespace)
 
     async def rebuild(self, stale: Apis | None) -> Apis:

@@ -63,6 +63,7 @@ _WANTS_TERMINAL = re.compile(
 _URL = re.compile(r"https?://[^\s<>\"']+")
 # "enter the code WXYZ-1234", "use the code ABCD1234 to authenticate", "code: ABCD-EFGH"
 _CODE_AFTER_WORD = re.compile(r"\bcode\b\W{0,3}(?:is\W{0,3})?([A-Z0-9]{3,}(?:-[A-Z0-9]{3,})*)\b")
+_USER_CODE = re.compile(r"[?&]user_code=([A-Za-z0-9-]+)")
 _CODE_ALONE = re.compile(r"\b([A-Z0-9]{3,}-[A-Z0-9]{3,}(?:-[A-Z0-9]{3,})*)\b")
 
 
@@ -133,7 +134,8 @@ def sign_in_hint(text: str) -> tuple[str | None, str | None]:
     url_match = _URL.search(text)
     url = url_match.group(0).rstrip(".,;:)]}") if url_match else None
     rest = _URL.sub(" ", text)
-    code_match = _CODE_AFTER_WORD.search(rest) or _CODE_ALONE.search(rest)
+    # in the words first; else the user_code of a verification_uri_complete (RFC 8628 §3.3.1)
+    code_match = _CODE_AFTER_WORD.search(rest) or _CODE_ALONE.search(rest) or _USER_CODE.search(url or "")
     return url, code_match.group(1) if code_match else None
 
 
@@ -408,6 +410,11 @@ class ExecAuth:
         self._kubectl_hint = kubectl_hint
         self._base_dir = base_dir
         self._cache: dict[str, ExecCredential] = {}
+        self._in_use: ExecCredential | None = None
+
+    def expired(self) -> bool:
+        """True once the credential the client was last built with has passed its expiry."""
+        return self._in_use is not None and self._in_use.expired()
 
     @classmethod
     def for_options(cls, options: KubernetesOptions) -> ExecAuth:
@@ -440,6 +447,7 @@ class ExecAuth:
         user_name, user, cluster = _selected(config, context)
         exec_config = user.get("exec")
         if not isinstance(exec_config, dict):
+            self._in_use = None
             return config
         key = json.dumps([exec_config, cluster.get("server")], sort_keys=True, default=str)
         credential = self._cache.get(key)
@@ -455,6 +463,7 @@ class ExecAuth:
                 base_dir=self._base_dir(),
             )
             self._cache[key] = credential
+        self._in_use = credential
         resolved = copy.deepcopy(config)
         for entry in resolved.get("users") or []:
             if entry.get("name") == user_name:

@@ -109,10 +109,13 @@ class KubeApi:
         self.rebuilds = 0
 
     async def apis(self) -> Apis:
-        if self._apis is None:
+        """The built client; rebuilt first when the exec plugin's credential has expired."""
+        if self._apis is None or self.exec_auth.expired():
             async with self._lock:
-                if self._apis is None:
-                    self._apis = await self._make(refresh=False)
+                if self._apis is None or self.exec_auth.expired():
+                    old, self._apis = self._apis, await self._make(refresh=False)
+                    if old is not None:
+                        await asyncio.to_thread(_close, old)
         return self._apis
 
     @property

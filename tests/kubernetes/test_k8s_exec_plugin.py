@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
+import sys
 import time
 from pathlib import Path
 
 import pytest
+import yaml
 from exec_plugins import DEVICE_LINE, FAIL_LINE, alive, exec_entry, seen, write_kubeconfig, write_plugin
 from kdfake.world import NAMESPACE, PVC, FakeWorld
 
 from mlops_tui.services import errors
 from mlops_tui.services.kubernetes import KubernetesOptions, KubernetesPlatform
-from mlops_tui.services.kubernetes.exec_credential import PluginRun, sign_in_hint
+from mlops_tui.services.kubernetes.exec_credential import ExecAuth, PluginRun, sign_in_hint
+from mlops_tui.services.kubernetes.kube import _build
 from mlops_tui.services.types import Credentials
 
 
@@ -188,3 +192,28 @@ def test_sign_in_hint_finds_url_and_code() -> None:
         "QWER-TYUI",
     )
     assert sign_in_hint("refreshing the token") == (None, None)
+
+
+async def test_client_certificate_credential_reaches_the_client(world: FakeWorld, tmp_path: Path) -> None:
+    # A plugin may answer with a client certificate and key (PEM) instead of a token.
+    cert, key = world.base / "tls" / "server.pem", world.base / "tls" / "server.key"
+    answer = (
+        "import json, sys; print(json.dumps({'apiVersion': 'client.authentication.k8s.io/v1beta1', "
+        "'kind': 'ExecCredential', 'status': {'clientCertificateData': open(sys.argv[1]).read(), "
+        "'clientKeyData': open(sys.argv[2]).read()}}))"
+    )
+    exec_config = {
+        "apiVersion": "client.authentication.k8s.io/v1beta1",
+        "command": sys.executable,
+        "args": ["-c", answer, str(cert), str(key)],
+    }
+    path = write_kubeconfig(tmp_path / "kubeconfig", world.api_port, world.ca, NAMESPACE, exec_config)
+    resolved = await ExecAuth().resolve(yaml.safe_load(path.read_text()))
+    assert "exec" not in json.dumps(resolved)
+    apis = await asyncio.to_thread(_build, resolved, KubernetesOptions(mode="kubeconfig"), NAMESPACE)
+    try:
+        configuration = apis.client.configuration
+        assert Path(configuration.cert_file).read_text() == cert.read_text()
+        assert Path(configuration.key_file).read_text() == key.read_text()
+    finally:
+        apis.client.close()

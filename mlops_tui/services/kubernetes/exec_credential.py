@@ -95,9 +95,10 @@ class PluginRun:
     Listeners get this object; :meth:`cancel` may be called from any thread.
     """
 
-    def __init__(self, name: str, command_line: str, deadline_s: float) -> None:
-        self.name = name  # the plugin, as people know it: ``kubectl hpecp``, ``kubelogin``
-        self.command_line = command_line
+    def __init__(self, name: str, deadline_s: float) -> None:
+        # Only the plugin's name, as people know it (``kubectl hpecp``, ``kubelogin``): its arguments
+        # may carry a session token (``--hpecp-token=…``) and are never shown or put in messages.
+        self.name = name
         self.deadline_s = deadline_s
         self.lines: list[str] = []
         self.finished = False
@@ -263,7 +264,7 @@ async def run_plugin(
         env[str(item.get("name"))] = str(item.get("value", ""))
     env["KUBERNETES_EXEC_INFO"] = json.dumps(request)
     argv = [_program(exec_config, base_dir), *(str(a) for a in exec_config.get("args") or [])]
-    run = PluginRun(name, shlex.join(argv), deadline_s)
+    run = PluginRun(name, deadline_s)
     try:
         proc = await asyncio.create_subprocess_exec(
             *argv,

@@ -157,11 +157,29 @@ async def test_cancel_kills_the_plugin_and_says_sign_in_cancelled(world: FakeWor
     try:
         with pytest.raises(errors.AuthFailed) as err:
             await p.login()
+        assert time.monotonic() - started < 60  # not the 300 s deadline (a hang guard, not a speed check)
+        assert err.value.message == "sign-in cancelled: the exec credential plugin device-login was stopped"
+        assert not alive(seen(plugin_dir)["pid"])
+        # a poll right after must not reopen what the person closed: same answer, plugin not started
+        with pytest.raises(errors.AuthFailed, match="sign-in cancelled"):
+            await p.list_clusters()
+        assert p.kube.exec_auth.runs == 1
     finally:
         await p.aclose()
-    assert time.monotonic() - started < 60  # not the 300 s deadline (a hang guard, not a speed check)
-    assert err.value.message == "sign-in cancelled: the exec credential plugin device-login was stopped"
-    assert not alive(seen(plugin_dir)["pid"])
+
+
+async def test_concurrent_calls_share_one_failed_run(world: FakeWorld, tmp_path: Path) -> None:
+    # The TUI polls four topics at once: a failing plugin must run once for them, not four times.
+    p = _platform(world, tmp_path, exec_entry(write_plugin(tmp_path / "plugin"), "fail"))
+    try:
+        results = await asyncio.gather(*(p.list_clusters() for _ in range(4)), return_exceptions=True)
+        assert all(isinstance(r, errors.AuthFailed) and FAIL_LINE in r.message for r in results)
+        assert p.kube.exec_auth.runs == 1
+        with pytest.raises(errors.AuthFailed):  # a later call (the next poll) tries again
+            await p.list_clusters()
+        assert p.kube.exec_auth.runs == 2
+    finally:
+        await p.aclose()
 
 
 async def test_cancelled_task_kills_the_plugin(world: FakeWorld, tmp_path: Path) -> None:

@@ -199,6 +199,14 @@ def _program(exec_config: dict[str, Any], base_dir: Path | None) -> str:
     return command
 
 
+def _needs_a_person(message: str, hint: str) -> errors.AuthFailed:
+    """A refusal that running the plugin again cannot change (the person cancelled, or it wants a
+    terminal): :class:`ExecAuth` repeats it instead of starting the plugin again."""
+    exc = errors.AuthFailed(message, hint=hint)
+    exc.needs_a_person = True  # type: ignore[attr-defined]
+    return exc
+
+
 def _kill_group(proc: asyncio.subprocess.Process, sig: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, sig)  # the plugin leads its own session, so its group id is its pid
@@ -247,10 +255,10 @@ async def run_plugin(
     mode = _interactive_mode(exec_config, api_version)
     shell_first = f"run `{kubectl_hint}` once in a shell first (the plugin can ask you there), then try again"
     if mode == "Always":
-        raise errors.AuthFailed(
+        raise _needs_a_person(
             f"the exec credential plugin {name} needs a terminal (interactiveMode: Always), "
             "and mlops-tui never lends it one",
-            hint=shell_first,
+            shell_first,
         )
     request: dict[str, Any] = {
         "apiVersion": api_version,
@@ -324,9 +332,9 @@ async def _supervise(
         if exited not in done:
             await _stop(proc)
             if cancelled in done:
-                raise errors.AuthFailed(
+                raise _needs_a_person(
                     f"sign-in cancelled: the exec credential plugin {run.name} was stopped",
-                    hint="log in again when you are ready to sign in",
+                    "log in again when you are ready to sign in",
                 )
             raise errors.Unreachable(
                 f"the exec credential plugin {run.name} did not finish within {run.deadline_s:g} s",
@@ -412,6 +420,9 @@ class ExecAuth:
         self._base_dir = base_dir
         self._cache: dict[str, ExecCredential] = {}
         self._in_use: ExecCredential | None = None
+        # Cancelled sign-ins and plugins that want a terminal: not started again by this adapter
+        # (a poll must not reopen the modal the person just closed); logging in again builds a new one.
+        self._refused: dict[str, errors.AuthFailed] = {}
 
     def expired(self) -> bool:
         """True once the credential the client was last built with has passed its expiry."""
@@ -442,7 +453,8 @@ class ExecAuth:
         """``config`` with the selected user's ``exec`` replaced by the credential it gives.
 
         A kubeconfig without an exec user comes back unchanged. A cached credential is reused until
-        its ``expirationTimestamp``; ``refresh`` (after a 401) runs the plugin again. Callers
+        its ``expirationTimestamp``; ``refresh`` (after a 401) runs the plugin again. A cancelled
+        sign-in or a plugin that wants a terminal is refused again without running it. Callers
         serialise calls (:class:`~mlops_tui.services.kubernetes.kube.KubeApi` holds its lock).
         """
         user_name, user, cluster = _selected(config, context)
@@ -451,18 +463,25 @@ class ExecAuth:
             self._in_use = None
             return config
         key = json.dumps([exec_config, cluster.get("server")], sort_keys=True, default=str)
+        if key in self._refused:
+            raise self._refused[key]
         credential = self._cache.get(key)
         if refresh or credential is None or credential.expired():
             self._cache.pop(key, None)
             self.runs += 1
-            credential = await run_plugin(
-                exec_config,
-                cluster,
-                deadline_s=self.deadline_s,
-                listener=self.listener,
-                kubectl_hint=self._kubectl_hint(),
-                base_dir=self._base_dir(),
-            )
+            try:
+                credential = await run_plugin(
+                    exec_config,
+                    cluster,
+                    deadline_s=self.deadline_s,
+                    listener=self.listener,
+                    kubectl_hint=self._kubectl_hint(),
+                    base_dir=self._base_dir(),
+                )
+            except errors.AuthFailed as exc:
+                if getattr(exc, "needs_a_person", False):
+                    self._refused[key] = exc
+                raise
             self._cache[key] = credential
         self._in_use = credential
         resolved = copy.deepcopy(config)

@@ -107,16 +107,34 @@ class KubeApi:
         self._apis: Apis | None = None
         self._lock = asyncio.Lock()
         self.rebuilds = 0
+        self._builds_done = 0  # build attempts finished
+        self._failed: tuple[int, errors.PlatformError] | None = None  # the last one, if it failed
 
     async def apis(self) -> Apis:
         """The built client; rebuilt first when the exec plugin's credential has expired."""
         if self._apis is None or self.exec_auth.expired():
+            seen = self._builds_done
             async with self._lock:
                 if self._apis is None or self.exec_auth.expired():
-                    old, self._apis = self._apis, await self._make(refresh=False)
+                    old, self._apis = self._apis, await self._make_once(refresh=False, seen=seen)
                     if old is not None:
                         await asyncio.to_thread(_close, old)
         return self._apis
+
+    async def _make_once(self, *, refresh: bool, seen: int) -> Apis:
+        """:meth:`_make` under the lock, its failure shared with the callers that waited for it: the
+        pollers' burst of calls runs an exec plugin once, not once per caller."""
+        if self._failed is not None and self._failed[0] > seen:
+            raise self._failed[1]  # it finished (and failed) while this caller waited
+        try:
+            apis = await self._make(refresh=refresh)
+        except errors.PlatformError as exc:
+            self._builds_done += 1
+            self._failed = (self._builds_done, exc)
+            raise
+        self._builds_done += 1
+        self._failed = None
+        return apis
 
     @property
     def namespace(self) -> str:
@@ -136,10 +154,11 @@ class KubeApi:
 
     async def rebuild(self, stale: Apis | None) -> Apis:
         """Fresh credentials after a 401; concurrent callers share one rebuild."""
+        seen = self._builds_done
         async with self._lock:
             if self._apis is not None and self._apis is not stale:
                 return self._apis
-            fresh = await self._make(refresh=True)
+            fresh = await self._make_once(refresh=True, seen=seen)
             old, self._apis = self._apis, fresh
             self.rebuilds += 1
         if old is not None:

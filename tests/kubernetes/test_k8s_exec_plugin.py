@@ -198,6 +198,21 @@ async def test_cancelled_task_kills_the_plugin(world: FakeWorld, tmp_path: Path)
         await p.aclose()
 
 
+async def test_missing_plugin_says_how_to_install_it(world: FakeWorld, tmp_path: Path) -> None:
+    exec_config = {**exec_entry(tmp_path / "plugin" / "device-login"), "command": "no-such-plugin"}
+    p = _platform(world, tmp_path, exec_config)
+    try:
+        with pytest.raises(errors.AuthFailed) as err:
+            await p.login()
+    finally:
+        await p.aclose()
+    assert err.value.message == (
+        "the exec credential plugin no-such-plugin cannot be started: "
+        "no-such-plugin is not found or not executable"
+    )
+    assert err.value.hint == "the test writes it"  # the kubeconfig's installHint
+
+
 def test_sign_in_hint_finds_url_and_code() -> None:
     assert sign_in_hint(DEVICE_LINE) == ("https://login.example/device", "WXYZ-1234")
     azure = (

@@ -4,9 +4,11 @@ line through to stderr while the plugin still runs (issue 7 §3)."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 from exec_plugins import DEVICE_LINE, alive, exec_entry, seen, write_kubeconfig, write_plugin
@@ -63,3 +65,40 @@ def test_status_passes_the_device_code_line_to_stderr(world: FakeWorld, tmp_path
     assert DEVICE_LINE not in stdout
     assert "clusters (1)" in stdout and "training-engine-shared" in stdout
     assert world.violations == []
+
+
+def test_plugin_dies_with_a_hung_up_session(world: FakeWorld, tmp_path: Path) -> None:
+    # SSH drops: mlops-tui gets SIGHUP and dies without cleaning up. The plugin, in its own session
+    # (no terminal signals), must not be left waiting for a sign-in nobody will see.
+    plugin_dir = tmp_path / "plugin"
+    kubeconfig = write_kubeconfig(
+        tmp_path / "kubeconfig",
+        world.api_port,
+        world.ca,
+        NAMESPACE,
+        exec_entry(write_plugin(plugin_dir), "hang"),
+    )
+    home = tmp_path / "home"
+    (home / ".config" / "mlops-tui").mkdir(parents=True)
+    (home / ".config" / "mlops-tui" / "profiles.toml").write_text(
+        f'[profiles.sso]\nplatform = "kubernetes"\nkubeconfig = "{kubeconfig}"\nrepo_pvc = "{PVC}"\n'
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mlops_tui.cli", "--profile", "sso", "status"],
+        env=_env(home),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        pid = seen(plugin_dir, timeout=60)["pid"]
+        assert alive(pid)
+        proc.send_signal(signal.SIGHUP)
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 20
+        while alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not alive(pid)
+    finally:
+        if proc.poll() is None:
+            proc.kill()

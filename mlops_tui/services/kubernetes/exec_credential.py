@@ -35,7 +35,9 @@ import json
 import os
 import re
 import shlex
+import shutil
 import signal
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -199,6 +201,27 @@ def _program(exec_config: dict[str, Any], base_dir: Path | None) -> str:
     return command
 
 
+# Linux: the plugin is sent SIGTERM when mlops-tui dies (PR_SET_PDEATHSIG = 1, kept across exec).
+# Its own session keeps it away from the terminal's signals, so without this an SSH hang-up that
+# kills the TUI would leave a plugin waiting for a sign-in nobody will see. A few lines of Python
+# run first (in the plugin's process, which then becomes the plugin): no preexec_fn, which is
+# unsafe in a program with threads.
+_PDEATHSIG_SHIM = (
+    "import ctypes, os, signal, sys\n"
+    "ctypes.CDLL(None).prctl(1, signal.SIGTERM)\n"
+    "if os.getppid() != int(sys.argv[1]):\n"
+    "    sys.exit(1)\n"  # mlops-tui died before prctl
+    "os.execv(sys.argv[2], sys.argv[2:])\n"
+)
+
+
+def _dies_with_us() -> list[str]:
+    """The argv prefix that ties the plugin's life to ours, where the OS can (Linux)."""
+    if not sys.platform.startswith("linux"):
+        return []
+    return [sys.executable, "-I", "-S", "-c", _PDEATHSIG_SHIM, str(os.getpid())]
+
+
 def _needs_a_person(message: str, hint: str) -> errors.AuthFailed:
     """A refusal that running the plugin again cannot change (the person cancelled, or it wants a
     terminal): :class:`ExecAuth` repeats it instead of starting the plugin again."""
@@ -271,7 +294,15 @@ async def run_plugin(
     for item in exec_config.get("env") or []:
         env[str(item.get("name"))] = str(item.get("value", ""))
     env["KUBERNETES_EXEC_INFO"] = json.dumps(request)
-    argv = [_program(exec_config, base_dir), *(str(a) for a in exec_config.get("args") or [])]
+    program = _program(exec_config, base_dir)
+    found = shutil.which(program, path=env.get("PATH"))
+    install = str(exec_config.get("installHint") or "").strip()
+    if found is None:
+        raise errors.AuthFailed(
+            f"the exec credential plugin {name} cannot be started: {program} is not found or not executable",
+            hint=install or f"install {program} or fix the kubeconfig's exec command",
+        )
+    argv = [*_dies_with_us(), found, *(str(a) for a in exec_config.get("args") or [])]
     run = PluginRun(name, deadline_s)
     try:
         proc = await asyncio.create_subprocess_exec(
@@ -283,10 +314,9 @@ async def run_plugin(
             start_new_session=True,
         )
     except OSError as exc:
-        install = str(exec_config.get("installHint") or "").strip()
         raise errors.AuthFailed(
             f"the exec credential plugin {name} cannot be started: {exc.strerror or exc}",
-            hint=install or f"install {argv[0]} or fix the kubeconfig's exec command",
+            hint=install or f"install {program} or fix the kubeconfig's exec command",
         ) from None
     try:
         stdout = await _supervise(proc, run, listener)

@@ -307,13 +307,12 @@ class MlopsApp(App[int]):
             with contextlib.suppress(OSError):
                 config_mod.ensure_private_dir(marker.parent)
                 marker.write_text(where, encoding="utf-8")
-            return where
+            return credentials.backend_description()  # the file and why (no keyring, or a mute one)
 
         where = await asyncio.to_thread(check)
         if where:
             self.notify(
-                f"No OS keyring on this host: passwords are kept in {where} "
-                "(mode 0600, readable only by you).",
+                f"No usable OS keyring: passwords are kept in the {where}, readable only by you.",
                 title="Credentials",
                 timeout=15,
                 markup=False,

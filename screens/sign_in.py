@@ -58,7 +58,8 @@ class SignInScreen(ModalScreen[None]):
         self.refresh_text()
 
     def on_screen_resume(self) -> None:
-        if self.run.finished:
+        # back on top after another dialog closed, and the plugin ended meanwhile
+        if self.run.finished and self.is_current:
             self.dismiss()
 
     @property

@@ -109,3 +109,15 @@ async def test_escape_cancels_the_sign_in_and_kills_the_plugin(
         assert app.is_running and app.return_code is None  # the app keeps running
         message = next(m for m in messages() if "sign-in cancelled" in m)
         assert "sign-in cancelled: the exec credential plugin device-login was stopped" in message
+
+
+async def test_plugin_that_answers_at_once_leaves_no_modal(
+    world: FakeWorld, tmp_path: Path, tui_home: Path
+) -> None:
+    # The line and the answer come together: the modal may open and must close again, quietly.
+    app = _app(world, tmp_path, tui_home, "device", wait=0)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _until(pilot, lambda: app.connection.link == Link.CONNECTED, "connected")
+        await pilot.pause(0.3)
+        assert not isinstance(app.screen, SignInScreen)
+        assert not [n for n in app._notifications if n.severity == "error"]

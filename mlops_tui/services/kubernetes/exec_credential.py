@@ -55,7 +55,8 @@ API_VERSIONS = (f"{API_GROUP}/v1", f"{API_GROUP}/v1beta1")
 # enough for the person and short enough that a plugin stuck on nothing is reported the same day.
 DEFAULT_DEADLINE_S = 300.0
 KILL_GRACE_S = 2.0  # SIGTERM, then SIGKILL after this long
-MAX_STDERR_LINES = 200  # kept for the error message and the modal; a plugin may chatter
+MAX_STDERR_LINES = 200  # the latest kept for the modal and the error message; a plugin may chatter
+ERROR_LINES = 12  # of them in an error message (a notification, one line of a headless command)
 # Words with which plugins that wanted a terminal usually fail on a null stdin (Python's input():
 # "EOF when reading a line"; Go's term.ReadPassword: "inappropriate ioctl for device").
 _WANTS_TERMINAL = re.compile(
@@ -325,7 +326,8 @@ async def run_plugin(
         if listener is not None:
             listener.exec_finished(run)
     if proc.returncode != 0:
-        said = run.text.strip() or "(it wrote nothing to stderr)"
+        # its last words: where a plugin explains a failure (a traceback ends with the exception)
+        said = "\n".join(run.lines[-ERROR_LINES:]).strip() or "(it wrote nothing to stderr)"
         wants_terminal = mode == "IfAvailable" and _WANTS_TERMINAL.search(said) is not None
         raise errors.AuthFailed(
             f"the exec credential plugin {name} failed (exit {proc.returncode}): {said}",
@@ -347,8 +349,8 @@ async def _supervise(
     async def pump_stderr() -> None:
         while raw := await stderr.readline():
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
-            if len(run.lines) < MAX_STDERR_LINES:
-                run.lines.append(line)
+            run.lines.append(line)
+            del run.lines[:-MAX_STDERR_LINES]  # the latest ones: a failure is explained last
             if listener is not None:
                 listener.exec_output(run, line)
 

@@ -44,6 +44,7 @@ def importtime(module: str) -> ImportTime:
     """One ``python -X importtime -c "import MODULE"``, parsed."""
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
         timeout=TIMEOUT_S,
@@ -75,7 +76,13 @@ def wall(code: str, runs: int) -> list[float]:
     out = []
     for _ in range(runs):
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, timeout=TIMEOUT_S)
+        subprocess.run(
+            [sys.executable, "-c", code],
+            check=True,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=TIMEOUT_S,
+        )
         out.append(time.perf_counter() - t0)
     return out
 
@@ -83,7 +90,12 @@ def wall(code: str, runs: int) -> list[float]:
 def imported(module: str) -> set[str]:
     code = f"import sys, json, {module}; print(json.dumps(sorted(sys.modules)))"
     done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=TIMEOUT_S, check=True
+        [sys.executable, "-c", code],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+        check=True,
     )
     return {m.split(".")[0] for m in json.loads(done.stdout)}
 
@@ -144,7 +156,13 @@ def main(argv: list[str] | None = None) -> int:
         helps = []
         for _ in range(runs):
             t0 = time.perf_counter()
-            subprocess.run([str(script), "--help"], check=True, capture_output=True, timeout=TIMEOUT_S)
+            subprocess.run(
+                [str(script), "--help"],
+                check=True,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=TIMEOUT_S,
+            )
             helps.append(time.perf_counter() - t0)
         print(
             f"\nmlops-tui --help (console script): median {statistics.median(helps) * 1000:.1f} ms, "

@@ -113,7 +113,12 @@ def stop_platform(home: Path) -> float:
     t0 = time.perf_counter()
     with contextlib.suppress(subprocess.TimeoutExpired):
         subprocess.run(
-            [*cli(), "platform", "stop"], env=home_env(home), cwd=home, capture_output=True, timeout=60
+            [*cli(), "platform", "stop"],
+            env=home_env(home),
+            cwd=home,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=60,
         )
     launcher.stop_platform(state_dir(home))  # no-op when the CLI stopped it
     return time.perf_counter() - t0

@@ -177,7 +177,13 @@ def import_xgboost_seconds(runs: int) -> tuple[list[float], list[float], str]:
     inner, whole = [], []
     for _ in range(runs):
         t0 = time.perf_counter()
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         whole.append(time.perf_counter() - t0)
         inner.append(float(done.stdout.strip()))
     mods = subprocess.run(
@@ -187,6 +193,7 @@ def import_xgboost_seconds(runs: int) -> tuple[list[float], list[float], str]:
             "import sys, xgboost; print(' '.join(m for m in ('sklearn', 'scipy', "
             "'pandas') if m in sys.modules))",
         ],
+        stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
         timeout=120,

@@ -54,7 +54,13 @@ def import_cost(env: dict[str, str], runs: int) -> tuple[list[float], list[str]]
     times, heavy = [], []
     for _ in range(runs):
         out = subprocess.run(
-            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+            [sys.executable, "-c", code],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
         )
         first, second = (
             out.stdout.splitlines()[:2] if "\n" in out.stdout.strip() else (out.stdout.strip(), "")
@@ -123,6 +129,7 @@ def main() -> int:
         platform = subprocess.Popen(
             [sys.executable, "-m", "mlops_tui.platform", "serve", "--state-dir", str(state)],
             env=env,
+            stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,

@@ -53,7 +53,7 @@ def make_synthetic(rows: int, out: Path, seed: int = 0) -> tuple[float, int]:
         str(out),
     ]
     t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, capture_output=True, timeout=TRAIN_TIMEOUT_S)
+    subprocess.run(cmd, check=True, stdin=subprocess.DEVNULL, capture_output=True, timeout=TRAIN_TIMEOUT_S)
     return time.perf_counter() - t0, out.stat().st_size
 
 
@@ -72,7 +72,12 @@ def run_training(data: Path, output: Path, extra: list[str]) -> dict[str, Any]:
     ]
     t0 = time.perf_counter()
     proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+        cmd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
     # A watchdog, so a silent hung child cannot block the read loop forever.
     watchdog = threading.Timer(TRAIN_TIMEOUT_S, _kill_group, (proc.pid,))

@@ -238,6 +238,7 @@ class MlopsApp(App[int]):
             await self._load_settings()
             if self._given_platform is not None:
                 self.who = _who(self._given_platform, None)
+                self._hear_exec_plugin(self._given_platform)
                 await self.link.attach(self._given_platform, None, poll=self.poll)
                 return
             await self._load_config()
@@ -263,6 +264,7 @@ class MlopsApp(App[int]):
         self.who = _who(None, profile)
         self._status_refresh()
         platform = await self.link.open(profile, start=self.start_platform, password=password)
+        self._hear_exec_plugin(platform)
         self.who = _who(platform, profile)
         await self.link.attach(platform, profile, poll=self.poll)
         await self._credentials_notice()
@@ -281,6 +283,14 @@ class MlopsApp(App[int]):
         self.notify(f"Connected with profile {name}.", timeout=3)
         return True
 
+    def _hear_exec_plugin(self, platform: Platform) -> None:
+        """A kubeconfig's exec credential plugin speaks through the sign-in modal, never over the
+        screen (issue 7 §3); only the kubernetes adapter has one."""
+        if hasattr(platform, "exec_listener"):
+            from mlops_tui.screens.sign_in import SignInPresenter
+
+            platform.exec_listener = SignInPresenter(self)  # type: ignore[attr-defined]
+
     async def _credentials_notice(self) -> None:
         """Say once (per machine) that passwords live in a 0600 file because there is no keyring."""
         from mlops_tui import config as config_mod
@@ -297,13 +307,12 @@ class MlopsApp(App[int]):
             with contextlib.suppress(OSError):
                 config_mod.ensure_private_dir(marker.parent)
                 marker.write_text(where, encoding="utf-8")
-            return where
+            return credentials.backend_description()  # the file and why (no keyring, or a mute one)
 
         where = await asyncio.to_thread(check)
         if where:
             self.notify(
-                f"No OS keyring on this host: passwords are kept in {where} "
-                "(mode 0600, readable only by you).",
+                f"No usable OS keyring: passwords are kept in the {where}, readable only by you.",
                 title="Credentials",
                 timeout=15,
                 markup=False,

@@ -93,6 +93,8 @@ class Profile:
     namespace: str = ""
     repo_pvc: str = ""
     job_image: str = ""
+    # kubernetes profiles: seconds the kubeconfig's exec credential plugin may take (0 = 300 s)
+    exec_timeout: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.name or any(c in self.name for c in " \t\n\"'[]."):
@@ -118,10 +120,15 @@ class Profile:
                 continue
             if key not in known:
                 raise ConfigError(f"profile {name!r}: unknown setting {key!r} (known: {', '.join(known)})")
-            expected = bool if known[key].type in ("bool", bool) else str
-            if not isinstance(value, expected):
-                raise ConfigError(f"profile {name!r}: {key} must be a {expected.__name__}, not {value!r}")
-            kwargs[key] = value
+            kind = known[key].type
+            expected = bool if kind in ("bool", bool) else float if kind in ("float", float) else str
+            number = expected is float and isinstance(value, int | float) and not isinstance(value, bool)
+            if not (number or isinstance(value, expected)):
+                what = "number (seconds)" if expected is float else expected.__name__
+                raise ConfigError(f"profile {name!r}: {key} must be a {what}, not {value!r}")
+            if number and value < 0:
+                raise ConfigError(f"profile {name!r}: {key} must not be negative, not {value!r}")
+            kwargs[key] = float(value) if number else value
         return cls(**kwargs)  # type: ignore[arg-type]
 
     def to_mapping(self) -> dict[str, object]:
@@ -208,6 +215,8 @@ def active_profile(name: str | None = None) -> Profile:
 def _toml_value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
     # A JSON string is a valid TOML basic string for everything we store (no control characters).
     return json.dumps(str(value), ensure_ascii=False)
 

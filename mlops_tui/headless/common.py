@@ -8,6 +8,7 @@ import sys
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from mlops_tui import config, credentials
 from mlops_tui.services.factory import Resolved, build_platform, resolve
@@ -30,7 +31,27 @@ def connect(profile_name: str | None, *, start: bool = True) -> Connection:
     """Resolve the profile (starting the local platform when needed) and build its platform."""
     profile = config.active_profile(profile_name)
     resolved = resolve(profile, start=start)
-    return Connection(build_platform(resolved), resolved)
+    return Connection(pass_exec_plugin_stderr(build_platform(resolved)), resolved)
+
+
+class StderrPassThrough:
+    """An exec credential plugin's stderr, line by line to ours as it arrives (issue 7 §3): a
+    device-code sign-in ("open https://… and enter the code …") must be seen even when stdout is
+    piped, as kubectl shows it."""
+
+    def exec_output(self, run: Any, line: str) -> None:
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+    def exec_finished(self, run: Any) -> None:
+        return None
+
+
+def pass_exec_plugin_stderr(platform: Platform) -> Platform:
+    """``platform`` with its exec plugin's stderr passed through (only the kubernetes adapter has one)."""
+    if hasattr(platform, "exec_listener"):
+        platform.exec_listener = StderrPassThrough()  # type: ignore[attr-defined]
+    return platform
 
 
 def password_note() -> str:

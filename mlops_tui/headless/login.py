@@ -10,7 +10,7 @@ import getpass
 import sys
 
 from mlops_tui import config, credentials
-from mlops_tui.headless.common import out, password_note
+from mlops_tui.headless.common import out, pass_exec_plugin_stderr, password_note
 from mlops_tui.services.errors import AuthFailed
 from mlops_tui.services.factory import build_platform, resolve
 
@@ -30,7 +30,7 @@ async def run(profile_name: str | None, *, from_stdin: bool) -> int:
     profile = config.active_profile(profile_name)
     password = read_password(from_stdin)
     resolved = resolve(profile, start=True, password=password)
-    platform = build_platform(resolved)
+    platform = pass_exec_plugin_stderr(build_platform(resolved))
     try:
         session = await platform.login()
     finally:

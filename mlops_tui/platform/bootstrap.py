@@ -61,7 +61,9 @@ def _generate(cache: Path) -> Path | None:
     ]
     try:
         try:
-            done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+            done = subprocess.run(
+                cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300, check=False
+            )
         except (OSError, subprocess.TimeoutExpired) as exc:
             log.warning("cannot generate the default data set: %s", exc)
             return None

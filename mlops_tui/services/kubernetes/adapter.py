@@ -25,6 +25,7 @@ from mlops_tui.services.kubernetes.clusters import ClusterEvent, Clusters
 from mlops_tui.services.kubernetes.commands import Kubectl
 from mlops_tui.services.kubernetes.context import Ctx
 from mlops_tui.services.kubernetes.deployments import Deployments
+from mlops_tui.services.kubernetes.exec_credential import ExecListener
 from mlops_tui.services.kubernetes.kube import KD_GROUP, KD_PLURAL, KD_VERSION, KubeApi
 from mlops_tui.services.kubernetes.options import KubernetesOptions
 from mlops_tui.services.kubernetes.predict import Predictor
@@ -132,6 +133,18 @@ class KubernetesPlatform:
     def kubeconfig_file(self) -> Path | None:
         """Where the Ezmeral kubeconfig is kept (mode 0600), for ``kubectl --kubeconfig``."""
         return self._kubeconfig_file
+
+    # -- exec credential plugins -------------------------------------------------------------------
+
+    @property
+    def exec_listener(self) -> ExecListener | None:
+        """Who hears the kubeconfig's exec plugin while it runs: the TUI's sign-in modal, or stderr
+        for headless commands (None: its stderr is kept only for the error message)."""
+        return self.kube.exec_auth.listener
+
+    @exec_listener.setter
+    def exec_listener(self, listener: ExecListener | None) -> None:
+        self.kube.exec_auth.listener = listener
 
     # -- session (Lab 1) ---------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from mlops_tui.services import errors
 from mlops_tui.services import proxy as proxies
 from mlops_tui.services.kubernetes import errmap
+from mlops_tui.services.kubernetes.exec_credential import ExecAuth
 from mlops_tui.services.kubernetes.options import KubernetesOptions
 from mlops_tui.services.proxy import Proxy, ProxyEnvironment
 
@@ -168,20 +169,49 @@ def _build(
 class KubeApi:
     """Calls into the kubernetes client off the event loop, with one rebuild-and-retry on 401."""
 
-    def __init__(self, options: KubernetesOptions, provider: ConfigProvider, default_namespace: str) -> None:
+    def __init__(
+        self,
+        options: KubernetesOptions,
+        provider: ConfigProvider,
+        default_namespace: str,
+        exec_auth: ExecAuth | None = None,
+    ) -> None:
         self._options = options
         self._provider = provider
         self._default_namespace = default_namespace
+        # The kubeconfig's exec credential plugin is run by us, never by the client (see exec_credential).
+        self.exec_auth = exec_auth or ExecAuth.for_options(options)
         self._apis: Apis | None = None
         self._lock = asyncio.Lock()
         self.rebuilds = 0
+        self._builds_done = 0  # build attempts finished
+        self._failed: tuple[int, errors.PlatformError] | None = None  # the last one, if it failed
 
     async def apis(self) -> Apis:
-        if self._apis is None:
+        """The built client; rebuilt first when the exec plugin's credential has expired."""
+        if self._apis is None or self.exec_auth.expired():
+            seen = self._builds_done
             async with self._lock:
-                if self._apis is None:
-                    self._apis = await self._make(refresh=False)
+                if self._apis is None or self.exec_auth.expired():
+                    old, self._apis = self._apis, await self._make_once(refresh=False, seen=seen)
+                    if old is not None:
+                        await asyncio.to_thread(_close, old)
         return self._apis
+
+    async def _make_once(self, *, refresh: bool, seen: int) -> Apis:
+        """:meth:`_make` under the lock, its failure shared with the callers that waited for it: the
+        pollers' burst of calls runs an exec plugin once, not once per caller."""
+        if self._failed is not None and self._failed[0] > seen:
+            raise self._failed[1]  # it finished (and failed) while this caller waited
+        try:
+            apis = await self._make(refresh=refresh)
+        except errors.PlatformError as exc:
+            self._builds_done += 1
+            self._failed = (self._builds_done, exc)
+            raise
+        self._builds_done += 1
+        self._failed = None
+        return apis
 
     @property
     def namespace(self) -> str:
@@ -189,21 +219,23 @@ class KubeApi:
 
     async def _make(self, *, refresh: bool) -> Apis:
         config = await self._provider(refresh)
+        config = await self.exec_auth.resolve(config, self._options.context, refresh=refresh)
         namespace = self._options.namespace or context_namespace(config, self._options.context)
         namespace = namespace or self._default_namespace
         if not namespace:
             raise errors.InvalidInput(
                 "no namespace: set one in the profile or the kubeconfig context", field="namespace"
             )
-        # Loading may run an exec credential plugin (kubectl hpecp): off the loop too.
+        # Building imports the client and writes its temporary certificate files: off the loop too.
         return await asyncio.to_thread(_build, config, self._options, namespace)
 
     async def rebuild(self, stale: Apis | None) -> Apis:
         """Fresh credentials after a 401; concurrent callers share one rebuild."""
+        seen = self._builds_done
         async with self._lock:
             if self._apis is not None and self._apis is not stale:
                 return self._apis
-            fresh = await self._make(refresh=True)
+            fresh = await self._make_once(refresh=True, seen=seen)
             old, self._apis = self._apis, fresh
             self.rebuilds += 1
         if old is not None:

@@ -49,6 +49,7 @@ class KubernetesOptions:
     request_timeout: float = 15.0  # s, each read of an answer
     connect_timeout: float = 5.0  # s, the TCP/TLS connection (not name resolution: see call_deadline)
     pod_timeout: float = 180.0  # how long a helper pod (repository access) may take
+    exec_timeout: float = 300.0  # how long the kubeconfig's exec credential plugin may take (sign-in)
 
     @property
     def call_deadline(self) -> float:

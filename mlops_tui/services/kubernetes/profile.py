@@ -17,7 +17,7 @@ from mlops_tui.services.types import Credentials
 def options_for(profile: Any) -> KubernetesOptions:
     """The adapter options a profile names (unknown/empty settings keep their defaults)."""
     extra: dict[str, Any] = {}
-    for field in ("namespace", "repo_pvc", "job_image"):
+    for field in ("namespace", "repo_pvc", "job_image", "exec_timeout"):
         value = getattr(profile, field, "")
         if value:
             extra[field] = value

@@ -32,8 +32,12 @@ async def test_dashboard_shows_the_pipeline(make_app: Any, adapter: Any, deploym
         # The probe asks the ready deployment for the example ride: a real latency sample.
         sample = await wait_for(pilot, lambda: app.latency and app.latency[-1], what="latency sample")
         assert 0 < sample.latency_ms < 5000 and sample.value and sample.value > 0
-        text = screen_text(app)
-        assert "connected" in text and "updated" in text and "training-engine-shared" in text
+        # The rows are in the tables before the next repaint puts them on screen: wait for that.
+        await wait_for(
+            pilot,
+            lambda: all(w in screen_text(app) for w in ("connected", "updated", "training-engine-shared")),
+            what="the panels drawn with their data",
+        )
         for panel in app.screen.query(StalePanel):
             assert panel.updated_at is not None, panel.border_title
 

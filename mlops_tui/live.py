@@ -23,7 +23,7 @@ from typing import Any
 from mlops_tui.config import Profile
 from mlops_tui.services import errors
 from mlops_tui.services.platform import Platform
-from mlops_tui.services.poller import ConnectionState, Poller
+from mlops_tui.services.poller import NOT_CONTACTED, ConnectionState, Poller
 from mlops_tui.services.types import Deployment, Model, ModelVersion
 from mlops_tui.widgets.connection import ConnectionStatus, Link
 
@@ -197,20 +197,27 @@ class LiveLink:
     async def _fetch_latency(self) -> Any:
         """One prediction of the example ride on the first ready deployment (None when there is none)."""
         if not self.probe_enabled or self._probe_record is None:
-            return None
+            return NOT_CONTACTED
         record = self._probe_record()
         deployments = (self.poller.status("deployments").value if self.poller else None) or []
         ready: list[Deployment] = [d for d in deployments if d.ready]
         if record is None or not ready:
-            return None
+            return NOT_CONTACTED
         platform = self._require()
         started = time.perf_counter()
         try:
             prediction = await platform.predict(ready[0].name, [record])
-        except (errors.InvalidInput, errors.Forbidden, errors.NotFound, errors.PlatformFailure) as exc:
-            # The deployment answered but refused: not a connection problem.
+        except (
+            errors.InvalidInput,
+            errors.Forbidden,
+            errors.NotFound,
+            errors.PlatformFailure,
+            errors.Unreachable,
+        ) as exc:
+            # The deployment refused, or its server is away: a probe failure, not the platform's
+            # connection (the other sources, which call the platform itself, tell that).
             log.info("latency probe on %s failed: %s", ready[0].name, exc)
-            return None
+            return NOT_CONTACTED
         latency = prediction.latency_ms or (time.perf_counter() - started) * 1000
         return LatencySample(self.clock(), ready[0].name, latency, prediction.value)
 

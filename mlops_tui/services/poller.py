@@ -22,6 +22,19 @@ from typing import Any
 from mlops_tui.services.errors import AuthFailed, PlatformError, SessionExpired, Unreachable
 
 
+class _NotContacted:
+    """The type of :data:`NOT_CONTACTED`."""
+
+    def __repr__(self) -> str:
+        return "NOT_CONTACTED"
+
+
+NOT_CONTACTED: Any = _NotContacted()
+"""What a fetch returns when it had nothing to ask the platform this time (e.g. a latency probe with
+no ready deployment): the poll counts neither as a success (the connection state is left as it is,
+so a badge never turns "connected" on a call that was not made) nor as a failure."""
+
+
 class ConnectionState(StrEnum):
     CONNECTED = "connected"
     RETRYING = "disconnected-retrying"
@@ -177,6 +190,9 @@ class Poller:
             if source.on_error:
                 source.on_error(status.name, exc)
             raise
+        if value is NOT_CONTACTED:
+            status.next_delay = status.interval
+            return None
         status.failures = 0
         status.last_error = None
         status.value = value

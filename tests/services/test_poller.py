@@ -150,3 +150,34 @@ async def test_failed_relogin_is_auth_failed() -> None:
     with pytest.raises(AuthFailed):
         await poller.poll_once("jobs")
     assert poller.state == ConnectionState.AUTH_FAILED
+
+
+async def test_a_poll_that_contacted_nothing_never_turns_the_badge_connected() -> None:
+    """The latency probe has nothing to ask while no deployment is ready: its poll returns
+    NOT_CONTACTED, which must not flip the state to connected while the platform is unreachable
+    (it did: the badge said "connected" after a failed sign-in)."""
+    from mlops_tui.services.poller import NOT_CONTACTED
+
+    states: list[ConnectionState] = []
+    probes = 0
+
+    async def clusters() -> None:
+        raise Unreachable("http://127.0.0.1:9 did not answer")
+
+    async def probe() -> object:
+        nonlocal probes
+        probes += 1
+        return NOT_CONTACTED
+
+    poller = Poller(backoff_base=0.01, backoff_cap=0.02)
+    poller.subscribe(lambda state, _detail: states.append(state))
+    poller.add_source("clusters", clusters, interval=0.01)
+    poller.add_source("latency", probe, interval=0.01)
+    poller.start()
+    try:
+        await _until(lambda: probes >= 20)
+    finally:
+        await poller.stop()
+    assert ConnectionState.CONNECTED not in states
+    assert poller.state is ConnectionState.RETRYING
+    assert poller.status("latency").value is None

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from textual.containers import Container
 from textual.widgets import Static
 
+from mlops_tui import terminal
+
 Series = tuple[str, Sequence[float], Sequence[float]]  # (label, xs, ys)
 
 
@@ -71,7 +73,9 @@ class LinePlot(Container):
             plt.xticks([])
             plt.frame(False)
             plt.yticks([min(ys), max(ys)], [f"{min(ys):.3g}", f"{max(ys):.3g}"])
+        # "hd" draws with quarter blocks (2x2 dots a cell); without UTF-8 one "*" a cell
+        marker = "hd" if terminal.current().unicode else "*"
         for label, xs, ys in self._series:
             # A legend only helps with several series; with one it hides data.
-            plt.plot(list(xs), list(ys), label=label if len(self._series) > 1 else "", marker="hd")
+            plt.plot(list(xs), list(ys), label=label if len(self._series) > 1 else "", marker=marker)
         self._plot.refresh()

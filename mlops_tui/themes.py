@@ -60,12 +60,12 @@ def ansi_theme(name: str) -> Theme:
     if dark:  # the terminal's own background and text: never fight the person's colour scheme
         ground = {"foreground": "ansi_default", "background": "ansi_default"}
         cursor = {"block-cursor-foreground": "ansi_black", "block-cursor-background": "ansi_white"}
-        blurred = panel = "ansi_bright_black"
+        blurred = "ansi_bright_black"
         pair = {"ansi-background": "ansi_black", "ansi-foreground": "ansi_white"}
     else:  # a light design has to bring its own light ground
         ground = {"foreground": "ansi_black", "background": "ansi_bright_white"}
         cursor = {"block-cursor-foreground": "ansi_bright_white", "block-cursor-background": "ansi_black"}
-        blurred = panel = "ansi_white"
+        blurred = "ansi_white"
         pair = {"ansi-background": "ansi_white", "ansi-foreground": "ansi_black"}
     return Theme(
         name=name,
@@ -82,7 +82,6 @@ def ansi_theme(name: str) -> Theme:
         variables={
             "border": accent,  # focus
             "border-blurred": blurred,
-            "panel": panel,  # header, step list rule, status bars: set off from the ground
             **pair,  # what Textual's widgets use for "the terminal's own" colours (buttons, checkboxes)
             **cursor,  # selection
             "block-cursor-text-style": "bold",

@@ -101,6 +101,7 @@ def _save(text: Text, name: str) -> None:
     console.save_svg(str(svg), title=f"mlops-tui in tmux: {name} ({' '.join(_describe(name))})", theme=PUTTY)
     if shutil.which("rsvg-convert"):
         subprocess.run(["rsvg-convert", "-o", str(svg.with_suffix(".png")), str(svg)], check=True, timeout=60)
+        svg.unlink()  # the PNG is what the docs show
 
 
 def _describe(name: str) -> list[str]:

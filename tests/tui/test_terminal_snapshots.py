@@ -19,7 +19,7 @@ from mlops_tui.app import MlopsApp
 
 from .conftest import wait_for
 from .fixed_platform import FixedPlatform, frozen_clock
-from .terminal_support import TERMINALS, use_terminal
+from .terminal_support import TERMINALS, screen_text, use_terminal
 from .test_snapshots import _feed
 
 SIZE = (100, 30)
@@ -47,7 +47,7 @@ async def _guide(pilot: Any) -> None:
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, GuideScreen), what="the guide")
     guide = pilot.app.screen
     await wait_for(pilot, lambda: guide._announced is not None and not guide.checking, what="first check")
-    await pilot.pause(0.2)
+    await _settled(pilot)
 
 
 async def _predict(pilot: Any) -> None:
@@ -57,10 +57,27 @@ async def _predict(pilot: Any) -> None:
     await pilot.press("ctrl+s")
     await wait_for(pilot, lambda: "latency" in str(screen.query_one("#result-meta").render()), what="result")
     screen.query_one("#send").focus()
-    await pilot.pause(0.2)
+    await _settled(pilot)
 
 
-RUN_BEFORE = {"guide": _guide, "dashboard": _feed, "predict": _predict}
+async def _dashboard(pilot: Any) -> None:
+    await _feed(pilot)
+    await _settled(pilot)
+
+
+async def _settled(pilot: Any, timeout: float = 5.0) -> None:
+    """Until two frames 0.3 s apart are the same (a plot redraws once after its first layout)."""
+    deadline = time.monotonic() + timeout
+    before = screen_text(pilot.app)
+    while time.monotonic() < deadline:
+        await pilot.pause(0.3)
+        now = screen_text(pilot.app)
+        if now == before:
+            return
+        before = now
+
+
+RUN_BEFORE = {"guide": _guide, "dashboard": _dashboard, "predict": _predict}
 
 
 @pytest.mark.usefixtures("tui_home")

@@ -1,6 +1,6 @@
 """What the terminal in front of the person can show: how many colours, and whether non-ASCII
 glyphs arrive intact. One module decides; the app applies the answer (theme variant, CSS classes,
-a line filter) and widgets ask it (``tone_style``, ``glyphs_ascii``).
+a line filter) and widgets ask it (``current()``, ``tone_style``).
 
 Why the app decides instead of leaving it to Textual and Rich:
 

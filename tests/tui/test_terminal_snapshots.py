@@ -66,7 +66,12 @@ async def _dashboard(pilot: Any) -> None:
 
 
 async def _settled(pilot: Any, timeout: float = 5.0) -> None:
-    """Until two frames 0.3 s apart are the same (a plot redraws once after its first layout)."""
+    """Until two frames 0.3 s apart are the same (a plot redraws once after its first layout).
+    Text cursors stop blinking first, so the picture does not depend on when it is taken."""
+    from textual.widgets import Input
+
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
     deadline = time.monotonic() + timeout
     before = screen_text(pilot.app)
     while time.monotonic() < deadline:

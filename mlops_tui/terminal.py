@@ -303,3 +303,8 @@ _TABLE = _AsciiTable()
 def to_ascii(text: str) -> str:
     """``text`` with every non-ASCII character replaced by its stand-in, cell width preserved."""
     return text if text.isascii() else text.translate(_TABLE)
+
+
+def printable(text: str, environ: Mapping[str, str] | None = None) -> str:
+    """``text`` as a plain (headless) line for this terminal: ASCII stand-ins without UTF-8."""
+    return text if unicode_ok(os.environ if environ is None else environ) else to_ascii(text)

@@ -46,8 +46,7 @@ def out(text: str = "", *, indent: int = 0) -> None:
     """Print for a person; in a locale without UTF-8 (``LANG=C``) every glyph as its ASCII stand-in
     (``terminal.to_ascii``), as the TUI draws it, instead of bytes the terminal shows as garbage."""
     pad = " " * indent
-    if not terminal.unicode_ok(os.environ):
-        text = terminal.to_ascii(text)
+    text = terminal.printable(text)
     sys.stdout.write("".join(pad + line + "\n" for line in (text.splitlines() or [""])))
     sys.stdout.flush()
 

@@ -61,3 +61,11 @@ def test_ascii_stand_ins_keep_every_cell() -> None:
     assert ascii_text.isascii()
     assert cell_len(ascii_text) == cell_len(text)
     assert ascii_text.startswith("+- Jobs -+|>o Log in.|+ done - X failed > round 3 - e")
+
+
+def test_printable_follows_the_locale() -> None:
+    line = "mlops-tui: the local platform is not running — start it"
+    assert (
+        terminal.printable(line, {"LC_ALL": "C"}) == "mlops-tui: the local platform is not running - start it"
+    )
+    assert terminal.printable(line, {"LANG": "en_US.UTF-8"}) == line

@@ -29,38 +29,24 @@ from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.signal import Signal
-from textual.theme import Theme
 from textual.worker import WorkerFailed
 
-from mlops_tui import actions
+from mlops_tui import actions, terminal
 from mlops_tui.live import LatencySample, LiveLink
 from mlops_tui.services import errors
+from mlops_tui.themes import MLOPS_THEME, THEMES, themes_for
 from mlops_tui.widgets.connection import ConnectionStatus, Link
 from mlops_tui.widgets.format import describe_error
 from mlops_tui.widgets.palette import ActionsProvider
 
 if TYPE_CHECKING:
+    from textual.filter import LineFilter
+
     from mlops_tui.config import Config, Profile
     from mlops_tui.services.platform import Platform
     from mlops_tui.services.types import Prediction
 
 log = logging.getLogger("mlops_tui.app")
-
-MLOPS_THEME = Theme(
-    name="mlops",
-    primary="#01A982",  # HPE green
-    secondary="#7630EA",
-    accent="#FF8300",
-    warning="#FEC901",
-    error="#FC6161",
-    success="#17EBA0",
-    foreground="#E6E8E9",
-    background="#0E1418",
-    surface="#162027",
-    panel="#1E2B33",
-    dark=True,
-)
-THEMES = ("mlops", "textual-dark", "nord", "gruvbox", "tokyo-night", "textual-light", "solarized-light")
 
 # mode -> (module under mlops_tui.screens, class name)
 SCREEN_CLASSES: dict[str, tuple[str, str]] = {
@@ -95,7 +81,7 @@ class MlopsApp(App[int]):
     """The mlops-tui application. Build with a ready ``platform`` in tests, or let it connect."""
 
     TITLE = "mlops-tui"
-    CSS_PATH = "app.tcss"
+    CSS_PATH: ClassVar = ["app.tcss", "terminal.tcss"]
     COMMANDS = App.COMMANDS | {ActionsProvider}
     ENABLE_COMMAND_PALETTE = True
     BINDINGS: ClassVar = [
@@ -123,7 +109,17 @@ class MlopsApp(App[int]):
         probe_latency: bool = True,
         settings_path: Path | None = None,
     ) -> None:
-        super().__init__()
+        # Decided before Textual builds its console and filters: ansi_color=True makes NO_COLOR use
+        # Textual's NoColor filter (terminal default colours) instead of Monochrome (greys).
+        self.capabilities = terminal.detect()
+        super().__init__(ansi_color=True if self.capabilities.ansi_palette else None)
+        terminal.use(self.capabilities)
+        self.set_class(not self.capabilities.unicode, "-ascii")
+        self._ascii_filter: LineFilter | None = None
+        if not self.capabilities.unicode:
+            from mlops_tui.widgets.glyphs import AsciiFilter
+
+            self._ascii_filter = AsciiFilter()
         self.clock: Callable[[], datetime] = clock or _utc_now
         self._given_platform = platform
         self._profile_name = profile
@@ -155,11 +151,38 @@ class MlopsApp(App[int]):
             intervals=intervals,
             probe=self._probe_record if probe_latency else None,
         )
-        for theme in (MLOPS_THEME,):
-            self.register_theme(theme)
-        self.theme = "mlops"
+        self._register_themes()
+        self.theme = MLOPS_THEME.name
         self.MODES = {mode: (lambda m=mode: load_screen_class(m)()) for mode in SCREEN_CLASSES}
         self._modes = dict(self.MODES)
+
+    # -- terminal capabilities (themes, glyphs) ------------------------------------------------
+
+    def _register_themes(self) -> None:
+        """Each theme of THEMES in the design for this terminal; at 16 colours (or none) the other
+        built-in themes go, because only designed ones keep success, warning and failure apart."""
+        designed = themes_for(self.capabilities)
+        if self.capabilities.ansi_palette:
+            keep = {theme.name for theme in designed}
+            for name, theme in list(self.available_themes.items()):
+                if name not in keep and not theme.ansi:
+                    self.unregister_theme(name)
+        for theme in designed:
+            self.register_theme(theme)
+
+    def get_line_filters(self) -> list[LineFilter]:
+        """Textual's filters, then (non-UTF-8 locale) the one that puts ASCII on every line."""
+        filters = list(super().get_line_filters())
+        if self._ascii_filter is not None:
+            filters.append(self._ascii_filter)
+        return filters
+
+    def get_key_display(self, binding: Binding) -> str:
+        """Textual shows some keys as symbols (enter as ⏎, up as ↑); spelled out in ASCII mode."""
+        display = super().get_key_display(binding)
+        if self.capabilities.unicode or display.isascii():
+            return display
+        return terminal.ascii_key_display(display)
 
     # -- public surface for screens --------------------------------------------------------------
 

@@ -257,12 +257,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if os.environ.get("MLOPS_TUI_DEBUG"):
             raise
+        from mlops_tui.terminal import printable  # ASCII stand-ins in a locale without UTF-8
+
         if isinstance(exc, _error_types()):
-            print(f"mlops-tui: {exc}", file=sys.stderr)
+            print(printable(f"mlops-tui: {exc}"), file=sys.stderr)
         else:
             print(
-                f"mlops-tui: unexpected error: {type(exc).__name__}: {exc} "
-                "(MLOPS_TUI_DEBUG=1 shows the details)",
+                printable(
+                    f"mlops-tui: unexpected error: {type(exc).__name__}: {exc} "
+                    "(MLOPS_TUI_DEBUG=1 shows the details)"
+                ),
                 file=sys.stderr,
             )
         return EXIT_ERROR

@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Input, Static
 from mlops_tui.live import RegistryEntry
 from mlops_tui.services import errors
 from mlops_tui.services.types import Cluster, Deployment, Job
+from mlops_tui.terminal import Tone, tone_style
 from mlops_tui.widgets.format import duration
 from mlops_tui.widgets.panel import StalePanel
 from mlops_tui.widgets.plots import LinePlot
@@ -28,25 +29,32 @@ from mlops_tui.widgets.tables import LiveTable, Row
 from .base import BaseScreen, guarded
 from .dialogs import ConfirmScreen
 
-STATE_STYLE = {
-    "configured": "green",
-    "finished": "green",
-    "running": "bold yellow",
-    "creating": "yellow",
-    "queued": "yellow",
-    "updating": "yellow",
-    "config error": "bold red",
-    "failed": "bold red",
-    "cancelled": "dim",
-    "deleting": "dim",
-    "production": "bold green",
-    "staging": "yellow",
-    "archived": "dim",
+# state -> (tone, weight): the tone's style comes from the terminal (colour, or attributes only)
+STATE_TONE: dict[str, tuple[Tone, str]] = {
+    "configured": (Tone.OK, ""),
+    "finished": (Tone.OK, ""),
+    "running": (Tone.BUSY, "bold"),
+    "creating": (Tone.BUSY, ""),
+    "queued": (Tone.BUSY, ""),
+    "updating": (Tone.BUSY, ""),
+    "config error": (Tone.FAIL, ""),
+    "failed": (Tone.FAIL, ""),
+    "cancelled": (Tone.MUTED, ""),
+    "deleting": (Tone.MUTED, ""),
+    "production": (Tone.OK, "bold"),
+    "staging": (Tone.WARN, ""),
+    "archived": (Tone.MUTED, ""),
 }
 
 
+def state_style(state: str) -> str:
+    """The Rich style of a cluster, job, deployment or stage state on this terminal."""
+    tone, weight = STATE_TONE.get(str(state), (None, ""))
+    return f"{weight} {tone_style(tone)}".strip() if tone is not None else ""
+
+
 def state_text(state: str) -> Text:
-    return Text(str(state), style=STATE_STYLE.get(str(state), ""))
+    return Text(str(state), style=state_style(state))
 
 
 def cluster_rows(clusters: list[Cluster]) -> list[Row]:
@@ -299,7 +307,7 @@ class DashboardScreen(BaseScreen):
             return
         lines = [f"[b]{cluster.name}[/b]  {cluster.kind.value} ({cluster.app})  state [b]{cluster.state}[/b]"]
         if cluster.message:
-            lines.append(f"[yellow]{cluster.message}[/yellow]")
+            lines.append(f"[{tone_style(Tone.WARN)}]{cluster.message}[/]")
         for member in cluster.members:
             pid = f"pid {member.pid}" if member.pid else ""
             restarts = f"restarts {member.restarts}" if member.restarts else ""

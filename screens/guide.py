@@ -115,7 +115,7 @@ class GuideScreen(BaseScreen):
         if self.mlops.platform is not None:
             self.on_platform_changed()
         else:
-            self._set_prompt("Connecting to the platform…")
+            self._set_prompt("Connecting to the platform…", "busy")
             self._status_changed(None)  # unless connecting already failed
 
     def on_screen_resume(self) -> None:
@@ -157,12 +157,12 @@ class GuideScreen(BaseScreen):
         connection = self.mlops.connection
         if self.mlops.platform is None and connection.link is Link.OFFLINE and connection.detail:
             # The connect failed and nothing retries it: say why, not "Connecting…".
-            self._set_prompt(f"Not connected: {connection.detail}")
+            self._set_prompt(f"Not connected: {connection.detail}", "failed")
 
     def on_platform_changed(self) -> None:
         platform = self.mlops.platform
         if platform is None:
-            self._set_prompt("Not connected: waiting for the platform…")
+            self._set_prompt("Not connected: waiting for the platform…", "busy")
             return
         if platform is self._platform_seen:
             return
@@ -200,25 +200,29 @@ class GuideScreen(BaseScreen):
         """One line saying what enter does now (the e2e test reads it, so keep its shapes)."""
         if self.running is not None:
             step = labs.get_step(self.running)
-            self._set_prompt(f"Running: {step.title}… (logs, status, help work meanwhile)")
+            self._set_prompt(f"Running: {step.title}… (logs, status, help work meanwhile)", "busy")
         elif self.checking:
-            self._set_prompt("Checking every step live on the platform…")
+            self._set_prompt("Checking every step live on the platform…", "busy")
         elif self.current is None:
             ride = (
                 f"workshop ride {ws.format_seconds(self.last_prediction)} · " if self.last_prediction else ""
             )
-            self._set_prompt(f"✔ All labs done · {ride}try: predict from JFK to Times Sq · status")
+            self._set_prompt(f"✔ All labs done · {ride}try: predict from JFK to Times Sq · status", "done")
         else:
             step = self.steps[self.current]
             state = self.states[step.id]
             if state == "failed":
-                self._set_prompt(f"✖ {step.title} failed — enter tries again · skip goes on")
+                self._set_prompt(f"✖ {step.title} failed — enter tries again · skip goes on", "failed")
             else:
                 again = " again" if state == "done" else ""
                 self._set_prompt(f"▶ Lab {step.lab}: {step.title} — enter runs it{again}")
 
-    def _set_prompt(self, text: str) -> None:
-        self.query_one("#guide-prompt", Static).update(Text(text, no_wrap=True, overflow="ellipsis"))
+    def _set_prompt(self, text: str, kind: str = "next") -> None:
+        """``kind`` (next, busy, done, failed) picks the line's style in guide.tcss and terminal.tcss."""
+        prompt = self.query_one("#guide-prompt", Static)
+        for each in ("busy", "done", "failed"):
+            prompt.set_class(each == kind, f"-{each}")
+        prompt.update(Text(text, no_wrap=True, overflow="ellipsis"))
 
     def _finished(self, step_id: str) -> bool:
         return self.states[step_id] in ("done", "unavailable")

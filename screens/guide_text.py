@@ -15,7 +15,8 @@ from mlops_tui.assistant import workshop as ws
 from mlops_tui.assistant.commands import HELP
 from mlops_tui.assistant.rides import Place, Ride
 from mlops_tui.services.types import Job, JobState, Prediction
-from mlops_tui.widgets.lab_steps import ICONS
+from mlops_tui.terminal import Tone, tone_style
+from mlops_tui.widgets.lab_steps import step_icon
 
 WELCOME = Text.assemble(
     ("Welcome to the ML Ops workshop: ", "bold"),
@@ -61,7 +62,7 @@ def status(
     text = Text()
     text.append("Status, checked live just now:", "bold")
     for i, step in enumerate(steps):
-        icon, style = ICONS.get(states[step.id], ICONS["pending"])
+        icon, style = step_icon(states[step.id])
         text.append(f"\n{icon} ", style)
         text.append(f"{i + 1}. Lab {step.lab} {step.title}", "bold" if i == current else "")
         if details.get(step.id):
@@ -112,7 +113,7 @@ def ride_prediction(ride: Ride, prediction: Prediction) -> Text:
     if ride.assumed:
         text.append("\nassumed: " + "; ".join(ride.assumed), "italic")
     for warning in prediction.warnings:
-        text.append(f"\n⚠ {warning}", "yellow")
+        text.append(f"\n⚠ {warning}", tone_style(Tone.WARN))
     return text
 
 

@@ -20,6 +20,7 @@ from textual.widgets import Button, Checkbox, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from mlops_tui.config import DEFAULT_TENANT, Config, ConfigError, Profile
+from mlops_tui.terminal import Tone, tone_style
 from mlops_tui.widgets.select import SafeSelect
 
 from .base import BaseScreen, guarded
@@ -221,7 +222,7 @@ class LoginScreen(BaseScreen):
         try:
             profile = self._profile_from_form()
         except ConfigError as exc:
-            self._status(str(exc), "red")
+            self._status(str(exc), tone_style(Tone.FAIL))
             return
         password = self.query_one("#f-password", Input).value or None
         remember = self.query_one("#f-remember", Checkbox).value
@@ -230,7 +231,7 @@ class LoginScreen(BaseScreen):
         try:
             await app.connect(profile, password=password)
         except Exception as exc:
-            self._status(f"not logged in: {exc}", "red")
+            self._status(f"not logged in: {exc}", tone_style(Tone.FAIL))
             raise
         self.query_one("#f-password", Input).value = ""
         notes = [f"logged in as {profile.effective_user} on {profile.name}"]
@@ -240,7 +241,7 @@ class LoginScreen(BaseScreen):
             )
             notes.append(f"password kept in {where}")
         await self._save(profile)
-        self._status("; ".join(notes), "green")
+        self._status("; ".join(notes), tone_style(Tone.OK))
         self.notify(notes[0].capitalize() + ".", title="Login")
         self._fill_list()
         await app.goto("guide")
@@ -265,5 +266,5 @@ class LoginScreen(BaseScreen):
         user = self.query_one("#f-user", Input).value.strip()
         removed = await asyncio.to_thread(credentials.forget, name, user)
         message = f"Forgot the stored password of {user} on {name}." if removed else "No stored password."
-        self._status(message, "yellow")
+        self._status(message, tone_style(Tone.WARN))
         self.notify(message, title="Credentials")

@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from mlops_tui.services.types import Job
+from mlops_tui.terminal import Tone, tone_style
 from mlops_tui.widgets.select import SafeSelect
 
 
@@ -118,7 +119,7 @@ class DeployScreen(_Form):
                 yield Label("Deployment name")
                 yield Input(self.default_name, id="f-name", compact=True)
             note = (
-                f"[yellow]{self.replaces}[/yellow]"
+                f"[{tone_style(Tone.WARN)}]{self.replaces}[/]"
                 if self.replaces
                 else "A prediction server starts and serves this version behind an auth token."
             )

@@ -25,6 +25,7 @@ from textual.widgets import Button, Collapsible, Input, Label, Static
 
 from mlops_tui.services import errors
 from mlops_tui.services.types import Deployment, Prediction
+from mlops_tui.terminal import Tone, tone_style
 from mlops_tui.widgets.format import duration
 from mlops_tui.widgets.picker import Picker
 from mlops_tui.widgets.select import SafeSelect
@@ -326,7 +327,8 @@ class PredictScreen(BaseScreen):
                 self._show_problems({exc.field.split(".")[-1]: exc.message})
             raise
         except errors.PlatformError:
-            self.query_one("#result-value", Static).update(Text("no answer — see the message", style="red"))
+            failed = Text("no answer — see the message", style=tone_style(Tone.FAIL))
+            self.query_one("#result-value", Static).update(failed)
             raise
         self.last_record = record
         self.last_deployment = dep.name
@@ -356,7 +358,7 @@ class PredictScreen(BaseScreen):
         meta.append(str(prediction.status))
         meta.append(f"\n{dep.model} v{dep.version}", style="dim")
         for warning in prediction.warnings:
-            meta.append(f"\n⚠ {warning}", style="yellow")
+            meta.append(f"\n⚠ {warning}", style=tone_style(Tone.WARN))
         meta.append("\ny copies this request as curl", style="dim italic")
         self.query_one("#result-meta", Static).update(meta)
         self.query_one("#result-request", Static).update(self._json_block("request", prediction.request))

@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Static
 
 from mlops_tui.services import errors
 from mlops_tui.services.types import Job, JobSpec, JobState
+from mlops_tui.terminal import Tone, tone_style
 from mlops_tui.widgets.logview import LiveLog
 from mlops_tui.widgets.panel import StalePanel
 from mlops_tui.widgets.plots import LinePlot
@@ -156,7 +157,7 @@ class TrainingScreen(BaseScreen):
         metrics = "  ".join(f"{k} {v:.3g}" for k, v in job.metrics.items() if k in ("rmse", "mae", "r2"))
         parts = [f"[b]job {job.id}[/b] {state_text(job.state).markup}", job.name or "", metrics]
         if job.message and job.state in (JobState.FAILED, JobState.CANCELLED):
-            parts.append(f"[red]{job.message}[/red]")
+            parts.append(f"[{tone_style(Tone.FAIL)}]{job.message}[/]")
         summary.update("  ·  ".join(p for p in parts if p))
 
     # -- the log ---------------------------------------------------------------------------------

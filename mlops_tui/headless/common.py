@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mlops_tui import config, credentials
+from mlops_tui import config, credentials, terminal
 from mlops_tui.services.factory import Resolved, build_platform, resolve
 from mlops_tui.services.platform import Platform
 
@@ -64,7 +64,10 @@ def width() -> int:
 
 
 def out(text: str = "", *, indent: int = 0) -> None:
+    """Print for a person; in a locale without UTF-8 (``LANG=C``) every glyph as its ASCII stand-in
+    (``terminal.to_ascii``), as the TUI draws it, instead of bytes the terminal shows as garbage."""
     pad = " " * indent
+    text = terminal.printable(text)
     sys.stdout.write("".join(pad + line + "\n" for line in (text.splitlines() or [""])))
     sys.stdout.flush()
 

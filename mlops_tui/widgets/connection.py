@@ -34,3 +34,18 @@ class ConnectionStatus:
             Link.CONNECTED: "connected",
             Link.RELOGIN: "re-logging in",
         }[self.link]
+
+    def short_label(self, now: datetime) -> str:
+        """The badge text where a header has no room for :meth:`label` (under about 60 columns):
+        the state and the countdown stay, e.g. ``"retry in 4s"``."""
+        if self.link is Link.DISCONNECTED:
+            if self.retry_at is None:
+                return "retrying"
+            seconds = max(0, round((self.retry_at - now).total_seconds()))
+            return f"retry in {seconds}s" if seconds else "retry now"
+        return {
+            Link.OFFLINE: "offline",
+            Link.CONNECTING: "connecting",
+            Link.CONNECTED: "connected",
+            Link.RELOGIN: "re-login",
+        }[self.link]

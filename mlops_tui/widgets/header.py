@@ -1,14 +1,18 @@
 """The one-line header: screen tabs (with their keys), profile/tenant/user, read-only flag, badge.
 
 The tabs double as the map of the app: the current screen is highlighted and each shows the
-number key that opens it, so nobody gets lost.
+number key that opens it, so nobody gets lost. The connection badge has priority over everything
+else on the line: when the header is narrow the tabs shrink to their keys first, then READ-ONLY to
+RO, and only below about 55 columns the badge to its short form (which keeps the countdown).
 """
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.events import Resize
 from textual.reactive import reactive
 from textual.widgets import Static
 
@@ -23,10 +27,14 @@ _ICONS = {
     Link.RELOGIN: "↻",
 }
 _SHORT = {"dashboard": "Dash", "training": "Train", "registry": "Models", "login": "Login"}
+_PADDING = 2  # ConnectionBadge and #hdr-ro have one cell of padding on each side
 
 
 class ConnectionBadge(Static):
-    """``● connected`` / ``✖ disconnected, retrying in 4s`` / ``↻ re-logging in``; ticks every second."""
+    """``● connected`` / ``✖ disconnected, retrying in 4s`` / ``↻ re-logging in``; ticks every second.
+
+    ``short`` (set by the header when it lacks room): ``✖ retry in 4s``, ``↻ re-login``.
+    """
 
     DEFAULT_CSS = """
     ConnectionBadge { width: auto; padding: 0 1; }
@@ -37,6 +45,7 @@ class ConnectionBadge(Static):
     """
 
     status: reactive[ConnectionStatus] = reactive(ConnectionStatus, always_update=True, layout=True)
+    short: reactive[bool] = reactive(False, layout=True)
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self._tick)
@@ -49,32 +58,48 @@ class ConnectionBadge(Static):
         for link in Link:
             self.set_class(status.link is link, f"-{link.value}")
 
-    def render(self) -> str:
+    def text(self, *, short: bool | None = None) -> str:
+        """What the badge shows now (``short`` None: as it is set)."""
         status = self.status
-        return f"{_ICONS[status.link]} {status.label(self.app.clock())}"  # type: ignore[attr-defined]
+        now = self.app.clock()  # type: ignore[attr-defined]
+        use_short = self.short if short is None else short
+        label = status.short_label(now) if use_short else status.label(now)
+        return f"{_ICONS[status.link]} {label}"
+
+    def render(self) -> str:
+        return self.text()
 
 
 class NavTabs(Static):
-    """``1 Guide  2 Dash  3 Train …`` with the current screen highlighted."""
+    """``1 Guide  2 Dash  3 Train …`` with the current screen highlighted; ``compact``:
+    ``1 Guide  2 3 4 5 6`` (the keys stay, only the current screen keeps its name)."""
 
     DEFAULT_CSS = """
     NavTabs { width: auto; }
     """
 
+    compact: reactive[bool] = reactive(False, layout=True)
+
     def __init__(self, current: str) -> None:
         super().__init__()
         self.current = current
 
-    def render(self) -> Text:
+    def tabs(self, *, compact: bool | None = None) -> Text:
+        use_compact = self.compact if compact is None else compact
         text = Text(no_wrap=True)
         for mode, title, key in SCREENS:
             label = _SHORT.get(mode, title)
             if mode == self.current:
                 text.append(f" {key} {label} ", style="bold reverse")
+            elif use_compact:
+                text.append(f" {key}", style="bold")
             else:
                 text.append(f" {key}", style="bold")
                 text.append(f" {label} ", style="dim")
         return text
+
+    def render(self) -> Text:
+        return self.tabs()
 
 
 class AppHeader(Horizontal):
@@ -109,3 +134,26 @@ class AppHeader(Horizontal):
         self.who = who
         self.query_one(ConnectionBadge).status = status
         self.set_class(read_only, "-read-only")
+        self._fit()
+
+    def on_resize(self, event: Resize) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """Choose the widest form of tabs, flag and badge that fits (the names of who come last)."""
+        width = self.size.width
+        if not width or not self.is_mounted:
+            return
+        tabs = self.query_one(NavTabs)
+        badge = self.query_one(ConnectionBadge)
+        read_only = self.has_class("-read-only")
+        # the badge is measured at its widest countdown, so a ticking clock never pushes it out
+        widest = {short: cell_len(badge.text(short=short)) + _PADDING + 1 for short in (False, True)}
+        tiers = ((False, False, False), (True, False, False), (True, True, False), (True, True, True))
+        for compact_tabs, short_flag, short_badge in tiers:
+            flag = (2 if short_flag else 9) + _PADDING if read_only else 0
+            if tabs.tabs(compact=compact_tabs).cell_len + flag + widest[short_badge] <= width:
+                break
+        tabs.compact = compact_tabs
+        badge.short = short_badge
+        self.query_one("#hdr-ro", Static).update("RO" if short_flag else "READ-ONLY")

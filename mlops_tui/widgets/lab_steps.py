@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widgets import Static
 
+from mlops_tui.terminal import Tone, tone_style
+
 LAB_TITLES = {
     1: "Log in",
     2: "Notebook",
@@ -20,16 +22,23 @@ LAB_TITLES = {
     5: "Predict",
 }
 
-# state -> (icon, style); "done" only ever comes from a live verification
+# state -> (icon, tone, weight); "done" only ever comes from a live verification. Without UTF-8
+# the icons reach the screen as their ASCII stand-ins (terminal.ASCII_GLYPHS: o . ~ + X - /).
 ICONS = {
-    "pending": ("○", "dim"),
-    "checking": ("…", "dim"),
-    "running": ("◐", "bold yellow"),
-    "done": ("✔", "bold green"),
-    "failed": ("✖", "bold red"),
-    "skipped": ("↷", "yellow"),
-    "unavailable": ("⊘", "yellow"),  # an optional step this host cannot do
+    "pending": ("○", Tone.MUTED, ""),
+    "checking": ("…", Tone.MUTED, ""),
+    "running": ("◐", Tone.BUSY, "bold"),
+    "done": ("✔", Tone.OK, "bold"),
+    "failed": ("✖", Tone.FAIL, "bold"),
+    "skipped": ("↷", Tone.WARN, ""),
+    "unavailable": ("⊘", Tone.WARN, ""),  # an optional step this host cannot do
 }
+
+
+def step_icon(state: str) -> tuple[str, str]:
+    """``(icon, Rich style)`` of a step state on this terminal."""
+    icon, tone, weight = ICONS.get(state, ICONS["pending"])
+    return icon, f"{weight} {tone_style(tone)}".strip()
 
 
 @dataclass(frozen=True)
@@ -66,9 +75,10 @@ class LabSteps(Static):
             if row.lab != lab:
                 lab = row.lab
                 lab_done = all(r.state == "done" for r in self._rows if r.lab == lab)
-                text.append(f"\nLab {lab} {self._titles.get(lab, '')}", "bold green" if lab_done else "bold")
+                title_style = f"bold {tone_style(Tone.OK)}" if lab_done else "bold"
+                text.append(f"\nLab {lab} {self._titles.get(lab, '')}", title_style)
                 text.append("\n")
-            icon, style = ICONS.get(row.state, ICONS["pending"])
+            icon, style = step_icon(row.state)
             here = i == self._current
             text.append("▶" if here else " ", "bold")
             text.append(f"{icon} ", style)

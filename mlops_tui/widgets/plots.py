@@ -7,7 +7,17 @@ from collections.abc import Sequence
 from textual.containers import Container
 from textual.widgets import Static
 
+from mlops_tui import terminal
+
 Series = tuple[str, Sequence[float], Sequence[float]]  # (label, xs, ys)
+
+# ANSI colour (as the 16-colour themes name it) -> plotext's name, which plotext writes as colour 0-15
+_PLOTEXT_COLOURS = {
+    "black": "black", "red": "red", "green": "green", "yellow": "orange", "blue": "blue",
+    "magenta": "magenta", "cyan": "cyan", "white": "gray", "bright_black": "gray+", "bright_red": "red+",
+    "bright_green": "green+", "bright_yellow": "orange+", "bright_blue": "blue+",
+    "bright_magenta": "magenta+", "bright_cyan": "cyan+", "bright_white": "white",
+}  # fmt: skip
 
 
 class LinePlot(Container):
@@ -53,6 +63,10 @@ class LinePlot(Container):
             from textual_plotext import PlotextPlot
 
             self._plot = PlotextPlot()
+            if terminal.current().ansi_palette:
+                # textual-plotext's "auto" theme paints the canvas with the theme's RGB, cached per
+                # theme name for the whole process; on 16 colours the terminal's own ground is right
+                self._plot.theme = "clear"
             self.mount(self._plot)
         self.query_one(".plot-empty").display = False
         self._plot.display = True
@@ -71,7 +85,21 @@ class LinePlot(Container):
             plt.xticks([])
             plt.frame(False)
             plt.yticks([min(ys), max(ys)], [f"{min(ys):.3g}", f"{max(ys):.3g}"])
+        # "hd" draws with quarter blocks (2x2 dots a cell); without UTF-8 one "*" a cell
+        marker = "hd" if terminal.current().unicode else "*"
+        colour = self._line_colour()
         for label, xs, ys in self._series:
             # A legend only helps with several series; with one it hides data.
-            plt.plot(list(xs), list(ys), label=label if len(self._series) > 1 else "", marker="hd")
+            label = label if len(self._series) > 1 else ""
+            if colour is None:
+                plt.plot(list(xs), list(ys), label=label, marker=marker)
+            else:
+                plt.plot(list(xs), list(ys), label=label, marker=marker, color=colour)
         self._plot.refresh()
+
+    def _line_colour(self) -> str | None:
+        """On 16 colours the theme's primary as plotext names it; None: plotext's own sequence."""
+        if not terminal.current().ansi_palette:
+            return None
+        primary = self.app.theme_variables.get("primary", "")
+        return _PLOTEXT_COLOURS.get(primary.removeprefix("ansi_"), "default")

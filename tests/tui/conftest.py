@@ -21,6 +21,17 @@ from mlops_tui.services.local.adapter import LocalPlatform as LocalAdapter
 FAST = {"clusters": 0.5, "jobs": 0.5, "registry": 0.5, "deployments": 0.5, "latency": 0.5}
 
 
+@pytest.fixture(autouse=True)
+def full_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every TUI test runs as on a truecolor UTF-8 terminal unless it says otherwise, so snapshots do
+    not depend on the TERM, NO_COLOR or locale of whoever runs them (see tests/tui/test_terminals.py)."""
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setenv("COLORTERM", "truecolor")
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    for name in ("LC_ALL", "LC_CTYPE", "NO_COLOR", "MLOPS_TUI_GLYPHS", "TEXTUAL_COLOR_SYSTEM"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def tui_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "tui-home"

@@ -81,6 +81,7 @@ class FixedPlatform:
         self._calls: list[CallRecord] = []
         self.down = False
         self.predictions = 0
+        self.uploads: dict[str, RepoEntry] = {}  # what upload_repo received (the guide's Lab 3 upload)
 
     @property
     def calls(self) -> list[CallRecord]:
@@ -222,13 +223,15 @@ class FixedPlatform:
         return JobMetrics(job_id, {"rmse": 213.4, "mae": 141.2, "r2": 0.81, "rmsle": 0.29}, _rounds())
 
     async def list_repo(self, prefix: str = "") -> list[RepoEntry]:
-        return [RepoEntry("data/NYCTaxi/synthetic-yellow-2019H1.csv", 2_100_000, modified_at=T0)]
+        entries = [RepoEntry("data/NYCTaxi/synthetic-yellow-2019H1.csv", 2_100_000, modified_at=T0)]
+        return [e for e in [*entries, *self.uploads.values()] if e.path.startswith(prefix)]
 
     async def fetch_repo(self, path: str) -> bytes:
         return b""
 
     async def upload_repo(self, path: str, content: bytes, *, source: str | None = None) -> RepoEntry:
-        return RepoEntry(path, len(content), modified_at=T0)
+        self.uploads[path] = RepoEntry(path, len(content), modified_at=T0)
+        return self.uploads[path]
 
     def _versions(self) -> list[ModelVersion]:
         return [

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
@@ -21,7 +22,7 @@ from textual.widgets import DataTable, Static
 
 from mlops_tui.services import errors
 from mlops_tui.services.types import Job, JobSpec, JobState
-from mlops_tui.widgets.logview import LiveLog
+from mlops_tui.widgets.logview import MAX_LINES, STRUCTURED_PREFIX, LiveLog
 from mlops_tui.widgets.panel import StalePanel
 from mlops_tui.widgets.plots import LinePlot
 from mlops_tui.widgets.tables import LiveTable
@@ -33,10 +34,10 @@ from .dialogs import ConfirmScreen
 
 def parse_round(line: str) -> dict[str, Any] | None:
     """The ``@@mlops {"type": "round", ...}`` payload of a log line, or None."""
-    if not line.startswith("@@mlops "):
+    if not line.startswith(STRUCTURED_PREFIX):
         return None
     with contextlib.suppress(ValueError):
-        data = json.loads(line[8:])
+        data = json.loads(line[len(STRUCTURED_PREFIX) :])
         if isinstance(data, dict) and data.get("type") == "round":
             return data
     return None
@@ -67,7 +68,11 @@ class TrainingScreen(BaseScreen):
         self.job_id: str | None = None
         self._job: Job | None = None
         self._rounds: list[dict[str, Any]] = []
-        self._pending: list[str] = []
+        self._plotted = 0  # len(self._rounds) when the plot was last drawn
+        # Lines received since the last frame. Bounded like the log: in a flood, lines that would
+        # fall out of the log at once are dropped here (counted, never formatted).
+        self._pending: deque[str] = deque(maxlen=MAX_LINES)
+        self._pending_count = 0
 
     def compose_body(self) -> Iterable[Widget]:
         with Horizontal(id="train-body"):
@@ -138,7 +143,9 @@ class TrainingScreen(BaseScreen):
         jobs: list[Job] = self.mlops.data.get("jobs") or []
         self._job = next((j for j in jobs if j.id == job_id), None)
         self._rounds = []
-        self._pending = []
+        self._plotted = 0
+        self._pending.clear()
+        self._pending_count = 0
         log = self.query_one(LiveLog)
         log.clear()
         self.query_one("#panel-log", StalePanel).border_title = f"Log · job {job_id}"
@@ -172,9 +179,11 @@ class TrainingScreen(BaseScreen):
                 async for line in platform.follow_log(job_id, from_line=received, follow=True):
                     received += 1
                     self._pending.append(line)
-                    data = parse_round(line)
-                    if data is not None:
-                        self._rounds.append(data)
+                    self._pending_count += 1
+                    if line.startswith(STRUCTURED_PREFIX):
+                        data = parse_round(line)
+                        if data is not None:
+                            self._rounds.append(data)
                 panel.mark_updated()
                 job = await platform.get_job(job_id)
                 if job.state.is_final:
@@ -187,6 +196,7 @@ class TrainingScreen(BaseScreen):
                 panel.mark_failed(f"{type(exc).__name__.lower()}, retrying")
             except errors.NotFound:
                 self._pending.append(f"(job {job_id} no longer exists)")
+                self._pending_count += 1
                 return
             except errors.PlatformError as exc:
                 self.mlops.report_error(exc, f"Follow the log of job {job_id}")
@@ -194,12 +204,15 @@ class TrainingScreen(BaseScreen):
             await asyncio.sleep(2.0)
 
     def _flush(self) -> None:
-        if not self._pending:
+        """One batch per frame: the log appends what came (formatting only what it draws)."""
+        if not self._pending_count:
             return
-        lines, self._pending = self._pending, []
-        self.query_one(LiveLog).write_lines(lines)
+        lines, count = list(self._pending), self._pending_count
+        self._pending.clear()
+        self._pending_count = 0
+        self.query_one(LiveLog).write_lines(lines, received=count)
         self.query_one("#panel-log", StalePanel).mark_updated()
-        if self._rounds:
+        if len(self._rounds) != self._plotted:
             self._plot()
 
     # -- metrics plot ----------------------------------------------------------------------------
@@ -223,6 +236,7 @@ class TrainingScreen(BaseScreen):
 
     def _plot(self) -> None:
         rounds = self._rounds
+        self._plotted = len(rounds)
         series = []
         for key, label in (("train-rmse", "train"), ("eval-rmse", "eval")):  # eval drawn last, on top
             points = [(r["round"], r[key]) for r in rounds if key in r and "round" in r]

@@ -25,7 +25,7 @@ async def test_follow_filter_and_search_a_finished_job(
         await wait_for(pilot, lambda: len(screen._rounds) >= 10, what="rounds for the plot")
         assert view.following
         # structured lines are shown readably
-        assert any(line.startswith("⟫ round") for line in view._lines)
+        assert any(line.startswith("⟫ round") for line in view.lines())
         # '/' filter hides non-matching lines
         view.focus()
         await pilot.press("slash", *"eval-rmse")
@@ -102,7 +102,7 @@ async def test_submit_a_job_and_follow_it_live(make_app: Any, adapter: Any, lab_
         job_id = await wait_for(pilot, lambda: screen.job_id, what="the new job selected")
         view = screen.query_one(LogView)
         await wait_for(
-            pilot, lambda: any("round 15" in line for line in view._lines), timeout=120, what="round 15"
+            pilot, lambda: any("round 15" in line for line in view.lines()), timeout=120, what="round 15"
         )
         await wait_for(
             pilot,

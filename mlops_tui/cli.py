@@ -242,11 +242,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if os.environ.get("MLOPS_TUI_DEBUG"):
             raise
+        from mlops_tui.services.terminal_text import plain  # errors quote servers and job output
+
         if isinstance(exc, _error_types()):
-            print(f"mlops-tui: {exc}", file=sys.stderr)
+            print(f"mlops-tui: {plain(str(exc))}", file=sys.stderr)
         else:
             print(
-                f"mlops-tui: unexpected error: {type(exc).__name__}: {exc} "
+                f"mlops-tui: unexpected error: {type(exc).__name__}: {plain(str(exc))} "
                 "(MLOPS_TUI_DEBUG=1 shows the details)",
                 file=sys.stderr,
             )

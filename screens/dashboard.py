@@ -19,10 +19,12 @@ from textual.widgets import DataTable, Input, Static
 
 from mlops_tui.live import RegistryEntry
 from mlops_tui.services import errors
+from mlops_tui.services.terminal_text import plain
 from mlops_tui.services.types import Cluster, Deployment, Job
 from mlops_tui.widgets.format import duration
 from mlops_tui.widgets.panel import StalePanel
 from mlops_tui.widgets.plots import LinePlot
+from mlops_tui.widgets.safe_text import outside
 from mlops_tui.widgets.tables import LiveTable, Row
 
 from .base import BaseScreen, guarded
@@ -297,19 +299,26 @@ class DashboardScreen(BaseScreen):
         cluster = next((c for c in clusters if c.name == name), None)
         if cluster is None:
             return
-        lines = [f"[b]{cluster.name}[/b]  {cluster.kind.value} ({cluster.app})  state [b]{cluster.state}[/b]"]
+        # Messages and details come from the platform (pod and server output): plain, sanitised.
+        text = Text.assemble(
+            (cluster.name, "bold"), f"  {cluster.kind.value} ({cluster.app})  state ", (cluster.state, "bold")
+        )
         if cluster.message:
-            lines.append(f"[yellow]{cluster.message}[/yellow]")
+            text.append("\n")
+            text.append_text(outside(cluster.message, "yellow"))
         for member in cluster.members:
             pid = f"pid {member.pid}" if member.pid else ""
             restarts = f"restarts {member.restarts}" if member.restarts else ""
-            detail = f"\n      {member.detail}" if member.detail else ""
-            lines.append(f"  {member.name:<18} {member.role:<14} {member.state:<12} {pid} {restarts}{detail}")
+            text.append_text(
+                outside(f"\n  {member.name:<18} {member.role:<14} {member.state:<12} {pid} {restarts}")
+            )
+            if member.detail:
+                text.append_text(outside(f"\n      {member.detail}"))
         for endpoint in cluster.endpoints:
-            lines.append(f"  endpoint {endpoint.name}: {endpoint.url}")
+            text.append_text(outside(f"\n  endpoint {endpoint.name}: {endpoint.url}"))
         for role, names in cluster.connections.items():
-            lines.append(f"  connected {role}: {', '.join(names)}")
-        self.app.push_screen(DetailScreen(f"Cluster {cluster.name}", "\n".join(lines)))
+            text.append_text(outside(f"\n  connected {role}: {', '.join(names)}"))
+        self.app.push_screen(DetailScreen(f"Cluster {cluster.name}", text))
 
     def action_delete_deployment(self) -> None:
         if not self.mlops.require_writable("Deleting a deployment"):
@@ -348,5 +357,5 @@ def failure_label(error: Exception) -> str:
         return "platform unreachable"
     if isinstance(error, errors.SessionExpired | errors.AuthFailed):
         return "not logged in"
-    message = str(error)
+    message = plain(str(error))
     return message if len(message) <= 40 else message[:39] + "…"

@@ -24,9 +24,11 @@ from textual.widget import Widget
 from textual.widgets import Button, Collapsible, Input, Label, Static
 
 from mlops_tui.services import errors
+from mlops_tui.services.terminal_text import plain
 from mlops_tui.services.types import Deployment, Prediction
 from mlops_tui.widgets.format import duration
 from mlops_tui.widgets.picker import Picker
+from mlops_tui.widgets.safe_text import outside
 from mlops_tui.widgets.select import SafeSelect
 
 from .base import BaseScreen, guarded
@@ -151,7 +153,8 @@ class PredictScreen(BaseScreen):
         select = self.query_one("#f-deployment", SafeSelect)
         current = select.value
         options = [
-            (Text(f"{d.name} v{d.version}", no_wrap=True, overflow="ellipsis"), d.name) for d in deployments
+            (Text(plain(f"{d.name} v{d.version}"), no_wrap=True, overflow="ellipsis"), d.name)
+            for d in deployments
         ]
         if current in names:
             value = current
@@ -270,7 +273,7 @@ class PredictScreen(BaseScreen):
         for spec in self.fields:
             name = spec["name"]
             error = self.query_one(f"#err-{name}", Static)
-            error.update(problems.get(name, ""))
+            error.update(outside(problems.get(name, "")))  # the server's words: plain text
             error.set_class(name in problems, "-shown")
         if problems:
             first = next(iter(problems))
@@ -323,7 +326,7 @@ class PredictScreen(BaseScreen):
             )
         except errors.InvalidInput as exc:
             if exc.field:
-                self._show_problems({exc.field.split(".")[-1]: exc.message})
+                self._show_problems({exc.field.split(".")[-1]: plain(exc.message)})
             raise
         except errors.PlatformError:
             self.query_one("#result-value", Static).update(Text("no answer — see the message", style="red"))
@@ -355,8 +358,8 @@ class PredictScreen(BaseScreen):
         meta.append("  HTTP ", style="dim")
         meta.append(str(prediction.status))
         meta.append(f"\n{dep.model} v{dep.version}", style="dim")
-        for warning in prediction.warnings:
-            meta.append(f"\n⚠ {warning}", style="yellow")
+        for warning in prediction.warnings:  # the prediction server's words
+            meta.append_text(outside(f"\n⚠ {warning}", "yellow"))
         meta.append("\ny copies this request as curl", style="dim italic")
         self.query_one("#result-meta", Static).update(meta)
         self.query_one("#result-request", Static).update(self._json_block("request", prediction.request))

@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
+from rich.text import Text
 from textual import on, work
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -25,6 +26,7 @@ from mlops_tui.services.types import Job, JobSpec, JobState
 from mlops_tui.widgets.logview import MAX_LINES, STRUCTURED_PREFIX, LiveLog
 from mlops_tui.widgets.panel import StalePanel
 from mlops_tui.widgets.plots import LinePlot
+from mlops_tui.widgets.safe_text import outside
 from mlops_tui.widgets.tables import LiveTable
 
 from .base import BaseScreen, guarded
@@ -155,24 +157,32 @@ class TrainingScreen(BaseScreen):
         self._load_metrics(job_id)
 
     def _summarise(self) -> None:
+        """The selected job in one line; its name and message come from the platform (sanitised)."""
         job = self._job
         summary = self.query_one("#job-summary", Static)
         if job is None:
-            summary.update(f"job {self.job_id}")
+            summary.update(outside(f"job {self.job_id}"))
             return
+        text = Text.assemble((f"job {job.id}", "bold"), " ", state_text(job.state))
         metrics = "  ".join(f"{k} {v:.3g}" for k, v in job.metrics.items() if k in ("rmse", "mae", "r2"))
-        parts = [f"[b]job {job.id}[/b] {state_text(job.state).markup}", job.name or "", metrics]
+        parts = [outside(job.name), Text(metrics)]
         if job.message and job.state in (JobState.FAILED, JobState.CANCELLED):
-            parts.append(f"[red]{job.message}[/red]")
-        summary.update("  ·  ".join(p for p in parts if p))
+            parts.append(outside(job.message, "red"))
+        for part in parts:
+            if part.plain:
+                text.append("  ·  ")
+                text.append_text(part)
+        summary.update(text)
 
     # -- the log ---------------------------------------------------------------------------------
 
     @work(group="follow-log", exclusive=True)
     async def _follow(self, job_id: str) -> None:
-        """Stream the log; when the platform drops away mid-stream, resume from the last line."""
+        """Stream the log; when the platform drops away mid-stream, resume from the last line. A
+        job that fails while followed says so in a notification."""
         received = 0
         panel = self.query_one("#panel-log", StalePanel)
+        was_final = self._job is not None and self._job.state.is_final
         while self.job_id == job_id:
             try:
                 platform = self.mlops.require_platform()
@@ -189,6 +199,13 @@ class TrainingScreen(BaseScreen):
                 if job.state.is_final:
                     self._job = job
                     self._summarise()
+                    if job.state is JobState.FAILED and not was_final:
+                        self.notify(
+                            f"Job {job.id} failed: {job.message or 'see its log'}",
+                            title="Training",
+                            severity="error",
+                            markup=False,
+                        )
                     return
             except asyncio.CancelledError:
                 raise

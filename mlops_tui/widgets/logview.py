@@ -14,10 +14,7 @@ import json
 import re
 from collections import deque
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 
-from rich.ansi import AnsiDecoder
-from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.actions import SkipAction
@@ -33,6 +30,7 @@ from textual.strip import Strip
 from textual.widgets import Input, Static
 
 from mlops_tui.services.terminal_text import StyledLine, has_controls, styled_line
+from mlops_tui.widgets.safe_text import styled_text
 
 MAX_LINES = 10_000
 STRUCTURED_PREFIX = "@@mlops "
@@ -72,13 +70,6 @@ def format_line(raw: str) -> StyledLine:
     if styled.text.startswith(STRUCTURED_PREFIX):
         return StyledLine(readable(styled.text))
     return styled
-
-
-@lru_cache(maxsize=256)
-def sgr_style(sgr: str) -> Style:
-    """The Rich style of SGR parameters (``"1;33"``), by Rich's own SGR decoder."""
-    decoded = AnsiDecoder().decode_line(f"\x1b[{sgr}m.")
-    return decoded.spans[0].style if decoded.spans else Style.null()  # type: ignore[return-value]
 
 
 class LogView(ScrollView, can_focus=True):
@@ -357,14 +348,13 @@ class LogView(ScrollView, can_focus=True):
     def _render_strip(self, seq: int) -> Strip:
         styled = self._styled(seq)
         line = styled.text
-        text = Text(line, no_wrap=True)
-        text.stylize(self.rich_style)
+        text = styled_text(styled, no_wrap=True)  # the job's own colours win over our guess below
+        guess = None
         if line.startswith(STRUCTURED_MARK):
-            text.stylize(self.get_component_rich_style("logview--structured", partial=True))
+            guess = self.get_component_rich_style("logview--structured", partial=True)
         elif "Traceback" in line or "ERROR" in line or "Error:" in line:
-            text.stylize(self.get_component_rich_style("logview--error", partial=True))
-        for start, end, sgr in styled.spans:  # the job's own colours win over our guess
-            text.stylize(sgr_style(sgr), start, end)
+            guess = self.get_component_rich_style("logview--error", partial=True)
+        text.stylize_before(self.rich_style + guess if guess is not None else self.rich_style)
         if self._search_re is not None:
             name = "logview--current" if seq == self._current_match else "logview--match"
             match_style = self.get_component_rich_style(name, partial=True)

@@ -24,7 +24,7 @@ from mlops_tui.services.types import Cluster, Deployment, Job
 from mlops_tui.widgets.format import duration
 from mlops_tui.widgets.panel import StalePanel
 from mlops_tui.widgets.plots import LinePlot
-from mlops_tui.widgets.safe_text import outside
+from mlops_tui.widgets.safe_text import outside_markup
 from mlops_tui.widgets.tables import LiveTable, Row
 
 from .base import BaseScreen, guarded
@@ -299,26 +299,24 @@ class DashboardScreen(BaseScreen):
         cluster = next((c for c in clusters if c.name == name), None)
         if cluster is None:
             return
-        # Messages and details come from the platform (pod and server output): plain, sanitised.
-        text = Text.assemble(
-            (cluster.name, "bold"), f"  {cluster.kind.value} ({cluster.app})  state ", (cluster.state, "bold")
-        )
+        # Messages and details come from the platform (pod and server output): sanitised, escaped.
+        o = outside_markup
+        state = f"state [b]{o(cluster.state)}[/b]"
+        lines = [f"[b]{o(cluster.name)}[/b]  {cluster.kind.value} ({o(cluster.app)})  {state}"]
         if cluster.message:
-            text.append("\n")
-            text.append_text(outside(cluster.message, "yellow"))
+            lines.append(f"[yellow]{o(cluster.message)}[/yellow]")
         for member in cluster.members:
             pid = f"pid {member.pid}" if member.pid else ""
             restarts = f"restarts {member.restarts}" if member.restarts else ""
-            text.append_text(
-                outside(f"\n  {member.name:<18} {member.role:<14} {member.state:<12} {pid} {restarts}")
+            detail = f"\n      {o(member.detail)}" if member.detail else ""
+            lines.append(
+                f"  {o(member.name):<18} {o(member.role):<14} {o(member.state):<12} {pid} {restarts}{detail}"
             )
-            if member.detail:
-                text.append_text(outside(f"\n      {member.detail}"))
         for endpoint in cluster.endpoints:
-            text.append_text(outside(f"\n  endpoint {endpoint.name}: {endpoint.url}"))
+            lines.append(f"  endpoint {o(endpoint.name)}: {o(endpoint.url)}")
         for role, names in cluster.connections.items():
-            text.append_text(outside(f"\n  connected {role}: {', '.join(names)}"))
-        self.app.push_screen(DetailScreen(f"Cluster {cluster.name}", text))
+            lines.append(f"  connected {o(role)}: {o(', '.join(names))}")
+        self.app.push_screen(DetailScreen(f"Cluster {cluster.name}", "\n".join(lines)))
 
     def action_delete_deployment(self) -> None:
         if not self.mlops.require_writable("Deleting a deployment"):

@@ -14,7 +14,6 @@ from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
-from rich.text import Text
 from textual import on, work
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -26,7 +25,7 @@ from mlops_tui.services.types import Job, JobSpec, JobState
 from mlops_tui.widgets.logview import MAX_LINES, STRUCTURED_PREFIX, LiveLog
 from mlops_tui.widgets.panel import StalePanel
 from mlops_tui.widgets.plots import LinePlot
-from mlops_tui.widgets.safe_text import outside
+from mlops_tui.widgets.safe_text import outside_markup
 from mlops_tui.widgets.tables import LiveTable
 
 from .base import BaseScreen, guarded
@@ -161,18 +160,13 @@ class TrainingScreen(BaseScreen):
         job = self._job
         summary = self.query_one("#job-summary", Static)
         if job is None:
-            summary.update(outside(f"job {self.job_id}"))
+            summary.update(f"job {outside_markup(self.job_id)}")
             return
-        text = Text.assemble((f"job {job.id}", "bold"), " ", state_text(job.state))
         metrics = "  ".join(f"{k} {v:.3g}" for k, v in job.metrics.items() if k in ("rmse", "mae", "r2"))
-        parts = [outside(job.name), Text(metrics)]
+        parts = [f"[b]job {job.id}[/b] {state_text(job.state).markup}", outside_markup(job.name), metrics]
         if job.message and job.state in (JobState.FAILED, JobState.CANCELLED):
-            parts.append(outside(job.message, "red"))
-        for part in parts:
-            if part.plain:
-                text.append("  ·  ")
-                text.append_text(part)
-        summary.update(text)
+            parts.append(f"[red]{outside_markup(job.message)}[/red]")
+        summary.update("  ·  ".join(p for p in parts if p))
 
     # -- the log ---------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from functools import lru_cache
 from rich.ansi import AnsiDecoder
 from rich.style import Style
 from rich.text import Text
+from textual.markup import escape
 
 from mlops_tui.services.terminal_text import StyledLine, has_controls, plain
 
@@ -38,6 +39,11 @@ def styled_text(line: StyledLine, **text_options: object) -> Text:
 def outside(value: object, style: str | Style = "") -> Text:
     """Text from outside as plain Rich text (never markup): ``str(value)`` through the sanitiser."""
     return Text(plain(str(value)), style=style)
+
+
+def outside_markup(value: object) -> str:
+    """Text from outside to put in a markup string: sanitised, its ``[`` escaped."""
+    return escape(plain(str(value)))
 
 
 def clean_text(text: Text) -> Text:

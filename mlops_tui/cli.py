@@ -220,6 +220,20 @@ def _error_types() -> tuple[type[BaseException], ...]:
     return (PlatformError, ConfigError, CredentialsError)
 
 
+def print_error(exc: BaseException) -> None:
+    """One line on stderr, never a traceback. Errors quote servers and job output: sanitised."""
+    from mlops_tui.services.terminal_text import plain
+
+    if isinstance(exc, _error_types()):
+        print(f"mlops-tui: {plain(str(exc))}", file=sys.stderr)
+    else:
+        print(
+            f"mlops-tui: unexpected error: {type(exc).__name__}: {plain(str(exc))} "
+            "(MLOPS_TUI_DEBUG=1 shows the details)",
+            file=sys.stderr,
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -242,16 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if os.environ.get("MLOPS_TUI_DEBUG"):
             raise
-        from mlops_tui.services.terminal_text import plain  # errors quote servers and job output
-
-        if isinstance(exc, _error_types()):
-            print(f"mlops-tui: {plain(str(exc))}", file=sys.stderr)
-        else:
-            print(
-                f"mlops-tui: unexpected error: {type(exc).__name__}: {plain(str(exc))} "
-                "(MLOPS_TUI_DEBUG=1 shows the details)",
-                file=sys.stderr,
-            )
+        print_error(exc)
         return EXIT_ERROR
 
 

@@ -229,6 +229,7 @@ class LiveLink:
     # -- connection state ----------------------------------------------------------------------
 
     def _poller_state(self, state: ConnectionState, detail: str) -> None:
+        detail = plain(detail)  # before a prefix of ours goes in front
         if state is ConnectionState.CONNECTED:
             self._relogging = False
             self._set(Link.CONNECTED)

@@ -21,6 +21,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from mlops_tui.services import errors
+from mlops_tui.services.terminal_text import plain
 from mlops_tui.services.types import Job, JobSpec, JobState
 from mlops_tui.widgets.logview import MAX_LINES, STRUCTURED_PREFIX, LiveLog
 from mlops_tui.widgets.panel import StalePanel
@@ -195,7 +196,7 @@ class TrainingScreen(BaseScreen):
                     self._summarise()
                     if job.state is JobState.FAILED and not was_final:
                         self.notify(
-                            f"Job {job.id} failed: {job.message or 'see its log'}",
+                            f"Job {job.id} failed: {plain(job.message) or 'see its log'}",
                             title="Training",
                             severity="error",
                             markup=False,

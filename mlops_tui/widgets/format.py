@@ -64,7 +64,7 @@ def describe_error(exc: BaseException, action: str = "") -> tuple[str, str]:
         message = str(exc)
         if isinstance(exc, errors.InvalidInput) and exc.field and exc.field not in message:
             message = f"{exc.field}: {message}"
-        return title, plain(prefix + message)
+        return title, prefix + plain(message)
     name = type(exc).__name__
     text = str(exc) or name
-    return "Unexpected error", plain(f"{prefix}{text} ({name}); details are in the log")
+    return "Unexpected error", f"{prefix}{plain(text)} ({name}); details are in the log"

@@ -13,9 +13,13 @@ appears in what the TUI writes to the terminal after the key was sent (ANSI stri
 drains the terminal all the time (a TUI whose terminal is not read would block on writing).
 The same presses are timed idle first (the TUI showing a finished job's log), then during the
 flood; presses made after the TUI has shown the flood's last line are not counted as "during".
+The flood job waits ``FLOOD_DELAY_S`` before printing, so the TUI follows it from its first line;
+on this machine 2 million lines take the TUI 2-5 s to follow, so the flood is run again (a new
+job, selected in the jobs table) until ``--presses`` presses fell during one. Presses come
+``--gap`` apart (0.5-1.5 x, so not in step with the frames), each after the previous answer.
 Peak RSS is the TUI process's ``VmHWM``; RSS is sampled after every press.
 
-    .venv/bin/python benchmarks/log_flood.py [--quick] [--lines 2000000] [--presses 40]
+    .venv/bin/python benchmarks/log_flood.py [--quick] [--lines 2000000] [--presses 40] [--verbose]
 
 Prints figures; asserts nothing about speed. Stops every process it started, also on failure.
 """
@@ -105,6 +109,15 @@ class Press:
         return None if self.answered is None else (self.answered - self.sent) * 1000
 
 
+def proc_status_kb(pid: int, field_name: str) -> int:
+    """``VmRSS``/``VmHWM`` of a process in kB, from ``/proc/<pid>/status`` (0 when gone)."""
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field_name + ":"):
+                return int(line.split()[1])
+    return 0
+
+
 @dataclass
 class Terminal:
     """The TUI in a pty; ``pump`` drains its output and feeds the waiting press."""
@@ -175,11 +188,7 @@ class Terminal:
         return press
 
     def status_kb(self, field_name: str) -> int:
-        with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-                if line.startswith(field_name + ":"):
-                    return int(line.split()[1])
-        return 0
+        return proc_status_kb(self.pid, field_name)
 
     def cpu_s(self) -> float:
         with contextlib.suppress(OSError):
@@ -350,6 +359,7 @@ def main() -> int:
             rounds.append((end - started, loop.run_until_complete(wait_final(flood, 600))[1]))
         cpu = term.cpu_s() - cpu0
         peak_kb = term.status_kb("VmHWM")
+        platform_peak_kb = proc_status_kb(platform.pid, "VmHWM")
         rss_end = term.status_kb("VmRSS")
         loop.run_until_complete(conn.platform.aclose())
         loop.close()
@@ -375,6 +385,7 @@ def main() -> int:
             f"TUI RSS: idle {idle_rss / 1024:.0f} MB; during the flood max {max(rss) / 1024:.0f} MB; "
             f"after {rss_end / 1024:.0f} MB; peak (VmHWM) {peak_kb / 1024:.0f} MB"
         )
+        print(f"platform server RSS peak (VmHWM): {platform_peak_kb / 1024:.0f} MB")
     finally:
         if term is not None:
             term.stop()

@@ -45,6 +45,12 @@ def parse_round(line: str) -> dict[str, Any] | None:
     return None
 
 
+# Lines of a streamed log handled between two turns of the event loop. One read of a flood brings
+# ~800 lines; a turn every 64 lets a key press through at once (benchmarks/log_flood.py measured
+# p95 55-60 ms during a flood with 64, 90-100 ms with 256, 115-125 ms with none).
+YIELD_EVERY = 64
+
+
 class TrainingScreen(BaseScreen):
     MODE = "training"
     TITLE_TEXT = "Training"
@@ -189,6 +195,8 @@ class TrainingScreen(BaseScreen):
                         data = parse_round(line)
                         if data is not None:
                             self._rounds.append(data)
+                    if not received % YIELD_EVERY:
+                        await asyncio.sleep(0)  # a flood arrives in big reads: let keys in between
                 panel.mark_updated()
                 job = await platform.get_job(job_id)
                 if job.state.is_final:

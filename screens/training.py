@@ -46,8 +46,9 @@ def parse_round(line: str) -> dict[str, Any] | None:
 
 
 # Lines of a streamed log handled between two turns of the event loop. One read of a flood brings
-# ~800 lines; a turn every 64 lets a key press through at once (benchmarks/log_flood.py measured
-# p95 55-60 ms during a flood with 64, 90-100 ms with 256, 115-125 ms with none).
+# ~800 lines; a turn every 64 lets a key press through at once (benchmarks/log_flood.py, p95 of
+# the answer to a key press during a flood: 53-62 ms with 64, 91-99 ms with 256, 65-115 ms with
+# no extra turn; 2 busy cores).
 YIELD_EVERY = 64
 
 

@@ -330,7 +330,7 @@ def main() -> int:
 
         during: list[Press] = []
         rounds: list[tuple[float, float | None]] = []  # (seconds the TUI followed, job's seconds)
-        cpu0, cpu_wall = term.cpu_s(), 0.0
+        cpu0, rounds_started = term.cpu_s(), time.perf_counter()
         while len(during) < args.presses and len(rounds) < MAX_ROUNDS:
             end_word = f"{END_MARK} r{len(rounds) + 1}"
             flood = loop.run_until_complete(submit(args.lines, end_word.split()[-1], FLOOD_DELAY_S))
@@ -348,7 +348,6 @@ def main() -> int:
             term.wait_for(end_word, 600)
             term.end_word = ""
             end = term.end_seen or time.perf_counter()
-            cpu_wall += end - started
             during += [p for p in pressed if p.sent < end]
             if args.verbose:
                 print(
@@ -357,7 +356,7 @@ def main() -> int:
                     f"end@{end - started:.2f}s",
                 )
             rounds.append((end - started, loop.run_until_complete(wait_final(flood, 600))[1]))
-        cpu = term.cpu_s() - cpu0
+        cpu, rounds_wall = term.cpu_s() - cpu0, time.perf_counter() - rounds_started
         peak_kb = term.status_kb("VmHWM")
         platform_peak_kb = proc_status_kb(platform.pid, "VmHWM")
         rss_end = term.status_kb("VmRSS")
@@ -379,7 +378,10 @@ def main() -> int:
         print(summary("idle (finished job)", idle))
         print(summary("during the flood", during))
         print()
-        print(f"TUI CPU: idle presses {idle_cpu:.1f} s; floods {cpu:.1f} s over {cpu_wall:.1f} s followed")
+        print(
+            f"TUI CPU: {idle_cpu:.1f} s for the idle presses; {cpu:.1f} s over the {rounds_wall:.1f} s "
+            f"of the flood rounds ({len(rounds)} x {args.lines:,} lines, with the waits between them)"
+        )
         rss = [r for r in term.rss_kb if r]
         print(
             f"TUI RSS: idle {idle_rss / 1024:.0f} MB; during the flood max {max(rss) / 1024:.0f} MB; "

@@ -47,8 +47,13 @@ def outside_markup(value: object) -> str:
 
 
 def clean_text(text: Text) -> Text:
-    """``text`` (ours, with fragments from outside) with every fragment as a terminal would show it,
-    its styles kept. The same object when there is nothing to clean (the usual case: one search)."""
+    """``text`` (ours, with fragments from outside) cleaned piece by piece, its styles kept; the same
+    object when there is nothing to clean (the usual case: one search).
+
+    A safety net for sinks (table cells, guide bubbles), not the way in: Rich's ``Text`` has
+    already deleted ``\\r``, BS and BEL, so frames cannot collapse any more and an OSC ended by BEL
+    runs to the end of its piece. Outside text goes through :func:`outside` before it joins a Text.
+    """
     if not has_controls(text.plain):
         return text
     boundaries = sorted({offset for span in text.spans for offset in (span.start, span.end)})

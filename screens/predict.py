@@ -28,7 +28,7 @@ from mlops_tui.services.terminal_text import plain
 from mlops_tui.services.types import Deployment, Prediction
 from mlops_tui.widgets.format import duration
 from mlops_tui.widgets.picker import Picker
-from mlops_tui.widgets.safe_text import outside
+from mlops_tui.widgets.safe_text import outside, outside_markup
 from mlops_tui.widgets.select import SafeSelect
 
 from .base import BaseScreen, guarded
@@ -209,7 +209,8 @@ class PredictScreen(BaseScreen):
             await container.mount(Collapsible(advanced, title="coordinates instead of zones (optional)"))
         self.query_one("#form-loading", Static).display = False
         self.form_ready = True
-        self.query_one("#predict-form").border_title = f"Ride · {self.schema.get('title', 'input')}"
+        title = outside_markup(self.schema.get("title", "input"))  # the schema comes from the model
+        self.query_one("#predict-form").border_title = f"Ride · {title}"
 
     def _field_row(self, spec: dict[str, Any], default: Any) -> Widget:
         """Label and input side by side, the field's problem (if any) underneath."""
@@ -217,12 +218,15 @@ class PredictScreen(BaseScreen):
         return Vertical(Horizontal(label, control, classes="field-row"), error, classes="field")
 
     def _field_widgets(self, spec: dict[str, Any], default: Any) -> list[Widget]:
+        """The field's widgets. The spec is the deployed model's input schema (written by its
+        training job): names, descriptions and labels pass the sanitiser."""
         name = spec["name"]
         label = name.replace("_", " ") + (" *" if spec.get("required") else "")
-        widgets: list[Widget] = [Label(label, classes="field-label")]
-        tooltip = spec.get("description", "")
+        widgets: list[Widget] = [Label(outside(label), classes="field-label")]
+        tooltip = outside_markup(spec.get("description", ""))
         if spec.get("enum") and spec.get("enum_labels"):
-            options = list(zip(spec["enum"], spec["enum_labels"], strict=False))
+            labels = [plain(str(label)) for label in spec["enum_labels"]]
+            options = list(zip(spec["enum"], labels, strict=False))
             matcher = None
             if self.zones is not None and name.endswith("zone"):
                 table = self.zones
@@ -234,10 +238,13 @@ class PredictScreen(BaseScreen):
             picker.tooltip = tooltip
             widgets.append(picker)
         else:
-            placeholder = str(spec.get("example", "")) or (
-                f"{spec.get('min', '')} to {spec.get('max', '')} {spec.get('unit', '')}".strip()
-                if spec.get("type") in ("number", "integer")
-                else ""
+            placeholder = plain(
+                str(spec.get("example", ""))
+                or (
+                    f"{spec.get('min', '')} to {spec.get('max', '')} {spec.get('unit', '')}".strip()
+                    if spec.get("type") in ("number", "integer")
+                    else ""
+                )
             )
             box = Input(
                 "" if default is None else str(default), placeholder=placeholder, id=f"f-{name}", compact=True

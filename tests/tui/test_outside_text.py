@@ -101,7 +101,9 @@ async def test_a_job_failing_while_followed_is_a_clean_notification(
 
 
 async def test_dashboard_shows_platform_details_clean(make_app: Any, adapter: Any, noisy_job: dict) -> None:
-    """Pod and server messages reach the dashboard as cluster messages and member details."""
+    """Pod and server messages reach the dashboard as cluster messages and member details. The
+    local platform's own messages hold no escapes, so its real training cluster is given some and
+    pushed into the app the way the poller does; the noisy job's row comes from the platform."""
     from mlops_tui.screens.dialogs import DetailScreen
 
     app = make_app(adapter, first_mode="dashboard", poll=False)

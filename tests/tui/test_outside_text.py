@@ -11,11 +11,12 @@ import dataclasses
 from typing import Any
 
 from local_platform_support import NOISY_NAME, NOISY_TRAIN
+from mlops_tui.screens.registry import version_detail
 from rich.color import ColorType
 from textual.widgets import Static
 
 from mlops_tui.services import errors
-from mlops_tui.services.types import Credentials, JobSpec
+from mlops_tui.services.types import Credentials, JobSpec, ModelVersion
 from mlops_tui.widgets.logview import LogView
 
 from .conftest import screen_text, wait_for
@@ -149,3 +150,19 @@ async def test_guide_shows_the_job_output_and_failure_clean(local_platform: Any,
         tail = chat.messages[-1].plain
         assert "WARNING learning rate is high" in tail and BAR in tail and "ERROR out of memory" in tail
         assert_clean(chat.transcript())
+
+
+def test_registry_detail_shows_free_text_fields_clean() -> None:
+    """A version's description is anyone's free text (the register form, the API)."""
+    version = ModelVersion.from_dict(
+        {
+            "model": "mlops-model-alice",
+            "version": 3,
+            "description": f"[b]tuned[/b] \x1b[31mby\x1b[0m {NOISY_NAME}\x1b]52;c;ZWNobyBoaQ==\x07",
+            "path": "models/alice/job-3",
+            "lineage": {"job_id": "3", "data": "data/NYCTaxi/\x1b[2Jrides.csv", "code": "code/alice/taxi"},
+        }
+    )
+    text = version_detail(version, []).plain
+    assert "[b]tuned[/b] by noisy job" in text and "data/NYCTaxi/rides.csv" in text
+    assert_clean(text)

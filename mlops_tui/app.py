@@ -34,6 +34,7 @@ from textual.worker import WorkerFailed
 from mlops_tui import actions, terminal
 from mlops_tui.live import LatencySample, LiveLink
 from mlops_tui.services import errors
+from mlops_tui.services.terminal_text import plain
 from mlops_tui.themes import MLOPS_THEME, THEMES, themes_for
 from mlops_tui.widgets.connection import ConnectionStatus, Link
 from mlops_tui.widgets.format import describe_error
@@ -41,6 +42,7 @@ from mlops_tui.widgets.palette import ActionsProvider
 
 if TYPE_CHECKING:
     from textual.filter import LineFilter
+    from textual.notifications import SeverityLevel
 
     from mlops_tui.config import Config, Profile
     from mlops_tui.services.platform import Platform
@@ -213,6 +215,21 @@ class MlopsApp(App[int]):
 
     def profile_names(self) -> list[str]:
         return sorted(self.config.profiles) if self.config else []
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification (screens' too: ``Widget.notify`` comes here) through the one sanitiser:
+        they quote the platform (names, errors, job messages)."""
+        super().notify(
+            plain(str(message)), title=plain(title), severity=severity, timeout=timeout, markup=markup
+        )
 
     def report_error(self, exc: BaseException, what: str = "") -> None:
         """Show ``exc`` as a clear notification (never a traceback); log the details."""

@@ -235,6 +235,21 @@ def _error_types() -> tuple[type[BaseException], ...]:
     return (PlatformError, ConfigError, CredentialsError)
 
 
+def print_error(exc: BaseException) -> None:
+    """One line on stderr, never a traceback. Errors quote servers and job output: sanitised."""
+    from mlops_tui.services.terminal_text import plain
+    from mlops_tui.terminal import printable  # ASCII stand-ins in a locale without UTF-8
+
+    if isinstance(exc, _error_types()):
+        line = f"mlops-tui: {plain(str(exc))}"
+    else:
+        line = (
+            f"mlops-tui: unexpected error: {type(exc).__name__}: {plain(str(exc))} "
+            "(MLOPS_TUI_DEBUG=1 shows the details)"
+        )
+    print(printable(line), file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -257,18 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if os.environ.get("MLOPS_TUI_DEBUG"):
             raise
-        from mlops_tui.terminal import printable  # ASCII stand-ins in a locale without UTF-8
-
-        if isinstance(exc, _error_types()):
-            print(printable(f"mlops-tui: {exc}"), file=sys.stderr)
-        else:
-            print(
-                printable(
-                    f"mlops-tui: unexpected error: {type(exc).__name__}: {exc} "
-                    "(MLOPS_TUI_DEBUG=1 shows the details)"
-                ),
-                file=sys.stderr,
-            )
+        print_error(exc)
         return EXIT_ERROR
 
 

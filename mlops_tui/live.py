@@ -24,6 +24,7 @@ from mlops_tui.config import Profile
 from mlops_tui.services import errors
 from mlops_tui.services.platform import Platform
 from mlops_tui.services.poller import NOT_CONTACTED, ConnectionState, Poller
+from mlops_tui.services.terminal_text import plain
 from mlops_tui.services.types import Deployment, Model, ModelVersion
 from mlops_tui.widgets.connection import ConnectionStatus, Link
 
@@ -77,7 +78,8 @@ class LiveLink:
     # -- status ---------------------------------------------------------------------------------
 
     def _set(self, link: Link, detail: str = "", retry_at: datetime | None = None) -> None:
-        self.status = ConnectionStatus(link, retry_at, detail)
+        # The detail quotes the platform's errors; the header shows it.
+        self.status = ConnectionStatus(link, retry_at, plain(detail))
         self._on_status(self.status)
 
     def set_connecting(self, detail: str) -> None:
@@ -235,6 +237,7 @@ class LiveLink:
     # -- connection state ----------------------------------------------------------------------
 
     def _poller_state(self, state: ConnectionState, detail: str) -> None:
+        detail = plain(detail)  # before a prefix of ours goes in front
         if state is ConnectionState.CONNECTED:
             self._relogging = False
             self._set(Link.CONNECTED)

@@ -19,11 +19,13 @@ from textual.widgets import DataTable, Input, Static
 
 from mlops_tui.live import RegistryEntry
 from mlops_tui.services import errors
+from mlops_tui.services.terminal_text import plain
 from mlops_tui.services.types import Cluster, Deployment, Job
 from mlops_tui.terminal import Tone, tone_style
 from mlops_tui.widgets.format import duration
 from mlops_tui.widgets.panel import StalePanel
 from mlops_tui.widgets.plots import LinePlot
+from mlops_tui.widgets.safe_text import outside_markup
 from mlops_tui.widgets.tables import LiveTable, Row
 
 from .base import BaseScreen, guarded
@@ -305,18 +307,23 @@ class DashboardScreen(BaseScreen):
         cluster = next((c for c in clusters if c.name == name), None)
         if cluster is None:
             return
-        lines = [f"[b]{cluster.name}[/b]  {cluster.kind.value} ({cluster.app})  state [b]{cluster.state}[/b]"]
+        # Messages and details come from the platform (pod and server output): sanitised, escaped.
+        o = outside_markup
+        state = f"state [b]{o(cluster.state)}[/b]"
+        lines = [f"[b]{o(cluster.name)}[/b]  {cluster.kind.value} ({o(cluster.app)})  {state}"]
         if cluster.message:
-            lines.append(f"[{tone_style(Tone.WARN)}]{cluster.message}[/]")
+            lines.append(f"[{tone_style(Tone.WARN)}]{o(cluster.message)}[/]")
         for member in cluster.members:
             pid = f"pid {member.pid}" if member.pid else ""
             restarts = f"restarts {member.restarts}" if member.restarts else ""
-            detail = f"\n      {member.detail}" if member.detail else ""
-            lines.append(f"  {member.name:<18} {member.role:<14} {member.state:<12} {pid} {restarts}{detail}")
+            detail = f"\n      {o(member.detail)}" if member.detail else ""
+            lines.append(
+                f"  {o(member.name):<18} {o(member.role):<14} {o(member.state):<12} {pid} {restarts}{detail}"
+            )
         for endpoint in cluster.endpoints:
-            lines.append(f"  endpoint {endpoint.name}: {endpoint.url}")
+            lines.append(f"  endpoint {o(endpoint.name)}: {o(endpoint.url)}")
         for role, names in cluster.connections.items():
-            lines.append(f"  connected {role}: {', '.join(names)}")
+            lines.append(f"  connected {o(role)}: {o(', '.join(names))}")
         self.app.push_screen(DetailScreen(f"Cluster {cluster.name}", "\n".join(lines)))
 
     def action_delete_deployment(self) -> None:
@@ -356,5 +363,5 @@ def failure_label(error: Exception) -> str:
         return "platform unreachable"
     if isinstance(error, errors.SessionExpired | errors.AuthFailed):
         return "not logged in"
-    message = str(error)
+    message = plain(str(error))
     return message if len(message) <= 40 else message[:39] + "…"

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
+
+from mlops_tui.services.terminal_text import plain
+from mlops_tui.widgets.safe_text import clean_text
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -42,7 +46,8 @@ class ConfirmScreen(ModalScreen[bool]):
 
 
 class DetailScreen(ModalScreen[None]):
-    """A scrollable block of text (markup allowed); esc or q closes."""
+    """A scrollable block of text; esc or q closes. A ``str`` body may be markup (ours: quote
+    outside text with ``safe_text.outside`` in a ``Text`` body instead); either passes the sanitiser."""
 
     CSS_PATH = "dialogs.tcss"
     BINDINGS = [
@@ -50,10 +55,12 @@ class DetailScreen(ModalScreen[None]):
         Binding("y", "copy", "Copy"),
     ]
 
-    def __init__(self, title: str, body: str, *, markup: bool = True, copy_text: str | None = None) -> None:
+    def __init__(
+        self, title: str, body: str | Text, *, markup: bool = True, copy_text: str | None = None
+    ) -> None:
         super().__init__()
         self.title_text = title
-        self.body = body
+        self.body = clean_text(body) if isinstance(body, Text) else plain(body)
         self.markup = markup
         self.copy_text = copy_text
 

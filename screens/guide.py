@@ -33,6 +33,7 @@ from mlops_tui.widgets.conversation import Bubble, Conversation, ProgressBubble,
 from mlops_tui.widgets.format import describe_error
 from mlops_tui.widgets.guide_input import GuideInput
 from mlops_tui.widgets.lab_steps import LabSteps, StepRow
+from mlops_tui.widgets.safe_text import outside
 
 from . import guide_text as say
 from .base import BaseScreen
@@ -566,16 +567,16 @@ class GuideScreen(BaseScreen):
             first, _, rest = event.text.partition("\n")
             bubble.set(status=first)
             if rest:
-                self.chat.say(Text(event.text), "note")
+                self.chat.say(outside(event.text), "note")
         elif kind == labs.EventKind.WARNING:
-            self.chat.say(Text(f"⚠ {event.text}"), "warning")
+            self.chat.say(outside(f"⚠ {event.text}"), "warning")
         elif kind == labs.EventKind.RESULT:
             self._show_result(event, commands)
 
     def _show_result(self, event: labs.StepEvent, commands: list[str]) -> None:
         prediction = event.data.get("prediction")
         if prediction is None:
-            self.chat.result(Text(event.text))
+            self.chat.result(outside(event.text))
             return
         self.chat.result(say.lab_prediction(prediction))
         curl = event.data.get("curl")

@@ -14,6 +14,7 @@ from mlops_tui.assistant import labs
 from mlops_tui.assistant import workshop as ws
 from mlops_tui.assistant.commands import HELP
 from mlops_tui.assistant.rides import Place, Ride
+from mlops_tui.services.terminal_text import plain
 from mlops_tui.services.types import Job, JobState, Prediction
 from mlops_tui.terminal import Tone, tone_style
 from mlops_tui.widgets.lab_steps import step_icon
@@ -66,7 +67,7 @@ def status(
         text.append(f"\n{icon} ", style)
         text.append(f"{i + 1}. Lab {step.lab} {step.title}", "bold" if i == current else "")
         if details.get(step.id):
-            text.append(f" — {details[step.id]}", "dim")
+            text.append(f" — {plain(details[step.id])}", "dim")  # live checks quote the platform
     return text
 
 
@@ -113,15 +114,16 @@ def ride_prediction(ride: Ride, prediction: Prediction) -> Text:
     if ride.assumed:
         text.append("\nassumed: " + "; ".join(ride.assumed), "italic")
     for warning in prediction.warnings:
-        text.append(f"\n⚠ {warning}", tone_style(Tone.WARN))
+        text.append(f"\n⚠ {plain(warning)}", tone_style(Tone.WARN))  # the prediction server's words
     return text
 
 
 def log_tail(job: Job, lines: Sequence[str]) -> Text:
+    """The last lines of a job's log as a terminal shows them (colours dropped: a chat message)."""
     text = Text()
     text.append(f"job {job.id} ({job.state}) — last {len(lines)} log lines", "bold")
     for line in lines:
-        text.append(f"\n{line}")
+        text.append(f"\n{plain(line)}")
     if job.state in (JobState.QUEUED, JobState.RUNNING):
         text.append("\nstill running: press 3 for the live log", "dim")
     return text

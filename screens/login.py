@@ -21,6 +21,7 @@ from textual.widgets.option_list import Option
 
 from mlops_tui.config import DEFAULT_TENANT, Config, ConfigError, Profile
 from mlops_tui.terminal import Tone, tone_style
+from mlops_tui.widgets.safe_text import outside
 from mlops_tui.widgets.select import SafeSelect
 
 from .base import BaseScreen, guarded
@@ -193,7 +194,8 @@ class LoginScreen(BaseScreen):
         )
 
     def _status(self, text: str, style: str = "") -> None:
-        self.query_one("#login-status", Static).update(Text(text, style=style))
+        """One line of status; it quotes the platform's errors, so it passes the sanitiser."""
+        self.query_one("#login-status", Static).update(outside(text, style))
 
     @on(Input.Submitted)
     def _enter(self) -> None:

@@ -13,6 +13,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from mlops_tui.services.types import Job
 from mlops_tui.terminal import Tone, tone_style
+from mlops_tui.widgets.safe_text import outside
 from mlops_tui.widgets.select import SafeSelect
 
 
@@ -72,7 +73,7 @@ class RegisterScreen(_Form):
             )
             if job.id in self.registered:
                 label += f"  (already {self.registered[job.id]})"
-            options.append((label, job.id))
+            options.append((outside(label), job.id))  # a job's name is anyone's free text
         with Vertical(classes="form") as box:
             box.border_title = "Register a model version"
             box.border_subtitle = "ctrl+s registers · esc cancels"

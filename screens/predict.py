@@ -24,10 +24,12 @@ from textual.widget import Widget
 from textual.widgets import Button, Collapsible, Input, Label, Static
 
 from mlops_tui.services import errors
+from mlops_tui.services.terminal_text import plain
 from mlops_tui.services.types import Deployment, Prediction
 from mlops_tui.terminal import Tone, tone_style
 from mlops_tui.widgets.format import duration
 from mlops_tui.widgets.picker import Picker
+from mlops_tui.widgets.safe_text import outside, outside_markup
 from mlops_tui.widgets.select import SafeSelect
 
 from .base import BaseScreen, guarded
@@ -152,7 +154,8 @@ class PredictScreen(BaseScreen):
         select = self.query_one("#f-deployment", SafeSelect)
         current = select.value
         options = [
-            (Text(f"{d.name} v{d.version}", no_wrap=True, overflow="ellipsis"), d.name) for d in deployments
+            (Text(plain(f"{d.name} v{d.version}"), no_wrap=True, overflow="ellipsis"), d.name)
+            for d in deployments
         ]
         if current in names:
             value = current
@@ -207,7 +210,8 @@ class PredictScreen(BaseScreen):
             await container.mount(Collapsible(advanced, title="coordinates instead of zones (optional)"))
         self.query_one("#form-loading", Static).display = False
         self.form_ready = True
-        self.query_one("#predict-form").border_title = f"Ride · {self.schema.get('title', 'input')}"
+        title = outside_markup(self.schema.get("title", "input"))  # the schema comes from the model
+        self.query_one("#predict-form").border_title = f"Ride · {title}"
 
     def _field_row(self, spec: dict[str, Any], default: Any) -> Widget:
         """Label and input side by side, the field's problem (if any) underneath."""
@@ -215,12 +219,15 @@ class PredictScreen(BaseScreen):
         return Vertical(Horizontal(label, control, classes="field-row"), error, classes="field")
 
     def _field_widgets(self, spec: dict[str, Any], default: Any) -> list[Widget]:
+        """The field's widgets. The spec is the deployed model's input schema (written by its
+        training job): names, descriptions and labels pass the sanitiser."""
         name = spec["name"]
         label = name.replace("_", " ") + (" *" if spec.get("required") else "")
-        widgets: list[Widget] = [Label(label, classes="field-label")]
-        tooltip = spec.get("description", "")
+        widgets: list[Widget] = [Label(outside(label), classes="field-label")]
+        tooltip = outside_markup(spec.get("description", ""))
         if spec.get("enum") and spec.get("enum_labels"):
-            options = list(zip(spec["enum"], spec["enum_labels"], strict=False))
+            labels = [plain(str(label)) for label in spec["enum_labels"]]
+            options = list(zip(spec["enum"], labels, strict=False))
             matcher = None
             if self.zones is not None and name.endswith("zone"):
                 table = self.zones
@@ -232,10 +239,13 @@ class PredictScreen(BaseScreen):
             picker.tooltip = tooltip
             widgets.append(picker)
         else:
-            placeholder = str(spec.get("example", "")) or (
-                f"{spec.get('min', '')} to {spec.get('max', '')} {spec.get('unit', '')}".strip()
-                if spec.get("type") in ("number", "integer")
-                else ""
+            placeholder = plain(
+                str(spec.get("example", ""))
+                or (
+                    f"{spec.get('min', '')} to {spec.get('max', '')} {spec.get('unit', '')}".strip()
+                    if spec.get("type") in ("number", "integer")
+                    else ""
+                )
             )
             box = Input(
                 "" if default is None else str(default), placeholder=placeholder, id=f"f-{name}", compact=True
@@ -271,7 +281,7 @@ class PredictScreen(BaseScreen):
         for spec in self.fields:
             name = spec["name"]
             error = self.query_one(f"#err-{name}", Static)
-            error.update(problems.get(name, ""))
+            error.update(outside(problems.get(name, "")))  # the server's words: plain text
             error.set_class(name in problems, "-shown")
         if problems:
             first = next(iter(problems))
@@ -324,7 +334,7 @@ class PredictScreen(BaseScreen):
             )
         except errors.InvalidInput as exc:
             if exc.field:
-                self._show_problems({exc.field.split(".")[-1]: exc.message})
+                self._show_problems({exc.field.split(".")[-1]: plain(exc.message)})
             raise
         except errors.PlatformError:
             failed = Text("no answer — see the message", style=tone_style(Tone.FAIL))
@@ -357,8 +367,8 @@ class PredictScreen(BaseScreen):
         meta.append("  HTTP ", style="dim")
         meta.append(str(prediction.status))
         meta.append(f"\n{dep.model} v{dep.version}", style="dim")
-        for warning in prediction.warnings:
-            meta.append(f"\n⚠ {warning}", style=tone_style(Tone.WARN))
+        for warning in prediction.warnings:  # the prediction server's words
+            meta.append_text(outside(f"\n⚠ {warning}", tone_style(Tone.WARN)))
         meta.append("\ny copies this request as curl", style="dim italic")
         self.query_one("#result-meta", Static).update(meta)
         self.query_one("#result-request", Static).update(self._json_block("request", prediction.request))

@@ -21,6 +21,7 @@ from mlops_tui.live import RegistryEntry
 from mlops_tui.services.types import Deployment, DeploymentSpec, Job, JobState, ModelVersion, RegisterSpec
 from mlops_tui.widgets.format import short_time
 from mlops_tui.widgets.panel import StalePanel
+from mlops_tui.widgets.safe_text import outside
 from mlops_tui.widgets.tables import LiveTable
 
 from .base import BaseScreen, guarded
@@ -39,7 +40,8 @@ def short_hash(value: str, keep: int = 16) -> str:
 
 
 def version_detail(version: ModelVersion, deployments: list[Deployment]) -> Text:
-    """The detail pane's text for one version."""
+    """The detail pane's text for one version. Its fields come from the registry (a description is
+    anyone's free text): each goes through the sanitiser, as plain text."""
     text = Text()
 
     def row(label: str, value: str | Text, style: str = "") -> None:
@@ -47,7 +49,7 @@ def version_detail(version: ModelVersion, deployments: list[Deployment]) -> Text
         if isinstance(value, Text):
             text.append_text(value)
         else:
-            text.append(value, style=style)
+            text.append_text(outside(value, style))
         text.append("\n")
 
     row("model", f"{version.model}  v{version.version}", "bold")
@@ -75,9 +77,9 @@ def version_detail(version: ModelVersion, deployments: list[Deployment]) -> Text
     text.append("\ndeployed\n", style="bold underline")
     if serving:
         for dep in serving:
-            text.append(f"  {dep.name} ")
+            text.append_text(outside(f"  {dep.name} "))
             text.append_text(state_text(dep.state))
-            text.append(f"  {dep.url}\n", style="dim")
+            text.append_text(outside(f"  {dep.url}\n", "dim"))
     else:
         text.append("  not deployed — press d to deploy this version\n", style="dim italic")
     return text

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,11 +21,13 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from mlops_tui.services import errors
+from mlops_tui.services.terminal_text import plain
 from mlops_tui.services.types import Job, JobSpec, JobState
 from mlops_tui.terminal import Tone, tone_style
-from mlops_tui.widgets.logview import LiveLog
+from mlops_tui.widgets.logview import MAX_LINES, STRUCTURED_PREFIX, LiveLog
 from mlops_tui.widgets.panel import StalePanel
 from mlops_tui.widgets.plots import LinePlot
+from mlops_tui.widgets.safe_text import outside_markup
 from mlops_tui.widgets.tables import LiveTable
 
 from .base import BaseScreen, guarded
@@ -34,13 +37,20 @@ from .dialogs import ConfirmScreen
 
 def parse_round(line: str) -> dict[str, Any] | None:
     """The ``@@mlops {"type": "round", ...}`` payload of a log line, or None."""
-    if not line.startswith("@@mlops "):
+    if not line.startswith(STRUCTURED_PREFIX):
         return None
     with contextlib.suppress(ValueError):
-        data = json.loads(line[8:])
+        data = json.loads(line[len(STRUCTURED_PREFIX) :])
         if isinstance(data, dict) and data.get("type") == "round":
             return data
     return None
+
+
+# Lines of a streamed log handled between two turns of the event loop. One read of a flood brings
+# ~800 lines; a turn every 64 lets a key press through at once (benchmarks/log_flood.py, p95 of
+# the answer to a key press during a flood: 53-62 ms with 64, 91-99 ms with 256, 65-115 ms with
+# no extra turn; 2 busy cores).
+YIELD_EVERY = 64
 
 
 class TrainingScreen(BaseScreen):
@@ -68,7 +78,11 @@ class TrainingScreen(BaseScreen):
         self.job_id: str | None = None
         self._job: Job | None = None
         self._rounds: list[dict[str, Any]] = []
-        self._pending: list[str] = []
+        self._plotted = 0  # len(self._rounds) when the plot was last drawn
+        # Lines received since the last frame. Bounded like the log: in a flood, lines that would
+        # fall out of the log at once are dropped here (counted, never formatted).
+        self._pending: deque[str] = deque(maxlen=MAX_LINES)
+        self._pending_count = 0
 
     def compose_body(self) -> Iterable[Widget]:
         with Horizontal(id="train-body"):
@@ -139,7 +153,9 @@ class TrainingScreen(BaseScreen):
         jobs: list[Job] = self.mlops.data.get("jobs") or []
         self._job = next((j for j in jobs if j.id == job_id), None)
         self._rounds = []
-        self._pending = []
+        self._plotted = 0
+        self._pending.clear()
+        self._pending_count = 0
         log = self.query_one(LiveLog)
         log.clear()
         self.query_one("#panel-log", StalePanel).border_title = f"Log · job {job_id}"
@@ -149,38 +165,52 @@ class TrainingScreen(BaseScreen):
         self._load_metrics(job_id)
 
     def _summarise(self) -> None:
+        """The selected job in one line; its name and message come from the platform (sanitised)."""
         job = self._job
         summary = self.query_one("#job-summary", Static)
         if job is None:
-            summary.update(f"job {self.job_id}")
+            summary.update(f"job {outside_markup(self.job_id)}")
             return
         metrics = "  ".join(f"{k} {v:.3g}" for k, v in job.metrics.items() if k in ("rmse", "mae", "r2"))
-        parts = [f"[b]job {job.id}[/b] {state_text(job.state).markup}", job.name or "", metrics]
+        parts = [f"[b]job {job.id}[/b] {state_text(job.state).markup}", outside_markup(job.name), metrics]
         if job.message and job.state in (JobState.FAILED, JobState.CANCELLED):
-            parts.append(f"[{tone_style(Tone.FAIL)}]{job.message}[/]")
+            parts.append(f"[{tone_style(Tone.FAIL)}]{outside_markup(job.message)}[/]")
         summary.update("  ·  ".join(p for p in parts if p))
 
     # -- the log ---------------------------------------------------------------------------------
 
     @work(group="follow-log", exclusive=True)
     async def _follow(self, job_id: str) -> None:
-        """Stream the log; when the platform drops away mid-stream, resume from the last line."""
+        """Stream the log; when the platform drops away mid-stream, resume from the last line. A
+        job that fails while followed says so in a notification."""
         received = 0
         panel = self.query_one("#panel-log", StalePanel)
+        was_final = self._job is not None and self._job.state.is_final
         while self.job_id == job_id:
             try:
                 platform = self.mlops.require_platform()
                 async for line in platform.follow_log(job_id, from_line=received, follow=True):
                     received += 1
                     self._pending.append(line)
-                    data = parse_round(line)
-                    if data is not None:
-                        self._rounds.append(data)
+                    self._pending_count += 1
+                    if line.startswith(STRUCTURED_PREFIX):
+                        data = parse_round(line)
+                        if data is not None:
+                            self._rounds.append(data)
+                    if not received % YIELD_EVERY:
+                        await asyncio.sleep(0)  # a flood arrives in big reads: let keys in between
                 panel.mark_updated()
                 job = await platform.get_job(job_id)
                 if job.state.is_final:
                     self._job = job
                     self._summarise()
+                    if job.state is JobState.FAILED and not was_final:
+                        self.notify(
+                            f"Job {job.id} failed: {plain(job.message) or 'see its log'}",
+                            title="Training",
+                            severity="error",
+                            markup=False,
+                        )
                     return
             except asyncio.CancelledError:
                 raise
@@ -188,6 +218,7 @@ class TrainingScreen(BaseScreen):
                 panel.mark_failed(f"{type(exc).__name__.lower()}, retrying")
             except errors.NotFound:
                 self._pending.append(f"(job {job_id} no longer exists)")
+                self._pending_count += 1
                 return
             except errors.PlatformError as exc:
                 self.mlops.report_error(exc, f"Follow the log of job {job_id}")
@@ -195,12 +226,15 @@ class TrainingScreen(BaseScreen):
             await asyncio.sleep(2.0)
 
     def _flush(self) -> None:
-        if not self._pending:
+        """One batch per frame: the log appends what came (formatting only what it draws)."""
+        if not self._pending_count:
             return
-        lines, self._pending = self._pending, []
-        self.query_one(LiveLog).write_lines(lines)
+        lines, count = list(self._pending), self._pending_count
+        self._pending.clear()
+        self._pending_count = 0
+        self.query_one(LiveLog).write_lines(lines, received=count)
         self.query_one("#panel-log", StalePanel).mark_updated()
-        if self._rounds:
+        if len(self._rounds) != self._plotted:
             self._plot()
 
     # -- metrics plot ----------------------------------------------------------------------------
@@ -224,6 +258,7 @@ class TrainingScreen(BaseScreen):
 
     def _plot(self) -> None:
         rounds = self._rounds
+        self._plotted = len(rounds)
         series = []
         for key, label in (("train-rmse", "train"), ("eval-rmse", "eval")):  # eval drawn last, on top
             points = [(r["round"], r[key]) for r in rounds if key in r and "round" in r]

@@ -25,6 +25,7 @@ from local_platform_support import (
     V1,
     LocalPlatform,
     PlatformFactory,
+    submit_noisy_job,
     submit_training,
     upload_lab_code,
     wait_job,
@@ -68,6 +69,15 @@ def trained_job(api: httpx.Client, lab_code: str) -> dict[str, Any]:
     log = api.get(f"{V1}/jobs/{job['id']}/log", params={"follow": False}).text
     assert done["state"] == "finished", f"{done['message']}\n{log}"
     return done
+
+
+@pytest.fixture(scope="session")
+def noisy_job(api: httpx.Client) -> dict[str, Any]:
+    """A job that prints colours, a progress bar in ``\\r`` frames and fails with escape sequences
+    in its message (``local_platform_support.NOISY_TRAIN``)."""
+    job = submit_noisy_job(api)
+    assert job["state"] == "failed", job
+    return job
 
 
 @pytest.fixture(scope="session")

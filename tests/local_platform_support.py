@@ -235,6 +235,40 @@ def upload_lab_code(client: httpx.Client, user: str) -> str:
     return f"code/{user}/taxi"
 
 
+# Training code that writes what real jobs write to a terminal (issue 7, part 5): SGR colours, a
+# tqdm-style bar in "\r" frames, then a failure whose last line (the job's message) holds an OSC
+# title change, colours and bells.
+NOISY_TRAIN = r"""
+import sys
+
+print("\x1b[32mINFO\x1b[0m starting training")
+print("\x1b[1;33mWARNING\x1b[0m learning rate is high")
+frames = "".join(f"\r{pct:3d}%|{'#' * (pct // 10):<10}| {pct}/100" for pct in range(0, 101, 10))
+sys.stdout.write(frames + "\n")
+print("\x1b]0;pwned\x07\x1b[31mERROR\x1b[0m out of memory\x07")
+sys.exit(3)
+"""
+NOISY_NAME = "\x1b[1mnoisy\x1b[0m \x1b]2;title\x07job"
+
+
+def submit_noisy_job(client: httpx.Client, user: str = DEFAULT_USER) -> dict[str, Any]:
+    """Upload ``NOISY_TRAIN`` as ``code/<user>/noisy/train.py``, run it, wait for its failure."""
+    r = client.put(f"{V1}/repo/code/{user}/noisy/train.py", content=NOISY_TRAIN.encode())
+    assert r.status_code == 201, r.text
+    r = client.post(
+        f"{V1}/jobs",
+        json={
+            "cluster": "training-engine-shared",
+            "code": f"code/{user}/noisy",
+            "data": DEFAULT_DATA,
+            "output": f"models/{user}/noisy",
+            "name": NOISY_NAME,
+        },
+    )
+    assert r.status_code == 201, r.text
+    return wait_job(client, r.json()["id"])
+
+
 def wait_job(client: httpx.Client, job_id: str, timeout: float = 180) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -1,4 +1,9 @@
-"""What the headless commands share: connecting through a profile and printing for people."""
+"""What the headless commands share: connecting through a profile and printing for people.
+
+Everything printed goes through the one sanitiser (plain text, as a terminal would show it): the
+commands quote job logs and messages, server errors and file names, and a job's escape sequences
+must not recolour, retitle or move the cursor of the person's terminal.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from typing import Any
 from mlops_tui import config, credentials, terminal
 from mlops_tui.services.factory import Resolved, build_platform, resolve
 from mlops_tui.services.platform import Platform
+from mlops_tui.services.terminal_text import plain
 
 
 @dataclass
@@ -64,23 +70,27 @@ def width() -> int:
 
 
 def out(text: str = "", *, indent: int = 0) -> None:
-    """Print for a person; in a locale without UTF-8 (``LANG=C``) every glyph as its ASCII stand-in
-    (``terminal.to_ascii``), as the TUI draws it, instead of bytes the terminal shows as garbage."""
+    """Print ``text`` (sanitised: it may quote servers and job output), each line indented; in a
+    locale without UTF-8 (``LANG=C``) every glyph as its ASCII stand-in (``terminal.printable``), as
+    the TUI draws it, instead of bytes the terminal shows as garbage."""
     pad = " " * indent
-    text = terminal.printable(text)
-    sys.stdout.write("".join(pad + line + "\n" for line in (text.splitlines() or [""])))
+    text = terminal.printable(plain(text))
+    sys.stdout.write("".join(pad + line + "\n" for line in text.split("\n")))
     sys.stdout.flush()
 
 
 def wrap(text: str, *, indent: int = 0) -> None:
     pad = " " * indent
-    for para in text.splitlines() or [""]:
+    for para in plain(text).split("\n"):
         out(textwrap.fill(para, width=width(), initial_indent=pad, subsequent_indent=pad) or pad.rstrip())
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, indent: int = 2) -> None:
     """A compact left-aligned table; long cells are cut so a row fits the terminal."""
-    cells = [[str(c) for c in headers], *[["-" if c is None or c == "" else str(c) for c in r] for r in rows]]
+    cells = [
+        [str(c) for c in headers],
+        *[["-" if c is None or c == "" else plain(str(c)).replace("\n", " ") for c in r] for r in rows],
+    ]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     budget = width() - indent - 2 * (len(headers) - 1)
     while sum(widths) > budget and max(widths) > 12:

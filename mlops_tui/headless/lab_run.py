@@ -13,6 +13,7 @@ from mlops_tui.assistant.labs import EventKind, LabContext, StepFailed
 from mlops_tui.headless.common import Connection, connect, out, password_note, wrap
 from mlops_tui.services.curl import JSON_TOOL_ENV, json_tool
 from mlops_tui.services.errors import PlatformError
+from mlops_tui.services.terminal_text import plain
 
 ROUND_EVERY = 10  # print every Nth boosting round (all rounds are in the job's log)
 
@@ -76,22 +77,25 @@ def _print_shell_setup(p: object) -> None:
 
 
 def _print_event(event: labs.StepEvent) -> None:
+    """One event, its text sanitised before our prefix goes in front (a job's ``\\r`` must not
+    overwrite the ``|``)."""
     kind = event.kind
+    text = plain(event.text)
     if kind == EventKind.COMMAND:
-        out(f"$ {event.text}", indent=3)
+        out(f"$ {text}", indent=3)
     elif kind == EventKind.LOG:
-        out(f"| {event.text}", indent=5)
+        out(f"| {text}", indent=5)
     elif kind == EventKind.METRIC:
         rnd = event.data.get("round")
         if event.data.get("type") == "round" and isinstance(rnd, int) and rnd > 1 and rnd % ROUND_EVERY:
             return
-        out(f"| {event.text}", indent=5)
+        out(f"| {text}", indent=5)
     elif kind == EventKind.PROGRESS:
-        out(f"… {event.text}", indent=3)
+        out(f"… {text}", indent=3)
     elif kind == EventKind.WARNING:
-        wrap(f"! {event.text}", indent=3)
+        wrap(f"! {text}", indent=3)
     elif kind == EventKind.RESULT:
-        wrap(f"=> {event.text}", indent=3)
+        wrap(f"=> {text}", indent=3)
     else:
-        for i, line in enumerate(event.text.splitlines()):
+        for i, line in enumerate(text.split("\n")):
             out(("- " if i == 0 else "  ") + line, indent=3)

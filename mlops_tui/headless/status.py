@@ -8,6 +8,7 @@ import asyncio
 from mlops_tui.assistant.labs import format_metrics
 from mlops_tui.headless.common import connect, out, table
 from mlops_tui.services.errors import NotFound
+from mlops_tui.services.types import JobState
 
 MAX_JOBS = 8
 
@@ -53,7 +54,7 @@ async def run(profile: str | None, *, start: bool = False) -> int:
         out()
         out(f"jobs ({len(jobs)}, newest first)")
         table(
-            ["ID", "STATE", "USER", "CODE", "SECONDS", "METRICS"],
+            ["ID", "STATE", "USER", "CODE", "SECONDS", "METRICS", "MESSAGE"],
             [
                 (
                     j.id,
@@ -62,6 +63,7 @@ async def run(profile: str | None, *, start: bool = False) -> int:
                     j.code,
                     f"{j.duration_s:.1f}" if j.duration_s is not None else "",
                     format_metrics({k: v for k, v in j.metrics.items() if k in ("rmse", "mae", "r2")}),
+                    j.message if j.state in (JobState.FAILED, JobState.CANCELLED) else "",
                 )
                 for j in jobs[:MAX_JOBS]
             ],

@@ -1,7 +1,9 @@
 """The guide's chat transcript: assistant and user messages, live progress, commands and results.
 
 A bounded list of small ``Static`` bubbles in a scroll view: cheap to append to, and it keeps
-following the newest message unless the person scrolled up to read something older.
+following the newest message unless the person scrolled up to read something older. Messages
+quote the platform (job logs and messages, server errors), so every bubble's text goes through
+the one sanitiser: never markup, never a control sequence.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from rich.console import RenderableType
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
+
+from mlops_tui.services.terminal_text import plain
+from mlops_tui.widgets.safe_text import clean_text, outside
 
 MAX_MESSAGES = 200
 TAIL_LINES = 6
@@ -28,13 +33,22 @@ def command_text(commands: Iterable[str], title: str) -> Text:
     return text
 
 
+def _safe(content: RenderableType) -> RenderableType:
+    if isinstance(content, str):
+        return outside(content)
+    return clean_text(content) if isinstance(content, Text) else content
+
+
 class Bubble(Static):
     """One message. ``kind`` (assistant, user, command, result, error, note) picks its style."""
 
     def __init__(self, content: RenderableType, kind: str = "assistant", **kwargs) -> None:
-        super().__init__(Text(content) if isinstance(content, str) else content, markup=False, **kwargs)
+        super().__init__(_safe(content), markup=False, **kwargs)
         self.kind = kind
         self.add_class(f"-{kind}")
+
+    def update(self, content: RenderableType = "", *, layout: bool = True) -> None:
+        super().update(_safe(content), layout=layout)
 
     @property
     def plain(self) -> str:
@@ -65,11 +79,11 @@ class ProgressBubble(Bubble):
 
     def set(self, *, status: str | None = None, metric: str | None = None, line: str | None = None) -> None:
         if status is not None:
-            self.status = status
+            self.status = plain(status)
         if metric is not None:
-            self.metric = metric
+            self.metric = plain(metric)
         if line is not None:
-            self.tail.append(line.rstrip()[:200])
+            self.tail.append(plain(line).rstrip()[:200])
         self.update(self._content())
         self._grew()
 
@@ -82,7 +96,7 @@ class ProgressBubble(Bubble):
         self.remove_class("-progress")
         self.add_class("-done" if ok else "-failed")
         self.title = ("✔ " if ok else "✖ ") + self.title
-        self.status = status
+        self.status = plain(status)
         text = Text()
         text.append(self.title, "bold")
         text.append(f"  {status}", "italic")
@@ -140,13 +154,13 @@ class Conversation(VerticalScroll, can_focus=False):
         return self._add(Bubble(content, kind))
 
     def user(self, text: str) -> Bubble:
-        return self._add(Bubble(Text(f"▸ {text}"), "user"))
+        return self._add(Bubble(Text(f"▸ {plain(text)}"), "user"))
 
     def error(self, message: str, title: str = "") -> Bubble:
         text = Text()
         if title:
-            text.append(f"{title}: ", "bold")
-        text.append(message)
+            text.append(f"{plain(title)}: ", "bold")
+        text.append(plain(message))
         return self._add(Bubble(text, "error"))
 
     def result(self, content: RenderableType) -> Bubble:

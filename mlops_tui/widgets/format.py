@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from mlops_tui.services import errors
+from mlops_tui.services.terminal_text import plain
 
 
 def ago(then: datetime | None, now: datetime) -> str:
@@ -55,14 +56,15 @@ _TITLES: dict[type[errors.PlatformError], str] = {
 
 def describe_error(exc: BaseException, action: str = "") -> tuple[str, str]:
     """``(title, message)`` for any exception: a PlatformError speaks for itself, anything else is
-    summarised without a traceback (the full one goes to the log file)."""
+    summarised without a traceback (the full one goes to the log file). Error texts quote servers
+    and files, so the message is sanitised (plain text, as a terminal would show it)."""
     prefix = f"{action}: " if action else ""
     if isinstance(exc, errors.PlatformError):
         title = next((t for cls, t in _TITLES.items() if isinstance(exc, cls)), "Platform error")
         message = str(exc)
         if isinstance(exc, errors.InvalidInput) and exc.field and exc.field not in message:
             message = f"{exc.field}: {message}"
-        return title, prefix + message
+        return title, prefix + plain(message)
     name = type(exc).__name__
     text = str(exc) or name
-    return "Unexpected error", f"{prefix}{text} ({name}); details are in the log"
+    return "Unexpected error", f"{prefix}{plain(text)} ({name}); details are in the log"

@@ -1,8 +1,11 @@
 """A live log: bounded memory, follows the tail, pauses when scrolled up, filters and searches.
 
-``LogView`` is the line-rendering core (a ``ScrollView`` that renders only visible lines, so 10k
-lines cost nothing to draw); ``LiveLog`` adds the status bar ("paused · 42 new lines") and the
-filter/search prompt.
+``LogView`` is the line-rendering core: a ``ScrollView`` that keeps the raw lines as they came in
+a bounded deque and formats a line only when it is drawn (or searched, or filtered), so a job that
+prints a million lines a second costs a deque append per line and a screenful of formatting per
+frame. Formatting is the one sanitiser's (:mod:`mlops_tui.services.terminal_text`): SGR colours
+become Rich styles, ``\\r`` frames collapse, other control sequences go. ``LiveLog`` adds the status
+bar ("paused · 42 new lines") and the filter/search prompt.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from rich.text import Text
 from textual import on
@@ -26,17 +29,20 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Input, Static
 
-_CONTROL = re.compile("[\u0000-\u0008\u000b-\u001f\u007f]")
+from mlops_tui.services.terminal_text import StyledLine, has_controls, styled_line
+from mlops_tui.widgets.safe_text import styled_text
+
 MAX_LINES = 10_000
+STRUCTURED_PREFIX = "@@mlops "
 STRUCTURED_MARK = "⟫ "
 
 
 def readable(line: str) -> str:
     """A training script's ``@@mlops {json}`` line as people read it: ``⟫ round 3 · eval-rmse 212.4``."""
-    if not line.startswith("@@mlops "):
+    if not line.startswith(STRUCTURED_PREFIX):
         return line
     try:
-        data = json.loads(line[8:])
+        data = json.loads(line[len(STRUCTURED_PREFIX) :])
     except ValueError:
         return line
     if not isinstance(data, dict):
@@ -52,8 +58,27 @@ def readable(line: str) -> str:
     return f"{STRUCTURED_MARK}{kind} · " + " · ".join(parts) if parts else f"{STRUCTURED_MARK}{kind}"
 
 
+def needs_formatting(raw: str) -> bool:
+    """False for the usual log line, which is shown exactly as it came (three C-speed checks)."""
+    return raw.startswith(STRUCTURED_PREFIX) or "\n" in raw or has_controls(raw)
+
+
+def format_line(raw: str) -> StyledLine:
+    """What the log shows for one raw line: sanitised, and a structured line made readable (its
+    JSON holds no styles worth keeping)."""
+    styled = styled_line(raw.replace("\n", " ")) if "\n" in raw else styled_line(raw)
+    if styled.text.startswith(STRUCTURED_PREFIX):
+        return StyledLine(readable(styled.text))
+    return styled
+
+
 class LogView(ScrollView, can_focus=True):
-    """Renders the (optionally filtered) lines; ``seq`` numbers make pruning and filtering cheap."""
+    """Renders the (optionally filtered) lines; ``seq`` numbers make pruning and filtering cheap.
+
+    Line ``seq`` is the ``seq``-th line ever written (since the last ``clear``); the deque holds
+    the last ``max_lines`` of them. Formatted lines and rendered strips are cached by ``seq``, so
+    new lines never invalidate the ones already drawn.
+    """
 
     DEFAULT_CSS = """
     LogView { background: $surface; overflow: auto auto; height: 1fr; scrollbar-size-horizontal: 0; }
@@ -78,8 +103,8 @@ class LogView(ScrollView, can_focus=True):
     def __init__(self, max_lines: int = MAX_LINES, **kwargs) -> None:
         super().__init__(**kwargs)
         self.max_lines = max_lines
-        self._lines: deque[str] = deque(maxlen=max_lines)
-        self._first_seq = 0  # seq number of self._lines[0]
+        self._raw: deque[str] = deque(maxlen=max_lines)  # as received: formatted when needed
+        self._first_seq = 0  # seq number of self._raw[0]
         self._next_seq = 0
         self._view: deque[int] | None = None  # seqs shown while a filter is active
         self._filter = ""
@@ -88,17 +113,18 @@ class LogView(ScrollView, can_focus=True):
         self._current_match: int | None = None  # seq of the line holding the current match
         self._width = 0
         self.new_lines = 0  # lines that arrived while paused
+        self._formatted: LRUCache[int, StyledLine] = LRUCache(max_lines)  # only lines that needed it
         self._cache: LRUCache[tuple[int, int | None], Strip] = LRUCache(1024)
 
     # -- data ----------------------------------------------------------------------------------
 
     @property
     def total(self) -> int:
-        return len(self._lines)
+        return len(self._raw)
 
     @property
     def shown(self) -> int:
-        return len(self._view) if self._view is not None else len(self._lines)
+        return len(self._view) if self._view is not None else len(self._raw)
 
     @property
     def filter_text(self) -> str:
@@ -108,43 +134,69 @@ class LogView(ScrollView, can_focus=True):
     def search_text(self) -> str:
         return self._search
 
+    def lines(self) -> list[str]:
+        """The kept lines as shown (sanitised, structured lines readable), oldest first."""
+        return [self._line(self._first_seq + i) for i in range(len(self._raw))]
+
+    def raw_lines(self) -> list[str]:
+        """The kept lines exactly as they came."""
+        return list(self._raw)
+
+    def _styled(self, seq: int) -> StyledLine:
+        """Line ``seq`` as shown, with its styles."""
+        raw = self._raw[seq - self._first_seq]
+        return self._format(seq, raw) if needs_formatting(raw) else StyledLine(raw)
+
     def _line(self, seq: int) -> str:
-        return self._lines[seq - self._first_seq]
+        """Line ``seq`` as shown (what filter and search look at)."""
+        raw = self._raw[seq - self._first_seq]
+        return self._format(seq, raw).text if needs_formatting(raw) else raw
+
+    def _format(self, seq: int, raw: str) -> StyledLine:
+        styled = self._formatted.get(seq)
+        if styled is None:
+            styled = format_line(raw)
+            self._formatted[seq] = styled
+        return styled
 
     def _seq_at(self, y: int) -> int | None:
         if y < 0 or y >= self.shown:
             return None
         return self._view[y] if self._view is not None else self._first_seq + y
 
-    def _matches_filter(self, line: str) -> bool:
-        return self._filter.lower() in line.lower()
+    def _matches_filter(self, seq: int) -> bool:
+        return self._filter.lower() in self._line(seq).lower()
 
-    def write_lines(self, lines: Iterable[str]) -> None:
-        """Append lines; keep following the tail unless the person scrolled up."""
-        added = shown_added = 0
-        first_before = self._first_seq
-        for raw in lines:
-            line = readable(_CONTROL.sub("", raw.rstrip("\n").expandtabs()))
-            seq = self._next_seq
-            self._next_seq += 1
-            self._lines.append(line)  # the deque drops the oldest line itself
-            added += 1
-            self._width = max(self._width, len(line))
-            if self._view is None or self._matches_filter(line):
-                shown_added += 1
-                if self._view is not None:
-                    self._view.append(seq)
-        if not added:
+    def write_lines(self, lines: Iterable[str], *, received: int | None = None) -> None:
+        """Append raw lines (no ``\\n``); keep following the tail unless the person scrolled up.
+
+        ``received``: how many lines arrived when ``lines`` are only the last of them (a caller
+        that already dropped what would fall out at once); the others still count and number.
+        Cost: a C-speed deque extend of the lines that stay, plus the filter test of those while a
+        filter is on; nothing is formatted here. Call it once per batch (a frame), not per line.
+        """
+        batch: Sequence[str] = lines if isinstance(lines, list | tuple) else list(lines)
+        added = max(len(batch), received or 0)
+        if not batch:
             return
-        self._first_seq = self._next_seq - len(self._lines)
+        kept = batch[-self.max_lines :] if added > self.max_lines else batch
+        first_before = self._first_seq
+        self._next_seq += added
+        self._raw.extend(kept)  # the deque drops the oldest lines itself
+        self._first_seq = self._next_seq - len(self._raw)
+        self._width = max(self._width, max(map(len, kept)))  # raw length: a cheap upper bound, mostly
+        shown_added = added
         if self._view is not None:
+            shown_before = len(self._view)
+            start = self._next_seq - len(kept)
+            self._view.extend(seq for seq in range(start, self._next_seq) if self._matches_filter(seq))
+            shown_added = len(self._view) - shown_before
             dropped = 0
             while self._view and self._view[0] < self._first_seq:
                 self._view.popleft()
                 dropped += 1
         else:
             dropped = self._first_seq - first_before
-        self._cache.clear()
         self.virtual_size = Size(self._width + 1, self.shown)
         if self.following:
             self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
@@ -156,12 +208,13 @@ class LogView(ScrollView, can_focus=True):
         self.post_message(self.Changed())
 
     def clear(self) -> None:
-        self._lines.clear()
+        self._raw.clear()
         self._first_seq = self._next_seq
         self._view = deque() if self._filter else None
         self._width = 0
         self.new_lines = 0
         self._current_match = None
+        self._formatted.clear()
         self._cache.clear()
         self.virtual_size = Size(0, 0)
         self.following = True
@@ -173,7 +226,7 @@ class LogView(ScrollView, can_focus=True):
         self._filter = text
         if text:
             self._view = deque(
-                self._first_seq + i for i, line in enumerate(self._lines) if self._matches_filter(line)
+                seq for seq in range(self._first_seq, self._next_seq) if self._matches_filter(seq)
             )
         else:
             self._view = None
@@ -293,19 +346,27 @@ class LogView(ScrollView, can_focus=True):
         return strip.crop_extend(scroll_x, scroll_x + width, style).apply_offsets(scroll_x, scroll_y + y)
 
     def _render_strip(self, seq: int) -> Strip:
-        line = self._line(seq)
-        text = Text(line, no_wrap=True)
-        text.stylize(self.rich_style)
+        styled = self._styled(seq)
+        line = styled.text
+        text = styled_text(styled, no_wrap=True)  # the job's own colours win over our guess below
+        guess = None
         if line.startswith(STRUCTURED_MARK):
-            text.stylize(self.get_component_rich_style("logview--structured", partial=True))
+            guess = self.get_component_rich_style("logview--structured", partial=True)
         elif "Traceback" in line or "ERROR" in line or "Error:" in line:
-            text.stylize(self.get_component_rich_style("logview--error", partial=True))
+            guess = self.get_component_rich_style("logview--error", partial=True)
+        text.stylize_before(self.rich_style + guess if guess is not None else self.rich_style)
         if self._search_re is not None:
             name = "logview--current" if seq == self._current_match else "logview--match"
             match_style = self.get_component_rich_style(name, partial=True)
             for m in self._search_re.finditer(line):
                 text.stylize(match_style, m.start(), m.end())
+        if text.cell_len > self._width:  # a wide character or an expanded tab: let it scroll to it
+            self._width = text.cell_len
+            self.call_after_refresh(self._grow_width)
         return Strip(text.render(self.app.console), text.cell_len)
+
+    def _grow_width(self) -> None:
+        self.virtual_size = Size(self._width + 1, self.shown)
 
 
 class LiveLog(Vertical):
@@ -328,6 +389,7 @@ class LiveLog(Vertical):
         super().__init__(**kwargs)
         self._max_lines = max_lines
         self._mode = "filter"
+        self._status = ""
 
     def compose(self) -> ComposeResult:
         yield LogView(max_lines=self._max_lines, id="livelog-view")
@@ -338,8 +400,8 @@ class LiveLog(Vertical):
     def view(self) -> LogView:
         return self.query_one(LogView)
 
-    def write_lines(self, lines: Iterable[str]) -> None:
-        self.view.write_lines(lines)
+    def write_lines(self, lines: Iterable[str], *, received: int | None = None) -> None:
+        self.view.write_lines(lines, received=received)
 
     def clear(self) -> None:
         self.view.clear()
@@ -365,7 +427,11 @@ class LiveLog(Vertical):
             parts.append(f"search “{view.search_text}” {view.match_count():,} matches · n/N")
         if not view.filter_text and not view.search_text:
             parts.append("/ filter · s search")
-        self.query_one("#livelog-status", Static).update(" · ".join(parts))
+        status = " · ".join(parts)
+        if status != self._status:  # in a flood it rarely changes: no repaint for nothing
+            self._status = status
+            # Plain text (a filter may hold "["), and no re-layout: the bar is one row whatever it says.
+            self.query_one("#livelog-status", Static).update(Text(status), layout=False)
 
     def action_prompt(self, mode: str) -> None:
         self._mode = mode

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from rich.text import Text
 from textual.containers import Vertical
 
+from mlops_tui.services.terminal_text import plain
 from mlops_tui.widgets.format import ago
 
 
@@ -39,7 +41,8 @@ class StalePanel(Vertical):
         self._render_age()
 
     def mark_failed(self, reason: str) -> None:
-        self.failure = reason
+        """``reason`` often quotes the platform's error: it is shown sanitised, as plain text."""
+        self.failure = plain(reason)
         self._render_age()
 
     def _render_age(self) -> None:
@@ -54,4 +57,4 @@ class StalePanel(Vertical):
         text = "waiting for data" if self.updated_at is None else f"updated {age}"
         if self.failure:
             text += f" · {self.failure}"
-        self.border_subtitle = text
+        self.border_subtitle = Text(text)  # plain text: a reason may hold "["

@@ -1,4 +1,8 @@
-"""A DataTable that is rebuilt from rows on every poll without losing the cursor or flickering."""
+"""A DataTable that is rebuilt from rows on every poll without losing the cursor or flickering.
+
+Its cells come from the platform (names, states, details), so each goes through the one sanitiser
+and is shown as plain text: never markup, never a control sequence.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,17 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import DataTable
 
+from mlops_tui.widgets.safe_text import clean_text, outside
+
 Row = tuple[str, Sequence[str | Text]]  # (key, cells)
 
 
 def _cell_width(cell: str | Text) -> int:
     return cell.cell_len if isinstance(cell, Text) else cell_len(str(cell))
+
+
+def _safe(cell: str | Text) -> Text:
+    return clean_text(cell) if isinstance(cell, Text) else outside(cell)
 
 
 class LiveTable(DataTable):
@@ -40,7 +50,8 @@ class LiveTable(DataTable):
                 self._render_rows()
 
     def show(self, rows: list[Row]) -> None:
-        self._rows = rows
+        """Show ``rows`` (``(key, cells)``); str cells are plain text, Text cells keep their styles."""
+        self._rows = [(key, [_safe(cell) for cell in cells]) for key, cells in rows]
         self._render_rows()
 
     def set_filter(self, text: str) -> None:

@@ -25,7 +25,7 @@ async def test_follow_filter_and_search_a_finished_job(
         await wait_for(pilot, lambda: len(screen._rounds) >= 10, what="rounds for the plot")
         assert view.following
         # structured lines are shown readably
-        assert any(line.startswith("⟫ round") for line in view._lines)
+        assert any(line.startswith("⟫ round") for line in view.lines())
         # '/' filter hides non-matching lines
         view.focus()
         await pilot.press("slash", *"eval-rmse")
@@ -102,7 +102,7 @@ async def test_submit_a_job_and_follow_it_live(make_app: Any, adapter: Any, lab_
         job_id = await wait_for(pilot, lambda: screen.job_id, what="the new job selected")
         view = screen.query_one(LogView)
         await wait_for(
-            pilot, lambda: any("round 15" in line for line in view._lines), timeout=120, what="round 15"
+            pilot, lambda: any("round 15" in line for line in view.lines()), timeout=120, what="round 15"
         )
         await wait_for(
             pilot,
@@ -113,3 +113,25 @@ async def test_submit_a_job_and_follow_it_live(make_app: Any, adapter: Any, lab_
         assert len(screen._rounds) >= 15
         assert any(c.op == "submit_job" for c in adapter.calls)
         assert screen.query_one("#command-pane").last and "curl" in screen.query_one("#command-pane").last
+
+
+async def test_lines_are_formatted_when_drawn_and_filtered_as_shown(make_app: Any, adapter: Any) -> None:
+    """A flood costs a deque append per line: only drawn (or filtered, searched) lines are
+    sanitised; filter and search see the text as shown, not its escape sequences."""
+    app = make_app(adapter, first_mode="training", poll=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.screen.query_one(LogView)
+        view.write_lines(f"\x1b[32mINFO\x1b[0m step {i:05d}\r\x1b[1mWARN\x1b[0m" for i in range(25_000))
+        await pilot.pause(0.1)
+        assert view.total == 10_000
+        drawn = view.scrollable_content_region.height
+        assert 0 < len(view._formatted) <= drawn  # the 24,990 lines not drawn were never formatted
+        assert view.lines()[-1] == "WARN step 24999"  # "\r" overwrote INFO, as on a terminal
+        view.set_filter("warn step 2499")
+        assert view.shown == 10  # 24990..24999 (02499 was pruned)
+        for hidden in ("info", "32m", "\x1b"):  # overwritten, or an escape sequence: not shown
+            view.set_filter(hidden)
+            assert view.shown == 0, hidden
+        view.set_filter("")
+        view.set_search("step 24998")
+        assert view.match_count() == 1

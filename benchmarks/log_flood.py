@@ -265,6 +265,7 @@ def main() -> int:
         platform = subprocess.Popen(
             [sys.executable, "-m", "mlops_tui.platform", "serve", "--state-dir", str(state)],
             env=env,
+            stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,

@@ -25,6 +25,7 @@ from mlops_tui import __version__
 from mlops_tui.platform import names
 from mlops_tui.platform.auth import SessionInfo
 from mlops_tui.platform.errors import ApiError, not_found
+from mlops_tui.platform.login_backoff import TooManyAttempts
 from mlops_tui.platform.registry import version_json
 from mlops_tui.platform.repo import Repo
 from mlops_tui.platform.training import FINAL, job_json
@@ -201,9 +202,15 @@ def create_app(platform: Platform) -> FastAPI:
         return Repo(platform.paths.tenant_repo(s.namespace))
 
     # -- session (Ezmeral protocol)
-    @app.post("/api/v2/session", status_code=201, tags=["session"])
-    async def login(body: LoginBody, response: Response) -> dict[str, Any]:
-        info = await asyncio.to_thread(platform.auth.login, body.name, body.password, body.tenant_name)
+    @app.post("/api/v2/session", status_code=201, tags=["session"], response_model=None)
+    async def login(body: LoginBody, request: Request, response: Response) -> dict[str, Any] | JSONResponse:
+        client = request.client.host if request.client else "unknown"
+        try:
+            info = await asyncio.to_thread(
+                platform.auth.login, body.name, body.password, body.tenant_name, client
+            )
+        except TooManyAttempts as exc:  # 429 with Retry-After (seconds), see login_backoff
+            return JSONResponse(exc.body(), 429, headers={"Retry-After": str(exc.retry_after)})
         response.headers["Location"] = info.id
         return info.to_json()
 

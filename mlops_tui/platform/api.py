@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from mlops_tui import __version__
 from mlops_tui.platform import names
 from mlops_tui.platform.auth import SessionInfo
+from mlops_tui.platform.body_limit import MAX_JSON_BODY, BodySizeLimit
 from mlops_tui.platform.errors import ApiError, not_found
 from mlops_tui.platform.login_backoff import TooManyAttempts
 from mlops_tui.platform.registry import version_json
@@ -156,7 +157,8 @@ def install_error_handlers(app: FastAPI) -> None:
             return _error(
                 405, "invalid_input", f"{request.method} is not allowed on {request.url.path}", "method"
             )
-        return _error(exc.status_code, "invalid_input", str(exc.detail))
+        field = "body" if exc.status_code == 413 else None  # raised by body_limit while reading
+        return _error(exc.status_code, "invalid_input", str(exc.detail), field)
 
     @app.exception_handler(OSError)
     async def _os_error(request: Request, exc: OSError) -> JSONResponse:
@@ -197,6 +199,7 @@ def create_app(platform: Platform) -> FastAPI:
     )
     app.state.platform = platform
     install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, default=MAX_JSON_BODY, routes=[("PUT", f"{V1}/repo/", MAX_UPLOAD)])
 
     def repo(s: SessionInfo) -> Repo:
         return Repo(platform.paths.tenant_repo(s.namespace))

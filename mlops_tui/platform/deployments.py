@@ -241,6 +241,7 @@ class Supervisor:
             "bundle_dir": str(repo / version["path"]),
             "scoring_path": str(repo / version["scoring_path"]),
             "checksums": loads(version["checksums"], {}),
+            "scoring_checksums": loads(version.get("scoring_checksums"), {}),
             "token": row["token"],
             "host": self.host,
             "port": m.port,

@@ -16,7 +16,6 @@ import asyncio
 import bisect
 import contextlib
 import hmac
-import importlib
 import json
 import os
 import signal
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from mlops_tui.platform.repo import sha256_file
+from mlops_tui.platform.verified_import import Mismatch, import_verified, read_verified
 
 REFUSED = 3
 MAX_BODY = 16 << 20
@@ -75,16 +74,26 @@ def _major_minor(v: str) -> str:
 
 
 def load_scorer(cfg: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-    """Verify the bundle and import the scoring package; returns ``(scorer, manifest)``."""
+    """Verify everything the server loads, then import the scoring package; ``(scorer, manifest)``.
+
+    The bundle (model, manifest, zone table) and every file of the scoring package must match the
+    checksums the registry recorded; the package runs from the verified bytes (``verified_import``).
+    Raises :class:`Refused` naming the file or the reason.
+    """
     bundle = Path(cfg["bundle_dir"])
-    for rel, expected in sorted(cfg.get("checksums", {}).items()):
-        path = bundle / rel
-        if not path.is_file():
-            raise Refused(f"bundle file {rel} is missing from {bundle}")
-        if sha256_file(path) != expected:
-            raise Refused(
-                f"bundle file {rel} does not match the registered checksum (changed after registration)"
-            )
+    scoring = Path(cfg["scoring_path"])
+    package = scoring.parent
+    code_sums = cfg.get("scoring_checksums") or {}
+    if not code_sums:
+        raise Refused(
+            f"version {cfg.get('version')} was registered before the registry recorded checksums of its "
+            "scoring code, so that code cannot be verified: register the job again and deploy the new version"
+        )
+    try:
+        read_verified(bundle, cfg.get("checksums") or {}, "bundle")
+        sources = read_verified(package, code_sums, "scoring package")
+    except Mismatch as exc:
+        raise Refused(str(exc)) from None
     try:
         manifest = json.loads((bundle / "manifest.json").read_text())
     except (OSError, ValueError) as exc:
@@ -96,17 +105,12 @@ def load_scorer(cfg: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
             f"the model was trained with XGBoost {trained} but this host has {installed}; a model read by "
             "another version can predict wrong values silently: retrain it here"
         )
-    scoring = Path(cfg["scoring_path"])
-    if not scoring.is_file():
-        raise Refused(f"scoring code {scoring} does not exist")
-    sys.path.insert(0, str(scoring.parent.parent))
-    module_name = f"{scoring.parent.name}.{scoring.stem}"
+    if scoring.relative_to(package).as_posix() not in sources:
+        raise Refused(f"scoring code {scoring} is not part of the registered scoring package")
     try:
-        module = importlib.import_module(module_name)
+        module = import_verified(package, sources, scoring.stem)
     except Exception as exc:
-        raise Refused(
-            f"cannot import the scoring code {module_name} from {scoring.parent.parent}: {exc}"
-        ) from None
+        raise Refused(f"cannot import the scoring code {package.name}.{scoring.stem}: {exc}") from None
     scorer_cls = getattr(module, "Scorer", None)
     if scorer_cls is None or not hasattr(scorer_cls, "load"):
         raise Refused(f"{scoring} defines no Scorer class with a load(bundle_dir) method")

@@ -24,7 +24,7 @@ from mlops_tui.platform.api import create_app
 from mlops_tui.platform.auth import Auth
 from mlops_tui.platform.clusters import Clusters
 from mlops_tui.platform.db import Database
-from mlops_tui.platform.deployments import Supervisor
+from mlops_tui.platform.deployments import ServingPolicy, Supervisor
 from mlops_tui.platform.errors import ApiError
 from mlops_tui.platform.registry import Registry
 from mlops_tui.platform.state import AlreadyRunning, PlatformLock, StatePaths, remove_info, utcnow, write_info
@@ -43,6 +43,7 @@ class Platform:
         host: str = "127.0.0.1",
         workers: int = 2,
         session_ttl_minutes: float = 1440,
+        serving: ServingPolicy | None = None,
     ) -> None:
         self.paths = paths
         self.host = host
@@ -52,7 +53,7 @@ class Platform:
         self.auth = Auth(self.db, session_ttl_minutes)
         self.registry = Registry(self.db, paths)
         self.engine = TrainingEngine(self.db, paths, workers)
-        self.supervisor = Supervisor(self.db, paths, self.registry, host)
+        self.supervisor = Supervisor(self.db, paths, self.registry, host, serving)
         self.clusters = Clusters(self.db, paths, self.engine, self.supervisor, host)
 
     def bootstrap(self) -> None:
@@ -154,6 +155,7 @@ def serve(
     port: int = 0,
     workers: int = 2,
     session_ttl_minutes: float = 1440,
+    serving: ServingPolicy | None = None,
 ) -> int:
     """Run the platform in the foreground until SIGINT/SIGTERM; returns the exit code."""
     paths = StatePaths.resolve(state_dir)
@@ -173,7 +175,9 @@ def serve(
         except OSError as exc:
             print(f"mlops-tui platform: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
             return 1
-        platform = Platform(paths, host=host, workers=workers, session_ttl_minutes=session_ttl_minutes)
+        platform = Platform(
+            paths, host=host, workers=workers, session_ttl_minutes=session_ttl_minutes, serving=serving
+        )
         platform.bootstrap()
         asyncio.run(_run(platform, sock))
         return 0

@@ -10,10 +10,9 @@ import socket
 import threading
 import time
 from collections import Counter
-from pathlib import Path
 
 import httpx
-from fault_support import CANARY, FaultPlatform, alive, predict, wait_until
+from fault_support import FaultPlatform, alive, predict, wait_until
 from local_platform_support import V1, wait_state
 
 
@@ -164,36 +163,3 @@ def test_servers_of_a_platform_that_does_not_come_back_stop_after_the_grace(
     back = wait_state(fp.api, f"{V1}/deployments/orphan", states=("configured",))
     assert predict(back).status_code == 200
     fp.delete("orphan")
-
-
-def _env_of(pid: int) -> dict[str, str]:
-    raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-    return dict(e.decode(errors="replace").partition("=")[::2] for e in raw if e)
-
-
-def test_servers_get_only_the_environment_they_need(fault_platform: FaultPlatform) -> None:
-    """Issue 8 §6: prediction servers inherited the platform's whole environment."""
-    fp = fault_platform
-    platform_env = _env_of(fp.platform.proc.pid)  # type: ignore[union-attr]
-    dep = fp.deploy("clean-env")
-    env = _env_of(dep["pid"])
-    assert set(env) <= {
-        "PATH",
-        "LANG",
-        "LC_ALL",
-        "LC_CTYPE",
-        "TZ",
-        "TMPDIR",
-        "TERM",
-        "SHELL",
-        "USER",
-        "LOGNAME",
-        "PYTHONPATH",
-        "HOME",
-        "PYTHONUNBUFFERED",
-        "OMP_NUM_THREADS",
-    }, env
-    assert env["HOME"] != platform_env.get("HOME")
-    assert platform_env[CANARY] and CANARY not in env  # a secret of the platform's shell
-    assert "XDG_CONFIG_HOME" in platform_env and "XDG_CONFIG_HOME" not in env
-    fp.delete("clean-env")

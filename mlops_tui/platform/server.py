@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import uvicorn
+from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from mlops_tui import __version__
 from mlops_tui.platform import bootstrap
@@ -26,6 +27,7 @@ from mlops_tui.platform.clusters import Clusters
 from mlops_tui.platform.db import Database
 from mlops_tui.platform.deployments import ServingPolicy, Supervisor
 from mlops_tui.platform.errors import ApiError
+from mlops_tui.platform.idle_guard import guarded
 from mlops_tui.platform.registry import Registry
 from mlops_tui.platform.state import AlreadyRunning, PlatformLock, StatePaths, remove_info, utcnow, write_info
 from mlops_tui.platform.training import TrainingEngine
@@ -129,6 +131,7 @@ async def _run(platform: Platform, sock: socket.socket) -> None:
         lifespan="off",
         timeout_graceful_shutdown=3,
         timeout_keep_alive=30,
+        http=guarded(AutoHTTPProtocol),  # silent connections cannot take every descriptor
     )
     server = _Server(config)
     write_info(

@@ -16,8 +16,10 @@ Supervision follows Kubernetes' restart policy ``Always`` (kubelet's CrashLoopBa
   unloadable scoring code) or that never became ready (5 failed starts in a row): "refused to
   start" is never the fate of a server that was serving.
 
-While a deployment has no server (back-off, refused) the platform answers on its socket with 503
-and the reason (``not_serving``), so clients never hang on a port nobody accepts on.
+While a deployment has no server (a back-off over 1 s, refused) the platform answers on its
+socket with 503 and the reason (``not_serving``), so clients never hang on a port nobody accepts
+on; a restart, and a back-off of up to 1 s, keep requests waiting in the backlog instead, to be
+answered by the new server.
 
 The platform owns its servers, but they outlive it briefly: when the platform stops or dies its
 servers keep serving, and the next platform takes their listening sockets over (``handover``),
@@ -57,6 +59,9 @@ from mlops_tui.platform.state import StatePaths, utcnow, write_private
 log = logging.getLogger("mlops_tui.platform.deployments")
 
 REFUSED_PREFIX = "the prediction server refused to serve: "
+# A back-off this short is waited out in the socket's backlog (a request is answered a little
+# late); a longer one is answered 503 with Retry-After at once.
+QUEUE_BACKOFF_S = 1.0
 RETIRE_TIMEOUT_S = 10.0
 
 # A server runs for days (no CPU-time limit) but must not eat the host's memory, disk or files.
@@ -103,6 +108,7 @@ class Managed:
     ready_at: float = 0.0
     ever_ready: bool = False
     predecessor: int | None = None  # the previous platform's server on the same socket
+    retry_at: float | None = None  # time.monotonic() of the next start during a back-off
     not_serving: NotServing | None = None
 
     def __post_init__(self) -> None:
@@ -166,9 +172,9 @@ class Supervisor:
     # -- JSON
     def _backoff_left(self, tenant: str, name: str) -> int | None:
         m = self.managed.get((tenant, name))
-        if m is None or m.not_serving is None or m.not_serving.retry_at is None:
+        if m is None or m.retry_at is None:
             return None
-        return max(0, math.ceil(m.not_serving.retry_at - time.monotonic()))
+        return max(0, math.ceil(m.retry_at - time.monotonic()))
 
     def deployment_json(self, row: dict[str, Any]) -> dict[str, Any]:
         """A row as ``services.types.Deployment`` JSON (a back-off's message counts down)."""
@@ -477,10 +483,13 @@ class Supervisor:
                 m.tenant, m.name, state="creating", restarts=row["restarts"] + 1, pid=None, message=message
             )
             assert m.not_serving is not None
-            await m.not_serving.start(message, retry_after=delay)
+            m.retry_at = time.monotonic() + delay
+            if delay > QUEUE_BACKOFF_S:  # answer at once rather than keep clients waiting that long
+                await m.not_serving.start(message, retry_after=delay)
             try:
                 await asyncio.sleep(delay)
             finally:
+                m.retry_at = None
                 m.not_serving.stop()
 
     async def _wait_ready(self, m: Managed, ready_pipe: Any) -> None:

@@ -52,6 +52,7 @@ FIRST_HEAD_TIMEOUT_S = 10.0  # a new connection sends a complete request head wi
 KEEPALIVE_TIMEOUT_S = 30.0  # an idle keep-alive connection is closed after this
 BODY_TIMEOUT_S = 10.0  # a body arrives, and an answer is taken, within this
 DRAIN_TIMEOUT_S = 5.0  # on SIGTERM, requests in progress get this long
+LINGER_BYTES, LINGER_S = 16 << 20, 2.0  # dropped from an unread body before closing (see _linger)
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 REASONS = {
     200: "OK",
@@ -254,6 +255,22 @@ class PredictionServer:
                 writer.close()
 
     @staticmethod
+    async def _linger(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """After answering without reading the body, drop what the client still sends (at most
+        LINGER_BYTES within LINGER_S), so that closing does not reset the connection before the
+        client has read the answer (what nginx calls a lingering close)."""
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(LINGER_S):
+                await writer.drain()
+                writer.write_eof()
+                left = LINGER_BYTES
+                while left > 0:
+                    chunk = await reader.read(min(left, 1 << 16))
+                    if not chunk:
+                        break
+                    left -= len(chunk)
+
+    @staticmethod
     async def _drain(writer: asyncio.StreamWriter) -> None:
         async with asyncio.timeout(BODY_TIMEOUT_S):  # a client that does not read its answer
             await writer.drain()
@@ -293,6 +310,7 @@ class PredictionServer:
             self._write(
                 writer, err.status, {"error": err.message, "code": err.code, "field": err.field}, close=True
             )
+            await self._linger(reader, writer)
             return False
         t0 = time.perf_counter()
         try:

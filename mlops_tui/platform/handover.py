@@ -89,17 +89,23 @@ class Keeper:
         self._name = control_name(os.getpid())
 
     async def start(self) -> None:
+        """Watch the owner, then listen for claims (OSError if the control socket cannot be made:
+        the owner is watched all the same)."""
         loop = asyncio.get_running_loop()
-        unix = socket.socket(socket.AF_UNIX)
-        with _short_path(self.folder, self._name) as path:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(path)
-            unix.bind(path)
-            os.chmod(path, 0o600)
-        unix.listen(4)
-        unix.setblocking(False)
-        self._control = await asyncio.start_unix_server(self._serve_claim, sock=unix)
         self._watch(self.owner, loop, parent=True)
+        unix = socket.socket(socket.AF_UNIX)
+        try:
+            with _short_path(self.folder, self._name) as path:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
+                unix.bind(path)
+                os.chmod(path, 0o600)
+            unix.listen(4)
+            unix.setblocking(False)
+        except OSError:
+            unix.close()
+            raise
+        self._control = await asyncio.start_unix_server(self._serve_claim, sock=unix)
 
     def close(self) -> None:
         if self._control is not None:

@@ -43,7 +43,7 @@ def guarded(protocol_class: type[asyncio.Protocol], limit: int | None = None) ->
 
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
             assert isinstance(transport, asyncio.Transport)
-            while count[0] >= cap and silent:
+            if count[0] >= cap and silent:  # one out, one in (its connection_lost comes later)
                 oldest, _ = silent.popitem(last=False)
                 oldest.abort()
             self.transport = transport

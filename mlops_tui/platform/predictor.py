@@ -602,7 +602,10 @@ async def _serve(
     if owner is not None:  # started by a platform: keep the socket for the next one (handover)
         grace = float(server.cfg.get("handover_grace_s") or 30.0)
         keeper = Keeper(folder, sock, owner, grace, stop.set)
-        await keeper.start()
+        try:
+            await keeper.start()
+        except OSError as exc:  # serve anyway (the next platform replaces it the hard way)
+            print(f"no hand-over control socket in {folder}: {exc}", flush=True)
     srv = await asyncio.start_server(server.handle, sock=sock, backlog=512, limit=MAX_HEAD)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

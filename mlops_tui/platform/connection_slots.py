@@ -12,6 +12,7 @@ keep-alive timeouts), so they cannot pile up slowly either.
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from typing import Protocol
 
@@ -25,7 +26,7 @@ class ConnectionSlots:
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self._idle: OrderedDict[Closable, None] = OrderedDict()  # oldest first
+        self._idle: OrderedDict[Closable, float] = OrderedDict()  # oldest first, with idle-since
         self._busy: set[Closable] = set()
         self._fresh: set[Closable] = set()  # admitted, no request yet
         self.evicted = 0
@@ -46,7 +47,7 @@ class ConnectionSlots:
             self._fresh.discard(oldest)
             oldest.close()
             self.evicted += 1
-        self._idle[conn] = None
+        self._idle[conn] = time.monotonic()
         self._fresh.add(conn)
         return True
 
@@ -58,18 +59,20 @@ class ConnectionSlots:
     def end_request(self, conn: Closable) -> None:
         """The connection waits for its next request: the most recently used idle one."""
         self._busy.discard(conn)
-        self._idle[conn] = None
+        self._idle[conn] = time.monotonic()
 
     def release(self, conn: Closable) -> None:
         self._idle.pop(conn, None)
         self._fresh.discard(conn)
         self._busy.discard(conn)
 
-    def close_kept_alive(self) -> None:
-        """Close the idle connections that were kept alive after a request (the server is stopping).
-
-        Fresh ones may be carrying a request right now: they are answered, then closed.
+    def close_kept_alive(self, idle_for: float) -> None:
+        """Close the connections kept alive after a request that have been idle ``idle_for``
+        seconds (the server is stopping: a client still using its connection gets its next answer,
+        with ``Connection: close``, rather than a connection closed under its request). Fresh
+        ones may be carrying their first request right now: they are answered, then closed.
         """
-        for conn in [c for c in self._idle if c not in self._fresh]:
+        cutoff = time.monotonic() - idle_for
+        for conn in [c for c, since in self._idle.items() if c not in self._fresh and since <= cutoff]:
             del self._idle[conn]
             conn.close()

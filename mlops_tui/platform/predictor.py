@@ -52,6 +52,7 @@ FIRST_HEAD_TIMEOUT_S = 10.0  # a new connection sends a complete request head wi
 KEEPALIVE_TIMEOUT_S = 30.0  # an idle keep-alive connection is closed after this
 BODY_TIMEOUT_S = 10.0  # a body arrives, and an answer is taken, within this
 DRAIN_TIMEOUT_S = 5.0  # on SIGTERM, requests in progress get this long
+KEEPALIVE_DRAIN_S = 1.0  # on SIGTERM, a kept-alive connection idle this long is closed
 LINGER_BYTES, LINGER_S = 16 << 20, 2.0  # dropped from an unread body before closing (see _linger)
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 REASONS = {
@@ -294,6 +295,7 @@ class PredictionServer:
             return False
         conn = headers.get("connection", "").lower()
         keep = (proto == "HTTP/1.1" and conn != "close") or (proto == "HTTP/1.0" and conn == "keep-alive")
+        keep = keep and not self.stopping  # stopping: answer, then close (Connection: close)
         url = urlsplit(target)
         path = unquote(url.path)
         query = parse_qs(url.query)
@@ -362,12 +364,13 @@ class PredictionServer:
         return await reader.readexactly(int(length)) if int(length) else b""
 
     async def drain(self, timeout: float) -> None:
-        """Stop: close kept-alive idle connections; give requests in progress, and connections
-        accepted just before the stop, ``timeout`` s to be answered (each is closed after it)."""
+        """Stop: every connection gets its next answer with ``Connection: close`` (a client in the
+        middle of using one loses nothing); one kept alive but idle for KEEPALIVE_DRAIN_S is
+        closed; after ``timeout`` s the rest are dropped with the process."""
         self.stopping = True
-        self.slots.close_kept_alive()
         deadline = time.monotonic() + timeout
         while len(self.slots) and time.monotonic() < deadline:
+            self.slots.close_kept_alive(KEEPALIVE_DRAIN_S)
             await asyncio.sleep(0.02)
 
     @staticmethod

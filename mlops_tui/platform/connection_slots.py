@@ -4,10 +4,13 @@
 server: valid predictions then timed out for about 15 s at a time until the supervisor restarted
 it. A server cannot tell who is authenticated before a request arrives, so refusing new
 connections at a limit would starve the valid clients along with the idle ones. Instead a full
-server closes its oldest *idle* connection (one waiting for a request head: never authenticated,
-or a keep-alive connection not in use) to admit the new one; a connection that is reading, scoring
-or answering a request is never closed. Idle connections also time out (the server's head and
-keep-alive timeouts), so they cannot pile up slowly either.
+server closes an *idle* connection to admit the new one: first the oldest that has never sent a
+request (a silent connection), else the oldest kept alive after a request that has been idle for
+``min_idle`` (a connection between two requests of a busy client is idle for a moment only, and
+its next request may already wait in the kernel while a burst of new connections is accepted).
+A connection that is reading, scoring or answering a request is never closed. When nothing may
+give way, the new connection is turned away. Idle connections also time out (the server's head
+and keep-alive timeouts), so they cannot pile up slowly either.
 """
 
 from __future__ import annotations
@@ -24,46 +27,48 @@ class Closable(Protocol):
 class ConnectionSlots:
     """``limit`` connections at most; ``evicted`` counts the idle ones closed to make room."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, min_idle: float = 1.0) -> None:
         self.limit = limit
-        self._idle: OrderedDict[Closable, float] = OrderedDict()  # oldest first, with idle-since
+        self.min_idle = min_idle
+        self._fresh: OrderedDict[Closable, None] = OrderedDict()  # no request yet, oldest first
+        self._kept: OrderedDict[Closable, float] = OrderedDict()  # between requests, with idle-since
         self._busy: set[Closable] = set()
-        self._fresh: set[Closable] = set()  # admitted, no request yet
         self.evicted = 0
 
     def __len__(self) -> int:
-        return len(self._idle) + len(self._busy)
+        return len(self._fresh) + len(self._kept) + len(self._busy)
 
     @property
     def busy(self) -> int:
         return len(self._busy)
 
     def admit(self, conn: Closable) -> bool:
-        """Take a new (idle) connection; False when every slot is busy with a request."""
-        while len(self) >= self.limit:
-            if not self._idle:
+        """Take a new connection; False when no slot is free nor may be freed."""
+        if len(self) >= self.limit:
+            if self._fresh:
+                victim, _ = self._fresh.popitem(last=False)
+            elif self._kept and time.monotonic() - next(iter(self._kept.values())) >= self.min_idle:
+                victim, _ = self._kept.popitem(last=False)
+            else:
                 return False
-            oldest, _ = self._idle.popitem(last=False)
-            self._fresh.discard(oldest)
-            oldest.close()
+            victim.close()
             self.evicted += 1
-        self._idle[conn] = time.monotonic()
-        self._fresh.add(conn)
+        self._fresh[conn] = None
         return True
 
     def start_request(self, conn: Closable) -> None:
-        self._idle.pop(conn, None)
-        self._fresh.discard(conn)
+        self._fresh.pop(conn, None)
+        self._kept.pop(conn, None)
         self._busy.add(conn)
 
     def end_request(self, conn: Closable) -> None:
-        """The connection waits for its next request: the most recently used idle one."""
+        """The connection waits for its next request (kept alive)."""
         self._busy.discard(conn)
-        self._idle[conn] = time.monotonic()
+        self._kept[conn] = time.monotonic()
 
     def release(self, conn: Closable) -> None:
-        self._idle.pop(conn, None)
-        self._fresh.discard(conn)
+        self._fresh.pop(conn, None)
+        self._kept.pop(conn, None)
         self._busy.discard(conn)
 
     def close_kept_alive(self, idle_for: float) -> None:
@@ -73,6 +78,6 @@ class ConnectionSlots:
         ones may be carrying their first request right now: they are answered, then closed.
         """
         cutoff = time.monotonic() - idle_for
-        for conn in [c for c, since in self._idle.items() if c not in self._fresh and since <= cutoff]:
-            del self._idle[conn]
+        for conn in [c for c, since in self._kept.items() if since <= cutoff]:
+            del self._kept[conn]
             conn.close()

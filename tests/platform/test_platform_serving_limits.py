@@ -94,10 +94,12 @@ def _raise_open_files(wanted: int) -> int:
 
 
 def _closed_by_peer(sockets: list[socket.socket]) -> int:
+    """Sockets the server has closed (end of file or reset), or turned away (a 503, then closed)."""
     closed = 0
     for s in sockets:
         try:
-            closed += s.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+            s.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)  # b"" (closed) or the 503 it was sent
+            closed += 1
         except BlockingIOError:
             pass  # still open, nothing to read
         except OSError:

@@ -12,7 +12,8 @@ the workshop's ride for a fixed time in each of these windows, one after the oth
 - ``disk full``: not measured here (the fault belongs to the state-directory work of issue 8
   §1-2, which injects it; this script has no way to fill a disk without root);
 - ``4000 idle conns``: 4,000 connections opened without any token and left silent;
-- ``platform restart``: the platform stopped (SIGTERM) and started again mid-window.
+- ``platform restart``: the platform stopped (SIGTERM) and started again mid-window;
+- ``baseline again``: nothing goes wrong, to show how much the figures move between windows.
 
 Each column counts requests answered 200, 503 (the deployment said it is not serving, with
 Retry-After), refused connections, other errors (reset, timeout), and the latency of the 200s.
@@ -237,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
             "disk full": None,
             f"{IDLE_CONNECTIONS} idle conns": window_idle,
             "platform restart": window_restart,
+            "baseline again": window_baseline,  # the spread of a shared machine
         }
         for name, run in windows.items():
             if run is None:

@@ -11,9 +11,10 @@ Exit code 3 means "refused to serve" (the supervisor then stops retrying and sho
 One request cannot take the server down. Everything a request holds is bounded before any work:
 its head (16 KiB, complete within 10 s of connecting), its body (1 MiB, read only after the token
 is checked, within 10 s), its rides (1,000, each field bounded by the scoring code's validation),
-so the event loop is never held for long by one request (benchmarks/load_fault.py measures the
-worst one). Open connections are bounded too (``connection_slots``: an idle one gives way to a
-new one), so idle clients cannot starve authenticated ones.
+so one request holds the event loop about 20 ms at worst on 2 busy cores (1,000 rides of about
+1 MiB; measured by benchmarks/load_fault.py). Open connections are bounded too
+(``connection_slots``: an idle one gives way to a new one), so idle clients cannot starve
+authenticated ones.
 
 The listening socket survives a platform restart (``handover``): on SIGTERM the server stops
 accepting, finishes what it is answering (5 s at most) and exits; if its platform is gone it

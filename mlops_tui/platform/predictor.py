@@ -222,7 +222,7 @@ class PredictionServer:
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if self.stopping or not self.slots.admit(transport):
+        if not self.slots.admit(transport):  # (while stopping too: accepted before the stop)
             busy = {"error": "the server is busy: retry in a moment", "code": "unavailable", "field": None}
             self._write(writer, 503, busy, close=True)
             writer.close()
@@ -370,6 +370,7 @@ class PredictionServer:
         closed; after ``timeout`` s the rest are dropped with the process."""
         self.stopping = True
         deadline = time.monotonic() + timeout
+        await asyncio.sleep(0.1)  # connections accepted just before the stop reach handle() first
         while len(self.slots) and time.monotonic() < deadline:
             self.slots.close_kept_alive(KEEPALIVE_DRAIN_S)
             await asyncio.sleep(0.02)

@@ -5,8 +5,8 @@ SSH agent's socket, the D-Bus address of the keyring, proxy credentials, whateve
 started the platform held. A server runs registered user code and a notebook runs anything, so
 they get only the entries below, plus the ones made for them (such as ``JUPYTER_TOKEN``: a secret
 a child needs goes in an entry of its own or a private file, never on the command line, which
-every local user can read with ``ps``). Training jobs build their environment the same way
-(``training.py``).
+every local user can read with ``ps``). Training jobs already get a minimal environment of their
+own (``training.py``).
 """
 
 from __future__ import annotations

@@ -48,6 +48,17 @@ MAX_DISTANCE = 150.0
 MAX_PASSENGERS = 9
 EARTH_RADIUS_MILES = 3958.8
 
+# Request bounds, checked before any work. A prediction server answers on one event loop, so the
+# cost of one request must be bounded by its input, not by what a client chooses to send (a
+# 100,000-word zone name once blocked a server for 9 s). With these bounds the worst request costs
+# tens of milliseconds (measured in benchmarks/load_fault.py).
+MAX_RECORDS = 1000      # rides per request
+MAX_FIELDS = 40         # fields per ride (the workshop request has 14, a raw ride at most 9)
+MAX_FIELD_NAME = 64     # characters of a field name
+MAX_TEXT = 64           # characters of any text value (zone names <= 45, ISO 8601 date-times <= 32)
+MAX_ZONE_NAMES = 16     # distinct zone names matched by text per request (zone ids are not limited)
+MAX_WARNINGS = 100      # warnings returned per request (the rest are counted)
+
 
 class FieldError(ValueError):
     """A request field that is missing, of the wrong type or out of range; `.field` names it."""
@@ -150,9 +161,12 @@ def records_to_matrix(
         items, single = records, False
         if not items:
             raise FieldError("scoring_args", "scoring_args is an empty list; send at least one ride")
+        if len(items) > MAX_RECORDS:
+            raise FieldError("scoring_args", (
+                f"scoring_args holds {len(items)} rides; at most {MAX_RECORDS} per request"))
     else:
         raise FieldError("scoring_args", "scoring_args must be an object (one ride) or a list of them")
-    table = zones if zones is not None else load_zones()
+    table = _RequestZones(zones if zones is not None else load_zones())
     rows: list[tuple[float, ...]] = []
     warnings: list[str] = []
     for i, rec in enumerate(items):
@@ -160,16 +174,74 @@ def records_to_matrix(
         row, notes = parse_record(rec, table, index)
         rows.append(row)
         warnings.extend(f"record {i}: {n}" if index is not None else n for n in notes)
+    if len(warnings) > MAX_WARNINGS:
+        hidden = len(warnings) - MAX_WARNINGS + 1
+        warnings[MAX_WARNINGS - 1:] = [f"... and {hidden} more warnings"]
     cols = np.array(rows, dtype=np.float64).T
     return feature_columns(*cols), warnings
 
 
+class _RequestZones:
+    """Zone lookups of one request: ids freely, at most MAX_ZONE_NAMES distinct names by text."""
+
+    def __init__(self, table: ZoneTable) -> None:
+        self.table = table
+        self.names: dict[str, Zone | LookupError] = {}
+
+    def resolve(self, value: int | str) -> Zone:
+        if not isinstance(value, str) or value.strip().isdigit():
+            return self.table.resolve(value)
+        known = self.names.get(value)
+        if known is None:
+            if len(self.names) >= MAX_ZONE_NAMES:
+                raise LookupError(
+                    f"this request already names {MAX_ZONE_NAMES} zones by text; "
+                    "send zone ids (LocationID) for the others")
+            try:
+                known = self.table.resolve(value)
+            except LookupError as exc:
+                known = exc
+            self.names[value] = known
+        if isinstance(known, LookupError):
+            raise known
+        return known
+
+
+def _check_sizes(record: Mapping[Any, Any], index: int | None) -> None:
+    """Refuse a ride with too many fields, or a field name or text too long, before any parsing."""
+    if len(record) > MAX_FIELDS:
+        raise FieldError("scoring_args", (
+            f"a ride has {len(record)} fields; at most {MAX_FIELDS}"), index)
+    for key, value in record.items():
+        name = str(key)
+        if len(name) > MAX_FIELD_NAME:
+            raise FieldError("scoring_args", (
+                f"field name {_show(name)} is {len(name)} characters; at most {MAX_FIELD_NAME}"), index)
+        if isinstance(value, str) and len(value) > MAX_TEXT:
+            field = name.strip().lower()
+            raise FieldError(field, (
+                f"{field} is {len(value)} characters long; at most {MAX_TEXT}"), index)
+
+
+def _show(value: Any, width: int = 40) -> str:
+    """`repr(value)` cut to `width` characters: error messages never echo a whole large input."""
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def parse_record(
-    record: Any, zones: ZoneTable, index: int | None = None
+    record: Any, zones: ZoneTable | _RequestZones, index: int | None = None
 ) -> tuple[tuple[float, ...], list[str]]:
-    """Validate one record; return the `feature_columns` inputs in order, and warnings."""
+    """Validate one record; return the `feature_columns` inputs in order, and warnings.
+
+    Sizes (MAX_FIELDS, MAX_FIELD_NAME, MAX_TEXT) are checked first; raises FieldError naming the
+    first bad field.
+    """
     if not isinstance(record, Mapping):
         raise FieldError("scoring_args", "each ride must be a JSON object of fields", index)
+    _check_sizes(record, index)
+    if not isinstance(zones, _RequestZones):
+        zones = _RequestZones(zones)
     rec = {str(k).strip().lower(): v for k, v in record.items()}
     p = _Parser(rec, index)
     raw = _RAW_KEYS & rec.keys()
@@ -192,7 +264,7 @@ def parse_record(
     return values, p.warnings
 
 
-def _parse_ride(p: _Parser, zones: ZoneTable) -> tuple[float, ...]:
+def _parse_ride(p: _Parser, zones: _RequestZones) -> tuple[float, ...]:
     when = p.datetime("pickup_datetime")
     plat, plon = p.place("pickup", zones)
     dlat, dlon = p.place("dropoff", zones)
@@ -240,7 +312,7 @@ class _Parser:
             raise self.fail(name, f"{name} is required")
         value = self.rec[name]
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.fail(name, f"{name} must be a number, got {type(value).__name__} {value!r}")
+            raise self.fail(name, f"{name} must be a number, got {type(value).__name__} {_show(value)}")
         value = float(value)
         if not math.isfinite(value):
             raise self.fail(name, f"{name} must be a finite number, got {value}")
@@ -261,7 +333,7 @@ class _Parser:
             return float(value)
         if isinstance(value, int | float) and value in (0, 1):
             return float(value)
-        raise self.fail(name, f"{name} must be 0 or 1, got {value!r}")
+        raise self.fail(name, f"{name} must be 0 or 1, got {_show(value)}")
 
     def month(self) -> float:
         flags = [(k, m) for k, m in _MONTH_KEYS.items() if k in self.rec]
@@ -308,14 +380,14 @@ class _Parser:
         try:
             when = datetime.fromisoformat(value.strip())
         except ValueError:
-            raise self.fail(name, f"{name} is not an ISO 8601 date-time: {value!r}") from None
+            raise self.fail(name, f"{name} is not an ISO 8601 date-time: {_show(value)}") from None
         if when.tzinfo is not None:  # the model works in New York local time, like the TLC data
             from zoneinfo import ZoneInfo
 
             when = when.astimezone(ZoneInfo("America/New_York")).replace(tzinfo=None)
         return when
 
-    def place(self, end: str, zones: ZoneTable) -> tuple[float, float]:
+    def place(self, end: str, zones: _RequestZones) -> tuple[float, float]:
         lat_key, lon_key, zone_key = f"{end}_lat", f"{end}_lon", f"{end}_zone"
         if lat_key in self.rec or lon_key in self.rec:
             lat = self.number(lat_key, *LAT_RANGE, what="within the New York City area")

@@ -22,6 +22,13 @@ from pathlib import Path
 
 DEFAULT_PATH = Path(__file__).with_name("zones.csv")
 
+#: Fuzzy matching only ever runs on bounded text. Its cost grows with the number of query words
+#: times the zone tokens (about 0.3 ms per word on a 2-core host, measured in
+#: benchmarks/load_fault.py); the longest zone name or alias is 45 characters and 6 words, so a
+#: longer text is refused before any matching (a 100,000-word name once blocked a server for 9 s).
+MAX_QUERY_CHARS = 64
+MAX_QUERY_WORDS = 8
+
 #: Borough codes (stable, used as small integers wherever a number is needed).
 BOROUGHS = ("Unknown", "Manhattan", "Bronx", "Brooklyn", "Queens", "Staten Island", "EWR")
 
@@ -104,8 +111,12 @@ class ZoneTable:
         return sorted((z for z in self if z.has_coords), key=lambda z: z.location_id)
 
     def ranked(self, query: str) -> list[tuple[float, Zone]]:
-        """(score, zone) for every zone matching free text, best first (see `_score`)."""
-        q = normalise(query)
+        """(score, zone) for every zone matching free text, best first (see `_score`).
+
+        Raises LookupError, before any matching, for text longer than MAX_QUERY_CHARS characters
+        or MAX_QUERY_WORDS words.
+        """
+        q = bounded_words(query)
         if not q:
             return []
         scored: list[tuple[float, int, Zone]] = []
@@ -123,8 +134,12 @@ class ZoneTable:
 
         Words match zone names and landmark aliases, case-insensitively, with abbreviations
         expanded; a word also matches as the start of a longer word ("centre mark" works).
+        Text beyond the bounds of `ranked` matches nothing.
         """
-        return [zone for _, zone in self.ranked(query)[:limit]]
+        try:
+            return [zone for _, zone in self.ranked(query)[:limit]]
+        except LookupError:
+            return []
 
     def resolve(self, value: int | str) -> Zone:
         """One zone for an id (int or digit string) or a name; LookupError when unknown or ambiguous.
@@ -139,6 +154,10 @@ class ZoneTable:
             if zone is None:
                 raise LookupError(f"no taxi zone with id {int(value)} (ids are 1-{max(self._by_id)})")
             return zone
+        return self._resolve_name(value)
+
+    @lru_cache(maxsize=1024)  # noqa: B019 - tables live as long as the process; names repeat
+    def _resolve_name(self, value: str) -> Zone:
         ranked = self.ranked(value)
         if ranked:
             top = ranked[0][0]
@@ -147,6 +166,16 @@ class ZoneTable:
                 return ranked[0][1]
         hint = ", ".join(z.label for _, z in ranked[:4]) or "no similar zone names"
         raise LookupError(f"unknown or ambiguous taxi zone {value!r} (did you mean: {hint})")
+
+
+def bounded_words(text: str) -> list[str]:
+    """`normalise(text)`, or LookupError when the text is too long to match (see MAX_QUERY_CHARS)."""
+    if len(text) > MAX_QUERY_CHARS:
+        raise LookupError(f"a zone name is at most {MAX_QUERY_CHARS} characters (got {len(text)})")
+    words = normalise(text)
+    if len(words) > MAX_QUERY_WORDS:
+        raise LookupError(f"a zone name is at most {MAX_QUERY_WORDS} words (got {len(words)})")
+    return words
 
 
 def _score(query: list[str], tokens: list[str]) -> float:

@@ -56,13 +56,14 @@ class LocalPlatform:
     home: Path
     credentials: Credentials | None = None
     extra_args: list[str] = field(default_factory=list)
+    extra_env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
     port: int = 0
     url: str = ""
 
     @property
     def env(self) -> dict[str, str]:
-        return isolated_env(self.home)
+        return {**isolated_env(self.home), **self.extra_env}
 
     @property
     def log_path(self) -> Path:
@@ -195,10 +196,16 @@ class PlatformFactory:
         user: str | None = DEFAULT_USER,
         tenant: str = DEFAULT_TENANT,
         extra_args: list[str] | None = None,
+        extra_env: dict[str, str] | None = None,
         start: bool = True,
     ) -> LocalPlatform:
         base = self.root / name
-        p = LocalPlatform(state_dir=base / "state", home=base / "home", extra_args=extra_args or [])
+        p = LocalPlatform(
+            state_dir=base / "state",
+            home=base / "home",
+            extra_args=extra_args or [],
+            extra_env=extra_env or {},
+        )
         p.state_dir.mkdir(parents=True, exist_ok=True)
         if self.seed_cache is not None and self.seed_cache.is_dir():
             # The default data set is generated once per state dir; reuse the one already made.

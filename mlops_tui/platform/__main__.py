@@ -6,6 +6,7 @@ import argparse
 import getpass
 import sys
 
+from mlops_tui.platform.deployments import ServingPolicy
 from mlops_tui.platform.server import add_user, serve
 
 
@@ -20,6 +21,22 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--port", type=int, default=0, help="0 = any free port (written to platform.json)")
     s.add_argument("--workers", type=int, default=2, help="training jobs run at the same time")
     s.add_argument("--session-ttl-minutes", type=float, default=1440)
+    policy = ServingPolicy()
+    s.add_argument(
+        "--restart-backoff",
+        type=float,
+        default=policy.restart_backoff,
+        help="seconds before restarting a prediction server that keeps crashing (then doubled)",
+    )
+    s.add_argument(
+        "--restart-backoff-max", type=float, default=policy.restart_backoff_max, help="the back-off's cap"
+    )
+    s.add_argument(
+        "--handover-grace",
+        type=float,
+        default=policy.handover_grace,
+        help="seconds the prediction servers of a stopped platform wait for the next one before they stop",
+    )
     a = sub.add_parser("add-user", help="add a user (and the tenant if new), or reset a password")
     a.add_argument("--state-dir", default=None)
     a.add_argument("--tenant", required=True)
@@ -31,7 +48,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         if args.workers < 1 or not 0 <= args.port <= 65535 or args.session_ttl_minutes <= 0:
             ap.error("--workers must be >= 1, --port 0..65535 and --session-ttl-minutes > 0")
-        return serve(args.state_dir, args.host, args.port, args.workers, args.session_ttl_minutes)
+        if not 0 < args.restart_backoff <= args.restart_backoff_max or args.handover_grace <= 0:
+            ap.error("--restart-backoff must be > 0 and <= --restart-backoff-max; --handover-grace > 0")
+        serving = ServingPolicy(
+            restart_backoff=args.restart_backoff,
+            restart_backoff_max=args.restart_backoff_max,
+            handover_grace=args.handover_grace,
+        )
+        return serve(args.state_dir, args.host, args.port, args.workers, args.session_ttl_minutes, serving)
     password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else getpass.getpass("password: ")
     try:
         created = add_user(args.state_dir, args.tenant, args.user, password)

@@ -25,7 +25,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from mlops_tui import __version__
 from mlops_tui.platform import names
 from mlops_tui.platform.auth import SessionInfo
+from mlops_tui.platform.body_limit import MAX_JSON_BODY, BodySizeLimit
 from mlops_tui.platform.errors import ApiError, disk_full, not_found
+from mlops_tui.platform.login_backoff import TooManyAttempts
 from mlops_tui.platform.registry import version_json
 from mlops_tui.platform.repo import Repo
 from mlops_tui.platform.storage import is_disk_full
@@ -167,7 +169,8 @@ def install_error_handlers(app: FastAPI) -> None:
             return _error(
                 405, "invalid_input", f"{request.method} is not allowed on {request.url.path}", "method"
             )
-        return _error(exc.status_code, "invalid_input", str(exc.detail))
+        field = "body" if exc.status_code == 413 else None  # raised by body_limit while reading
+        return _error(exc.status_code, "invalid_input", str(exc.detail), field)
 
     @app.exception_handler(OSError)
     async def _os_error(request: Request, exc: OSError) -> JSONResponse:
@@ -214,14 +217,21 @@ def create_app(platform: Platform) -> FastAPI:
     )
     app.state.platform = platform
     install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, default=MAX_JSON_BODY, routes=[("PUT", f"{V1}/repo/", MAX_UPLOAD)])
 
     def repo(s: SessionInfo) -> Repo:
         return Repo(platform.paths.tenant_repo(s.namespace))
 
     # -- session (Ezmeral protocol)
-    @app.post("/api/v2/session", status_code=201, tags=["session"])
-    async def login(body: LoginBody, response: Response) -> dict[str, Any]:
-        info = await asyncio.to_thread(platform.auth.login, body.name, body.password, body.tenant_name)
+    @app.post("/api/v2/session", status_code=201, tags=["session"], response_model=None)
+    async def login(body: LoginBody, request: Request, response: Response) -> dict[str, Any] | JSONResponse:
+        client = request.client.host if request.client else "unknown"
+        try:
+            info = await asyncio.to_thread(
+                platform.auth.login, body.name, body.password, body.tenant_name, client
+            )
+        except TooManyAttempts as exc:  # 429 with Retry-After (seconds), see login_backoff
+            return JSONResponse(exc.body(), 429, headers={"Retry-After": str(exc.retry_after)})
         response.headers["Location"] = info.id
         return info.to_json()
 

@@ -19,6 +19,7 @@ from typing import Any
 from mlops_tui.platform import names
 from mlops_tui.platform.db import Database
 from mlops_tui.platform.errors import ApiError, conflict, session_expired
+from mlops_tui.platform.login_backoff import LoginBackoff
 from mlops_tui.platform.state import utcnow
 
 SESSION_PREFIX = "/api/v2/session/"
@@ -85,6 +86,7 @@ class Auth:
     def __init__(self, db: Database, ttl_minutes: float = 1440) -> None:
         self.db = db
         self.ttl = timedelta(minutes=ttl_minutes)
+        self.backoff = LoginBackoff()
 
     # -- tenants and users (admin side: no HTTP)
     def tenants(self) -> list[dict[str, Any]]:
@@ -131,15 +133,21 @@ class Auth:
         return int(self.db.one("SELECT COUNT(*) AS n FROM users")["n"])  # type: ignore[index]
 
     # -- sessions (blocking: login hashes; call it in a thread)
-    def login(self, name: str, password: str, tenant: str) -> SessionInfo:
-        row = self.db.one(
-            "SELECT u.password_hash, t.namespace FROM users u JOIN tenants t ON t.name = u.tenant "
-            "WHERE u.tenant = ? AND u.name = ?",
-            (tenant, name),
-        )
-        ok = verify_password(password, row["password_hash"] if row else _DUMMY_HASH)
-        if not row or not ok:
-            raise ApiError(401, "auth_failed", "wrong user name, password or tenant")
+    def login(self, name: str, password: str, tenant: str, client: str = "local") -> SessionInfo:
+        """A new session; 401 on a wrong name, password or tenant, 429 while backing off.
+
+        ``client`` is the caller's address, for the per-client back-off (see ``login_backoff``).
+        """
+        with self.backoff.attempt(f"{tenant}/{name}", client) as succeeded:
+            row = self.db.one(
+                "SELECT u.password_hash, t.namespace FROM users u JOIN tenants t ON t.name = u.tenant "
+                "WHERE u.tenant = ? AND u.name = ?",
+                (tenant, name),
+            )
+            ok = verify_password(password, row["password_hash"] if row else _DUMMY_HASH)
+            if not row or not ok:
+                raise ApiError(401, "auth_failed", "wrong user name, password or tenant")
+            succeeded()
         sid = str(uuid.uuid4())
         now = datetime.now(UTC)
         expires = (now + self.ttl).isoformat(timespec="seconds")

@@ -3,7 +3,9 @@
 A training cluster is a named door to the platform's shared training engine (its RESTServer
 members are the engine's workers). A notebook cluster is a real ``jupyter lab`` process on a free
 loopback port, rooted at the tenant's repository, with a generated token; where Jupyter is not
-installed it goes to ``config error`` and says how to install it.
+installed it goes to ``config error`` and says how to install it. The token reaches Jupyter in
+its own environment entry (``JUPYTER_TOKEN``, which Jupyter Server reads), never on the command
+line that ``ps`` shows every local user; the rest of its environment is ``childenv``'s.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 import httpx
 
 from mlops_tui.platform import names
+from mlops_tui.platform.childenv import child_environment
 from mlops_tui.platform.db import Database, dumps, loads
 from mlops_tui.platform.deployments import Supervisor
 from mlops_tui.platform.errors import conflict, invalid, not_found
@@ -47,6 +50,35 @@ def jupyter_command() -> list[str] | None:
         return [sys.executable, "-m", "notebook"]
     exe = shutil.which("jupyter")
     return [exe, "lab"] if exe else None
+
+
+def notebook_process(
+    cmd: list[str], *, host: str, port: int, root_dir: Path, workdir: Path, token: str, cluster: str
+) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment of a notebook server; the token is only in the environment.
+
+    ``cluster`` (``<tenant>/<name>``) marks the process as this cluster's (``MLOPS_CLUSTER``).
+    """
+    argv = [
+        *cmd,
+        "--no-browser",
+        f"--ServerApp.ip={host}",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--ServerApp.root_dir={root_dir}",
+    ]
+    if os.geteuid() == 0:  # Jupyter refuses root without it; containers and CI often run as root
+        argv.append("--allow-root")
+    env = child_environment(
+        {
+            "HOME": str(workdir),
+            "JUPYTER_RUNTIME_DIR": str(workdir / "runtime"),
+            "JUPYTER_TOKEN": token,
+            "MLOPS_TENANT": cluster.split("/", 1)[0],
+            "MLOPS_CLUSTER": cluster,
+        }
+    )
+    return argv, env
 
 
 def _free_port(host: str) -> int:
@@ -255,7 +287,7 @@ class Clusters:
         for row in rows:
             if row["pid"]:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
-                    if _is_our_notebook(row["pid"], row["token"]):
+                    if _is_our_notebook(row["pid"], f"{row['tenant']}/{row['name']}"):
                         os.killpg(row["pid"], signal.SIGKILL)
             self._set(
                 row["tenant"], row["name"], state="creating", message="restarting with the platform", pid=None
@@ -287,23 +319,15 @@ class Clusters:
         port = row["port"] or _free_port(self.host)
         workdir = self.paths.notebook_dir(namespace, name)
         workdir.mkdir(parents=True, exist_ok=True)
-        argv = [
-            *cmd,
-            "--no-browser",
-            f"--ServerApp.token={row['token']}",
-            f"--ServerApp.ip={self.host}",
-            f"--ServerApp.port={port}",
-            "--ServerApp.port_retries=0",
-            f"--ServerApp.root_dir={self.paths.tenant_repo(namespace)}",
-        ]
-        if os.geteuid() == 0:  # Jupyter refuses root without it; containers and CI often run as root
-            argv.append("--allow-root")
-        env = {
-            **os.environ,
-            "HOME": str(workdir),
-            "JUPYTER_RUNTIME_DIR": str(workdir / "runtime"),
-            "MLOPS_TENANT": tenant,
-        }
+        argv, env = notebook_process(
+            cmd,
+            host=self.host,
+            port=port,
+            root_dir=self.paths.tenant_repo(namespace),
+            workdir=workdir,
+            token=row["token"],
+            cluster=f"{tenant}/{name}",
+        )
         with (workdir / "jupyter.log").open("ab") as logf:
             try:
                 proc = await asyncio.create_subprocess_exec(
@@ -367,12 +391,13 @@ def insert_cluster(
     )
 
 
-def _is_our_notebook(pid: int, token: str | None) -> bool:
+def _is_our_notebook(pid: int, cluster: str) -> bool:
+    """``pid`` is this cluster's notebook (its environment, readable only by us, says so)."""
     try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
     except OSError:
         return False
-    return bool(token) and f"--ServerApp.token={token}".encode() in cmdline
+    return f"MLOPS_CLUSTER={cluster}".encode() in environ
 
 
 def _tail(path: Path) -> str:

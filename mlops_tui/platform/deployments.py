@@ -1,17 +1,31 @@
 """The deployment engine: one supervised prediction-server process per deployment.
 
 The platform binds each deployment's listening socket itself and hands it to the server process
-(``--fd``). So the port stays the same across restarts, and requests that arrive while a crashed
-server is being restarted wait in the kernel's backlog instead of being refused.
+(``--fd``). So the port stays the same across restarts, and requests that arrive while a server
+is being restarted wait in the kernel's backlog instead of being refused.
 
-A server that exits is restarted at once (backoff only when it keeps crashing before it is ready);
-one that stops answering its health check is killed and restarted. A server that *refuses* to
-serve (exit 3: checksum or XGBoost version mismatch, unloadable scoring code) is not retried: the
-deployment goes to ``config error`` with its message.
+Supervision follows Kubernetes' restart policy ``Always`` (kubelet's CrashLoopBackOff):
 
-Choice (design §5 leaves it open): the platform owns its servers. Stopping the platform stops them;
-the next start restarts every deployment on its recorded port. The TUI is a separate process, so
-closing it never stops a deployment.
+- a server that exits is restarted for as long as the deployment exists: at once the first time,
+  then after an exponential back-off (``ServingPolicy.backoff``: 1, 2, 4 … 40 s) while it keeps
+  dying; a run that stays ready for ``stable_after`` (80 s) resets the count. During a back-off the
+  deployment shows the member state ``crash loop back-off`` and a message ending "next try in N s";
+- a server that stops answering its health check (3 failures, one every 5 s) is killed, and
+  counts as a crash;
+- ``config error`` is kept for a server that refuses to serve (exit 3: checksum, XGBoost version,
+  unloadable scoring code) or that never became ready (5 failed starts in a row): "refused to
+  start" is never the fate of a server that was serving.
+
+While a deployment has no server (a back-off over 1 s, refused) the platform answers on its
+socket with 503 and the reason (``not_serving``), so clients never hang on a port nobody accepts
+on; a restart, and a back-off of up to 1 s, keep requests waiting in the backlog instead, to be
+answered by the new server.
+
+The platform owns its servers, but they outlive it briefly: when the platform stops or dies its
+servers keep serving, and the next platform takes their listening sockets over (``handover``),
+starts its own servers on them and stops the old ones once the new ones are ready: a platform
+restart refuses no connection. Servers nobody takes over stop after ``handover_grace`` (30 s).
+The TUI is a separate process, so closing it never stops a deployment.
 """
 
 from __future__ import annotations
@@ -19,22 +33,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import secrets
 import signal
 import socket
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 import httpx
 
-from mlops_tui.platform import names
+from mlops_tui.platform import handover, names
+from mlops_tui.platform.childenv import child_environment
 from mlops_tui.platform.db import Database, dumps, loads
 from mlops_tui.platform.errors import conflict, invalid, not_found
 from mlops_tui.platform.limits import apply_limits
+from mlops_tui.platform.not_serving import NotServing
 from mlops_tui.platform.predictor import REFUSED
 from mlops_tui.platform.registry import Registry
 from mlops_tui.platform.state import StatePaths, utcnow, write_private
@@ -42,14 +59,40 @@ from mlops_tui.platform.storage import is_disk_full
 
 log = logging.getLogger("mlops_tui.platform.deployments")
 
-READY_TIMEOUT_S = 120.0
-HEALTH_EVERY_S = 5.0
-HEALTH_FAILURES = 3
-MAX_EARLY_CRASHES = 5
+REFUSED_PREFIX = "the prediction server refused to serve: "
+# A back-off this short is waited out in the socket's backlog (a request is answered a little
+# late); a longer one is answered 503 with Retry-After at once.
+QUEUE_BACKOFF_S = 1.0
+RETIRE_TIMEOUT_S = 10.0
 DISK_RETRY_S = 1.0  # how often a server whose config cannot be written (disk full) tries again
 
 # A server runs for days (no CPU-time limit) but must not eat the host's memory, disk or files.
 SERVER_LIMITS = {"cpu_seconds": None, "address_space": 8 << 30, "file_bytes": 1 << 30, "open_files": 4096}
+
+
+@dataclass(frozen=True)
+class ServingPolicy:
+    """How deployments are supervised; every figure in seconds. ``serve --restart-backoff``,
+    ``--restart-backoff-max`` and ``--handover-grace`` set theirs (tests shorten them)."""
+
+    restart_backoff: float = 1.0
+    restart_backoff_max: float = 40.0
+    ready_timeout: float = 120.0
+    health_every: float = 5.0
+    health_failures: int = 3
+    max_start_failures: int = 5
+    handover_grace: float = 30.0
+
+    @property
+    def stable_after(self) -> float:
+        """A run ready this long was no crash loop (twice the cap, as kubelet's 10 min for 5 min)."""
+        return 2 * self.restart_backoff_max
+
+    def backoff(self, crashes: int) -> float:
+        """Delay before the next start after ``crashes`` crashes in a row: 0, then 1, 2, 4 … cap."""
+        if crashes <= 1:
+            return 0.0
+        return min(self.restart_backoff * 2 ** (crashes - 2), self.restart_backoff_max)
 
 
 @dataclass
@@ -64,7 +107,14 @@ class Managed:
     stopping: bool = False
     health_failures: int = 0
     ready: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+    ready_at: float = 0.0
+    ever_ready: bool = False
+    predecessor: int | None = None  # the previous platform's server on the same socket
+    retry_at: float | None = None  # time.monotonic() of the next start during a back-off
+    not_serving: NotServing | None = None
+
+    def __post_init__(self) -> None:
+        self.not_serving = NotServing(self.name, self.sock)
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -113,19 +163,45 @@ def _tail_refusal(log_path: Path) -> str:
     return next((ln for ln in reversed(lines) if ln.strip()), "")[:500]
 
 
+def _how(rc: int) -> str:
+    if rc < 0:
+        with contextlib.suppress(ValueError):
+            return f"signal {signal.Signals(-rc).name}"
+        return f"signal {-rc}"
+    return f"exit code {rc}"
+
+
 class Supervisor:
-    def __init__(self, db: Database, paths: StatePaths, registry: Registry, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        db: Database,
+        paths: StatePaths,
+        registry: Registry,
+        host: str = "127.0.0.1",
+        policy: ServingPolicy | None = None,
+    ) -> None:
         self.db = db
         self.paths = paths
         self.registry = registry
         self.host = host
+        self.policy = policy or ServingPolicy()
         self.managed: dict[tuple[str, str], Managed] = {}
         self._health: asyncio.Task[None] | None = None
         self._client: httpx.AsyncClient | None = None
 
     # -- JSON
+    def _backoff_left(self, tenant: str, name: str) -> int | None:
+        m = self.managed.get((tenant, name))
+        if m is None or m.retry_at is None:
+            return None
+        return max(0, math.ceil(m.retry_at - time.monotonic()))
+
     def deployment_json(self, row: dict[str, Any]) -> dict[str, Any]:
-        """A row as ``services.types.Deployment`` JSON."""
+        """A row as ``services.types.Deployment`` JSON (a back-off's message counts down)."""
+        message = row["message"]
+        left = self._backoff_left(row["tenant"], row["name"])
+        if left is not None:
+            message = f"{message}; next try in {left} s"
         return {
             "name": row["name"],
             "model": row["model"],
@@ -134,7 +210,7 @@ class Supervisor:
             "url": f"http://{self.host}:{row['port']}/{row['model']}/{row['version']}/predict",
             "auth_token": row["token"],
             "restarts": row["restarts"],
-            "message": row["message"],
+            "message": message,
             "created_at": row["created_at"],
             "pid": row["pid"],
             "port": row["port"],
@@ -143,9 +219,12 @@ class Supervisor:
     def cluster_json(self, row: dict[str, Any]) -> dict[str, Any]:
         """The deployment seen as a KubeDirector deployment-engine cluster."""
         d = self.deployment_json(row)
-        member_state = {"configured": "configured", "config error": "config error"}.get(
-            row["state"], "creating"
-        )
+        if self._backoff_left(row["tenant"], row["name"]) is not None:
+            member_state = "crash loop back-off"  # kubelet's CrashLoopBackOff
+        else:
+            member_state = {"configured": "configured", "config error": "config error"}.get(
+                row["state"], "creating"
+            )
         return {
             "name": row["name"],
             "kind": "deployment",
@@ -159,7 +238,7 @@ class Supervisor:
                     "node": socket.gethostname(),
                     "pid": row["pid"],
                     "restarts": row["restarts"],
-                    "detail": row["message"],
+                    "detail": d["message"],
                 }
             ],
             "endpoints": [
@@ -167,7 +246,7 @@ class Supervisor:
                 {"name": "metrics", "url": f"http://{self.host}:{row['port']}/metrics", "auth_token": None},
             ],
             "connections": {"configmaps": [row["model"]]},
-            "message": row["message"],
+            "message": d["message"],
             "created_at": row["created_at"],
         }
 
@@ -183,37 +262,68 @@ class Supervisor:
 
     # -- lifecycle
     async def start(self) -> None:
+        """Take over every deployment: the previous platform's servers hand their sockets over."""
         self._client = httpx.AsyncClient(timeout=2.0, trust_env=False)
         rows = self.db.query(
             "SELECT d.*, t.namespace FROM deployments d JOIN tenants t ON t.name = d.tenant "
             "ORDER BY d.created_at"
         )
         for row in rows:
-            if row["state"] == "config error" and "refused" in row["message"]:
-                continue  # a refused bundle stays refused until redeployed
             config = self._config_path(row["namespace"], row["name"])
-            if row["pid"] and _is_our_server(row["pid"], config):  # left over from a platform that died
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(row["pid"], signal.SIGKILL)
-                await asyncio.sleep(0.05)
-            try:
-                sock = _bind(self.host, row["port"])
-                msg = "restarting with the platform"
-            except OSError:
-                sock = _bind(self.host, 0)
-                msg = f"port {row['port']} was taken by another program; now on port {sock.getsockname()[1]}"
-                self.db.execute(
-                    "UPDATE deployments SET port = ? WHERE tenant = ? AND name = ?",
-                    (sock.getsockname()[1], row["tenant"], row["name"]),
+            sock, predecessor = None, None
+            if row["pid"] and _is_our_server(row["pid"], config):  # left by the previous platform
+                sock = await asyncio.to_thread(handover.claim, config.parent, row["pid"])
+                if sock is not None:
+                    predecessor = row["pid"]
+                else:  # an older server without a control socket: replace it the hard way
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(row["pid"], signal.SIGKILL)
+                    await asyncio.sleep(0.05)
+            msg = "restarting with the platform"
+            if sock is None:
+                try:
+                    sock = _bind(self.host, row["port"])
+                except OSError:
+                    sock = _bind(self.host, 0)
+                    msg = (
+                        f"port {row['port']} was taken by another program; now on port "
+                        f"{sock.getsockname()[1]}"
+                    )
+                    self.db.execute(
+                        "UPDATE deployments SET port = ? WHERE tenant = ? AND name = ?",
+                        (sock.getsockname()[1], row["tenant"], row["name"]),
+                    )
+            m = Managed(row["tenant"], row["name"], row["namespace"], sock, sock.getsockname()[1])
+            m.predecessor = predecessor
+            if row["state"] == "config error" and row["message"].startswith(REFUSED_PREFIX):
+                self.managed[(m.tenant, m.name)] = m  # a refused bundle stays refused until redeployed
+                await self._refuse(m, row["message"])
+                continue
+            if predecessor is not None:
+                self._set(
+                    m.tenant,
+                    m.name,
+                    state="updating",
+                    message="the platform restarted: starting its own server; the old one serves meanwhile",
                 )
-            self._set(row["tenant"], row["name"], state="creating", message=msg)
-            self._launch(Managed(row["tenant"], row["name"], row["namespace"], sock, sock.getsockname()[1]))
+            else:
+                self._set(m.tenant, m.name, state="creating", message=msg)
+            self._launch(m)
         self._health = asyncio.create_task(self._health_loop(), name="deployment-health")
 
     async def stop(self) -> None:
+        """Stop supervising; the servers serve on until the next platform takes them over."""
         if self._health:
             self._health.cancel()
-        await asyncio.gather(*(self._stop(m) for m in list(self.managed.values())), return_exceptions=True)
+        for m in list(self.managed.values()):
+            m.stopping = True
+            if m.task is not None:
+                m.task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await m.task
+            if m.not_serving is not None:
+                m.not_serving.stop()
+            m.sock.close()
         if self._client:
             await self._client.aclose()
 
@@ -261,9 +371,11 @@ class Supervisor:
             "bundle_dir": str(repo / version["path"]),
             "scoring_path": str(repo / version["scoring_path"]),
             "checksums": loads(version["checksums"], {}),
+            "scoring_checksums": loads(version.get("scoring_checksums"), {}),
             "token": row["token"],
             "host": self.host,
             "port": m.port,
+            "handover_grace_s": self.policy.handover_grace,
         }
         path = self._config_path(m.namespace, m.name)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -282,102 +394,173 @@ class Supervisor:
             (*fields.values(), tenant, name),
         )
 
+    async def _refuse(self, m: Managed, message: str) -> None:
+        """``config error`` for good (until redeployed); the socket answers 503 with the reason."""
+        self._set(m.tenant, m.name, state="config error", pid=None, message=message)
+        await self._retire_predecessor(m)
+        assert m.not_serving is not None
+        await m.not_serving.start(message)
+
+    async def _spawn(
+        self, m: Managed, config: Path, log_path: Path
+    ) -> tuple[asyncio.subprocess.Process, int]:
+        """Start a server on the deployment's socket; returns it and the read end of its readiness pipe."""
+        ready_r, ready_w = os.pipe()
+        with _open_log(log_path, f"--- {utcnow()} starting prediction server on port {m.port}\n") as logf:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "mlops_tui.platform.predictor",
+                "--config",
+                str(config),
+                "--fd",
+                str(m.sock.fileno()),
+                "--owner",
+                str(os.getpid()),
+                "--ready-fd",
+                str(ready_w),
+                pass_fds=(m.sock.fileno(), ready_w),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=logf,
+                stderr=logf,
+                start_new_session=True,
+                cwd=config.parent,
+                env=child_environment(
+                    {"HOME": str(config.parent), "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
+                ),
+            )
+        os.close(ready_w)
+        apply_limits(**SERVER_LIMITS, pid=proc.pid)  # right after exec; no preexec_fn (threads)
+        return proc, ready_r
+
     async def _supervise(self, m: Managed) -> None:
-        early_crashes = 0
+        policy = self.policy
         while True:
             try:
                 config = self._write_config(m)
                 break
             except Exception as exc:
                 if not is_disk_full(exc) or m.stopping:
-                    self._set(m.tenant, m.name, state="config error", message=f"cannot configure: {exc}")
+                    await self._refuse(m, f"{REFUSED_PREFIX}cannot configure it: {exc}")
                     return
                 self._set(m.tenant, m.name, state="creating", message=f"waiting for disk space: {exc}")
                 await asyncio.sleep(DISK_RETRY_S)
         log_path = config.parent / "server.log"
+        crashes = 0  # in a row, since the last stable run
+        start_failures = 0  # in a row, before the server was ever ready
         while not m.stopping:
-            started = time.monotonic()
-            with _open_log(log_path, f"--- {utcnow()} starting prediction server on port {m.port}\n") as logf:
-                m.proc = await asyncio.create_subprocess_exec(
-                    sys.executable,
-                    "-m",
-                    "mlops_tui.platform.predictor",
-                    "--config",
-                    str(config),
-                    "--fd",
-                    str(m.sock.fileno()),
-                    pass_fds=(m.sock.fileno(),),
-                    stdin=asyncio.subprocess.DEVNULL,
-                    stdout=logf,
-                    stderr=logf,
-                    start_new_session=True,
-                    env={**os.environ, "PYTHONUNBUFFERED": "1"},
-                )
-            apply_limits(**SERVER_LIMITS, pid=m.proc.pid)  # right after exec; no preexec_fn (threads)
+            m.proc, ready_fd = await self._spawn(m, config, log_path)
             self._set(m.tenant, m.name, pid=m.proc.pid)
-            ready_task = asyncio.create_task(self._wait_ready(m))
-            rc = await m.proc.wait()
-            ready_task.cancel()
+            with os.fdopen(ready_fd, "rb", buffering=0) as ready_pipe:
+                ready_task = asyncio.create_task(self._wait_ready(m, ready_pipe))
+                rc = await m.proc.wait()
+                ready_task.cancel()
+                await asyncio.gather(ready_task, return_exceptions=True)
             if m.stopping:
                 return
+            was_ready, ran_for = m.ready, time.monotonic() - m.ready_at
             m.ready = False
             if rc == REFUSED:
                 reason = _tail_refusal(log_path)
-                self._set(
-                    m.tenant,
-                    m.name,
-                    state="config error",
-                    pid=None,
-                    message=f"the prediction server refused to serve: {reason}",
-                )
                 log.warning("deployment %s/%s refused: %s", m.tenant, m.name, reason)
+                await self._refuse(m, REFUSED_PREFIX + reason)
                 return
+            how = _how(rc)
+            if not m.ever_ready:
+                start_failures += 1
+                if start_failures >= policy.max_start_failures:
+                    await self._refuse(
+                        m,
+                        f"the prediction server never became ready: {start_failures} failed starts in a "
+                        f"row (last: {how}); see {log_path}",
+                    )
+                    return
+            crashes = 1 if was_ready and ran_for >= policy.stable_after else crashes + 1
             row = self.db.one(
                 "SELECT restarts FROM deployments WHERE tenant = ? AND name = ?", (m.tenant, m.name)
             )
             if row is None:
                 return
-            how = f"signal {signal.Signals(-rc).name}" if rc < 0 else f"exit code {rc}"
-            self._set(
+            delay = policy.backoff(crashes)
+            log.warning(
+                "deployment %s/%s died (%s, %d in a row); restarting in %.2f s",
                 m.tenant,
                 m.name,
-                state="creating",
-                restarts=row["restarts"] + 1,
-                pid=None,
-                message=f"the prediction server died ({how}); restarting",
+                how,
+                crashes,
+                delay,
             )
-            log.warning("deployment %s/%s died (%s); restarting", m.tenant, m.name, how)
-            early_crashes = early_crashes + 1 if time.monotonic() - started < 10 else 0
-            if early_crashes >= MAX_EARLY_CRASHES:
+            if delay <= 0:
                 self._set(
                     m.tenant,
                     m.name,
-                    state="config error",
-                    message=f"the prediction server crashed {early_crashes} times in a row at start "
-                    f"({how}): see {log_path}",
+                    state="creating",
+                    restarts=row["restarts"] + 1,
+                    pid=None,
+                    message=f"the prediction server died ({how}); restarting",
                 )
-                return
-            await asyncio.sleep(min(0.1 * (2**early_crashes), 2.0) if early_crashes else 0)
+                continue
+            message = (
+                f"crash loop back-off: the prediction server died {crashes} times in a row (last: {how})"
+            )
+            self._set(
+                m.tenant, m.name, state="creating", restarts=row["restarts"] + 1, pid=None, message=message
+            )
+            assert m.not_serving is not None
+            m.retry_at = time.monotonic() + delay
+            if delay > QUEUE_BACKOFF_S:  # answer at once rather than keep clients waiting that long
+                await m.not_serving.start(message, retry_after=delay)
+            try:
+                await asyncio.sleep(delay)
+            finally:
+                m.retry_at = None
+                m.not_serving.stop()
 
-    async def _wait_ready(self, m: Managed) -> None:
-        assert self._client is not None
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        url = f"http://{self.host}:{m.port}/v2/health/ready"
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.HTTPError):
-                if (await self._client.get(url)).status_code == 200:
-                    m.ready = True
-                    m.health_failures = 0
-                    self._set(m.tenant, m.name, state="configured", message="serving")
-                    return
-            await asyncio.sleep(0.05)
-        self._set(m.tenant, m.name, message=f"not ready after {READY_TIMEOUT_S:.0f} s; restarting")
-        self._kill(m)
+    async def _wait_ready(self, m: Managed, ready_pipe: Any) -> None:
+        """Wait for the server's "ready" line on its readiness pipe (its model is loaded and it
+        accepts). Not an HTTP probe: during a hand-over the previous server answers on the same
+        socket, and must not be taken for the new one."""
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader()
+        transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), ready_pipe)
+        try:
+            async with asyncio.timeout(self.policy.ready_timeout):
+                line = await reader.readline()
+        except TimeoutError:
+            self._set(
+                m.tenant, m.name, message=f"not ready after {self.policy.ready_timeout:.0f} s; restarting"
+            )
+            self._kill(m)
+            return
+        finally:
+            transport.close()
+        if line.strip() != b"ready" or m.stopping:
+            return  # it exited before it was ready: _supervise sees the exit
+        m.ready = m.ever_ready = True
+        m.ready_at = time.monotonic()
+        m.health_failures = 0
+        self._set(m.tenant, m.name, state="configured", message="serving")
+        await self._retire_predecessor(m)
+
+    async def _retire_predecessor(self, m: Managed) -> None:
+        """Stop the previous platform's server (SIGTERM: it finishes what it is answering)."""
+        pid, m.predecessor = m.predecessor, None
+        if pid is None:
+            return
+        config = self._config_path(m.namespace, m.name)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + RETIRE_TIMEOUT_S
+        while time.monotonic() < deadline and _is_our_server(pid, config):
+            await asyncio.sleep(0.1)
+        if _is_our_server(pid, config):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
     async def _health_loop(self) -> None:
         assert self._client is not None
         while True:
-            await asyncio.sleep(HEALTH_EVERY_S)
+            await asyncio.sleep(self.policy.health_every)
             for m in list(self.managed.values()):
                 if not m.ready or m.stopping:
                     continue
@@ -388,7 +571,7 @@ class Supervisor:
                 except httpx.HTTPError:
                     ok = False
                 m.health_failures = 0 if ok else m.health_failures + 1
-                if m.health_failures >= HEALTH_FAILURES:
+                if m.health_failures >= self.policy.health_failures:
                     log.warning(
                         "deployment %s/%s failed %d health checks; killing it",
                         m.tenant,
@@ -404,7 +587,14 @@ class Supervisor:
                 os.killpg(m.proc.pid, sig)
 
     async def _stop(self, m: Managed) -> None:
+        """Stop a deployment for good (it is being deleted)."""
         m.stopping = True
+        if m.task is not None:
+            m.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await m.task
+        if m.not_serving is not None:
+            m.not_serving.stop()
         if m.proc is not None and m.proc.returncode is None:
             self._kill(m, signal.SIGTERM)
             try:
@@ -412,8 +602,5 @@ class Supervisor:
             except TimeoutError:
                 self._kill(m)
                 await m.proc.wait()
-        if m.task is not None:
-            m.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await m.task
+        await self._retire_predecessor(m)
         m.sock.close()

@@ -7,6 +7,18 @@ trained with, then imports the registered scoring package and loads the scorer *
 A small HTTP/1.1 server on asyncio streams, not a framework: keep-alive, TCP_NODELAY on every
 connection and no per-request DataFrame keep one ride well under a millisecond of server time.
 Exit code 3 means "refused to serve" (the supervisor then stops retrying and shows the message).
+
+One request cannot take the server down. Everything a request holds is bounded before any work:
+its head (16 KiB, complete within 10 s of connecting), its body (1 MiB, read only after the token
+is checked, within 10 s), its rides (1,000, each field bounded by the scoring code's validation),
+so one request holds the event loop about 20 ms at worst on 2 busy cores (1,000 rides of about
+1 MiB; measured by benchmarks/load_fault.py). Open connections are bounded too
+(``connection_slots``: an idle one gives way to a new one), so idle clients cannot starve
+authenticated ones.
+
+The listening socket survives a platform restart (``handover``): on SIGTERM the server stops
+accepting, finishes what it is answering (5 s at most) and exits; if its platform is gone it
+serves on until the next platform claims it, or stops after the hand-over grace.
 """
 
 from __future__ import annotations
@@ -16,7 +28,6 @@ import asyncio
 import bisect
 import contextlib
 import hmac
-import importlib
 import json
 import os
 import signal
@@ -29,12 +40,21 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from mlops_tui.platform.repo import sha256_file
+from mlops_tui.platform.connection_slots import ConnectionSlots
+from mlops_tui.platform.handover import Keeper
+from mlops_tui.platform.verified_import import Mismatch, import_verified, read_verified
 
 REFUSED = 3
-MAX_BODY = 16 << 20
-MAX_RECORDS = 100_000
-IDLE_TIMEOUT_S = 120.0
+MAX_HEAD = 16 << 10  # request line and headers
+MAX_BODY = 1 << 20  # 1,000 workshop rides are about 400 KB of JSON
+MAX_RECORDS = 1000  # per request, whatever the scoring code itself checks
+MAX_CONNECTIONS = 1000  # a quarter of the server's open-file limit (deployments.SERVER_LIMITS)
+FIRST_HEAD_TIMEOUT_S = 10.0  # a new connection sends a complete request head within this
+KEEPALIVE_TIMEOUT_S = 30.0  # an idle keep-alive connection is closed after this
+BODY_TIMEOUT_S = 10.0  # a body arrives, and an answer is taken, within this
+DRAIN_TIMEOUT_S = 5.0  # on SIGTERM, requests in progress get this long
+KEEPALIVE_DRAIN_S = 1.0  # on SIGTERM, a kept-alive connection idle this long is closed
+LINGER_BYTES, LINGER_S = 16 << 20, 2.0  # dropped from an unread body before closing (see _linger)
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 REASONS = {
     200: "OK",
@@ -42,8 +62,10 @@ REASONS = {
     401: "Unauthorized",
     404: "Not Found",
     405: "Method Not Allowed",
+    408: "Request Timeout",
     411: "Length Required",
     413: "Payload Too Large",
+    429: "Too Many Requests",
     422: "Unprocessable Entity",
     431: "Request Header Fields Too Large",
     500: "Internal Server Error",
@@ -75,16 +97,26 @@ def _major_minor(v: str) -> str:
 
 
 def load_scorer(cfg: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-    """Verify the bundle and import the scoring package; returns ``(scorer, manifest)``."""
+    """Verify everything the server loads, then import the scoring package; ``(scorer, manifest)``.
+
+    The bundle (model, manifest, zone table) and every file of the scoring package must match the
+    checksums the registry recorded; the package runs from the verified bytes (``verified_import``).
+    Raises :class:`Refused` naming the file or the reason.
+    """
     bundle = Path(cfg["bundle_dir"])
-    for rel, expected in sorted(cfg.get("checksums", {}).items()):
-        path = bundle / rel
-        if not path.is_file():
-            raise Refused(f"bundle file {rel} is missing from {bundle}")
-        if sha256_file(path) != expected:
-            raise Refused(
-                f"bundle file {rel} does not match the registered checksum (changed after registration)"
-            )
+    scoring = Path(cfg["scoring_path"])
+    package = scoring.parent
+    code_sums = cfg.get("scoring_checksums") or {}
+    if not code_sums:
+        raise Refused(
+            f"version {cfg.get('version')} was registered before the registry recorded checksums of its "
+            "scoring code, so that code cannot be verified: register the job again and deploy the new version"
+        )
+    try:
+        read_verified(bundle, cfg.get("checksums") or {}, "bundle")
+        sources = read_verified(package, code_sums, "scoring package")
+    except Mismatch as exc:
+        raise Refused(str(exc)) from None
     try:
         manifest = json.loads((bundle / "manifest.json").read_text())
     except (OSError, ValueError) as exc:
@@ -96,17 +128,12 @@ def load_scorer(cfg: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
             f"the model was trained with XGBoost {trained} but this host has {installed}; a model read by "
             "another version can predict wrong values silently: retrain it here"
         )
-    scoring = Path(cfg["scoring_path"])
-    if not scoring.is_file():
-        raise Refused(f"scoring code {scoring} does not exist")
-    sys.path.insert(0, str(scoring.parent.parent))
-    module_name = f"{scoring.parent.name}.{scoring.stem}"
+    if scoring.relative_to(package).as_posix() not in sources:
+        raise Refused(f"scoring code {scoring} is not part of the registered scoring package")
     try:
-        module = importlib.import_module(module_name)
+        module = import_verified(package, sources, scoring.stem)
     except Exception as exc:
-        raise Refused(
-            f"cannot import the scoring code {module_name} from {scoring.parent.parent}: {exc}"
-        ) from None
+        raise Refused(f"cannot import the scoring code {package.name}.{scoring.stem}: {exc}") from None
     scorer_cls = getattr(module, "Scorer", None)
     if scorer_cls is None or not hasattr(scorer_cls, "load"):
         raise Refused(f"{scoring} defines no Scorer class with a load(bundle_dir) method")
@@ -183,38 +210,72 @@ class PredictionServer:
         self.metrics = Metrics()
         self.metrics.load_seconds = load_seconds
         self.predict_path = f"/{self.model}/{self.version}/predict"
+        base = f"/v2/models/{self.model}"
+        self.token_paths = {self.predict_path, f"{base}/infer", f"{base}/versions/{self.version}/infer"}
+        self.slots = ConnectionSlots(int(cfg.get("max_connections") or MAX_CONNECTIONS))
+        self.stopping = False
 
     # -- HTTP plumbing
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        transport = writer.transport
         sock = writer.get_extra_info("socket")
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if not self.slots.admit(transport):  # (while stopping too: accepted before the stop)
+            busy = {"error": "the server is busy: retry in a moment", "code": "unavailable", "field": None}
+            self._write(writer, 503, busy, close=True)
+            writer.close()
+            return
         try:
+            timeout = FIRST_HEAD_TIMEOUT_S
             while True:
                 try:
-                    async with asyncio.timeout(IDLE_TIMEOUT_S):
+                    async with asyncio.timeout(timeout):
                         head = await reader.readuntil(b"\r\n\r\n")
                 except (asyncio.IncompleteReadError, TimeoutError, ConnectionError):
                     return
                 except asyncio.LimitOverrunError:
+                    too_big = f"the request head is over {MAX_HEAD >> 10} KiB"
                     self._write(
-                        writer,
-                        431,
-                        {"error": "request headers too large", "code": "invalid_input", "field": None},
-                        close=True,
+                        writer, 431, {"error": too_big, "code": "invalid_input", "field": None}, close=True
                     )
-                    await writer.drain()
+                    await self._drain(writer)
                     return
+                self.slots.start_request(transport)
                 keep = await self._one(head, reader, writer)
-                await writer.drain()
-                if not keep:
+                await self._drain(writer)
+                if not keep or self.stopping:
                     return
+                self.slots.end_request(transport)
+                timeout = KEEPALIVE_TIMEOUT_S
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError):
             return  # the client went away or sent a broken body: just close
         finally:
+            self.slots.release(transport)
             with contextlib.suppress(Exception):
                 writer.close()
+
+    @staticmethod
+    async def _linger(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """After answering without reading the body, drop what the client still sends (at most
+        LINGER_BYTES within LINGER_S), so that closing does not reset the connection before the
+        client has read the answer (what nginx calls a lingering close)."""
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(LINGER_S):
+                await writer.drain()
+                writer.write_eof()
+                left = LINGER_BYTES
+                while left > 0:
+                    chunk = await reader.read(min(left, 1 << 16))
+                    if not chunk:
+                        break
+                    left -= len(chunk)
+
+    @staticmethod
+    async def _drain(writer: asyncio.StreamWriter) -> None:
+        async with asyncio.timeout(BODY_TIMEOUT_S):  # a client that does not read its answer
+            await writer.drain()
 
     async def _one(self, head: bytes, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
         try:
@@ -235,20 +296,28 @@ class PredictionServer:
             return False
         conn = headers.get("connection", "").lower()
         keep = (proto == "HTTP/1.1" and conn != "close") or (proto == "HTTP/1.0" and conn == "keep-alive")
+        keep = keep and not self.stopping  # stopping: answer, then close (Connection: close)
+        url = urlsplit(target)
+        path = unquote(url.path)
+        query = parse_qs(url.query)
+        endpoint = self._endpoint(path)
         try:
-            async with asyncio.timeout(IDLE_TIMEOUT_S):
+            if method == "POST" and path in self.token_paths:
+                self._auth(headers, query)  # before the body is read: no work for a client without a token
+            async with asyncio.timeout(BODY_TIMEOUT_S):
                 body = await self._body(headers, reader)
-        except HttpError as err:
+        except (HttpError, TimeoutError) as err:
+            if isinstance(err, TimeoutError):
+                err = HttpError(408, f"the body did not arrive within {BODY_TIMEOUT_S:.0f} s", "body")
+            self.metrics.observe(endpoint, err.status, None)
             self._write(
                 writer, err.status, {"error": err.message, "code": err.code, "field": err.field}, close=True
             )
+            await self._linger(reader, writer)
             return False
         t0 = time.perf_counter()
-        url = urlsplit(target)
-        path = unquote(url.path)
-        endpoint = self._endpoint(path)
         try:
-            _, status, payload, ctype = self.route(method, path, parse_qs(url.query), headers, body, t0)
+            _, status, payload, ctype = self.route(method, path, headers, body, t0)
         except HttpError as err:
             status, payload, ctype = (
                 err.status,
@@ -271,6 +340,7 @@ class PredictionServer:
         return keep
 
     async def _body(self, headers: dict[str, str], reader: asyncio.StreamReader) -> bytes:
+        too_big = f"the body is over {MAX_BODY >> 10} KiB"
         if "chunked" in headers.get("transfer-encoding", "").lower():
             parts, total = [], 0
             while True:
@@ -284,15 +354,26 @@ class PredictionServer:
                     return b"".join(parts)
                 total += size
                 if total > MAX_BODY:
-                    raise HttpError(413, f"the body exceeds {MAX_BODY} bytes", "body")
+                    raise HttpError(413, too_big, "body")
                 parts.append(await reader.readexactly(size))
                 await reader.readexactly(2)
         length = headers.get("content-length", "0") or "0"
         if not length.isdigit():
             raise HttpError(400, "Content-Length must be a number", "Content-Length")
         if int(length) > MAX_BODY:
-            raise HttpError(413, f"the body exceeds {MAX_BODY} bytes", "body")
+            raise HttpError(413, too_big, "body")
         return await reader.readexactly(int(length)) if int(length) else b""
+
+    async def drain(self, timeout: float) -> None:
+        """Stop: every connection gets its next answer with ``Connection: close`` (a client in the
+        middle of using one loses nothing); one kept alive but idle for KEEPALIVE_DRAIN_S is
+        closed; after ``timeout`` s the rest are dropped with the process."""
+        self.stopping = True
+        deadline = time.monotonic() + timeout
+        await asyncio.sleep(0.1)  # connections accepted just before the stop reach handle() first
+        while len(self.slots) and time.monotonic() < deadline:
+            self.slots.close_kept_alive(KEEPALIVE_DRAIN_S)
+            await asyncio.sleep(0.02)
 
     @staticmethod
     def _write(
@@ -328,17 +409,11 @@ class PredictionServer:
         return "metrics" if path == "/metrics" else "other"
 
     def route(
-        self,
-        method: str,
-        path: str,
-        query: dict[str, list[str]],
-        headers: dict[str, str],
-        body: bytes,
-        t0: float,
+        self, method: str, path: str, headers: dict[str, str], body: bytes, t0: float
     ) -> tuple[str, int, Any, str | None]:
+        """Answer one request; the token of ``token_paths`` was checked before the body was read."""
         if path == self.predict_path:
             self._method(method, "POST")
-            self._auth(headers, query)
             return "predict", 200, self.predict(body, t0), None
         if path in ("/v2/health/live", "/healthz"):
             self._method(method, "GET")
@@ -361,7 +436,6 @@ class PredictionServer:
                 return "meta", 200, {"name": self.model, "ready": True}, None
             if path == prefix + "/infer":
                 self._method(method, "POST")
-                self._auth(headers, query)
                 return "infer", 200, self.infer(body), None
         if path.startswith("/v2/models/") or path.endswith("/predict"):
             raise HttpError(
@@ -397,12 +471,14 @@ class PredictionServer:
             return json.loads(body)
         except ValueError as exc:
             raise HttpError(400, f"the request body is not valid JSON: {exc}", "body") from None
+        except RecursionError:
+            raise HttpError(400, "the request body nests JSON too deeply", "body") from None
 
     def _score(
         self, records: list[dict[str, Any]], prefix: str, single: bool = False
     ) -> tuple[list[float], list[str]]:
         if len(records) > MAX_RECORDS:
-            raise HttpError(413, f"at most {MAX_RECORDS} records per request", prefix)
+            raise HttpError(422, f"{prefix}: at most {MAX_RECORDS} records per request", prefix)
         try:
             values, warnings = self.scorer.predict(records)
         except (ValueError, TypeError, KeyError) as exc:
@@ -508,6 +584,8 @@ class PredictionServer:
         n = lengths.pop()
         if n == 0:
             raise HttpError(422, "the input tensors are empty", "inputs")
+        if n > MAX_RECORDS:
+            raise HttpError(422, f"inputs: at most {MAX_RECORDS} records per request", "inputs")
         records = [{name: col[i] for name, col in columns.items()} for i in range(n)]
         values, warnings = self._score(records, "inputs")
         out: dict[str, Any] = {
@@ -521,15 +599,33 @@ class PredictionServer:
         return out
 
 
-async def _serve(server: PredictionServer, sock: socket.socket) -> None:
-    srv = await asyncio.start_server(server.handle, sock=sock, backlog=512)
+async def _serve(
+    server: PredictionServer, sock: socket.socket, folder: Path, owner: int | None, ready_fd: int | None
+) -> None:
     stop = asyncio.Event()
+    keeper = None
+    if owner is not None:  # started by a platform: keep the socket for the next one (handover)
+        grace = float(server.cfg.get("handover_grace_s") or 30.0)
+        keeper = Keeper(folder, sock, owner, grace, stop.set)
+        try:
+            await keeper.start()
+        except OSError as exc:  # serve anyway (the next platform replaces it the hard way)
+            print(f"no hand-over control socket in {folder}: {exc}", flush=True)
+    srv = await asyncio.start_server(server.handle, sock=sock, backlog=512, limit=MAX_HEAD)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     print(f"serving {server.model} v{server.version} on {sock.getsockname()}", flush=True)
-    async with srv:
-        await stop.wait()
+    if ready_fd is not None:  # tell the platform: the model is loaded and the socket accepted on
+        with contextlib.suppress(OSError):
+            os.write(ready_fd, b"ready\n")
+        os.close(ready_fd)
+    await stop.wait()
+    srv.close()  # stop accepting; the platform (or the next server) keeps the socket open
+    if keeper is not None:
+        keeper.close()
+    await server.drain(DRAIN_TIMEOUT_S)
+    print("stopped", flush=True)
 
 
 def _socket(cfg: dict[str, Any], fd: int | None) -> socket.socket:
@@ -550,6 +646,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--fd", type=int, default=None, help="an already listening socket inherited from the platform"
     )
+    ap.add_argument(
+        "--owner", type=int, default=None, help="the platform's pid: hand the socket over when it is gone"
+    )
+    ap.add_argument("--ready-fd", type=int, default=None, help="a pipe to write 'ready' to once serving")
     args = ap.parse_args(argv)
     try:
         cfg = json.loads(Path(args.config).read_text())
@@ -568,7 +668,7 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     server = PredictionServer(cfg, scorer, manifest, load_seconds)
-    asyncio.run(_serve(server, _socket(cfg, args.fd)))
+    asyncio.run(_serve(server, _socket(cfg, args.fd), Path(args.config).parent, args.owner, args.ready_fd))
     return 0
 
 

@@ -1,8 +1,12 @@
 """The model registry: versions of a finished job's bundle, with checksums, lineage and stages.
 
-Registering records the sha256 of every bundle file and refuses a bundle whose files no longer
-match the checksums its own manifest recorded at training time (tampered or rewritten), or a job
-that did not finish. The prediction server checks the same checksums again before it loads.
+Registering records the sha256 of everything a prediction server loads for the version: every
+bundle file (model, manifest, zone table) and every file of the scoring package (the folder of
+``scoring_path``: its modules and data files, ``__pycache__`` aside). It refuses a bundle whose
+files no longer match the checksums its own manifest recorded at training time (tampered or
+rewritten), a scoring package holding a symbolic link or a special file (what it points to could
+change unseen), or a job that did not finish. The prediction server checks both sets of checksums
+again before it loads, and runs the scoring code from the bytes it verified.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from mlops_tui.platform.state import StatePaths, utcnow
 
 STAGES = ("none", "staging", "production", "archived")
 MANIFEST = "manifest.json"
+SKIPPED_DIRS = {"__pycache__"}  # bytecode the server never reads (it compiles the verified sources)
 
 
 def version_json(row: dict[str, Any]) -> dict[str, Any]:
@@ -31,6 +36,7 @@ def version_json(row: dict[str, Any]) -> dict[str, Any]:
         "scoring_path": row["scoring_path"],
         "model_type": row["model_type"],
         "checksums": loads(row["checksums"], {}),
+        "scoring_checksums": loads(row.get("scoring_checksums"), {}),
         "metrics": loads(row["metrics"], {}),
         "lineage": loads(row["lineage"], {}),
         "stage": row["stage"],
@@ -47,6 +53,38 @@ def bundle_checksums(bundle: Path) -> dict[str, str]:
         for p in sorted(bundle.rglob("*"))
         if p.is_file() and not p.is_symlink()
     }
+
+
+def scoring_checksums(package: Path) -> dict[str, str]:
+    """sha256 of every file of a scoring package, keyed by its path relative to the package folder.
+
+    Raises ``invalid`` (field ``scoring_path``) for a symbolic link or anything but a regular file.
+    """
+    sums: dict[str, str] = {}
+    for p in sorted(package.rglob("*")):
+        rel = p.relative_to(package)
+        if SKIPPED_DIRS & set(rel.parts):
+            continue
+        if p.is_symlink() or not (p.is_file() or p.is_dir()):
+            raise invalid(
+                f"the scoring package {package.name}/ holds {rel.as_posix()}, which is a symbolic link "
+                "or a special file: copy the real file there instead",
+                "scoring_path",
+            )
+        if p.is_file():
+            sums[rel.as_posix()] = sha256_file(p)
+    return sums
+
+
+def migrate(db: Database) -> None:
+    """Add ``model_versions.scoring_checksums`` to a database made before it existed.
+
+    Versions registered before have ``{}`` there, and a server refuses to run them (it could not
+    verify their code): registering the same job again gives a version that serves.
+    """
+    columns = {r["name"] for r in db.query("PRAGMA table_info(model_versions)")}
+    if "scoring_checksums" not in columns:
+        db.execute("ALTER TABLE model_versions ADD COLUMN scoring_checksums TEXT NOT NULL DEFAULT '{}'")
 
 
 def verify_against_manifest(bundle: Path, manifest: dict[str, Any], actual: dict[str, str]) -> None:
@@ -75,6 +113,7 @@ class Registry:
     def __init__(self, db: Database, paths: StatePaths) -> None:
         self.db = db
         self.paths = paths
+        migrate(db)
 
     def models(self, tenant: str) -> list[dict[str, Any]]:
         rows = self.db.query(
@@ -165,6 +204,7 @@ class Registry:
                 f"scoring_path {scoring_rel!r} must be <dir>/<package>/<module>.py with Python names",
                 "scoring_path",
             )
+        code_sums = scoring_checksums(scoring.parent)
         metrics = {
             k: v
             for k, v in (manifest.get("metrics") or {}).items()
@@ -196,9 +236,9 @@ class Registry:
             version = (latest or 0) + 1
             conn.execute(
                 "INSERT INTO model_versions (tenant, model, version, description, path, scoring_path,"
-                " model_type,"
-                " checksums, metrics, lineage, stage, input_schema, manifest, created_by, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, 'xgboost', ?, ?, ?, 'none', ?, ?, ?, ?)",
+                " model_type, checksums, scoring_checksums, metrics, lineage, stage, input_schema,"
+                " manifest, created_by, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, 'xgboost', ?, ?, ?, ?, 'none', ?, ?, ?, ?)",
                 (
                     tenant,
                     model,
@@ -207,6 +247,7 @@ class Registry:
                     job["output"],
                     repo.clean(scoring_rel, "scoring_path"),
                     dumps(checksums),
+                    dumps(code_sums),
                     dumps(metrics),
                     dumps(lineage),
                     dumps(manifest.get("input_schema") or {}),

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import uvicorn
+from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from mlops_tui import __version__
 from mlops_tui.platform import bootstrap
@@ -27,8 +28,9 @@ from mlops_tui.platform.api import create_app
 from mlops_tui.platform.auth import Auth
 from mlops_tui.platform.clusters import Clusters
 from mlops_tui.platform.db import Database
-from mlops_tui.platform.deployments import Supervisor
+from mlops_tui.platform.deployments import ServingPolicy, Supervisor
 from mlops_tui.platform.errors import ApiError, disk_full
+from mlops_tui.platform.idle_guard import guarded
 from mlops_tui.platform.integrity import StateRefused, check_state
 from mlops_tui.platform.registry import Registry
 from mlops_tui.platform.state import (
@@ -58,6 +60,7 @@ class Platform:
         host: str = "127.0.0.1",
         workers: int = 2,
         session_ttl_minutes: float = 1440,
+        serving: ServingPolicy | None = None,
     ) -> None:
         self.paths = paths
         self.host = host
@@ -68,7 +71,7 @@ class Platform:
         self.auth = Auth(self.db, session_ttl_minutes)
         self.registry = Registry(self.db, paths)
         self.engine = TrainingEngine(self.db, paths, workers, storage=self.storage)
-        self.supervisor = Supervisor(self.db, paths, self.registry, host)
+        self.supervisor = Supervisor(self.db, paths, self.registry, host, serving)
         self.clusters = Clusters(self.db, paths, self.engine, self.supervisor, host)
         self._storage_task: asyncio.Task[None] | None = None
 
@@ -155,6 +158,7 @@ async def _run(platform: Platform, sock: socket.socket) -> None:
             lifespan="off",
             timeout_graceful_shutdown=3,
             timeout_keep_alive=30,
+            http=guarded(AutoHTTPProtocol),  # silent connections cannot take every descriptor
         )
         server = _Server(config)
         write_info(
@@ -180,6 +184,7 @@ def serve(
     port: int = 0,
     workers: int = 2,
     session_ttl_minutes: float = 1440,
+    serving: ServingPolicy | None = None,
 ) -> int:
     """Run the platform in the foreground until SIGINT/SIGTERM; returns the exit code.
 
@@ -210,7 +215,9 @@ def serve(
             print(f"mlops-tui platform: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
             return 1
         try:
-            platform = Platform(paths, host=host, workers=workers, session_ttl_minutes=session_ttl_minutes)
+            platform = Platform(
+                paths, host=host, workers=workers, session_ttl_minutes=session_ttl_minutes, serving=serving
+            )
             platform.bootstrap()
             asyncio.run(_run(platform, sock))
         except (ApiError, OSError) as exc:  # disk full, or a database or file that cannot be used

@@ -14,6 +14,12 @@ import pytest
 from mlops_tui.lab_scripts.features import (
     FEATURES,
     INPUT_SCHEMA,
+    MAX_FIELD_NAME,
+    MAX_FIELDS,
+    MAX_RECORDS,
+    MAX_TEXT,
+    MAX_WARNINGS,
+    MAX_ZONE_NAMES,
     WORKSHOP_EXAMPLE,
     FieldError,
     frame_to_matrix,
@@ -227,3 +233,62 @@ def test_lab_code_is_self_contained() -> None:
                 continue
             for name in names:
                 assert name.split(".")[0] in allowed, f"{path.name} imports {name}"
+
+
+class _CountingZones:
+    """A zone table that counts every lookup (to show that a refused request did no matching)."""
+
+    def __init__(self) -> None:
+        self.table = load_zones()
+        self.lookups = 0
+
+    def resolve(self, value: Any) -> Any:
+        self.lookups += 1
+        return self.table.resolve(value)
+
+
+def test_a_huge_zone_name_is_refused_before_any_matching() -> None:
+    """Issue 8 §5: a 100,000-word pickup_zone blocked the server for 9 s; now a 422 at once."""
+    zones = _CountingZones()
+    ride = {**RIDE, "pickup_zone": " ".join(["ab"] * 100_000)}
+    with pytest.raises(FieldError) as info:
+        records_to_matrix(ride, zones)  # type: ignore[arg-type]
+    assert info.value.field == "pickup_zone" and f"at most {MAX_TEXT}" in str(info.value)
+    assert zones.lookups == 0
+    assert len(str(info.value)) < 200  # the message never echoes the input
+
+
+@pytest.mark.parametrize(("payload", "field", "words"), [
+    ([RIDE] * (MAX_RECORDS + 1), "scoring_args", f"at most {MAX_RECORDS}"),
+    ({**RIDE, **{f"x{i}": 1 for i in range(MAX_FIELDS)}}, "scoring_args", f"at most {MAX_FIELDS}"),
+    ({**RIDE, "k" * (MAX_FIELD_NAME + 1): 1}, "scoring_args", f"at most {MAX_FIELD_NAME}"),
+    ({**RIDE, "pickup_datetime": "2019-02-12T09:00:00" + " " * 100}, "pickup_datetime", "at most"),
+    ({**RIDE, "notes": "n" * 10_000}, "notes", "at most"),  # unknown fields are bounded too
+    ({**WORKSHOP_EXAMPLE, "hour": "9" * 5_000}, "hour", "at most"),
+])
+def test_every_size_is_bounded(payload: Any, field: str, words: str) -> None:
+    zones = _CountingZones()
+    with pytest.raises(FieldError) as info:
+        records_to_matrix(payload, zones)  # type: ignore[arg-type]
+    assert info.value.field == field and words in str(info.value)
+    assert zones.lookups == 0 and len(str(info.value)) < 200
+
+
+def test_zone_names_by_text_are_bounded_per_request() -> None:
+    names = [z.zone for z in load_zones().located()[: MAX_ZONE_NAMES + 1]]  # exact names resolve
+    rides = [{**RIDE, "pickup_zone": n, "dropoff_zone": 144} for n in names[:MAX_ZONE_NAMES]]
+    matrix, _ = records_to_matrix(rides * 3)  # repeated names are matched once
+    assert matrix.shape[0] == 3 * MAX_ZONE_NAMES
+    more = [*rides, {**RIDE, "pickup_zone": names[-1]}]
+    with pytest.raises(FieldError) as info:
+        records_to_matrix(more)
+    assert info.value.field == "pickup_zone" and info.value.index == MAX_ZONE_NAMES
+    assert "zone ids" in str(info.value)
+    by_id = [{**RIDE, "pickup_zone": i, "dropoff_zone": 144} for i in range(1, 200)]
+    assert records_to_matrix(by_id)[0].shape[0] == 199  # ids are not limited
+
+
+def test_warnings_are_capped() -> None:
+    rides = [{**RIDE, **{f"extra{j}": 1 for j in range(20)}} for _ in range(50)]
+    _, warnings = records_to_matrix(rides)
+    assert len(warnings) == MAX_WARNINGS and warnings[-1].endswith("more warnings")

@@ -90,3 +90,18 @@ def test_zone_file_without_required_columns(tmp_path: Path) -> None:
     path.write_text("id,name\n1,x\n")
     with pytest.raises(ValueError, match="borough"):
         load_zones(path)
+
+
+def test_fuzzy_matching_runs_only_on_bounded_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlops_tui.lab_scripts import zones
+
+    calls = []
+    real = zones._score
+    monkeypatch.setattr(zones, "_score", lambda q, t: calls.append(1) or real(q, t))
+    table = load_zones()
+    for text in ("x" * (zones.MAX_QUERY_CHARS + 1), " ".join(["a"] * (zones.MAX_QUERY_WORDS + 1))):
+        with pytest.raises(LookupError, match="at most"):
+            table.resolve(text)
+        assert table.find(text) == []
+    assert calls == []
+    assert table.resolve("Governor's Island/Ellis Island/Liberty Island").location_id == 103  # longest name

@@ -19,7 +19,6 @@ import os
 import signal
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -38,7 +37,7 @@ from mlops_tui.services.types import Credentials, JobSpec
 
 pytestmark = pytest.mark.slow
 
-BATCH = 20_000  # rides in one prediction request: about a second of scoring, on an idle machine
+BATCH = 1000  # rides in one prediction request: the most a prediction server takes in one
 
 
 class Relay:
@@ -216,12 +215,6 @@ def own_deployment(api: httpx.Client, registered_version: dict[str, Any]) -> Ite
     api.delete(f"{V1}/deployments/resilience-serving")
 
 
-def _cpu_ticks(pid: int) -> int:
-    """User + system CPU time of ``pid`` in clock ticks (``/proc/<pid>/stat`` fields 14 and 15)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
-
-
 def _restarted(api: httpx.Client, path: str, old: dict[str, Any]) -> dict[str, Any]:
     now = wait_state(api, path, timeout=30)
     assert now["state"] == "configured" and now["pid"] not in (None, old["pid"]), now
@@ -241,12 +234,13 @@ async def test_predict_survives_a_killed_prediction_server(
         expected = pytest.approx(first.values[0])
         assert first.values[0] > 0
 
-        # 1. Killed while answering: a large batch (about a second of scoring) is in flight, and
-        # the server is killed once it is busy with it (its CPU time shows it has the request).
+        # 1. Killed while answering: the server is frozen (SIGSTOP), a batch is sent on the kept-alive
+        # connection, and the server is killed with the request in hand.
         dep = api.get(path).json()
-        idle = _cpu_ticks(dep["pid"])
+        os.kill(dep["pid"], signal.SIGSTOP)
         batch = asyncio.create_task(p.predict(name, [WORKSHOP_RIDE] * BATCH))
-        await _until("the server busy with the batch", lambda: _cpu_ticks(dep["pid"]) >= idle + 5, 30, batch)
+        await asyncio.sleep(0.5)
+        assert not batch.done()
         os.kill(dep["pid"], signal.SIGKILL)
         answer = await asyncio.wait_for(batch, 60)  # transparent: no Unreachable, nothing else
         assert len(answer.values) == BATCH and all(v == expected for v in answer.values)

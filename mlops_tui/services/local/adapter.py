@@ -693,6 +693,14 @@ def _error_for(response: httpx.Response, *, login: bool) -> errors.PlatformError
         return errors.NotFound(message, status=status)
     if status == 409:
         return errors.Conflict(message, status=status)
+    if status == 429:  # the platform backs off failed logins (Retry-After in seconds)
+        wait = response.headers.get("Retry-After", "")
+        hint = f"wait {wait} s, then try again" if wait.isdigit() else "wait a little, then try again"
+        if login:
+            return errors.AuthFailed(f"login refused: {message}", hint=hint, status=status)
+        return errors.PlatformFailure(
+            f"the platform refused the request for now: {message}", hint=hint, status=status
+        )
     if status in (400, 413, 422) or 400 <= status < 500:
         return errors.InvalidInput(message, field=_field(response), status=status)
     return errors.PlatformFailure(f"the platform failed (HTTP {status}): {message}", status=status)

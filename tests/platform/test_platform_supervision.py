@@ -1,0 +1,165 @@
+"""The supervisor behaves like a real one (issue 8 §3): crash-loop back-off instead of giving up,
+503 at once from a deployment that is not serving, and no refused connection across a platform
+restart. Runs on the private ``fault_platform`` (short back-off, see ``fault_support``)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+import time
+from collections import Counter
+
+import httpx
+from fault_support import FaultPlatform, alive, predict, wait_until
+from local_platform_support import V1, wait_state
+
+
+def test_a_server_killed_again_and_again_backs_off_and_never_gives_up(fault_platform: FaultPlatform) -> None:
+    """Issue 8 §3: six kill -9 of a ready server about 1.5 s apart left it in 'config error' for good."""
+    fp = fault_platform
+    dep = fp.deploy("crash-loop")
+    assert dep["state"] == "configured"
+    pids = []
+    for kill in range(1, 7):
+        ready = wait_state(fp.api, f"{V1}/deployments/crash-loop", states=("configured",))
+        assert predict(ready).status_code == 200  # ready and serving when it is killed
+        pids.append(ready["pid"])
+        os.kill(ready["pid"], signal.SIGKILL)
+        if kill == 6:  # back-off at its cap (2 s here): the state says so, the port answers at once
+            backing_off = wait_until(
+                lambda: (d := fp.get("crash-loop"))["message"].startswith("crash loop back-off") and d
+            )
+            assert backing_off["state"] == "creating" and "next try in" in backing_off["message"]
+            member = fp.api.get(f"{V1}/clusters/crash-loop").json()["members"][0]
+            assert member["state"] == "crash loop back-off"
+            r = predict(dep, timeout=5)
+            assert r.status_code == 503 and "crash loop back-off" in r.json()["error"]
+            assert 1 <= int(r.headers["Retry-After"]) <= 2
+        time.sleep(0.5)
+    back = wait_state(fp.api, f"{V1}/deployments/crash-loop", states=("configured",))
+    assert predict(back).status_code == 200 and back["restarts"] == 6
+    assert len(set(pids)) == 6 and back["pid"] not in pids
+    # 0 (a one-off crash costs nothing), then doubling from 0.25 s, capped at 2 s
+    assert fp.backoff_delays("crash-loop") == [0.0, 0.25, 0.5, 1.0, 2.0, 2.0]
+    fp.delete("crash-loop")
+
+
+def test_a_refused_deployment_answers_503_at_once(fault_platform: FaultPlatform) -> None:
+    """Issue 8 §3: a deployment refused at start kept its port listening with nobody accepting."""
+    fp = fault_platform
+    manifest = f"{V1}/repo/{fp.version['path']}/manifest.json"
+    original = fp.api.get(manifest).content
+    assert fp.api.put(manifest, content=original + b"\n").status_code == 201
+    try:
+        dep = fp.deploy("refused")
+    finally:
+        assert fp.api.put(manifest, content=original).status_code == 201
+    assert dep["state"] == "config error" and "manifest.json" in dep["message"]
+    t0 = time.monotonic()
+    r = predict(dep, timeout=5)
+    assert r.status_code == 503 and "Retry-After" not in r.headers
+    assert r.json()["code"] == "unavailable" and "manifest.json" in r.json()["error"]
+    assert time.monotonic() - t0 < 5  # an answer, not a client-side timeout
+    fp.delete("refused")
+
+
+def test_a_server_that_never_becomes_ready_is_refused_to_start(fault_platform: FaultPlatform) -> None:
+    """'config error' stays for a server that never served: here scoring code that exits at import."""
+    fp = fault_platform
+    folder = "code/student01/exits"
+    for name in ("__init__.py", "scoring.py"):
+        assert (
+            fp.api.put(f"{V1}/repo/{folder}/{name}", content=b"import os\nos._exit(1)\n").status_code == 201
+        )
+    r = fp.api.post(
+        f"{V1}/models",
+        json={
+            "model": "exits",
+            "job_id": fp.version["lineage"]["job_id"],
+            "scoring_path": f"{folder}/scoring.py",
+        },
+    )
+    assert r.status_code == 201, r.text
+    dep = fp.deploy("never-ready", r.json())
+    assert dep["state"] == "config error", dep
+    assert "never became ready: 5 failed starts in a row (last: exit code 1)" in dep["message"]
+    assert predict(dep, timeout=5).status_code == 503
+    fp.delete("never-ready")
+
+
+def _probe(url: str, stop: threading.Event, seen: Counter[str]) -> None:
+    """New connections one after another, as a client would make them, until ``stop``."""
+    host, port = url.removeprefix("http://").split("/")[0].split(":")
+    while not stop.is_set():
+        try:
+            with socket.create_connection((host, int(port)), timeout=10) as s:
+                s.sendall(b"GET /v2/health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                answer = s.recv(64)
+            seen[answer.split(b" ")[1].decode() if answer.startswith(b"HTTP/1.1 ") else "no answer"] += 1
+        except ConnectionRefusedError:
+            seen["refused"] += 1
+        except OSError as exc:
+            seen[type(exc).__name__] += 1
+        time.sleep(0.002)
+
+
+def test_a_platform_restart_refuses_no_connection(fault_platform: FaultPlatform) -> None:
+    """Issue 8 §3: after a platform restart, about 60 ms of 'connection refused' on deployment ports.
+
+    Probed through a graceful restart (SIGTERM) and a crash (SIGKILL) of the platform.
+    """
+    fp = fault_platform
+    dep = fp.deploy("restarts")
+    for how in (signal.SIGTERM, signal.SIGKILL):
+        before = fp.get("restarts")
+        seen: Counter[str] = Counter()
+        stop = threading.Event()
+        prober = threading.Thread(target=_probe, args=(dep["url"], stop, seen))
+        prober.start()
+        try:
+            time.sleep(0.3)
+            fp.platform.stop(how)
+            time.sleep(0.5)  # the platform is down: the old server serves on
+            fp.platform.start(port=fp.platform.port)
+            after = wait_state(fp.api, f"{V1}/deployments/restarts", states=("configured",))
+            old = before["pid"]
+            wait_until(lambda old=old: not alive(old), timeout=15)  # the old server has handed over
+            time.sleep(0.3)
+        finally:
+            stop.set()
+            prober.join(30)
+        assert seen["refused"] == 0 and set(seen) == {"200"}, (how, seen)
+        assert seen["200"] > 50
+        assert (
+            after["pid"] != before["pid"]
+            and after["url"] == dep["url"]
+            and after["restarts"] == before["restarts"]
+        )
+        assert predict(after).status_code == 200
+    assert "claimed by the platform" in fp.server_log("restarts")
+    fp.delete("restarts")
+
+
+def test_servers_of_a_platform_that_does_not_come_back_stop_after_the_grace(
+    fault_platform: FaultPlatform,
+) -> None:
+    fp = fault_platform
+    dep = fp.deploy("orphan")
+    fp.platform.stop()
+    try:
+        assert predict(dep).status_code == 200  # serving on, for the next platform to take over
+        wait_until(lambda: not alive(dep["pid"]), timeout=15)  # 3 s grace on this platform
+        try:
+            predict(dep, timeout=2)
+            refused = False
+        except httpx.ConnectError:
+            refused = True
+        assert refused  # a platform that is down refuses the connection (never a hang)
+        assert "no platform took over within 3 s; stopping" in fp.server_log("orphan")
+    finally:
+        fp.platform.start(port=fp.platform.port)
+    back = wait_state(fp.api, f"{V1}/deployments/orphan", states=("configured",))
+    assert predict(back).status_code == 200
+    fp.delete("orphan")

@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from kdfake.world import PASSWORD, PVC, TENANT, USER, FakeWorld
+from k8s_support import make_platform
+from kdfake.world import FakeWorld
 
-from mlops_tui.services.kubernetes import KubernetesOptions, KubernetesPlatform
-from mlops_tui.services.types import Credentials
+from mlops_tui.services.kubernetes import KubernetesPlatform
 
 
 @pytest.fixture
@@ -19,19 +19,6 @@ def world(tmp_path: Path) -> Iterator[FakeWorld]:
         yield w
     finally:
         w.stop()
-
-
-def make_platform(world: FakeWorld, tmp_path: Path, **overrides: object) -> KubernetesPlatform:
-    settings: dict[str, object] = {
-        "mode": "ezmeral",
-        "profile": "fake",
-        "kubeconfig_dir": str(tmp_path / "kube"),
-        "ca_file": str(world.ca),
-        "repo_pvc": PVC,
-        "pod_timeout": 60,
-    }
-    options = KubernetesOptions(**{**settings, **overrides})  # type: ignore[arg-type]
-    return KubernetesPlatform(Credentials(world.gateway_url, TENANT, USER, PASSWORD), options)
 
 
 @pytest.fixture

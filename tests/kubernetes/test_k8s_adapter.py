@@ -47,7 +47,7 @@ async def test_repository_through_helper_pods(world: FakeWorld, platform: Kubern
 
 
 async def test_repository_needs_a_pvc(world: FakeWorld, tmp_path: Path) -> None:
-    from conftest import make_platform
+    from k8s_support import make_platform
 
     p = make_platform(world, tmp_path, repo_pvc="")
     try:

@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from conftest import make_platform
+from k8s_support import make_platform
 from kdfake.world import FakeWorld
 
 from mlops_tui.services import errors

@@ -134,6 +134,12 @@ def test_fifty_wrong_passwords_then_the_right_one_is_refused_until_retry_after(
     for r in limited:
         assert 1 <= int(r.headers["Retry-After"]) <= 30
         assert r.json()["code"] == "rate_limited" and "try again in" in r.json()["error"]
+    # On a loaded machine the 50 guesses can outlast the last lock: guess again until a lock with
+    # some time left is on (each failure past the free ones locks longer), then the right one.
+    for _ in range(3):
+        guess = _login(p, "wrong")
+        if guess.status_code == 429 and int(guess.headers["Retry-After"]) >= 2:
+            break
     right = _login(p, p.credentials.password)
     assert right.status_code == 429 and "Location" not in right.headers  # the lock means something
     time.sleep(int(right.headers["Retry-After"]) + 0.2)

@@ -194,9 +194,15 @@ class Gateway:
         app.router.add_get("/{tail:.*}", page)
         return await self._listen(cluster, app)
 
-    async def serve_deployment(self, cluster: str, cm: dict[str, Any] | None, token: str) -> int:
+    async def serve_deployment(
+        self, cluster: str, cm: dict[str, Any] | None, token: str, path_template: str
+    ) -> int:
+        """Answer predictions at ``path_template`` (the KubeDirectorApp's endpoint ``path``) with the
+        connected model ConfigMap's ``data.name`` and ``model-version`` filled in."""
         data = (cm or {}).get("data") or {}
-        route = f"/{data.get('name')}/{data.get('model-version')}/predict"
+        route = path_template.replace("<<model_name>>", str(data.get("name"))).replace(
+            "<<model_version>>", str(data.get("model-version"))
+        )
         bundle = self.repo_dir / str(data.get("path", "")).removeprefix(REPO_MOUNT + "/")
         scorer_box: dict[str, Any] = {}
         loop = asyncio.get_running_loop()

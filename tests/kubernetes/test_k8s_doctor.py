@@ -6,8 +6,12 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+import yaml
+from kdfake.certs import FAKE_DOMAIN
+from kdfake.connect_proxy import ConnectProxy, fake_resolver
 from kdfake.world import NAMESPACE, PASSWORD, PVC, TENANT, USER, FakeWorld
 
 from mlops_tui.config import Profile
@@ -157,3 +161,75 @@ async def test_unconfigured_pvc_and_image_are_skipped_with_what_they_mean(world:
     assert report.ok and report.exit_code == 0
     skipped = {r.id: r.seen for r in report.results if r.status is Status.SKIP}
     assert "repo_pvc is not set" in skipped["pvc"] and "has no pandas" in skipped["job-image"]
+
+
+async def test_training_cluster_not_configured(world: FakeWorld) -> None:
+    kd = world.api.store.get("kubedirectorclusters", "training-engine-shared")
+    assert kd is not None
+    kd["status"]["state"] = "creating"
+    check, code, line = failure(await doctor(ezmeral(world)))
+    assert (check, code) == ("training-cluster", 30)
+    assert "the shared training cluster training-engine-shared is creating, not configured" in line
+
+
+# -- proxies: the one the app would use is the one tested ---------------------------------------------
+
+
+async def test_gateway_through_a_connect_proxy(world: FakeWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    with fake_resolver(monkeypatch.setattr), ConnectProxy() as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+        gateway = f"https://gateway.{FAKE_DOMAIN}:{urlsplit(world.gateway_url).port}"
+        report = await doctor(ezmeral(world, url=gateway))
+    assert report.ok, [(r.id, r.seen, r.todo) for r in report.results if r.failed]
+    seen = {r.id: r.seen for r in report.results}
+    assert seen["gateway-proxy"].startswith(f"{proxy.url} (from HTTPS_PROXY): CONNECT gateway.{FAKE_DOMAIN}:")
+    assert "200 Connection established" in seen["gateway-proxy"]
+    assert seen["gateway-dns"] == f"gateway.{FAKE_DOMAIN} is resolved by the proxy {proxy.url}"
+    assert "verified with ca_file" in seen["gateway-tls"]  # TLS through the tunnel
+    assert seen["api-proxy"].startswith("none")  # the API server is on loopback: never proxied
+
+
+async def test_gateway_through_a_dead_proxy(world: FakeWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    with fake_resolver(monkeypatch.setattr):
+        monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+        gateway = f"https://gateway.{FAKE_DOMAIN}:{urlsplit(world.gateway_url).port}"
+        check, code, line = failure(await doctor(ezmeral(world, url=gateway)))
+    assert (check, code) == ("gateway-proxy", 11)
+    assert "http://127.0.0.1:9 (from HTTPS_PROXY) does not answer (connection refused)" in line
+    assert "unset HTTPS_PROXY" in line
+
+
+# -- a plain kubeconfig (any KubeDirector cluster) -----------------------------------------------------
+
+
+def kubeconfig_profile(world: FakeWorld, tmp_path: Path, token: str) -> Profile:
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {
+                "name": "kd",
+                "cluster": {
+                    "server": f"https://127.0.0.1:{world.api_port}",
+                    "certificate-authority": str(world.ca),
+                },
+            }
+        ],
+        "users": [{"name": "alice", "user": {"token": token}}],
+        "contexts": [{"name": "kd", "context": {"cluster": "kd", "user": "alice", "namespace": NAMESPACE}}],
+        "current-context": "kd",
+    }
+    path = tmp_path / "kubeconfig"
+    path.write_text(yaml.safe_dump(config))
+    return Profile(name="kd", platform="kubernetes", kubeconfig=str(path), user="alice", repo_pvc=PVC)
+
+
+async def test_kubeconfig_profile_healthy_then_expired_token(world: FakeWorld, tmp_path: Path) -> None:
+    world.api.tokens.add("alice-token")
+    report = await doctor(kubeconfig_profile(world, tmp_path, "alice-token"), password=None)
+    assert report.ok, [(r.id, r.seen, r.todo) for r in report.results if r.failed]
+    assert report.results[1].id == "kubeconfig" and "login" not in {r.id for r in report.results}
+    check, code, line = failure(await doctor(kubeconfig_profile(world, tmp_path, "expired"), password=None))
+    assert (check, code) == ("api-auth", 23)
+    assert "refused the kubeconfig's credentials (401): its token or session has expired" in line
+    assert "refresh the kubeconfig's credentials" in line

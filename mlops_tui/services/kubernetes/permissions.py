@@ -46,7 +46,6 @@ NEEDED: tuple[Permission, ...] = (
     Permission("", "pods/log", "get", "training logs and helper output"),
     Permission("", "services", "list", "endpoints and auth tokens of members"),
     Permission("", "events", "list", "cluster events"),
-    Permission("", "configmaps", "get", "a registered model version"),
     Permission("", "configmaps", "list", "the model registry"),
     Permission("", "configmaps", "create", "registry versions (Lab 4), job code, uploads"),
     Permission("", "configmaps", "patch", "stage and lineage annotations"),

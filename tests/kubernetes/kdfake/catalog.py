@@ -60,13 +60,14 @@ def _service(sid: str, port: int, scheme: str = "", path: str = "", token: bool 
     return {"id": sid, "endpoint": endpoint}
 
 
-def _app(name: str, image: str, roles: list[tuple[str, str]], services: list[dict[str, Any]],
+def _app(name: str, version: str, image: str, roles: list[tuple[str, str]], services: list[dict[str, Any]],
          role_services: dict[str, list[str]]) -> dict[str, Any]:  # fmt: skip
     return {
         "apiVersion": "kubedirector.hpe.com/v1beta1",
         "kind": "KubeDirectorApp",
         "metadata": {"name": name},
         "spec": {
+            "version": version,
             "defaultImageRepoTag": image,
             "roles": [{"id": rid, "cardinality": card} for rid, card in roles],
             "services": services,
@@ -86,6 +87,7 @@ _GUNICORN = _service("gunicorn", 10001, "http", token=True)
 FALLBACK: dict[str, dict[str, Any]] = {
     "jupyter-notebook": _app(
         "jupyter-notebook",
+        "3.2",
         "bluedata/kd-notebook:3.2",
         [("controller", "1")],
         [_SSH, _service("jupyter-nb", 8000, "http", "/")],
@@ -93,6 +95,7 @@ FALLBACK: dict[str, dict[str, Any]] = {
     ),
     "training-engine": _app(
         "training-engine",
+        "1.0",
         "bluedata/kd-training-api-serving:1.0",
         [("LoadBalancer", "1"), ("RESTServer", "1+")],
         [_STATS, _SSH, _GUNICORN, _service("haproxy-train", 32700, "http", "/train", token=True)],
@@ -100,6 +103,7 @@ FALLBACK: dict[str, dict[str, Any]] = {
     ),
     "deployment-engine": _app(
         "deployment-engine",
+        "1.0",
         "bluedata/kd-deployment-api-serving:1.0",
         [("LoadBalancer", "1"), ("RESTServer", "1+")],
         [

@@ -60,6 +60,7 @@ class LoginScreen(BaseScreen):
         super().__init__()
         self.config: Config | None = None
         self.editing: Profile | None = None
+        self._keep_form = False
 
     def compose_body(self) -> Iterable[Widget]:
         with Horizontal(id="login-body"):
@@ -99,7 +100,12 @@ class LoginScreen(BaseScreen):
                     yield Button("Log in (ctrl+s)", id="login", variant="primary", compact=True)
                     yield Button("Forget password", id="forget", variant="warning", compact=True)
                     yield Button("Log out", id="logout", compact=True)
-                    yield Button("Doctor (ctrl+t)", id="doctor", compact=True)
+                    yield Button(
+                        "Doctor",
+                        id="doctor",
+                        compact=True,
+                        tooltip="ctrl+t: check each hop to this profile's platform",
+                    )
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -107,6 +113,9 @@ class LoginScreen(BaseScreen):
 
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
+        if self._keep_form:  # back from the Doctor panel: the person's edits stay
+            self._keep_form = False
+            return
         self._load()
 
     # -- loading -----------------------------------------------------------------------------
@@ -225,6 +234,7 @@ class LoginScreen(BaseScreen):
             self._status(str(exc), "red")
             return
         password = self.query_one("#f-password", Input).value or None
+        self._keep_form = True
         self.app.push_screen(DoctorScreen(profile, password=password))
 
     @on(Button.Pressed, "#logout")

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
+from exec_plugins import DEVICE_LINE, FAIL_LINE, exec_entry, write_kubeconfig, write_plugin
 from kdfake.certs import FAKE_DOMAIN
 from kdfake.connect_proxy import ConnectProxy, fake_resolver
 from kdfake.world import NAMESPACE, PASSWORD, PVC, TENANT, USER, FakeWorld
@@ -233,3 +234,52 @@ async def test_kubeconfig_profile_healthy_then_expired_token(world: FakeWorld, t
     assert (check, code) == ("api-auth", 23)
     assert "refused the kubeconfig's credentials (401): its token or session has expired" in line
     assert "refresh the kubeconfig's credentials" in line
+
+
+# -- the kubeconfig's exec plugin: run with its deadline, its message captured ---------------------------
+
+
+class Heard:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def exec_output(self, run: Any, line: str) -> None:
+        self.lines.append(line)
+
+    def exec_finished(self, run: Any) -> None:
+        return None
+
+
+def exec_profile(world: FakeWorld, tmp_path: Path, behaviour: str, **profile: Any) -> Profile:
+    plugin = write_plugin(tmp_path / "plugin")
+    entry = exec_entry(plugin, behaviour, wait=0.2)
+    path = write_kubeconfig(tmp_path / "kubeconfig", world.api_port, world.ca, NAMESPACE, entry)
+    return Profile(
+        name="sso", platform="kubernetes", kubeconfig=str(path), user="alice", repo_pvc=PVC, **profile
+    )
+
+
+async def test_exec_plugin_answers_and_its_sign_in_line_is_heard(world: FakeWorld, tmp_path: Path) -> None:
+    world.api.tokens.add("plugin-token")
+    heard = Heard()
+    async with asyncio.timeout(10):
+        report = await diagnose(exec_profile(world, tmp_path, "device"), password=None, listener=heard)
+    assert report.ok, [(r.id, r.seen, r.todo) for r in report.results if r.failed]
+    assert heard.lines == [DEVICE_LINE]
+    seen = {r.id: r.seen for r in report.results}
+    assert "exec plugin device-login" in seen["kubeconfig"]
+    assert seen["exec-plugin"] == "device-login answered a token (deadline 300 s)"
+
+
+async def test_exec_plugin_failure_quotes_its_message(world: FakeWorld, tmp_path: Path) -> None:
+    check, code, line = failure(await doctor(exec_profile(world, tmp_path, "fail"), password=None))
+    assert (check, code) == ("exec-plugin", 18)
+    assert f"the exec credential plugin device-login failed (exit 1): {FAIL_LINE}" in line
+
+
+async def test_exec_plugin_that_never_finishes_meets_its_deadline(world: FakeWorld, tmp_path: Path) -> None:
+    report = await doctor(exec_profile(world, tmp_path, "hang", exec_timeout=1.0), password=None)
+    check, code, line = failure(report)
+    assert (check, code) == ("exec-plugin", 18)
+    assert "the exec credential plugin device-login did not finish within 1 s" in line
+    assert f"it said: {DEVICE_LINE}" in line and "exec_timeout" in line

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from exec_plugins import DEVICE_LINE, FAIL_LINE, exec_entry, write_kubeconfig, write_plugin
 from kdfake.certs import FAKE_DOMAIN
-from kdfake.connect_proxy import ConnectProxy, fake_resolver
+from kdfake.connect_proxy import NEVER_RESOLVES, ConnectProxy, fake_resolver
 from kdfake.world import NAMESPACE, PASSWORD, PVC, TENANT, USER, FakeWorld
 
 from mlops_tui.config import Profile
@@ -283,3 +283,13 @@ async def test_exec_plugin_that_never_finishes_meets_its_deadline(world: FakeWor
     assert (check, code) == ("exec-plugin", 18)
     assert "the exec credential plugin device-login did not finish within 1 s" in line
     assert f"it said: {DEVICE_LINE}" in line and "exec_timeout" in line
+
+
+async def test_a_name_that_never_resolves_meets_the_dns_deadline(
+    world: FakeWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with fake_resolver(monkeypatch.setattr):
+        gateway = f"https://{NEVER_RESOLVES}:{urlsplit(world.gateway_url).port}"
+        check, code, line = failure(await doctor(ezmeral(world, url=gateway)))
+    assert (check, code) == ("gateway-dns", 12)
+    assert "no answer within 5 s" in line

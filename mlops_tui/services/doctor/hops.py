@@ -13,12 +13,16 @@ import asyncio
 import contextlib
 import socket
 import ssl
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from mlops_tui.services.doctor import net
 from mlops_tui.services.doctor.core import Finding
 from mlops_tui.services.proxy import KUBECONFIG_SOURCE, Proxy
 
+T = TypeVar("T")
 DNS_DEADLINE_S = 5.0
 TCP_DEADLINE_S = 5.0  # connect timeout of the app's clients (connect_timeout, 5 s)
 TLS_DEADLINE_S = 10.0
@@ -44,6 +48,34 @@ class Hop:
         return net.Target.of(self.url)
 
 
+async def blocking(fn: Callable[..., T], *args: object) -> T:
+    """``fn(*args)`` in a daemon thread. Not ``asyncio.to_thread``: a name lookup that never answers
+    (``getaddrinfo`` has no timeout) would then hold the process at exit, when asyncio joins its
+    executor's threads; the check's deadline abandons this thread instead."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(value: object, failed: bool) -> None:
+        if future.done():
+            return
+        if failed:
+            future.set_exception(value)  # type: ignore[arg-type]
+        else:
+            future.set_result(value)  # type: ignore[arg-type]
+
+    def work() -> None:
+        try:
+            value: object = fn(*args)
+            failed = False
+        except BaseException as exc:
+            value, failed = exc, True
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(settle, value, failed)
+
+    threading.Thread(target=work, name="doctor-net", daemon=True).start()
+    return await future
+
+
 def _undo(proxy: Proxy) -> str:
     if proxy.source == KUBECONFIG_SOURCE:
         return "fix or remove proxy-url in the kubeconfig's cluster"
@@ -56,7 +88,7 @@ async def proxy_check(hop: Hop) -> Finding:
     proxy = hop.proxy
     if proxy.scheme not in ("http", "https"):
         try:
-            sock = await asyncio.to_thread(_proxy_socket, proxy)
+            sock = await blocking(_proxy_socket, proxy)
         except OSError as exc:
             return Finding.failed(
                 f"{proxy.describe()} does not answer ({_reason(exc)})",
@@ -65,7 +97,7 @@ async def proxy_check(hop: Hop) -> Finding:
         sock.close()
         return Finding.passed(f"{proxy.describe()} answers (a {proxy.scheme} proxy: the tunnel is the app's)")
     try:
-        sock, line = await asyncio.to_thread(net.connect_via_proxy, proxy, hop.target, TCP_DEADLINE_S)
+        sock, line = await blocking(net.connect_via_proxy, proxy, hop.target, TCP_DEADLINE_S)
     except net.ProxyRefused as exc:
         if exc.status == 407:
             return Finding.failed(
@@ -95,7 +127,7 @@ async def dns_check(hop: Hop) -> Finding:
     if hop.proxy is not None and hop.proxy.scheme in ("http", "https", "socks5h", "socks4a"):
         return Finding.passed(f"{target.host} is resolved by the proxy {hop.proxy.shown}")
     try:
-        addresses = await asyncio.to_thread(net.resolve, target.host, target.port)
+        addresses = await blocking(net.resolve, target.host, target.port)
     except socket.gaierror as exc:
         return Finding.failed(
             f"{target.host} does not resolve ({exc.strerror or exc})",
@@ -113,7 +145,7 @@ async def tcp_check(hop: Hop) -> Finding:
     if hop.proxy is not None:
         return Finding.skip(f"{target.address} is reached through {hop.proxy.describe()}")
     try:
-        sock = await asyncio.to_thread(net.connect, target.host, target.port, TCP_DEADLINE_S)
+        sock = await blocking(net.connect, target.host, target.port, TCP_DEADLINE_S)
     except OSError as exc:
         return Finding.failed(
             f"{hop.label} at {target.address} does not accept connections ({_reason(exc)})",
@@ -135,9 +167,9 @@ async def tls_check(hop: Hop) -> Finding:
     except (OSError, ssl.SSLError, ValueError) as exc:
         return Finding.failed(f"cannot use {hop.trust}: {exc}", hop.tls_todo)
     try:
-        version, cert = await asyncio.to_thread(_verified, hop, context)
+        version, cert = await blocking(_verified, hop, context)
     except ssl.SSLCertVerificationError as exc:
-        cert = await asyncio.to_thread(_unverified, hop)
+        cert = await blocking(_unverified, hop)
         return Finding.failed(
             f"{net.verification_problem(exc, target.host, cert)}; trusted: {hop.trust}", hop.tls_todo
         )

@@ -570,6 +570,7 @@ def checks(ezmeral: bool) -> list[Check[KubeContext]]:
     """The checks of a kubernetes profile, in order; ``ezmeral`` adds the gateway and REST session.
     Exit codes 10-30, one per check (docs/kubernetes.md lists them)."""
     late_api = "check the API server and the network (a proxy?), then run mlops-tui doctor again"
+    late_dns = "this host's DNS server does not answer: check /etc/resolv.conf, or use an address in the URL"
     head: list[Check[KubeContext]] = [Check("profile", "profile", 10, 5.0, profile_check)]
     if ezmeral:
         head += [
@@ -580,7 +581,14 @@ def checks(ezmeral: bool) -> list[Check[KubeContext]]:
                 hops.TCP_DEADLINE_S + 2,
                 lambda c: _gw(c, hops.proxy_check),
             ),
-            Check("gateway-dns", "gateway DNS", 12, hops.DNS_DEADLINE_S, lambda c: _gw(c, hops.dns_check)),
+            Check(
+                "gateway-dns",
+                "gateway DNS",
+                12,
+                hops.DNS_DEADLINE_S,
+                lambda c: _gw(c, hops.dns_check),
+                late_dns,
+            ),
             Check(
                 "gateway-tcp", "gateway TCP", 13, hops.TCP_DEADLINE_S + 2, lambda c: _gw(c, hops.tcp_check)
             ),
@@ -599,7 +607,7 @@ def checks(ezmeral: bool) -> list[Check[KubeContext]]:
         ),
         Check("exec-plugin", "exec plugin", 18, _exec_deadline, exec_plugin_check),
         Check("api-proxy", "API proxy", 19, hops.TCP_DEADLINE_S + 2, lambda c: hops.proxy_check(_hop(c))),
-        Check("api-dns", "API DNS", 20, hops.DNS_DEADLINE_S, lambda c: hops.dns_check(_hop(c))),
+        Check("api-dns", "API DNS", 20, hops.DNS_DEADLINE_S, lambda c: hops.dns_check(_hop(c)), late_dns),
         Check("api-tcp", "API TCP", 21, hops.TCP_DEADLINE_S + 2, lambda c: hops.tcp_check(_hop(c))),
         Check("api-tls", "API TLS", 22, hops.TLS_DEADLINE_S, lambda c: hops.tls_check(_hop(c))),
         Check("api-auth", "API credentials", 23, _api_deadline, api_auth_check, late_api),

@@ -21,6 +21,7 @@ from typing import Any
 from mlops_tui.services import errors
 from mlops_tui.services.doctor import net
 from mlops_tui.services.doctor.core import Check, Finding
+from mlops_tui.services.doctor.hops import blocking
 from mlops_tui.services.local import launcher
 
 # Below this, a training job (its log, a model bundle of a few MB) and the platform's database
@@ -85,7 +86,7 @@ async def disk_check(ctx: LocalContext) -> Finding:
     where = ctx.state_dir
     while not where.exists() and where != where.parent:
         where = where.parent
-    usage = await asyncio.to_thread(shutil.disk_usage, where)
+    usage = await blocking(shutil.disk_usage, where)  # a hung network mount must not hold us
     free = usage.free
     shown = f"{free / (1 << 30):.1f} GiB free of {usage.total / (1 << 30):.1f} GiB on {where}"
     if free < MIN_FREE_BYTES:
@@ -118,7 +119,7 @@ async def process_check(ctx: LocalContext) -> Finding:
 async def port_check(ctx: LocalContext) -> Finding:
     target = net.Target.of(ctx.url)
     try:
-        sock = await asyncio.to_thread(net.connect, target.host, target.port, launcher.HEALTH_TIMEOUT_S)
+        sock = await blocking(net.connect, target.host, target.port, launcher.HEALTH_TIMEOUT_S)
     except OSError as exc:
         who = f"pid {ctx.pid} is running but " if ctx.pid else ""
         return Finding.failed(

@@ -62,6 +62,7 @@ ACTIONS: tuple[AppAction, ...] = (
         "login", "Log in, switch or edit profiles", "app.goto('login')", ("profiles", "profile"), key="6"
     ),
     AppAction("help", "Help for the current screen", "app.help", ("?", "h"), key="?"),
+    AppAction("doctor", "Check each hop to the platform (mlops-tui doctor)", "app.doctor", ("dr", "check")),
     AppAction("refresh", "Refresh everything now", "app.refresh_all", ("r!", "reload"), key="ctrl+r"),
     AppAction(
         "commands", "Show or hide the equivalent-command pane", "app.toggle_commands", ("cmd",), key="c"

@@ -417,6 +417,17 @@ class MlopsApp(App[int]):
             return
         self.push_screen(HelpScreen(self.screen))
 
+    def action_doctor(self) -> None:
+        """The Doctor panel for the profile in use (else the active one)."""
+        from mlops_tui.screens.doctor import DoctorScreen
+
+        profile = self.profile or (self.config.active_profile if self.config else None)
+        if profile is None:
+            from mlops_tui import config as config_mod
+
+            profile = config_mod.DEFAULT_PROFILE
+        self.push_screen(DoctorScreen(profile))
+
     async def action_back(self) -> None:
         """Esc: close a dialog, else return to the previous screen."""
         if len(self.screen_stack) > 1:

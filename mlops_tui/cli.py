@@ -85,6 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_profile(st)
     st.add_argument("--start", action="store_true", help="start the local platform if it is not running")
 
+    doc = sub.add_parser(
+        "doctor", help="check each hop to the platform; exit 0 only when all pass (codes: docs/kubernetes.md)"
+    )
+    _add_profile(doc)
+    doc.add_argument("--output", "-o", choices=("text", "json"), default="text")
+
     plat = sub.add_parser("platform", help="the embedded local platform")
     plat_sub = plat.add_subparsers(dest="platform_command", metavar="ACTION", required=True)
     serve = plat_sub.add_parser("serve", help="run it in the foreground")
@@ -180,6 +186,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from mlops_tui.headless import login
 
         return asyncio.run(login.run(args.profile, from_stdin=args.password_stdin))
+    if cmd == "doctor":
+        from mlops_tui.headless import doctor
+
+        return asyncio.run(doctor.run(args.profile, output=args.output))
     if cmd == "status":
         from mlops_tui.headless import status
 

@@ -46,18 +46,23 @@ class LoginScreen(BaseScreen):
         "[b]kubernetes[/b] profile points at HPE Ezmeral ML Ops (URL, tenant, user) or a kubeconfig.\n"
         "Pick a profile on the left (enter), edit the form, then [b]ctrl+s[/b] logs in (and saves the "
         "profile). 'Remember' keeps the password in the OS keyring, or in a file of mode 0600 where the "
-        "host has none. [b]ctrl+f[/b] forgets the stored password; [b]ctrl+n[/b] starts a new profile."
+        "host has none. [b]ctrl+f[/b] forgets the stored password; [b]ctrl+n[/b] starts a new profile; "
+        "[b]ctrl+t[/b] (Doctor) checks each hop to the profile's platform and says what to fix."
     )
     BINDINGS = [
         Binding("ctrl+s", "login", "Log in", priority=True),
         Binding("ctrl+n", "new_profile", "New profile", priority=True),
         Binding("ctrl+f", "forget", "Forget password", priority=True),
+        Binding(
+            "ctrl+t", "doctor", "Doctor", priority=True, tooltip="Check each hop to this profile's platform"
+        ),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.config: Config | None = None
         self.editing: Profile | None = None
+        self._keep_form = False
 
     def compose_body(self) -> Iterable[Widget]:
         with Horizontal(id="login-body"):
@@ -97,6 +102,12 @@ class LoginScreen(BaseScreen):
                     yield Button("Log in (ctrl+s)", id="login", variant="primary", compact=True)
                     yield Button("Forget password", id="forget", variant="warning", compact=True)
                     yield Button("Log out", id="logout", compact=True)
+                    yield Button(
+                        "Doctor",
+                        id="doctor",
+                        compact=True,
+                        tooltip="ctrl+t: check each hop to this profile's platform",
+                    )
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -104,6 +115,9 @@ class LoginScreen(BaseScreen):
 
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
+        if self._keep_form:  # back from the Doctor panel: the person's edits stay
+            self._keep_form = False
+            return
         self._load()
 
     # -- loading -----------------------------------------------------------------------------
@@ -208,6 +222,23 @@ class LoginScreen(BaseScreen):
     @on(Button.Pressed, "#forget")
     def _forget_pressed(self) -> None:
         self.action_forget()
+
+    @on(Button.Pressed, "#doctor")
+    def _doctor_pressed(self) -> None:
+        self.action_doctor()
+
+    def action_doctor(self) -> None:
+        """The Doctor panel for the profile as the form has it (unsaved edits and a typed password too)."""
+        from mlops_tui.screens.doctor import DoctorScreen
+
+        try:
+            profile = self._profile_from_form()
+        except ConfigError as exc:
+            self._status(str(exc), "red")
+            return
+        password = self.query_one("#f-password", Input).value or None
+        self._keep_form = True
+        self.app.push_screen(DoctorScreen(profile, password=password))
 
     @on(Button.Pressed, "#logout")
     async def _logout_pressed(self) -> None:

@@ -26,16 +26,23 @@ from mlops_tui.services.types import (
     ModelVersion,
 )
 
-# KubeDirector service ids by container port (reference §2.3), for ports whose name says nothing.
-SERVICE_BY_PORT = {22: "ssh", 8000: "jupyter-nb", 8081: "haproxy-stats", 10001: "gunicorn", 32700: "haproxy"}
-TOKEN_SERVICES = {"gunicorn", "haproxy", "haproxy-train"}
-PATH_BY_SERVICE = {"haproxy-train": "/train", "jupyter-nb": "/"}
+# Facts of the three KubeDirectorApps (reference §2.3, the definitions in
+# shared/reference/kubedirector; tests/kubernetes/test_k8s_schemas.py checks them against those files).
+TOKEN_SERVICES = {"gunicorn", "haproxy", "haproxy-train"}  # endpoint.hasAuthToken
+PATH_BY_SERVICE = {"haproxy-train": "/train", "jupyter-nb": "/"}  # endpoint.path (fixed ones)
+# deployment-engine's haproxy endpoint.path, filled in with the model's name and version
+PREDICT_PATH = "/<<model_name>>/<<model_version>>/predict"
 # Which endpoint is "the" URL of a kind (notebook UI, training API, prediction balancer).
 MAIN_SERVICE = {
     ClusterKind.NOTEBOOK: "jupyter-nb",
     ClusterKind.TRAINING: "haproxy-train",
     ClusterKind.DEPLOYMENT: "haproxy",
 }
+
+
+def predict_path(model_name: str, version: int | str) -> str:
+    """The deployment engine's route for a model version (its ``haproxy`` endpoint path)."""
+    return PREDICT_PATH.replace("<<model_name>>", model_name).replace("<<model_version>>", str(version))
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -107,12 +114,15 @@ def _member_detail(member: dict[str, Any]) -> str:
     return ""
 
 
-def service_id(port: dict[str, Any]) -> str:
+def service_id(port: dict[str, Any]) -> tuple[str, str]:
+    """``(service id, url scheme)`` of a member Service port. KubeDirector names each port
+    ``<urlScheme>-<id>``, or ``generic-<id>`` for a service without a URL scheme (ssh)
+    (``createPortNameForService`` in bluek8s/kubedirector ``pkg/executor/util.go``)."""
     name = str(port.get("name") or "")
-    for prefix in ("http-", "https-"):
-        if name.startswith(prefix):
-            name = name[len(prefix) :]
-    return name or SERVICE_BY_PORT.get(int(port.get("port") or 0), str(port.get("port")))
+    scheme, sep, rest = name.partition("-")
+    if sep and rest and scheme in ("http", "https", "generic"):
+        return rest, "" if scheme == "generic" else scheme
+    return name or str(port.get("port")), ""
 
 
 def service_endpoints(service: dict[str, Any], node_host: str) -> list[Endpoint]:
@@ -123,16 +133,18 @@ def service_endpoints(service: dict[str, Any], node_host: str) -> list[Endpoint]
     token = ann.get(n.ANN_AUTH_TOKEN)
     out: list[Endpoint] = []
     for port in spec.get("ports") or []:
-        sid = service_id(port)
+        sid, url_scheme = service_id(port)
         number = port.get("targetPort") if isinstance(port.get("targetPort"), int) else port.get("port")
         mapped = ann.get(f"{n.ANN_GATEWAY_PREFIX}{number}") or ann.get(
             f"{n.ANN_GATEWAY_PREFIX}{port.get('port')}"
         )
-        scheme = "ssh" if sid == "ssh" else None
+        if not url_scheme:  # a plain TCP service (ssh): no URL scheme of its own
+            url_scheme = "ssh" if sid == "ssh" else "tcp"
         if mapped:
-            url = f"{scheme or 'https'}://{mapped}"
+            # The gateway terminates TLS for http ports (reference §2.9): https outside.
+            url = f"{'https' if url_scheme == 'http' else url_scheme}://{mapped}"
         elif port.get("nodePort") and node_host:
-            url = f"{scheme or 'http'}://{node_host}:{port['nodePort']}"
+            url = f"{url_scheme}://{node_host}:{port['nodePort']}"
         else:
             continue
         url += PATH_BY_SERVICE.get(sid, "")
@@ -321,7 +333,7 @@ def deployment(c: Cluster, kd: dict[str, Any], cm: dict[str, Any] | None) -> Dep
         version = int(lab.get(n.LABEL_VERSION, "0") or 0)
         route_name = annotations(kd).get(n.P + "route", model)
     endpoint = main_endpoint(c)
-    url = f"{endpoint.url.rstrip('/')}/{route_name}/{version}/predict" if endpoint else ""
+    url = endpoint.url.rstrip("/") + predict_path(route_name, version) if endpoint else ""
     restarts = sum(m.restarts for m in c.members)
     return Deployment(
         name=c.name,

@@ -456,6 +456,11 @@ class ExecAuth:
         # (a poll must not reopen the modal the person just closed); logging in again builds a new one.
         self._refused: dict[str, errors.AuthFailed] = {}
 
+    @property
+    def in_use(self) -> ExecCredential | None:
+        """The credential the plugin last gave (None: no exec user, or not run yet)."""
+        return self._in_use
+
     def expired(self) -> bool:
         """True once the credential the client was last built with has passed its expiry."""
         return self._in_use is not None and self._in_use.expired()

@@ -50,6 +50,9 @@ class Gateway:
         self.violations: list[str] = []
         self.requests: list[tuple[str, str, int]] = []
         self.predictions = 0
+        # False: the kubeconfigs handed out carry tokens the API server refuses (401), as when the
+        # session behind them has expired there (doctor fault "expired session").
+        self.kubeconfig_tokens_accepted = True
         self._sites: dict[str, list[web.AppRunner]] = {}
         self.app = web.Application(middlewares=[self._middleware])
         self.app.router.add_post("/api/v2/session", self.login)
@@ -132,7 +135,8 @@ class Gateway:
             return web.json_response({"error": "invalid session"}, status=401)
         token = uuid.uuid4().hex
         session["tokens"].add(token)
-        self.api.tokens.add(token)
+        if self.kubeconfig_tokens_accepted:
+            self.api.tokens.add(token)
         user, ns = session["user"], self.tenant.lower()
         import base64
 
@@ -194,9 +198,15 @@ class Gateway:
         app.router.add_get("/{tail:.*}", page)
         return await self._listen(cluster, app)
 
-    async def serve_deployment(self, cluster: str, cm: dict[str, Any] | None, token: str) -> int:
+    async def serve_deployment(
+        self, cluster: str, cm: dict[str, Any] | None, token: str, path_template: str
+    ) -> int:
+        """Answer predictions at ``path_template`` (the KubeDirectorApp's endpoint ``path``) with the
+        connected model ConfigMap's ``data.name`` and ``model-version`` filled in."""
         data = (cm or {}).get("data") or {}
-        route = f"/{data.get('name')}/{data.get('model-version')}/predict"
+        route = path_template.replace("<<model_name>>", str(data.get("name"))).replace(
+            "<<model_version>>", str(data.get("model-version"))
+        )
         bundle = self.repo_dir / str(data.get("path", "")).removeprefix(REPO_MOUNT + "/")
         scorer_box: dict[str, Any] = {}
         loop = asyncio.get_running_loop()

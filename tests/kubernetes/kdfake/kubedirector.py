@@ -1,12 +1,19 @@
-"""A KubeDirector controller simulator (reference §2.3, §2.7-2.9).
+"""A KubeDirector controller simulator (reference §2.3, §2.7-2.9), driven by the KubeDirectorApps.
 
-A new KubeDirectorCluster goes ``creating`` → ``configured``: per role a StatefulSet name, per
-member a pod (``<cr>-<role>-<rand>-<n>``, labels ``kubedirector.hpe.com/kdcluster`` and ``/role``),
-a NodePort Service with one ``hpecp-internal-gateway/<port>`` annotation per port (what the
-platform's gateway mapping adds) and a ``kubedirector.hpe.com/kd-auth-token`` on token services,
-a headless Service, status roles/members with auth tokens, and events. The notebook's 8000 and the
-engines' 32700 are mapped to live ports on the fake gateway: the deployment engine answers
-predictions with the lab code's scorer loaded from the connected model ConfigMap's ``path``.
+A new KubeDirectorCluster goes ``creating`` → ``configured``. Everything it builds comes from the
+KubeDirectorApp the cluster names, read from the API server's store (seeded from the real
+definitions in ``../shared/reference/kubedirector``, :mod:`catalog`), as KubeDirector does: per role
+a StatefulSet name; per member a pod (``<cr>-<role>-<rand>-<n>``, labels ``kubedirector.hpe.com/
+kdcluster``, ``/role``, ``/kdapp``, ``/appCatalog``, container ``app`` with the role's image,
+``ImageForRole``) and a NodePort Service whose ports are the role's ``roleServices``
+(``PortsForRole``) named ``<urlScheme>-<id>`` or ``generic-<id>`` (``createPortNameForService``),
+with one ``hpecp-internal-gateway/<port>`` annotation per port (what the platform's gateway mapping
+adds) and ``kubedirector.hpe.com/kd-auth-token`` when a service ``hasAuthToken``; a headless
+Service; status roles/members with auth tokens; events. Two endpoints are live on the fake gateway
+(TLS, as the gateway terminates it for ``http-`` ports): a service whose ``path`` is ``/`` (the
+notebook UI) and one whose ``path`` is the ``<<model_name>>/<<model_version>>`` template (the
+deployment engine, answering predictions with the lab code's scorer loaded from the connected
+model ConfigMap's ``path``). Other ports are mapped but nothing listens (ssh, stats, gunicorn).
 """
 
 from __future__ import annotations
@@ -16,27 +23,13 @@ import itertools
 import secrets
 from typing import TYPE_CHECKING, Any
 
+from . import catalog
 from .apiserver import ApiServer
 
 if TYPE_CHECKING:
     from .gateway import Gateway
 
-# kdapp → role → [(service id, port, has auth token)] (reference §2.3)
-APPS: dict[str, dict[str, list[tuple[str, int, bool]]]] = {
-    "jupyter-notebook": {"controller": [("ssh", 22, False), ("jupyter-nb", 8000, False)]},
-    "training-engine": {
-        "LoadBalancer": [
-            ("gunicorn", 10001, True),
-            ("haproxy-train", 32700, True),
-            ("haproxy-stats", 8081, False),
-        ],
-        "RESTServer": [("gunicorn", 10001, True), ("ssh", 22, False)],
-    },
-    "deployment-engine": {
-        "LoadBalancer": [("gunicorn", 10001, True), ("haproxy", 32700, True), ("haproxy-stats", 8081, False)],
-        "RESTServer": [("gunicorn", 10001, True), ("ssh", 22, False)],
-    },
-}
+MODEL_PATH_MARK = "<<model_name>>"
 
 
 class KubeDirector:
@@ -62,7 +55,12 @@ class KubeDirector:
         kd = self.api.store.get("kubedirectorclusters", name)
         if kd is None:
             return
-        app = kd["spec"]["app"]
+        app_name = kd["spec"]["app"]
+        app = self.api.store.get("kubedirectorapps", app_name)
+        if app is None:  # removed after admission: KubeDirector cannot build the cluster
+            kd["status"] = {"state": "creating", "memberStateRollup": {"configErrors": True}, "roles": []}
+            self.api.event(kd, "Cluster", f"app {app_name} not found", "Warning")
+            return
         rand = secrets.token_hex(3)[:5]
         self.api.put(
             "services",
@@ -81,6 +79,7 @@ class KubeDirector:
         for role in kd["spec"]["roles"]:
             rid = role["id"]
             sts = f"{name}-{rid.lower()}-{rand}"
+            image = catalog.image(app, rid)
             self.api.event(kd, "Role", f"creating role {{{rid}}}")
             members = []
             for i in range(role["members"]):
@@ -89,17 +88,14 @@ class KubeDirector:
                 labels = {
                     "kubedirector.hpe.com/kdcluster": name,
                     "kubedirector.hpe.com/role": rid,
-                    "kubedirector.hpe.com/kdapp": app,
-                    "kubedirector.hpe.com/appCatalog": "local",
+                    "kubedirector.hpe.com/kdapp": app_name,
+                    "kubedirector.hpe.com/appCatalog": kd["spec"].get("appCatalog", "local"),
                 }
                 self.api.put(
                     "pods",
                     {
                         "metadata": {"name": pod_name, "labels": labels},
-                        "spec": {
-                            "nodeName": "fake-node-1",
-                            "containers": [{"name": "app", "image": f"bluedata/{app}"}],
-                        },
+                        "spec": {"nodeName": "fake-node-1", "containers": [{"name": "app", "image": image}]},
                         "status": {
                             "phase": "Running",
                             "containerStatuses": [
@@ -107,7 +103,7 @@ class KubeDirector:
                                     "name": "app",
                                     "ready": True,
                                     "restartCount": 0,
-                                    "image": f"bluedata/{app}",
+                                    "image": image,
                                     "imageID": "",
                                     "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}},
                                 }
@@ -118,36 +114,41 @@ class KubeDirector:
                 annotations: dict[str, str] = {}
                 ports = []
                 has_token = False
-                for sid, port, tokened in APPS[app][rid]:
-                    mapped = await self._map_port(kd, rid, sid, port, token)
-                    annotations[f"hpecp-internal-gateway/{port}"] = f"127.0.0.1:{mapped}"
+                for port in catalog.ports(app, rid):
+                    mapped = await self._map_port(kd, port, token)
+                    annotations[f"hpecp-internal-gateway/{port.port}"] = f"127.0.0.1:{mapped}"
                     ports.append(
                         {
-                            "name": sid,
-                            "port": port,
-                            "targetPort": port,
+                            "name": port.port_name,
+                            "port": port.port,
+                            "targetPort": port.port,
                             "protocol": "TCP",
                             "nodePort": next(self.node_ports),
                         }
                     )
-                    has_token = has_token or tokened
+                    has_token = has_token or port.has_auth_token
                 if has_token:
                     annotations["kubedirector.hpe.com/kd-auth-token"] = token
-                self.api.put(
-                    "services",
-                    {
-                        "metadata": {"name": pod_name, "labels": dict(labels), "annotations": annotations},
-                        "spec": {
-                            "type": "NodePort",
-                            "ports": ports,
-                            "selector": {"statefulset.kubernetes.io/pod-name": pod_name},
+                if ports:  # KubeDirector makes no member Service for a role without ports
+                    self.api.put(
+                        "services",
+                        {
+                            "metadata": {
+                                "name": pod_name,
+                                "labels": dict(labels),
+                                "annotations": annotations,
+                            },
+                            "spec": {
+                                "type": "NodePort",
+                                "ports": ports,
+                                "selector": {"statefulset.kubernetes.io/pod-name": pod_name},
+                            },
                         },
-                    },
-                )
+                    )
                 members.append(
                     {
                         "pod": pod_name,
-                        "service": pod_name,
+                        "service": pod_name if ports else "",
                         "nodeID": i + 1,
                         "state": "configured",
                         "authToken": token if has_token else "",
@@ -168,15 +169,15 @@ class KubeDirector:
         self.api.store.bump(kd)
         self.api.event(kd, "Cluster", "cluster configured")
 
-    async def _map_port(self, kd: dict[str, Any], role: str, sid: str, port: int, token: str) -> int:
-        app = kd["spec"]["app"]
-        if app == "jupyter-notebook" and sid == "jupyter-nb":
+    async def _map_port(self, kd: dict[str, Any], port: catalog.Port, token: str) -> int:
+        """The gateway port mapped to a member's ``port``; live for the endpoints people use."""
+        if port.path == "/":
             return await self.gateway.serve_notebook(kd["metadata"]["name"])
-        if app == "deployment-engine" and sid == "haproxy" and role == "LoadBalancer":
+        if MODEL_PATH_MARK in port.path:
             cms = kd["spec"].get("connections", {}).get("configmaps") or []
             cm = self.api.store.get("configmaps", cms[0]) if cms else None
-            return await self.gateway.serve_deployment(kd["metadata"]["name"], cm, token)
-        return next(self.ports)  # mapped but nothing listens (ssh, stats, gunicorn)
+            return await self.gateway.serve_deployment(kd["metadata"]["name"], cm, token, port.path)
+        return next(self.ports)
 
     def deleted(self, kd: dict[str, Any]) -> None:
         name = kd["metadata"]["name"]

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from . import catalog
 from .apiserver import ApiServer
 from .certs import make_certs
 from .gateway import Gateway
@@ -27,6 +28,10 @@ NAMESPACE = "k8smltenant"
 PVC = "tenant-share"
 USER = "student01"
 PASSWORD = "s3cret-Pa55"
+
+
+def _resources(cpu: str, memory: str) -> dict[str, dict[str, str]]:
+    return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"cpu": cpu, "memory": memory}}
 
 
 class FakeWorld:
@@ -79,6 +84,26 @@ class FakeWorld:
         self._gw_runner = gw_runner
         self.gateway_url = f"https://127.0.0.1:{gw_runner.addresses[0][1]}"
         self.gateway.api_url = f"https://127.0.0.1:{self.api_port}"
+        # The tenant's app catalog (appCatalog "local": KubeDirectorApps in the tenant namespace) and
+        # the PVC on the tenant share that the profile names, as the platform admin set them up.
+        for name in catalog.APP_NAMES:
+            self.api.put("kubedirectorapps", catalog.app_definition(name))
+        self.api.put(
+            "persistentvolumeclaims",
+            {
+                "metadata": {"name": PVC},
+                "spec": {
+                    "accessModes": ["ReadWriteMany"],
+                    "resources": {"requests": {"storage": "10Gi"}},
+                    "volumeMode": "Filesystem",
+                },
+                "status": {
+                    "phase": "Bound",
+                    "accessModes": ["ReadWriteMany"],
+                    "capacity": {"storage": "10Gi"},
+                },
+            },
+        )
         # The operations team's shared training cluster (reference §2.4), made before anyone logs in.
         self.api.strict_names = False
         self.api.put(
@@ -90,8 +115,8 @@ class FakeWorld:
                     "appCatalog": "local",
                     "namingScheme": "CrNameRole",
                     "roles": [
-                        {"id": "LoadBalancer", "members": 1, "resources": {}},
-                        {"id": "RESTServer", "members": 1, "resources": {}},
+                        {"id": "LoadBalancer", "members": 1, "resources": _resources("1", "2Gi")},
+                        {"id": "RESTServer", "members": 1, "resources": _resources("1", "2Gi")},
                     ],
                 },
             },

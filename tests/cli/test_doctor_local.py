@@ -1,0 +1,74 @@
+"""``mlops-tui doctor`` on the local profile, as a person runs it in a fresh HOME: platform stopped,
+running, with a wrong stored password, and with a damaged state directory (before and after a
+start refused it). Each gives its own line and exit code; ``-o json`` carries the same."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import home_env, mlops
+
+pytestmark = pytest.mark.slow
+
+
+def doctor(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return mlops(home, "doctor", *args, timeout=60)
+
+
+def failed_line(run: subprocess.CompletedProcess[str]) -> str:
+    return next(line for line in run.stdout.splitlines() if line.startswith("FAIL"))
+
+
+def test_local_doctor_stopped_running_wrong_password_damaged(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    state = home / ".local" / "state" / "mlops-tui" / "platform"
+    try:
+        stopped = doctor(home)
+        assert stopped.returncode == 43, stopped.stdout + stopped.stderr
+        assert failed_line(stopped).startswith(
+            f"FAIL  platform process   the local platform is not running (state {state})"
+        )
+        assert "mlops-tui platform start" in failed_line(stopped)
+        assert stopped.stdout.splitlines()[-1] == "doctor: platform process failed (exit 43)"
+
+        assert mlops(home, "platform", "start", timeout=120).returncode == 0
+        running = doctor(home)
+        assert running.returncode == 0, running.stdout + running.stderr
+        assert running.stdout.splitlines()[-1] == "all 7 checks passed"
+        as_json = json.loads(doctor(home, "-o", "json").stdout)
+        assert as_json["ok"] is True and as_json["exit_code"] == 0
+        assert [c["id"] for c in as_json["checks"]] == [
+            "profile", "state-dir", "disk", "process", "port", "health", "credentials",
+        ]  # fmt: skip
+        health = next(c for c in as_json["checks"] if c["id"] == "health")
+        assert health["status"] == "ok" and health["deadline_s"] > 0
+
+        user = next(c for c in as_json["checks"] if c["id"] == "profile")["seen"].rsplit("user ", 1)[1]
+        store = (
+            "from mlops_tui import credentials; import sys; "
+            "credentials.store_password('local', sys.argv[1], 'wrong')"
+        )
+        subprocess.run([sys.executable, "-c", store, user], env=home_env(home), check=True)
+        wrong = doctor(home)
+        assert wrong.returncode == 46
+        assert f"the platform refuses the password stored for {user}" in failed_line(wrong)
+    finally:
+        mlops(home, "platform", "stop", timeout=60)
+
+    db = state / "platform.db"
+    with db.open("r+b") as f:
+        f.write(b"not sqlite")
+    damaged = doctor(home)
+    assert damaged.returncode == 41
+    assert f"the platform's database {db} is not an SQLite database" in failed_line(damaged)
+    assert "mlops-tui platform move-aside" in failed_line(damaged)
+    assert mlops(home, "platform", "start", timeout=120).returncode != 0  # refused, nothing changed
+    refused = doctor(home)
+    assert refused.returncode == 41
+    assert failed_line(refused).startswith("FAIL  state directory    the last start was refused: ")

@@ -32,7 +32,8 @@ import numpy as np
 
 from .features import FEATURES, INPUT_SCHEMA, frame_to_matrix
 from .synthetic import is_synthetic
-from .tlc import MissingColumnsError, load_trips
+from .data_profile import describe_dropped, too_few_rides
+from .tlc import load_trips, parse_period
 from .zones import load_zones, write_zones
 
 BUNDLE_FORMAT = "mlops-tui-taxi/1"
@@ -103,25 +104,27 @@ def _load(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     say(f"Reading {data} ...")
     fingerprint = sha256_file(data)
     try:
-        trips = load_trips(data, zones)
-    except MissingColumnsError as exc:
-        raise BadInput(str(exc)) from None
-    except (OSError, ValueError) as exc:
+        trips = load_trips(data, zones, period=args.period)
+    except (OSError, ValueError) as exc:  # MissingColumnsError is a ValueError
         raise BadInput(str(exc)) from None
     synthetic = is_synthetic(data)
     info = {
         "path": str(data.resolve()), "rows": int(trips.attrs["rows"]), "used_rows": len(trips),
         "fingerprint": fingerprint, "synthetic": synthetic, "layout": trips.attrs["layout"],
+        "times": trips.attrs["times"], "period": trips.attrs["period"],
+        "dropped": trips.attrs["dropped"],
     }
     if len(trips):
         info["first_pickup"] = trips["pickup_datetime"].min().isoformat()
         info["last_pickup"] = trips["pickup_datetime"].max().isoformat()
     emit("data", **info)
     say(f"{info['rows']} rides read, {info['used_rows']} kept after cleaning "
-        f"({info['layout']} layout{', SYNTHETIC data' if synthetic else ''})")
+        f"({info['layout']} layout, period {info['period']['text']}"
+        f"{', SYNTHETIC data' if synthetic else ''})")
+    for line in describe_dropped(info["dropped"]):
+        say("  " + line)
     if len(trips) < MIN_ROWS:
-        raise BadInput(f"too few usable rides in {data.name}: {len(trips)} after cleaning "
-                       f"(of {info['rows']}); at least {MIN_ROWS} are needed")
+        raise BadInput(too_few_rides(data.name, info["rows"], len(trips), info["dropped"]))
     return trips, {"zones": zones, **info}
 
 
@@ -259,7 +262,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = _Parser(prog="train", description="Train the NYC taxi travel-time model (XGBoost).")
     p.add_argument("--data", required=True, help="TLC trip file, CSV or Parquet")
     p.add_argument("--output", required=True, help="bundle directory to write")
-    p.add_argument("--zones", help="zone table CSV (default: the built-in approximate centroids)")
+    p.add_argument("--zones", help="zone table CSV (default: zones.csv beside this code)")
+    p.add_argument("--period", help="months the data must cover, YYYY-MM or YYYY-MM..YYYY-MM "
+                                    "(default: the file's own, the months holding 99%% of its rides)")
     p.add_argument("--max-depth", type=int, default=6)
     p.add_argument("--rounds", type=int, default=300)
     p.add_argument("--learning-rate", type=float, default=0.15)
@@ -277,6 +282,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for ok, message in checks:
         if not ok:
             p.error(message)
+    if args.period:
+        try:
+            parse_period(args.period)
+        except ValueError as exc:
+            p.error(f"--period: {exc}")
     return args
 
 

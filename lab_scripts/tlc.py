@@ -270,7 +270,8 @@ def _numbers(column: Any) -> np.ndarray:
     """float64 values of a column (NaN where missing or not a number)."""
     import pyarrow as pa
 
-    if pa.types.is_integer(column.type) or pa.types.is_floating(column.type) or pa.types.is_decimal(column.type):
+    kind = column.type
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
         return column.cast(pa.float64()).to_numpy()
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
         import pandas as pd

@@ -30,9 +30,9 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from .data_profile import describe_dropped, too_few_rides
 from .features import FEATURES, INPUT_SCHEMA, frame_to_matrix
 from .synthetic import is_synthetic
-from .data_profile import describe_dropped, too_few_rides
 from .tlc import load_trips, parse_period
 from .zones import load_zones, write_zones
 

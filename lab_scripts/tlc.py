@@ -383,7 +383,7 @@ def load_trips(path: str | Path, zones: ZoneTable | str | Path | None = None,
         "dropoff_lat": places[2][keep], "dropoff_lon": places[3][keep],
         "pu_location_id": pd.array(pu[keep], dtype="Int64"),
         "do_location_id": pd.array(do[keep], dtype="Int64"),
-    })
+    }, copy=False)  # each column keeps its own array: no consolidated copy of all of them
     if clean:  # passenger_count is not a workshop column: a missing one means the usual single rider
         out["passenger_count"] = out["passenger_count"].fillna(1.0).clip(0, 9)
     out.attrs.update({
@@ -394,7 +394,17 @@ def load_trips(path: str | Path, zones: ZoneTable | str | Path | None = None,
                    "text": describe_period(file_period), "given": given is not None},
         "dropped": dropped_summary(reason, raw, describe_period(file_period), duration),
     })
+    del raw, columns
+    _release_arrow_memory()
     return out
+
+
+def _release_arrow_memory() -> None:
+    """Give the freed Arrow buffers back to the system: the allocator otherwise keeps them, and
+    training needs the room (about 100 MB per million rows read)."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
 
 
 def drop_reasons(layout: str, pickup: np.ndarray, dropoff: np.ndarray, pickup_at: np.ndarray,

@@ -136,6 +136,8 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     _progress("features", 10)
     x = frame_to_matrix(trips)
     y = trips["duration"].to_numpy(dtype=np.float64)
+    del trips  # the matrix holds what training needs: free the frame before XGBoost's copies
+    feature_ranges = {n: [float(x[:, i].min()), float(x[:, i].max())] for i, n in enumerate(FEATURES)}
     train_idx, test_idx = split_indices(len(y), args.test_size, args.seed)
     fit_idx, valid_idx = split_indices(len(train_idx), VALIDATION_SHARE, args.seed + 1)
     fit_idx, valid_idx = train_idx[fit_idx], train_idx[valid_idx]
@@ -154,6 +156,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     dfit = xgb.DMatrix(x[fit_idx], label=y[fit_idx], feature_names=names, nthread=NTHREAD)
     dvalid = xgb.DMatrix(x[valid_idx], label=y[valid_idx], feature_names=names, nthread=NTHREAD)
     dtest = xgb.DMatrix(x[test_idx], feature_names=names, nthread=NTHREAD)
+    del x  # each DMatrix holds its own copy
     _progress("train", 20)
     say(f"Training XGBoost {xgb.__version__}: up to {args.rounds} rounds, max_depth "
         f"{args.max_depth}, learning rate {args.learning_rate}")
@@ -192,8 +195,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
                    "learning_rate": args.learning_rate, "test_size": args.test_size,
                    "validation_share": VALIDATION_SHARE, "best_round": best + 1},
         "data": info,
-        "feature_ranges": {n: [float(x[:, i].min()), float(x[:, i].max())]
-                           for i, n in enumerate(FEATURES)},
+        "feature_ranges": feature_ranges,
     })
     emit("artifact", path=str(out.resolve()), model_file=MODEL_FILE, manifest=MANIFEST_FILE,
          files=manifest["files"])

@@ -90,9 +90,14 @@ def _n(value: int) -> str:
 
 
 def describe_example(example: dict[str, Any]) -> str:
-    """`row 12: tpep_pickup_datetime=2008-12-31 23:59:00, trip_distance=1.2, ...`"""
-    values = ", ".join(f"{k}={'(empty)' if v is None else v}" for k, v in example.get("values", {}).items())
-    return f"row {example.get('row')}: {values}"
+    """`row 12: tpep_pickup_datetime=2008-12-31 23:59:00, tpep_dropoff_datetime=...` (the columns
+    that show the reason; all of them when that is not known)."""
+    values = example.get("values", {})
+    shown = [k for k in example.get("why", []) if k in values] or list(values)
+    text = ", ".join(f"{k}={'(empty)' if values[k] is None else values[k]}" for k in shown)
+    if "duration_s" in example and any("datetime" in k.lower() for k in shown):
+        text += f" ({example['duration_s']:g} s)"
+    return f"row {example.get('row')}: {text}"
 
 
 def describe_dropped(dropped: list[dict[str, Any]]) -> list[str]:

@@ -96,6 +96,15 @@ REASONS: tuple[tuple[str, str], ...] = (
     ("outside_nyc", "pickup or dropoff coordinates missing or outside New York City"),
 )
 _REASON_CODE = {key: code for code, (key, _) in enumerate(REASONS, start=1)}
+_TIMES = ("pickup_datetime", "dropoff_datetime")
+#: the columns that show why a ride was dropped (its example names these first)
+REASON_COLUMNS: dict[str, tuple[str, ...]] = {
+    "time_unreadable": _TIMES, "time_dst": _TIMES, "outside_period": _TIMES, "not_forward": _TIMES,
+    "too_short": _TIMES, "too_long": _TIMES, "distance_missing": ("trip_distance",),
+    "distance_not_positive": ("trip_distance",), "distance_too_long": ("trip_distance",),
+    "unknown_zone": ("pu_location_id", "do_location_id"),
+    "outside_nyc": ("pickup_lat", "pickup_lon", "dropoff_lat", "dropoff_lon"),
+}
 
 #: Text time formats tried (after ISO 8601), for a column pyarrow did not read as timestamps.
 #: The first is the TLC portal's export ("01/01/2019 12:07:10 AM").
@@ -392,7 +401,7 @@ def load_trips(path: str | Path, zones: ZoneTable | str | Path | None = None,
         "period": {"from": str(file_period[0]) if file_period else None,
                    "to": str(file_period[1] - 1) if file_period else None,
                    "text": describe_period(file_period), "given": given is not None},
-        "dropped": dropped_summary(reason, raw, describe_period(file_period), duration),
+        "dropped": dropped_summary(reason, raw, describe_period(file_period), duration, mapping),
     })
     del raw, columns
     _release_arrow_memory()
@@ -437,10 +446,11 @@ def drop_reasons(layout: str, pickup: np.ndarray, dropoff: np.ndarray, pickup_at
     return reason
 
 
-def dropped_summary(reason: np.ndarray, raw: Any, period_text: str,
-                    duration: np.ndarray) -> list[dict[str, Any]]:
+def dropped_summary(reason: np.ndarray, raw: Any, period_text: str, duration: np.ndarray,
+                    mapping: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """One entry per reason that dropped rides, biggest first: key, text, count and an example
-    (the first such ride: its 1-based row number in the file, its values as read, its duration)."""
+    (the first such ride: its 1-based row number in the file, its values as read, its duration,
+    and under `why` the file's columns that show the reason)."""
     counts = np.bincount(reason, minlength=len(REASONS) + 1)
     out = []
     for code, (key, text) in enumerate(REASONS, start=1):
@@ -450,6 +460,8 @@ def dropped_summary(reason: np.ndarray, raw: Any, period_text: str,
         example: dict[str, Any] = {"row": row + 1, "values": _row_values(raw, row)}
         if np.isfinite(duration[row]):
             example["duration_s"] = float(duration[row])
+        if mapping:
+            example["why"] = [mapping[c] for c in REASON_COLUMNS[key] if c in mapping]
         out.append({"reason": key, "text": text.format(period=period_text),
                     "count": int(counts[code]), "example": example})
     out.sort(key=lambda e: -e["count"])

@@ -137,7 +137,7 @@ def test_every_dropped_ride_has_one_reason_and_an_example(tmp_path: Path) -> Non
     assert set(by_reason) == {"too_short", "too_long", "distance_not_positive", "not_forward",
                               "unknown_zone", "distance_too_long"}
     assert by_reason["too_long"]["example"] == {
-        "row": 4, "duration_s": 14400.0,
+        "row": 4, "duration_s": 14400.0, "why": ["tpep_pickup_datetime", "tpep_dropoff_datetime"],
         "values": {"tpep_pickup_datetime": "2019-02-13 10:00:00", "tpep_dropoff_datetime":
                    "2019-02-13 14:00:00", "trip_distance": 5.0, "passenger_count": 1.0,
                    "PULocationID": 68, "DOLocationID": 144}}
@@ -157,7 +157,7 @@ def test_profile_of_a_gzipped_csv(tmp_path: Path) -> None:
     assert prof["zones"] == {"pickup": 1, "dropoff": 1, "top_pickup": [[68, "East Chelsea (Manhattan)", 199]]}
     assert prof["pickups"]["first"] == "2019-03-04 09:00:00"
     text = "\n".join(describe(prof))
-    assert "1 dropped: distance zero or negative; e.g. row 6:" in text
+    assert "1 dropped: distance zero or negative; e.g. row 6: trip_distance=0.0" in text
     assert "rows read 200, rides kept 199, dropped 1" in text
 
 
@@ -184,7 +184,7 @@ def test_training_refuses_too_few_rides_with_the_biggest_reason(code_root: Path,
     message = run.stderr.strip()
     assert "too few usable rides in mostly-unknown.csv: 10 of 80 kept, at least 50 are needed" in message
     assert "pickup or dropoff zone unknown" in message and "(70 rides)" in message
-    assert "e.g. row 11: tpep_pickup_datetime=2019-03-04 10:10:00" in message
+    assert "e.g. row 11: PULocationID=264, DOLocationID=144" in message
     (data,) = run.of_type("data")
     assert data["dropped"][0]["count"] == 70
     assert "70 dropped: pickup or dropoff zone unknown" in run.stdout

@@ -83,6 +83,13 @@ async def run(args: argparse.Namespace) -> int:
     action = args.data_command
     if action == "fetch":
         return await fetch(args)
+    # what can be refused here is refused before the platform is started or reached
+    if action == "upload":
+        if not Path(args.file).is_file():
+            raise errors.InvalidInput(f"no such file: {args.file}", field="file")
+        datasets.data_path(args.name or Path(args.file).name)
+    elif action in ("preview", "rm"):
+        datasets.data_path(args.name)
     conn = connect(args.profile)
     p = conn.platform
     try:

@@ -40,7 +40,7 @@ async def run(
     _print_shell_setup(p)
     ctx = LabContext(user=conn.resolved.user, tenant=conn.resolved.profile.tenant)
     apply_train_params(ctx, params)
-    if ctx.data_path != probe.data_path or ctx.data_file:
+    if "data" in params:
         out(
             f"training data: {ctx.data_file or ctx.data_path}"
             + (f" (uploaded as {ctx.data_path})" if ctx.data_file else "")

@@ -58,12 +58,13 @@ def data_path(value: str) -> str:
     Raises ``ValueError`` with the rule (``MESSAGES["data"]``) for anything else, e.g. a path with
     ``..``, spaces, or another extension.
     """
-    text = value.strip().strip("/") if isinstance(value, str) else ""
+    text = value.strip() if isinstance(value, str) else ""
     parts = text.split("/")
     if parts and parts[0] == DATA_DIR:
         parts = parts[1:]
     ok = (
         bool(parts)
+        and not text.startswith("/")
         and len(text) <= 255
         and all(DATA_SEGMENT.match(p) for p in parts)
         and parts[-1].lower().endswith(DATA_SUFFIXES)

@@ -130,10 +130,10 @@ async def fetch(
     dest.parent.mkdir(parents=True, exist_ok=True)
     record = record_path(dest)
     done = _read_record(record)
-    if dest.is_file() and done.get("url") == url:
+    if dest.is_file() and done:  # the file names the TLC month; its record says it is whole
         digest = await asyncio.to_thread(sha256_file, dest)
         if digest == done.get("sha256") and dest.stat().st_size == done.get("size"):
-            return Fetched(dest, url, dest.stat().st_size, digest, reused=True)
+            return Fetched(dest, str(done.get("url", url)), dest.stat().st_size, digest, reused=True)
     part = dest.with_name(dest.name + ".part")
     part_record = record_path(part)
     http, environment = httpclient.client(timeout=TIMEOUT, transport=transport, follow_redirects=True)
@@ -228,11 +228,20 @@ async def _get(
         with part.open(mode) as fh:
             if progress is not None:
                 progress(have, total)
-            async for chunk in response.aiter_raw(CHUNK):
-                await asyncio.to_thread(fh.write, chunk)
-                have += len(chunk)
-                if progress is not None:
-                    progress(have, total)
+            pending = bytearray()  # written in 1 MiB blocks, and whatever came before a drop
+            try:
+                async for chunk in response.aiter_raw():  # as it arrives: nothing lost in a buffer
+                    pending += chunk
+                    have += len(chunk)
+                    if len(pending) >= CHUNK:
+                        await asyncio.to_thread(fh.write, bytes(pending))
+                        pending.clear()
+                        if progress is not None:
+                            progress(have, total)
+            finally:
+                fh.write(pending)
+        if progress is not None:
+            progress(have, total)
         return total
 
 

@@ -17,9 +17,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from tlc_server import TlcServer, small_zone_shapefile
-
 from mlops_tui.lab_scripts.zones import load_zones
+from tlc_server import TlcServer, small_zone_shapefile
 
 ROWS = 20_000
 

@@ -66,7 +66,15 @@ month.sample(int(sys.argv[2]), random_state=0).to_parquet(sys.argv[3])
 def measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, int, str]:
     """(wall s, peak RSS MB of that one child (``os.wait4``), exit code, its output)."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        cmd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     assert proc.stdout is not None
     text = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
@@ -93,7 +101,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         month = tmp / "yellow_tripdata_2019-02.parquet"
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-c", MAKE_MONTH, str(rows), str(month)], check=True, timeout=900)
+        subprocess.run(
+            [sys.executable, "-c", MAKE_MONTH, str(rows), str(month)],
+            check=True,
+            timeout=900,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+        )
         print(
             f"a {rows:,}-row month in the 2019 layout: {month.stat().st_size / 1e6:.0f} MB Parquet "
             f"(made in {time.perf_counter() - t0:.1f} s)\n"

@@ -50,13 +50,14 @@ class DataScreen(BaseScreen):
         "The data files in data/ of the project repository, each with its profile: rows read, rides "
         "kept, rides dropped by reason (with an example each), the period, the zones seen, duration "
         "and distance. [b]u[/b] uploads a trip file from this machine (CSV, CSV.gz or Parquet), "
-        "[b]p[/b] profiles the selected file again, [b]x[/b] removes it. Train on one with "
-        "[b]n[/b] on the Training screen (its Data field) or the guide's [b]train data=NAME[/b]."
+        "[b]p[/b] profiles the selected file again, [b]x[/b] removes it, [b]t[/b] opens the Train "
+        "dialog on it (also: the guide's [b]train data=NAME[/b])."
     )
     DESTRUCTIVE_ACTIONS = frozenset({"remove"})
     BINDINGS = [
         Binding("u", "upload", "Upload"),
         Binding("p", "profile", "Profile"),
+        Binding("t", "train", "Train on it"),
         Binding("x", "remove", "Remove"),
         Binding("slash", "filter", "Filter", key_display="/"),
     ]
@@ -183,6 +184,14 @@ class DataScreen(BaseScreen):
             self.busy = ""
         self.notify(f"Uploaded {entry.path}: {datasets.summary(prof)}", title="Data", timeout=6)
         self.load()
+
+    async def action_train(self) -> None:
+        selected = self._selected()
+        if selected is None:
+            self.notify("Select a data file first.", severity="warning")
+            return
+        self.mlops.intent = ("train-data", selected.path)
+        await self.mlops.goto("training")
 
     @work(group="data-action", exclusive=True, exit_on_error=False)
     @guarded("Profile the data file")

@@ -90,8 +90,11 @@ def small_zone_shapefile(dest: Path) -> dict[int, tuple[float, float]]:
 
     to_feet = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:2263", always_xy=True)
     to_degrees = pyproj.Transformer.from_crs("EPSG:2263", "EPSG:4326", always_xy=True)
-    centres = {68: [(40.7480, -74.0005)], 56: [(40.7440, -73.8630), (40.7520, -73.8560)],
-               132: [(40.6413, -73.7781)]}
+    centres = {
+        68: [(40.7480, -74.0005)],
+        56: [(40.7440, -73.8630), (40.7520, -73.8560)],
+        132: [(40.6413, -73.7781)],
+    }
     shp, shx, dbf = io.BytesIO(), io.BytesIO(), io.BytesIO()
     expected: dict[int, tuple[float, float]] = {}
     with shapefile.Writer(shp=shp, shx=shx, dbf=dbf, shapeType=shapefile.POLYGON) as writer:
@@ -105,8 +108,17 @@ def small_zone_shapefile(dest: Path) -> dict[int, tuple[float, float]]:
             for lat, lon in points:
                 x, y = to_feet.transform(lon, lat)
                 half = 800.0
-                writer.poly([[(x - half, y - half), (x - half, y + half), (x + half, y + half),
-                              (x + half, y - half), (x - half, y - half)]])
+                writer.poly(
+                    [
+                        [
+                            (x - half, y - half),
+                            (x - half, y + half),
+                            (x + half, y + half),
+                            (x + half, y - half),
+                            (x - half, y - half),
+                        ]
+                    ]
+                )
                 n += 1
                 writer.record(n, f"zone {location_id}", location_id, "Queens")
                 xs.append(x)

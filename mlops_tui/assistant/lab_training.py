@@ -58,50 +58,46 @@ def apply_train_params(ctx: LabContext, params: dict[str, Any], *, local_files: 
     ctx.train_params = rest
 
 
-def lab_code_files() -> list[Path]:
-    """The files of ``mlops_tui.lab_scripts`` shipped to the training cluster (*.py and zones.csv);
-    the zone table is the one fetched from the TLC's shapefile when there is one."""
+def lab_code_files() -> dict[str, Path]:
+    """The files of ``mlops_tui.lab_scripts`` shipped to the training cluster (*.py and zones.csv),
+    by the name each gets there; ``zones.csv`` is the table fetched from the TLC's shapefile when
+    there is one (``mlops-tui data fetch zones``), else the built-in approximate one."""
     spec = find_spec("mlops_tui.lab_scripts")
     if spec is None or not spec.submodule_search_locations:
         raise StepFailed("the lab code package mlops_tui.lab_scripts is not installed")
     root = Path(next(iter(spec.submodule_search_locations)))
-    files: set[Path] = set()
+    files: dict[str, Path] = {}
     for pattern in ws.LAB_CODE_PATTERNS:
-        files.update(f for f in root.glob(pattern) if f.is_file())
+        files.update((f.name, f) for f in root.glob(pattern) if f.is_file())
     fetched = taxi_zones.lab_zones_file()
     if fetched is not None:
-        files = {f for f in files if f.name != "zones.csv"} | {fetched}
-    return sorted(files, key=lambda f: _shipped_name(f))
-
-
-def _shipped_name(f: Path) -> str:
-    """The name a lab code file has on the training cluster (the fetched zone table is zones.csv)."""
-    return "zones.csv" if f.name == taxi_zones.FILE_NAME else f.name
+        files["zones.csv"] = fetched
+    return dict(sorted(files.items()))
 
 
 def _lab_file(name: str) -> str:
     """Where the lab code file ``name`` is on this machine (what the shown upload command reads)."""
-    return next((str(f) for f in lab_code_files() if _shipped_name(f) == name), name)
+    return str(lab_code_files().get(name, name))
 
 
 async def _run_upload(p: Platform, ctx: LabContext) -> AsyncIterator[StepEvent]:
     files = await asyncio.to_thread(lab_code_files)
     total = 0
-    for f in files:
+    for name, f in files.items():
         content = await asyncio.to_thread(f.read_bytes)
-        await p.upload_repo(f"{ctx.code_dir}/{_shipped_name(f)}", content, source=str(f))
+        await p.upload_repo(f"{ctx.code_dir}/{name}", content, source=str(f))
         total += len(content)
     table = await asyncio.to_thread(taxi_zones.zone_table)
     yield event(
         EventKind.RESULT,
         f"uploaded {len(files)} files ({total / 1024:.0f} KiB) to {ctx.code_dir}/: "
-        + ", ".join(_shipped_name(f) for f in files)
+        + ", ".join(files)
         + f" (zones.csv: {taxi_zones.describe(table)})",
     )
 
 
 async def _verify_upload(p: Platform, ctx: LabContext) -> Check:
-    local = {_shipped_name(f): f.stat().st_size for f in await asyncio.to_thread(lab_code_files)}
+    local = {name: f.stat().st_size for name, f in (await asyncio.to_thread(lab_code_files)).items()}
     remote = {
         e.path.rsplit("/", 1)[-1]: e.size for e in await p.list_repo(ctx.code_dir + "/") if not e.is_dir
     }

@@ -26,16 +26,20 @@ ROWS = 20_000
 def _month(path: Path) -> bytes:
     rng = np.random.default_rng(5)
     pickup = pd.Timestamp("2019-02-01") + pd.to_timedelta(rng.integers(0, 27 * 86400, ROWS), unit="s")
-    table = pa.table({
-        "VendorID": rng.integers(1, 3, ROWS),
-        "tpep_pickup_datetime": pa.array(pickup, pa.timestamp("us")),
-        "tpep_dropoff_datetime": pa.array(pickup + pd.to_timedelta(rng.integers(60, 3000, ROWS), unit="s"),
-                                          pa.timestamp("us")),
-        "passenger_count": rng.integers(1, 4, ROWS).astype(float),
-        "trip_distance": rng.uniform(0.3, 12, ROWS).round(2),
-        "PULocationID": rng.integers(1, 264, ROWS), "DOLocationID": rng.integers(1, 264, ROWS),
-        "row": np.arange(ROWS),  # tells which rides a sample took
-    })
+    table = pa.table(
+        {
+            "VendorID": rng.integers(1, 3, ROWS),
+            "tpep_pickup_datetime": pa.array(pickup, pa.timestamp("us")),
+            "tpep_dropoff_datetime": pa.array(
+                pickup + pd.to_timedelta(rng.integers(60, 3000, ROWS), unit="s"), pa.timestamp("us")
+            ),
+            "passenger_count": rng.integers(1, 4, ROWS).astype(float),
+            "trip_distance": rng.uniform(0.3, 12, ROWS).round(2),
+            "PULocationID": rng.integers(1, 264, ROWS),
+            "DOLocationID": rng.integers(1, 264, ROWS),
+            "row": np.arange(ROWS),  # tells which rides a sample took
+        }
+    )
     pq.write_table(table, path, row_group_size=4096)
     return path.read_bytes()
 
@@ -47,8 +51,14 @@ def _env(home: Path, mirror: str) -> dict[str, str]:
 
 
 def _fetch(home: Path, mirror: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mlops_tui.cli", "data", "fetch", *args],
-                          env=_env(home, mirror), capture_output=True, text=True, timeout=120, cwd=home)
+    return subprocess.run(
+        [sys.executable, "-m", "mlops_tui.cli", "data", "fetch", *args],
+        env=_env(home, mirror),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=home,
+    )
 
 
 def test_fetch_a_month_resumes_records_its_checksum_and_samples(tmp_path: Path) -> None:
@@ -85,8 +95,9 @@ def test_fetch_a_month_resumes_records_its_checksum_and_samples(tmp_path: Path) 
         other = _fetch(home, server.url, "yellow", "2019-02", "--sample", "500", "--seed", "1", "--no-upload")
     assert "already here, checksum verified" in again.stdout
     assert sample.read_bytes() == before
-    assert set(pq.read_table(cache / "yellow_tripdata_2019-02-sample-500-seed1.parquet").column("row")
-               .to_numpy()) != set(rows)
+    assert set(
+        pq.read_table(cache / "yellow_tripdata_2019-02-sample-500-seed1.parquet").column("row").to_numpy()
+    ) != set(rows)
     assert other.returncode == 0
 
     # a damaged download is not trusted: fetched again
@@ -141,7 +152,7 @@ def test_offline_says_it_needs_the_network_in_one_line(tmp_path: Path) -> None:
 def test_the_lab_code_ships_the_fetched_zone_table(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, zones_fetched: bool
 ) -> None:
-    from mlops_tui.assistant.lab_training import _shipped_name, lab_code_files
+    from mlops_tui.assistant.lab_training import lab_code_files
     from mlops_tui.services import taxi_zones
 
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
@@ -149,7 +160,7 @@ def test_the_lab_code_ships_the_fetched_zone_table(
         small_zone_shapefile(tmp_path / "z.zip")
         table = taxi_zones.build_from_shapefile(tmp_path / "z.zip")
         taxi_zones.install(table, {"source": "test"})
-    shipped = {_shipped_name(f): f for f in lab_code_files()}
+    shipped = lab_code_files()
     assert "zones.csv" in shipped and "train.py" in shipped
     if zones_fetched:
         assert shipped["zones.csv"] == taxi_zones.fetched_path()

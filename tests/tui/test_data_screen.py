@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from mlops_tui.screens.data import DataScreen
 from mlops_tui.screens.file_picker import FilePickerScreen
+from mlops_tui.screens.job_form import JobFormScreen
 from textual.widgets import DirectoryTree, Input, Static
 
 from mlops_tui.widgets.tables import LiveTable
@@ -88,6 +89,23 @@ async def test_upload_profile_and_remove_with_the_keyboard(
         assert "1 dropped: distance zero or negative; e.g. row 4: trip_distance=0.0" in text
         assert "1 dropped: pickup or dropoff zone unknown" in text and "PULocationID=264" in text
         assert "period 2019-03" in text
+
+        # t: the Train dialog on that file
+        await pilot.press("t")
+        await wait_for(pilot, lambda: isinstance(app.screen, JobFormScreen), what="the Train dialog")
+        assert app.screen.query_one("#f-data", Input).value == f"data/{NAME}"
+        await pilot.press("escape")
+        await wait_for(
+            pilot,
+            lambda: app.current_mode == "training" and not isinstance(app.screen, JobFormScreen),
+            what="the dialog to close",
+        )
+        await pilot.press("8")
+        await wait_for(pilot, lambda: isinstance(app.screen, DataScreen), what="the Data screen again")
+        table = screen.query_one("#tbl-data", LiveTable)
+        table.focus()
+        table.move_cursor(row=_names(screen).index(f"data/{NAME}"))
+        await pilot.pause(0.2)
 
         await pilot.press("x")
         await pilot.pause(0.3)

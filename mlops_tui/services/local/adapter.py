@@ -259,6 +259,9 @@ class LocalPlatform:
             content_file=src,
         )
 
+    def _r_delete_repo(self, path: str = "PATH", **_: Any) -> _Req:
+        return _Req("delete_repo", "DELETE", f"{API}/repo/{_repo_path(path)}")
+
     def _r_list_models(self, **_: Any) -> _Req:
         return _Req("list_models", "GET", f"{API}/models")
 
@@ -539,7 +542,7 @@ class LocalPlatform:
         return RepoEntry.from_dict(await self._json(req))
 
     async def delete_repo(self, path: str) -> None:
-        await self._call(_Req("delete_repo", "DELETE", f"{API}/repo/{_repo_path(path)}"))
+        await self._call(self._r_delete_repo(path=path))
 
     # -- model registry --------------------------------------------------------------------------
 

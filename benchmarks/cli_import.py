@@ -27,8 +27,10 @@ from pathlib import Path
 HEAVY = (
     "pandas", "xgboost", "kubernetes", "numpy", "scipy", "sklearn", "pyarrow", "textual", "rich",
     "httpx", "fastapi", "uvicorn", "pydantic", "keyring", "yaml", "plotext", "sqlite3",
+    "pyproj", "shapefile", "shapely",
 )  # fmt: skip
-FORBIDDEN = ("pandas", "xgboost", "kubernetes")  # never on any start-up path
+# never on any start-up path (pyproj, pyshp and shapely only in `mlops-tui data fetch zones`)
+FORBIDDEN = ("pandas", "xgboost", "kubernetes", "pyarrow", "pyproj", "shapefile", "shapely")
 TIMEOUT_S = 120
 
 

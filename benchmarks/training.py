@@ -70,6 +70,11 @@ def run_training(data: Path, output: Path, extra: list[str]) -> dict[str, Any]:
         str(output),
         *extra,
     ]
+    return run_child(cmd)
+
+
+def run_child(cmd: list[str]) -> dict[str, Any]:
+    """A command as a child process; wall seconds, peak RSS, exit code and its ``@@mlops`` lines."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         cmd,
@@ -136,12 +141,91 @@ def report(label: str, r: dict[str, Any]) -> None:
     )
 
 
+def same_trees(a: Path, b: Path) -> bool:
+    """Two saved XGBoost models hold the same trees (same splits, thresholds and leaf values)."""
+    import xgboost as xgb
+
+    first, second = xgb.Booster(), xgb.Booster()
+    first.load_model(str(a))
+    second.load_model(str(b))
+    return first.get_dump(dump_format="json") == second.get_dump(dump_format="json")
+
+
+def side_by_side(rows: int, repeat: int, tmp: Path) -> None:
+    """train.py against the plain script (``plain_xgboost.py``) on the same file, interleaved runs;
+    medians and the ratios product / plain, and whether both wrote the same model."""
+    from statistics import median
+
+    from mlops_tui.lab_scripts.zones import DEFAULT_PATH
+
+    data = tmp / f"side-by-side-{rows}.csv"
+    gen_s, size = make_synthetic(rows, data)
+    made = f"{size / 1e6:.0f} MB CSV, made in {gen_s:.1f} s"
+    print(f"\nproduct vs plain script, {rows:,} synthetic rows ({made}):")
+    product_cmd = [
+        sys.executable,
+        "-u",
+        "-m",
+        "mlops_tui.lab_scripts.train",
+        "--data",
+        str(data),
+        "--output",
+        str(tmp / "product"),
+    ]
+    plain_cmd = [
+        sys.executable,
+        "-u",
+        str(Path(__file__).with_name("plain_xgboost.py")),
+        str(data),
+        str(DEFAULT_PATH),
+        "2019-01",
+        "2019-06",
+        str(tmp / "plain.ubj"),
+    ]
+    runs: dict[str, list[dict[str, Any]]] = {"product": [], "plain": []}
+    for _ in range(repeat):
+        for name, cmd in (("product", product_cmd), ("plain", plain_cmd)):
+            result = run_child(cmd)
+            if result["exit"] != 0:
+                print(f"  {name} FAILED (exit {result['exit']}): {' | '.join(result['tail'][-2:])}")
+                return
+            runs[name].append(result)
+    wall = {k: median(r["seconds"] for r in v) for k, v in runs.items()}
+    peak = {k: median(r["peak_rss_mb"] for r in v) for k, v in runs.items()}
+    cpu = {k: median(r["cpu_s"] for r in v) for k, v in runs.items()}
+    print(f"  {'':<28} {'wall':>8} {'cpu':>8} {'peak RSS':>10}   (median of {repeat})")
+    label = {"product": "product (train.py, as a job)", "plain": "plain pandas+XGBoost script"}
+    for name in ("product", "plain"):
+        print(f"  {label[name]:<28} {wall[name]:7.2f}s {cpu[name]:7.2f}s {peak[name]:8.0f} MB")
+    ratio = {k: d["product"] / d["plain"] for k, d in (("wall", wall), ("cpu", cpu), ("peak", peak))}
+    print(
+        f"  {'ratio product / plain':<28} {ratio['wall']:7.2f}x {ratio['cpu']:7.2f}x "
+        f"{ratio['peak']:9.2f}x   (goal: at most 1.2x wall and memory)"
+    )
+    metrics = runs["product"][-1]["metrics"]
+    before_fit = metrics.get("total_seconds", 0) - metrics.get("train_seconds", 0)
+    print(
+        f"  product: read+clean+features+evaluate {before_fit:.2f} s, fit {metrics.get('train_seconds')} s, "
+        f"best round {metrics.get('best_round')}"
+    )
+    same = same_trees(tmp / "product" / "model.ubj", tmp / "plain.ubj")
+    print(f"  identical model (every tree): {'yes' if same else 'NO'}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="20k synthetic rows and the real sample only")
     ap.add_argument("--rows", help="comma-separated synthetic sizes (default 20000,100000,400000)")
     ap.add_argument("--rounds", type=int, default=None, help="--rounds for train.py (default: its own, 300)")
     ap.add_argument("--repeat", type=int, default=1, help="train each data set this many times (1-5)")
+    ap.add_argument(
+        "--versus-plain",
+        type=int,
+        default=None,
+        metavar="ROWS",
+        help="rows of the product vs plain-script comparison (default 1000000; --quick 200000; 0 = skip)",
+    )
+    ap.add_argument("--only-versus-plain", action="store_true", help="run only that comparison")
     args = ap.parse_args(argv)
     args.repeat = max(1, min(5, args.repeat))
     sizes = (
@@ -155,7 +239,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"train.py arguments: defaults{' ' + ' '.join(extra) if extra else ''} (early stopping 20)")
     tmp = Path(tempfile.mkdtemp(prefix="mlops-bench-train-"))
+    versus = args.versus_plain if args.versus_plain is not None else (200_000 if args.quick else 1_000_000)
     try:
+        if versus:
+            side_by_side(versus, max(args.repeat, 3 if not args.quick else 1), tmp)
+        if args.only_versus_plain:
+            return 0
         print("\nsynthetic data (lab_scripts.synthetic, seed 0):")
         for rows in sizes:
             data = tmp / f"synthetic-{rows}.csv"

@@ -30,9 +30,10 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from .data_profile import describe_dropped, too_few_rides
 from .features import FEATURES, INPUT_SCHEMA, frame_to_matrix
 from .synthetic import is_synthetic
-from .tlc import MissingColumnsError, load_trips
+from .tlc import load_trips, parse_period
 from .zones import load_zones, write_zones
 
 BUNDLE_FORMAT = "mlops-tui-taxi/1"
@@ -103,25 +104,27 @@ def _load(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     say(f"Reading {data} ...")
     fingerprint = sha256_file(data)
     try:
-        trips = load_trips(data, zones)
-    except MissingColumnsError as exc:
-        raise BadInput(str(exc)) from None
-    except (OSError, ValueError) as exc:
+        trips = load_trips(data, zones, period=args.period)
+    except (OSError, ValueError) as exc:  # MissingColumnsError is a ValueError
         raise BadInput(str(exc)) from None
     synthetic = is_synthetic(data)
     info = {
         "path": str(data.resolve()), "rows": int(trips.attrs["rows"]), "used_rows": len(trips),
         "fingerprint": fingerprint, "synthetic": synthetic, "layout": trips.attrs["layout"],
+        "times": trips.attrs["times"], "period": trips.attrs["period"],
+        "dropped": trips.attrs["dropped"],
     }
     if len(trips):
         info["first_pickup"] = trips["pickup_datetime"].min().isoformat()
         info["last_pickup"] = trips["pickup_datetime"].max().isoformat()
     emit("data", **info)
     say(f"{info['rows']} rides read, {info['used_rows']} kept after cleaning "
-        f"({info['layout']} layout{', SYNTHETIC data' if synthetic else ''})")
+        f"({info['layout']} layout, period {info['period']['text']}"
+        f"{', SYNTHETIC data' if synthetic else ''})")
+    for line in describe_dropped(info["dropped"]):
+        say("  " + line)
     if len(trips) < MIN_ROWS:
-        raise BadInput(f"too few usable rides in {data.name}: {len(trips)} after cleaning "
-                       f"(of {info['rows']}); at least {MIN_ROWS} are needed")
+        raise BadInput(too_few_rides(data.name, info["rows"], len(trips), info["dropped"]))
     return trips, {"zones": zones, **info}
 
 
@@ -133,6 +136,8 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     _progress("features", 10)
     x = frame_to_matrix(trips)
     y = trips["duration"].to_numpy(dtype=np.float64)
+    del trips  # the matrix holds what training needs: free the frame before XGBoost's copies
+    feature_ranges = {n: [float(x[:, i].min()), float(x[:, i].max())] for i, n in enumerate(FEATURES)}
     train_idx, test_idx = split_indices(len(y), args.test_size, args.seed)
     fit_idx, valid_idx = split_indices(len(train_idx), VALIDATION_SHARE, args.seed + 1)
     fit_idx, valid_idx = train_idx[fit_idx], train_idx[valid_idx]
@@ -151,6 +156,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     dfit = xgb.DMatrix(x[fit_idx], label=y[fit_idx], feature_names=names, nthread=NTHREAD)
     dvalid = xgb.DMatrix(x[valid_idx], label=y[valid_idx], feature_names=names, nthread=NTHREAD)
     dtest = xgb.DMatrix(x[test_idx], feature_names=names, nthread=NTHREAD)
+    del x  # each DMatrix holds its own copy
     _progress("train", 20)
     say(f"Training XGBoost {xgb.__version__}: up to {args.rounds} rounds, max_depth "
         f"{args.max_depth}, learning rate {args.learning_rate}")
@@ -189,8 +195,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
                    "learning_rate": args.learning_rate, "test_size": args.test_size,
                    "validation_share": VALIDATION_SHARE, "best_round": best + 1},
         "data": info,
-        "feature_ranges": {n: [float(x[:, i].min()), float(x[:, i].max())]
-                           for i, n in enumerate(FEATURES)},
+        "feature_ranges": feature_ranges,
     })
     emit("artifact", path=str(out.resolve()), model_file=MODEL_FILE, manifest=MANIFEST_FILE,
          files=manifest["files"])
@@ -259,7 +264,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = _Parser(prog="train", description="Train the NYC taxi travel-time model (XGBoost).")
     p.add_argument("--data", required=True, help="TLC trip file, CSV or Parquet")
     p.add_argument("--output", required=True, help="bundle directory to write")
-    p.add_argument("--zones", help="zone table CSV (default: the built-in approximate centroids)")
+    p.add_argument("--zones", help="zone table CSV (default: zones.csv beside this code)")
+    p.add_argument("--period", help="months the data must cover, YYYY-MM or YYYY-MM..YYYY-MM "
+                                    "(default: the file's own, the months holding 99%% of its rides)")
     p.add_argument("--max-depth", type=int, default=6)
     p.add_argument("--rounds", type=int, default=300)
     p.add_argument("--learning-rate", type=float, default=0.15)
@@ -277,6 +284,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for ok, message in checks:
         if not ok:
             p.error(message)
+    if args.period:
+        try:
+            parse_period(args.period)
+        except ValueError as exc:
+            p.error(f"--period: {exc}")
     return args
 
 

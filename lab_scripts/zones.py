@@ -7,6 +7,10 @@ The coordinates are APPROXIMATE zone centroids compiled by hand from general kno
 (good to about 1 km), not computed from the TLC shapefile. The optional `aliases` column holds a
 few landmarks and street names (e.g. "Centre Market Place") so that people can type places.
 
+`mlops-tui data fetch zones` builds the same table with real centroids from the TLC's shapefile;
+its rows say `centroid=shapefile`, and the app ships that table as this `zones.csv` with the lab
+code. A table whose located zones all say so is not `approximate`.
+
 Loading uses the csv module only (no pandas): the prediction server and the TUI zone picker load
 this table at start-up and must stay fast.
 """
@@ -42,6 +46,7 @@ _COLUMNS = {
     "lat": ("lat", "latitude"),
     "lon": ("lon", "long", "lng", "longitude"),
     "aliases": ("aliases",),
+    "centroid": ("centroid",),
 }
 
 _SYNONYMS = {
@@ -59,6 +64,7 @@ class Zone:
     lat: float | None
     lon: float | None
     aliases: tuple[str, ...] = ()
+    centroid: str = ""  # "shapefile" when computed from the TLC's zone shapes; else approximate
 
     @property
     def has_coords(self) -> bool:
@@ -93,6 +99,12 @@ class ZoneTable:
 
     def __len__(self) -> int:
         return len(self._by_id)
+
+    @property
+    def approximate(self) -> bool:
+        """True unless every zone with coordinates has a centroid computed from the TLC shapefile."""
+        located = [z for z in self if z.has_coords]
+        return not located or any(z.centroid != "shapefile" for z in located)
 
     def __iter__(self) -> Iterator[Zone]:
         return iter(self._by_id.values())
@@ -239,7 +251,7 @@ def _read(path: Path) -> list[Zone]:
             aliases = tuple(a.strip() for a in cell("aliases").split(";") if a.strip())
             zones.append(
                 Zone(location_id, cell("zone"), cell("borough"), _float_or_none(cell("lat")),
-                     _float_or_none(cell("lon")), aliases)
+                     _float_or_none(cell("lon")), aliases, cell("centroid"))
             )
     return zones
 
@@ -263,13 +275,14 @@ def load_zones(path: str | Path | None = None) -> ZoneTable:
     for z in zones:
         ref = builtin.get(z.location_id)
         if ref is not None and not z.has_coords:
-            z = Zone(z.location_id, z.zone, z.borough, ref.lat, ref.lon, z.aliases or ref.aliases)
+            z = Zone(z.location_id, z.zone, z.borough, ref.lat, ref.lon, z.aliases or ref.aliases,
+                     ref.centroid)
         filled.append(z)
     return ZoneTable(filled)
 
 
 def write_zones(table: ZoneTable, path: str | Path) -> Path:
-    """Write a table in our format (LocationID, zone, borough, lat, lon, aliases).
+    """Write a table in our format (LocationID, zone, borough, lat, lon, aliases[, centroid]).
 
     Training copies the table it used into the model bundle, so serving maps zones to exactly
     the coordinates the model was trained with.
@@ -277,8 +290,11 @@ def write_zones(table: ZoneTable, path: str | Path) -> Path:
     path = Path(path)
     with path.open("w", newline="", encoding="utf-8") as fh:
         out = csv.writer(fh, lineterminator="\n")
-        out.writerow(["LocationID", "zone", "borough", "lat", "lon", "aliases"])
+        with_centroid = any(z.centroid for z in table)
+        out.writerow(["LocationID", "zone", "borough", "lat", "lon", "aliases",
+                      *(["centroid"] if with_centroid else [])])
         for z in sorted(table, key=lambda z: z.location_id):
             out.writerow([z.location_id, z.zone, z.borough, "" if z.lat is None else repr(z.lat),
-                          "" if z.lon is None else repr(z.lon), ";".join(z.aliases)])
+                          "" if z.lon is None else repr(z.lon), ";".join(z.aliases),
+                          *([z.centroid] if with_centroid else [])])
     return path

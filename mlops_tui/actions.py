@@ -32,7 +32,24 @@ SCREENS: tuple[tuple[str, str, str], ...] = (
     ("registry", "Registry", "4"),
     ("predict", "Predict", "5"),
     ("login", "Login & profiles", "6"),
+    ("data", "Data", "8"),  # 7 is kept for the Class screen
 )
+
+
+def screen_keys() -> str:
+    """The screen keys as people read them: ``1-6, 8``."""
+    keys = sorted(int(key) for _, _, key in SCREENS)
+    runs: list[str] = []
+    start = prev = keys[0]
+    for key in [*keys[1:], None]:
+        if key is not None and key == prev + 1:
+            prev = key
+            continue
+        runs.append(f"{start}-{prev}" if prev > start else str(start))
+        if key is not None:
+            start = prev = key
+    return ", ".join(runs)
+
 
 ACTIONS: tuple[AppAction, ...] = (
     AppAction("guide", "Open the lab guide (Labs 1-5)", "app.goto('guide')", ("g", "labs", "lab"), key="1"),
@@ -60,6 +77,13 @@ ACTIONS: tuple[AppAction, ...] = (
     AppAction("predict", "Open the prediction form", "app.goto('predict')", ("pred", "p"), key="5"),
     AppAction(
         "login", "Log in, switch or edit profiles", "app.goto('login')", ("profiles", "profile"), key="6"
+    ),
+    AppAction(
+        "data",
+        "Open the data files (upload, profile, remove)",
+        "app.goto('data')",
+        ("files", "datasets", "upload"),
+        key="8",
     ),
     AppAction("help", "Help for the current screen", "app.help", ("?", "h"), key="?"),
     AppAction("doctor", "Check each hop to the platform (mlops-tui doctor)", "app.doctor", ("dr", "check")),
@@ -120,6 +144,18 @@ ACTIONS: tuple[AppAction, ...] = (
         "curl", "Copy the prediction as curl (OSC 52)", "screen.copy_curl", (), screen="predict", key="y"
     ),
     AppAction("forget", "Forget the stored password of this profile", "screen.forget", (), screen="login"),
+    AppAction(
+        "profile-data", "Profile the selected data file again", "screen.profile", (), screen="data", key="p"
+    ),
+    AppAction(
+        "remove-data",
+        "Remove the selected data file",
+        "screen.remove",
+        ("rm",),
+        screen="data",
+        destructive=True,
+        key="x",
+    ),
 )
 
 

@@ -58,6 +58,7 @@ SCREEN_CLASSES: dict[str, tuple[str, str]] = {
     "registry": ("registry", "RegistryScreen"),
     "predict": ("predict", "PredictScreen"),
     "login": ("login", "LoginScreen"),
+    "data": ("data", "DataScreen"),
 }
 
 

@@ -58,8 +58,18 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="training parameter, e.g. rounds=50",
+        help="training parameter, e.g. rounds=50 (data=NAME is the same as --data)",
     )
+    lab_run.add_argument(
+        "--data",
+        metavar="FILE|NAME",
+        help="train on a local trip file (uploaded with its profile first) or a data file of the "
+        "repository (default: the synthetic set)",
+    )
+
+    from mlops_tui.headless.data_args import add_data_parser
+
+    add_data_parser(sub, _add_profile)
 
     pr = sub.add_parser("predict", help="predict the travel time of one ride")
     _add_profile(pr)
@@ -177,7 +187,13 @@ def _dispatch(args: argparse.Namespace) -> int:
     if cmd == "lab":
         from mlops_tui.headless import lab_run
 
-        return asyncio.run(lab_run.run(args.profile, args.from_lab, train_params=_params(args.param)))
+        return asyncio.run(
+            lab_run.run(args.profile, args.from_lab, train_params=_params(args.param), data=args.data)
+        )
+    if cmd == "data":
+        from mlops_tui.headless import data
+
+        return asyncio.run(data.run(args))
     if cmd == "predict":
         from mlops_tui.headless import predict
 

@@ -55,6 +55,16 @@ def state_home() -> Path:
     return _xdg("XDG_STATE_HOME", ".local/state") / APP
 
 
+def data_home() -> Path:
+    """``$XDG_DATA_HOME/mlops-tui`` (``~/.local/share/mlops-tui``): the fetched taxi zone table."""
+    return _xdg("XDG_DATA_HOME", ".local/share") / APP
+
+
+def cache_home() -> Path:
+    """``$XDG_CACHE_HOME/mlops-tui`` (``~/.cache/mlops-tui``): downloaded TLC files and samples."""
+    return _xdg("XDG_CACHE_HOME", ".cache") / APP
+
+
 def platform_state_dir() -> Path:
     """The local platform's state dir (contract §1): ``$MLOPS_TUI_STATE_DIR`` or ``<state>/platform``."""
     override = os.environ.get("MLOPS_TUI_STATE_DIR", "")

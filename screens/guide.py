@@ -25,6 +25,7 @@ from textual.widgets import Input, Static
 from mlops_tui.assistant import labs
 from mlops_tui.assistant import workshop as ws
 from mlops_tui.assistant.commands import Command, match_step, parse_command
+from mlops_tui.assistant.lab_training import apply_train_params
 from mlops_tui.assistant.rides import Ride, ZoneIndex, default_zones
 from mlops_tui.services.errors import NotFound, PlatformError
 from mlops_tui.services.platform import Platform
@@ -451,7 +452,11 @@ class GuideScreen(BaseScreen):
     def _train(self, params: dict[str, str]) -> None:
         ctx = self.context
         if ctx is not None:
-            ctx.train_params = {k: _number(v) for k, v in params.items()}
+            try:  # data=NAME picks the data file (one rule with the CLI and the Train dialog)
+                apply_train_params(ctx, {k: _number(v) for k, v in params.items()}, local_files=False)
+            except PlatformError as exc:
+                self.chat.error(str(exc))
+                return
         self._run_step(labs.get_step("train"))
 
     def _show(self, what: str) -> None:

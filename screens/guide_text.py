@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from rich.text import Text
 
+from mlops_tui.actions import screen_keys
 from mlops_tui.assistant import labs
 from mlops_tui.assistant import workshop as ws
 from mlops_tui.assistant.commands import HELP
@@ -80,7 +81,8 @@ def help_text() -> Text:
         text.append("  ")
         text.append(what)
     text.append(
-        "\nKeys: 1-6 screens (on an empty line) · PgUp/PgDn scroll · ctrl+y copy · ctrl+q quit", "dim"
+        f"\nKeys: {screen_keys()} screens (on an empty line) · PgUp/PgDn scroll · ctrl+y copy · ctrl+q quit",
+        "dim",
     )
     return text
 

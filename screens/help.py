@@ -13,7 +13,7 @@ from textual.widgets import Static
 from mlops_tui import actions
 
 GLOBAL_KEYS = (
-    ("1-6", "switch screen: guide, dashboard, training, registry, predict, login"),
+    (actions.screen_keys(), "switch screen: " + ", ".join(title.lower() for _, title, _ in actions.SCREENS)),
     (":", "command line (Tab completes): :train, :deploy-version, :profile NAME, :theme NAME, :q"),
     ("ctrl+p", "command palette: every action, searchable"),
     ("/", "filter the current list or log"),

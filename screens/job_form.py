@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from mlops_tui.assistant import workshop as ws
+from mlops_tui.platform import names
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,12 @@ FIELDS: tuple[tuple[str, str, str], ...] = (
         "Code (repository)",
         "a Python package with train.py; uploaded from the lab code if ticked below",
     ),
-    ("data", "Data (repository)", "a TLC trip file (CSV or Parquet) in the project repository"),
+    (
+        "data",
+        "Data (repository)",
+        "a TLC trip file in data/ of the project repository (CSV, CSV.gz or "
+        "Parquet): upload one on the Data screen (8)",
+    ),
     ("rounds", "Boosting rounds", "integer, 1-2000"),
     ("max-depth", "Max tree depth", "integer, 1-16"),
     ("learning-rate", "Learning rate", "number, 0 < eta <= 1"),
@@ -49,6 +55,13 @@ def validate(values: dict[str, str]) -> tuple[dict[str, int | float], dict[str, 
     for key in ("cluster", "code", "data"):
         if not values.get(key, "").strip():
             problems[key] = "required"
+    if "data" not in problems:
+        try:
+            names.data_path(values["data"])
+        except ValueError:
+            problems["data"] = (
+                "a data file name such as march.csv or data/NYCTaxi/x.parquet (.csv, .csv.gz, .parquet)"
+            )
     for key, low, high in (("rounds", 1, 2000), ("max-depth", 1, 16)):
         raw = values.get(key, "").strip()
         try:
@@ -80,16 +93,17 @@ class JobFormScreen(ModalScreen[JobForm | None]):
         Binding("ctrl+s", "submit", "Submit"),
     ]
 
-    def __init__(self, user: str, *, code_present: bool | None = None) -> None:
+    def __init__(self, user: str, *, code_present: bool | None = None, data: str | None = None) -> None:
         super().__init__()
         self.user = user
         self.code_present = code_present
+        self.data = data
 
     def defaults(self) -> dict[str, str]:
         return {
             "cluster": ws.TRAINING_CLUSTER,
             "code": ws.code_dir(self.user),
-            "data": ws.DEFAULT_DATA,
+            "data": self.data or ws.DEFAULT_DATA,
             "rounds": "60",
             "max-depth": "6",
             "learning-rate": "0.1",
@@ -134,7 +148,7 @@ class JobFormScreen(ModalScreen[JobForm | None]):
             JobForm(
                 cluster=values["cluster"].strip(),
                 code=values["code"].strip().rstrip("/"),
-                data=values["data"].strip(),
+                data=names.data_path(values["data"]),
                 output=ws.models_dir(self.user),
                 name=f"taxi-{ws.dns_name(self.user)}",
                 params=params,

@@ -38,10 +38,13 @@ ADVANCED = ("pickup_lat", "pickup_lon", "dropoff_lat", "dropoff_lon")
 
 
 def _load_schema_and_zones() -> tuple[dict[str, Any], Any]:
-    """Blocking (imports numpy via features): run in a thread."""
-    from mlops_tui.lab_scripts import features, zones
+    """Blocking (imports numpy via features): run in a thread. The zone table is the fetched one
+    (real centroids) when there is one, else the built-in approximate one."""
+    from mlops_tui.lab_scripts import features
 
-    return features.INPUT_SCHEMA, zones.load_zones()
+    from mlops_tui.services import taxi_zones
+
+    return features.INPUT_SCHEMA, taxi_zones.zone_table()
 
 
 def check_field(spec: dict[str, Any], raw: str) -> tuple[Any, str | None]:
@@ -210,8 +213,13 @@ class PredictScreen(BaseScreen):
             await container.mount(Collapsible(advanced, title="coordinates instead of zones (optional)"))
         self.query_one("#form-loading", Static).display = False
         self.form_ready = True
+        form = self.query_one("#predict-form")
         title = outside_markup(self.schema.get("title", "input"))  # the schema comes from the model
-        self.query_one("#predict-form").border_title = f"Ride · {title}"
+        form.border_title = f"Ride · {title}"
+        if self.zones is not None:  # distance estimates rest on the zone centroids: say how good they are
+            form.border_subtitle = (
+                "zones: approximate centroids" if self.zones.approximate else "zones: TLC shapes"
+            )
 
     def _field_row(self, spec: dict[str, Any], default: Any) -> Widget:
         """Label and input side by side, the field's problem (if any) underneath."""

@@ -113,6 +113,9 @@ class TrainingScreen(BaseScreen):
         if intent and intent[0] == "job":
             self.mlops.intent = None
             self.select_job(intent[1])
+        elif intent and intent[0] == "train-data":  # from the Data screen: the form on that file
+            self.mlops.intent = None
+            self._open_form(intent[1])
 
     # -- jobs list -------------------------------------------------------------------------------
 
@@ -289,7 +292,7 @@ class TrainingScreen(BaseScreen):
 
     @work(group="job-form", exclusive=True)
     @guarded("Submit a training job")
-    async def _open_form(self) -> None:
+    async def _open_form(self, data: str | None = None) -> None:
         from mlops_tui.assistant import workshop as ws
 
         from .job_form import JobFormScreen
@@ -300,7 +303,7 @@ class TrainingScreen(BaseScreen):
         with contextlib.suppress(errors.PlatformError):
             entries = await platform.list_repo(ws.code_dir(user) + "/")
             code_present = any(e.path.endswith("/train.py") for e in entries)
-        form = await self.app.push_screen_wait(JobFormScreen(user, code_present=code_present))
+        form = await self.app.push_screen_wait(JobFormScreen(user, code_present=code_present, data=data))
         if form is None:
             return
         if form.upload_code:
@@ -325,11 +328,11 @@ class TrainingScreen(BaseScreen):
 
         platform = self.mlops.require_platform()
         files = await asyncio.to_thread(lab_code_files)
-        for f in files:
+        for name, f in files.items():
             content = await asyncio.to_thread(f.read_bytes)
-            path = f"{code_dir}/{f.name}"
+            path = f"{code_dir}/{name}"
             await self.call(
-                f"upload {f.name}",
+                f"upload {name}",
                 "upload_repo",
                 lambda p=path, c=content, s=str(f): platform.upload_repo(p, c, source=s),
                 path=path,

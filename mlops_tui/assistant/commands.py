@@ -72,7 +72,7 @@ HELP: tuple[tuple[str, str], ...] = (
     ("run <step>", "run a step by number, id or title"),
     ("back · skip · goto lab <n>", "move between steps and labs 1-5"),
     ("status", "every step, checked live on the platform"),
-    ("train [rounds=N max_depth=N]", "train again and follow the log"),
+    ("train [rounds=N data=NAME]", "train again (on a data file of the repository) and follow the log"),
     ("logs [job]", "the last lines of a job's log"),
     ("predict <ride>", "e.g. predict from Midtown Center to Times Sq weekday 9am February 2.1 miles"),
     ("", "or predict pickup=161 dropoff=230 when=2019-02-05T09:00 distance=2.1"),

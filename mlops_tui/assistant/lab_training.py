@@ -25,43 +25,79 @@ from mlops_tui.assistant.steps import (
     equivalent_commands,
     event,
 )
+from mlops_tui.services import datasets, taxi_zones
+from mlops_tui.services.errors import InvalidInput
 from mlops_tui.services.platform import Platform
 from mlops_tui.services.types import Job, JobSpec, JobState
 
 
-def lab_code_files() -> list[Path]:
-    """The files of ``mlops_tui.lab_scripts`` shipped to the training cluster (*.py and zones.csv)."""
+def choose_data(ctx: LabContext, value: str, *, local_files: bool = True) -> None:
+    """Train on ``value``: a local trip file (uploaded by the check-data step as ``data/<its name>``)
+    or a data file of the repository (``march.csv`` or ``data/NYCTaxi/march.csv``).
+
+    Raises InvalidInput naming the data-name rule (``names.MESSAGES["data"]``) otherwise.
+    """
+    local = Path(value).expanduser()
+    if local_files and local.is_file():
+        ctx.data_file = local
+        ctx.data_path = datasets.data_path(local.name)
+        return
+    ctx.data_file = None
+    ctx.data_path = datasets.data_path(value)
+
+
+def apply_train_params(ctx: LabContext, params: dict[str, Any], *, local_files: bool = True) -> None:
+    """Training parameters as typed (``rounds=50 data=march.csv``): ``data`` chooses the data file
+    (it is the job's data, not a parameter of train.py); the rest go to train.py as flags."""
+    rest = dict(params)
+    value = rest.pop("data", None)
+    if value is not None:
+        if not str(value).strip():
+            raise InvalidInput("data= needs a file name, e.g. data=march.csv", field="data")
+        choose_data(ctx, str(value), local_files=local_files)
+    ctx.train_params = rest
+
+
+def lab_code_files() -> dict[str, Path]:
+    """The files of ``mlops_tui.lab_scripts`` shipped to the training cluster (*.py and zones.csv),
+    by the name each gets there; ``zones.csv`` is the table fetched from the TLC's shapefile when
+    there is one (``mlops-tui data fetch zones``), else the built-in approximate one."""
     spec = find_spec("mlops_tui.lab_scripts")
     if spec is None or not spec.submodule_search_locations:
         raise StepFailed("the lab code package mlops_tui.lab_scripts is not installed")
     root = Path(next(iter(spec.submodule_search_locations)))
-    files: set[Path] = set()
+    files: dict[str, Path] = {}
     for pattern in ws.LAB_CODE_PATTERNS:
-        files.update(f for f in root.glob(pattern) if f.is_file())
-    return sorted(files)
+        files.update((f.name, f) for f in root.glob(pattern) if f.is_file())
+    fetched = taxi_zones.lab_zones_file()
+    if fetched is not None:
+        files["zones.csv"] = fetched
+    return dict(sorted(files.items()))
 
 
 def _lab_file(name: str) -> str:
     """Where the lab code file ``name`` is on this machine (what the shown upload command reads)."""
-    return next((str(f) for f in lab_code_files() if f.name == name), name)
+    return str(lab_code_files().get(name, name))
 
 
 async def _run_upload(p: Platform, ctx: LabContext) -> AsyncIterator[StepEvent]:
     files = await asyncio.to_thread(lab_code_files)
     total = 0
-    for f in files:
+    for name, f in files.items():
         content = await asyncio.to_thread(f.read_bytes)
-        await p.upload_repo(f"{ctx.code_dir}/{f.name}", content, source=str(f))
+        await p.upload_repo(f"{ctx.code_dir}/{name}", content, source=str(f))
         total += len(content)
+    table = await asyncio.to_thread(taxi_zones.zone_table)
     yield event(
         EventKind.RESULT,
         f"uploaded {len(files)} files ({total / 1024:.0f} KiB) to {ctx.code_dir}/: "
-        + ", ".join(f.name for f in files),
+        + ", ".join(files)
+        + f" (zones.csv: {taxi_zones.describe(table)})",
     )
 
 
 async def _verify_upload(p: Platform, ctx: LabContext) -> Check:
-    local = {f.name: f.stat().st_size for f in await asyncio.to_thread(lab_code_files)}
+    local = {name: f.stat().st_size for name, f in (await asyncio.to_thread(lab_code_files)).items()}
     remote = {
         e.path.rsplit("/", 1)[-1]: e.size for e in await p.list_repo(ctx.code_dir + "/") if not e.is_dir
     }
@@ -76,6 +112,10 @@ def _data_folder(ctx: LabContext) -> str:
 
 
 async def _run_check_data(p: Platform, ctx: LabContext) -> AsyncIterator[StepEvent]:
+    if ctx.data_file is not None:
+        async for step_event in _upload_data_file(p, ctx):
+            yield step_event
+        return
     entries = {e.path: e for e in await p.list_repo(_data_folder(ctx))}
     entry = entries.get(ctx.data_path)
     if entry is None:
@@ -86,6 +126,25 @@ async def _run_check_data(p: Platform, ctx: LabContext) -> AsyncIterator[StepEve
     synthetic = "synthetic" in ctx.data_path or any("README" in e and "synthetic" in e for e in entries)
     note = " — a SYNTHETIC data set in the 2019 TLC layout (see its README)" if synthetic else ""
     yield event(EventKind.RESULT, f"{ctx.data_path} is there ({entry.size / 1e6:.1f} MB){note}")
+
+
+async def _upload_data_file(p: Platform, ctx: LabContext) -> AsyncIterator[StepEvent]:
+    """Profile the local file chosen with ``--data``, upload it, and show what training will see."""
+    from mlops_tui.lab_scripts.data_profile import describe
+
+    assert ctx.data_file is not None
+    yield event(EventKind.INFO, f"profiling {ctx.data_file} and uploading it as {ctx.data_path}")
+    entry, prof = await datasets.upload_data(p, ctx.data_file, ctx.data_path)
+    assert prof is not None
+    for line in describe(prof):
+        yield event(EventKind.INFO, line)
+    if prof["kept"] < 50:
+        raise StepFailed(f"{ctx.data_path}: only {prof['kept']} usable rides; training needs 50")
+    yield event(
+        EventKind.RESULT,
+        f"{entry.path} uploaded ({entry.size / 1e6:.1f} MB): {datasets.summary(prof)}",
+        profile=prof,
+    )
 
 
 async def _verify_check_data(p: Platform, ctx: LabContext) -> Check:
@@ -125,7 +184,9 @@ def _describe_structured(data: dict[str, Any]) -> str:
         return f"{data.get('stage', '')} {data.get('pct', '')}%".strip()
     if kind == "data":
         synth = " (synthetic)" if data.get("synthetic") else ""
-        return f"data: {data.get('used_rows', data.get('rows'))} rides used of {data.get('rows')}{synth}"
+        dropped = data.get("dropped") or []
+        top = f"; most dropped: {dropped[0]['text']} ({dropped[0]['count']})" if dropped else ""
+        return f"data: {data.get('used_rows', data.get('rows'))} rides used of {data.get('rows')}{synth}{top}"
     if kind == "metrics":
         return "metrics: " + format_metrics(data, ())
     if kind == "artifact":

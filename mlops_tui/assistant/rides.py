@@ -506,10 +506,11 @@ def _by_distance(
 
 @lru_cache(maxsize=1)
 def default_zones() -> ZoneIndex:
-    """The built-in TLC zone table (read once; a few milliseconds)."""
-    from mlops_tui.lab_scripts.zones import load_zones
+    """The app's TLC zone table (read once; a few milliseconds): real centroids once
+    ``mlops-tui data fetch zones`` has run, else the built-in approximate ones."""
+    from mlops_tui.services.taxi_zones import zone_table
 
-    return ZoneIndex.from_table(load_zones())
+    return ZoneIndex.from_table(zone_table())
 
 
 def parse_ride(text: str, zones: ZoneIndex) -> Ride:

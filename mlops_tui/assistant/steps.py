@@ -77,6 +77,7 @@ class LabContext:
     user: str
     tenant: str = ""
     data_path: str = ws.DEFAULT_DATA
+    data_file: Path | None = None  # a local trip file the check-data step uploads as data_path
     train_params: dict[str, str | int | float] = field(default_factory=dict)
     scoring_args: dict[str, Any] = field(default_factory=lambda: dict(ws.EXAMPLE_SCORING_ARGS))
     notebook_timeout_s: float = 45.0

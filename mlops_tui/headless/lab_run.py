@@ -9,25 +9,43 @@ from __future__ import annotations
 import time
 
 from mlops_tui.assistant import labs
+from mlops_tui.assistant.lab_training import apply_train_params
 from mlops_tui.assistant.labs import EventKind, LabContext, StepFailed
 from mlops_tui.headless.common import Connection, connect, out, password_note, wrap
 from mlops_tui.services.curl import JSON_TOOL_ENV, json_tool
-from mlops_tui.services.errors import PlatformError
+from mlops_tui.services.errors import InvalidInput, PlatformError
 from mlops_tui.services.terminal_text import plain
 
 ROUND_EVERY = 10  # print every Nth boosting round (all rounds are in the job's log)
 
 
-async def run(profile: str | None, from_lab: int = 1, *, train_params: dict[str, str] | None = None) -> int:
+async def run(
+    profile: str | None,
+    from_lab: int = 1,
+    *,
+    train_params: dict[str, str] | None = None,
+    data: str | None = None,
+) -> int:
     started = time.monotonic()
+    params: dict[str, str] = dict(train_params or {})
+    if data is not None:
+        if "data" in params:
+            raise InvalidInput("give the data once: --data FILE|NAME or --param data=NAME", field="data")
+        params["data"] = data
+    probe = LabContext(user="")
+    apply_train_params(probe, params)  # a bad data name is refused before anything starts
     conn: Connection = connect(profile)
     p = conn.platform
     out(f"mlops-tui lab run: {conn.where}")
     out(password_note())
     _print_shell_setup(p)
     ctx = LabContext(user=conn.resolved.user, tenant=conn.resolved.profile.tenant)
-    if train_params:
-        ctx.train_params.update(train_params)
+    apply_train_params(ctx, params)
+    if "data" in params:
+        out(
+            f"training data: {ctx.data_file or ctx.data_path}"
+            + (f" (uploaded as {ctx.data_path})" if ctx.data_file else "")
+        )
     chosen = labs.steps(from_lab)
     lab_seen = 0
     try:

@@ -84,6 +84,7 @@ class JobBody(_Body):
     name: str = Field("", max_length=200)
 
     _entry = field_validator("entrypoint")(lambda v: _named("identifier", v))
+    _data = field_validator("data")(lambda v: names.data_path(v))
 
 
 class RegisterBody(_Body):
@@ -335,6 +336,14 @@ def create_app(platform: Platform) -> FastAPI:
     @app.put(f"{V1}/repo/{{path:path}}", status_code=201, tags=["repository"])
     async def upload_repo(path: str, request: Request, s: Session) -> dict[str, Any]:
         r = repo(s)
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_UPLOAD:  # refuse before a byte is sent
+            raise ApiError(
+                413,
+                "invalid_input",
+                f"the upload is {int(declared) >> 20} MiB; the limit is {MAX_UPLOAD >> 20} MiB",
+                "body",
+            )
         target, tmp = r.open_upload(path)
         size = 0
         try:

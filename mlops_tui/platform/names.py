@@ -1,4 +1,9 @@
-"""What a valid name looks like, with the message that says so (shared by the API and the admin CLI)."""
+"""What a valid name looks like, with the message that says so.
+
+Shared by the platform's API and admin CLI and by the clients that check a name before they send
+it (the ``mlops-tui data`` and ``lab run --data`` commands, the guide's ``train data=…``, the Train
+dialog and the Data screen), so all of them accept and refuse the same names with the same words.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,11 @@ CLUSTER = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 MODEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 PARAM = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
+# A data file: folders and a file name of letters, digits, '.', '_', '-' (a TLC name such as
+# yellow_tripdata_2019-02.parquet fits), in a format the taxi code reads.
+DATA_DIR = "data"
+DATA_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+DATA_SUFFIXES = (".csv", ".csv.gz", ".parquet")
 
 MESSAGES = {
     "tenant": "must start with a letter and hold only letters, digits, '_' and '-' (at most 63)",
@@ -20,6 +30,9 @@ MESSAGES = {
     "model": "must start with a letter or digit and hold only letters, digits and '._-' (at most 63)",
     "identifier": "must be a Python identifier (letters, digits, '_'; not starting with a digit)",
     "param": "must be lower-case letters, digits, '_' or '-', starting with a letter",
+    "data": "must name a data file of the project repository: a name such as march.csv or "
+    "data/NYCTaxi/march.csv, made of letters, digits, '.', '_' and '-' (folders separated by '/', "
+    "none starting with '.' or '-'), ending in .csv, .csv.gz or .parquet",
 }
 
 
@@ -36,6 +49,37 @@ def check(kind: str, value: str) -> str:
     if not isinstance(value, str) or not pattern.match(value):
         raise ValueError(f"{value!r} {MESSAGES[kind]}")
     return value
+
+
+def data_path(value: str) -> str:
+    """The repository path of the data file ``value`` names: ``march.csv`` and ``data/march.csv``
+    are both ``data/march.csv``; ``NYCTaxi/x.parquet`` is ``data/NYCTaxi/x.parquet``.
+
+    Raises ``ValueError`` with the rule (``MESSAGES["data"]``) for anything else, e.g. a path with
+    ``..``, spaces, or another extension.
+    """
+    text = value.strip() if isinstance(value, str) else ""
+    parts = text.split("/")
+    if parts and parts[0] == DATA_DIR:
+        parts = parts[1:]
+    ok = (
+        bool(parts)
+        and not text.startswith("/")
+        and len(text) <= 255
+        and all(DATA_SEGMENT.match(p) for p in parts)
+        and parts[-1].lower().endswith(DATA_SUFFIXES)
+    )
+    if not ok:
+        raise ValueError(f"{value!r} {MESSAGES['data']}")
+    return "/".join((DATA_DIR, *parts))
+
+
+def is_data_file(path: str) -> bool:
+    """True for a repository path that names a data file (see :func:`data_path`)."""
+    try:
+        return data_path(path) == path
+    except ValueError:
+        return False
 
 
 def namespace_for(tenant: str) -> str:

@@ -226,10 +226,14 @@ class TrainingEngine:
         repo.resolve(output, "output")
         params: dict[str, Any] = {}
         for key, value in (spec.get("params") or {}).items():
-            if not names.PARAM.match(str(key)) or key in ("data", "output"):
+            if key in ("data", "output"):
                 raise invalid(
-                    f"params.{key}: {names.MESSAGES['param']} (and not 'data' or 'output')", f"params.{key}"
+                    f"params.{key}: {key} is not a training parameter; give it as the job's own "
+                    f"'{key}' field",
+                    f"params.{key}",
                 )
+            if not names.PARAM.match(str(key)):
+                raise invalid(f"params.{key}: {names.MESSAGES['param']}", f"params.{key}")
             if isinstance(value, bool) or not isinstance(value, str | int | float) or "\x00" in str(value):
                 raise invalid(f"params.{key} must be a string or a number", f"params.{key}")
             params[key] = value

@@ -11,9 +11,10 @@ credentials and retry; only when that fails does :class:`SessionExpired` reach t
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from mlops_tui.services.types import (
@@ -33,6 +34,9 @@ from mlops_tui.services.types import (
     RepoEntry,
     Session,
 )
+
+#: Called with (bytes sent so far, total bytes) while a file travels, for a progress bar.
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -89,9 +93,17 @@ class Platform(Protocol):
     # -- project repository
     async def list_repo(self, prefix: str = "") -> list[RepoEntry]: ...
     async def fetch_repo(self, path: str) -> bytes: ...
-    async def upload_repo(self, path: str, content: bytes, *, source: str | None = None) -> RepoEntry:
-        """Put ``content`` at ``path``; ``source`` is the local file it was read from (only for the
-        equivalent command, so the one shown uploads that very file)."""
+    async def upload_repo(
+        self, path: str, content: bytes | Path, *, source: str | None = None, progress: Progress | None = None
+    ) -> RepoEntry:
+        """Put ``content`` (bytes, or a local file sent in chunks) at ``path``; ``source`` is the
+        local file it was read from (only for the equivalent command, so the one shown uploads that
+        very file); ``progress`` follows a file's chunks. Raises InvalidInput when the file cannot
+        be read or exceeds the platform's limit."""
+        ...
+
+    async def delete_repo(self, path: str) -> None:
+        """Remove a file (or a folder with everything in it) from the project repository."""
         ...
 
     # -- model registry (Lab 4)

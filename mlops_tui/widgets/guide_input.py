@@ -9,15 +9,17 @@ from textual.binding import Binding
 from textual.suggester import SuggestFromList
 from textual.widgets import Input
 
+from mlops_tui.actions import SCREENS
+
 
 class GuideInput(Input):
     """The guide's input line, with a history (up/down) and completion of command words (right).
 
-    While it is empty, the screen keys 1-6 switch screens (as on every other screen) instead of
-    being typed: no command starts with a digit.
+    While it is empty, the screen keys (1-6, 8) switch screens (as on every other screen) instead
+    of being typed: no command starts with a digit.
     """
 
-    SCREEN_KEYS = frozenset("123456")
+    SCREEN_KEYS = frozenset(key for _, _, key in SCREENS)
     BINDINGS: ClassVar = [
         Binding("up", "history(-1)", "Previous", show=False),
         Binding("down", "history(1)", "Next", show=False),

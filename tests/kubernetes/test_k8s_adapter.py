@@ -39,6 +39,17 @@ async def test_repository_through_helper_pods(world: FakeWorld, platform: Kubern
     with pytest.raises(errors.InvalidInput) as info:
         await platform.upload_repo("data/big.bin", b"x" * (MAX_UPLOAD + 1))
     assert "kubectl cp" in str(info.value)
+    # a local file (the data commands' upload), and delete_repo through a helper pod
+    local = world.repo_dir.parent / "march.csv"
+    local.write_bytes(b"tpep_pickup_datetime\n")
+    sent: list[tuple[int, int]] = []
+    entry = await platform.upload_repo("data/march.csv", local, progress=lambda a, b: sent.append((a, b)))
+    assert entry.size == 21 and sent == [(21, 21)]
+    assert (world.repo_dir / "data/march.csv").read_bytes() == local.read_bytes()
+    await platform.delete_repo("data/march.csv")
+    assert not (world.repo_dir / "data/march.csv").exists()
+    with pytest.raises(errors.NotFound):
+        await platform.delete_repo("data/march.csv")
     # helper pods and upload ConfigMaps are cleaned up
     await asyncio.sleep(0.1)
     assert not world.api.store.list("pods", "mlops-tui.io/kind=repo-helper")

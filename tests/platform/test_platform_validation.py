@@ -200,3 +200,48 @@ def test_a_symlink_out_of_the_repository_is_refused(api: httpx.Client, local_pla
         assert all("platform.db" not in e["path"] for e in api.get(f"{V1}/repo").json())
     finally:
         link.unlink()
+
+
+@pytest.mark.parametrize(
+    ("data", "params", "field", "says"),
+    [
+        (DEFAULT_DATA, {"data": "data/x.csv"}, "params.data", "data is not a training parameter"),
+        ("data/../platform.db", {}, "data", "must name a data file of the project repository"),
+        ("models/x/model.ubj", {}, "data", "ending in .csv, .csv.gz or .parquet"),
+    ],
+)
+def test_job_data_is_checked_by_the_data_name_rule(
+    api: httpx.Client, data: str, params: dict[str, Any], field: str, says: str
+) -> None:
+    """The data of a job follows the one data-name rule (issue 12); `params.data` says where the
+    data goes instead of a rule about lower-case parameter names."""
+    body = {
+        "cluster": "training-engine-shared",
+        "code": "code/student01/taxi",
+        "data": data,
+        "output": "models/x",
+        "params": params,
+    }
+    r = api.post(f"{V1}/jobs", json=body)
+    assert 400 <= r.status_code < 500, r.text
+    assert r.json()["field"] == field and says in r.json()["error"]
+    assert "lower-case" not in r.json()["error"]
+
+
+def test_an_upload_over_the_limit_is_refused_before_it_is_sent(api: httpx.Client) -> None:
+    """A 600 MiB upload is refused from its Content-Length, without waiting for the body."""
+    import http.client
+    import json
+
+    url = httpx.URL(str(api.base_url))
+    conn = http.client.HTTPConnection(url.host, url.port, timeout=10)
+    try:
+        conn.putrequest("PUT", f"{V1}/repo/data/huge.csv")
+        conn.putheader("X-BDS-SESSION", api.headers["X-BDS-SESSION"])
+        conn.putheader("Content-Length", str(600 << 20))
+        conn.endheaders(b"x" * 1024)
+        response = conn.getresponse()
+        body = json.loads(response.read())
+    finally:
+        conn.close()
+    assert response.status == 413 and "limit is 512 MiB" in body["error"]

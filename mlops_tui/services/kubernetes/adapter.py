@@ -34,7 +34,7 @@ from mlops_tui.services.kubernetes.registry import SELECTOR, Registry
 from mlops_tui.services.kubernetes.repo import Repository
 from mlops_tui.services.kubernetes.rest import EzmeralRest
 from mlops_tui.services.kubernetes.training import Training
-from mlops_tui.services.platform import CallRecord
+from mlops_tui.services.platform import CallRecord, Progress
 from mlops_tui.services.types import (
     Cluster,
     ClusterKind,
@@ -245,8 +245,19 @@ class KubernetesPlatform:
     async def fetch_repo(self, path: str) -> bytes:
         return await self.repo.fetch(path)
 
-    async def upload_repo(self, path: str, content: bytes, *, source: str | None = None) -> RepoEntry:
-        return await self.repo.upload(path, content, source=source)
+    async def upload_repo(
+        self, path: str, content: bytes | Path, *, source: str | None = None, progress: Progress | None = None
+    ) -> RepoEntry:
+        if isinstance(content, Path):
+            source = source or str(content)
+            content = await self.repo.read_local(content)
+        entry = await self.repo.upload(path, content, source=source)
+        if progress is not None:
+            progress(len(content), len(content))
+        return entry
+
+    async def delete_repo(self, path: str) -> None:
+        await self.repo.delete(path)
 
     # -- registry ----------------------------------------------------------------------------------
 
@@ -370,6 +381,9 @@ class KubernetesPlatform:
                 "cp",
                 str(p.get("source") or str(p.get("path", "PATH")).rsplit("/", 1)[-1]),
                 f"POD:{self.options.repo_mount}/{p.get('path', 'PATH')}",
+            ),
+            "delete_repo": lambda: k(
+                "exec", "POD", "--", "rm", "-r", f"{self.options.repo_mount}/{p.get('path', 'PATH')}"
             ),
         }
         if op in simple:

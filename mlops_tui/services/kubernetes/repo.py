@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import json
 import secrets
+from pathlib import Path
 from typing import Any
 
 from mlops_tui.services import errors
@@ -70,6 +71,16 @@ os.replace(tmp, dest)
 st = os.stat(dest)
 t = datetime.datetime.fromtimestamp(st.st_mtime, datetime.timezone.utc).isoformat()
 print("@@repo " + json.dumps({"path": rel, "size": st.st_size, "is_dir": False, "modified_at": t}))
+"""
+
+
+DELETE_SCRIPT = r"""
+import os, shutil, sys
+path = os.path.join(os.environ["MLOPS_REPO"], os.environ["MLOPS_PATH"])
+if os.path.isdir(path) and not os.path.islink(path): shutil.rmtree(path)
+elif os.path.lexists(path): os.remove(path)
+else: print("@@error not-found"); sys.exit(4)
+print("@@repo {}")
 """
 
 
@@ -209,6 +220,29 @@ class Repository:
         if len(data) != size or hashlib.sha256(data).hexdigest() != digest:
             raise errors.PlatformFailure(f"fetching {rel}: the content arrived damaged (checksum mismatch)")
         return data
+
+    async def read_local(self, file: Path) -> bytes:
+        """A local file to upload, refused before it is read when it is over the ConfigMap limit."""
+        try:
+            size = await asyncio.to_thread(lambda: file.stat().st_size)
+            if size > MAX_UPLOAD:
+                raise errors.InvalidInput(
+                    f"{file.name} is {size} bytes; uploads through the Kubernetes API are limited to "
+                    f"{MAX_UPLOAD // 1024} KiB (a ConfigMap)",
+                    hint="copy large files with kubectl cp",
+                    field="content",
+                )
+            return await asyncio.to_thread(file.read_bytes)
+        except OSError as exc:
+            raise errors.InvalidInput(f"cannot read {file}: {exc.strerror}", field="file") from None
+
+    async def delete(self, path: str) -> None:
+        self._check()
+        rel = check_repo_path(path)
+        _, log = await self._run("delete_repo", DELETE_SCRIPT, {"MLOPS_PATH": rel}, read_only=False)
+        if "@@error not-found" in log:
+            raise errors.NotFound(f"no file or directory {rel} in the project repository")
+        self._answer(log, f"delete {rel}")
 
     async def upload(self, path: str, content: bytes, *, source: str | None = None) -> RepoEntry:
         self._check()

@@ -13,6 +13,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -20,7 +21,7 @@ import httpx
 
 from mlops_tui.services import errors, httpclient
 from mlops_tui.services.curl import Curl, Secret, read_secret
-from mlops_tui.services.platform import CallRecord
+from mlops_tui.services.platform import CallRecord, Progress
 from mlops_tui.services.types import (
     Cluster,
     ClusterKind,
@@ -44,6 +45,7 @@ DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 # A followed log may stay silent for a while: reconnect after this long without a line.
 LOG_READ_TIMEOUT = 30.0
 MAX_CALLS = 500
+UPLOAD_CHUNK = 1 << 20
 SESSION_VAR = "MLOPS_SESSION"
 PASSWORD_VAR = "MLOPS_PASSWORD"
 TOKEN_VAR = "AUTH_TOKEN"
@@ -64,6 +66,8 @@ class _Req:
     session: bool = True  # carries X-BDS-SESSION
     token: Secret | None = None  # X-Auth-Token (predictions)
     stream: bool = False
+    upload: Path | None = None  # a file sent as the body, read in chunks (large uploads)
+    progress: Progress | None = None  # called with (bytes sent, total) as the upload goes
 
 
 def _seg(value: object) -> str:
@@ -230,8 +234,22 @@ class LocalPlatform:
         return _Req("fetch_repo", "GET", f"{API}/repo/{_repo_path(path)}", output=name)
 
     def _r_upload_repo(
-        self, path: str = "PATH", content: bytes | None = None, source: str | None = None, **_: Any
+        self,
+        path: str = "PATH",
+        content: bytes | Path | None = None,
+        source: str | None = None,
+        progress: Progress | None = None,
+        **_: Any,
     ) -> _Req:
+        if isinstance(content, Path):
+            return _Req(
+                "upload_repo",
+                "PUT",
+                f"{API}/repo/{_repo_path(path)}",
+                content_file=source or str(content),
+                upload=content,
+                progress=progress,
+            )
         src = source or path.rsplit("/", 1)[-1]
         return _Req(
             "upload_repo",
@@ -240,6 +258,9 @@ class LocalPlatform:
             content=content or b"",
             content_file=src,
         )
+
+    def _r_delete_repo(self, path: str = "PATH", **_: Any) -> _Req:
+        return _Req("delete_repo", "DELETE", f"{API}/repo/{_repo_path(path)}")
 
     def _r_list_models(self, **_: Any) -> _Req:
         return _Req("list_models", "GET", f"{API}/models")
@@ -305,14 +326,20 @@ class LocalPlatform:
 
     async def _send_once(self, req: _Req) -> httpx.Response:
         params = {k: _qv(v) for k, v in (req.params or {}).items() if v is not None}
+        headers = self._headers(req)
+        content: Any = req.content
+        if req.upload is not None:  # each attempt reads the file again (a re-login retries)
+            size = await asyncio.to_thread(_file_size, req.upload)
+            headers["Content-Length"] = str(size)
+            content = _file_chunks(req.upload, size, req.progress)
         try:
             response = await self._client.request(
                 req.method,
                 self._url(req),
                 params=params or None,
                 json=_reveal(req.json) if req.json is not None else None,
-                content=req.content,
-                headers=self._headers(req),
+                content=content,
+                headers=headers,
             )
         except httpx.HTTPError as exc:
             self._record(req, None)
@@ -508,12 +535,14 @@ class LocalPlatform:
     async def fetch_repo(self, path: str) -> bytes:
         return (await self._call(self._r_fetch_repo(path=path))).content
 
-    async def upload_repo(self, path: str, content: bytes, *, source: str | None = None) -> RepoEntry:
-        req = self._r_upload_repo(path=path, content=content, source=source)
+    async def upload_repo(
+        self, path: str, content: bytes | Path, *, source: str | None = None, progress: Progress | None = None
+    ) -> RepoEntry:
+        req = self._r_upload_repo(path=path, content=content, source=source, progress=progress)
         return RepoEntry.from_dict(await self._json(req))
 
     async def delete_repo(self, path: str) -> None:
-        await self._call(_Req("delete_repo", "DELETE", f"{API}/repo/{_repo_path(path)}"))
+        await self._call(self._r_delete_repo(path=path))
 
     # -- model registry --------------------------------------------------------------------------
 
@@ -630,6 +659,30 @@ class LocalPlatform:
 
 
 # -- helpers -------------------------------------------------------------------------------------
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError as exc:
+        raise errors.InvalidInput(f"cannot read {path}: {exc.strerror}", field="file") from None
+
+
+async def _file_chunks(path: Path, size: int, progress: Progress | None) -> AsyncIterator[bytes]:
+    """The file in 1 MiB chunks (read off the event loop), reporting (sent, total) as it goes."""
+    sent = 0
+    try:
+        fh = await asyncio.to_thread(path.open, "rb")
+    except OSError as exc:
+        raise errors.InvalidInput(f"cannot read {path}: {exc.strerror}", field="file") from None
+    try:
+        while chunk := await asyncio.to_thread(fh.read, UPLOAD_CHUNK):
+            sent += len(chunk)
+            if progress is not None:
+                progress(sent, size)
+            yield chunk
+    finally:
+        fh.close()
 
 
 def _qv(value: Any) -> Any:

@@ -142,7 +142,9 @@ class LocalPlatform:
         self.stop(HANDOVER_SIGNAL)
         return self.start(port=self.port)
 
-    def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self, *args: str, timeout: float = 120, stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
         """``mlops-tui ARGS`` as a person runs it, on this platform's state directory and HOME."""
         self.home.mkdir(parents=True, exist_ok=True)
         return subprocess.run(
@@ -153,6 +155,7 @@ class LocalPlatform:
             timeout=timeout,
             check=False,
             cwd=self.home,
+            input=stdin,
         )
 
     def adopt(self) -> LocalPlatform:

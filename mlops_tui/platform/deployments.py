@@ -79,7 +79,7 @@ class Unservable(Exception):
 @dataclass(frozen=True)
 class ServingPolicy:
     """How deployments are supervised; every figure in seconds. ``serve --restart-backoff``,
-    ``--restart-backoff-max`` and ``--handover-grace`` set theirs (tests shorten them)."""
+    ``--restart-backoff-max``, ``--handover-grace`` and ``--health-every`` set theirs (tests shorten them)."""
 
     restart_backoff: float = 1.0
     restart_backoff_max: float = 40.0

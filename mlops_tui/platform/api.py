@@ -335,25 +335,11 @@ def create_app(platform: Platform) -> FastAPI:
 
     @app.put(f"{V1}/repo/{{path:path}}", status_code=201, tags=["repository"])
     async def upload_repo(path: str, request: Request, s: Session) -> dict[str, Any]:
-        r = repo(s)
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_UPLOAD:  # refuse before a byte is sent
-            raise ApiError(
-                413,
-                "invalid_input",
-                f"the upload is {int(declared) >> 20} MiB; the limit is {MAX_UPLOAD >> 20} MiB",
-                "body",
-            )
+        r = repo(s)  # over MAX_UPLOAD: refused by BodySizeLimit, before a byte is read
         target, tmp = r.open_upload(path)
-        size = 0
         try:
             with tmp.open("wb") as f:
                 async for chunk in request.stream():
-                    size += len(chunk)
-                    if size > MAX_UPLOAD:
-                        raise ApiError(
-                            413, "invalid_input", f"the upload exceeds {MAX_UPLOAD >> 20} MiB", "body"
-                        )
                     f.write(chunk)
             os.replace(tmp, target)
         finally:

@@ -58,11 +58,11 @@ class BodySizeLimit:
             return
         method, path = scope["method"], scope["path"]
         limit = self.limit_for(method, path)
-        too_big = f"the request body is over {_size(limit)}, the limit of {method} {path}"
+        where = f"the limit is {_size(limit)} for {method} {path}"
         declared = _header(scope, b"content-length")  # h11 has already checked it is a number
         if declared is not None and int(declared) > limit:
             await _drain(receive)
-            await _answer(scope, receive, send, 413, too_big)
+            await _answer(scope, receive, send, 413, f"the request body is {int(declared):,} bytes; {where}")
             return
         received = 0
 
@@ -72,7 +72,7 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise HTTPException(413, detail=f"body: {too_big}")
+                    raise HTTPException(413, detail=f"body: the request body goes over the limit: {where}")
             return message
 
         await self.app(scope, limited, send)

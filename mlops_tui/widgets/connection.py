@@ -15,6 +15,9 @@ class Link(StrEnum):
     RELOGIN = "relogin"  # session expired; logging in again with the stored credentials
 
 
+SUMMARY_CELLS = 20
+
+
 @dataclass(frozen=True)
 class ConnectionStatus:
     """``degraded``: the reasons a connected platform gives for running degraded (``/health``),
@@ -30,9 +33,11 @@ class ConnectionStatus:
         return self.link is Link.CONNECTED and bool(self.degraded)
 
     def degraded_summary(self) -> str:
-        """The kinds of trouble, each once, e.g. ``"disk full"`` (a reason's words before its colon)."""
+        """The kinds of trouble, each once, e.g. ``"disk full"`` (a reason's words before its colon;
+        at most ``SUMMARY_CELLS`` characters: the badge must fit a 60-column header)."""
         kinds = dict.fromkeys(reason.split(":", 1)[0].strip() for reason in self.degraded)
-        return ", ".join(k for k in kinds if k) or "degraded"
+        summary = ", ".join(k for k in kinds if k) or "degraded"
+        return summary if len(summary) <= SUMMARY_CELLS else summary[: SUMMARY_CELLS - 1] + "…"
 
     def label(self, now: datetime) -> str:
         """The badge text, e.g. ``"disconnected, retrying in 4s"``, ``"connected · degraded: disk full"``."""

@@ -335,3 +335,13 @@ async def test_a_degraded_badge_is_a_warning_on_every_terminal(
         app._link_status(_degraded())
         await pilot.pause(0.2)
         assert _header(app).rstrip().endswith("! connected - degraded: disk full"), _header(app)
+
+
+def test_the_degraded_badge_names_each_kind_once_and_stays_short() -> None:
+    now = frozen_clock()
+    two = ConnectionStatus(Link.CONNECTED, degraded=(REASON, "disk full: 0 KiB free on the device holding /x"))
+    assert two.label(now) == "connected · degraded: disk full" and two.short_label(now) == "disk full"
+    odd = ConnectionStatus(Link.CONNECTED, degraded=("the platform says something long without a colon",))
+    assert odd.short_label(now) == "the platform says s…"
+    gone = ConnectionStatus(Link.DISCONNECTED, degraded=(REASON,))  # the link matters more
+    assert not gone.is_degraded and gone.label(now).startswith("disconnected")

@@ -339,7 +339,8 @@ async def test_a_degraded_badge_is_a_warning_on_every_terminal(
 
 def test_the_degraded_badge_names_each_kind_once_and_stays_short() -> None:
     now = frozen_clock()
-    two = ConnectionStatus(Link.CONNECTED, degraded=(REASON, "disk full: 0 KiB free on the device holding /x"))
+    low = "disk full: 0 KiB free on the device holding /x"
+    two = ConnectionStatus(Link.CONNECTED, degraded=(REASON, low))
     assert two.label(now) == "connected · degraded: disk full" and two.short_label(now) == "disk full"
     odd = ConnectionStatus(Link.CONNECTED, degraded=("the platform says something long without a colon",))
     assert odd.short_label(now) == "the platform says s…"

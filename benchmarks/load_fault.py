@@ -1,18 +1,23 @@
-"""Predictions under load while things go wrong: the prediction server killed, thousands of idle
-connections, a platform restart; and the cost of the worst request a client may send.
+"""Predictions under load while things go wrong: the prediction server killed, the disk briefly
+full, thousands of idle connections, a platform restart; and the cost of the worst request a
+client may send.
 
 Why: issue 8 asks that the platform loses nothing and hangs on nothing. A throwaway local platform
-(its own temp HOME and state dir, default supervision settings) trains and deploys the taxi model;
-then closed-loop clients (``--clients`` threads, keep-alive httpx, 5 s deadline per request) send
-the workshop's ride for a fixed time in each of these windows, one after the other:
+(its own temp HOME, default supervision settings, its state directory on a 128 MiB tmpfs that this
+script mounts where it may) trains and deploys the taxi model; then closed-loop clients
+(``--clients`` threads, keep-alive httpx, 5 s deadline per request) send the workshop's ride for a
+fixed time in each of these windows, one after the other:
 
 - ``baseline``: nothing goes wrong;
 - ``server killed``: ``kill -9`` of the prediction server every 3 s (the first restart is
   immediate, the next ones back off: 1, 2 … s, answered 503 meanwhile);
-- ``disk full``: not measured here (the fault belongs to the state-directory work of issue 8
-  §1-2, which injects it; this script has no way to fill a disk without root);
+- ``disk full``: the state directory's device filled to the last byte for 4 s
+  (``tests/disk_full_support.py``: the tmpfs, and a file that takes all of it) while a training
+  job with 10,000 rounds runs, and a second job is submitted while it is full. Besides the
+  predictions it says what happened to training and to ``/health``. Mounting needs root
+  (``CAP_SYS_ADMIN``); without it the column says "not measured" and why;
 - ``4000 idle conns``: 4,000 connections opened without any token and left silent;
-- ``platform restart``: the platform stopped (SIGTERM) and started again mid-window;
+- ``platform restart``: ``mlops-tui platform restart`` mid-window (the servers are handed over);
 - ``baseline again``: nothing goes wrong, to show how much the figures move between windows.
 
 Each column counts requests answered 200, 503 (the deployment said it is not serving, with
@@ -27,6 +32,7 @@ Then the worst requests: the server's own time (``latency_ms``) for 1,000 rides 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -39,6 +45,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +54,7 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))  # tests/local_platform_support.py: the tests' platform runner
 
+from disk_full_support import CannotMount, fill, mounted_tmpfs  # noqa: E402
 from local_platform_support import (  # noqa: E402
     DEFAULT_USER,
     V1,
@@ -59,6 +67,8 @@ from local_platform_support import (  # noqa: E402
 )
 
 IDLE_CONNECTIONS = 4000
+TMPFS_MIB = 128
+FULL_FOR_S = 4.0
 
 
 def pct(values: list[float], p: float) -> float:
@@ -74,6 +84,8 @@ class Load:
         self.clients = clients
         self.outcomes: Counter[str] = Counter()
         self.latency_ms: list[float] = []
+        self.events: list[tuple[float, str, float]] = []  # (time.monotonic() at the end, kind, ms)
+        self.notes: list[str] = []  # what else happened in the window, printed under the table
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
@@ -106,6 +118,7 @@ class Load:
                     kind = type(exc).__name__
                 ms = (time.perf_counter() - t0) * 1000
                 with self._lock:
+                    self.events.append((time.monotonic(), kind, ms))
                     self.outcomes[kind] += 1
                     if kind == "200":
                         self.latency_ms.append(ms)
@@ -113,7 +126,7 @@ class Load:
                     time.sleep(0.05)  # a client told to come back later does not spin
 
 
-def _train_and_deploy(factory: PlatformFactory, rounds: int) -> tuple[Any, httpx.Client, dict[str, Any]]:
+def _train_and_deploy(factory: PlatformFactory, rounds: int) -> tuple[Any, httpx.Client, dict[str, Any], str]:
     plat = factory.new("bench")
     api = plat.login()
     code = upload_lab_code(api, DEFAULT_USER)
@@ -124,7 +137,7 @@ def _train_and_deploy(factory: PlatformFactory, rounds: int) -> tuple[Any, httpx
     assert r.status_code == 201, r.text
     dep = wait_state(api, f"{V1}/deployments/bench")
     assert dep["state"] == "configured", dep
-    return plat, api, dep
+    return plat, api, dep, code
 
 
 def window_baseline(dep: dict[str, Any], seconds: float, clients: int, **_: Any) -> Load:
@@ -143,6 +156,103 @@ def window_killed(dep: dict[str, Any], seconds: float, clients: int, api: httpx.
                 os.kill(pid, signal.SIGKILL)
     wait_state(api, f"{V1}/deployments/bench", states=("configured",), timeout=90)
     return load
+
+
+def window_disk_full(
+    dep: dict[str, Any],
+    seconds: float,
+    clients: int,
+    api: httpx.Client,
+    code: str,
+    tmpfs: Path | None,
+    **_: Any,
+) -> Load | None:
+    """The state directory's device full for ``FULL_FOR_S`` while clients predict, both training
+    workers run a long job and a third job waits in the queue."""
+    if tmpfs is None:
+        return None
+    long = {"rounds": 10_000, "early-stopping": 0, "max-depth": 8}  # minutes, a log line a round
+    running = [submit_training(api, code, **long)["id"] for _ in range(2)]
+    queued = submit_training(api, code, rounds=20)["id"]
+    for job_id in running:
+        _until(lambda j=job_id: api.get(f"{V1}/jobs/{j}/metrics").json()["rounds"], 90)
+    seen: dict[str, float] = {}
+    reasons: list[str] = []
+    with Load(dep, clients) as load:
+        start = time.monotonic()
+        time.sleep((seconds - FULL_FOR_S) / 3)
+        filler = fill(tmpfs / "filler")
+        full_from = time.monotonic()
+        late = api.post(f"{V1}/jobs", json=_job(code, rounds=20))  # submitted while the disk is full
+        while time.monotonic() < full_from + FULL_FOR_S:
+            health = api.get(f"{V1}/health").json()
+            if health["status"] == "degraded" and "degraded" not in seen:
+                seen["degraded"], reasons = time.monotonic(), health["reasons"]
+            for job_id in running:
+                if job_id not in seen and api.get(f"{V1}/jobs/{job_id}").json()["state"] != "running":
+                    seen[job_id] = time.monotonic()
+            seen.setdefault("queued", 0.0)
+            if api.get(f"{V1}/jobs/{queued}").json()["state"] != "queued":
+                seen["queued"] += 1  # it should not start while the disk is full
+            time.sleep(0.05)
+        filler.unlink()
+        full_until, freed_at = time.monotonic(), datetime.now(UTC)
+        _until(lambda: api.get(f"{V1}/health").json()["status"] == "ok", 30)
+        seen["ok"] = time.monotonic()
+        time.sleep(max(0.0, start + seconds - time.monotonic()))
+    during = [(kind, ms) for t, kind, ms in load.events if full_from <= t <= full_until]
+    kinds = Counter(kind for kind, _ in during)
+    ok_ms = sorted(ms for kind, ms in during if kind == "200")
+    failed = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()) if k != "200") or "nothing else"
+    tail = (
+        f"; p50 {pct(ok_ms, 50):.1f} ms, p99 {pct(ok_ms, 99):.1f} ms, max {ok_ms[-1]:.0f} ms" if ok_ms else ""
+    )
+    load.notes.append(
+        f"the {FULL_FOR_S:.0f} s the disk was full ({TMPFS_MIB} MiB tmpfs, every byte taken): "
+        f"{kinds['200']} predictions answered 200, {failed}{tail}"
+    )
+    said = (
+        f"degraded {seen['degraded'] - full_from:.1f} s after the disk filled" if reasons else "not degraded"
+    )
+    load.notes.append(
+        f"/health: {said} ({'; '.join(reasons)}); ok {seen['ok'] - full_until:.1f} s after space was freed"
+    )
+    for job_id in running:
+        job = api.get(f"{V1}/jobs/{job_id}").json()
+        when = f" {seen[job_id] - full_from:.1f} s after the disk filled" if job_id in seen else ""
+        load.notes.append(f"training job {job_id} (running): {job['state']}{when}: {job['message']!r}")
+    for job_id, how in ((queued, "queued before"), (late.json().get("id"), "submitted while")):
+        if job_id is None:
+            load.notes.append(f"a job {how} the disk was full: {late.status_code} {late.json()['error']!r}")
+            continue
+        done = wait_job(api, job_id, timeout=180)
+        after = (datetime.fromisoformat(done["started_at"]) - freed_at).total_seconds()
+        load.notes.append(
+            f"job {job_id} {how} the disk was full: started {after:.1f} s after space was freed"
+            + (" (it started while full!)" if how == "queued before" and seen["queued"] else "")
+            + f": {done['state']}"
+        )
+    return load
+
+
+def _job(code: str, **params: Any) -> dict[str, Any]:
+    return {
+        "cluster": "training-engine-shared",
+        "code": code,
+        "data": "data/NYCTaxi/synthetic-yellow-2019H1.csv",
+        "output": f"models/{DEFAULT_USER}",
+        "params": params,
+    }
+
+
+def _until(check: Any, timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise RuntimeError(f"not within {timeout} s")
 
 
 def window_idle(dep: dict[str, Any], seconds: float, clients: int, **_: Any) -> Load:
@@ -169,8 +279,11 @@ def window_restart(
 ) -> Load:
     with Load(dep, clients) as load:
         time.sleep(seconds / 3)
-        plat.stop()
-        plat.start(port=plat.port)
+        t0 = time.monotonic()
+        done = plat.cli("platform", "restart")
+        assert done.returncode == 0, done.stderr
+        plat.adopt()  # the platform the command started: stopped with the others at the end
+        load.notes.append(f"`mlops-tui platform restart` took {time.monotonic() - t0:.1f} s")
         wait_state(api, f"{V1}/deployments/bench", states=("configured",), timeout=90)
         time.sleep(seconds / 3)
     return load
@@ -227,40 +340,41 @@ def main(argv: list[str] | None = None) -> int:
         f"{seconds:.0f} s per window, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
     root = Path(tempfile.mkdtemp(prefix="mlops-bench-fault-"))
-    factory = PlatformFactory(root)
     columns: dict[str, Load | None] = {}
-    try:
-        plat, api, dep = _train_and_deploy(factory, rounds=20 if args.quick else 60)
-        print(f"platform at {plat.url}, deployment on port {dep['port']}")
+    with contextlib.ExitStack() as stack:
+        try:  # the state directory on a disk of its own, to fill it
+            tmpfs: Path | None = stack.enter_context(mounted_tmpfs(root / "tmpfs", TMPFS_MIB))
+            not_full = ""
+        except CannotMount as exc:
+            tmpfs, not_full = None, str(exc)
+        factory = PlatformFactory(tmpfs or root)
+        stack.callback(factory.close)  # before the tmpfs is unmounted
+        plat, api, dep, code = _train_and_deploy(factory, rounds=20 if args.quick else 60)
+        print(f"platform at {plat.url}, deployment on port {dep['port']}, state dir {plat.state_dir}")
         windows = {
             "baseline": window_baseline,
             "server killed": window_killed,
-            "disk full": None,
+            "disk full": window_disk_full,
             f"{IDLE_CONNECTIONS} idle conns": window_idle,
             "platform restart": window_restart,
             "baseline again": window_baseline,  # the spread of a shared machine
         }
         for name, run in windows.items():
-            if run is None:
-                columns[name] = None
-                continue
             print(f"  window {name!r} ...", flush=True)
-            columns[name] = run(dep, seconds, args.clients, api=api, plat=plat)
+            columns[name] = run(dep, seconds, args.clients, api=api, plat=plat, code=code, tmpfs=tmpfs)
             api = plat.login()  # a restart keeps sessions, but the client's connection may be gone
-        _print_columns(columns, seconds)
+        _print_columns(columns, seconds, not_full)
         worst_requests(dep, 3 if args.quick else 10)
         restarts = api.get(f"{V1}/deployments/bench").json()["restarts"]
         print(f"\nthe deployment was restarted {restarts} times in all (the kills)")
-    finally:
-        factory.close()
-        if args.keep_tmp:
-            print(f"kept {root}")
-        else:
-            shutil.rmtree(root, ignore_errors=True)
+    if args.keep_tmp:
+        print(f"kept {root}" + (" (the tmpfs is unmounted: its files are gone)" if tmpfs else ""))
+    else:
+        shutil.rmtree(root, ignore_errors=True)
     return 0
 
 
-def _print_columns(columns: dict[str, Load | None], seconds: float) -> None:
+def _print_columns(columns: dict[str, Load | None], seconds: float, not_full: str) -> None:
     names = list(columns)
     width = max(16, *(len(n) + 2 for n in names))
     others = sorted(
@@ -289,10 +403,11 @@ def _print_columns(columns: dict[str, Load | None], seconds: float) -> None:
     print(f"\n{'':<28}" + "".join(f"{n:>{width}}" for n in names))
     for label, values in rows:
         print(f"{label:<28}" + "".join(f"{v:>{width}}" for v in values))
-    print(
-        "  (disk full: not measured here; filling the state directory's disk is the fault injection of "
-        "issue 8 §1-2, which this script cannot do without root)"
-    )
+    for name, load in columns.items():
+        if load is None:
+            print(f"  {name}: not measured ({not_full})")
+        for note in load.notes if load else ():
+            print(f"  {name}: {note}")
 
 
 if __name__ == "__main__":

@@ -110,7 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--session-ttl-minutes", type=int, default=1440)
     start = plat_sub.add_parser("start", help="start it in the background (if not running)")
     start.add_argument("--timeout", type=float, default=20.0)
-    plat_sub.add_parser("stop", help="stop it")
+    plat_sub.add_parser("stop", help="stop it and its deployments' prediction servers")
+    restart = plat_sub.add_parser(
+        "restart", help="restart it (same settings and port); its deployments keep answering throughout"
+    )
+    restart.add_argument("--timeout", type=float, default=20.0)
     plat_sub.add_parser("status", help="is it running, and where")
     add = plat_sub.add_parser("add-user", help="add a user (and the tenant if new)")
     add.add_argument("--tenant", default="K8sMLTenant")
@@ -130,7 +134,16 @@ def build_parser() -> argparse.ArgumentParser:
     aside = plat_sub.add_parser(
         "move-aside", help="rename the state directory (kept whole) so the next start is a new platform"
     )
-    for p in (serve, start, *[plat_sub.choices[n] for n in ("stop", "status")], add, backup, restore, aside):
+    for p in (
+        serve,
+        start,
+        restart,
+        *[plat_sub.choices[n] for n in ("stop", "status")],
+        add,
+        backup,
+        restore,
+        aside,
+    ):
         p.add_argument("--state-dir", help="state directory (default: $MLOPS_TUI_STATE_DIR or XDG state)")
 
     login = sub.add_parser("login", help="check your password on the platform and store it for the profile")
@@ -216,6 +229,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         ("platform", "serve"): admin.platform_serve,
         ("platform", "start"): admin.platform_start,
         ("platform", "stop"): admin.platform_stop,
+        ("platform", "restart"): admin.platform_restart,
         ("platform", "status"): admin.platform_status,
         ("platform", "add-user"): admin.platform_add_user,
         ("platform", "backup"): admin.platform_backup,

@@ -6,7 +6,10 @@ threads; the event loop never waits on them.
 
 Topics polled: ``clusters``, ``jobs``, ``registry`` (models with their versions) and
 ``deployments``; ``latency`` is a probe (the workshop's example ride, every few seconds) against
-the first ready deployment while someone watches the dashboard.
+the first ready deployment while someone watches the dashboard; ``health`` is the platform's
+``/health`` (where the adapter has it: the local platform), whose ``degraded`` reasons (disk full,
+naming the path) go into the connection status, so the header badge and the dashboard show them.
+One small unauthenticated GET every 5 s; it is not published as data.
 """
 
 from __future__ import annotations
@@ -30,7 +33,14 @@ from mlops_tui.widgets.connection import ConnectionStatus, Link
 
 log = logging.getLogger(__name__)
 
-INTERVALS = {"clusters": 3.0, "jobs": 2.0, "registry": 5.0, "deployments": 3.0, "latency": 5.0}
+INTERVALS = {
+    "clusters": 3.0,
+    "jobs": 2.0,
+    "registry": 5.0,
+    "deployments": 3.0,
+    "latency": 5.0,
+    "health": 5.0,
+}
 
 
 @dataclass(frozen=True)
@@ -70,6 +80,7 @@ class LiveLink:
         self.profile: Profile | None = None
         self.poller: Poller | None = None
         self.status = ConnectionStatus()
+        self.degraded: tuple[str, ...] = ()  # the platform's reasons while /health says degraded
         self.probe_enabled = False
         self._probe_record = probe
         self._rediscovering = False
@@ -79,7 +90,7 @@ class LiveLink:
 
     def _set(self, link: Link, detail: str = "", retry_at: datetime | None = None) -> None:
         # The detail quotes the platform's errors; the header shows it.
-        self.status = ConnectionStatus(link, retry_at, plain(detail))
+        self.status = ConnectionStatus(link, retry_at, plain(detail), self.degraded)
         self._on_status(self.status)
 
     def set_connecting(self, detail: str) -> None:
@@ -143,6 +154,7 @@ class LiveLink:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(platform.aclose(), 5)
             self._on_platform(None)
+        self.degraded = ()
         self._set(Link.OFFLINE)
 
     async def logout(self) -> None:
@@ -162,6 +174,7 @@ class LiveLink:
             ("registry", self._fetch_registry),
             ("deployments", self._fetch_deployments),
             ("latency", self._fetch_latency),
+            ("health", self._fetch_health),
         ):
             poller.add_source(
                 topic, fetch, interval=self.intervals[topic], on_result=self._result, on_error=self._error
@@ -223,13 +236,30 @@ class LiveLink:
         latency = prediction.latency_ms or (time.perf_counter() - started) * 1000
         return LatencySample(self.clock(), ready[0].name, latency, prediction.value)
 
+    async def _fetch_health(self) -> Any:
+        """``/health`` where the adapter has it (the local platform); nothing to ask otherwise."""
+        health = getattr(self._require(), "health", None)
+        return NOT_CONTACTED if health is None else await health()
+
     def _result(self, topic: str, value: Any) -> None:
         if self.status.link in (Link.RELOGIN, Link.CONNECTING):
             # A transparent re-login by the adapter: the poller never saw a state change.
             self._set(Link.CONNECTED)
+        if topic == "health":
+            self._health(value)
+            return
         if topic == "latency" and value is None:
             return
         self._on_data(topic, value)
+
+    def _health(self, answer: Any) -> None:
+        """Carry ``/health``'s ``degraded`` reasons (sanitised: they quote paths) into the status."""
+        reasons: tuple[str, ...] = ()
+        if isinstance(answer, dict) and answer.get("status") == "degraded":
+            reasons = tuple(plain(str(r)) for r in answer.get("reasons") or ()) or ("degraded",)
+        if reasons != self.degraded:
+            self.degraded = reasons
+            self._set(self.status.link, self.status.detail, self.status.retry_at)
 
     def _error(self, topic: str, exc: errors.PlatformError) -> None:
         self._on_data(f"error:{topic}", exc)

@@ -171,6 +171,7 @@ class DashboardScreen(BaseScreen):
     }
 
     def compose_body(self) -> Iterable[Widget]:
+        yield Static("", id="dash-degraded")
         yield Input(placeholder="filter every panel… (enter keeps, esc clears)", id="dash-filter")
         with Grid(id="dash-grid"):
             with StalePanel("Clusters", id="panel-clusters"):
@@ -199,6 +200,24 @@ class DashboardScreen(BaseScreen):
         super().on_screen_resume()
         for topic in self.TOPICS:
             self.on_data(topic)
+
+    def _status_changed(self, status: object) -> None:
+        super()._status_changed(status)
+        self._show_degraded()
+
+    def _show_degraded(self) -> None:
+        """The platform's own reasons while ``/health`` says degraded (the badge names the kind)."""
+        connection = self.mlops.connection
+        banner = self.query_one("#dash-degraded", Static)
+        banner.set_class(connection.is_degraded, "-open")
+        if connection.is_degraded:
+            lead = f"bold {tone_style(Tone.WARN)}"
+            banner.update(
+                Text("\n").join(
+                    Text.assemble(("⚠ the platform is degraded: ", lead), reason)
+                    for reason in connection.degraded
+                )
+            )
 
     # -- data -----------------------------------------------------------------------------------
 
@@ -363,5 +382,7 @@ def failure_label(error: Exception) -> str:
         return "platform unreachable"
     if isinstance(error, errors.SessionExpired | errors.AuthFailed):
         return "not logged in"
+    if isinstance(error, errors.DiskFull):
+        return "platform disk full"
     message = plain(str(error))
     return message if len(message) <= 40 else message[:39] + "…"

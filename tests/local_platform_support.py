@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -17,6 +18,7 @@ from typing import Any
 import httpx
 from mlops_tui.lab_scripts.features import WORKSHOP_EXAMPLE
 
+from mlops_tui.platform.state import HANDOVER_SIGNAL
 from mlops_tui.services.types import Credentials
 
 V1 = "/api/mlops/v1"
@@ -58,6 +60,7 @@ class LocalPlatform:
     extra_args: list[str] = field(default_factory=list)
     extra_env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
+    adopted_pid: int | None = None  # a platform the CLI started on this state dir (see adopt)
     port: int = 0
     url: str = ""
 
@@ -121,6 +124,10 @@ class LocalPlatform:
         raise RuntimeError(f"the platform did not become healthy in {START_TIMEOUT_S} s: {self.log_tail()}")
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int | None:
+        """SIGTERM: stop it and its prediction servers (``platform stop``); ``HANDOVER_SIGNAL``:
+        stop it for a restart (its servers serve on); SIGKILL: a platform that dies."""
+        if self.adopted_pid is not None:
+            return self._stop_adopted(sig, timeout)
         if self.proc is None or self.proc.poll() is not None:
             return self.proc.returncode if self.proc else None
         self.proc.send_signal(sig)
@@ -131,8 +138,46 @@ class LocalPlatform:
             return self.proc.wait(10)
 
     def restart(self) -> LocalPlatform:
-        self.stop()
+        """What ``platform restart`` does: the deployments are handed over, none stops answering."""
+        self.stop(HANDOVER_SIGNAL)
         return self.start(port=self.port)
+
+    def cli(
+        self, *args: str, timeout: float = 120, stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """``mlops-tui ARGS`` as a person runs it, on this platform's state directory and HOME."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        return subprocess.run(
+            [sys.executable, "-m", "mlops_tui.cli", *args],
+            env={**self.env, "MLOPS_TUI_STATE_DIR": str(self.state_dir)},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            cwd=self.home,
+            input=stdin,
+        )
+
+    def adopt(self) -> LocalPlatform:
+        """Take charge of the platform that now runs on this state directory (started by the CLI,
+        e.g. ``platform restart``: not a child of ours), so that :meth:`stop` stops it."""
+        info = json.loads((self.state_dir / "platform.json").read_text())
+        self.proc, self.adopted_pid = None, info["pid"]
+        self.port, self.url = info["port"], info["url"]
+        return self
+
+    def _stop_adopted(self, sig: int, timeout: float) -> None:
+        pid, self.adopted_pid = self.adopted_pid, None
+        assert pid is not None
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+        deadline = time.monotonic() + timeout
+        while _running(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if _running(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        return None
 
     def add_user(self, tenant: str, user: str, password: str) -> Credentials:
         """``python -m mlops_tui.platform add-user`` (the real admin CLI) on this state directory."""
@@ -179,6 +224,15 @@ class LocalPlatform:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
         except OSError:
             return ""
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (a process whose parent has not reaped it yet has exited)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
 
 
 class PlatformFactory:

@@ -48,11 +48,30 @@ def platform_start(args: Any) -> int:
 
 
 def platform_stop(args: Any) -> int:
+    """Stop the platform and its deployments' prediction servers, now (none keeps answering)."""
     state_dir = _state_dir(args)
-    if launcher.stop_platform(state_dir):
-        out(f"stopped the platform of {state_dir}")
+    was_running = launcher.running_pid(state_dir) is not None
+    stopped = launcher.stop_platform(state_dir)
+    if was_running:
+        out(f"stopped the platform of {state_dir} and its deployments")
+    elif stopped:
+        out(
+            f"no platform was running for {state_dir}; stopped the prediction servers that a platform "
+            "which died had left answering"
+        )
     else:
         out(f"no platform running for {state_dir}")
+    return 0
+
+
+def platform_restart(args: Any) -> int:
+    """Restart the platform; its deployments keep answering throughout (their servers are handed
+    over to the new platform)."""
+    state_dir = _state_dir(args)
+    was_running = launcher.running_pid(state_dir) is not None
+    url = launcher.restart_platform(state_dir, timeout=args.timeout)
+    out(f"{'restarted' if was_running else 'was not running; started'}: {url}")
+    out(f"log: {launcher.log_file(state_dir)}")
     return 0
 
 

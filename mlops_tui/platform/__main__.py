@@ -37,6 +37,12 @@ def main(argv: list[str] | None = None) -> int:
         default=policy.handover_grace,
         help="seconds the prediction servers of a stopped platform wait for the next one before they stop",
     )
+    s.add_argument(
+        "--health-every",
+        type=float,
+        default=policy.health_every,
+        help="seconds between health checks of each prediction server (3 failed in a row: restarted)",
+    )
     a = sub.add_parser("add-user", help="add a user (and the tenant if new), or reset a password")
     a.add_argument("--state-dir", default=None)
     a.add_argument("--tenant", required=True)
@@ -50,10 +56,13 @@ def main(argv: list[str] | None = None) -> int:
             ap.error("--workers must be >= 1, --port 0..65535 and --session-ttl-minutes > 0")
         if not 0 < args.restart_backoff <= args.restart_backoff_max or args.handover_grace <= 0:
             ap.error("--restart-backoff must be > 0 and <= --restart-backoff-max; --handover-grace > 0")
+        if args.health_every <= 0:
+            ap.error("--health-every must be > 0")
         serving = ServingPolicy(
             restart_backoff=args.restart_backoff,
             restart_backoff_max=args.restart_backoff_max,
             handover_grace=args.handover_grace,
+            health_every=args.health_every,
         )
         return serve(args.state_dir, args.host, args.port, args.workers, args.session_ttl_minutes, serving)
     password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else getpass.getpass("password: ")

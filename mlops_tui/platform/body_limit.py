@@ -10,10 +10,17 @@ costs no memory.
 
 Limits: ``MAX_JSON_BODY`` (64 KiB, far above the largest JSON body of the API: a job spec with its
 params) for every route, and the repository's upload limit for ``PUT /api/mlops/v1/repo/...``.
+
+Before a 413 the body that has already arrived is read and dropped (at most ``DRAIN_BYTES``, for
+at most ``DRAIN_S``): the answer closes the connection, and closing a socket with unread bytes
+sends a reset, which could reach the client before the answer and leave it with "connection
+reset" instead of the 413 (RFC 9112 §9.6 asks servers to close gracefully for this reason; one
+request in three lost its answer that way on loopback for a 65 KiB body).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +29,9 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_JSON_BODY = 64 << 10
+DRAIN_BYTES = 1 << 20
+DRAIN_S = 0.5
+DRAIN_WAIT_S = 0.05  # for the next piece: a client that sent only its head gets its answer at once
 
 
 def _size(n: int) -> str:
@@ -48,10 +58,11 @@ class BodySizeLimit:
             return
         method, path = scope["method"], scope["path"]
         limit = self.limit_for(method, path)
-        too_big = f"the request body is over {_size(limit)}, the limit of {method} {path}"
+        where = f"the limit is {_size(limit)} for {method} {path}"
         declared = _header(scope, b"content-length")  # h11 has already checked it is a number
         if declared is not None and int(declared) > limit:
-            await _answer(scope, receive, send, 413, too_big)
+            await _drain(receive)
+            await _answer(scope, receive, send, 413, f"the request body is {int(declared):,} bytes; {where}")
             return
         received = 0
 
@@ -61,10 +72,25 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise HTTPException(413, detail=f"body: {too_big}")
+                    raise HTTPException(413, detail=f"body: the request body goes over the limit: {where}")
             return message
 
         await self.app(scope, limited, send)
+
+
+async def _drain(receive: Receive) -> None:
+    """Read and drop what the client has sent of its body already (bounded; see the module's doc)."""
+    dropped, deadline = 0, asyncio.get_running_loop().time() + DRAIN_S
+    while dropped < DRAIN_BYTES and asyncio.get_running_loop().time() < deadline:
+        try:
+            message = await asyncio.wait_for(receive(), DRAIN_WAIT_S)
+        except TimeoutError:
+            return
+        if message["type"] != "http.request":
+            return
+        dropped += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

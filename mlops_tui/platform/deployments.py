@@ -21,11 +21,13 @@ socket with 503 and the reason (``not_serving``), so clients never hang on a por
 on; a restart, and a back-off of up to 1 s, keep requests waiting in the backlog instead, to be
 answered by the new server.
 
-The platform owns its servers, but they outlive it briefly: when the platform stops or dies its
-servers keep serving, and the next platform takes their listening sockets over (``handover``),
-starts its own servers on them and stops the old ones once the new ones are ready: a platform
-restart refuses no connection. Servers nobody takes over stop after ``handover_grace`` (30 s).
-The TUI is a separate process, so closing it never stops a deployment.
+The platform owns its servers. Stopping it (``platform stop``: SIGTERM, SIGINT, SIGHUP) stops
+them with it, at once. Restarting it (``platform restart``: ``HANDOVER_SIGNAL``) and a platform
+that dies (SIGKILL, the OOM killer) leave them serving, and the next platform takes their
+listening sockets over (``handover``), starts its own servers on them and stops the old ones
+once the new ones are ready: a platform restart refuses no connection. Servers nobody takes over
+stop after ``handover_grace`` (30 s). The TUI is a separate process, so closing it never stops a
+deployment.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ from mlops_tui.platform.errors import conflict, invalid, not_found
 from mlops_tui.platform.limits import apply_limits
 from mlops_tui.platform.not_serving import NotServing
 from mlops_tui.platform.predictor import REFUSED
-from mlops_tui.platform.registry import Registry
+from mlops_tui.platform.registry import Registry, unverifiable_code
 from mlops_tui.platform.state import StatePaths, utcnow, write_private
 from mlops_tui.platform.storage import is_disk_full
 
@@ -70,10 +72,14 @@ DISK_RETRY_S = 1.0  # how often a server whose config cannot be written (disk fu
 SERVER_LIMITS = {"cpu_seconds": None, "address_space": 8 << 30, "file_bytes": 1 << 30, "open_files": 4096}
 
 
+class Unservable(Exception):
+    """The registered version cannot be served as it is (the message says why and what to do)."""
+
+
 @dataclass(frozen=True)
 class ServingPolicy:
     """How deployments are supervised; every figure in seconds. ``serve --restart-backoff``,
-    ``--restart-backoff-max`` and ``--handover-grace`` set theirs (tests shorten them)."""
+    ``--restart-backoff-max``, ``--handover-grace`` and ``--health-every`` set theirs (tests shorten them)."""
 
     restart_backoff: float = 1.0
     restart_backoff_max: float = 40.0
@@ -311,19 +317,30 @@ class Supervisor:
             self._launch(m)
         self._health = asyncio.create_task(self._health_loop(), name="deployment-health")
 
-    async def stop(self) -> None:
-        """Stop supervising; the servers serve on until the next platform takes them over."""
+    async def stop(self, *, handover: bool = False) -> None:
+        """Stop supervising, and stop the servers (each answers what it has, then exits; all at
+        once, so a stop takes at most ``_stop``'s bound however many deployments there are).
+
+        ``handover`` (a platform restart): the servers serve on, on their sockets, until the next
+        platform takes them over (``handover.claim``), so no connection is refused meanwhile.
+        """
         if self._health:
             self._health.cancel()
-        for m in list(self.managed.values()):
-            m.stopping = True
-            if m.task is not None:
-                m.task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await m.task
-            if m.not_serving is not None:
-                m.not_serving.stop()
-            m.sock.close()
+        managed = list(self.managed.values())
+        if handover:
+            for m in managed:
+                m.stopping = True
+                if m.task is not None:
+                    m.task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await m.task
+                if m.not_serving is not None:
+                    m.not_serving.stop()
+                m.sock.close()
+        else:
+            await asyncio.gather(*(self._stop(m) for m in managed), return_exceptions=True)
+            for m in managed:
+                self._set(m.tenant, m.name, pid=None)
         if self._client:
             await self._client.aclose()
 
@@ -338,6 +355,9 @@ class Supervisor:
         ) or self.db.one("SELECT 1 FROM clusters WHERE tenant = ? AND name = ?", (tenant, name)):
             raise conflict(f"a deployment or cluster named {name!r} already exists in this tenant", "name")
         version = self.registry.get(tenant, body["model"], int(body["version"]))
+        why_not = unverifiable_code(version)
+        if why_not is not None:
+            raise conflict(why_not, "version")
         sock = _bind(self.host, 0)
         port = sock.getsockname()[1]
         self.db.execute(
@@ -362,6 +382,9 @@ class Supervisor:
     def _write_config(self, m: Managed) -> Path:
         row = self.get(m.tenant, m.name)
         version = self.registry.get(m.tenant, row["model"], row["version"])
+        why_not = unverifiable_code(version)
+        if why_not is not None:
+            raise Unservable(why_not)
         repo = self.paths.tenant_repo(m.namespace)
         cfg = {
             "tenant": m.tenant,
@@ -439,6 +462,9 @@ class Supervisor:
             try:
                 config = self._write_config(m)
                 break
+            except Unservable as exc:  # e.g. deployed before the registry pinned scoring code
+                await self._refuse(m, REFUSED_PREFIX + str(exc))
+                return
             except Exception as exc:
                 if not is_disk_full(exc) or m.stopping:
                     await self._refuse(m, f"{REFUSED_PREFIX}cannot configure it: {exc}")
@@ -587,7 +613,7 @@ class Supervisor:
                 os.killpg(m.proc.pid, sig)
 
     async def _stop(self, m: Managed) -> None:
-        """Stop a deployment for good (it is being deleted)."""
+        """Stop a deployment's server now (the deployment is deleted, or the platform stops)."""
         m.stopping = True
         if m.task is not None:
             m.task.cancel()

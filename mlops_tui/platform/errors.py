@@ -11,18 +11,27 @@ from typing import Any
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
+    """``path``: the file a storage fault is about (507, 503), also given in the body so that a
+    client can name it without parsing the message."""
+
+    def __init__(
+        self, status: int, code: str, message: str, field: str | None = None, path: str | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.field = field
+        self.path = path
 
     def body(self) -> dict[str, Any]:
         message = self.message
         if self.field and self.field not in message:
             message = f"{self.field}: {message}"  # the message always names the field
-        return {"error": message, "code": self.code, "field": self.field}
+        body: dict[str, Any] = {"error": message, "code": self.code, "field": self.field}
+        if self.path is not None:
+            body["path"] = self.path
+        return body
 
 
 def not_found(message: str, field: str | None = None) -> ApiError:
@@ -48,6 +57,7 @@ def disk_full(path: str) -> ApiError:
         "insufficient_storage",
         f"disk full: no space left on the device holding {path}; free some space there "
         "(the platform resumes by itself when it can write again)",
+        path=path,
     )
 
 
@@ -58,4 +68,5 @@ def storage_unavailable(path: str, detail: str) -> ApiError:
         "unavailable",
         f"the platform cannot use {path} ({detail}); see the platform log, and if the database is "
         "damaged stop the platform and restore a backup (mlops-tui platform restore FILE)",
+        path=path,
     )

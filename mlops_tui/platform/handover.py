@@ -1,15 +1,16 @@
 """Keep a deployment's listening socket open across a platform restart, so no request is refused.
 
 The platform binds each deployment's socket and hands it to the prediction server it starts. When
-the platform exits (stopped, restarted or killed) its servers keep running and keep serving on that
-socket; the next platform asks each of them for the socket over a private Unix socket
-(``SCM_RIGHTS``), starts its own server on it, and stops the old one once the new one is ready. The
-socket is never closed, so a connection made at any moment of the restart is accepted (before:
-about 60 ms of "connection refused" on every deployment port).
+the platform exits for a restart (``platform restart``) or dies (SIGKILL, the OOM killer) its
+servers keep running and keep serving on that socket; the next platform asks each of them for the
+socket over a private Unix socket (``SCM_RIGHTS``), starts its own server on it, and stops the old
+one once the new one is ready. The socket is never closed, so a connection made at any moment of
+the restart is accepted (before: about 60 ms of "connection refused" on every deployment port).
 
-A server whose platform is gone waits ``grace`` seconds for a successor to claim it, then stops:
-stopping the platform for good stops its deployments, that much later. A claim makes the claiming
-platform the server's owner (it is watched the same way).
+A server whose platform is gone waits ``grace`` seconds for a successor to claim it, then stops.
+(``platform stop`` does not leave its servers behind: it stops them at once, and stops any a dead
+platform left, found by their control sockets.) A claim makes the claiming platform the server's
+owner (it is watched the same way).
 
 The control socket is ``control-<server pid>.sock`` in the deployment's folder (private, in the
 0700 state directory). Paths go through ``/proc/self/fd/<dir fd>/`` so that a long state

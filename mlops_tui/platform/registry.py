@@ -87,6 +87,29 @@ def migrate(db: Database) -> None:
         db.execute("ALTER TABLE model_versions ADD COLUMN scoring_checksums TEXT NOT NULL DEFAULT '{}'")
 
 
+def unverifiable_code(version: dict[str, Any]) -> str | None:
+    """Why ``version`` (a ``model_versions`` row) cannot be served, or None when it can.
+
+    A version registered before the registry recorded checksums of the scoring package (what
+    :func:`migrate` leaves: ``{}``) has code nothing can verify, so no prediction server runs it
+    (issue 8 §4). The message says so and gives the one way out, with the exact request:
+    registering the same job again records the checksums, and the new version serves.
+    """
+    if loads(version.get("scoring_checksums"), {}):
+        return None
+    job_id = str(loads(version.get("lineage"), {}).get("job_id", ""))
+    body = json.dumps(
+        {"model": version["model"], "job_id": job_id, "scoring_path": version["scoring_path"]},
+        separators=(", ", ": "),
+    )
+    return (
+        f"version {version['version']} of model {version['model']} was registered before the registry "
+        "recorded checksums of its scoring code, so that code cannot be verified and is not run: "
+        f"register the version again: POST /api/mlops/v1/models {body} (in the TUI: Registry, n, "
+        f"job {job_id}), then deploy the new version"
+    )
+
+
 def verify_against_manifest(bundle: Path, manifest: dict[str, Any], actual: dict[str, str]) -> None:
     """Refuse a bundle whose files differ from what the training run recorded."""
     recorded = manifest.get("files")

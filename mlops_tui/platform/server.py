@@ -18,6 +18,7 @@ import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
@@ -35,6 +36,7 @@ from mlops_tui.platform.integrity import StateRefused, check_state
 from mlops_tui.platform.registry import Registry
 from mlops_tui.platform.state import (
     EXIT_STATE_REFUSED,
+    HANDOVER_SIGNAL,
     AlreadyRunning,
     PlatformLock,
     StatePaths,
@@ -87,10 +89,13 @@ class Platform:
         await self.supervisor.start()
         await self.clusters.start()
 
-    async def stop(self) -> None:
-        """Stop every service, then checkpoint and close the database (``platform.db`` is whole)."""
+    async def stop(self, *, handover: bool = False) -> None:
+        """Stop every service, then checkpoint and close the database (``platform.db`` is whole).
+
+        The prediction servers stop too, unless ``handover`` (a restart: they serve on until the
+        next platform takes them over)."""
         await self.clusters.stop()
-        await self.supervisor.stop()
+        await self.supervisor.stop(handover=handover)
         await self.engine.stop()
         if self._storage_task is not None:
             self._storage_task.cancel()
@@ -101,17 +106,29 @@ class Platform:
 
 
 class _Server(uvicorn.Server):
-    """uvicorn re-raises a caught SIGTERM after serving, which would skip our cleanup; don't."""
+    """uvicorn re-raises a caught SIGTERM after serving, which would skip our cleanup; don't.
+
+    SIGINT, SIGTERM and SIGHUP stop the platform and its prediction servers (``platform stop``);
+    :data:`HANDOVER_SIGNAL` stops it for a restart (``platform restart``): ``handover`` is set and
+    the servers keep serving for the next platform to take over.
+    """
+
+    handover = False
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         sigs = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
         original = {sig: signal.signal(sig, self.handle_exit) for sig in sigs}
+        original[HANDOVER_SIGNAL] = signal.signal(HANDOVER_SIGNAL, self._handle_restart)
         try:
             yield
         finally:
             for sig, handler in original.items():
                 signal.signal(sig, handler)
+
+    def _handle_restart(self, sig: int, frame: Any) -> None:
+        self.handover = True
+        self.handle_exit(sig, frame)
 
 
 def _setup_logging(paths: StatePaths) -> None:
@@ -149,6 +166,7 @@ async def _run(platform: Platform, sock: socket.socket) -> None:
     host = platform.host if ":" not in platform.host else f"[{platform.host}]"
     platform.url = f"http://{host}:{port}"
     platform.clusters.base_url = platform.url
+    server: _Server | None = None
     try:
         await platform.start()
         config = uvicorn.Config(
@@ -174,7 +192,13 @@ async def _run(platform: Platform, sock: socket.socket) -> None:
         await server.serve(sockets=[sock])
     finally:
         remove_info(platform.paths)
-        await platform.stop()
+        handover = server is not None and server.handover
+        log.info(
+            "stopping for a restart: the prediction servers serve on until the next platform takes them over"
+            if handover
+            else "stopping, with the prediction servers"
+        )
+        await platform.stop(handover=handover)
         log.info("local platform stopped")
 
 

@@ -11,6 +11,7 @@ import contextlib
 import fcntl
 import json
 import os
+import signal
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -106,6 +107,10 @@ class StatePaths:
 
 # The exit status of a ``serve`` that refused its state directory (sysexits.h EX_DATAERR).
 EXIT_STATE_REFUSED = 65
+# The signal that stops ``serve`` for a restart: its prediction servers keep serving and the next
+# platform takes their sockets over (``handover``). SIGTERM, SIGINT and SIGHUP stop them with it.
+# ``mlops-tui platform restart`` sends it (``services/local/launcher.py`` has the same number).
+HANDOVER_SIGNAL = signal.SIGUSR1
 
 
 @contextlib.contextmanager

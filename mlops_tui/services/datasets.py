@@ -171,7 +171,16 @@ async def preview_data(
     suffix = "".join(Path(path).suffixes[-2:])
     with tempfile.TemporaryDirectory(prefix="mlops-tui-preview-") as tmp:
         local = Path(tmp) / f"data{suffix}"
-        await asyncio.to_thread(local.write_bytes, content)
+        try:
+            await asyncio.to_thread(local.write_bytes, content)
+        except OSError as exc:
+            if not errors.is_disk_full(exc):
+                raise
+            raise errors.DiskFull(
+                f"disk full: no space left for a {len(content) >> 20} MiB copy of {path} in {tmp}",
+                path=tmp,
+                hint=f"free space on the file system holding {tmp}, or point TMPDIR at a roomier one",
+            ) from None
         del content
         prof = await asyncio.to_thread(profile_file, local, period=period, name=path)
     if store and not period:

@@ -75,6 +75,35 @@ class PlatformFailure(PlatformError):
     hint = "the platform reported an internal error; see its log"
 
 
+class DiskFull(PlatformFailure):
+    """The platform could not write for want of space (HTTP 507 Insufficient Storage, RFC 4918
+    §11.5, or ``ENOSPC``/``EDQUOT``); ``path`` names the file it could not write, when known.
+
+    The local platform holds its queue and resumes by itself once it can write again (contract
+    docs/local-platform-api.md §1, "Running out of disk"), so the one thing to do is free space.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None, **kwargs) -> None:
+        if "disk full" not in message:
+            message = f"disk full: {message}"
+        kwargs.setdefault("hint", free_space_hint(path))
+        super().__init__(message, **kwargs)
+        self.path = path
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True for a write refused for want of space on this machine (``ENOSPC``, ``EDQUOT``)."""
+    import errno
+
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+def free_space_hint(path: str | None) -> str:
+    """What to do about a full disk, naming where."""
+    where = f"the file system holding {path}" if path else "the platform's disk"
+    return f"free space on {where}; the platform resumes by itself once it can write again"
+
+
 def relogin_failed(exc: AuthFailed) -> SessionExpired:
     """What a transparent re-login that was refused becomes: the session is gone for good."""
     return SessionExpired(

@@ -144,6 +144,17 @@ async def fetch(
             try:
                 total = await _get(http, url, part, part_record, progress, on_resume)
                 break
+            except OSError as exc:
+                if not errors.is_disk_full(exc):
+                    raise
+                have = part.stat().st_size if part.is_file() else 0
+                raise errors.DiskFull(
+                    f"disk full: no space left on the device holding {part} ({_mb(have)} of "
+                    f"{_mb(total_of(part_record))} written)",
+                    path=str(part),
+                    hint=f"free space on the file system holding {part.parent}, then run the same "
+                    "command again: the download resumes where it stopped",
+                ) from None
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
                 if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout) and failures == 0:
                     raise _offline(url, dest, exc, environment) from None

@@ -50,6 +50,7 @@ _TITLES: dict[type[errors.PlatformError], str] = {
     errors.NotFound: "Not found",
     errors.InvalidInput: "Invalid input",
     errors.Conflict: "Conflict",
+    errors.DiskFull: "Disk full",
     errors.PlatformFailure: "Platform error",
 }
 

@@ -32,13 +32,16 @@ _PADDING = 2  # ConnectionBadge and #hdr-ro have one cell of padding on each sid
 
 class ConnectionBadge(Static):
     """``● connected`` / ``✖ disconnected, retrying in 4s`` / ``↻ re-logging in``; ticks every second.
+    A connected platform that says it is degraded (``/health``): ``⚠ connected · degraded: disk
+    full``, in the warning style (the dashboard gives the reasons in full).
 
-    ``short`` (set by the header when it lacks room): ``✖ retry in 4s``, ``↻ re-login``.
+    ``short`` (set by the header when it lacks room): ``✖ retry in 4s``, ``↻ re-login``, ``⚠ disk full``.
     """
 
     DEFAULT_CSS = """
     ConnectionBadge { width: auto; padding: 0 1; }
     ConnectionBadge.-connected { color: $success; }
+    ConnectionBadge.-connected.-degraded { color: $warning; text-style: bold; }
     ConnectionBadge.-connecting, ConnectionBadge.-relogin { color: $warning; text-style: bold; }
     ConnectionBadge.-disconnected { background: $error; color: $text; text-style: bold; }
     ConnectionBadge.-offline { color: $text-muted; }
@@ -57,6 +60,7 @@ class ConnectionBadge(Static):
     def watch_status(self, status: ConnectionStatus) -> None:
         for link in Link:
             self.set_class(status.link is link, f"-{link.value}")
+        self.set_class(status.is_degraded, "-degraded")
 
     def text(self, *, short: bool | None = None) -> str:
         """What the badge shows now (``short`` None: as it is set)."""
@@ -64,7 +68,7 @@ class ConnectionBadge(Static):
         now = self.app.clock()  # type: ignore[attr-defined]
         use_short = self.short if short is None else short
         label = status.short_label(now) if use_short else status.label(now)
-        return f"{_ICONS[status.link]} {label}"
+        return f"{'⚠' if status.is_degraded else _ICONS[status.link]} {label}"
 
     def render(self) -> str:
         return self.text()

@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 import httpx
+from fault_support import FaultPlatform, predict
 from local_platform_support import V1, WORKSHOP_RIDE, LocalPlatform, lab_scripts_dir, wait_state
 
 
@@ -126,3 +128,49 @@ def test_a_symbolic_link_in_the_scoring_package_is_refused_at_registration(
         json={"model": "linked-code", "job_id": trained_job["id"], "scoring_path": f"{folder}/scoring.py"},
     )
     assert r.status_code == 400 and r.json()["field"] == "scoring_path" and "extra.py" in r.json()["error"]
+
+
+def _forget_code_checksums(db: Path, model: str, version: int) -> None:
+    """What ``registry.migrate`` leaves for a version registered before code checksums existed."""
+    with sqlite3.connect(db, timeout=30) as conn:
+        conn.execute(
+            "UPDATE model_versions SET scoring_checksums = '{}' WHERE model = ? AND version = ?",
+            (model, version),
+        )
+    conn.close()
+
+
+def test_a_version_registered_before_code_checksums_says_to_register_it_again(
+    fault_platform: FaultPlatform,
+) -> None:
+    """Such a version is refused until registered again; the refusal says so, and how (issue 8 §4)."""
+    fp = fault_platform
+    job_id = fp.version["lineage"]["job_id"]
+    old = fp.api.post(f"{V1}/models", json={"model": "legacy-model", "job_id": job_id}).json()
+    dep = fp.deploy("legacy", old)
+    assert dep["state"] == "configured"
+    _forget_code_checksums(fp.platform.state_dir / "platform.db", "legacy-model", old["version"])
+    how = (
+        f"version {old['version']} of model legacy-model was registered before the registry recorded "
+        "checksums of its scoring code, so that code cannot be verified and is not run: register the "
+        'version again: POST /api/mlops/v1/models {"model": "legacy-model", "job_id": '
+        f'"{job_id}", "scoring_path": "{old["scoring_path"]}"}} (in the TUI: Registry, n, job {job_id}), '
+        "then deploy the new version"
+    )
+    r = fp.api.post(
+        f"{V1}/deployments", json={"name": "legacy-2", "model": "legacy-model", "version": old["version"]}
+    )
+    assert r.status_code == 409 and r.json()["error"] == how and r.json()["field"] == "version", r.text
+
+    fp.platform.restart()  # e.g. upgraded to a platform that verifies scoring code
+    refused = wait_state(fp.api, f"{V1}/deployments/legacy", states=("config error",))
+    assert refused["message"] == f"the prediction server refused to serve: {how}", refused
+    answer = predict(refused, timeout=5)
+    assert answer.status_code == 503 and how in answer.json()["error"]
+
+    # Doing what it says works: the version registered again serves.
+    again = fp.api.post(f"{V1}/models", json={"model": "legacy-model", "job_id": job_id}).json()
+    assert again["version"] == old["version"] + 1 and again["scoring_checksums"]
+    assert predict(fp.deploy("legacy-2", again)).status_code == 200
+    fp.delete("legacy")
+    fp.delete("legacy-2")

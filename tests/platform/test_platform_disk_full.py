@@ -1,25 +1,22 @@
-"""Issue 8 §2: running out of disk degrades the platform, never wedges it.
+"""Issue 8 §2: running out of disk degrades the platform, never wedges it; and every disk-full
+answer reaches the person as "disk full", naming the path and what to do.
 
 How the disk is filled: the state directory is put on a small tmpfs of its own, mounted for the
-test, and a file fills it for 4 s. That is the real fault — every write of the platform, its
-SQLite WAL and its jobs' logs gets ``ENOSPC`` — with nothing injected into the code under test.
-``RLIMIT_FSIZE`` would give ``EFBIG`` (a different error) to one process only, and an
-``LD_PRELOAD`` shim would fake the error code. Mounting needs root (``CAP_SYS_ADMIN``), which this
-project's machines and CI have; where mounting is not permitted the tests are skipped.
+test, and a file fills it (``tests/disk_full_support.py``; skipped where mounting is not permitted).
 """
 
 from __future__ import annotations
 
-import errno
 import os
-import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from disk_full_support import CannotMount, fill, mounted_tmpfs
 from local_platform_support import (
     DEFAULT_TENANT,
     DEFAULT_USER,
@@ -37,37 +34,32 @@ FULL_FOR_S = 4.0
 @pytest.fixture
 def tmpfs(tmp_path: Path) -> Iterator[Path]:
     """A 64 MiB tmpfs at a temporary path (skipped where this user may not mount)."""
-    mnt = tmp_path / "tmpfs"
-    mnt.mkdir()
     try:
-        done = subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=64m,mode=0700", "tmpfs", str(mnt)],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-    except OSError as exc:
-        pytest.skip(f"cannot run mount: {exc}")
-    if done.returncode != 0:
-        pytest.skip(f"mounting a tmpfs is not permitted here: {done.stderr.strip()}")
-    try:
-        yield mnt
-    finally:
-        if subprocess.run(["umount", str(mnt)], capture_output=True, timeout=30, check=False).returncode:
-            subprocess.run(["umount", "-l", str(mnt)], capture_output=True, timeout=30, check=False)
+        with mounted_tmpfs(tmp_path / "tmpfs") as mnt:
+            yield mnt
+    except CannotMount as exc:
+        pytest.skip(str(exc))
 
 
-def fill(path: Path) -> Path:
-    """Write ``path`` until the device has no byte left (ENOSPC), and return it."""
-    with path.open("wb", buffering=0) as f:
-        for size in (1 << 20, 4096, 1):
+@dataclass
+class FullDisk:
+    tmpfs: Path
+    platform: LocalPlatform
+
+
+@pytest.fixture(scope="module")
+def full_disk(tmp_path_factory: pytest.TempPathFactory, local_platform: LocalPlatform) -> Iterator[FullDisk]:
+    """A platform (2 training workers) whose state directory is on a 64 MiB tmpfs of its own,
+    shared by the tests of this module that fill it (each frees it again)."""
+    try:
+        with mounted_tmpfs(tmp_path_factory.mktemp("disk-full") / "tmpfs") as mnt:
+            factory = PlatformFactory(mnt, seed_cache=local_platform.state_dir / "cache" / "default-data")
             try:
-                while True:
-                    f.write(b"\0" * size)
-            except OSError as exc:
-                assert exc.errno == errno.ENOSPC, exc
-    return path
+                yield FullDisk(mnt, factory.new("full", extra_args=["--workers", "2"]))
+            finally:
+                factory.close()
+    except CannotMount as exc:
+        pytest.skip(str(exc))
 
 
 def _wait(what: str, check: Any, timeout: float, every: float = 0.1) -> Any:
@@ -114,19 +106,10 @@ def test_a_database_write_on_a_full_disk_says_disk_full_and_is_replayed_later(tm
 
 
 @pytest.mark.slow
-def test_a_full_disk_degrades_the_platform_and_it_resumes_by_itself(
-    tmpfs: Path, local_platform: LocalPlatform
-) -> None:
-    factory = PlatformFactory(tmpfs, seed_cache=local_platform.state_dir / "cache" / "default-data")
-    try:
-        platform = factory.new("full", extra_args=["--workers", "2"])
-        _run_the_fault(platform, tmpfs)
-    finally:
-        factory.close()
-
-
-def _run_the_fault(platform: LocalPlatform, tmpfs: Path) -> None:
+def test_a_full_disk_degrades_the_platform_and_it_resumes_by_itself(full_disk: FullDisk) -> None:
     from mlops_tui.services.local import launcher
+
+    platform, tmpfs = full_disk.platform, full_disk.tmpfs
 
     client = platform.login()
     code = upload_lab_code(client, DEFAULT_USER)
@@ -198,3 +181,61 @@ def _run_the_fault(platform: LocalPlatform, tmpfs: Path) -> None:
 
 def _state(client: httpx.Client, job_id: str) -> str:
     return client.get(f"{V1}/jobs/{job_id}").json()["state"]
+
+
+async def test_every_disk_full_answer_reaches_the_person_as_disk_full(
+    full_disk: FullDisk, tmp_path: Path
+) -> None:
+    """A 507 used to reach the person as "the platform failed (HTTP 507) … — the platform reported an
+    internal error; see its log": now "disk full", the path, and what to do, in the service layer
+    (what the TUI shows) and in the CLI; ``status`` shows the platform degraded with its reasons."""
+    import getpass
+
+    from mlops_tui.services import errors
+    from mlops_tui.services.local.adapter import LocalPlatform as LocalAdapter
+
+    platform, tmpfs = full_disk.platform, full_disk.tmpfs
+    blob = tmp_path / "rides.csv"
+    blob.write_bytes(os.urandom(512 << 10))  # more than the full disk can take, whatever happens
+    await _await(lambda: httpx.get(f"{platform.url}{V1}/health").json()["status"] == "ok", 15)
+    me = getpass.getuser()  # the CLI's local profile logs in as the OS user: give it a password
+    added = platform.cli(
+        "platform", "add-user", "--user", me, "--password-stdin", "--remember", stdin="pw-" + me
+    )
+    assert added.returncode == 0, added.stderr
+    adapter = LocalAdapter(platform.credentials)  # type: ignore[arg-type]
+    await adapter.login()
+    filler = fill(tmpfs / "filler")
+    try:
+        with pytest.raises(errors.DiskFull) as caught:
+            await adapter.upload_repo("data/rides.csv", blob)
+        said = str(caught.value)
+        assert said.startswith(f"disk full: no space left on the device holding {platform.state_dir}")
+        assert f"free space on the file system holding {platform.state_dir}" in said
+        assert "internal error" not in said and "HTTP 507" not in said, said
+
+        status = platform.cli("status", timeout=60)
+        full = f"degraded: disk full: 0 KiB free on the device holding {platform.state_dir}"
+        assert full in status.stdout, status
+        upload = platform.cli("data", "upload", str(blob), "--no-profile", timeout=60)
+        assert upload.returncode == 1, upload
+        for shown in (status.stderr, upload.stderr):  # status: its login, if that could not be written
+            for line in shown.splitlines():
+                assert line.startswith("mlops-tui: disk full: no space left on the device holding"), line
+                assert f"free space on the file system holding {platform.state_dir}" in line, line
+        assert upload.stderr.strip()
+    finally:
+        filler.unlink()
+    await _await(lambda: httpx.get(f"{platform.url}{V1}/health").json()["status"] == "ok", 15)
+    entry = await adapter.upload_repo("data/rides.csv", blob)  # and it works again by itself
+    assert entry.size == 512 << 10
+    await adapter.aclose()
+
+
+async def _await(check: Any, timeout: float) -> None:
+    import asyncio
+
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"not within {timeout} s"
+        await asyncio.sleep(0.1)

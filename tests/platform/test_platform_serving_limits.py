@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fault_support import FaultPlatform, predict
+from fault_support import HEALTH_EVERY_S, FaultPlatform, predict
 from local_platform_support import V1
 
 from mlops_tui.platform.predictor import MAX_CONNECTIONS
@@ -124,7 +124,8 @@ def test_thousands_of_idle_connections_starve_no_valid_client(
             s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")  # close = reset, fast
             s.connect(_host_port(dep))
             idle.append(s)
-        deadline = time.monotonic() + 2 * 5.0 + 1  # two of the supervisor's health checks
+        # Long enough for the supervisor to kill a server that fails its health checks (3 in a row).
+        deadline = time.monotonic() + 4 * HEALTH_EVERY_S + 1
         rounds = 0
         while time.monotonic() < deadline or rounds < 20:
             assert predict(dep, timeout=5).status_code == 200  # a deadline per request, no timing

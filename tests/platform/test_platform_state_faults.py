@@ -40,20 +40,6 @@ EXIT_STATE_REFUSED = 65
 NOT_STATE = {"logs", "platform.lock", "platform.refused", "serve.out", "platform.json"}
 
 
-def _cli(platform: LocalPlatform, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    env = {**isolated_env(platform.home), "MLOPS_TUI_STATE_DIR": str(platform.state_dir)}
-    platform.home.mkdir(parents=True, exist_ok=True)
-    return subprocess.run(
-        [sys.executable, "-m", "mlops_tui.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        cwd=platform.home,
-    )
-
-
 def _serve(platform: LocalPlatform) -> subprocess.CompletedProcess[str]:
     """``serve`` on a state directory it must refuse: it exits by itself, well within the timeout."""
     return subprocess.run(
@@ -100,7 +86,7 @@ def stopped_platform(
 @pytest.fixture(scope="module")
 def backup_archive(stopped_platform: LocalPlatform, tmp_path_factory: pytest.TempPathFactory) -> Path:
     archive = tmp_path_factory.mktemp("backup") / "platform-backup.tar.gz"
-    done = _cli(stopped_platform, "platform", "backup", str(archive))
+    done = stopped_platform.cli("platform", "backup", str(archive))
     assert done.returncode == 0, done.stderr
     return archive
 
@@ -160,10 +146,10 @@ def test_a_database_lost_next_to_state_is_refused_and_nothing_is_changed(
     assert "repo/" in done.stderr  # it names the state it protects
     assert _snapshot(platform.state_dir) == before  # not initialised over, nothing moved
     # What a person runs next says the same, never a traceback, and still changes nothing.
-    start = _cli(platform, "platform", "start", "--timeout", "30")
+    start = platform.cli("platform", "start", "--timeout", "30")
     assert start.returncode == 1 and "did not start" in start.stderr and str(db) in start.stderr
     assert "mlops-tui platform restore FILE" in start.stderr and "Traceback" not in start.stderr
-    status = _cli(platform, "status")
+    status = platform.cli("status")
     assert status.returncode == 1 and "last start was refused" in status.stderr
     assert "mlops-tui platform restore FILE" in status.stderr and "platform start" not in status.stderr
     add = subprocess.run(
@@ -195,7 +181,7 @@ def test_a_database_cut_in_the_middle_is_diagnosed_in_one_line(
     _assert_one_line_refusal(done.stderr, db)
     assert "is damaged" in done.stderr
     assert _snapshot(platform.state_dir) == before
-    status = _cli(platform, "platform", "status")
+    status = platform.cli("platform", "status")
     assert status.returncode == 3 and "is damaged" in status.stdout
 
 
@@ -270,7 +256,7 @@ def test_a_start_never_overwrites_the_stored_password(platform_factory: Platform
     assert password
     platform.stop()
 
-    aside = _cli(platform, "platform", "move-aside")
+    aside = platform.cli("platform", "move-aside")
     assert aside.returncode == 0, aside.stderr
     moved = Path(aside.stdout.split(" to ", 1)[1].split(" (", 1)[0])
     assert (moved / "platform.db").stat().st_size > 0 and (moved / "repo").is_dir()  # kept whole
@@ -281,7 +267,7 @@ def test_a_start_never_overwrites_the_stored_password(platform_factory: Platform
     client = platform.login(Credentials(platform.url, DEFAULT_TENANT, user, password))  # ... and valid
     assert client.get(f"{V1}/clusters").status_code == 200
     client.close()
-    running = _cli(platform, "platform", "move-aside")  # never while it runs
+    running = platform.cli("platform", "move-aside")  # never while it runs
     assert running.returncode == 1 and "already running" in running.stderr
     assert "first start" in (platform.state_dir / "logs" / "platform.log").read_text()
 
@@ -326,7 +312,7 @@ def test_backup_of_a_running_platform_restores_jobs_registry_and_deployments(
     platform_factory: PlatformFactory,
 ) -> None:
     archive = platform_factory.root / "platform-backup.tar.gz"
-    done = _cli(local_platform, "platform", "backup", str(archive))  # online: the platform runs
+    done = local_platform.cli("platform", "backup", str(archive))  # online: the platform runs
     assert done.returncode == 0, done.stderr
     assert f"mlops-tui platform restore {archive}" in done.stdout
     assert stat.S_IMODE(archive.stat().st_mode) == 0o600
@@ -335,13 +321,13 @@ def test_backup_of_a_running_platform_restores_jobs_registry_and_deployments(
     expected_prediction = _predict(api.get(f"{V1}/deployments/{deployment['name']}").json())
 
     # Restore refuses while the platform runs.
-    refused = _cli(local_platform, "platform", "restore", str(archive))
+    refused = local_platform.cli("platform", "restore", str(archive))
     assert refused.returncode == 1 and "is running" in refused.stderr
     assert api.get(f"{V1}/health").json()["status"] == "ok"
 
     # Restore elsewhere, over another platform's state (which is moved aside, not deleted).
     target = platform_factory.new("restored", start=False)
-    restored = _cli(target, "platform", "restore", str(archive))
+    restored = target.cli("platform", "restore", str(archive))
     assert restored.returncode == 0, restored.stderr
     asides = list(target.state_dir.parent.glob("state.before-restore-*"))
     assert len(asides) == 1 and (asides[0] / "platform.db").stat().st_size > 0
@@ -379,7 +365,7 @@ def test_restore_refuses_an_archive_that_fails_its_check(
     target = _copy_of(stopped_platform, tmp_path)
     before = _snapshot(target.state_dir)
 
-    done = _cli(target, "platform", "restore", str(archive))
+    done = target.cli("platform", "restore", str(archive))
 
     assert done.returncode == 1 and "fails its integrity check" in done.stderr, done.stderr
     assert "nothing was changed" in done.stderr and "Traceback" not in done.stderr

@@ -1,6 +1,7 @@
 """The supervisor behaves like a real one (issue 8 §3): crash-loop back-off instead of giving up,
-503 at once from a deployment that is not serving, and no refused connection across a platform
-restart. Runs on the private ``fault_platform`` (short back-off, see ``fault_support``)."""
+503 at once from a deployment that is not serving, no refused connection across a platform
+restart, and a platform stop that stops its deployments. Runs on the private ``fault_platform``
+(short back-off, see ``fault_support``)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ import time
 from collections import Counter
 
 import httpx
-from fault_support import FaultPlatform, alive, predict, wait_until
+import pytest
+from fault_support import FAULT_ARGS, FaultPlatform, alive, predict, wait_until
 from local_platform_support import V1, wait_state
+
+from mlops_tui.services.local.launcher import serve_options
 
 
 def test_a_server_killed_again_and_again_backs_off_and_never_gives_up(fault_platform: FaultPlatform) -> None:
@@ -108,11 +112,12 @@ def _probe(url: str, stop: threading.Event, seen: Counter[str]) -> None:
 def test_a_platform_restart_refuses_no_connection(fault_platform: FaultPlatform) -> None:
     """Issue 8 §3: after a platform restart, about 60 ms of 'connection refused' on deployment ports.
 
-    Probed through a graceful restart (SIGTERM) and a crash (SIGKILL) of the platform.
+    Probed through ``mlops-tui platform restart`` and through a crash (SIGKILL) of the platform
+    followed by a start.
     """
     fp = fault_platform
     dep = fp.deploy("restarts")
-    for how in (signal.SIGTERM, signal.SIGKILL):
+    for how in ("platform restart", "kill -9, start"):
         before = fp.get("restarts")
         seen: Counter[str] = Counter()
         stop = threading.Event()
@@ -120,9 +125,18 @@ def test_a_platform_restart_refuses_no_connection(fault_platform: FaultPlatform)
         prober.start()
         try:
             time.sleep(0.3)
-            fp.platform.stop(how)
-            time.sleep(0.5)  # the platform is down: the old server serves on
-            fp.platform.start(port=fp.platform.port)
+            if how == "platform restart":
+                assert fp.platform.proc is not None
+                options = serve_options(fp.platform.proc.pid)
+                done = fp.platform.cli("platform", "restart")
+                assert done.returncode == 0 and f"restarted: {fp.platform.url}" in done.stdout, done
+                fp.platform.adopt()  # the same port: the same URL
+                assert fp.platform.adopted_pid is not None
+                assert serve_options(fp.platform.adopted_pid) == options == FAULT_ARGS  # same settings
+            else:
+                fp.platform.stop(signal.SIGKILL)
+                time.sleep(0.5)  # the platform is down: the old server serves on
+                fp.platform.start(port=fp.platform.port)
             after = wait_state(fp.api, f"{V1}/deployments/restarts", states=("configured",))
             old = before["pid"]
             wait_until(lambda old=old: not alive(old), timeout=15)  # the old server has handed over
@@ -142,12 +156,42 @@ def test_a_platform_restart_refuses_no_connection(fault_platform: FaultPlatform)
     fp.delete("restarts")
 
 
+def test_platform_stop_stops_its_deployments_at_once(fault_platform: FaultPlatform) -> None:
+    """A person who stops the platform expects its deployments to stop: they used to answer for
+    30 s more (the hand-over grace). Also the servers a platform that died left serving."""
+    fp = fault_platform
+    dep = fp.deploy("stopped")
+    done = fp.platform.cli("platform", "stop")
+    try:
+        assert done.returncode == 0 and "stopped the platform" in done.stdout, done
+        assert not alive(dep["pid"])  # gone when the command returns, not 30 s later
+        with pytest.raises(httpx.ConnectError):
+            predict(dep, timeout=2)
+    finally:
+        fp.platform.start(port=fp.platform.port)
+    back = wait_state(fp.api, f"{V1}/deployments/stopped", states=("configured",))
+    assert back["url"] == dep["url"] and predict(back).status_code == 200
+
+    fp.platform.stop(signal.SIGKILL)  # a platform that dies leaves its servers serving ...
+    try:
+        assert predict(back).status_code == 200
+        done = fp.platform.cli("platform", "stop")  # ... until someone stops the platform
+        assert done.returncode == 0 and "stopped the prediction servers" in done.stdout, done
+        assert not alive(back["pid"])
+        with pytest.raises(httpx.ConnectError):
+            predict(back, timeout=2)
+    finally:
+        fp.platform.start(port=fp.platform.port)
+    assert predict(wait_state(fp.api, f"{V1}/deployments/stopped", states=("configured",))).status_code == 200
+    fp.delete("stopped")
+
+
 def test_servers_of_a_platform_that_does_not_come_back_stop_after_the_grace(
     fault_platform: FaultPlatform,
 ) -> None:
     fp = fault_platform
     dep = fp.deploy("orphan")
-    fp.platform.stop()
+    fp.platform.stop(signal.SIGKILL)  # it died: its servers wait for the next platform
     try:
         assert predict(dep).status_code == 200  # serving on, for the next platform to take over
         wait_until(lambda: not alive(dep["pid"]), timeout=15)  # 3 s grace on this platform

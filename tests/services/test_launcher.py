@@ -43,3 +43,19 @@ def test_detached_start_discovery_timeout_and_stop(private_home) -> None:
     finally:
         assert launcher.stop_platform(state) is True
     assert launcher.running_url(state) is None
+
+
+def test_restart_keeps_the_serve_options_but_not_the_state_dir_or_port(tmp_path) -> None:
+    """``platform restart`` starts the new platform with the options of the running one."""
+    import subprocess
+    import sys
+
+    argv = ["serve", "--state-dir", str(tmp_path), "--port", "5", "--workers", "3", "--port=9"]
+    argv += ["--handover-grace", "3", "--state-dir=/x"]
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", *argv])
+    try:
+        assert launcher.serve_options(proc.pid) == ["--workers", "3", "--handover-grace", "3"]
+    finally:
+        proc.kill()
+        proc.wait()
+    assert launcher.serve_options(proc.pid) == []  # gone: nothing to keep

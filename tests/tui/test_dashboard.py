@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
+import pytest
+from disk_full_support import CannotMount, fill, mounted_tmpfs
+from local_platform_support import PlatformFactory
+from textual.widgets import Static
+
+from mlops_tui.services import errors
 from mlops_tui.services.local.adapter import LocalPlatform as LocalAdapter
 from mlops_tui.widgets.connection import Link
+from mlops_tui.widgets.format import describe_error
 from mlops_tui.widgets.panel import StalePanel
 from mlops_tui.widgets.tables import LiveTable
 
@@ -69,6 +78,53 @@ async def test_dashboard_survives_the_platform_going_away(make_app: Any, platfor
             before = app.updated["clusters"]
             await wait_for(pilot, lambda: app.updated["clusters"] > before, what="fresh data after restart")
             assert "connected" in screen_text(app)
+    finally:
+        await adapter.aclose()
+
+
+async def test_a_full_disk_shows_in_the_badge_and_on_the_dashboard(
+    make_app: Any, local_platform: Any, tmp_path: Path
+) -> None:
+    """``/health`` said degraded (disk full) and the TUI showed nothing: the badge says it, the
+    dashboard gives the platform's reason (naming the path), an action gets "disk full" and what
+    to do; all of it goes by itself when space is back. A real platform on a tmpfs that fills up."""
+    try:
+        with mounted_tmpfs(tmp_path / "tmpfs") as mnt:
+            factory = PlatformFactory(mnt, seed_cache=local_platform.state_dir / "cache" / "default-data")
+            try:
+                await _full_disk_in_the_tui(make_app, factory.new("full-tui"), mnt)
+            finally:
+                factory.close()
+    except CannotMount as exc:
+        pytest.skip(str(exc))
+
+
+async def _full_disk_in_the_tui(make_app: Any, server: Any, mnt: Path) -> None:
+    adapter = LocalAdapter(server.credentials)
+    app = make_app(adapter, first_mode="dashboard", intervals={"health": 0.3})
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: app.connection.link is Link.CONNECTED, what="connected")
+            assert "● connected" in screen_text(app).splitlines()[0]
+            filler = fill(mnt / "filler")
+            try:
+                await wait_for(pilot, lambda: app.connection.is_degraded, what="degraded")
+                await pilot.pause(0.2)
+                text = screen_text(app)
+                assert text.splitlines()[0].rstrip().endswith("⚠ connected · degraded: disk full"), text
+                banner = str(app.screen.query_one("#dash-degraded", Static).render())
+                assert banner.startswith("⚠ the platform is degraded: disk full: ")
+                assert str(server.state_dir) in banner
+                with pytest.raises(errors.DiskFull) as caught:  # what a screen shows for an action
+                    await adapter.upload_repo("data/big.bin", os.urandom(512 << 10))
+                title, message = describe_error(caught.value, "Upload")
+                assert title == "Disk full" and "free space on the file system holding" in message
+            finally:
+                filler.unlink()
+            await wait_for(pilot, lambda: not app.connection.is_degraded, timeout=20, what="healthy again")
+            await pilot.pause(0.2)
+            assert screen_text(app).splitlines()[0].rstrip().endswith("● connected")
+            assert not app.screen.query_one("#dash-degraded", Static).display
     finally:
         await adapter.aclose()
 

@@ -83,6 +83,21 @@ def test_dashboard_disconnected(snap_compare: Any, tmp_path: Path) -> None:
     assert snap_compare(_app(tmp_path, "dashboard"), terminal_size=SIZE, run_before=run_before)
 
 
+def test_dashboard_degraded_80x24(snap_compare: Any, tmp_path: Path) -> None:
+    """``/health`` says degraded (disk full): the badge names it, the dashboard gives the reason."""
+
+    async def run_before(pilot: Any) -> None:
+        await _feed(pilot)
+        reason = (
+            "disk full: a write to /home/alice/.local/state/mlops-tui/platform/platform.db failed for "
+            "want of space (since 2026-03-02T09:29:00+00:00); free some space on its device"
+        )
+        pilot.app._link_status(ConnectionStatus(Link.CONNECTED, degraded=(reason,)))
+        await pilot.pause(0.2)
+
+    assert snap_compare(_app(tmp_path, "dashboard"), terminal_size=(80, 24), run_before=run_before)
+
+
 def test_training(snap_compare: Any, tmp_path: Path) -> None:
     async def run_before(pilot: Any) -> None:
         await _feed(pilot)

@@ -274,3 +274,75 @@ async def test_badge_short_form_keeps_the_countdown(tmp_path: Path) -> None:
         app._link_status(_disconnected(12))
         await pilot.pause(0.2)
         assert _header(app).rstrip().endswith("✖ retry in 12s"), _header(app)
+
+
+# -- a degraded platform (issue 8: /health says disk full) ---------------------------------------------
+
+REASON = (
+    "disk full: a write to /home/alice/.local/state/mlops-tui/platform/platform.db failed for want of "
+    "space (since 2026-03-02T09:29:00+00:00); free some space on its device"
+)
+
+
+def _degraded() -> ConnectionStatus:
+    return ConnectionStatus(Link.CONNECTED, degraded=(REASON,))
+
+
+@pytest.mark.parametrize("width", [60, 80])
+@pytest.mark.parametrize("read_only", [False, True])
+async def test_a_degraded_platform_shows_in_the_badge_when_narrow(
+    width: int, read_only: bool, tmp_path: Path
+) -> None:
+    """``/health`` degraded used to show nothing: the badge says it, whole at 60 columns, and the
+    dashboard gives the platform's reason in full; it goes when the platform is healthy again."""
+    app = _app(tmp_path, "dashboard", read_only=read_only)
+    async with app.run_test(size=(width, 24)) as pilot:
+        await _feed(pilot)
+        app._link_status(_degraded())
+        await pilot.pause(0.2)
+        header = _header(app)
+        assert header.rstrip().endswith("⚠ connected · degraded: disk full"), header
+        for key in "123456":
+            assert f" {key}" in header, f"tab key {key} gone: {header}"
+        banner = app.screen.query_one("#dash-degraded")
+        assert banner.display and str(banner.render()) == f"⚠ the platform is degraded: {REASON}"
+        assert "the platform is degraded: disk full: a write to" in screen_text(app)
+        app._link_status(ConnectionStatus(Link.CONNECTED))
+        await pilot.pause(0.2)
+        assert _header(app).rstrip().endswith("● connected") and not banner.display
+
+
+async def test_a_degraded_badge_is_a_warning_on_every_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Yellow at 16 colours (not the green of connected), underlined without colour, ``!`` in ASCII."""
+    for terminal, check in (
+        ("xterm-16", lambda app, style: hue_name(shown_rgb(style.color, app)) == "yellow"),
+        ("no-color", lambda app, style: style.underline and (style.color is None or style.color.is_default)),
+    ):
+        use_terminal(monkeypatch, terminal)
+        app = _app(tmp_path, "dashboard")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _feed(pilot)
+            app._link_status(_degraded())
+            await pilot.pause(0.2)
+            styles = styles_of(app, "connected · degraded: disk full")
+            assert styles and all(check(app, s) for s in styles), (terminal, styles)
+    use_terminal(monkeypatch, "ascii")
+    app = _app(tmp_path, "dashboard")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _feed(pilot)
+        app._link_status(_degraded())
+        await pilot.pause(0.2)
+        assert _header(app).rstrip().endswith("! connected - degraded: disk full"), _header(app)
+
+
+def test_the_degraded_badge_names_each_kind_once_and_stays_short() -> None:
+    now = frozen_clock()
+    low = "disk full: 0 KiB free on the device holding /x"
+    two = ConnectionStatus(Link.CONNECTED, degraded=(REASON, low))
+    assert two.label(now) == "connected · degraded: disk full" and two.short_label(now) == "disk full"
+    odd = ConnectionStatus(Link.CONNECTED, degraded=("the platform says something long without a colon",))
+    assert odd.short_label(now) == "the platform says s…"
+    gone = ConnectionStatus(Link.DISCONNECTED, degraded=(REASON,))  # the link matters more
+    assert not gone.is_degraded and gone.label(now).startswith("disconnected")

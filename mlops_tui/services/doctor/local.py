@@ -124,8 +124,7 @@ async def port_check(ctx: LocalContext) -> Finding:
         who = f"pid {ctx.pid} is running but " if ctx.pid else ""
         return Finding.failed(
             f"{who}nothing accepts connections on {target.address} ({exc.strerror or type(exc).__name__})",
-            f"see {launcher.log_file(ctx.state_dir)}; restart it: "
-            "mlops-tui platform stop && mlops-tui platform start",
+            f"see {launcher.log_file(ctx.state_dir)}; restart it: mlops-tui platform restart",
         )
     sock.close()
     return Finding.passed(f"{target.address} accepts connections")

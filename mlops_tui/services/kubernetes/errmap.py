@@ -52,6 +52,8 @@ def from_status(status: int | None, message: str, what: str) -> errors.PlatformE
         return errors.Conflict(detail, status=409)
     if status in (400, 422):
         return errors.InvalidInput(detail, status=status)
+    if status == 507:  # Insufficient Storage (RFC 4918 §11.5)
+        return errors.DiskFull(f"{detail} (HTTP 507)", status=507)
     if status == 429 or status >= 500:
         return errors.PlatformFailure(f"{detail} (HTTP {status})", status=status)
     return errors.PlatformError(f"{detail} (HTTP {status})", status=status)

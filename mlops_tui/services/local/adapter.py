@@ -720,6 +720,12 @@ def _message(response: httpx.Response) -> str:
     return text[:200] if text else f"HTTP {response.status_code}"
 
 
+def _body_text(response: httpx.Response, key: str) -> str | None:
+    data = _safe_json(response)
+    value = data.get(key) if isinstance(data, dict) else None
+    return str(value) if value else None
+
+
 def _field(response: httpx.Response) -> str | None:
     data = _safe_json(response)
     if not isinstance(data, dict):
@@ -756,6 +762,15 @@ def _error_for(response: httpx.Response, *, login: bool) -> errors.PlatformError
         )
     if status in (400, 413, 422) or 400 <= status < 500:
         return errors.InvalidInput(message, field=_field(response), status=status)
+    if status == 507:  # disk full: the body names the file that could not be written
+        path = _body_text(response, "path")
+        if path:
+            message = f"disk full: no space left on the device holding {path}"
+        return errors.DiskFull(message, path=path, status=status)
+    if status == 503:  # not serving (a deployment), or a database it cannot use: the message says why
+        wait = response.headers.get("Retry-After", "")
+        hint = f"try again in {wait} s" if wait.isdigit() else ""
+        return errors.PlatformFailure(message, hint=hint, status=status)
     return errors.PlatformFailure(f"the platform failed (HTTP {status}): {message}", status=status)
 
 

@@ -12,9 +12,12 @@ machine only: no proxy, whatever ``*_PROXY`` says. Blocking: call it from a thre
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
 import time
@@ -23,12 +26,19 @@ import urllib.request
 from pathlib import Path
 
 from mlops_tui import config
-from mlops_tui.services.errors import PlatformFailure, Unreachable
+from mlops_tui.services.errors import DiskFull, PlatformFailure, Unreachable
 
 HEALTH_PATH = "/api/mlops/v1/health"
 HEALTH_TIMEOUT_S = 2.0  # loopback: a healthy platform answers in milliseconds
 START_TIMEOUT_S = 20.0
+# A stop lets open requests finish (3 s), then stops the prediction servers (each answers what it
+# has; killed after 5 s) and checkpoints the database: well under this, or it is killed.
+STOP_TIMEOUT_S = 20.0
+SERVER_STOP_TIMEOUT_S = 5.0
 EXIT_STATE_REFUSED = 65  # `serve` refused its state directory (mlops_tui.platform.state)
+# `serve` stops for a restart on this signal, leaving its prediction servers for the next platform
+# to take over; SIGTERM stops them with it (mlops_tui.platform.state.HANDOVER_SIGNAL).
+HANDOVER_SIGNAL = signal.SIGUSR1
 # The platform's own address is on this machine: an empty ProxyHandler means a direct connection
 # (urllib's default opener would follow http_proxy even to 127.0.0.1).
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -145,9 +155,21 @@ def ensure_platform(
             f"the local platform is not running (state {state_dir})",
             hint="start it with: mlops-tui platform start",
         )
+    return _start_and_wait(state_dir, [], timeout)
+
+
+def _start_and_wait(state_dir: Path, extra_args: list[str], timeout: float) -> str:
+    """Start ``serve`` with ``extra_args`` and return its URL once it answers (see ensure_platform)."""
     try:
-        proc = start_platform(state_dir)
+        proc = start_platform(state_dir, extra_args)
     except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise DiskFull(
+                f"disk full: cannot start the local platform: no space left on the device holding "
+                f"{exc.filename or state_dir}",
+                path=str(exc.filename or state_dir),
+                hint=f"free space on the file system holding {state_dir}, then start it again",
+            ) from None
         raise PlatformFailure(
             f"cannot start the local platform ({sys.executable} -m mlops_tui.platform): {exc}",
             hint=f"see {log_file(state_dir)}",
@@ -217,28 +239,130 @@ def _not_answering(state_dir: Path) -> Unreachable:
     )
 
 
-def stop_platform(state_dir: Path | str | None = None, *, timeout: float = 10.0) -> bool:
-    """Stop the running platform (SIGTERM, then SIGKILL after ``timeout``); False if none ran.
+def stop_platform(state_dir: Path | str | None = None, *, timeout: float = STOP_TIMEOUT_S) -> bool:
+    """Stop the running platform and its prediction servers; False if neither was running.
 
-    The process is the one holding ``platform.lock`` (:func:`running_pid`), answering or not: a
-    stale ``platform.json`` never makes us signal a pid that may now be another program."""
-    import signal
+    SIGTERM: the platform stops its servers itself (each answers the requests it has) before it
+    exits; SIGKILL after ``timeout`` seconds. Then any server still serving on this state
+    directory (one left by a platform that died, or by the kill) is stopped too: after this call
+    no deployment of ``state_dir`` answers. The process is the one holding ``platform.lock``
+    (:func:`running_pid`), answering or not: a stale ``platform.json`` never makes us signal a
+    pid that may now be another program."""
+    state_dir = Path(state_dir) if state_dir else config.platform_state_dir()
+    stopped = _end(running_pid(state_dir), signal.SIGTERM, timeout)
+    return stop_leftover_servers(state_dir) > 0 or stopped
 
+
+def restart_platform(state_dir: Path | str | None = None, *, timeout: float = START_TIMEOUT_S) -> str:
+    """Restart the platform with the same settings and port; returns its URL.
+
+    The running platform is stopped with :data:`HANDOVER_SIGNAL`: its prediction servers keep
+    serving, and the new platform takes their sockets over, so no prediction is refused at any
+    moment of the restart (issue 8 §3). Its ``serve`` options are read from its command line
+    (``/proc/<pid>/cmdline``) and its port from ``platform.json``, so the URL stays the same; a
+    port taken meanwhile by another program gives a new one. Not running: it is started.
+    Raises what :func:`ensure_platform` raises.
+    """
     state_dir = Path(state_dir) if state_dir else config.platform_state_dir()
     pid = running_pid(state_dir)
+    if pid == 0:  # starting: its pid is written in a moment
+        _wait_other(state_dir, time.monotonic() + timeout)
+        pid = running_pid(state_dir)
+    if not pid:
+        return ensure_platform(state_dir, timeout=timeout)
+    args = serve_options(pid)
+    info = read_platform_file(state_dir) or {}
+    port = info.get("port") if info.get("pid") == pid else None
+    _end(pid, HANDOVER_SIGNAL, STOP_TIMEOUT_S)  # a kill after that: its servers stay all the same
+    host = str(info.get("url", "")).removeprefix("http://").rpartition(":")[0].strip("[]")
+    if isinstance(port, int) and port > 0 and _can_bind(host or "127.0.0.1", port):
+        args += ["--port", str(port)]
+    return _start_and_wait(state_dir, args, timeout)
+
+
+def _can_bind(host: str, port: int) -> bool:
+    """Whether ``serve`` could listen on ``host:port`` now (as it binds: ``SO_REUSEADDR``)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def serve_options(pid: int) -> list[str]:
+    """The options of the ``serve`` running as ``pid`` (after ``serve``), without ``--state-dir``
+    and ``--port``; [] when its command line cannot be read or is not a ``serve``."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return []
+    argv = [a.decode(errors="surrogateescape") for a in raw.split(b"\0")]
+    if "serve" not in argv:
+        return []
+    options, rest = [], iter(argv[argv.index("serve") + 1 :])
+    for arg in rest:
+        if arg in ("--state-dir", "--port"):
+            next(rest, None)
+        elif arg and not arg.startswith(("--state-dir=", "--port=")):
+            options.append(arg)
+    return options
+
+
+def leftover_servers(state_dir: Path) -> list[int]:
+    """Pids of prediction servers still serving deployments of ``state_dir`` (found by their
+    hand-over control sockets, ``deployments/<tenant>/<name>/control-<pid>.sock``, and checked by
+    their command line, which names the deployment's ``deployment.json``)."""
+    pids = []
+    for sock in sorted(state_dir.glob("deployments/*/*/control-*.sock")):
+        pid_text = sock.name.removeprefix("control-").removesuffix(".sock")
+        if not pid_text.isdigit():
+            continue
+        try:
+            cmdline = Path(f"/proc/{pid_text}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if str(sock.parent / "deployment.json").encode() in cmdline and _alive(int(pid_text)):
+            pids.append(int(pid_text))
+    return pids
+
+
+def stop_leftover_servers(state_dir: Path) -> int:
+    """Stop every :func:`leftover_servers` (SIGTERM: each answers what it has; SIGKILL after
+    ``SERVER_STOP_TIMEOUT_S``); returns how many there were."""
+    pids = leftover_servers(state_dir)
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + SERVER_STOP_TIMEOUT_S
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for pid in pids:
+        if _alive(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    return len(pids)
+
+
+def _end(pid: int | None, sig: int, timeout: float) -> bool:
+    """Send ``sig`` to ``pid`` and wait for it to exit; SIGKILL after ``timeout``. False: no process."""
     if not pid:
         return False
     try:
-        os.kill(pid, signal.SIGTERM)
+        os.kill(pid, sig)
     except ProcessLookupError:
         return False
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not _alive(pid):
             return True
-        time.sleep(0.1)
+        time.sleep(0.05)
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
+    while _alive(pid) and time.monotonic() < deadline + 5:
+        time.sleep(0.05)
     return True
 
 
@@ -254,6 +378,10 @@ def _alive(pid: int) -> bool:
         done, _ = os.waitpid(pid, os.WNOHANG)
         return done == 0
     except ChildProcessError:
+        pass
+    try:  # someone else's zombie (its parent has not reaped it yet) has exited all the same
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except (OSError, IndexError):
         return True
 
 

@@ -244,4 +244,4 @@ def test_an_upload_over_the_limit_is_refused_before_it_is_sent(api: httpx.Client
         body = json.loads(response.read())
     finally:
         conn.close()
-    assert response.status == 413 and "over 512 MiB" in body["error"]
+    assert response.status == 413 and "the limit is 512 MiB" in body["error"]

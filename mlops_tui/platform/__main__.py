@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         default=policy.handover_grace,
         help="seconds the prediction servers of a stopped platform wait for the next one before they stop",
     )
+    s.add_argument("--cert", default=None, help="PEM certificate: serve HTTPS (with --key)")
+    s.add_argument("--key", default=None, help="PEM private key of --cert")
     a = sub.add_parser("add-user", help="add a user (and the tenant if new), or reset a password")
     a.add_argument("--state-dir", default=None)
     a.add_argument("--tenant", required=True)
@@ -50,12 +52,17 @@ def main(argv: list[str] | None = None) -> int:
             ap.error("--workers must be >= 1, --port 0..65535 and --session-ttl-minutes > 0")
         if not 0 < args.restart_backoff <= args.restart_backoff_max or args.handover_grace <= 0:
             ap.error("--restart-backoff must be > 0 and <= --restart-backoff-max; --handover-grace > 0")
+        if bool(args.cert) != bool(args.key):
+            ap.error("--cert and --key go together (HTTPS needs both)")
         serving = ServingPolicy(
             restart_backoff=args.restart_backoff,
             restart_backoff_max=args.restart_backoff_max,
             handover_grace=args.handover_grace,
         )
-        return serve(args.state_dir, args.host, args.port, args.workers, args.session_ttl_minutes, serving)
+        tls = (args.cert, args.key) if args.cert else None
+        return serve(
+            args.state_dir, args.host, args.port, args.workers, args.session_ttl_minutes, serving, tls
+        )
     password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else getpass.getpass("password: ")
     try:
         created = add_user(args.state_dir, args.tenant, args.user, password)

@@ -34,7 +34,7 @@ from mlops_tui.platform.db import Database, dumps, loads
 from mlops_tui.platform.deployments import Supervisor
 from mlops_tui.platform.errors import conflict, invalid, not_found
 from mlops_tui.platform.repo import EVERYTHING, FolderRule, Repo
-from mlops_tui.platform.sandbox import Confinement, Sandboxing, SandboxUnavailable
+from mlops_tui.platform.sandbox import Confinement, Sandboxing, SandboxUnavailable, signal_process
 from mlops_tui.platform.state import StatePaths, utcnow
 from mlops_tui.platform.training import TrainingEngine
 
@@ -309,7 +309,7 @@ class Clusters:
             if row["pid"]:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     if _is_our_notebook(row["pid"], f"{row['tenant']}/{row['name']}"):
-                        os.killpg(row["pid"], signal.SIGKILL)
+                        signal_process(row["pid"], signal.SIGKILL)
             self._set(
                 row["tenant"], row["name"], state="creating", message="restarting with the platform", pid=None
             )
@@ -473,10 +473,10 @@ async def _terminate(proc: asyncio.subprocess.Process) -> None:
     if proc.returncode is not None:
         return
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
+        signal_process(proc.pid, signal.SIGTERM)
     try:
         await asyncio.wait_for(proc.wait(), 5)
     except TimeoutError:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
+            signal_process(proc.pid, signal.SIGKILL)
         await proc.wait()

@@ -61,7 +61,13 @@ from mlops_tui.platform.limits import apply_limits
 from mlops_tui.platform.not_serving import NotServing
 from mlops_tui.platform.predictor import REFUSED
 from mlops_tui.platform.registry import Registry
-from mlops_tui.platform.sandbox import Confinement, Sandboxing, SandboxUnavailable, exit_status
+from mlops_tui.platform.sandbox import (
+    Confinement,
+    Sandboxing,
+    SandboxUnavailable,
+    exit_status,
+    signal_process,
+)
 from mlops_tui.platform.state import StatePaths, utcnow, write_private
 from mlops_tui.platform.storage import is_disk_full
 
@@ -308,7 +314,7 @@ class Supervisor:
                     predecessor = row["pid"]
                 else:  # an older server without a control socket: replace it the hard way
                     with contextlib.suppress(ProcessLookupError):
-                        os.kill(row["pid"], signal.SIGKILL)
+                        signal_process(row["pid"], signal.SIGKILL)
                     await asyncio.sleep(0.05)
             msg = "restarting with the platform"
             if sock is None:
@@ -670,15 +676,13 @@ class Supervisor:
         if pid is None:
             return
         config = self._config_path(m.namespace, m.name)
-        # The server's process group: the server, and its sandbox around it on a shared platform.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, signal.SIGTERM)
+        # The server's process group, or on a shared platform the server in its sandbox.
+        signal_process(pid, signal.SIGTERM)
         deadline = time.monotonic() + RETIRE_TIMEOUT_S
         while time.monotonic() < deadline and _is_our_server(pid, config):
             await asyncio.sleep(0.1)
         if _is_our_server(pid, config):
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pid, signal.SIGKILL)
+            signal_process(pid, signal.SIGKILL)
 
     async def _health_loop(self) -> None:
         assert self._client is not None
@@ -707,7 +711,7 @@ class Supervisor:
     def _kill(m: Managed, sig: int = signal.SIGKILL) -> None:
         if m.proc is not None and m.proc.returncode is None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(m.proc.pid, sig)
+                signal_process(m.proc.pid, sig)
 
     async def _stop(self, m: Managed) -> None:
         """Stop a deployment for good (it is being deleted)."""

@@ -31,9 +31,13 @@ unshared (no route out, and no abstract Unix socket such as a D-Bus session bus 
 a prediction server still serves, on the listening socket the platform passes it (``--fd``).
 Notebooks keep the host network: Jupyter must listen on a port the attendee's browser reaches.
 
-``bwrap`` exits with its command's status; a command killed by signal N is reported as 128+N,
-which :func:`exit_status` turns back into -N as ``subprocess`` reports it. Signals go to the
-process group (``bwrap`` itself dies on SIGTERM at once; the command gets it too and finishes).
+The command is the first process of its PID namespace (``--as-pid-1``: no other init), and
+``bwrap`` waits for it and exits with its status; a command killed by signal N is reported as
+128+N, which :func:`exit_status` turns back into -N as ``subprocess`` reports it. Signals go to
+the command, never to ``bwrap`` (:func:`signal_process`): ``bwrap`` dies on SIGTERM at once and
+would leave its child to the host's init. As a namespace's first process the command only gets
+the signals it handles (the kernel drops the rest, SIGKILL aside), so SIGTERM becomes SIGINT for
+a command that handles only that (a Python job: ``KeyboardInterrupt``), else SIGKILL.
 
 Where no sandbox can be made (no ``bwrap``, or user namespaces disabled), the platform refuses to
 become shared: adding a second tenant or user, and ``workshop start``, fail with
@@ -117,6 +121,61 @@ def exit_status(returncode: int) -> int:
     return returncode
 
 
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (OSError, ValueError):
+        pass
+    found = []  # a kernel without CONFIG_PROC_CHILDREN: look for the parent in every /proc/N/stat
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+    return found
+
+
+def sandboxed_command(pid: int) -> int | None:
+    """The command a ``bwrap`` process ``pid`` runs (its only child), or None when ``pid`` is not a
+    ``bwrap`` or has not started it yet."""
+    try:
+        argv0 = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0", 1)[0]
+    except OSError:
+        return None
+    if os.path.basename(argv0) != b"bwrap":
+        return None
+    children = _children(pid)
+    return children[0] if children else None
+
+
+def _handles(pid: int, sig: int) -> bool:
+    """True when ``pid`` has a handler for ``sig`` (``SigCgt`` of ``/proc/<pid>/status``)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("SigCgt:"):
+                return bool(int(line.split()[1], 16) >> (sig - 1) & 1)
+    except (OSError, ValueError):
+        pass
+    return False
+
+
+def signal_process(pid: int, sig: int) -> None:
+    """Send ``sig`` to what the platform started as ``pid``: its process group, or, when ``pid`` is
+    a sandbox, the command in it (see the module's docstring). A process already gone is no error."""
+    command = sandboxed_command(pid)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        if command is None:
+            os.killpg(pid, sig)
+            return
+        if sig != signal.SIGKILL and not _handles(command, sig):
+            sig = (
+                signal.SIGINT
+                if sig == signal.SIGTERM and _handles(command, signal.SIGINT)
+                else signal.SIGKILL
+            )
+        os.kill(command, sig)
+
+
 def _contains(outer: Path, inner: Path) -> bool:
     return outer == inner or outer in inner.parents
 
@@ -173,7 +232,7 @@ class Bubblewrap:
         confinement: Confinement,
         limits: dict[str, int | None] | None = None,
     ) -> list[str]:
-        cmd = [self.executable, "--unshare-all", "--unshare-user", "--cap-drop", "ALL"]
+        cmd = [self.executable, "--unshare-all", "--unshare-user", "--cap-drop", "ALL", "--as-pid-1"]
         if confinement.share_net:
             cmd.append("--share-net")
         if confinement.die_with_parent:

@@ -38,7 +38,13 @@ from mlops_tui.platform.db import Database, dumps, loads
 from mlops_tui.platform.errors import conflict, invalid, not_found
 from mlops_tui.platform.limits import apply_limits
 from mlops_tui.platform.repo import EVERYTHING, FolderRule, Repo
-from mlops_tui.platform.sandbox import Confinement, Sandboxing, SandboxUnavailable, exit_status
+from mlops_tui.platform.sandbox import (
+    Confinement,
+    Sandboxing,
+    SandboxUnavailable,
+    exit_status,
+    signal_process,
+)
 from mlops_tui.platform.state import StatePaths, utcnow
 from mlops_tui.platform.storage import StorageMonitor, is_disk_full
 
@@ -163,7 +169,7 @@ class TrainingEngine:
             pid = row["pid"]
             if pid and _is_our_job(pid, row["id"], self.paths.root):
                 with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(pid, signal.SIGKILL)
+                    signal_process(pid, signal.SIGKILL)
             self._finish(
                 row["id"],
                 "failed",
@@ -666,5 +672,5 @@ class TrainingEngine:
 
     @staticmethod
     def _killpg(pid: int, sig: int) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, sig)
+        """The job's process group, or in a sandbox the job itself (``sandbox.signal_process``)."""
+        signal_process(pid, sig)

@@ -40,6 +40,7 @@ DEFAULT_PREFIX = "student"
 # fits an 8 GB jump host (benchmarks/workshop_class.py measures a server).
 DEFAULT_PER_ATTENDEE = 1
 DEFAULT_TOTAL = 50
+NO_WORKSHOP = "{root} holds no workshop: start one with mlops-tui workshop start"
 PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read off paper
 
 
@@ -232,6 +233,36 @@ def setup(
             db.close()
 
 
+def load(state_dir: str | Path | None) -> Settings | None:
+    """The workshop settings of ``state_dir`` (None: no workshop there, or no platform at all)."""
+    paths = StatePaths.resolve(state_dir)
+    if not paths.db.is_file():
+        return None
+    with private_umask():
+        check_state(paths.root)
+        db = Database(paths.db)
+        try:
+            return settings(db)
+        finally:
+            db.close()
+
+
+def update(state_dir: str | Path | None, **changes: object) -> Settings:
+    """Change settings of the workshop of ``state_dir`` (e.g. its ``url`` once it listens)."""
+    paths = StatePaths.resolve(state_dir)
+    with private_umask():
+        db = Database(paths.db)
+        try:
+            current = settings(db)
+            if current is None:
+                raise WorkshopError(NO_WORKSHOP.format(root=paths.root))
+            new = replace(current, **changes)  # type: ignore[arg-type]
+            save_settings(db, new)
+            return new
+        finally:
+            db.close()
+
+
 def reset_password(state_dir: str | Path | None, user: str) -> str:
     """A new generated password for ``user`` of the workshop (the handout is updated); returns it."""
     paths = StatePaths.resolve(state_dir)
@@ -241,9 +272,7 @@ def reset_password(state_dir: str | Path | None, user: str) -> str:
         try:
             current = settings(db)
             if current is None:
-                raise WorkshopError(
-                    f"{paths.root} holds no workshop: start one with mlops-tui workshop start"
-                )
+                raise WorkshopError(NO_WORKSHOP.format(root=paths.root))
             auth = Auth(db)
             if user not in {u["name"] for u in auth.users(current.tenant)}:
                 raise WorkshopError(f"{user} is not in the workshop of tenant {current.tenant}")
@@ -264,6 +293,8 @@ def handout(state_dir: str | Path | None, current: Settings) -> str:
     paths = StatePaths.resolve(state_dir)
     accounts = _accounts(paths)
     ca = f" --ca-file {Path(current.ca_file).name}" if current.ca_file else ""
+    if current.tenant != bootstrap.DEFAULT_TENANT:
+        ca = f" --tenant {current.tenant}{ca}"
     lines = [
         f"mlops-tui workshop: tenant {current.tenant} at {current.url or '(not running)'}",
         "Run the command on your line, type your password when asked, then run: mlops-tui",

@@ -15,6 +15,7 @@ import contextlib
 import fcntl
 import json
 import os
+import ssl
 import subprocess
 import sys
 import time
@@ -42,14 +43,22 @@ def read_platform_file(state_dir: Path) -> dict[str, object] | None:
     return data if isinstance(data, dict) and isinstance(data.get("url"), str) else None
 
 
-def health(url: str, *, timeout: float = HEALTH_TIMEOUT_S) -> dict[str, object] | None:
+def health(
+    url: str, *, timeout: float = HEALTH_TIMEOUT_S, context: ssl.SSLContext | None = None
+) -> dict[str, object] | None:
     """The platform's ``/health`` answer, or None when no running platform answers at ``url``
     within ``timeout`` seconds (each of connect and read). Direct, never through a proxy.
+    ``context``: how to check an HTTPS platform's certificate (a workshop's own).
 
     A ``degraded`` platform (e.g. its disk is full; ``reasons`` say why) is running: it is returned.
     """
+    opener = _DIRECT
+    if context is not None:
+        opener = urllib.request.build_opener(
+            urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context)
+        )
     try:
-        with _DIRECT.open(url.rstrip("/") + HEALTH_PATH, timeout=timeout) as resp:
+        with opener.open(url.rstrip("/") + HEALTH_PATH, timeout=timeout) as resp:
             data = json.loads(resp.read().decode("utf-8"))
     except (OSError, ValueError, urllib.error.URLError):
         return None
@@ -77,14 +86,14 @@ def running_pid(state_dir: Path) -> int | None:
         os.close(fd)
 
 
-def running_url(state_dir: Path | None = None) -> str | None:
+def running_url(state_dir: Path | None = None, context: ssl.SSLContext | None = None) -> str | None:
     """The URL of the healthy platform of ``state_dir``, or None."""
     state_dir = Path(state_dir) if state_dir else config.platform_state_dir()
     info = read_platform_file(state_dir)
     if info is None:
         return None
     url = str(info["url"])
-    return url if health(url) is not None else None
+    return url if health(url, context=context) is not None else None
 
 
 def log_file(state_dir: Path) -> Path:
@@ -112,17 +121,24 @@ def start_platform(state_dir: Path, extra_args: list[str] | None = None) -> subp
 
 
 def ensure_platform(
-    state_dir: Path | str | None = None, *, timeout: float = START_TIMEOUT_S, start: bool = True
+    state_dir: Path | str | None = None,
+    *,
+    timeout: float = START_TIMEOUT_S,
+    start: bool = True,
+    extra_args: list[str] | None = None,
+    context: ssl.SSLContext | None = None,
 ) -> str:
     """The URL of this user's local platform; starts it (detached) when none is healthy.
 
     Raises :class:`Unreachable` when it is not running and ``start`` is false, or when its process
     is alive but does not answer ("cannot reach the local platform at URL (pid N is running)"; no
     second platform is started then), and :class:`PlatformFailure` naming the log file when it
-    cannot be started or does not become healthy within ``timeout`` seconds.
+    cannot be started or does not become healthy within ``timeout`` seconds. ``extra_args`` go to
+    ``serve`` (a workshop's ``--host``, ``--port``, ``--workers``, ``--cert``, ``--key``);
+    ``context`` checks an HTTPS platform's certificate.
     """
     state_dir = Path(state_dir) if state_dir else config.platform_state_dir()
-    url = running_url(state_dir)
+    url = running_url(state_dir, context)
     if url:
         return url
     pid = running_pid(state_dir)
@@ -131,7 +147,7 @@ def ensure_platform(
         # address not published yet): give it the start deadline. Else it does not answer: say so.
         info = read_platform_file(state_dir)
         if not pid or info is None or info.get("pid") != pid:
-            url = _wait_other(state_dir, time.monotonic() + timeout)
+            url = _wait_other(state_dir, time.monotonic() + timeout, context)
             if url:
                 return url
         raise _not_answering(state_dir)
@@ -146,7 +162,7 @@ def ensure_platform(
             hint="start it with: mlops-tui platform start",
         )
     try:
-        proc = start_platform(state_dir)
+        proc = start_platform(state_dir, extra_args)
     except OSError as exc:
         raise PlatformFailure(
             f"cannot start the local platform ({sys.executable} -m mlops_tui.platform): {exc}",
@@ -154,7 +170,7 @@ def ensure_platform(
         ) from None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        url = running_url(state_dir)
+        url = running_url(state_dir, context)
         if url:
             return url
         code = proc.poll()
@@ -163,7 +179,7 @@ def ensure_platform(
             if refused:
                 raise PlatformFailure(f"the local platform did not start: {refused}", hint="")
             # Another instance may have won the lock and be finishing its start-up.
-            url = _wait_other(state_dir, deadline)
+            url = _wait_other(state_dir, deadline, context)
             if url:
                 return url
             raise PlatformFailure(
@@ -187,17 +203,17 @@ def refused_start(state_dir: Path) -> str | None:
     return diagnosis.removeprefix("refusing to start: ") or None
 
 
-def _wait_other(state_dir: Path, deadline: float) -> str | None:
+def _wait_other(state_dir: Path, deadline: float, context: ssl.SSLContext | None = None) -> str | None:
     """The URL once the platform that holds the lock answers; None if it does not by ``deadline``
     or stops holding the lock (it died, or it answered and then stopped)."""
     while running_pid(state_dir) is not None:
-        url = running_url(state_dir)
+        url = running_url(state_dir, context)
         if url:
             return url
         if time.monotonic() >= deadline:
             return None
         time.sleep(0.1)
-    return running_url(state_dir)
+    return running_url(state_dir, context)
 
 
 def _not_answering(state_dir: Path) -> Unreachable:

@@ -39,6 +39,23 @@ MODEL_PREFIX = "mlops-model-"
 DEPLOYMENT_PREFIX = "mlops-inference-server-"
 
 
+def queue_place(job: Job, now: datetime | None = None, *, short: bool = False) -> str:
+    """Where a queued job stands on the shared training cluster, for people: ``position 3 in the
+    training queue, starts in about 40 s`` (``short``: ``#3 ~40 s``); '' when it is not queued or
+    the platform gives no place (Kubernetes)."""
+    if job.state != JobState.QUEUED or job.queue_position is None:
+        return ""
+    wait = ""
+    if job.estimated_start_at is not None:
+        seconds = max(0.0, (job.estimated_start_at - (now or datetime.now(UTC))).total_seconds())
+        wait = f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+    if short:
+        return f"#{job.queue_position}" + (f" ~{wait}" if wait else "")
+    return f"position {job.queue_position} in the training queue" + (
+        f", starts in about {wait}" if wait else ""
+    )
+
+
 class StepState(StrEnum):
     DONE = "done"
     WORKING = "working"  # queued, running, starting

@@ -152,10 +152,16 @@ def _did_anything(member: ClassMember) -> bool:
 
 
 def lab_reached(member: ClassMember) -> int:
-    """The lab the member works on: the first with a step not done (6: all five done)."""
-    for step in steps(member):
-        if step.state not in (StepState.DONE, StepState.OPTIONAL):
-            return step.lab
+    """The lab the member works on: the first with a step not done (6: all five done). The
+    notebook is optional (as in the guide): once a later step has started it no longer holds a
+    member back."""
+    all_steps = steps(member)
+    for i, step in enumerate(all_steps):
+        if step.state in (StepState.DONE, StepState.OPTIONAL):
+            continue
+        if step.id == "notebook" and any(s.state != StepState.TODO for s in all_steps[i + 1 :]):
+            continue
+        return step.lab
     return 6
 
 

@@ -67,6 +67,7 @@ from mlops_tui.platform.sandbox import (
     SandboxUnavailable,
     exit_status,
     signal_process,
+    wait_for_command,
 )
 from mlops_tui.platform.state import StatePaths, utcnow, write_private
 from mlops_tui.platform.storage import is_disk_full
@@ -127,6 +128,7 @@ class Managed:
     retry_at: float | None = None  # time.monotonic() of the next start during a back-off
     not_serving: NotServing | None = None
     sandboxed: bool = False  # the running server is in a sandbox (its exit status comes from bwrap)
+    server_pid: int | None = None  # the server itself (in a sandbox: bwrap's command, not bwrap)
 
     def __post_init__(self) -> None:
         self.not_serving = NotServing(self.name, self.sock)
@@ -547,8 +549,11 @@ class Supervisor:
         finally:
             os.close(ready_w)
         m.sandboxed = sandboxed is not None
+        m.server_pid = proc.pid
         if not m.sandboxed:
             apply_limits(**SERVER_LIMITS, pid=proc.pid)  # right after exec; no preexec_fn (threads)
+        else:  # the pid people see (and kill) is the server's own, not its sandbox's
+            m.server_pid = await wait_for_command(proc.pid) or proc.pid
         return proc, ready_r
 
     async def _supervise(self, m: Managed) -> None:
@@ -576,7 +581,7 @@ class Supervisor:
                     f"sandbox, and none can be made here: {exc}",
                 )
                 return
-            self._set(m.tenant, m.name, pid=m.proc.pid)
+            self._set(m.tenant, m.name, pid=m.server_pid)
             with os.fdopen(ready_fd, "rb", buffering=0) as ready_pipe:
                 ready_task = asyncio.create_task(self._wait_ready(m, ready_pipe))
                 rc = await m.proc.wait()

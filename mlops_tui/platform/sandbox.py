@@ -46,6 +46,7 @@ become shared: adding a second tenant or user, and ``workshop start``, fail with
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import os
@@ -148,6 +149,31 @@ def sandboxed_command(pid: int) -> int | None:
     return children[0] if children else None
 
 
+def _parent(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def in_sandbox(pid: int) -> bool:
+    """True when ``pid`` is the command of a sandbox (its parent is a ``bwrap``)."""
+    parent = _parent(pid)
+    return parent is not None and sandboxed_command(parent) == pid
+
+
+async def wait_for_command(pid: int, timeout: float = 5.0) -> int | None:
+    """The command's pid once the ``bwrap`` process ``pid`` has started it (None if it has not
+    within ``timeout`` s: it failed, and ``bwrap`` exits)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        command = sandboxed_command(pid)
+        if command is not None:
+            return command
+        await asyncio.sleep(0.005)
+    return None
+
+
 def _handles(pid: int, sig: int) -> bool:
     """True when ``pid`` has a handler for ``sig`` (``SigCgt`` of ``/proc/<pid>/status``)."""
     try:
@@ -161,8 +187,11 @@ def _handles(pid: int, sig: int) -> bool:
 
 def signal_process(pid: int, sig: int) -> None:
     """Send ``sig`` to what the platform started as ``pid``: its process group, or, when ``pid`` is
-    a sandbox, the command in it (see the module's docstring). A process already gone is no error."""
+    a sandbox or the command in one, that command (see the module's docstring). A process already
+    gone is no error."""
     command = sandboxed_command(pid)
+    if command is None and in_sandbox(pid):
+        command = pid
     with contextlib.suppress(ProcessLookupError, PermissionError):
         if command is None:
             os.killpg(pid, sig)

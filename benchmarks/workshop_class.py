@@ -66,6 +66,30 @@ def report(run: ClassRun, alone: ClassRun | None, workers: int) -> None:
         )
 
 
+def sandbox_overhead(rounds: int = 40) -> None:
+    """What the sandbox adds to starting a process: ``python -c pass`` direct and under bwrap +
+    prlimit as the platform runs it, interleaved (the machine's load hits both alike)."""
+    import subprocess
+
+    from mlops_tui.platform import sandbox
+
+    box = sandbox.find([Path(tempfile.gettempdir()) / "no-state"])
+    direct = [sys.executable, "-c", "pass"]
+    limits = {"cpu_seconds": 60, "address_space": 8 << 30, "file_bytes": 1 << 30, "open_files": 1024}
+    boxed = box.command(direct, sandbox.Confinement(cwd=Path(tempfile.gettempdir())), limits)
+    times: dict[str, list[float]] = {"direct": [], "sandboxed": []}
+    for _ in range(rounds):
+        for name, cmd in (("direct", direct), ("sandboxed", boxed)):
+            t0 = time.perf_counter()
+            subprocess.run(cmd, check=True)
+            times[name].append((time.perf_counter() - t0) * 1000)
+    d, b = statistics.median(times["direct"]), statistics.median(times["sandboxed"])
+    print(
+        f"starting python -c pass: direct {d:.1f} ms, sandboxed {b:.1f} ms "
+        f"(median of {rounds}; +{b - d:.1f} ms)"
+    )
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="5 attendees")
@@ -82,6 +106,8 @@ def main() -> int:
         cache = root / "alone" / "facilitator" / "workshop" / "cache" / "default-data"
         run = run_class(root / "class", n, workers=args.workers, rounds=args.rounds, seed_cache=cache)
         report(run, alone, args.workers)
+        print()
+        sandbox_overhead(10 if args.quick else 40)
         print(f"\n(total benchmark time {time.monotonic() - t0:.0f} s; temp dir {root})")
         return 0 if all(a.returncode == 0 for a in run.attendees) else 1
     finally:

@@ -254,6 +254,9 @@ class Bubblewrap:
     executable: str
     prlimit: str
     python: tuple[Path, ...] = ()
+    # A new user namespace always where it can be made; as root in a container that forbids them,
+    # "--unshare-user-try" (root keeps its uid there, with every capability dropped all the same).
+    user_namespace: str = "--unshare-user"
 
     def command(
         self,
@@ -261,7 +264,7 @@ class Bubblewrap:
         confinement: Confinement,
         limits: dict[str, int | None] | None = None,
     ) -> list[str]:
-        cmd = [self.executable, "--unshare-all", "--unshare-user", "--cap-drop", "ALL", "--as-pid-1"]
+        cmd = [self.executable, "--unshare-all", self.user_namespace, "--cap-drop", "ALL", "--as-pid-1"]
         if confinement.share_net:
             cmd.append("--share-net")
         if confinement.die_with_parent:
@@ -284,10 +287,10 @@ class Bubblewrap:
         return cmd + list(argv)
 
 
-@functools.lru_cache(maxsize=4)
-def _probe(executable: str, prlimit: str, python: tuple[Path, ...]) -> str | None:
+@functools.lru_cache(maxsize=8)
+def _probe(executable: str, prlimit: str, python: tuple[Path, ...], user_namespace: str) -> str | None:
     """Run the platform's Python in a sandbox once; None when it works, else why not."""
-    box = Bubblewrap(executable, prlimit, python)
+    box = Bubblewrap(executable, prlimit, python, user_namespace)
     argv = box.command(
         [sys.executable, "-c", "pass"],
         Confinement(cwd=Path("/tmp")),
@@ -321,10 +324,13 @@ def find(forbidden: Sequence[Path]) -> Bubblewrap:
             "no sandbox for uploaded code: prlimit (util-linux) is not installed; install util-linux"
         )
     python = tuple(python_paths(forbidden))
-    why = _probe(executable, prlimit, python)
-    if why is not None:
-        raise SandboxUnavailable(f"no sandbox for uploaded code: {why}; {INSTALL_HINT}")
-    return Bubblewrap(executable, prlimit, python)
+    choices = ["--unshare-user", "--unshare-user-try"] if os.geteuid() == 0 else ["--unshare-user"]
+    why = None
+    for user_namespace in choices:
+        why = _probe(executable, prlimit, python, user_namespace)
+        if why is None:
+            return Bubblewrap(executable, prlimit, python, user_namespace)
+    raise SandboxUnavailable(f"no sandbox for uploaded code: {why}; {INSTALL_HINT}")
 
 
 class Sandboxing:

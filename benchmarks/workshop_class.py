@@ -81,7 +81,14 @@ def sandbox_overhead(rounds: int = 40) -> None:
     for _ in range(rounds):
         for name, cmd in (("direct", direct), ("sandboxed", boxed)):
             t0 = time.perf_counter()
-            subprocess.run(cmd, check=True)
+            subprocess.run(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                check=True,
+                timeout=60,
+            )
             times[name].append((time.perf_counter() - t0) * 1000)
     d, b = statistics.median(times["direct"]), statistics.median(times["sandboxed"])
     print(

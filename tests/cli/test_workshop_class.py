@@ -36,6 +36,8 @@ def test_twenty_attendees_run_the_labs_at_once(
     assert failed == [], "\n\n".join(failed)
     for a in run.attendees:
         assert "predicted travel time" in a.output and "Labs 1-5 completed" in a.output, a.output[-1500:]
+    # waiting attendees were told their place in the queue and when their job should start
+    assert any("in the training queue, starts in about" in a.output for a in run.attendees)
     # no job lost: one job per attendee, every one finished and recorded
     users = sorted(a.user for a in run.attendees)
     assert sorted(j["user"] for j in run.jobs) == users, [(j["user"], j["state"]) for j in run.jobs]

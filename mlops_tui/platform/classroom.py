@@ -87,8 +87,9 @@ def _code_files(root: Path) -> tuple[int, str | None]:
 
 
 class PredictionCounts:
-    """When the platform first saw each deployment's current prediction count (a count that
-    changes is progress; the servers do not keep the time of their last prediction)."""
+    """When the platform saw each deployment's prediction count change (a count that changes is
+    progress; the servers keep no time of their last prediction). A count seen for the first time
+    (a new platform, or the first look at the class) has no such time: it is not progress seen."""
 
     def __init__(self) -> None:
         self._seen: dict[tuple[str, str, int], tuple[int, str | None]] = {}
@@ -97,8 +98,10 @@ class PredictionCounts:
         key = (tenant, name, port)
         if count is not None:
             before = self._seen.get(key)
-            if before is None or before[0] != count:
-                self._seen[key] = (count, utcnow() if count else None)
+            if before is None:
+                self._seen[key] = (count, None)
+            elif before[0] != count:
+                self._seen[key] = (count, utcnow())
         return self._seen.get(key, (0, None))[1]
 
 
@@ -109,10 +112,11 @@ async def class_view(platform: Platform, s: SessionInfo) -> dict[str, Any]:
     newest :data:`JOBS_PER_MEMBER`, each with ``queue_position``/``estimated_start_at`` when
     queued), ``jobs_total``, ``versions`` (registered by them, newest first), ``deployments`` (each
     with ``predictions``: answered with 200, or null when its server did not answer within
-    :data:`METRICS_TIMEOUT_S`, and ``predictions_seen_at``: when the platform first saw the
-    current count), ``code_files`` (under ``code/<folder>/``), ``queue_position`` (of their next
-    queued job), ``last_error`` (``{"at", "what", "message"}`` of the newest failed job, deployment
-    not serving, or notebook that failed; null when the newest of each worked), and
+    :data:`METRICS_TIMEOUT_S`, and ``predictions_seen_at``: when the platform saw the count
+    change, null until it has seen it change once), ``code_files`` (under ``code/<folder>/``),
+    ``queue_position`` (of their next queued job), ``last_error`` (``{"at", "what", "message"}``
+    of the newest failed job, deployment not serving, or notebook that failed; null when the
+    newest of each worked), and
     ``last_progress_at`` (the newest of all the times above).
     """
     tenant, db = s.tenant, platform.db

@@ -316,7 +316,7 @@ class Deployment(_FromDict):
     created_at: datetime | None = None
     owner: str = ""
     # In the class view only: predictions it answered with 200 (None: its server did not say),
-    # and when the platform first saw that count.
+    # and when the platform saw that count change (None until it has).
     predictions: int | None = None
     predictions_seen_at: datetime | None = None
 

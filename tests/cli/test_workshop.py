@@ -157,6 +157,7 @@ def test_no_sandbox_no_shared_platform(tmp_path: Path) -> None:
         "platform", "add-user", "--user", "you", "--password-stdin", "--state-dir", state, stdin="pw-2\n"
     )
     assert second.returncode != 0 and "bubblewrap" in second.stderr, second.stderr
+    assert "unexpected error" not in second.stderr + start.stderr
 
 
 def _self_signed(directory: Path) -> tuple[Path, Path]:

@@ -80,6 +80,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     data_fingerprint TEXT NOT NULL DEFAULT '', pid INTEGER, submitted_at TEXT NOT NULL,
     started_at TEXT, finished_at TEXT);
 CREATE INDEX IF NOT EXISTS jobs_tenant ON jobs (tenant, id);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, id);
 CREATE TABLE IF NOT EXISTS job_rounds (
     job_id INTEGER NOT NULL, round INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (job_id, round));
 CREATE TABLE IF NOT EXISTS models (

@@ -281,6 +281,9 @@ class Bubblewrap:
         binds += [(p, "--bind") for p in confinement.writable]
         for path, flag in sorted(binds, key=lambda b: len(Path(b[0]).parts)):  # parents before children
             cmd += [flag, str(path), str(path)]
+        # The folders bwrap made to hold the binds (the repository's root, ``data/`` …) are on its own
+        # root tmpfs: read-only, or a file "saved" there would vanish with the sandbox.
+        cmd += ["--remount-ro", "/"]
         cmd += ["--chdir", str(confinement.cwd), "--setenv", "TMPDIR", "/tmp", "--"]
         if limits is not None:
             cmd += [self.prlimit, *prlimit_args(**limits), "--"]

@@ -282,7 +282,9 @@ class Bubblewrap:
         for path, flag in sorted(binds, key=lambda b: len(Path(b[0]).parts)):  # parents before children
             cmd += [flag, str(path), str(path)]
         # The folders bwrap made to hold the binds (the repository's root, ``data/`` …) are on its own
-        # root tmpfs: read-only, or a file "saved" there would vanish with the sandbox.
+        # root tmpfs: read-only, or a file "saved" there would vanish with the sandbox. (A state
+        # directory under /tmp, as in the tests, has them on the private /tmp: writable, and gone
+        # with the sandbox all the same; nothing reaches the host either way.)
         cmd += ["--remount-ro", "/"]
         cmd += ["--chdir", str(confinement.cwd), "--setenv", "TMPDIR", "/tmp", "--"]
         if limits is not None:

@@ -146,6 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         p.add_argument("--state-dir", help="state directory (default: $MLOPS_TUI_STATE_DIR or XDG state)")
 
+    _add_workshop(sub)
+
     login = sub.add_parser("login", help="check your password on the platform and store it for the profile")
     _add_profile(login)
     login.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
@@ -179,6 +181,56 @@ def build_parser() -> argparse.ArgumentParser:
     puse = prof_sub.add_parser("use", help="make a profile the active one")
     puse.add_argument("name")
     return parser
+
+
+def _add_workshop(sub: Any) -> None:
+    """``workshop …`` (the facilitator) and ``join`` (each attendee): docs/workshop.md."""
+    ws = sub.add_parser("workshop", help="one platform for a whole class (the facilitator)")
+    ws_sub = ws.add_subparsers(dest="workshop_command", metavar="ACTION", required=True)
+    start = ws_sub.add_parser(
+        "start", help="start (or reuse) the class's platform, make accounts and the handout"
+    )
+    start.add_argument("--roster", help="CSV of user ids (a 'user' column, or one id per line)")
+    start.add_argument("--attendees", type=int, help="number of attendees to add: student01, student02 …")
+    start.add_argument("--tenant", help="the class's tenant (default K8sMLTenant)")
+    start.add_argument("--facilitator", help="your user id on it (default facilitator)")
+    start.add_argument("--workers", type=int, default=2, help="jobs the shared training cluster runs at once")
+    start.add_argument(
+        "--listen", help="HOST:PORT for attendees on other hosts (needs --cert and --key); default loopback"
+    )
+    start.add_argument("--cert", help="PEM certificate to serve HTTPS with")
+    start.add_argument("--key", help="PEM private key of --cert")
+    start.add_argument("--handout", help="also write the handout to this file")
+    start.add_argument(
+        "--max-deployments-per-attendee", type=int, help="running deployments per attendee (1)"
+    )
+    start.add_argument("--max-deployments", type=int, help="running deployments on the platform (50)")
+    add = ws_sub.add_parser("add", help="add attendees (new lines on the handout)")
+    add.add_argument("users", nargs="*", help="user ids")
+    add.add_argument("--roster", help="CSV of user ids")
+    add.add_argument("--attendees", type=int, help="number of attendees to add (numbered)")
+    reset = ws_sub.add_parser("reset-password", help="a new password for one user")
+    reset.add_argument("user")
+    ws_sub.add_parser("stop", help="stop the class's platform (its deployments stop 30 s later)")
+    status = ws_sub.add_parser("status", help="the class: who is where, who is stuck and why")
+    status.add_argument("--output", "-o", choices=("text", "json"), default="text")
+    status.add_argument(
+        "--idle-minutes", type=float, default=10.0, help="no progress for this long counts as stuck (10)"
+    )
+    for p in (start, add, reset, ws_sub.choices["stop"], status):
+        p.add_argument(
+            "--state-dir", help="the workshop platform's state (default: <XDG state>/mlops-tui/workshop)"
+        )
+        _add_profile(p)
+    join = sub.add_parser("join", help="join a workshop: make the profile, check and store your password")
+    join.add_argument("url", help="the workshop platform's URL (on your handout)")
+    join.add_argument("--user", required=True, help="your user id (on your handout)")
+    join.add_argument("--tenant", default="K8sMLTenant")
+    join.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    join.add_argument("--ca-file", help="the platform's certificate, when it serves HTTPS with its own")
+    join.add_argument("--insecure", action="store_true", help="do not check the platform's certificate")
+    join.add_argument("--replace", action="store_true", help="repoint an existing profile of that name")
+    _add_profile(join)
 
 
 def _params(pairs: Sequence[str]) -> dict[str, str]:
@@ -223,6 +275,16 @@ def _dispatch(args: argparse.Namespace) -> int:
         from mlops_tui.headless import status
 
         return asyncio.run(status.run(args.profile, start=args.start))
+    if cmd in ("workshop", "join"):
+        from mlops_tui.headless import workshop
+
+        if cmd == "join":
+            return asyncio.run(workshop.join(args))
+        if args.workshop_command == "status":
+            return asyncio.run(workshop.status(args))
+        actions = {"start": workshop.start, "add": workshop.add, "stop": workshop.stop}
+        actions["reset-password"] = workshop.reset_password
+        return actions[args.workshop_command](args)
     from mlops_tui.headless import admin
 
     table: dict[tuple[str, str], Callable[[Any], int]] = {

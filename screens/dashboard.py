@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Input, Static
 
 from mlops_tui.live import RegistryEntry
 from mlops_tui.services import errors
+from mlops_tui.services.classroom import queue_place
 from mlops_tui.services.terminal_text import plain
 from mlops_tui.services.types import Cluster, Deployment, Job
 from mlops_tui.terminal import Tone, tone_style
@@ -91,7 +92,7 @@ def job_rows(jobs: list[Job], now: datetime) -> list[Row]:
     rows: list[Row] = []
     for job in jobs:
         if job.started_at is None:
-            took = "-"
+            took = queue_place(job, now, short=True) or "-"  # a queued job: its place and wait
         else:
             took = duration(((job.finished_at or now) - job.started_at).total_seconds())
         mae = job.metrics.get("mae")

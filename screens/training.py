@@ -21,6 +21,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from mlops_tui.services import errors
+from mlops_tui.services.classroom import queue_place
 from mlops_tui.services.terminal_text import plain
 from mlops_tui.services.types import Job, JobSpec, JobState
 from mlops_tui.terminal import Tone, tone_style
@@ -178,6 +179,7 @@ class TrainingScreen(BaseScreen):
         parts = [f"[b]job {job.id}[/b] {state_text(job.state).markup}", outside_markup(job.name), metrics]
         if job.message and job.state in (JobState.FAILED, JobState.CANCELLED):
             parts.append(f"[{tone_style(Tone.FAIL)}]{outside_markup(job.message)}[/]")
+        parts.append(queue_place(job, self.app.clock()))  # type: ignore[attr-defined]
         summary.update("  ·  ".join(p for p in parts if p))
 
     # -- the log ---------------------------------------------------------------------------------

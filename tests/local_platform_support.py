@@ -203,6 +203,10 @@ class LocalPlatform:
             check=False,
         )
         if done.returncode != 0:
+            if "bubblewrap" in done.stderr:  # a second user needs a sandbox; this host has none
+                import pytest
+
+                pytest.skip(f"needs bubblewrap (bwrap) for a second user: {done.stderr.strip()}")
             raise RuntimeError(f"add-user failed ({done.returncode}): {done.stderr.strip()}")
         return Credentials(self.url, tenant, user, password)
 
@@ -370,3 +374,76 @@ def submit_training(
     )
     assert r.status_code == 201, r.text
     return r.json()
+
+
+# -- workshop mode (issue 9) ----------------------------------------------------------------------
+
+
+def has_sandbox() -> bool:
+    """bubblewrap works here (the platform's own check); the workshop tests skip where it does not."""
+    from mlops_tui.platform.sandbox import SandboxUnavailable, find
+
+    try:
+        find([Path("/nonexistent-state")])
+    except SandboxUnavailable:
+        return False
+    return True
+
+
+@dataclass
+class Workshop:
+    """A workshop platform (shared mode) with its accounts' passwords."""
+
+    platform: LocalPlatform
+    tenant: str
+    facilitator: str
+    passwords: dict[str, str]
+
+    def login(self, user: str, tenant: str | None = None) -> httpx.Client:
+        creds = Credentials(self.platform.url, tenant or self.tenant, user, self.passwords[user])
+        return self.platform.login(creds)
+
+    def credentials(self, user: str) -> Credentials:
+        return Credentials(self.platform.url, self.tenant, user, self.passwords[user])
+
+
+def start_workshop(
+    factory: PlatformFactory,
+    name: str,
+    attendees: list[str],
+    *,
+    tenant: str = DEFAULT_TENANT,
+    extra_args: list[str] | None = None,
+    **settings: Any,
+) -> Workshop:
+    """A workshop made with the platform's own set-up (``platform.workshop.setup``, what
+    ``mlops-tui workshop start`` runs), then started like any platform."""
+    from mlops_tui.platform import workshop
+
+    platform = factory.new(name, user=None, start=False, extra_args=extra_args)
+    workshop.setup(
+        platform.state_dir, tenant=tenant, facilitator="facilitator", attendees=attendees, **settings
+    )
+    accounts = json.loads((platform.state_dir / workshop.ACCOUNTS_FILE).read_text())
+    platform.start()
+    return Workshop(platform, tenant, "facilitator", accounts)
+
+
+def probe_job(client: httpx.Client, user: str, source: str, name: str = "probe") -> dict[str, Any]:
+    """Run ``source`` as ``code/<user>/<name>/train.py`` on the shared training cluster; its
+    finished job (``log`` holds what it printed)."""
+    r = client.put(f"{V1}/repo/code/{user}/{name}/train.py", content=source.encode())
+    assert r.status_code == 201, r.text
+    r = client.post(
+        f"{V1}/jobs",
+        json={
+            "cluster": "training-engine-shared",
+            "code": f"code/{user}/{name}",
+            "data": DEFAULT_DATA,
+            "output": f"models/{user}/{name}",
+        },
+    )
+    assert r.status_code == 201, r.text
+    job = wait_job(client, r.json()["id"])
+    job["log"] = client.get(f"{V1}/jobs/{job['id']}/log", params={"follow": False}).text
+    return job

@@ -26,6 +26,7 @@ from mlops_tui.assistant.steps import (
     event,
 )
 from mlops_tui.services import datasets, taxi_zones
+from mlops_tui.services.classroom import queue_place
 from mlops_tui.services.errors import InvalidInput
 from mlops_tui.services.platform import Platform
 from mlops_tui.services.types import Job, JobSpec, JobState
@@ -194,6 +195,23 @@ def _describe_structured(data: dict[str, Any]) -> str:
     return " ".join(f"{k}={v}" for k, v in data.items())
 
 
+QUEUE_POLL_S = 1.0  # a class of 40 asking once a second is light work for the platform
+
+
+async def _wait_for_a_worker(p: Platform, ctx: LabContext, job: Job) -> AsyncIterator[StepEvent]:
+    """While the job waits on the shared training cluster, say its place in the queue and when it
+    should start, each time the place changes (the class shares the cluster's workers)."""
+    said = ""
+    deadline = time.monotonic() + ctx.train_timeout_s
+    while job.state == JobState.QUEUED and time.monotonic() < deadline:
+        place = queue_place(job)
+        if place and place.split(",")[0] != said:
+            said = place.split(",")[0]
+            yield event(EventKind.PROGRESS, f"job {job.id}: {place}", queue_position=job.queue_position)
+        await asyncio.sleep(max(ctx.poll_s, QUEUE_POLL_S))
+        job = await p.get_job(job.id)
+
+
 MAIN_METRICS = ("rmse", "mae", "r2", "rmsle", "baseline_mae")
 
 
@@ -216,6 +234,8 @@ async def _run_train(p: Platform, ctx: LabContext) -> AsyncIterator[StepEvent]:
     job = await p.submit_job(_job_spec(ctx))
     ctx.job_id = job.id
     yield event(EventKind.INFO, f"job {job.id} submitted to {job.cluster} ({job.state}); following its log")
+    async for note in _wait_for_a_worker(p, ctx, job):
+        yield note
     tail: list[str] = []
     async for line in p.follow_log(job.id):
         tail = [*tail[-19:], line]

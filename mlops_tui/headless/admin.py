@@ -119,11 +119,14 @@ def platform_add_user(args: Any) -> int:
     if not password:
         raise InvalidInput("the password is empty", field="password")
     from mlops_tui.platform.integrity import StateRefused
+    from mlops_tui.platform.sandbox import SandboxUnavailable
 
     try:
         created = add_user(state_dir=_state_dir(args), tenant=args.tenant, user=args.user, password=password)
     except ValueError as exc:
         raise InvalidInput(str(exc), field="user") from None
+    except SandboxUnavailable as exc:  # a second user would run code here unconfined: refused
+        raise PlatformFailure(str(exc), hint="") from None
     except StateRefused as exc:
         raise PlatformFailure(
             str(exc).replace("refusing to start", "refusing to add a user"), hint=""

@@ -43,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         default=policy.health_every,
         help="seconds between health checks of each prediction server (3 failed in a row: restarted)",
     )
+    s.add_argument("--cert", default=None, help="PEM certificate: serve HTTPS (with --key)")
+    s.add_argument("--key", default=None, help="PEM private key of --cert")
     a = sub.add_parser("add-user", help="add a user (and the tenant if new), or reset a password")
     a.add_argument("--state-dir", default=None)
     a.add_argument("--tenant", required=True)
@@ -58,13 +60,18 @@ def main(argv: list[str] | None = None) -> int:
             ap.error("--restart-backoff must be > 0 and <= --restart-backoff-max; --handover-grace > 0")
         if args.health_every <= 0:
             ap.error("--health-every must be > 0")
+        if bool(args.cert) != bool(args.key):
+            ap.error("--cert and --key go together (HTTPS needs both)")
         serving = ServingPolicy(
             restart_backoff=args.restart_backoff,
             restart_backoff_max=args.restart_backoff_max,
             handover_grace=args.handover_grace,
             health_every=args.health_every,
         )
-        return serve(args.state_dir, args.host, args.port, args.workers, args.session_ttl_minutes, serving)
+        tls = (args.cert, args.key) if args.cert else None
+        return serve(
+            args.state_dir, args.host, args.port, args.workers, args.session_ttl_minutes, serving, tls
+        )
     password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else getpass.getpass("password: ")
     try:
         created = add_user(args.state_dir, args.tenant, args.user, password)

@@ -3,7 +3,9 @@
 Every error leaves as ``{"error", "code", "field"}``: :class:`ApiError` as raised, request
 validation as 422 naming the dotted field, unknown routes as 404, a full disk as 507 "disk full"
 naming the path (from the database or any file write), and anything unexpected as a logged 500
-without a traceback. Every object route is scoped to the session's tenant.
+without a traceback. Every object route is scoped to the session's tenant; within it, an
+attendee (workshop mode) changes only their own objects (403 naming the owner otherwise; see
+``access``) and reads and writes the repository by ``repo.check_folder_access``.
 """
 
 from __future__ import annotations
@@ -18,15 +20,16 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mlops_tui import __version__
-from mlops_tui.platform import names
+from mlops_tui.platform import classroom, names
+from mlops_tui.platform.access import ATTENDEE, require_owner
 from mlops_tui.platform.auth import SessionInfo
 from mlops_tui.platform.body_limit import MAX_JSON_BODY, BodySizeLimit
-from mlops_tui.platform.errors import ApiError, disk_full, not_found
+from mlops_tui.platform.errors import ApiError, disk_full, forbidden, not_found
 from mlops_tui.platform.login_backoff import TooManyAttempts
 from mlops_tui.platform.registry import version_json
 from mlops_tui.platform.repo import Repo
@@ -40,6 +43,7 @@ log = logging.getLogger("mlops_tui.platform.api")
 LOG_CHUNK = 1 << 20  # bytes of a job's log read (and sent) at a time
 
 MAX_UPLOAD = 512 << 20
+_NO_BROADCAST = {"message": None, "author": None, "at": None}
 V1 = "/api/mlops/v1"
 
 
@@ -98,6 +102,10 @@ class RegisterBody(_Body):
 
 class StageBody(_Body):
     stage: Literal["none", "staging", "production", "archived"]
+
+
+class BroadcastBody(BaseModel):
+    message: str = Field(max_length=classroom.MAX_BROADCAST)
 
 
 class DeploymentBody(_Body):
@@ -206,6 +214,37 @@ def current_session(
 Session = Annotated[SessionInfo, Depends(current_session)]
 
 
+class _FileBody(StreamingResponse):
+    """A file sent from a descriptor already opened and checked (``Repo.open_read``): no path is
+    looked up again, so nothing swapped in since the check is sent. The descriptor is closed
+    whatever becomes of the response."""
+
+    def __init__(self, fd: int, size: int) -> None:
+        self.fd = fd
+        super().__init__(self._chunks(size), media_type="application/octet-stream")
+        self.headers["Content-Length"] = str(size)
+
+    async def _chunks(self, size: int) -> AsyncIterator[bytes]:
+        offset = 0
+        while offset < size:
+            data = await asyncio.to_thread(os.pread, self.fd, min(LOG_CHUNK, size - offset), offset)
+            if not data:  # cut short since it was opened: the client sees a short body
+                return
+            offset += len(data)
+            yield data
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            os.close(self.fd)
+
+
+def _not_attendee(s: SessionInfo, what: str) -> None:
+    if s.role == ATTENDEE:
+        raise forbidden(f"{what} is for the facilitator; you ({s.user}) are an attendee")
+
+
 # -- the app ----------------------------------------------------------------------------------------
 
 
@@ -221,7 +260,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.add_middleware(BodySizeLimit, default=MAX_JSON_BODY, routes=[("PUT", f"{V1}/repo/", MAX_UPLOAD)])
 
     def repo(s: SessionInfo) -> Repo:
-        return Repo(platform.paths.tenant_repo(s.namespace))
+        return Repo(platform.paths.tenant_repo(s.namespace), platform.folder_rule(s.tenant, s.user))
 
     # -- session (Ezmeral protocol)
     @app.post("/api/v2/session", status_code=201, tags=["session"], response_model=None)
@@ -274,36 +313,42 @@ def create_app(platform: Platform) -> FastAPI:
     async def list_clusters(
         s: Session, kind: Literal["notebook", "training", "deployment"] | None = None
     ) -> list[dict[str, Any]]:
-        return platform.clusters.list(s.tenant, kind)
+        return platform.clusters.list(s.tenant, kind, s)
 
     @app.post(f"{V1}/clusters", status_code=201, tags=["clusters"])
     async def create_cluster(body: ClusterBody, s: Session) -> dict[str, Any]:
-        return platform.clusters.create(s.tenant, s.namespace, body.model_dump())
+        return platform.clusters.create(s.tenant, s.namespace, body.model_dump(), s)
 
     @app.get(f"{V1}/clusters/{{name}}", tags=["clusters"])
     async def get_cluster(name: str, s: Session) -> dict[str, Any]:
-        return platform.clusters.get(s.tenant, name)
+        return platform.clusters.get(s.tenant, name, s)
 
     @app.delete(f"{V1}/clusters/{{name}}", status_code=204, tags=["clusters"])
     async def delete_cluster(name: str, s: Session) -> Response:
-        await platform.clusters.delete(s.tenant, name)
+        await platform.clusters.delete(s.tenant, name, s)
         return Response(status_code=204)
 
     # -- jobs
     @app.post(f"{V1}/jobs", status_code=201, tags=["training"])
     async def submit_job(body: JobBody, s: Session) -> dict[str, Any]:
-        return job_json(platform.engine.submit(s.tenant, s.namespace, s.user, body.model_dump()))
+        rule = platform.folder_rule(s.tenant, s.user)
+        row = platform.engine.submit(s.tenant, s.namespace, s.user, body.model_dump(), rule)
+        return job_json(row, platform.engine.queue_view())
 
     @app.get(f"{V1}/jobs", tags=["training"])
     async def list_jobs(s: Session) -> list[dict[str, Any]]:
-        return [job_json(r) for r in platform.engine.list(s.tenant)]
+        """The tenant's jobs, newest first; queued ones with ``queue_position`` and ``estimated_start_at``."""
+        queue = platform.engine.queue_view()
+        return [job_json(r, queue) for r in platform.engine.list(s.tenant)]
 
     @app.get(f"{V1}/jobs/{{job_id}}", tags=["training"])
     async def get_job(job_id: str, s: Session) -> dict[str, Any]:
-        return job_json(platform.engine.get(s.tenant, job_id))
+        return job_json(platform.engine.get(s.tenant, job_id), platform.engine.queue_view())
 
     @app.post(f"{V1}/jobs/{{job_id}}/cancel", tags=["training"])
     async def cancel_job(job_id: str, s: Session) -> dict[str, Any]:
+        row = platform.engine.get(s.tenant, job_id)
+        require_owner(s, row["user"], f"job {row['id']}", "id")
         return job_json(await platform.engine.cancel(s.tenant, job_id))
 
     @app.get(f"{V1}/jobs/{{job_id}}/metrics", tags=["training"])
@@ -329,23 +374,28 @@ def create_app(platform: Platform) -> FastAPI:
     async def list_repo(s: Session, prefix: str = "") -> list[dict[str, Any]]:
         return await asyncio.to_thread(repo(s).list, prefix)
 
-    @app.get(f"{V1}/repo/{{path:path}}", tags=["repository"], response_class=FileResponse)
-    async def fetch_repo(path: str, s: Session) -> FileResponse:
-        return FileResponse(repo(s).read(path), media_type="application/octet-stream")
+    @app.get(
+        f"{V1}/repo/{{path:path}}",
+        tags=["repository"],
+        response_class=StreamingResponse,
+        responses={200: {"content": {"application/octet-stream": {}}}},
+    )
+    async def fetch_repo(path: str, s: Session) -> StreamingResponse:
+        fd, st = await asyncio.to_thread(repo(s).open_read, path)
+        return _FileBody(fd, st.st_size)
 
     @app.put(f"{V1}/repo/{{path:path}}", status_code=201, tags=["repository"])
     async def upload_repo(path: str, request: Request, s: Session) -> dict[str, Any]:
         r = repo(s)
         # The size limit (MAX_UPLOAD) is enforced by BodySizeLimit, from Content-Length before a
         # byte is read and while the body streams in.
-        target, tmp = r.open_upload(path)
+        upload = r.open_upload(path)
         try:
-            with tmp.open("wb") as f:
-                async for chunk in request.stream():
-                    f.write(chunk)
-            os.replace(tmp, target)
+            async for chunk in request.stream():
+                upload.write(chunk)
+            target = upload.commit()
         finally:
-            tmp.unlink(missing_ok=True)
+            upload.close()
         return r.entry(target)
 
     @app.delete(f"{V1}/repo/{{path:path}}", status_code=204, tags=["repository"])
@@ -361,7 +411,13 @@ def create_app(platform: Platform) -> FastAPI:
     @app.post(f"{V1}/models", status_code=201, tags=["registry"])
     async def register_model(body: RegisterBody, s: Session) -> dict[str, Any]:
         row = await asyncio.to_thread(
-            platform.registry.register, s.tenant, s.namespace, s.user, body.model_dump()
+            platform.registry.register,
+            s.tenant,
+            s.namespace,
+            s.user,
+            body.model_dump(),
+            s,
+            platform.folder_rule(s.tenant, s.user),
         )
         return version_json(row)
 
@@ -375,7 +431,7 @@ def create_app(platform: Platform) -> FastAPI:
 
     @app.patch(f"{V1}/models/{{model}}/versions/{{version}}", tags=["registry"])
     async def set_stage(model: str, version: int, body: StageBody, s: Session) -> dict[str, Any]:
-        return version_json(platform.registry.set_stage(s.tenant, model, version, body.stage))
+        return version_json(platform.registry.set_stage(s.tenant, model, version, body.stage, s))
 
     @app.get(f"{V1}/models/{{model}}/versions/{{version}}/configmap", tags=["registry"])
     async def configmap(model: str, version: int, s: Session) -> dict[str, Any]:
@@ -384,20 +440,51 @@ def create_app(platform: Platform) -> FastAPI:
     # -- deployments
     @app.get(f"{V1}/deployments", tags=["deployments"])
     async def list_deployments(s: Session) -> list[dict[str, Any]]:
-        return [platform.supervisor.deployment_json(r) for r in platform.supervisor.list(s.tenant)]
+        return [platform.supervisor.deployment_json(r, s) for r in platform.supervisor.list(s.tenant)]
 
     @app.post(f"{V1}/deployments", status_code=201, tags=["deployments"])
     async def create_deployment(body: DeploymentBody, s: Session) -> dict[str, Any]:
-        row = platform.supervisor.create(s.tenant, s.namespace, body.model_dump())
-        return platform.supervisor.deployment_json(row)
+        row = platform.supervisor.create(s.tenant, s.namespace, body.model_dump(), s)
+        return platform.supervisor.deployment_json(row, s)
 
     @app.get(f"{V1}/deployments/{{name}}", tags=["deployments"])
     async def get_deployment(name: str, s: Session) -> dict[str, Any]:
-        return platform.supervisor.deployment_json(platform.supervisor.get(s.tenant, name))
+        return platform.supervisor.deployment_json(platform.supervisor.get(s.tenant, name), s)
 
     @app.delete(f"{V1}/deployments/{{name}}", status_code=204, tags=["deployments"])
     async def delete_deployment(name: str, s: Session) -> Response:
+        row = platform.supervisor.get(s.tenant, name)
+        require_owner(s, row["owner"], f"deployment {name!r}", "name")
         await platform.supervisor.delete(s.tenant, name)
+        return Response(status_code=204)
+
+    # -- workshop: the class and the broadcast
+    @app.get(f"{V1}/class", tags=["workshop"])
+    async def class_view(s: Session) -> dict[str, Any]:
+        """Every user of the tenant with their objects, queue position, last error and progress
+        (the facilitator's Class screen; attendees: 403)."""
+        _not_attendee(s, "the class view")
+        return await classroom.class_view(platform, s)
+
+    @app.get(f"{V1}/broadcast", tags=["workshop"])
+    async def get_broadcast(s: Session) -> dict[str, Any]:
+        """The tenant's broadcast: ``{"message", "author", "at"}``, or ``{"message": null}``."""
+        return classroom.broadcast(platform, s.tenant) or _NO_BROADCAST
+
+    @app.put(f"{V1}/broadcast", tags=["workshop"])
+    async def put_broadcast(body: BroadcastBody, s: Session) -> dict[str, Any]:
+        """Set the message every attendee's guide shows (an empty one clears it; attendees: 403)."""
+        _not_attendee(s, "the broadcast")
+        return classroom.set_broadcast(platform, s, body.message) or {
+            "message": None,
+            "author": None,
+            "at": None,
+        }
+
+    @app.delete(f"{V1}/broadcast", status_code=204, tags=["workshop"])
+    async def delete_broadcast(s: Session) -> Response:
+        _not_attendee(s, "the broadcast")
+        classroom.set_broadcast(platform, s, "")
         return Response(status_code=204)
 
     return app

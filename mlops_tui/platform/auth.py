@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from mlops_tui.platform import names
+from mlops_tui.platform.access import ATTENDEE, MEMBER, ROLES
 from mlops_tui.platform.db import Database
 from mlops_tui.platform.errors import ApiError, conflict, session_expired
 from mlops_tui.platform.login_backoff import LoginBackoff
@@ -111,26 +112,55 @@ class Auth:
         )
         return True
 
-    def set_user(self, tenant: str, user: str, password: str) -> bool:
-        """Add ``user`` to ``tenant`` (which must exist) or reset their password; True when added."""
+    def set_user(self, tenant: str, user: str, password: str, role: str | None = None) -> bool:
+        """Add ``user`` to ``tenant`` (which must exist) or reset their password; True when added.
+
+        ``role`` (``member``, ``facilitator``, ``attendee``; see :mod:`access`) is set when given;
+        a new user without one is a ``member``.
+        """
         names.check("user", user)
         if not password:
             raise ValueError("the password must not be empty")
+        if role is not None and role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
         pw_hash = hash_password(password)
         existing = self.db.one("SELECT 1 FROM users WHERE tenant = ? AND name = ?", (tenant, user))
         if existing:
             self.db.execute(
-                "UPDATE users SET password_hash = ? WHERE tenant = ? AND name = ?", (pw_hash, tenant, user)
+                "UPDATE users SET password_hash = ?, role = COALESCE(?, role) WHERE tenant = ? AND name = ?",
+                (pw_hash, role, tenant, user),
             )
             return False
         self.db.execute(
-            "INSERT INTO users (tenant, name, password_hash, created_at) VALUES (?, ?, ?, ?)",
-            (tenant, user, pw_hash, utcnow()),
+            "INSERT INTO users (tenant, name, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?)",
+            (tenant, user, pw_hash, role or MEMBER, utcnow()),
         )
         return True
 
     def user_count(self) -> int:
         return int(self.db.one("SELECT COUNT(*) AS n FROM users")["n"])  # type: ignore[index]
+
+    def principal_count(self) -> int:
+        """Users plus tenants beyond the first: more than 1 means someone else's code runs here."""
+        row = self.db.one("SELECT (SELECT COUNT(*) FROM users) AS u, (SELECT COUNT(*) FROM tenants) AS t")
+        assert row is not None
+        return max(int(row["u"]), int(row["t"]))
+
+    def users(self, tenant: str) -> list[dict[str, Any]]:
+        """The tenant's users: ``name``, ``role``, ``created_at``, ``last_login_at`` (no hashes)."""
+        return self.db.query(
+            "SELECT name, role, created_at, last_login_at FROM users WHERE tenant = ? ORDER BY name",
+            (tenant,),
+        )
+
+    def role_of(self, tenant: str, user: str) -> str:
+        row = self.db.one("SELECT role FROM users WHERE tenant = ? AND name = ?", (tenant, user))
+        return row["role"] if row else MEMBER
+
+    def attendee_folders(self, tenant: str) -> dict[str, str]:
+        """Folder name → user id of every attendee of ``tenant`` (their private repository folders)."""
+        rows = self.db.query("SELECT name FROM users WHERE tenant = ? AND role = ?", (tenant, ATTENDEE))
+        return {names.user_folder(r["name"]): r["name"] for r in rows}
 
     # -- sessions (blocking: login hashes; call it in a thread)
     def login(self, name: str, password: str, tenant: str, client: str = "local") -> SessionInfo:
@@ -140,8 +170,8 @@ class Auth:
         """
         with self.backoff.attempt(f"{tenant}/{name}", client) as succeeded:
             row = self.db.one(
-                "SELECT u.password_hash, t.namespace FROM users u JOIN tenants t ON t.name = u.tenant "
-                "WHERE u.tenant = ? AND u.name = ?",
+                "SELECT u.password_hash, u.role, t.namespace FROM users u "
+                "JOIN tenants t ON t.name = u.tenant WHERE u.tenant = ? AND u.name = ?",
                 (tenant, name),
             )
             ok = verify_password(password, row["password_hash"] if row else _DUMMY_HASH)
@@ -155,7 +185,10 @@ class Auth:
             "INSERT INTO sessions (key, tenant, user, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
             (_key(sid), tenant, name, now.isoformat(timespec="seconds"), expires),
         )
-        return SessionInfo(sid, name, tenant, row["namespace"], expires)
+        self.db.execute(
+            "UPDATE users SET last_login_at = ? WHERE tenant = ? AND name = ?", (utcnow(), tenant, name)
+        )
+        return SessionInfo(sid, name, tenant, row["namespace"], expires, row["role"])
 
     def session(self, value: str | None) -> SessionInfo:
         """Resolve an ``X-BDS-SESSION`` value (the whole Location path, or the bare UUID)."""
@@ -165,7 +198,7 @@ class Auth:
             )
         sid = value.strip().removeprefix(SESSION_PREFIX)
         row = self.db.one(
-            "SELECT s.*, t.namespace FROM sessions s JOIN tenants t ON t.name = s.tenant "
+            "SELECT s.*, t.namespace, u.role FROM sessions s JOIN tenants t ON t.name = s.tenant "
             "JOIN users u ON u.tenant = s.tenant AND u.name = s.user WHERE s.key = ?",
             (_key(sid),),
         )
@@ -174,7 +207,7 @@ class Auth:
         if datetime.fromisoformat(row["expires_at"]) <= datetime.now(UTC):
             self.db.execute("DELETE FROM sessions WHERE key = ?", (_key(sid),))
             raise session_expired("the session has expired: log in again")
-        return SessionInfo(sid, row["user"], row["tenant"], row["namespace"], row["expires_at"])
+        return SessionInfo(sid, row["user"], row["tenant"], row["namespace"], row["expires_at"], row["role"])
 
     def logout(self, sid: str) -> None:
         self.db.execute("DELETE FROM sessions WHERE key = ?", (_key(sid),))

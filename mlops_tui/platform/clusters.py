@@ -21,16 +21,20 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from mlops_tui.platform import names
+from mlops_tui.platform.access import Principal, hide_secret, require_owner
 from mlops_tui.platform.childenv import child_environment
 from mlops_tui.platform.db import Database, dumps, loads
 from mlops_tui.platform.deployments import Supervisor
 from mlops_tui.platform.errors import conflict, invalid, not_found
+from mlops_tui.platform.repo import EVERYTHING, FolderRule, Repo
+from mlops_tui.platform.sandbox import Confinement, Sandboxing, SandboxUnavailable, signal_process
 from mlops_tui.platform.state import StatePaths, utcnow
 from mlops_tui.platform.training import TrainingEngine
 
@@ -105,9 +109,13 @@ class Clusters:
         self.base_url = base_url
         self.notebooks: dict[tuple[str, str], asyncio.subprocess.Process] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self.sandboxing: Sandboxing | None = None
+        self.folder_rule: Callable[[str, str], FolderRule] = lambda tenant, user: EVERYTHING
 
     # -- JSON
-    def cluster_json(self, row: dict[str, Any]) -> dict[str, Any]:
+    def cluster_json(self, row: dict[str, Any], viewer: Principal | None = None) -> dict[str, Any]:
+        """A cluster row as ``services.types.Cluster`` JSON; an attendee ``viewer`` sees no one
+        else's Jupyter token (nor the URL that carries it)."""
         members: list[dict[str, Any]] = []
         endpoints: list[dict[str, Any]] = []
         node = socket.gethostname()
@@ -160,7 +168,8 @@ class Clusters:
                     "detail": row["message"],
                 }
             )
-            if row["port"] and row["state"] == "configured":
+            mine = viewer is None or hide_secret(viewer, row["owner"], True)
+            if row["port"] and row["state"] == "configured" and mine:
                 endpoints.append(
                     {
                         "name": "jupyter-nb",
@@ -180,28 +189,33 @@ class Clusters:
             "created_at": row["created_at"],
             "cpu": row["cpu"],
             "memory": row["memory"],
+            "owner": row["owner"],
         }
 
-    def list(self, tenant: str, kind: str | None = None) -> list[dict[str, Any]]:
+    def list(
+        self, tenant: str, kind: str | None = None, viewer: Principal | None = None
+    ) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         if kind in (None, "notebook", "training"):
             rows = self.db.query("SELECT * FROM clusters WHERE tenant = ? ORDER BY name", (tenant,))
-            out += [self.cluster_json(r) for r in rows if kind is None or r["kind"] == kind]
+            out += [self.cluster_json(r, viewer) for r in rows if kind is None or r["kind"] == kind]
         if kind in (None, "deployment"):
-            out += [self.supervisor.cluster_json(r) for r in self.supervisor.list(tenant)]
+            out += [self.supervisor.cluster_json(r, viewer) for r in self.supervisor.list(tenant)]
         return sorted(out, key=lambda c: c["name"])
 
-    def get(self, tenant: str, name: str) -> dict[str, Any]:
+    def get(self, tenant: str, name: str, viewer: Principal | None = None) -> dict[str, Any]:
         row = self.db.one("SELECT * FROM clusters WHERE tenant = ? AND name = ?", (tenant, name))
         if row is not None:
-            return self.cluster_json(row)
+            return self.cluster_json(row, viewer)
         dep = self.db.one("SELECT * FROM deployments WHERE tenant = ? AND name = ?", (tenant, name))
         if dep is not None:
-            return self.supervisor.cluster_json(dep)
+            return self.supervisor.cluster_json(dep, viewer)
         raise not_found(f"no cluster {name!r} in this tenant", "name")
 
     # -- create / delete
-    def create(self, tenant: str, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
+    def create(
+        self, tenant: str, namespace: str, body: dict[str, Any], who: Principal | None = None
+    ) -> dict[str, Any]:
         name, kind = body["name"], body["kind"]
         try:
             names.check("cluster", name)
@@ -228,6 +242,7 @@ class Clusters:
                 body["connections"],
                 "configured",
                 "jobs run on the platform's training engine",
+                owner=who.user if who is not None else "",
             )
         else:
             insert_cluster(
@@ -242,17 +257,23 @@ class Clusters:
                 "creating",
                 "starting Jupyter",
                 token=secrets.token_hex(16),
+                owner=who.user if who is not None else "",
             )
             self._spawn(self._run_notebook(tenant, namespace, name))
-        return self.get(tenant, name)
+        return self.get(tenant, name, who)
 
-    async def delete(self, tenant: str, name: str) -> None:
+    async def delete(self, tenant: str, name: str, who: Principal | None = None) -> None:
         row = self.db.one("SELECT * FROM clusters WHERE tenant = ? AND name = ?", (tenant, name))
         if row is None:
-            if self.db.one("SELECT 1 FROM deployments WHERE tenant = ? AND name = ?", (tenant, name)):
+            dep = self.db.one("SELECT owner FROM deployments WHERE tenant = ? AND name = ?", (tenant, name))
+            if dep is not None:
+                if who is not None:
+                    require_owner(who, dep["owner"], f"deployment {name!r}", "name")
                 await self.supervisor.delete(tenant, name)
                 return
             raise not_found(f"no cluster {name!r} in this tenant", "name")
+        if who is not None:
+            require_owner(who, row["owner"], f"cluster {name!r}", "name")
         if row["kind"] == "training":
             if name == SHARED_TRAINING:
                 raise conflict(
@@ -288,7 +309,7 @@ class Clusters:
             if row["pid"]:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     if _is_our_notebook(row["pid"], f"{row['tenant']}/{row['name']}"):
-                        os.killpg(row["pid"], signal.SIGKILL)
+                        signal_process(row["pid"], signal.SIGKILL)
             self._set(
                 row["tenant"], row["name"], state="creating", message="restarting with the platform", pid=None
             )
@@ -307,6 +328,20 @@ class Clusters:
             f"UPDATE clusters SET {cols} WHERE tenant = ? AND name = ?",
             (*fields.values(), tenant, name),
         )
+
+    def _sandboxed(
+        self, row: dict[str, Any], namespace: str, argv: list[str], workdir: Path
+    ) -> list[str] | None:
+        """Jupyter in a sandbox on a shared platform: its folder, and the repository folders its
+        owner may read and write (Jupyter's root is the repository, showing only those)."""
+        if self.sandboxing is None:
+            return None
+        repo = Repo(self.paths.tenant_repo(namespace), self.folder_rule(row["tenant"], row["owner"]))
+        readable, writable = repo.visible_paths()
+        confinement = Confinement(
+            cwd=repo.root, writable=(workdir, *writable), readable=tuple(readable), share_net=True
+        )
+        return self.sandboxing.wrap(argv, confinement)
 
     async def _run_notebook(self, tenant: str, namespace: str, name: str) -> None:
         cmd = jupyter_command()
@@ -328,6 +363,17 @@ class Clusters:
             token=row["token"],
             cluster=f"{tenant}/{name}",
         )
+        try:
+            argv = self._sandboxed(row, namespace, argv, workdir) or argv
+        except SandboxUnavailable as exc:
+            self._set(
+                tenant,
+                name,
+                state="config error",
+                message=f"cannot start Jupyter: this platform is shared, so notebooks run in a sandbox, "
+                f"and none can be made here: {exc}",
+            )
+            return
         with (workdir / "jupyter.log").open("ab") as logf:
             try:
                 proc = await asyncio.create_subprocess_exec(
@@ -383,11 +429,26 @@ def insert_cluster(
     state: str,
     message: str,
     token: str | None = None,
+    owner: str = "",
 ) -> None:
+    """Record a cluster; ``owner`` '' is the platform's own (the shared training cluster)."""
     db.execute(
         "INSERT INTO clusters (tenant, name, kind, members, cpu, memory, connections, state, message, token, "
-        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (tenant, name, kind, members, cpu, memory, dumps(connections), state, message, token, utcnow()),
+        "created_at, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            tenant,
+            name,
+            kind,
+            members,
+            cpu,
+            memory,
+            dumps(connections),
+            state,
+            message,
+            token,
+            utcnow(),
+            owner,
+        ),
     )
 
 
@@ -412,10 +473,10 @@ async def _terminate(proc: asyncio.subprocess.Process) -> None:
     if proc.returncode is not None:
         return
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
+        signal_process(proc.pid, signal.SIGTERM)
     try:
         await asyncio.wait_for(proc.wait(), 5)
     except TimeoutError:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
+            signal_process(proc.pid, signal.SIGKILL)
         await proc.wait()

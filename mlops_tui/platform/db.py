@@ -80,6 +80,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     data_fingerprint TEXT NOT NULL DEFAULT '', pid INTEGER, submitted_at TEXT NOT NULL,
     started_at TEXT, finished_at TEXT);
 CREATE INDEX IF NOT EXISTS jobs_tenant ON jobs (tenant, id);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, id);
 CREATE TABLE IF NOT EXISTS job_rounds (
     job_id INTEGER NOT NULL, round INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (job_id, round));
 CREATE TABLE IF NOT EXISTS models (
@@ -96,7 +97,19 @@ CREATE TABLE IF NOT EXISTS deployments (
     port INTEGER NOT NULL, token TEXT NOT NULL, state TEXT NOT NULL, message TEXT NOT NULL DEFAULT '',
     restarts INTEGER NOT NULL DEFAULT 0, pid INTEGER, created_at TEXT NOT NULL,
     PRIMARY KEY (tenant, name));
+CREATE TABLE IF NOT EXISTS broadcasts (
+    tenant TEXT PRIMARY KEY, message TEXT NOT NULL, author TEXT NOT NULL, at TEXT NOT NULL);
 """
+
+# Columns added after their table was first shipped: ``ALTER TABLE`` adds the missing ones on open,
+# so a database made by an older version gains them (existing rows get the default: an object
+# made before owners existed has owner '', which only a member or the facilitator may change).
+ADDED_COLUMNS = (
+    ("clusters", "owner", "TEXT NOT NULL DEFAULT ''"),
+    ("deployments", "owner", "TEXT NOT NULL DEFAULT ''"),
+    ("models", "owner", "TEXT NOT NULL DEFAULT ''"),
+    ("users", "last_login_at", "TEXT"),
+)
 
 
 class Database:
@@ -121,6 +134,10 @@ class Database:
                 self._conn.execute("PRAGMA synchronous=NORMAL")
                 self._conn.execute("PRAGMA busy_timeout=10000")
                 self._conn.executescript(SCHEMA)
+                for table, column, decl in ADDED_COLUMNS:
+                    have = {r[1] for r in self._conn.execute(f"PRAGMA table_info({table})")}
+                    if column not in have:
+                        self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
         for p in (path, *companions(path)):  # a state dir made by an older version: make them private
             with contextlib.suppress(FileNotFoundError):
                 p.chmod(0o600)
@@ -192,6 +209,14 @@ class Database:
     @property
     def deferred(self) -> int:
         return len(self._deferred)
+
+    def meta(self, key: str) -> Any:
+        """The JSON value stored under ``key`` in the ``meta`` table, or None."""
+        row = self.one("SELECT value FROM meta WHERE key = ?", (key,))
+        return loads(row["value"]) if row else None
+
+    def set_meta(self, key: str, value: Any) -> None:
+        self.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, dumps(value)))
 
     def query(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[dict[str, Any]]:
         with self._lock, self._guard():

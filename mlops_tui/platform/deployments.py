@@ -28,6 +28,12 @@ listening sockets over (``handover``), starts its own servers on them and stops 
 once the new ones are ready: a platform restart refuses no connection. Servers nobody takes over
 stop after ``handover_grace`` (30 s). The TUI is a separate process, so closing it never stops a
 deployment.
+
+On a shared platform (more than one tenant or user) each server runs in a sandbox (:mod:`sandbox`)
+that shows it its deployment folder and, read-only, the model bundle and scoring package of its
+version; signals then go to the server's process group (the sandbox and the server in it). A
+workshop caps the deployments that run at once, per attendee and on the whole platform
+(``caps``): a create beyond a cap is 409 ``limit_reached`` saying which cap and what to do.
 """
 
 from __future__ import annotations
@@ -49,13 +55,22 @@ from typing import IO, Any
 import httpx
 
 from mlops_tui.platform import handover, names
+from mlops_tui.platform.access import ATTENDEE, Principal, hide_secret
 from mlops_tui.platform.childenv import child_environment
 from mlops_tui.platform.db import Database, dumps, loads
-from mlops_tui.platform.errors import conflict, invalid, not_found
+from mlops_tui.platform.errors import ApiError, conflict, invalid, not_found
 from mlops_tui.platform.limits import apply_limits
 from mlops_tui.platform.not_serving import NotServing
 from mlops_tui.platform.predictor import REFUSED
 from mlops_tui.platform.registry import Registry, unverifiable_code
+from mlops_tui.platform.sandbox import (
+    Confinement,
+    Sandboxing,
+    SandboxUnavailable,
+    exit_status,
+    signal_process,
+    wait_for_command,
+)
 from mlops_tui.platform.state import StatePaths, utcnow, write_private
 from mlops_tui.platform.storage import is_disk_full
 
@@ -118,6 +133,8 @@ class Managed:
     predecessor: int | None = None  # the previous platform's server on the same socket
     retry_at: float | None = None  # time.monotonic() of the next start during a back-off
     not_serving: NotServing | None = None
+    sandboxed: bool = False  # the running server is in a sandbox (its exit status comes from bwrap)
+    server_pid: int | None = None  # the server itself (in a sandbox: bwrap's command, not bwrap)
 
     def __post_init__(self) -> None:
         self.not_serving = NotServing(self.name, self.sock)
@@ -194,6 +211,11 @@ class Supervisor:
         self.managed: dict[tuple[str, str], Managed] = {}
         self._health: asyncio.Task[None] | None = None
         self._client: httpx.AsyncClient | None = None
+        self.sandboxing: Sandboxing | None = None
+        # (per attendee, whole platform) caps on deployments; None: no cap (a personal platform)
+        self.caps: Any = lambda: (None, None)
+        # The lifeline the servers watch (see handover): the platform alone holds its write end.
+        self._lifeline_r, self._lifeline_w = os.pipe()
 
     # -- JSON
     def _backoff_left(self, tenant: str, name: str) -> int | None:
@@ -202,8 +224,9 @@ class Supervisor:
             return None
         return max(0, math.ceil(m.retry_at - time.monotonic()))
 
-    def deployment_json(self, row: dict[str, Any]) -> dict[str, Any]:
-        """A row as ``services.types.Deployment`` JSON (a back-off's message counts down)."""
+    def deployment_json(self, row: dict[str, Any], viewer: Principal | None = None) -> dict[str, Any]:
+        """A row as ``services.types.Deployment`` JSON (a back-off's message counts down); an
+        attendee ``viewer`` does not get the auth token of someone else's deployment."""
         message = row["message"]
         left = self._backoff_left(row["tenant"], row["name"])
         if left is not None:
@@ -213,18 +236,27 @@ class Supervisor:
             "model": row["model"],
             "version": row["version"],
             "state": row["state"],
-            "url": f"http://{self.host}:{row['port']}/{row['model']}/{row['version']}/predict",
-            "auth_token": row["token"],
+            "url": f"http://{self.public_host}:{row['port']}/{row['model']}/{row['version']}/predict",
+            "auth_token": row["token"] if viewer is None else hide_secret(viewer, row["owner"], row["token"]),
             "restarts": row["restarts"],
             "message": message,
             "created_at": row["created_at"],
             "pid": row["pid"],
             "port": row["port"],
+            "owner": row["owner"],
         }
 
-    def cluster_json(self, row: dict[str, Any]) -> dict[str, Any]:
+    @property
+    def public_host(self) -> str:
+        """The host name in deployment URLs: the listening host, or this machine's name when the
+        platform listens on every interface (0.0.0.0 / ::) for attendees on other hosts."""
+        if self.host in ("0.0.0.0", "::", ""):
+            return socket.getfqdn()
+        return f"[{self.host}]" if ":" in self.host else self.host
+
+    def cluster_json(self, row: dict[str, Any], viewer: Principal | None = None) -> dict[str, Any]:
         """The deployment seen as a KubeDirector deployment-engine cluster."""
-        d = self.deployment_json(row)
+        d = self.deployment_json(row, viewer)
         if self._backoff_left(row["tenant"], row["name"]) is not None:
             member_state = "crash loop back-off"  # kubelet's CrashLoopBackOff
         else:
@@ -248,12 +280,17 @@ class Supervisor:
                 }
             ],
             "endpoints": [
-                {"name": "predict", "url": d["url"], "auth_token": row["token"]},
-                {"name": "metrics", "url": f"http://{self.host}:{row['port']}/metrics", "auth_token": None},
+                {"name": "predict", "url": d["url"], "auth_token": d["auth_token"]},
+                {
+                    "name": "metrics",
+                    "url": f"http://{self.public_host}:{row['port']}/metrics",
+                    "auth_token": None,
+                },
             ],
             "connections": {"configmaps": [row["model"]]},
             "message": d["message"],
             "created_at": row["created_at"],
+            "owner": row["owner"],
         }
 
     # -- queries
@@ -278,12 +315,14 @@ class Supervisor:
             config = self._config_path(row["namespace"], row["name"])
             sock, predecessor = None, None
             if row["pid"] and _is_our_server(row["pid"], config):  # left by the previous platform
-                sock = await asyncio.to_thread(handover.claim, config.parent, row["pid"])
+                sock = await asyncio.to_thread(
+                    handover.claim, config.parent, row["pid"], lifeline=self._lifeline_r
+                )
                 if sock is not None:
                     predecessor = row["pid"]
                 else:  # an older server without a control socket: replace it the hard way
                     with contextlib.suppress(ProcessLookupError):
-                        os.kill(row["pid"], signal.SIGKILL)
+                        signal_process(row["pid"], signal.SIGKILL)
                     await asyncio.sleep(0.05)
             msg = "restarting with the platform"
             if sock is None:
@@ -344,7 +383,42 @@ class Supervisor:
         if self._client:
             await self._client.aclose()
 
-    def create(self, tenant: str, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _check_caps(self, tenant: str, who: Principal | None) -> None:
+        """409 ``limit_reached`` when a new deployment would pass a workshop cap (``caps``)."""
+        per_attendee, total = self.caps()
+        if total is not None:
+            n = self.db.one("SELECT COUNT(*) AS n FROM deployments")["n"]  # type: ignore[index]
+            if n >= total:
+                raise ApiError(
+                    409,
+                    "limit_reached",
+                    f"the platform already runs {n} deployments, the most it may run at once ({total}, set "
+                    "by the facilitator so the host keeps up): delete a deployment you no longer need, or "
+                    "ask the facilitator to raise it (mlops-tui workshop start --max-deployments N)",
+                    "name",
+                )
+        if per_attendee is not None and who is not None and who.role == ATTENDEE:
+            mine = [
+                r["name"]
+                for r in self.db.query(
+                    "SELECT name FROM deployments WHERE tenant = ? AND owner = ? ORDER BY name",
+                    (tenant, who.user),
+                )
+            ]
+            if len(mine) >= per_attendee:
+                raise ApiError(
+                    409,
+                    "limit_reached",
+                    f"{who.user} already runs {len(mine)} deployment{'s' * (len(mine) != 1)} "
+                    f"({', '.join(mine)}), the most one attendee may run in this workshop ({per_attendee}, "
+                    "set by the facilitator): delete one first, then deploy again",
+                    "name",
+                )
+
+    def create(
+        self, tenant: str, namespace: str, body: dict[str, Any], who: Principal | None = None
+    ) -> dict[str, Any]:
+        """Start a deployment of a registered version, owned by ``who`` (None: the platform itself)."""
         name = body["name"]
         try:
             names.check("cluster", name)
@@ -355,15 +429,27 @@ class Supervisor:
         ) or self.db.one("SELECT 1 FROM clusters WHERE tenant = ? AND name = ?", (tenant, name)):
             raise conflict(f"a deployment or cluster named {name!r} already exists in this tenant", "name")
         version = self.registry.get(tenant, body["model"], int(body["version"]))
+        if who is not None and who.role == ATTENDEE:
+            self.registry.require_model_owner(tenant, version["model"], who, "deploy")
         why_not = unverifiable_code(version)
         if why_not is not None:
             raise conflict(why_not, "version")
+        self._check_caps(tenant, who)
         sock = _bind(self.host, 0)
         port = sock.getsockname()[1]
         self.db.execute(
-            "INSERT INTO deployments (tenant, name, model, version, port, token, state, message, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, 'creating', 'starting the prediction server', ?)",
-            (tenant, name, version["model"], version["version"], port, secrets.token_hex(16), utcnow()),
+            "INSERT INTO deployments (tenant, name, model, version, port, token, state, message, created_at,"
+            " owner) VALUES (?, ?, ?, ?, ?, ?, 'creating', 'starting the prediction server', ?, ?)",
+            (
+                tenant,
+                name,
+                version["model"],
+                version["version"],
+                port,
+                secrets.token_hex(16),
+                utcnow(),
+                who.user if who is not None else "",
+            ),
         )
         self._launch(Managed(tenant, name, namespace, sock, port))
         return self.get(tenant, name)
@@ -424,36 +510,73 @@ class Supervisor:
         assert m.not_serving is not None
         await m.not_serving.start(message)
 
+    def _confinement(self, m: Managed, config: Path) -> Confinement:
+        """What a sandboxed server sees: its folder (writable: the hand-over control socket) and,
+        read-only, its version's model bundle and scoring package."""
+        row = self.get(m.tenant, m.name)
+        version = self.registry.get(m.tenant, row["model"], row["version"])
+        repo = self.paths.tenant_repo(m.namespace)
+        readable = [repo / version["path"], (repo / version["scoring_path"]).parent]
+        return Confinement(
+            cwd=config.parent,
+            writable=(config.parent,),
+            readable=tuple(p for p in readable if p.exists()),
+            die_with_parent=False,  # servers outlive the platform until the next one takes over
+        )
+
     async def _spawn(
         self, m: Managed, config: Path, log_path: Path
     ) -> tuple[asyncio.subprocess.Process, int]:
-        """Start a server on the deployment's socket; returns it and the read end of its readiness pipe."""
+        """Start a server on the deployment's socket; returns it and the read end of its readiness pipe.
+
+        On a shared platform it runs in a sandbox (``sandbox``), limits applied inside by
+        ``prlimit``; raises :class:`SandboxUnavailable` when none can be made.
+        """
+        argv = [
+            sys.executable,
+            "-m",
+            "mlops_tui.platform.predictor",
+            "--config",
+            str(config),
+            "--fd",
+            str(m.sock.fileno()),
+            "--owner",
+            str(os.getpid()),
+        ]
+        sandboxed = None
+        if self.sandboxing is not None:
+            confinement = self._confinement(m, config)
+            sandboxed = self.sandboxing.wrap([*argv, "--ready-fd", "0"], confinement, SERVER_LIMITS)
         ready_r, ready_w = os.pipe()
-        with _open_log(log_path, f"--- {utcnow()} starting prediction server on port {m.port}\n") as logf:
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "mlops_tui.platform.predictor",
-                "--config",
-                str(config),
-                "--fd",
-                str(m.sock.fileno()),
-                "--owner",
-                str(os.getpid()),
-                "--ready-fd",
-                str(ready_w),
-                pass_fds=(m.sock.fileno(), ready_w),
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=logf,
-                stderr=logf,
-                start_new_session=True,
-                cwd=config.parent,
-                env=child_environment(
-                    {"HOME": str(config.parent), "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
-                ),
-            )
-        os.close(ready_w)
-        apply_limits(**SERVER_LIMITS, pid=proc.pid)  # right after exec; no preexec_fn (threads)
+        argv += ["--ready-fd", str(ready_w)]
+        if sandboxed is not None:
+            sandboxed[-1] = str(ready_w)
+        env = {
+            "HOME": str(config.parent),
+            "PYTHONUNBUFFERED": "1",
+            "OMP_NUM_THREADS": "1",
+            handover.LIFELINE_ENV: str(self._lifeline_r),
+        }
+        try:
+            with _open_log(log_path, f"--- {utcnow()} starting prediction server on port {m.port}\n") as logf:
+                proc = await asyncio.create_subprocess_exec(
+                    *(sandboxed or argv),
+                    pass_fds=(m.sock.fileno(), ready_w, self._lifeline_r),
+                    stdin=asyncio.subprocess.DEVNULL,
+                    stdout=logf,
+                    stderr=logf,
+                    start_new_session=True,
+                    cwd=config.parent,
+                    env=child_environment(env),
+                )
+        finally:
+            os.close(ready_w)
+        m.sandboxed = sandboxed is not None
+        m.server_pid = proc.pid
+        if not m.sandboxed:
+            apply_limits(**SERVER_LIMITS, pid=proc.pid)  # right after exec; no preexec_fn (threads)
+        else:  # the pid people see (and kill) is the server's own, not its sandbox's
+            m.server_pid = await wait_for_command(proc.pid) or proc.pid
         return proc, ready_r
 
     async def _supervise(self, m: Managed) -> None:
@@ -475,11 +598,21 @@ class Supervisor:
         crashes = 0  # in a row, since the last stable run
         start_failures = 0  # in a row, before the server was ever ready
         while not m.stopping:
-            m.proc, ready_fd = await self._spawn(m, config, log_path)
-            self._set(m.tenant, m.name, pid=m.proc.pid)
+            try:
+                m.proc, ready_fd = await self._spawn(m, config, log_path)
+            except SandboxUnavailable as exc:
+                await self._refuse(
+                    m,
+                    f"cannot start the prediction server: this platform is shared, so it runs in a "
+                    f"sandbox, and none can be made here: {exc}",
+                )
+                return
+            self._set(m.tenant, m.name, pid=m.server_pid)
             with os.fdopen(ready_fd, "rb", buffering=0) as ready_pipe:
                 ready_task = asyncio.create_task(self._wait_ready(m, ready_pipe))
                 rc = await m.proc.wait()
+                if m.sandboxed:
+                    rc = exit_status(rc)  # bwrap reports a signal N as 128+N
                 ready_task.cancel()
                 await asyncio.gather(ready_task, return_exceptions=True)
             if m.stopping:
@@ -574,14 +707,13 @@ class Supervisor:
         if pid is None:
             return
         config = self._config_path(m.namespace, m.name)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
+        # The server's process group, or on a shared platform the server in its sandbox.
+        signal_process(pid, signal.SIGTERM)
         deadline = time.monotonic() + RETIRE_TIMEOUT_S
         while time.monotonic() < deadline and _is_our_server(pid, config):
             await asyncio.sleep(0.1)
         if _is_our_server(pid, config):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+            signal_process(pid, signal.SIGKILL)
 
     async def _health_loop(self) -> None:
         assert self._client is not None
@@ -610,7 +742,7 @@ class Supervisor:
     def _kill(m: Managed, sig: int = signal.SIGKILL) -> None:
         if m.proc is not None and m.proc.returncode is None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(m.proc.pid, sig)
+                signal_process(m.proc.pid, sig)
 
     async def _stop(self, m: Managed) -> None:
         """Stop a deployment's server now (the deployment is deleted, or the platform stops)."""

@@ -42,6 +42,14 @@ def invalid(message: str, field: str | None = None) -> ApiError:
     return ApiError(400, "invalid_input", message, field)
 
 
+def forbidden(message: str, field: str | None = None) -> ApiError:
+    """403: the caller is signed in but may not do this (e.g. an attendee changing another's object).
+
+    Given only for objects of the caller's own tenant: another tenant's objects stay 404.
+    """
+    return ApiError(403, "forbidden", message, field)
+
+
 def conflict(message: str, field: str | None = None) -> ApiError:
     return ApiError(409, "conflict", message, field)
 

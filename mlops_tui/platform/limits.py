@@ -27,3 +27,26 @@ def apply_limits(
             _soft, hard = resource.prlimit(pid, res)
             limit = value if hard == resource.RLIM_INFINITY else min(value, hard)
             resource.prlimit(pid, res, (limit, limit if hard == resource.RLIM_INFINITY else hard))
+
+
+def prlimit_args(
+    *, cpu_seconds: int | None, address_space: int, file_bytes: int, open_files: int
+) -> list[str]:
+    """The same limits as :func:`apply_limits`, as options of util-linux ``prlimit`` (``soft:hard``),
+    each clamped to this process's hard limit (a child cannot raise it)."""
+    wanted = [
+        ("--as", resource.RLIMIT_AS, address_space),
+        ("--fsize", resource.RLIMIT_FSIZE, file_bytes),
+        ("--nofile", resource.RLIMIT_NOFILE, open_files),
+        ("--core", resource.RLIMIT_CORE, 0),
+    ]
+    if cpu_seconds is not None:
+        wanted.append(("--cpu", resource.RLIMIT_CPU, cpu_seconds))
+    out = []
+    for option, res, value in wanted:
+        _soft, hard = resource.getrlimit(res)
+        if hard == resource.RLIM_INFINITY:
+            out.append(f"{option}={value}:{value}")
+        else:
+            out.append(f"{option}={min(value, hard)}:{hard}")
+    return out

@@ -85,3 +85,11 @@ def is_data_file(path: str) -> bool:
 def namespace_for(tenant: str) -> str:
     """The tenant's namespace, as Ezmeral does it: the lower-cased name (a DNS label)."""
     return tenant.lower().replace("_", "-")
+
+
+def user_folder(user: str) -> str:
+    """The folder of ``user`` in the project repository (``code/<folder>/``, ``models/<folder>/``,
+    ``data/<folder>/``): the user id as a DNS label, as the workshop names everything a user makes
+    (``mlops-model-<user>``). The lab steps use the same rule (``assistant.workshop.dns_name``)."""
+    folder = re.sub(r"[^a-z0-9-]+", "-", user.lower()).strip("-")
+    return folder or "user"

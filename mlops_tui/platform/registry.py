@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from mlops_tui.platform import names
+from mlops_tui.platform.access import Principal, require_owner
 from mlops_tui.platform.db import Database, dumps, loads
 from mlops_tui.platform.errors import conflict, invalid, not_found
-from mlops_tui.platform.repo import Repo, sha256_file
+from mlops_tui.platform.repo import EVERYTHING, FolderRule, Repo, sha256_file
 from mlops_tui.platform.state import StatePaths, utcnow
 
 STAGES = ("none", "staging", "production", "archived")
@@ -46,13 +47,26 @@ def version_json(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _single_name(path: Path, rel: str) -> None:
+    """Refuse a file with more than one name: a hard link may share its bytes with a file in a
+    folder or tenant the registering user cannot read, and the server would serve them."""
+    links = path.stat().st_nlink
+    if links > 1:
+        raise invalid(
+            f"{rel} has {links} names (a hard link); copy the file instead of linking it, then register",
+            "job_id",
+        )
+
+
 def bundle_checksums(bundle: Path) -> dict[str, str]:
-    """sha256 of every regular file under ``bundle``, keyed by its relative path."""
-    return {
-        p.relative_to(bundle).as_posix(): sha256_file(p)
-        for p in sorted(bundle.rglob("*"))
-        if p.is_file() and not p.is_symlink()
-    }
+    """sha256 of every regular file under ``bundle``, keyed by its relative path (a hard link → 400)."""
+    sums = {}
+    for p in sorted(bundle.rglob("*")):
+        if p.is_file() and not p.is_symlink():
+            rel = p.relative_to(bundle).as_posix()
+            _single_name(p, rel)
+            sums[rel] = sha256_file(p)
+    return sums
 
 
 def scoring_checksums(package: Path) -> dict[str, str]:
@@ -72,6 +86,7 @@ def scoring_checksums(package: Path) -> dict[str, str]:
                 "scoring_path",
             )
         if p.is_file():
+            _single_name(p, rel.as_posix())
             sums[rel.as_posix()] = sha256_file(p)
     return sums
 
@@ -152,9 +167,16 @@ class Registry:
                 "latest_version": r["latest"] or 0,
                 "versions": r["n"],
                 "updated_at": r["updated_at"],
+                "owner": r["owner"],
             }
             for r in rows
         ]
+
+    def require_model_owner(self, tenant: str, model: str, who: Principal, action: str) -> None:
+        """403 naming the owner unless ``who`` may ``action`` (register, stage, deploy) ``model``."""
+        row = self.db.one("SELECT owner FROM models WHERE tenant = ? AND name = ?", (tenant, model))
+        if row is not None:
+            require_owner(who, row["owner"], f"model {model!r} (you asked to {action} it)", "model")
 
     def versions(self, tenant: str, model: str) -> list[dict[str, Any]]:
         self._model(tenant, model)
@@ -181,8 +203,17 @@ class Registry:
             raise not_found(f"no model {model!r} in this tenant's registry", "model")
         return row
 
-    def register(self, tenant: str, namespace: str, user: str, body: dict[str, Any]) -> dict[str, Any]:
-        """Blocking (hashes files): run in a thread."""
+    def register(
+        self,
+        tenant: str,
+        namespace: str,
+        user: str,
+        body: dict[str, Any],
+        who: Principal | None = None,
+        rule: FolderRule = EVERYTHING,
+    ) -> dict[str, Any]:
+        """Blocking (hashes files): run in a thread. ``who`` registers (an attendee: only their own
+        job, into a model they own or a new one, with scoring code they may read: else 403)."""
         model = body["model"]
         try:
             names.check("model", model)
@@ -195,13 +226,16 @@ class Registry:
         )
         if job is None:
             raise not_found(f"no job {job_id!r} in this tenant", "job_id")
+        if who is not None:
+            require_owner(who, job["user"], f"job {job_id} (its model bundle)", "job_id")
+            self.require_model_owner(tenant, model, who, "register a version of")
         if job["state"] != "finished":
             detail = f": {job['message']}" if job["message"] and job["state"] == "failed" else ""
             raise conflict(
                 f"job {job_id} is {job['state']}{detail}; only a finished job's bundle can be registered",
                 "job_id",
             )
-        repo = Repo(self.paths.tenant_repo(namespace))
+        repo = Repo(self.paths.tenant_repo(namespace), rule)
         bundle = repo.resolve(job["output"], "job_id")
         manifest_path = bundle / MANIFEST
         if not manifest_path.is_file():
@@ -217,7 +251,7 @@ class Registry:
         checksums = bundle_checksums(bundle)
         verify_against_manifest(bundle, manifest, checksums)
         scoring_rel = body.get("scoring_path") or f"{job['code']}/scoring.py"
-        scoring = repo.resolve(scoring_rel, "scoring_path")
+        scoring = repo.resolve(scoring_rel, "scoring_path", write=False)
         if not scoring.is_file() or scoring.suffix != ".py":
             raise invalid(
                 f"scoring_path {scoring_rel!r} is not a Python file in the project repository", "scoring_path"
@@ -249,9 +283,9 @@ class Registry:
                 )
             else:
                 conn.execute(
-                    "INSERT INTO models (tenant, name, description, created_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (tenant, model, description, now, now),
+                    "INSERT INTO models (tenant, name, description, created_at, updated_at, owner) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (tenant, model, description, now, now, who.user if who is not None else user),
                 )
             latest = conn.execute(
                 "SELECT MAX(version) FROM model_versions WHERE tenant = ? AND model = ?", (tenant, model)
@@ -281,10 +315,14 @@ class Registry:
             )
         return self.get(tenant, model, version)
 
-    def set_stage(self, tenant: str, model: str, version: int, stage: str) -> dict[str, Any]:
+    def set_stage(
+        self, tenant: str, model: str, version: int, stage: str, who: Principal | None = None
+    ) -> dict[str, Any]:
         if stage not in STAGES:
             raise invalid(f"stage must be one of {', '.join(STAGES)}", "stage")
         self.get(tenant, model, version)
+        if who is not None:
+            self.require_model_owner(tenant, model, who, "change the stage of")
         self.db.execute(
             "UPDATE model_versions SET stage = ? WHERE tenant = ? AND model = ? AND version = ?",
             (stage, tenant, model, version),

@@ -24,9 +24,10 @@ import uvicorn
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from mlops_tui import __version__
-from mlops_tui.platform import bootstrap
+from mlops_tui.platform import bootstrap, workshop
 from mlops_tui.platform.api import create_app
 from mlops_tui.platform.auth import Auth
+from mlops_tui.platform.classroom import PredictionCounts
 from mlops_tui.platform.clusters import Clusters
 from mlops_tui.platform.db import Database
 from mlops_tui.platform.deployments import ServingPolicy, Supervisor
@@ -34,6 +35,8 @@ from mlops_tui.platform.errors import ApiError, disk_full
 from mlops_tui.platform.idle_guard import guarded
 from mlops_tui.platform.integrity import StateRefused, check_state
 from mlops_tui.platform.registry import Registry
+from mlops_tui.platform.repo import FolderRule
+from mlops_tui.platform.sandbox import Sandboxing, SandboxUnavailable
 from mlops_tui.platform.state import (
     EXIT_STATE_REFUSED,
     HANDOVER_SIGNAL,
@@ -72,10 +75,43 @@ class Platform:
         self.storage = StorageMonitor(paths.root, self.db)
         self.auth = Auth(self.db, session_ttl_minutes)
         self.registry = Registry(self.db, paths)
-        self.engine = TrainingEngine(self.db, paths, workers, storage=self.storage)
+        from mlops_tui.config import config_dir
+
+        # What a sandbox never shows: the state (first), the credentials folder, the home directory.
+        self.sandboxing = Sandboxing(self.shared, [paths.root, config_dir(), Path.home()])
+        self.engine = TrainingEngine(
+            self.db,
+            paths,
+            workers,
+            storage=self.storage,
+            sandboxing=self.sandboxing,
+            folder_rule=self.folder_rule,
+        )
         self.supervisor = Supervisor(self.db, paths, self.registry, host, serving)
+        self.supervisor.sandboxing = self.sandboxing
+        self.supervisor.caps = self.deployment_caps
         self.clusters = Clusters(self.db, paths, self.engine, self.supervisor, host)
+        self.clusters.sandboxing = self.sandboxing
+        self.clusters.folder_rule = self.folder_rule
+        self.prediction_counts = PredictionCounts()
         self._storage_task: asyncio.Task[None] | None = None
+
+    # -- workshop mode (issue 9)
+    def shared(self) -> bool:
+        """True when someone else's code may run here: a workshop, or more than one tenant or user.
+        Jobs, prediction servers and notebooks then run sandboxed (``sandbox``)."""
+        return workshop.settings(self.db) is not None or self.auth.principal_count() > 1
+
+    def folder_rule(self, tenant: str, user: str) -> FolderRule:
+        """``user``'s view of ``tenant``'s repository (``repo.check_folder_access``)."""
+        return FolderRule(user, self.auth.role_of(tenant, user), self.auth.attendee_folders(tenant))
+
+    def deployment_caps(self) -> tuple[int | None, int | None]:
+        """(per attendee, whole platform) caps on deployments: a workshop's, else none."""
+        current = workshop.settings(self.db)
+        if current is None:
+            return None, None
+        return current.max_deployments_per_attendee, current.max_deployments
 
     def bootstrap(self) -> None:
         bootstrap.first_start(self.db, self.paths)
@@ -161,10 +197,10 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-async def _run(platform: Platform, sock: socket.socket) -> None:
+async def _run(platform: Platform, sock: socket.socket, tls: tuple[str, str] | None = None) -> None:
     port = sock.getsockname()[1]
-    host = platform.host if ":" not in platform.host else f"[{platform.host}]"
-    platform.url = f"http://{host}:{port}"
+    host = platform.supervisor.public_host
+    platform.url = f"{'https' if tls else 'http'}://{host}:{port}"
     platform.clusters.base_url = platform.url
     server: _Server | None = None
     try:
@@ -177,6 +213,8 @@ async def _run(platform: Platform, sock: socket.socket) -> None:
             timeout_graceful_shutdown=3,
             timeout_keep_alive=30,
             http=guarded(AutoHTTPProtocol),  # silent connections cannot take every descriptor
+            ssl_certfile=tls[0] if tls else None,
+            ssl_keyfile=tls[1] if tls else None,
         )
         server = _Server(config)
         write_info(
@@ -209,11 +247,14 @@ def serve(
     workers: int = 2,
     session_ttl_minutes: float = 1440,
     serving: ServingPolicy | None = None,
+    tls: tuple[str, str] | None = None,
 ) -> int:
     """Run the platform in the foreground until SIGINT/SIGTERM; returns the exit code.
 
-    1: another platform holds the state directory, or the port or the disk refused;
-    :data:`EXIT_STATE_REFUSED` (65): the state directory failed its check (one line on stderr).
+    ``tls`` (certificate file, key file, PEM) serves HTTPS (``workshop start --listen … --cert …
+    --key …``, for attendees on other hosts). 1: another platform holds the state directory, the
+    port, the disk or the certificate refused; :data:`EXIT_STATE_REFUSED` (65): the state directory
+    failed its check (one line on stderr).
     """
     os.umask(0o077)  # the state, job outputs and logs are this user's alone (jump hosts are shared)
     paths = StatePaths.resolve(state_dir)
@@ -233,6 +274,11 @@ def serve(
         paths.refused.unlink(missing_ok=True)
         if host not in ("127.0.0.1", "localhost", "::1"):
             log.warning("listening on %s: other machines can reach this platform", host)
+        if tls is not None:
+            why = _check_tls(*tls)
+            if why:
+                print(f"mlops-tui platform: cannot serve HTTPS: {why}", file=sys.stderr)
+                return 1
         try:
             sock = _bind(host, port)
         except OSError as exc:
@@ -243,7 +289,7 @@ def serve(
                 paths, host=host, workers=workers, session_ttl_minutes=session_ttl_minutes, serving=serving
             )
             platform.bootstrap()
-            asyncio.run(_run(platform, sock))
+            asyncio.run(_run(platform, sock, tls))
         except (ApiError, OSError) as exc:  # disk full, or a database or file that cannot be used
             if isinstance(exc, ApiError):
                 why = exc.message
@@ -259,6 +305,17 @@ def serve(
         lock.release()
 
 
+def _check_tls(cert: str, key: str) -> str | None:
+    """Why ``cert``/``key`` cannot serve HTTPS (unreadable, not PEM, not a pair), or None."""
+    import ssl
+
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        return f"{cert} / {key}: {getattr(exc, 'strerror', None) or exc}"
+    return None
+
+
 def _refuse(paths: StatePaths, message: str) -> int:
     """Say why the state directory was refused: stderr, the log, and ``platform.refused``."""
     log.error("%s", message)
@@ -272,8 +329,10 @@ def add_user(state_dir: str | os.PathLike[str] | None, tenant: str, user: str, p
     """Add ``user`` (and ``tenant`` if new) straight in the database; True if the user is new.
 
     A local admin action (no HTTP): it works whether or not the platform is running. An existing
-    user gets the new password. Raises ``ValueError`` naming what is wrong with a name, and
-    :class:`StateRefused` when the state directory fails its check (it is never initialised over).
+    user gets the new password. Raises ``ValueError`` naming what is wrong with a name,
+    :class:`StateRefused` when the state directory fails its check (it is never initialised over),
+    and :class:`SandboxUnavailable` (saying what to install) when the new user or tenant would make
+    the platform shared (someone else's code would run in it) where no sandbox can be made.
     """
     paths = StatePaths.resolve(state_dir)
     with private_umask():
@@ -282,6 +341,20 @@ def add_user(state_dir: str | os.PathLike[str] | None, tenant: str, user: str, p
         db = Database(paths.db)
         try:
             auth = Auth(db)
+            new_tenant = auth.namespace(tenant) is None
+            new_user = (
+                new_tenant
+                or db.one("SELECT 1 FROM users WHERE tenant = ? AND name = ?", (tenant, user)) is None
+            )
+            tenants = len(auth.tenants()) + int(new_tenant)
+            if new_user and max(auth.user_count() + 1, tenants) > 1:
+                try:
+                    workshop.require_sandbox(paths)
+                except SandboxUnavailable as exc:
+                    raise SandboxUnavailable(
+                        f"adding {user} to tenant {tenant} would let a second user run code on this "
+                        f"platform, and {exc}"
+                    ) from None
             auth.ensure_tenant(tenant)
             created = auth.set_user(tenant, user, password)  # first: a user makes the database non-empty
             bootstrap.ensure_tenant(db, paths, tenant)

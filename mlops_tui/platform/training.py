@@ -1,5 +1,11 @@
 """The training engine: a queue of jobs run by N workers, each job a supervised subprocess.
 
+The queue is fair across owners (:mod:`fair_queue`): a free worker takes the next job of the owner
+with the fewest jobs running, then of the owner served longest ago. Every queued job carries its
+position and estimated start (``queue_position``, ``estimated_start_at``). On a shared platform
+(more than one tenant or user) each job runs in a sandbox (:mod:`sandbox`) that shows it only its
+working directory and the repository folders its owner may read and write.
+
 A job runs ``python -m <pkg>.<entrypoint> --data <abs> --output <abs bundle> [--<param> <v>]...``
 in its own working directory and process group, with its own environment and ``setrlimit`` limits.
 Its stdout+stderr go to ``job.log``; ``@@mlops <json>`` lines in it become progress, rounds,
@@ -22,14 +28,23 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mlops_tui.platform import names
+from mlops_tui.platform import fair_queue, names
 from mlops_tui.platform.db import Database, dumps, loads
 from mlops_tui.platform.errors import conflict, invalid, not_found
 from mlops_tui.platform.limits import apply_limits
-from mlops_tui.platform.repo import Repo
+from mlops_tui.platform.repo import EVERYTHING, FolderRule, Repo
+from mlops_tui.platform.sandbox import (
+    Confinement,
+    Sandboxing,
+    SandboxUnavailable,
+    exit_status,
+    signal_process,
+)
 from mlops_tui.platform.state import StatePaths, utcnow
 from mlops_tui.platform.storage import StorageMonitor, is_disk_full
 
@@ -56,8 +71,14 @@ def parse_memory(value: str) -> int:
     return int(float(s))
 
 
-def job_json(row: dict[str, Any]) -> dict[str, Any]:
-    """A job row as ``services.types.Job`` JSON."""
+def _epoch(iso: str | None) -> float | None:
+    return datetime.fromisoformat(iso).timestamp() if iso else None
+
+
+def job_json(row: dict[str, Any], queue: dict[int, fair_queue.Forecast] | None = None) -> dict[str, Any]:
+    """A job row as ``services.types.Job`` JSON; a queued job gets its place from ``queue``
+    (:meth:`TrainingEngine.queue_view`): ``queue_position`` (1 = next) and ``estimated_start_at``."""
+    place = (queue or {}).get(row["id"]) if row["state"] == "queued" else None
     return {
         "id": str(row["id"]),
         "cluster": row["cluster"],
@@ -76,6 +97,10 @@ def job_json(row: dict[str, Any]) -> dict[str, Any]:
         "submitted_at": row["submitted_at"],
         "started_at": row["started_at"],
         "finished_at": row["finished_at"],
+        "queue_position": place.position if place else None,
+        "estimated_start_at": (
+            datetime.fromtimestamp(place.start, UTC).isoformat(timespec="seconds") if place else None
+        ),
     }
 
 
@@ -111,16 +136,21 @@ class TrainingEngine:
         workers: int = 2,
         python: str = sys.executable,
         storage: StorageMonitor | None = None,
+        sandboxing: Sandboxing | None = None,
+        folder_rule: Callable[[str, str], FolderRule] | None = None,
     ) -> None:
         self.db = db
         self.paths = paths
         self.workers = max(1, workers)
         self.python = python
         self.storage = storage
+        self.sandboxing = sandboxing
+        self.folder_rule = folder_rule or (lambda tenant, user: EVERYTHING)
         self._ended: dict[int, dict[str, Any]] = {}  # final states not yet written (disk full)
         if storage is not None:
             storage.on_recover.append(self._notify)
-        self.queue: asyncio.Queue[int] = asyncio.Queue()
+        self._work = asyncio.Event()  # set when a job may be waiting for a worker
+        self._claimed: set[int] = set()  # taken by a worker, not yet marked running
         self.running: dict[int, asyncio.subprocess.Process] = {}
         self.busy: dict[int, int] = {}  # worker index -> job id
         self._cancelled: set[int] = set()
@@ -139,15 +169,14 @@ class TrainingEngine:
             pid = row["pid"]
             if pid and _is_our_job(pid, row["id"], self.paths.root):
                 with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(pid, signal.SIGKILL)
+                    signal_process(pid, signal.SIGKILL)
             self._finish(
                 row["id"],
                 "failed",
                 None,
                 "the platform stopped while this job was running; its output is incomplete: submit it again",
             )
-        for row in self.db.query("SELECT id FROM jobs WHERE state = 'queued' ORDER BY id"):
-            self.queue.put_nowait(row["id"])
+        self._work.set()  # queued jobs stay queued across restarts; the workers take them in turn
 
     async def stop(self) -> None:
         """Kill running jobs (marked failed: their output is incomplete); queued ones wait for next start."""
@@ -190,8 +219,66 @@ class TrainingEngine:
         rows = self.db.query("SELECT * FROM jobs WHERE tenant = ? ORDER BY id DESC", (tenant,))
         return [self._with_end(r) for r in rows]
 
-    def submit(self, tenant: str, namespace: str, user: str, spec: dict[str, Any]) -> dict[str, Any]:
-        repo = Repo(self.paths.tenant_repo(namespace))
+    # -- the queue
+    def _queue_state(self) -> tuple[list[fair_queue.Waiting], list[dict[str, Any]], dict[Any, float]]:
+        rows = self.db.query(
+            "SELECT id, tenant, user, state, started_at FROM jobs WHERE state IN ('queued', 'running') "
+            "ORDER BY id"
+        )
+        queued = [
+            fair_queue.Waiting(r["id"], (r["tenant"], r["user"]))
+            for r in rows
+            if r["state"] == "queued" and r["id"] not in self._claimed and r["id"] not in self._ended
+        ]
+        active = [r for r in rows if r["state"] == "running" or r["id"] in self._claimed]
+        last = {
+            (r["tenant"], r["user"]): _epoch(r["last"]) or 0.0
+            for r in self.db.query(
+                "SELECT tenant, user, MAX(started_at) AS last FROM jobs WHERE started_at IS NOT NULL "
+                "GROUP BY tenant, user"
+            )
+        }
+        return queued, active, last
+
+    def _take(self) -> int | None:
+        """The job a free worker runs next (fair across owners); it is claimed at once."""
+        queued, active, last = self._queue_state()
+        pick = fair_queue.next_job(queued, [(r["tenant"], r["user"]) for r in active], last)
+        if pick is None:
+            return None
+        self._claimed.add(pick.id)
+        return pick.id
+
+    def typical_duration(self) -> float:
+        """Median run time (s) of the last jobs that ran to an end on this platform."""
+        rows = self.db.query(
+            "SELECT started_at, finished_at FROM jobs WHERE state IN ('finished', 'failed') "
+            "AND started_at IS NOT NULL AND finished_at IS NOT NULL ORDER BY id DESC LIMIT ?",
+            (fair_queue.RECENT_JOBS,),
+        )
+        return fair_queue.typical_duration(
+            _epoch(r["finished_at"]) - _epoch(r["started_at"])  # type: ignore[operator]
+            for r in rows
+        )
+
+    def queue_view(self) -> dict[int, fair_queue.Forecast]:
+        """Job id → position and estimated start of every queued job (all tenants share the workers)."""
+        queued, active, last = self._queue_state()
+        if not queued:
+            return {}
+        now = datetime.now(UTC).timestamp()
+        busy = [fair_queue.Busy((r["tenant"], r["user"]), _epoch(r["started_at"]) or now) for r in active]
+        places = fair_queue.forecast(
+            queued, busy, last, workers=self.workers, now=now, typical_s=self.typical_duration()
+        )
+        return {f.id: f for f in places}
+
+    def submit(
+        self, tenant: str, namespace: str, user: str, spec: dict[str, Any], rule: FolderRule = EVERYTHING
+    ) -> dict[str, Any]:
+        """Queue a job. ``rule``: the submitter's folder rule (an attendee's code and data must be
+        readable by them, its output folder writable: else 403 naming the folder's owner)."""
+        repo = Repo(self.paths.tenant_repo(namespace), rule)
         cluster = self.db.one(
             "SELECT kind, state FROM clusters WHERE tenant = ? AND name = ?", (tenant, spec["cluster"])
         )
@@ -206,7 +293,7 @@ class TrainingEngine:
             names.check("identifier", entrypoint)
         except ValueError as exc:
             raise invalid(f"entrypoint {exc}", "entrypoint") from None
-        code_dir = repo.resolve(spec["code"], "code")
+        code_dir = repo.resolve(spec["code"], "code", write=False)
         if not code_dir.is_dir():
             raise invalid(
                 f"code {spec['code']!r} is not a directory of the project repository (upload the code first)",
@@ -219,11 +306,11 @@ class TrainingEngine:
             and not (code_dir / entrypoint / "__main__.py").is_file()
         ):
             raise invalid(f"entrypoint: no {entrypoint}.py in {spec['code']!r}", "entrypoint")
-        data_path = repo.resolve(spec["data"], "data")
+        data_path = repo.resolve(spec["data"], "data", write=False)
         if not data_path.exists():
             raise invalid(f"data {spec['data']!r} does not exist in the project repository", "data")
         output = repo.clean(spec["output"], "output")
-        repo.resolve(output, "output")
+        repo.resolve(output, "output", write=True)
         params: dict[str, Any] = {}
         for key, value in (spec.get("params") or {}).items():
             if key in ("data", "output"):
@@ -259,7 +346,7 @@ class TrainingEngine:
         jd = self.paths.job_dir(job_id)
         jd.mkdir(parents=True, exist_ok=True)
         (jd / "job.log").touch()
-        self.queue.put_nowait(job_id)
+        self._work.set()
         self._notify()
         return self.get(tenant, str(job_id))
 
@@ -310,12 +397,21 @@ class TrainingEngine:
             await self.storage.wait_healthy()
 
     async def _worker(self, index: int) -> None:
-        """Run queued jobs one after another; nothing one job does ends this loop."""
+        """Run queued jobs one after another, the fair queue's pick each time; nothing one job does
+        ends this loop."""
         while not self._stopping:
             await self._healthy_storage()  # a job started on a full disk would only fail
-            job_id = await self.queue.get()
+            self._work.clear()
             try:
-                await self._healthy_storage()
+                job_id = self._take()
+            except Exception:  # the database is unusable for now: try again shortly
+                log.exception("the training queue cannot be read")
+                job_id = None
+            if job_id is None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._work.wait(), 1.0)
+                continue
+            try:
                 row = self.db.one("SELECT * FROM jobs WHERE id = ?", (job_id,))
                 if row is None or row["state"] != "queued":
                     continue
@@ -334,6 +430,8 @@ class TrainingEngine:
                 self._finish(job_id, "failed", None, message)
             finally:
                 self.busy.pop(index, None)
+                self._claimed.discard(job_id)
+                self._work.set()  # a worker is free: another may take the next job at once
 
     def _argv_env(self, row: dict[str, Any]) -> tuple[list[str], dict[str, str], Path]:
         ns = self.db.one("SELECT namespace FROM tenants WHERE name = ?", (row["tenant"],))["namespace"]  # type: ignore[index]
@@ -373,6 +471,40 @@ class TrainingEngine:
         }
         return argv, env, bundle
 
+    def _limits(self, row: dict[str, Any]) -> dict[str, Any]:
+        """``limits.apply_limits`` arguments for a job: address space from its cluster's memory."""
+        memory = self.db.one(
+            "SELECT memory FROM clusters WHERE tenant = ? AND name = ?", (row["tenant"], row["cluster"])
+        )
+        try:
+            mem = parse_memory((memory or {}).get("memory") or "2Gi")
+        except ValueError:
+            mem = 2 << 30
+        return {
+            "cpu_seconds": DEFAULT_LIMITS["cpu_seconds"],
+            "address_space": max(mem * 4, DEFAULT_LIMITS["address_space_floor"]),
+            "file_bytes": DEFAULT_LIMITS["file_bytes"],
+            "open_files": DEFAULT_LIMITS["open_files"],
+        }
+
+    def _sandboxed(self, row: dict[str, Any], argv: list[str], limits: dict[str, Any]) -> list[str] | None:
+        """The job's command in a sandbox (None on one user's own platform): its working directory
+        and the repository folders its owner may read (read-only) and write (writable)."""
+        if self.sandboxing is None:
+            return None
+        ns = self.db.one("SELECT namespace FROM tenants WHERE name = ?", (row["tenant"],))["namespace"]  # type: ignore[index]
+        repo = Repo(self.paths.tenant_repo(ns), self.folder_rule(row["tenant"], row["user"]))
+        readable, writable = repo.visible_paths()
+        jd = self.paths.job_dir(row["id"])
+        try:
+            return self.sandboxing.wrap(
+                argv, Confinement(cwd=jd, writable=(jd, *writable), readable=tuple(readable)), limits
+            )
+        except SandboxUnavailable as exc:
+            raise SandboxUnavailable(
+                f"this platform is shared, so jobs run in a sandbox, and none can be made here: {exc}"
+            ) from None
+
     async def _run(self, row: dict[str, Any]) -> None:
         job_id = row["id"]
         jd = self.paths.job_dir(job_id)
@@ -383,6 +515,8 @@ class TrainingEngine:
         try:
             try:
                 argv, env, _bundle = self._argv_env(row)
+                limits = self._limits(row)
+                sandboxed = self._sandboxed(row, argv, limits)
             except Exception as exc:
                 if is_disk_full(exc):
                     raise
@@ -391,31 +525,18 @@ class TrainingEngine:
                     logf.write(f"cannot start: {msg}\n".encode())
                 self._finish(job_id, "failed", None, f"cannot start: {msg}")
                 return
-            memory = self.db.one(
-                "SELECT memory FROM clusters WHERE tenant = ? AND name = ?", (row["tenant"], row["cluster"])
-            )
-            try:
-                mem = parse_memory((memory or {}).get("memory") or "2Gi")
-            except ValueError:
-                mem = 2 << 30
-            limits = DEFAULT_LIMITS
-            address_space = max(mem * 4, limits["address_space_floor"])
             logf.write(f"$ python {' '.join(argv[1:])}\n".encode())
             logf.flush()
             proc = await asyncio.create_subprocess_exec(
-                *argv,
+                *(sandboxed or argv),
                 cwd=jd,
                 env=env,
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=lambda: apply_limits(
-                    cpu_seconds=limits["cpu_seconds"],
-                    address_space=address_space,
-                    file_bytes=limits["file_bytes"],
-                    open_files=limits["open_files"],
-                ),
+                # in the sandbox, prlimit applies the same limits to the job itself
+                preexec_fn=None if sandboxed else lambda: apply_limits(**limits),
             )
             self.running[job_id] = proc
             started = self.db.execute(
@@ -428,6 +549,8 @@ class TrainingEngine:
             self._notify()
             last_human, lost = await self._pump(job_id, proc, logf)
             rc = await proc.wait()
+            if sandboxed:
+                rc = exit_status(rc)  # bwrap reports a signal N as 128+N
         except BaseException:
             if proc is not None and proc.returncode is None:  # never leave a job running unsupervised
                 self._killpg(proc.pid, signal.SIGKILL)
@@ -553,5 +676,5 @@ class TrainingEngine:
 
     @staticmethod
     def _killpg(pid: int, sig: int) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, sig)
+        """The job's process group, or in a sandbox the job itself (``sandbox.signal_process``)."""
+        signal_process(pid, sig)

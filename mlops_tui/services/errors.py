@@ -69,6 +69,12 @@ class Conflict(PlatformError):
     hint = "choose another name or wait for the current action to finish"
 
 
+class NotSupported(PlatformError):
+    """This platform (adapter) cannot do that at all; the message says which and what instead."""
+
+    hint = ""
+
+
 class PlatformFailure(PlatformError):
     """The platform answered with a server error; the request may be retried later."""
 

@@ -7,12 +7,14 @@ the TUI can await it on its event loop; ``build_platform`` is the pure construct
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from mlops_tui import config, credentials
 from mlops_tui.config import Profile
-from mlops_tui.services.errors import AuthFailed, PlatformError
+from mlops_tui.services.errors import AuthFailed, InvalidInput, PlatformError
 from mlops_tui.services.platform import Platform
 from mlops_tui.services.types import Credentials
 
@@ -72,6 +74,25 @@ def _no_password(resolved: Resolved, more: str = "") -> AuthFailed:
     )
 
 
+def tls_verify(profile: Profile) -> ssl.SSLContext | bool:
+    """httpx ``verify`` for a profile's HTTPS URL: default trust, its ``ca_file``, or off
+    (``verify_tls = false``). Raises :class:`InvalidInput` naming an unreadable CA file."""
+    if not profile.verify_tls:
+        return False
+    if not profile.ca_file:
+        return True
+    path = Path(profile.ca_file).expanduser()
+    try:
+        return ssl.create_default_context(cafile=str(path))
+    except (OSError, ssl.SSLError) as exc:
+        why = getattr(exc, "strerror", None) or exc
+        raise InvalidInput(
+            f"profile {profile.name!r}: the CA file {path} cannot be used ({why})",
+            field="ca_file",
+            hint="give the certificate the platform serves (mlops-tui join URL --ca-file FILE)",
+        ) from None
+
+
 def build_platform(resolved: Resolved, *, on_relogin: Callable[[], None] | None = None) -> Platform:
     """The adapter for a resolved profile (no I/O)."""
     if resolved.profile.platform == "kubernetes":
@@ -92,7 +113,7 @@ def build_platform(resolved: Resolved, *, on_relogin: Callable[[], None] | None 
     creds = Credentials(
         url=resolved.url, tenant=resolved.profile.tenant, user=resolved.user, password=resolved.password
     )
-    return LocalPlatform(creds, on_relogin=on_relogin)
+    return LocalPlatform(creds, on_relogin=on_relogin, verify=tls_verify(resolved.profile))
 
 
 async def open_platform(

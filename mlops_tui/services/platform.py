@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from mlops_tui.services.types import (
+    Broadcast,
+    ClassView,
     Cluster,
     ClusterKind,
     ClusterSpec,
@@ -124,6 +126,23 @@ class Platform(Protocol):
     async def delete_deployment(self, name: str) -> None: ...
     async def predict(self, deployment: str, records: list[dict[str, Any]]) -> Prediction:
         """Score ``records`` (workshop ``scoring_args`` dicts or raw rides) on the deployment."""
+        ...
+
+    # -- workshop mode: the facilitator's view of the class, and the broadcast (issue 9)
+    async def class_view(self) -> ClassView:
+        """Every user of the tenant with their objects, queue position, last error and progress.
+
+        The facilitator's (attendees get :class:`~mlops_tui.services.errors.Forbidden`). Lab
+        progress is worked out from it by :mod:`mlops_tui.services.classroom`.
+        """
+        ...
+
+    async def broadcast(self) -> Broadcast | None:
+        """The facilitator's current message to the class, or None."""
+        ...
+
+    async def set_broadcast(self, message: str) -> Broadcast | None:
+        """Set the message every attendee's guide shows (empty: clear it); the facilitator's."""
         ...
 
     async def aclose(self) -> None: ...

@@ -32,7 +32,7 @@ class _FromDict:
             if f.name not in data:
                 continue
             value = data[f.name]
-            if f.name.endswith("_at"):
+            if f.name.endswith("_at") or f.name == "at":
                 value = _parse_time(value)
             kwargs[f.name] = value
         return cls(**kwargs)
@@ -138,6 +138,7 @@ class Cluster(_FromDict):
     connections: dict[str, list[str]] = field(default_factory=dict)
     message: str = ""
     created_at: datetime | None = None
+    owner: str = ""  # who created it ('' = the platform's own, e.g. the shared training cluster)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Cluster:
@@ -202,6 +203,10 @@ class Job(_FromDict):
     submitted_at: datetime | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    # A queued job's place on the shared training cluster: 1 = next to start, and when it is
+    # expected to start (from the median run time of recent jobs); None once it runs.
+    queue_position: int | None = None
+    estimated_start_at: datetime | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Job:
@@ -276,6 +281,7 @@ class Model(_FromDict):
     latest_version: int = 0
     versions: int = 0
     updated_at: datetime | None = None
+    owner: str = ""
 
 
 @dataclass(frozen=True)
@@ -304,10 +310,15 @@ class Deployment(_FromDict):
     version: int
     state: ClusterState
     url: str = ""
-    auth_token: str | None = field(default=None, repr=False)
+    auth_token: str | None = field(default=None, repr=False)  # None: not yours to see (workshop)
     restarts: int = 0
     message: str = ""
     created_at: datetime | None = None
+    owner: str = ""
+    # In the class view only: predictions it answered with 200 (None: its server did not say),
+    # and when the platform saw that count change (None until it has).
+    predictions: int | None = None
+    predictions_seen_at: datetime | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Deployment:
@@ -333,3 +344,89 @@ class Prediction:
     @property
     def value(self) -> float:
         return self.values[0]
+
+
+# -- workshop mode (issue 9) ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Broadcast(_FromDict):
+    """The facilitator's message to the class (shown in every attendee's guide)."""
+
+    message: str
+    author: str = ""
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ClassError(_FromDict):
+    """A member's newest failure that still stands: ``what`` failed (``job 12``) and why."""
+
+    what: str
+    message: str = ""
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ClassMember(_FromDict):
+    """One user of the tenant as the facilitator sees them: everything they made, newest first.
+
+    ``role`` is ``facilitator``, ``attendee`` or ``member``; ``jobs`` holds their newest jobs
+    (``jobs_total`` counts all); ``queue_position`` is that of their next queued job;
+    ``last_progress_at`` the newest time of anything they did; ``code_files`` the files in their
+    code folder. Fields a platform cannot know are left empty (Kubernetes: last login, queue).
+    """
+
+    user: str
+    role: str = "attendee"
+    folder: str = ""
+    last_login_at: datetime | None = None
+    notebooks: tuple[Cluster, ...] = ()
+    jobs: tuple[Job, ...] = ()
+    jobs_total: int = 0
+    versions: tuple[ModelVersion, ...] = ()
+    deployments: tuple[Deployment, ...] = ()
+    code_files: int = 0
+    queue_position: int | None = None
+    last_error: ClassError | None = None
+    last_progress_at: datetime | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ClassMember:
+        base = super().from_dict(data)
+        error = data.get("last_error")
+        return dataclasses.replace(
+            base,
+            notebooks=tuple(Cluster.from_dict(c) for c in data.get("notebooks") or []),
+            jobs=tuple(Job.from_dict(j) for j in data.get("jobs") or []),
+            versions=tuple(ModelVersion.from_dict(v) for v in data.get("versions") or []),
+            deployments=tuple(Deployment.from_dict(d) for d in data.get("deployments") or []),
+            last_error=ClassError.from_dict(error) if isinstance(error, dict) else None,
+        )
+
+
+@dataclass(frozen=True)
+class ClassView(_FromDict):
+    """The whole class of a tenant at ``generated_at``: the shared training cluster's ``workers``,
+    its running and queued jobs, the typical job's run time, the broadcast and every member."""
+
+    tenant: str
+    generated_at: datetime | None = None
+    workers: int | None = None
+    running_jobs: int = 0
+    queued_jobs: int = 0
+    typical_job_seconds: float | None = None
+    broadcast: Broadcast | None = None
+    members: tuple[ClassMember, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ClassView:
+        base = super().from_dict(data)
+        message = data.get("broadcast")
+        return dataclasses.replace(
+            base,
+            broadcast=Broadcast.from_dict(message)
+            if isinstance(message, dict) and message.get("message")
+            else None,
+            members=tuple(ClassMember.from_dict(m) for m in data.get("members") or []),
+        )

@@ -9,6 +9,8 @@ from kdfake.world import FakeWorld
 
 from mlops_tui.assistant import labs
 from mlops_tui.assistant.labs import EventKind, LabContext
+from mlops_tui.services import classroom
+from mlops_tui.services.errors import NotSupported
 from mlops_tui.services.kubernetes import KubernetesPlatform
 from mlops_tui.services.types import ClusterKind, JobState
 
@@ -69,4 +71,12 @@ async def test_labs_1_to_5_on_fake_ezmeral(
     assert all(c.command.startswith(("kubectl", "curl", "MLOPS_SESSION=")) for c in platform.calls)
     checks = await labs.verify_all(platform, ctx)
     assert all(check.done for _, check in checks), checks
+    # the facilitator's class view, from the namespace's objects grouped by user id (issue 9)
+    view = await platform.class_view()
+    me = next(m for m in view.members if m.user == "student01")
+    assert me.jobs[0].id == job.id and me.notebooks and me.versions[0].version == 1
+    assert me.deployments[0].name == "mlops-inference-server-student01"
+    assert classroom.lab_reached(me) == 5  # Kubernetes keeps no count of the predictions served
+    with pytest.raises(NotSupported):
+        await platform.broadcast()
     assert world.violations == []

@@ -75,7 +75,7 @@ def test_servers_get_only_the_environment_they_need(fault_platform: FaultPlatfor
     platform_env = _environ(fp.platform.proc.pid)  # type: ignore[union-attr]
     dep = fp.deploy("clean-env")
     env = _environ(dep["pid"])
-    own = {"HOME", "PYTHONUNBUFFERED", "OMP_NUM_THREADS"}
+    own = {"HOME", "PYTHONUNBUFFERED", "OMP_NUM_THREADS", "MLOPS_LIFELINE_FD"}  # the last: a number
     assert {k for k in env if not k.startswith("LC_")} <= {*PASSED, *own}, env
     assert env["HOME"] != platform_env.get("HOME")
     assert platform_env[CANARY] and CANARY not in env  # a secret of the platform's shell

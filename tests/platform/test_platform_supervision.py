@@ -1,7 +1,8 @@
 """The supervisor behaves like a real one (issue 8 §3): crash-loop back-off instead of giving up,
 503 at once from a deployment that is not serving, no refused connection across a platform
 restart, and a platform stop that stops its deployments. Runs on the private ``fault_platform``
-(short back-off, see ``fault_support``)."""
+(short back-off, see ``fault_support``), and again on a shared one whose servers run sandboxed
+(issue 9: a sandbox must change none of it)."""
 
 from __future__ import annotations
 
@@ -20,9 +21,13 @@ from local_platform_support import V1, wait_state
 from mlops_tui.services.local.launcher import serve_options
 
 
-def test_a_server_killed_again_and_again_backs_off_and_never_gives_up(fault_platform: FaultPlatform) -> None:
+@pytest.fixture(params=["own", "shared"], ids=["own-platform", "shared-sandboxed"])
+def fp(request: pytest.FixtureRequest) -> FaultPlatform:
+    return request.getfixturevalue("fault_platform" if request.param == "own" else "shared_fault_platform")
+
+
+def test_a_server_killed_again_and_again_backs_off_and_never_gives_up(fp: FaultPlatform) -> None:
     """Issue 8 §3: six kill -9 of a ready server about 1.5 s apart left it in 'config error' for good."""
-    fp = fault_platform
     dep = fp.deploy("crash-loop")
     assert dep["state"] == "configured"
     pids = []
@@ -50,9 +55,8 @@ def test_a_server_killed_again_and_again_backs_off_and_never_gives_up(fault_plat
     fp.delete("crash-loop")
 
 
-def test_a_refused_deployment_answers_503_at_once(fault_platform: FaultPlatform) -> None:
+def test_a_refused_deployment_answers_503_at_once(fp: FaultPlatform) -> None:
     """Issue 8 §3: a deployment refused at start kept its port listening with nobody accepting."""
-    fp = fault_platform
     manifest = f"{V1}/repo/{fp.version['path']}/manifest.json"
     original = fp.api.get(manifest).content
     assert fp.api.put(manifest, content=original + b"\n").status_code == 201
@@ -69,9 +73,8 @@ def test_a_refused_deployment_answers_503_at_once(fault_platform: FaultPlatform)
     fp.delete("refused")
 
 
-def test_a_server_that_never_becomes_ready_is_refused_to_start(fault_platform: FaultPlatform) -> None:
+def test_a_server_that_never_becomes_ready_is_refused_to_start(fp: FaultPlatform) -> None:
     """'config error' stays for a server that never served: here scoring code that exits at import."""
-    fp = fault_platform
     folder = "code/student01/exits"
     for name in ("__init__.py", "scoring.py"):
         assert (
@@ -109,13 +112,12 @@ def _probe(url: str, stop: threading.Event, seen: Counter[str]) -> None:
         time.sleep(0.002)
 
 
-def test_a_platform_restart_refuses_no_connection(fault_platform: FaultPlatform) -> None:
+def test_a_platform_restart_refuses_no_connection(fp: FaultPlatform) -> None:
     """Issue 8 §3: after a platform restart, about 60 ms of 'connection refused' on deployment ports.
 
     Probed through ``mlops-tui platform restart`` and through a crash (SIGKILL) of the platform
     followed by a start.
     """
-    fp = fault_platform
     dep = fp.deploy("restarts")
     for how in ("platform restart", "kill -9, start"):
         before = fp.get("restarts")
@@ -187,9 +189,8 @@ def test_platform_stop_stops_its_deployments_at_once(fault_platform: FaultPlatfo
 
 
 def test_servers_of_a_platform_that_does_not_come_back_stop_after_the_grace(
-    fault_platform: FaultPlatform,
+    fp: FaultPlatform,
 ) -> None:
-    fp = fault_platform
     dep = fp.deploy("orphan")
     fp.platform.stop(signal.SIGKILL)  # it died: its servers wait for the next platform
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -54,6 +55,10 @@ def test_restart_keeps_the_serve_options_but_not_the_state_dir_or_port(tmp_path)
     argv += ["--handover-grace", "3", "--state-dir=/x"]
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", *argv])
     try:
+        # Right after Popen the child's /proc cmdline can still be empty (it is mid-exec): wait.
+        deadline = time.monotonic() + 10
+        while not launcher.serve_options(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert launcher.serve_options(proc.pid) == ["--workers", "3", "--handover-grace", "3"]
     finally:
         proc.kill()

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from mlops_tui.services import errors
+from mlops_tui.services import classroom, errors
 from mlops_tui.services.curl import read_secret
 from mlops_tui.services.kubernetes import kubeconfigs, manifests
 from mlops_tui.services.kubernetes import names as n
@@ -36,6 +36,8 @@ from mlops_tui.services.kubernetes.rest import EzmeralRest
 from mlops_tui.services.kubernetes.training import Training
 from mlops_tui.services.platform import CallRecord, Progress
 from mlops_tui.services.types import (
+    Broadcast,
+    ClassView,
     Cluster,
     ClusterKind,
     ClusterSpec,
@@ -286,6 +288,28 @@ class KubernetesPlatform:
 
     async def set_stage(self, model: str, version: int, stage: str) -> ModelVersion:
         return await self.registry.set_stage(model, version, stage)
+
+    # -- workshop mode -----------------------------------------------------------------------------
+
+    async def class_view(self) -> ClassView:
+        """The class from the tenant namespace's KubeDirector clusters, Jobs and model ConfigMaps,
+        grouped by the user id in their ``mlops-tui.io/user`` label or workshop name
+        (``services.classroom.view_from_objects``). No roster, logins, queue or prediction counts:
+        Kubernetes keeps none of them."""
+        clusters = await self.list_clusters()
+        jobs = await self.list_jobs()
+        versions = [v for m in await self.list_models() for v in await self.list_versions(m.name)]
+        deployments = await self.list_deployments()
+        return classroom.view_from_objects(self.credentials.tenant, clusters, jobs, versions, deployments)
+
+    async def broadcast(self) -> Broadcast | None:
+        raise errors.NotSupported(
+            "the broadcast message is kept by the local workshop platform; on Kubernetes tell the class "
+            "another way (the Kubernetes adapter does not store one)"
+        )
+
+    async def set_broadcast(self, message: str) -> Broadcast | None:
+        return await self.broadcast()
 
     # -- deployments and predictions ---------------------------------------------------------------
 

@@ -209,6 +209,7 @@ def cluster(
         connections=connections,
         message=message,
         created_at=parse_time(_meta(obj).get("creationTimestamp")),
+        owner=labels(obj).get(n.LABEL_USER, ""),
     )
 
 
@@ -317,7 +318,7 @@ def model_version(cm: dict[str, Any], mount: str) -> ModelVersion:
         lineage=Lineage.from_dict(lineage if isinstance(lineage, dict) else {}),
         stage=ann.get(n.P + "stage", "none"),
         input_schema=json_annotation(cm, n.P + "input-schema", {}),
-        created_by=ann.get(n.P + "created-by", ""),
+        created_by=ann.get(n.P + "created-by", "") or labels(cm).get(n.LABEL_USER, ""),
         created_at=parse_time(_meta(cm).get("creationTimestamp")),
     )
 
@@ -345,4 +346,5 @@ def deployment(c: Cluster, kd: dict[str, Any], cm: dict[str, Any] | None) -> Dep
         restarts=restarts,
         message=c.message,
         created_at=c.created_at,
+        owner=c.owner or lab.get(n.LABEL_USER, ""),
     )

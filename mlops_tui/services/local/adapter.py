@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import shlex
+import ssl
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
@@ -23,6 +24,8 @@ from mlops_tui.services import errors, httpclient
 from mlops_tui.services.curl import Curl, Secret, read_secret
 from mlops_tui.services.platform import CallRecord, Progress
 from mlops_tui.services.types import (
+    Broadcast,
+    ClassView,
     Cluster,
     ClusterKind,
     ClusterSpec,
@@ -104,14 +107,19 @@ class LocalPlatform:
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         transport: httpx.AsyncBaseTransport | None = None,
         on_relogin: Callable[[], None] | None = None,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
+        """``verify``: how to check the platform's certificate when its URL is HTTPS (a workshop
+        platform on another host: ``mlops-tui join URL --ca-file FILE``)."""
         self.credentials = credentials
         self.session: Session | None = None
         self.url = credentials.url.rstrip("/")
         self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         # The platform and its prediction servers are on loopback: never through a proxy (see
         # services/proxy.py); a local profile pointing at another host follows *_PROXY/NO_PROXY.
-        self._client, self._proxies = httpclient.client(timeout=self._timeout, transport=transport)
+        self._client, self._proxies = httpclient.client(
+            timeout=self._timeout, transport=transport, verify=verify
+        )
         self._calls: deque[CallRecord] = deque(maxlen=MAX_CALLS)
         self._deployments: dict[str, Deployment] = {}
         self._login_lock = asyncio.Lock()
@@ -297,6 +305,17 @@ class LocalPlatform:
 
     def _r_delete_deployment(self, name: str = "NAME", **_: Any) -> _Req:
         return _Req("delete_deployment", "DELETE", f"{API}/deployments/{_seg(name)}")
+
+    def _r_class_view(self, **_: Any) -> _Req:
+        return _Req("class_view", "GET", f"{API}/class")
+
+    def _r_broadcast(self, **_: Any) -> _Req:
+        return _Req("broadcast", "GET", f"{API}/broadcast")
+
+    def _r_set_broadcast(self, message: str = "MESSAGE", **_: Any) -> _Req:
+        if not message:
+            return _Req("set_broadcast", "DELETE", f"{API}/broadcast")
+        return _Req("set_broadcast", "PUT", f"{API}/broadcast", json={"message": message})
 
     def _r_predict(
         self, deployment: str = "NAME", records: list[dict[str, Any]] | None = None, **_: Any
@@ -635,6 +654,19 @@ class LocalPlatform:
             )
         raise AssertionError("unreachable")  # pragma: no cover
 
+    # -- workshop mode ---------------------------------------------------------------------------
+
+    async def class_view(self) -> ClassView:
+        return ClassView.from_dict(await self._json(self._r_class_view()))
+
+    async def broadcast(self) -> Broadcast | None:
+        data = await self._json(self._r_broadcast())
+        return Broadcast.from_dict(data) if isinstance(data, dict) and data.get("message") else None
+
+    async def set_broadcast(self, message: str) -> Broadcast | None:
+        data = await self._json(self._r_set_broadcast(message=message.strip()))
+        return Broadcast.from_dict(data) if isinstance(data, dict) and data.get("message") else None
+
     def _unreachable(self, url: str, exc: Exception) -> errors.Unreachable:
         return httpclient.unreachable(url, url, exc, self._proxies) or _unreachable(url, exc)
 
@@ -750,8 +782,9 @@ def _error_for(response: httpx.Response, *, login: bool) -> errors.PlatformError
         return errors.Forbidden(message, status=status)
     if status == 404:
         return errors.NotFound(message, status=status)
-    if status == 409:
-        return errors.Conflict(message, status=status)
+    if status == 409:  # a workshop's cap says itself what to do: no generic hint after it
+        limit = isinstance(_safe_json(response), dict) and _safe_json(response).get("code") == "limit_reached"
+        return errors.Conflict(message, status=status, hint="" if limit else None)
     if status == 429:  # the platform backs off failed logins (Retry-After in seconds)
         wait = response.headers.get("Retry-After", "")
         hint = f"wait {wait} s, then try again" if wait.isdigit() else "wait a little, then try again"

@@ -18,12 +18,14 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from mlops_tui import config
 from mlops_tui.services.errors import DiskFull, PlatformFailure, Unreachable
@@ -52,14 +54,22 @@ def read_platform_file(state_dir: Path) -> dict[str, object] | None:
     return data if isinstance(data, dict) and isinstance(data.get("url"), str) else None
 
 
-def health(url: str, *, timeout: float = HEALTH_TIMEOUT_S) -> dict[str, object] | None:
+def health(
+    url: str, *, timeout: float = HEALTH_TIMEOUT_S, context: ssl.SSLContext | None = None
+) -> dict[str, object] | None:
     """The platform's ``/health`` answer, or None when no running platform answers at ``url``
     within ``timeout`` seconds (each of connect and read). Direct, never through a proxy.
+    ``context``: how to check an HTTPS platform's certificate (a workshop's own).
 
     A ``degraded`` platform (e.g. its disk is full; ``reasons`` say why) is running: it is returned.
     """
+    opener = _DIRECT
+    if context is not None:
+        opener = urllib.request.build_opener(
+            urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context)
+        )
     try:
-        with _DIRECT.open(url.rstrip("/") + HEALTH_PATH, timeout=timeout) as resp:
+        with opener.open(url.rstrip("/") + HEALTH_PATH, timeout=timeout) as resp:
             data = json.loads(resp.read().decode("utf-8"))
     except (OSError, ValueError, urllib.error.URLError):
         return None
@@ -87,14 +97,14 @@ def running_pid(state_dir: Path) -> int | None:
         os.close(fd)
 
 
-def running_url(state_dir: Path | None = None) -> str | None:
+def running_url(state_dir: Path | None = None, context: ssl.SSLContext | None = None) -> str | None:
     """The URL of the healthy platform of ``state_dir``, or None."""
     state_dir = Path(state_dir) if state_dir else config.platform_state_dir()
     info = read_platform_file(state_dir)
     if info is None:
         return None
     url = str(info["url"])
-    return url if health(url) is not None else None
+    return url if health(url, context=context) is not None else None
 
 
 def log_file(state_dir: Path) -> Path:
@@ -122,17 +132,24 @@ def start_platform(state_dir: Path, extra_args: list[str] | None = None) -> subp
 
 
 def ensure_platform(
-    state_dir: Path | str | None = None, *, timeout: float = START_TIMEOUT_S, start: bool = True
+    state_dir: Path | str | None = None,
+    *,
+    timeout: float = START_TIMEOUT_S,
+    start: bool = True,
+    extra_args: list[str] | None = None,
+    context: ssl.SSLContext | None = None,
 ) -> str:
     """The URL of this user's local platform; starts it (detached) when none is healthy.
 
     Raises :class:`Unreachable` when it is not running and ``start`` is false, or when its process
     is alive but does not answer ("cannot reach the local platform at URL (pid N is running)"; no
     second platform is started then), and :class:`PlatformFailure` naming the log file when it
-    cannot be started or does not become healthy within ``timeout`` seconds.
+    cannot be started or does not become healthy within ``timeout`` seconds. ``extra_args`` go to
+    ``serve`` (a workshop's ``--host``, ``--port``, ``--workers``, ``--cert``, ``--key``);
+    ``context`` checks an HTTPS platform's certificate.
     """
     state_dir = Path(state_dir) if state_dir else config.platform_state_dir()
-    url = running_url(state_dir)
+    url = running_url(state_dir, context)
     if url:
         return url
     pid = running_pid(state_dir)
@@ -141,7 +158,7 @@ def ensure_platform(
         # address not published yet): give it the start deadline. Else it does not answer: say so.
         info = read_platform_file(state_dir)
         if not pid or info is None or info.get("pid") != pid:
-            url = _wait_other(state_dir, time.monotonic() + timeout)
+            url = _wait_other(state_dir, time.monotonic() + timeout, context)
             if url:
                 return url
         raise _not_answering(state_dir)
@@ -155,11 +172,14 @@ def ensure_platform(
             f"the local platform is not running (state {state_dir})",
             hint="start it with: mlops-tui platform start",
         )
-    return _start_and_wait(state_dir, [], timeout)
+    return _start_and_wait(state_dir, list(extra_args or []), timeout, context)
 
 
-def _start_and_wait(state_dir: Path, extra_args: list[str], timeout: float) -> str:
-    """Start ``serve`` with ``extra_args`` and return its URL once it answers (see ensure_platform)."""
+def _start_and_wait(
+    state_dir: Path, extra_args: list[str], timeout: float, context: ssl.SSLContext | None = None
+) -> str:
+    """Start ``serve`` with ``extra_args`` and return its URL once it answers (see ensure_platform;
+    ``context`` checks an HTTPS platform's certificate)."""
     try:
         proc = start_platform(state_dir, extra_args)
     except OSError as exc:
@@ -176,7 +196,7 @@ def _start_and_wait(state_dir: Path, extra_args: list[str], timeout: float) -> s
         ) from None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        url = running_url(state_dir)
+        url = running_url(state_dir, context)
         if url:
             return url
         code = proc.poll()
@@ -185,7 +205,7 @@ def _start_and_wait(state_dir: Path, extra_args: list[str], timeout: float) -> s
             if refused:
                 raise PlatformFailure(f"the local platform did not start: {refused}", hint="")
             # Another instance may have won the lock and be finishing its start-up.
-            url = _wait_other(state_dir, deadline)
+            url = _wait_other(state_dir, deadline, context)
             if url:
                 return url
             raise PlatformFailure(
@@ -209,17 +229,17 @@ def refused_start(state_dir: Path) -> str | None:
     return diagnosis.removeprefix("refusing to start: ") or None
 
 
-def _wait_other(state_dir: Path, deadline: float) -> str | None:
+def _wait_other(state_dir: Path, deadline: float, context: ssl.SSLContext | None = None) -> str | None:
     """The URL once the platform that holds the lock answers; None if it does not by ``deadline``
     or stops holding the lock (it died, or it answered and then stopped)."""
     while running_pid(state_dir) is not None:
-        url = running_url(state_dir)
+        url = running_url(state_dir, context)
         if url:
             return url
         if time.monotonic() >= deadline:
             return None
         time.sleep(0.1)
-    return running_url(state_dir)
+    return running_url(state_dir, context)
 
 
 def _not_answering(state_dir: Path) -> Unreachable:
@@ -253,7 +273,12 @@ def stop_platform(state_dir: Path | str | None = None, *, timeout: float = STOP_
     return stop_leftover_servers(state_dir) > 0 or stopped
 
 
-def restart_platform(state_dir: Path | str | None = None, *, timeout: float = START_TIMEOUT_S) -> str:
+def restart_platform(
+    state_dir: Path | str | None = None,
+    *,
+    timeout: float = START_TIMEOUT_S,
+    context: ssl.SSLContext | None = None,
+) -> str:
     """Restart the platform with the same settings and port; returns its URL.
 
     The running platform is stopped with :data:`HANDOVER_SIGNAL`: its prediction servers keep
@@ -261,23 +286,24 @@ def restart_platform(state_dir: Path | str | None = None, *, timeout: float = ST
     moment of the restart (issue 8 §3). Its ``serve`` options are read from its command line
     (``/proc/<pid>/cmdline``) and its port from ``platform.json``, so the URL stays the same; a
     port taken meanwhile by another program gives a new one. Not running: it is started.
-    Raises what :func:`ensure_platform` raises.
+    ``context`` checks an HTTPS (workshop) platform's certificate. Raises what
+    :func:`ensure_platform` raises.
     """
     state_dir = Path(state_dir) if state_dir else config.platform_state_dir()
     pid = running_pid(state_dir)
     if pid == 0:  # starting: its pid is written in a moment
-        _wait_other(state_dir, time.monotonic() + timeout)
+        _wait_other(state_dir, time.monotonic() + timeout, context)
         pid = running_pid(state_dir)
     if not pid:
-        return ensure_platform(state_dir, timeout=timeout)
+        return ensure_platform(state_dir, timeout=timeout, context=context)
     args = serve_options(pid)
     info = read_platform_file(state_dir) or {}
     port = info.get("port") if info.get("pid") == pid else None
     _end(pid, HANDOVER_SIGNAL, STOP_TIMEOUT_S)  # a kill after that: its servers stay all the same
-    host = str(info.get("url", "")).removeprefix("http://").rpartition(":")[0].strip("[]")
+    host = urlsplit(str(info.get("url", ""))).hostname
     if isinstance(port, int) and port > 0 and _can_bind(host or "127.0.0.1", port):
         args += ["--port", str(port)]
-    return _start_and_wait(state_dir, args, timeout)
+    return _start_and_wait(state_dir, args, timeout, context)
 
 
 def _can_bind(host: str, port: int) -> bool:
@@ -311,39 +337,20 @@ def serve_options(pid: int) -> list[str]:
     return options
 
 
-def leftover_servers(state_dir: Path) -> list[int]:
-    """Pids of prediction servers still serving deployments of ``state_dir`` (found by their
-    hand-over control sockets, ``deployments/<tenant>/<name>/control-<pid>.sock``, and checked by
-    their command line, which names the deployment's ``deployment.json``)."""
-    pids = []
-    for sock in sorted(state_dir.glob("deployments/*/*/control-*.sock")):
-        pid_text = sock.name.removeprefix("control-").removesuffix(".sock")
-        if not pid_text.isdigit():
-            continue
-        try:
-            cmdline = Path(f"/proc/{pid_text}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if str(sock.parent / "deployment.json").encode() in cmdline and _alive(int(pid_text)):
-            pids.append(int(pid_text))
-    return pids
+def leftover_folders(state_dir: Path) -> list[Path]:
+    """Deployment folders of ``state_dir`` where a prediction server still listens for hand-over
+    requests (``deployments/<tenant>/<name>/control-*.sock``): servers a dead platform left."""
+    return sorted({sock.parent for sock in state_dir.glob("deployments/*/*/control-*.sock")})
 
 
 def stop_leftover_servers(state_dir: Path) -> int:
-    """Stop every :func:`leftover_servers` (SIGTERM: each answers what it has; SIGKILL after
-    ``SERVER_STOP_TIMEOUT_S``); returns how many there were."""
-    pids = leftover_servers(state_dir)
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + SERVER_STOP_TIMEOUT_S
-    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    for pid in pids:
-        if _alive(pid):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-    return len(pids)
+    """Ask every server of :func:`leftover_folders` to stop (over its control socket: it answers
+    what it has and exits; this works for sandboxed servers too, whose pids are those of their own
+    PID namespace) and wait up to ``SERVER_STOP_TIMEOUT_S`` for each to exit; returns how many
+    there were."""
+    from mlops_tui.platform.handover import stop_servers  # stdlib only, like this module
+
+    return stop_servers(leftover_folders(state_dir), SERVER_STOP_TIMEOUT_S)
 
 
 def _end(pid: int | None, sig: int, timeout: float) -> bool:

@@ -152,15 +152,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _params(pairs: Sequence[str]) -> dict[str, str]:
+def _params(pairs: Sequence[str]) -> dict[str, int | float]:
+    """``--param`` values checked with the training script's own rules (``lab_scripts.params``)
+    before anything connects: a bad value ends here, not in a failed job."""
+    from mlops_tui.lab_scripts import params as training_params
     from mlops_tui.services.errors import InvalidInput
 
-    out: dict[str, str] = {}
+    out: dict[str, int | float] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
             raise InvalidInput(f"--param {pair!r}: write NAME=VALUE, e.g. rounds=50", field="param")
-        out[name.strip().replace("_", "-")] = value.strip()
+        try:
+            out[training_params.canonical(name)] = training_params.check(name, value)
+        except training_params.ParamError as exc:
+            raise InvalidInput(f"--param {exc}", field="param") from None
     return out
 
 

@@ -18,7 +18,9 @@ from mlops_tui.services.terminal_text import plain
 ROUND_EVERY = 10  # print every Nth boosting round (all rounds are in the job's log)
 
 
-async def run(profile: str | None, from_lab: int = 1, *, train_params: dict[str, str] | None = None) -> int:
+async def run(
+    profile: str | None, from_lab: int = 1, *, train_params: dict[str, int | float] | None = None
+) -> int:
     started = time.monotonic()
     conn: Connection = connect(profile)
     p = conn.platform

@@ -25,6 +25,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from mlops_tui.lab_scripts import params as training_params
 from mlops_tui.platform import names
 from mlops_tui.platform.db import Database, dumps, loads
 from mlops_tui.platform.errors import conflict, invalid, not_found
@@ -232,6 +233,12 @@ class TrainingEngine:
                 )
             if isinstance(value, bool) or not isinstance(value, str | int | float) or "\x00" in str(value):
                 raise invalid(f"params.{key} must be a string or a number", f"params.{key}")
+            if entrypoint == "train" and key in training_params.BY_NAME:
+                # the workshop's training script: its parameters are refused here, not 20 s into the job
+                try:
+                    value = training_params.check(key, value)
+                except training_params.ParamError as exc:
+                    raise invalid(f"params.{exc}", f"params.{key}") from None
             params[key] = value
         cur = self.db.execute(
             "INSERT INTO jobs (tenant, user, cluster, name, code, entrypoint, data, output, params, state,"

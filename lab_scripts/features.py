@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from .places import DETOUR, estimate_miles
 from .zones import Zone, ZoneTable, load_zones
 
 FEATURES: tuple[str, ...] = (
@@ -353,10 +354,10 @@ class _Parser:
     def distance(self, straight: float, required: bool) -> float:
         name = next((k for k in ("distance", "trip_distance") if k in self.rec), "distance")
         if not required and self.rec.get(name) is None:
-            estimate = round(max(0.5, 1.3 * straight), 2)
+            estimate = estimate_miles(straight)
             self.warnings.append(
                 f"distance not given: estimated {estimate} miles from the straight line "
-                f"({straight:.2f} miles) times a typical detour of 1.3")
+                f"({straight:.2f} miles) times a typical detour of {DETOUR}")
             return estimate
         value = self.number(name, 0, MAX_DISTANCE, exclusive=True)
         if value < 0.75 * straight - 0.25:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mlops_tui.lab_scripts import params as training_params
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,7 +17,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from mlops_tui.assistant import workshop as ws
-from mlops_tui.lab_scripts import params as training_params
 
 
 @dataclass(frozen=True)

@@ -119,7 +119,7 @@ _CLOCK = re.compile(r"\b(\d{1,2}):(\d{2})\b")
 _AMPM = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*([ap])\.?m\b\.?")
 _DAY_NUMBER = r"(\d{1,2})(?:st|nd|rd|th)?"
 _MONTH_NAME = r"(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\b\.?"
-_DAY_MONTH = re.compile(rf"\b{_DAY_NUMBER}\s+(?:of\s+)?{_MONTH_NAME}(?:,?\s+(\d{{4}}))?", re.I)
+_DAY_MONTH = re.compile(rf"(?<![:\d.])\b{_DAY_NUMBER}\s+(?:of\s+)?{_MONTH_NAME}(?:,?\s+(\d{{4}}))?", re.I)
 _MONTH_DAY = re.compile(rf"\b{_MONTH_NAME}\s+{_DAY_NUMBER}\b(?!\s*(?::|[ap]\.?m))(?:,?\s+(\d{{4}}))?", re.I)
 _AT_HOUR = re.compile(r"\bat\s+(\d{1,2})\b(?!\s*(?::|[./]|[ap]\.?m))")
 
@@ -134,7 +134,12 @@ def read_when(
     if not raw:
         if default is None:
             raise WhenError("no date or time given (e.g. tomorrow 8am, friday 5pm or 2019-02-05 09:00)")
-        return When(default, ("the workshop's day and time",) if default == DEFAULT_WHEN else ())
+        notes = (
+            (f"no day or time given: the workshop's, {default:%a %d %B %Y %H:%M}",)
+            if default == DEFAULT_WHEN
+            else ()
+        )
+        return When(default, notes)
     low = raw.lower()
     _refuse_impossible(low, period)
     iso = _iso(raw)
@@ -213,7 +218,12 @@ def _real_day(year: int, month: int, day: int) -> date:
 def _month_without_day(words: list[str]) -> int | None:
     """The month of ``february`` or ``9am february``: a month name and no day number next to it."""
     text = " ".join(words)
-    if _DAY_MONTH.search(text) or _MONTH_DAY.search(text) or _NUMERIC_DATE.search(text) or _ISO_DATE.search(text):
+    if (
+        _DAY_MONTH.search(text)
+        or _MONTH_DAY.search(text)
+        or _NUMERIC_DATE.search(text)
+        or _ISO_DATE.search(text)
+    ):
         return None
     months = [_MONTHS[w.rstrip(".")] for w in words if w.rstrip(".") in _MONTHS]
     return months[0] if len(months) == 1 else None
@@ -248,7 +258,10 @@ def _kind_only(kind: str | None, real_today: date, period: DataPeriod) -> When:
     day = period.today(real_today)
     while (day.weekday() >= 5) != (kind == "weekend"):
         day += timedelta(days=1)
-    return When(datetime(day.year, day.month, day.day, DEFAULT_HOUR), (_today_note(period, real_today), f"{DEFAULT_HOUR}:00 assumed"))
+    return When(
+        datetime(day.year, day.month, day.day, DEFAULT_HOUR),
+        (_today_note(period, real_today), f"{DEFAULT_HOUR}:00 assumed"),
+    )
 
 
 def _time_of(words: list[str], day: date) -> tuple[int, int, list[str]]:
@@ -274,7 +287,11 @@ def _words(text: str, kind: str | None, real_today: date, period: DataPeriod) ->
     if iso is not None:  # "wednesday 2019-04-10 6pm": the day is given; the rest must fit it
         day = _real_day(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
         _agrees(text, datetime(day.year, day.month, day.day))
-        rest = [w for w in (text[: iso.start()] + " " + text[iso.end() :]).split() if w not in _DAYS and w not in _MONTHS]
+        rest = [
+            w
+            for w in (text[: iso.start()] + " " + text[iso.end() :]).split()
+            if w not in _DAYS and w not in _MONTHS
+        ]
         hour, minute, notes = _time_of(rest, day)
         return When(datetime(day.year, day.month, day.day, hour, minute), tuple(notes))
     today = period.today(real_today)
@@ -324,7 +341,10 @@ def _hours(text: str) -> str:
 
 def _explicit_date(text: str) -> bool:
     return bool(
-        _ISO_DATE.search(text) or _NUMERIC_DATE.search(text) or _DAY_MONTH.search(text) or _MONTH_DAY.search(text)
+        _ISO_DATE.search(text)
+        or _NUMERIC_DATE.search(text)
+        or _DAY_MONTH.search(text)
+        or _MONTH_DAY.search(text)
     )
 
 

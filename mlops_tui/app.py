@@ -145,6 +145,7 @@ class MlopsApp(App[int]):
         self.platform_changed: Signal[object] = Signal(self, "platform-changed")
         self._mode_history: list[str] = []
         self.intent: tuple[str, str] | None = None  # what a screen should select when shown next
+        self.guide_notes: list[str] = []  # notes for the guide's transcript, taken by the guide
         self.link = LiveLink(
             on_status=self._link_status,
             on_data=self._link_data,
@@ -351,12 +352,13 @@ class MlopsApp(App[int]):
 
         where = await asyncio.to_thread(check)
         if where:
-            self.notify(
-                f"No usable OS keyring: passwords are kept in the {where}, readable only by you.",
-                title="Credentials",
-                timeout=15,
-                markup=False,
-            )
+            # In the guide's transcript, not a toast: a toast covered the first instruction for 15 s.
+            self.tell_guide(f"No usable OS keyring: passwords are kept in the {where}, readable only by you.")
+
+    def tell_guide(self, text: str) -> None:
+        """A note for the guide's transcript (shown when the guide is, and kept until then)."""
+        self.guide_notes.append(plain(text))
+        self.data_changed.publish("guide-notes")
 
     # -- live link callbacks ---------------------------------------------------------------------
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shlex
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
+from mlops_tui.lab_scripts import params as training_params
 from rich.text import Text
 from textual import on, work
 from textual.binding import Binding
@@ -22,7 +24,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
-from mlops_tui.assistant import labs
+from mlops_tui.assistant import labs, when
 from mlops_tui.assistant import workshop as ws
 from mlops_tui.assistant.commands import Command, match_step, parse_command
 from mlops_tui.assistant.rides import Ride, ZoneIndex, default_zones
@@ -112,6 +114,7 @@ class GuideScreen(BaseScreen):
         self._refresh_steps()
         self._apply_width(self.size.width)
         self.chat.say(say.WELCOME)
+        self._take_notes()
         self._load_zones()
         if self.mlops.platform is not None:
             self.on_platform_changed()
@@ -151,6 +154,16 @@ class GuideScreen(BaseScreen):
     def _apply_width(self, width: int) -> None:
         self.set_class(width < NARROW, "-narrow")
 
+    def on_data(self, topic: str) -> None:
+        if topic == "guide-notes":
+            self._take_notes()
+
+    def _take_notes(self) -> None:
+        """The app's notes for the transcript (e.g. where passwords are kept on this host)."""
+        notes = self.mlops.guide_notes
+        while notes:
+            self.chat.say(notes.pop(0), "note")
+
     # -- platform --------------------------------------------------------------------------------
 
     def _status_changed(self, status: object) -> None:
@@ -186,6 +199,10 @@ class GuideScreen(BaseScreen):
             self.zones = await asyncio.to_thread(default_zones)
         except Exception as exc:  # predictions in words will say the table is missing
             log.warning("zone table not loaded: %s", exc)
+        try:  # dateparser's import and first parse (~0.1 s) happen here, not on the first question
+            await asyncio.to_thread(when.warm_up)
+        except Exception as exc:
+            log.warning("date reader not ready: %s", exc)
 
     # -- step states -----------------------------------------------------------------------------
 
@@ -340,7 +357,7 @@ class GuideScreen(BaseScreen):
         self.chat.to_end()
         if line.strip():
             self.chat.user(line.strip())
-        self.handle(parse_command(line, self.zones))
+        self.handle(parse_command(line, self.zones, today=self.mlops.clock().date()))
 
     def handle(self, cmd: Command) -> None:
         """Do what one typed command asks."""
@@ -383,6 +400,15 @@ class GuideScreen(BaseScreen):
                 self._zones(cmd.arg)
             case "copy":
                 self.action_copy_last()
+            case "token":
+                self.show_token()
+            case "url":
+                self.show_urls()
+            case "where":
+                self._where()
+            case "explain":
+                self._announced = None
+                self._announce()
             case "clear":
                 self.chat.clear()
                 self._announced = None
@@ -448,10 +474,13 @@ class GuideScreen(BaseScreen):
             return
         self._run_step(self.steps[self.current])
 
-    def _train(self, params: dict[str, str]) -> None:
+    def _train(self, params: dict[str, int | float]) -> None:
+        """Train with ``params`` (already checked with the Train dialog's rules), the rest default."""
         ctx = self.context
         if ctx is not None:
-            ctx.train_params = {k: _number(v) for k, v in params.items()}
+            ctx.train_params = dict(params)
+            if self.running is None and self.mlops.platform is not None:
+                self.chat.say(f"Training with {training_params.describe(params)}.", "note")
         self._run_step(labs.get_step("train"))
 
     def _show(self, what: str) -> None:
@@ -503,6 +532,7 @@ class GuideScreen(BaseScreen):
         commands: list[str] = []
         self._command_bubble = None
         ok = False
+        failed = False
         try:
             platform = self._platform()
             ctx = self._ctx()
@@ -516,26 +546,25 @@ class GuideScreen(BaseScreen):
             elif check.state == labs.CheckState.UNAVAILABLE:
                 bubble.finish(True, f"not available here: {check.detail}")
             else:
-                self.states[step.id] = "failed"
+                failed = True
                 bubble.finish(False, "not verified")
-                self.chat.error(f"It ran, but the live check says: {check.detail}. Enter tries again.")
+                self.chat.error(f"It ran, but the live check says: {check.detail}.")
         except asyncio.CancelledError:
             self.states[step.id] = "failed"
             bubble.finish(False, "cancelled")
             raise
         except Exception as exc:
-            self.states[step.id] = "failed"
+            failed = True
             bubble.finish(False, "failed")
             self._error(exc, step.title)
-            current = self.current is not None and self.steps[self.current] is step
-            again = "Enter tries again · skip goes on" if current else f"run {step.id} tries again"
-            self.chat.say(f"{again} · show curl shows the calls made.", "note")
         finally:
             self.running = None
             if commands:
                 self.last_commands = commands
                 if step.id != "predict":
                     self.copy_command = None
+        if failed:
+            await self._after_failure(step)
         if ok:
             if step.id == "predict" and self.context and self.context.prediction:
                 self.last_prediction = self.context.prediction.value
@@ -546,6 +575,33 @@ class GuideScreen(BaseScreen):
         self._refresh_steps()
         if ok:
             self._announce()
+
+    async def _after_failure(self, step: labs.Step) -> None:
+        """A failed run undoes nothing: the step stays ✔ while what verified it is still on the
+        platform (an earlier finished job, the registered version, the deployment). The retry
+        runs with the defaults, and the message says how to change them."""
+        try:
+            check = await step.verify(self._platform(), self._ctx())
+        except Exception as exc:  # the platform went away: say the step is not verified now
+            check = labs.Check(labs.CheckState.PENDING, describe_error(exc)[1])
+        ctx = self.context
+        if ctx is not None and step.id == "train":
+            ctx.train_params = {}  # the next try is not the same bad experiment again
+        current = self.current is not None and self.steps[self.current] is step
+        if check.state != labs.CheckState.PENDING:
+            self._set_check(step, check)
+            again = "train" if step.id == "train" else f"run {step.id}"
+            self.chat.say(f"Lab {step.lab} stays done: {check.detail}. {again} tries again.", "note")
+        else:
+            self.states[step.id] = "failed"
+            again = "Enter tries again · skip goes on" if current else f"run {step.id} tries again"
+            self.chat.say(f"{again} · show curl shows the calls made.", "note")
+        if step.id == "train":
+            self.chat.say(
+                f"The next try trains with the defaults ({training_params.describe()}). To change "
+                f"them, type e.g. train rounds=100 max-depth=4 ({_param_rules()}).",
+                "note",
+            )
 
     def _show_event(self, event: labs.StepEvent, bubble: ProgressBubble, commands: list[str]) -> None:
         kind = event.kind
@@ -613,6 +669,7 @@ class GuideScreen(BaseScreen):
 
     @work(group="predict", exclusive=True, exit_on_error=False)
     async def predict_ride(self, ride: Ride) -> None:
+        self.chat.say(say.ride_understood(ride), "note")  # what is sent, before it is sent
         try:
             platform = self._platform()
             ctx = self._ctx()
@@ -647,6 +704,45 @@ class GuideScreen(BaseScreen):
             "ctrl+y copies it filled in)",
         )
 
+    @work(group="token", exclusive=True, exit_on_error=False)
+    async def show_token(self) -> None:
+        """The deployment's X-Auth-Token: copied on request (ctrl+y), never drawn on the screen."""
+        try:
+            ctx = self._ctx()
+            try:
+                dep = await self._platform().get_deployment(ctx.deployment)
+            except NotFound:
+                dep = None
+        except Exception as exc:
+            self._error(exc, "Find the auth token")
+            return
+        token = dep.auth_token if dep is not None else None
+        if token:
+            self.copy_command = f"export AUTH_TOKEN={shlex.quote(token)}"
+        self.chat.say(say.token_answer(ctx.deployment, dep is not None, bool(token)))
+
+    @work(group="urls", exclusive=True, exit_on_error=False)
+    async def show_urls(self) -> None:
+        try:
+            platform = self._platform()
+            ctx = self._ctx()
+            deployments = await platform.list_deployments()
+            clusters = await platform.list_clusters()
+        except Exception as exc:
+            self._error(exc, "List the URLs")
+            return
+        self.chat.say(say.urls(platform.credentials.url, ctx, deployments, clusters))
+
+    def _where(self) -> None:
+        platform = self.mlops.platform
+        step = self.steps[self.current] if self.current is not None else None
+        done = sum(self._finished(s.id) for s in self.steps)
+        self.chat.say(
+            say.where(
+                self.mlops.who, platform.credentials.url if platform else None, step, done, len(self.steps)
+            )
+        )
+
     # -- errors ----------------------------------------------------------------------------------
 
     def _error(self, exc: BaseException, what: str) -> None:
@@ -657,10 +753,6 @@ class GuideScreen(BaseScreen):
         self.chat.error(message, title)
 
 
-def _number(value: str) -> str | int | float:
-    for cast in (int, float):
-        try:
-            return cast(value)
-        except ValueError:
-            pass
-    return value
+def _param_rules() -> str:
+    """``rounds 1-10000, max-depth 1-20, learning-rate (0, 1]`` in words, from lab_scripts.params."""
+    return "; ".join(f"{name}: {training_params.BY_NAME[name].rule}" for name in training_params.MAIN)

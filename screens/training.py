@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections import deque
 from collections.abc import Iterable
 from typing import Any
@@ -20,7 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
-from mlops_tui.services import errors
+from mlops_tui.services import errors, job_output
 from mlops_tui.services.terminal_text import plain
 from mlops_tui.services.types import Job, JobSpec, JobState
 from mlops_tui.terminal import Tone, tone_style
@@ -37,13 +36,8 @@ from .dialogs import ConfirmScreen
 
 def parse_round(line: str) -> dict[str, Any] | None:
     """The ``@@mlops {"type": "round", ...}`` payload of a log line, or None."""
-    if not line.startswith(STRUCTURED_PREFIX):
-        return None
-    with contextlib.suppress(ValueError):
-        data = json.loads(line[len(STRUCTURED_PREFIX) :])
-        if isinstance(data, dict) and data.get("type") == "round":
-            return data
-    return None
+    data = job_output.parse(line)
+    return data if data is not None and data.get("type") == "round" else None
 
 
 # Lines of a streamed log handled between two turns of the event loop. One read of a flood brings

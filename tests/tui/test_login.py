@@ -53,7 +53,11 @@ async def test_login_with_wrong_then_right_password(
         assert credentials.get_password("test", "student01") == local_platform.credentials.password
         path = credentials.credentials_file()
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
-        assert sum(n.title == "Credentials" and str(path) in n.message for n in app._notifications) == 1
+        # said in the guide's transcript (a toast covered the first instruction for 15 s), once
+        guide = app.screen
+        await wait_for(pilot, lambda: str(path) in guide.chat.transcript(), what="the note in the transcript")
+        assert guide.chat.transcript().count(str(path)) == 1
+        assert not any(n.title == "Credentials" for n in app._notifications)
         assert local_platform.credentials.password not in path.parent.joinpath("profiles.toml").read_text()
         assert load_config(cfg.path).active == "test"
         # forget it again
@@ -107,6 +111,7 @@ async def test_first_run_starts_the_platform_and_logs_in(
         assert (fresh_state / "platform.json").exists()
         assert os.environ["MLOPS_TUI_STATE_DIR"] == str(fresh_state)
         assert app.profile is not None and app.profile.name == "local"
-        # the generated password went to the 0600 file and the app said so
-        await wait_for(pilot, lambda: any("credentials.json" in n.message for n in app._notifications))
+        # the generated password went to the 0600 file and the guide said so in its transcript
+        guide = app.screen
+        await wait_for(pilot, lambda: "credentials.json" in guide.chat.transcript(), what="where passwords are")
         await wait_for(pilot, lambda: app.data.get("clusters"), what="clusters of the new platform")

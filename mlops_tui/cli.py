@@ -63,14 +63,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     pr = sub.add_parser("predict", help="predict the travel time of one ride")
     _add_profile(pr)
-    pr.add_argument("--pickup-zone", help="pickup taxi zone: id or name (e.g. 161 or 'Midtown Center')")
+    pr.add_argument(
+        "--pickup-zone", help="pickup taxi zone: id or name (e.g. 161, 'Midtown Center', laguardia)"
+    )
     pr.add_argument("--dropoff-zone", help="dropoff taxi zone: id or name")
     pr.add_argument("--pickup-lat", type=float)
     pr.add_argument("--pickup-lon", type=float)
     pr.add_argument("--dropoff-lat", type=float)
     pr.add_argument("--dropoff-lon", type=float)
     pr.add_argument(
-        "--when", help="pickup time: ISO 8601 or words, e.g. 'weekday 9am february' (the default)"
+        "--when",
+        help="pickup time in words or numbers: 'tomorrow 8am', 'friday 5pm', '15/03/2019 09:00' "
+        "(relative dates count inside the model's data, January-June 2019; default: the "
+        "workshop's, a weekday at 9 am in February)",
     )
     pr.add_argument("--distance", type=float, help="trip distance in miles (estimated when omitted)")
     pr.add_argument("--passengers", type=int)
@@ -80,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--deployment", help="deployment to ask (default mlops-inference-server-<user>)")
     pr.add_argument("--curl", action="store_true", help="also print the curl that does the same")
     pr.add_argument("--output", "-o", choices=("text", "json"), default="text")
+
+    zn = sub.add_parser("zones", help="find taxi zones by name (their ids, for predict)")
+    zn.add_argument("words", nargs="+", help="part of a zone name or landmark, e.g. penn")
 
     st = sub.add_parser("status", help="the pipeline at a glance")
     _add_profile(st)
@@ -186,6 +194,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from mlops_tui.headless import login
 
         return asyncio.run(login.run(args.profile, from_stdin=args.password_stdin))
+    if cmd == "zones":
+        from mlops_tui.headless import predict
+
+        return predict.zones(args.words)
     if cmd == "status":
         from mlops_tui.headless import status
 

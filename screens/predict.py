@@ -16,7 +16,6 @@ curl. The Send button stays visible at any size (ctrl+s sends from anywhere).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import Iterable
 from datetime import date
@@ -134,7 +133,7 @@ class PredictScreen(BaseScreen):
         # where the distance came from: "example" (the workshop ride's), "estimated" (from the zones)
         # or "typed" (by the person: never estimated over)
         self._distance_from = "example"
-        self._setting = False  # a value is being set by the form, not typed
+        self._distance_set: str | None = None  # the distance the form itself put in the field
 
     def compose_body(self) -> Iterable[Widget]:
         with Horizontal(id="predict-body"):
@@ -251,18 +250,18 @@ class PredictScreen(BaseScreen):
             await container.mount(Collapsible(advanced, title="coordinates instead of zones (optional)"))
         self.query_one("#form-loading", Static).display = False
         self._distance_from = "example"
-        self._note("form-note", "the workshop's ride at its exact points, as the guide's Lab 5 sends it")
+        self._distance_set = None if values.get("distance") is None else str(values["distance"])
+        self._note("form-note", "Prefilled: the workshop's ride (guide, Lab 5)")
         if "distance" in values:
-            self._note(
-                "note-distance", "the workshop ride's distance; estimated from the zones when they change"
-            )
+            self._note("note-distance", "the workshop ride's; re-estimated when the zones change")
         self._read_when()
         self.form_ready = True
         title = outside_markup(self.schema.get("title", "input"))  # the schema comes from the model
         self.query_one("#predict-form-box").border_title = f"Ride · {title}"
         first = next(iter(self.query(Picker)), None)
-        if first is not None and (self.focused is None or self.focused.id == "f-deployment"):
-            first.input.focus()
+        fields = self.query_one("#form-fields")
+        if first is not None and (self.focused is None or fields not in self.focused.ancestors):
+            first.input.focus()  # "from" first: 5, then type the pickup
 
     def _field_row(self, spec: dict[str, Any], default: Any) -> Widget:
         """Label and input side by side, how the value was read and its problem (if any) underneath."""
@@ -372,8 +371,8 @@ class PredictScreen(BaseScreen):
         self._read_when()
 
     @on(Input.Changed, "#f-distance")
-    def _distance_changed(self) -> None:
-        if not self._setting:
+    def _distance_changed(self, event: Input.Changed) -> None:
+        if event.value != self._distance_set:  # not the value the form put there: typed
             self._distance_from = "typed"
             self._note("note-distance", "")
 
@@ -402,9 +401,8 @@ class PredictScreen(BaseScreen):
         miles = estimate_zone_miles(self.zones[ids[0]], self.zones[ids[1]])
         if miles is None:
             return
-        self._setting = True
-        boxes[0].value = f"{miles:g}"
-        self._setting = False
+        self._distance_set = f"{miles:g}"
+        boxes[0].value = self._distance_set
         self._distance_from = "estimated"
         self._note(
             "note-distance", f"≈ estimated from the zones (straight line x {DETOUR}); type to change it"
@@ -512,22 +510,11 @@ class PredictScreen(BaseScreen):
         self.query_one("#result-response", Static).update(self._json_block("response", prediction.response))
 
     def _ride_words(self, record: dict[str, Any]) -> str:
-        """``Penn Station/Madison Sq West → LaGuardia Airport · Fri 07 Jun 2019 08:00 · 8.4 mi``."""
-        from datetime import datetime
+        """The ride sent, in words (as the guide and the CLI say it)."""
+        from mlops_tui.assistant.rides import describe_record
 
-        def place(end: str) -> str:
-            zone = self.zones.get(record[f"{end}_zone"]) if self.zones and f"{end}_zone" in record else None
-            if f"{end}_lat" in record:
-                return f"{zone.zone + ' ' if zone else ''}({record[f'{end}_lat']}, {record[f'{end}_lon']})"
-            return zone.zone if zone else str(record.get(f"{end}_zone", "?"))
-
-        when = record.get("pickup_datetime", "")
-        with contextlib.suppress(ValueError, TypeError):
-            when = datetime.fromisoformat(when).strftime("%a %d %b %Y %H:%M")
-        miles = record.get("distance")
-        estimated = " (estimated)" if self._distance_from == "estimated" else ""
-        far = f"{miles:g} mi{estimated}" if miles else "distance estimated by the model's server"
-        return f"{place('pickup')} → {place('dropoff')} · {when} · {far}"
+        words = describe_record(record, self.zones)
+        return words + (" (distance estimated)" if self._distance_from == "estimated" else "")
 
     @staticmethod
     def _json_block(title: str, data: Any) -> Any:

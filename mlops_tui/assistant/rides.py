@@ -12,6 +12,7 @@ understand ends in one :class:`RideError` naming each part it could not read.
 from __future__ import annotations
 
 import calendar
+import contextlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -121,6 +122,30 @@ class ZoneIndex:
     def estimate_miles(self, a: Place, b: Place) -> float | None:
         """The driving distance the model would assume between the two zone centres, or None."""
         return estimate_zone_miles(self.table[a.id], self.table[b.id])
+
+
+def describe_record(record: dict[str, Any], table: ZoneTable | None) -> str:
+    """A raw ride (``INPUT_SCHEMA`` fields) in words: ``Penn Station/Madison Sq West (186) →
+    LaGuardia Airport (138), Fri 07 Jun 2019 08:00, 8.4 mi`` (an exact point, when given, wins over
+    the zone's centre, as on the prediction server)."""
+
+    def place(end: str) -> str:
+        zone_id = record.get(f"{end}_zone")
+        zone = table.get(zone_id) if table is not None and isinstance(zone_id, int) else None
+        name = f"{zone.zone} ({zone.location_id})" if zone else (str(zone_id) if zone_id is not None else "")
+        if record.get(f"{end}_lat") is not None and record.get(f"{end}_lon") is not None:
+            point = f"{record[f'{end}_lat']:.4f}, {record[f'{end}_lon']:.4f}"
+            return f"{zone.zone} at {point}" if zone else point
+        return name or "?"
+
+    when = str(record.get("pickup_datetime", ""))
+    with contextlib.suppress(ValueError):
+        when = datetime.fromisoformat(when).strftime("%a %d %b %Y %H:%M")
+    miles = record.get("distance")
+    far = f"{miles:g} mi" if isinstance(miles, int | float) else "distance estimated by the server"
+    people = record.get("passengers")
+    who = f", {people} passengers" if isinstance(people, int) and people != 1 else ""
+    return f"{place('pickup')} → {place('dropoff')}, {when}, {far}{who}"
 
 
 @lru_cache(maxsize=1)

@@ -314,6 +314,12 @@ def _words(text: str, kind: str | None, real_today: date, period: DataPeriod) ->
         value = value.replace(hour=DEFAULT_HOUR, minute=0)
         notes.append(f"{DEFAULT_HOUR}:00 assumed")
     _agrees(text, value)
+    day_words = set(re.findall(r"[a-z]+", text)) & (
+        {"today", "tomorrow", "yesterday", "ago", "in"} | set(_DAYS)
+    )
+    if kind is not None and not day_words and not _explicit_date(text):  # "weekend 11pm"
+        while (value.weekday() >= 5) != (kind == "weekend"):
+            value += timedelta(days=1)
     if kind == "weekend" and value.weekday() < 5:
         raise WhenError(f"{value:%a %d %b %Y} is not at a weekend")
     if kind == "weekday" and value.weekday() >= 5:

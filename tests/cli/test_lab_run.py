@@ -91,7 +91,12 @@ def test_predict_command(lab_run: LabRun) -> None:
         "--curl",
     )
     assert ride.returncode == 0, ride.stderr
-    assert '"pickup_datetime": "2019-03-01T17:00:00"' in ride.stdout
+    # the ride in words, as it is sent
+    assert (
+        "ride: Midtown Center (161) → Times Sq/Theatre District (230), Fri 01 Mar 2019 17:00, 1.2 mi, "
+        in ride.stdout
+    )
+    assert example.stdout.startswith("ride: the workshop's, West 23rd Street (Coney Island) to Centre Market")
     assert re.search(r"latency \d+\.\d ms", ride.stdout)
     assert "curl -sS -X POST http://127.0.0.1:" in ride.stdout
     assert "(asked for with --curl: it holds the deployment's auth token)" in ride.stdout

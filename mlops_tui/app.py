@@ -300,14 +300,20 @@ class MlopsApp(App[int]):
         self.profile = self.config.get(name)
 
     async def connect(self, profile: Profile | None, *, password: str | None = None) -> None:
-        """Connect to ``profile`` (start/attach the local platform, log in, poll). Raises on failure."""
-        self.profile = profile
-        self.who = _who(None, profile)
-        self._status_refresh()
+        """Connect to ``profile`` (start/attach the local platform, log in, poll). Raises on failure.
+
+        The attempt runs on a new session: the current one (if any) is replaced only when the new
+        login succeeds, so a mistyped password never costs the working session."""
+        if self.link.platform is None:
+            self.profile = profile
+            self.who = _who(None, profile)
+            self._status_refresh()
         platform = await self.link.open(profile, start=self.start_platform, password=password)
         self._hear_exec_plugin(platform)
-        self.who = _who(platform, profile)
         await self.link.attach(platform, profile, poll=self.poll)
+        self.profile = profile
+        self.who = _who(platform, profile)
+        self._status_refresh()
         await self._credentials_notice()
 
     async def switch_profile(self, name: str, *, password: str | None = None) -> bool:

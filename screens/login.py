@@ -233,7 +233,10 @@ class LoginScreen(BaseScreen):
         try:
             await app.connect(profile, password=password)
         except Exception as exc:
-            self._status(f"not logged in: {exc}", tone_style(Tone.FAIL))
+            if app.platform is not None:  # the attempt was refused; the working session stays
+                self._status(f"login refused: {exc} — still logged in as {app.who}", tone_style(Tone.FAIL))
+            else:
+                self._status(f"not logged in: {exc}", tone_style(Tone.FAIL))
             raise
         self.query_one("#f-password", Input).value = ""
         notes = [f"logged in as {profile.effective_user} on {profile.name}"]

@@ -247,6 +247,14 @@ class MlopsApp(App[int]):
         self.copy_to_clipboard(text)
         self.notify(f"Copied the {what} to the clipboard (OSC 52).", timeout=3)
 
+    def deliver_screenshot(
+        self, filename: str | None = None, path: str | None = None, time_format: str | None = None
+    ) -> str | None:
+        """The palette's Screenshot: to ``~/Downloads`` where it exists, else to
+        ``<state>/mlops-tui/screenshots`` (a jump host has no Downloads folder; Textual then failed
+        with "Failed to save screenshot"). The notification names the file."""
+        return super().deliver_screenshot(filename, path or str(screenshot_dir()), time_format)
+
     def record_prediction(self, deployment: str, prediction: Prediction) -> None:
         """A person's own prediction: it joins the dashboard's latency plot."""
         sample = LatencySample(self.clock(), deployment, prediction.latency_ms, prediction.value, "predict")
@@ -579,6 +587,18 @@ def _who(platform: Platform | None, profile: Profile | None) -> str:
     elif profile is not None:
         parts += [profile.tenant, profile.effective_user]
     return " · ".join(parts)
+
+
+def screenshot_dir() -> Path:
+    """Where screenshots go: the desktop's Downloads folder if there is one, else our state folder."""
+    from platformdirs import user_downloads_path
+
+    from mlops_tui import config as config_mod
+
+    downloads = user_downloads_path()
+    if downloads.is_dir():
+        return downloads
+    return config_mod.ensure_private_dir(config_mod.state_home() / "screenshots")
 
 
 def _log_hint() -> str:

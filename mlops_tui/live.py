@@ -213,7 +213,9 @@ class LiveLink:
         if not self.probe_enabled or self._probe_record is None:
             return NOT_CONTACTED
         record = self._probe_record()
-        deployments = (self.poller.status("deployments").value if self.poller else None) or []
+        deployments = self.poller.status("deployments").value if self.poller else None
+        if deployments is None:  # not polled yet (just launched): ask, rather than wait a round
+            deployments = await self._require().list_deployments()
         ready: list[Deployment] = [d for d in deployments if d.ready]
         if record is None or not ready:
             return NOT_CONTACTED

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 from mlops_tui.lab_scripts import params as training_params
 from rich.text import Text
 from textual import on, work
+from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
@@ -122,8 +123,19 @@ class GuideScreen(BaseScreen):
             self._set_prompt("Connecting to the platform…", "busy")
             self._status_changed(None)  # unless connecting already failed
 
+    def action_escape(self) -> None:
+        """Esc never leaves the guide's input (it is the screen's one control, and a lost focus
+        loses what is typed next): with text it clears the line, on an empty line it goes back."""
+        field = self.query_one("#guide-input", Input)
+        if field.value:
+            field.value = ""
+            field.focus()
+            return
+        raise SkipAction()
+
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
+        self.query_one("#guide-input", Input).focus()  # back from another screen: ready to type
         # back from another screen, where steps may have been done by hand: check again, quietly
         opened = self._announced is not None and not self.checking
         if opened and self._platform_seen is not None and self.running is None:
@@ -152,7 +164,11 @@ class GuideScreen(BaseScreen):
         self._apply_width(event.size.width)
 
     def _apply_width(self, width: int) -> None:
+        """Below NARROW the sidebar gives way to a summary line; above, it is as wide as its longest
+        title needs (up to 42 % of the screen), and titles wrap rather than being cut."""
         self.set_class(width < NARROW, "-narrow")
+        longest = max(len(step.title) for step in self.steps)
+        self.sidebar.styles.width = max(27, min(longest + 6, width * 42 // 100))
 
     def on_data(self, topic: str) -> None:
         if topic == "guide-notes":
@@ -544,7 +560,7 @@ class GuideScreen(BaseScreen):
             if check.state == labs.CheckState.DONE:
                 bubble.finish(True, f"verified: {check.detail}")
             elif check.state == labs.CheckState.UNAVAILABLE:
-                bubble.finish(True, f"not available here: {check.detail}")
+                bubble.finish(None, f"not available here (optional): {check.detail}")
             else:
                 failed = True
                 bubble.finish(False, "not verified")
@@ -624,6 +640,8 @@ class GuideScreen(BaseScreen):
             bubble.set(status=first)
             if rest:
                 self.chat.say(outside(event.text), "note")
+        elif kind == labs.EventKind.WARNING and event.data.get("optional"):
+            self.chat.say(outside(f"⊘ {event.text}"), "note")  # optional, not here: grey, not a fault
         elif kind == labs.EventKind.WARNING:
             self.chat.say(outside(f"⚠ {event.text}"), "warning")
         elif kind == labs.EventKind.RESULT:

@@ -251,9 +251,9 @@ class PredictScreen(BaseScreen):
         self.query_one("#form-loading", Static).display = False
         self._distance_from = "example"
         self._distance_set = None if values.get("distance") is None else str(values["distance"])
-        self._note("form-note", "Prefilled: the workshop's ride (guide, Lab 5)")
+        self._note("form-note", "Prefilled: the workshop's ride (Lab 5)")
         if "distance" in values:
-            self._note("note-distance", "the workshop ride's; re-estimated when the zones change")
+            self._note("note-distance", "the workshop ride's distance")
         self._read_when()
         self.form_ready = True
         title = outside_markup(self.schema.get("title", "input"))  # the schema comes from the model

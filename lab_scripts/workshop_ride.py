@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
-TEXT = "West 23rd Street (Coney Island) to Centre Market Place (Little Italy), a weekday at 9 am in February, 8 miles"
+TEXT = ("West 23rd Street (Coney Island) to Centre Market Place (Little Italy), "
+        "a weekday at 9 am in February, 8 miles")
 PICKUP_ZONE = 55  # Coney Island: West 23rd Street and Surf Avenue
 DROPOFF_ZONE = 144  # Little Italy/NoLiTa: Centre Market Place
 PICKUP = (40.57689727, -73.99047356)  # the workshop's start_latitude, start_longitude

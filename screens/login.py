@@ -91,7 +91,7 @@ class LoginScreen(BaseScreen):
                     id="f-remember",
                     tooltip="OS keyring, or a 0600 file where there is none",
                 )
-                yield Checkbox("Read-only (attendees: no deletes)", False, id="f-readonly")
+                yield Checkbox("Read-only (attendees: look and predict)", False, id="f-readonly")
                 yield Static("", id="login-status")
                 with Horizontal(id="login-buttons"):
                     yield Button("Log in (ctrl+s)", id="login", variant="primary", compact=True)
@@ -125,6 +125,7 @@ class LoginScreen(BaseScreen):
         self._fill_list()
         current = app.profile or self.config.active_profile
         self._edit(current)
+        self.query_one("#f-password", Input).focus()  # what a person comes here to type
 
     def _fill_list(self) -> None:
         assert self.config is not None
@@ -234,7 +235,7 @@ class LoginScreen(BaseScreen):
             await app.connect(profile, password=password)
         except Exception as exc:
             if app.platform is not None:  # the attempt was refused; the working session stays
-                self._status(f"login refused: {exc} — still logged in as {app.who}", tone_style(Tone.FAIL))
+                self._status(f"{exc} — you are still logged in as {app.who}", tone_style(Tone.FAIL))
             else:
                 self._status(f"not logged in: {exc}", tone_style(Tone.FAIL))
             raise

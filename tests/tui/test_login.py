@@ -140,7 +140,7 @@ async def test_a_mistyped_login_keeps_the_working_session(
         await pilot.press("ctrl+s")
         status = screen.query_one("#login-status")
         await wait_for(pilot, lambda: "login refused" in str(status.render()), what="the refusal")
-        assert "still logged in as test · K8sMLTenant · student01" in str(status.render())
+        assert "you are still logged in as test · K8sMLTenant · student01" in str(status.render())
         # everything as it was: the same session, still connected, the stored password in use
         assert app.platform is working and working.session == session
         assert app.connection.link is Link.CONNECTED and "student01" in app.who

@@ -195,8 +195,11 @@ class LoginScreen(BaseScreen):
         )
 
     def _status(self, text: str, style: str = "") -> None:
-        """One line of status; it quotes the platform's errors, so it passes the sanitiser."""
-        self.query_one("#login-status", Static).update(outside(text, style))
+        """One line of status; it quotes the platform's errors, so it passes the sanitiser. It is
+        scrolled into view: at 80x24 it sits below the form's fold."""
+        status = self.query_one("#login-status", Static)
+        status.update(outside(text, style))
+        status.call_after_refresh(status.scroll_visible, animate=False)
 
     @on(Input.Submitted)
     def _enter(self) -> None:

@@ -24,6 +24,7 @@ from typing import Any
 from rich.json import JSON
 from rich.text import Text
 from textual import on, work
+from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
@@ -119,7 +120,23 @@ class PredictScreen(BaseScreen):
         Binding("ctrl+s", "send", "Send", priority=True),
         Binding("y", "copy_curl", "Copy curl"),
         Binding("ctrl+y", "copy_curl", "Copy curl", show=False, priority=True),
+        # In the form, tab and shift+tab move as the key arrives, so what is typed next lands in the
+        # next field even when the last one has not caught up (see Picker.action_accept_next).
+        Binding("shift+tab", "form_focus(-1)", show=False, priority=True),
+        Binding("tab", "form_focus(1)", show=False, priority=True),
     ]
+
+    def action_form_focus(self, step: int) -> None:
+        form = self.query_one("#predict-form-box")
+        if self.focused is None or form not in self.focused.ancestors:
+            raise SkipAction()  # elsewhere (the : command line completes with tab): as usual
+        picker = next((p for p in self.focused.ancestors if isinstance(p, Picker)), None)
+        if step > 0 and picker is not None:
+            picker.action_accept_next()
+        elif step > 0:
+            self.focus_next()
+        else:
+            self.focus_previous()
 
     def __init__(self) -> None:
         super().__init__()
@@ -151,7 +168,7 @@ class PredictScreen(BaseScreen):
                             compact=True,
                         )
                     yield Static("loading the input schema…", id="form-loading")
-                    yield Static("", id="form-note")
+                    yield Static("", id="ride-note")
                     yield Vertical(id="form-fields")
                 # outside the scroll: visible at any size and with the coordinates expanded
                 yield Button("Send (ctrl+s)", id="send", variant="primary", compact=True)
@@ -240,28 +257,31 @@ class PredictScreen(BaseScreen):
         values = prefill(self.schema)
         container = self.query_one("#form-fields", Vertical)
         await container.remove_children()
-        for spec in self.fields:
-            if spec["name"] not in ADVANCED:
-                await container.mount(self._field_row(spec, values.get(spec["name"], spec.get("default"))))
+        take_focus = self.focused is None or container not in self.focused.ancestors
+        rows = [
+            self._field_row(spec, values.get(spec["name"], spec.get("default")))
+            for spec in self.fields
+            if spec["name"] not in ADVANCED
+        ]
         advanced_specs = [spec for spec in self.fields if spec["name"] in ADVANCED]
         if advanced_specs:
-            rows = [self._field_row(spec, values.get(spec["name"])) for spec in advanced_specs]
-            advanced = Vertical(*rows, classes="advanced")
-            await container.mount(Collapsible(advanced, title="coordinates instead of zones (optional)"))
+            advanced = Vertical(*(self._field_row(spec, values.get(spec["name"])) for spec in advanced_specs))
+            advanced.add_class("advanced")
+            rows.append(Collapsible(advanced, title="coordinates instead of zones (optional)"))
+        await container.mount_all(rows)  # the whole form at once: no field appears before the others
+        first = self._picker("pickup_zone") or next(iter(self.query(Picker)), None)
+        if take_focus and first is not None:
+            first.input.focus()  # "from" first: 5, then type the pickup
         self.query_one("#form-loading", Static).display = False
         self._distance_from = "example"
         self._distance_set = None if values.get("distance") is None else str(values["distance"])
-        self._note("form-note", "Prefilled: the workshop's ride (Lab 5)")
+        self._note("ride-note", "Prefilled: the workshop's ride (Lab 5)")
         if "distance" in values:
             self._note("note-distance", "the workshop ride's distance")
         self._read_when()
         self.form_ready = True
         title = outside_markup(self.schema.get("title", "input"))  # the schema comes from the model
         self.query_one("#predict-form-box").border_title = f"Ride · {title}"
-        first = next(iter(self.query(Picker)), None)
-        fields = self.query_one("#form-fields")
-        if first is not None and (self.focused is None or fields not in self.focused.ancestors):
-            first.input.focus()  # "from" first: 5, then type the pickup
 
     def _field_row(self, spec: dict[str, Any], default: Any) -> Widget:
         """Label and input side by side, how the value was read and its problem (if any) underneath."""
@@ -383,7 +403,7 @@ class PredictScreen(BaseScreen):
         name = (event.picker.id or "").removeprefix("f-")
         if name not in ENDS or not self.form_ready:
             return
-        self._note("form-note", "")
+        self._note("ride-note", "")
         for coordinate in ENDS[name]:
             for box in self.query(f"#f-{coordinate}").results(Input):
                 box.value = ""
@@ -404,9 +424,7 @@ class PredictScreen(BaseScreen):
         self._distance_set = f"{miles:g}"
         boxes[0].value = self._distance_set
         self._distance_from = "estimated"
-        self._note(
-            "note-distance", f"≈ estimated from the zones (straight line x {DETOUR}); type to change it"
-        )
+        self._note("note-distance", f"≈ estimated from the zones (x {DETOUR})")
 
     def _picker(self, name: str) -> Picker | None:
         return next(iter(self.query(f"#f-{name}").results(Picker)), None)
@@ -422,7 +440,9 @@ class PredictScreen(BaseScreen):
             if first in ADVANCED:
                 self.query_one(Collapsible).collapsed = False
             target = self.query_one(f"#f-{first}")
-            (target.input if isinstance(target, Picker) else target).focus()
+            box = target.input if isinstance(target, Picker) else target
+            box.focus()
+            box.select_all()  # what is typed next replaces the value that has the problem
 
     # -- sending ---------------------------------------------------------------------------------
 

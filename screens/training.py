@@ -71,6 +71,7 @@ class TrainingScreen(BaseScreen):
         super().__init__()
         self.job_id: str | None = None
         self._job: Job | None = None
+        self._chosen = False  # the person picked a job: the log stays on it, not on the newest
         self._rounds: list[dict[str, Any]] = []
         self._plotted = 0  # len(self._rounds) when the plot was last drawn
         # Lines received since the last frame. Bounded like the log: in a flood, lines that would
@@ -106,7 +107,12 @@ class TrainingScreen(BaseScreen):
         intent = self.mlops.intent
         if intent and intent[0] == "job":
             self.mlops.intent = None
+            self._chosen = intent[1] != self._newest_id()
             self.select_job(intent[1])
+
+    def _newest_id(self) -> str | None:
+        jobs: list[Job] = self.mlops.data.get("jobs") or []
+        return jobs[0].id if jobs else None
 
     # -- jobs list -------------------------------------------------------------------------------
 
@@ -122,7 +128,8 @@ class TrainingScreen(BaseScreen):
         self.query_one("#tbl-jobs", LiveTable).show(job_rows(jobs, app.clock()))
         if app.updated.get("jobs"):
             panel.mark_updated(app.updated["jobs"])
-        if self.job_id is None and jobs:
+        if jobs and (self.job_id is None or (not self._chosen and jobs[0].id != self.job_id)):
+            # like the table, the log follows the newest job until the person picks one
             self.select_job(jobs[0].id)
         elif self.job_id is not None:
             job = next((j for j in jobs if j.id == self.job_id), None)
@@ -137,6 +144,7 @@ class TrainingScreen(BaseScreen):
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         key = event.row_key.value
         if key and key != "__empty__":
+            self._chosen = key != self._newest_id()
             self.select_job(key)
             self.query_one(LiveLog).view.focus()
 

@@ -36,7 +36,9 @@ class Picker(Vertical):
         Binding("down", "move(1)", show=False),
         Binding("up", "move(-1)", show=False),
         Binding("escape", "close", show=False),
-        Binding("tab", "accept_next", show=False),
+        # priority: run as the key arrives, so the keys typed after a tab go to the next field even
+        # when this one has not caught up yet (a binding that bubbles runs after them)
+        Binding("tab", "accept_next", show=False, priority=True),
     ]
 
     class Picked(Message):
@@ -70,6 +72,7 @@ class Picker(Vertical):
         self.value = value if value in self._labels else None
         self._placeholder = placeholder
         self._setting = False
+        self._listed_for: str | None = None  # the text the option list was built for
 
     def compose(self):
         yield Input(self._labels.get(self.value, ""), placeholder=self._placeholder, compact=True)
@@ -118,11 +121,14 @@ class Picker(Vertical):
     @on(Input.Changed)
     def _typed(self, event: Input.Changed) -> None:
         event.stop()
+        if event.value != self.input.value:  # outrun: the field changed again (tab picked) since
+            return
         if self._setting or (self.value is not None and event.value == self._labels[self.value]):
             return
         self.value = None
         self.input.remove_class("-picked")
         found = self.matches(event.value)[: self.limit]
+        self._listed_for = event.value
         options = self.query_one(OptionList)
         options.clear_options()
         options.add_options(
@@ -166,15 +172,26 @@ class Picker(Vertical):
             options.highlighted = max(0, min(options.option_count - 1, current + step))
 
     def action_accept_next(self) -> None:
-        """Tab: take the highlighted match (or what the typed text names), then the next field."""
-        options = self.query_one(OptionList)
-        if self.has_class("-open") and options.option_count and options.highlighted is not None:
-            self._pick_option(options.get_option_at_index(options.highlighted))
-        elif self.value is None and self.input.value.strip() and self.resolver is not None:
-            with contextlib.suppress(LookupError):  # the form names the problem when it is sent
-                self.pick(self.resolver(self.input.value))
-        self.remove_class("-open")
+        """Tab: the next field now, then take the highlighted match (or what the typed text names)
+        once this field has caught up with the keys typed before the tab."""
         self.screen.focus_next()
+        self.input.call_later(self._accept_typed)
+
+    def _accept_typed(self) -> None:
+        """The match for the text in the field now, never from a list built for older text."""
+        text = self.input.value
+        unchanged = self.value is not None and text == self._labels.get(self.value)
+        if not unchanged and text.strip():
+            options = self.query_one(OptionList)
+            listed = self._listed_for == text and self.has_class("-open") and options.option_count
+            if listed and options.highlighted is not None:
+                self._pick_option(options.get_option_at_index(options.highlighted))
+            elif found := self.matches(text):
+                self.pick(found[0])
+            elif self.resolver is not None:
+                with contextlib.suppress(LookupError):  # the form names the problem when it is sent
+                    self.pick(self.resolver(text))
+        self.remove_class("-open")
 
     def resolve_typed(self) -> Any:
         """The value of the typed text by ``resolver`` (picked, too); LookupError when it names none."""

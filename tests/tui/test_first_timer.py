@@ -61,7 +61,7 @@ async def test_the_form_tells_the_same_story_as_the_guide(
         assert screen.query_one("#f-pickup_zone", Picker).value == 55  # Coney Island
         assert screen.query_one("#f-dropoff_zone", Picker).value == 144  # Little Italy/NoLiTa
         assert screen.query_one("#f-distance", Input).value == "8.0"
-        assert "the workshop's ride" in str(screen.query_one("#form-note").render())
+        assert "the workshop's ride" in str(screen.query_one("#ride-note").render())
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: "latency" in str(screen.query_one("#result-meta").render()), 30)
         guide_answer = await adapter.predict(deployment["name"], [ws.EXAMPLE_SCORING_ARGS])

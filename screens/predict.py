@@ -389,6 +389,7 @@ class PredictScreen(BaseScreen):
     @on(Input.Changed, "#f-pickup_datetime")
     def _when_typed(self) -> None:
         self._read_when()
+        self.query_one("#err-pickup_datetime", Static).remove_class("-shown")  # edited: read afresh
 
     @on(Input.Changed, "#f-distance")
     def _distance_changed(self, event: Input.Changed) -> None:
@@ -435,6 +436,8 @@ class PredictScreen(BaseScreen):
             error = self.query_one(f"#err-{name}", Static)
             error.update(outside(problems.get(name, "")))  # the server's words: plain text
             error.set_class(name in problems, "-shown")
+            if name in problems:
+                self._note(f"note-{name}", "")  # the problem says it: no second line with it
         if problems:
             first = next(iter(problems))
             if first in ADVANCED:

@@ -269,11 +269,13 @@ class TrainingScreen(BaseScreen):
         plot = self.query_one("#rounds-plot", LinePlot)
         plot.xlabel = "round"
         plot.plot(series)
+        title = "RMSE per round"  # the selected job's: never an earlier job's last round
         if rounds:
             last = rounds[-1]
-            self.query_one(
-                "#panel-plot", StalePanel
-            ).border_title = f"RMSE per round · round {last.get('round')} eval {last.get('eval-rmse', '-')}"
+            value = last.get("eval-rmse")
+            shown = f"{value:.1f}" if isinstance(value, int | float) else "-"
+            title += f" · round {last.get('round')} eval {shown}"
+        self.query_one("#panel-plot", StalePanel).border_title = title
 
     # -- actions ---------------------------------------------------------------------------------
 

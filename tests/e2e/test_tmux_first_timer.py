@@ -178,6 +178,7 @@ def test_a_first_timer_at_80x24(tmp_path: Path, capsys: pytest.CaptureFixture) -
         term.press("x")
         wait(term, lambda s: "Cancel training job 2?" in s, "the cancel question")
         term.press("y")
+        wait(term, lambda s: re.search(r"2\s+cancelled", s), "job 2 cancelled")
         term.press("1")
         term.press("C-End")
         screen = wait(

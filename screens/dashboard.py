@@ -388,14 +388,15 @@ def failure_label(error: Exception) -> str:
 
 
 def latency_summary(last: float, p50: float, p95: float, count: int, deployment: str) -> Text:
-    """``last 8.3 ms  p50 8.3  p95 9.1  n 12  mlops-inference-server-x``: labels dim, values plain,
-    a space between each label and its value whatever the terminal (no markup to lose it)."""
+    """``last 8.3 ms  p50 8.3  p95 9.1  n 12  mlops-inference-server-x``: labels dim, values plain.
+
+    No style run starts with a blank: SVG screenshots (``ctrl+p`` Screenshot, the docs' PNGs) drop
+    a run's leading blanks, which drew "p508.3". Blanks go at the end of the run before."""
     text = Text()
     text.append("last ", "dim")
-    text.append(f"{last:.1f} ms", "bold")
+    text.append(f"{last:.1f} ms  ", "bold")
     for label, value in (("p50", f"{p50:.1f}"), ("p95", f"{p95:.1f}"), ("n", str(count))):
-        text.append(f"  {label} ", "dim")
-        text.append(value)
-    text.append("  ")
+        text.append(f"{label} ", "dim")
+        text.append(f"{value}  ")
     text.append(plain(deployment), "dim italic")
     return text

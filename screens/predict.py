@@ -515,14 +515,16 @@ class PredictScreen(BaseScreen):
     def _show_result(self, dep: Deployment, prediction: Prediction, record: dict[str, Any]) -> None:
         seconds = prediction.value
         value = Text()
+        # No style run starts with a blank (an SVG screenshot drops it: "msHTTP"): blanks end runs.
         value.append(duration(seconds), style="bold reverse")
-        value.append(f"  ({seconds:.1f} s)", style="dim")
+        value.append("  ")
+        value.append(f"({seconds:.1f} s)", style="dim")
         self.query_one("#result-value", Static).update(value)
         meta = Text()
         meta.append(self._ride_words(record) + "\n")
         meta.append("latency ", style="dim")
-        meta.append(f"{prediction.latency_ms:.1f} ms", style="bold")
-        meta.append("  HTTP ", style="dim")
+        meta.append(f"{prediction.latency_ms:.1f} ms  ", style="bold")
+        meta.append("HTTP ", style="dim")
         meta.append(str(prediction.status))
         meta.append(f"\n{dep.model} v{dep.version}", style="dim")
         for warning in prediction.warnings:  # the prediction server's words

@@ -179,7 +179,7 @@ HELP: tuple[tuple[str, str], ...] = (
     ("status", "every step, checked live on the platform"),
     ("train [rounds=N max_depth=N]", "train again and follow the log"),
     ("logs [job]", "the last lines of a job's log"),
-    ("predict <ride>", "e.g. predict from Midtown Center to Times Sq weekday 9am February 2.1 miles"),
+    ("predict <ride>", "e.g. predict from Penn Station to LaGuardia tomorrow 8am (or ask: how long from …?)"),
     ("", "or predict pickup=161 dropoff=230 when=2019-02-05T09:00 distance=2.1"),
     ("zones <words>", "find taxi zones and their ids"),
     ("show curl · show commands", "the calls of the last step · how to do step ▶ by hand"),

@@ -142,3 +142,17 @@ def test_cli_imports_nothing_heavy() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "[]", done.stderr
+
+
+@pytest.mark.parametrize(
+    ("param", "message"),
+    [
+        ("rounds=abc", "--param rounds must be a whole number from 1 to 10000, not 'abc'"),
+        ("colour=red", "--param there is no training parameter 'colour'"),
+    ],
+)
+def test_lab_run_checks_its_parameters_before_anything_starts(tmp_path, param: str, message: str) -> None:
+    """Issue 11 §1: the Train dialog's rules, before a platform is even started."""
+    run = mlops(tmp_path, "lab", "run", "--param", param)
+    assert run.returncode != 0 and message in run.stderr, run.stderr
+    assert not (tmp_path / ".local" / "state" / "mlops-tui" / "platform").exists()

@@ -4,6 +4,7 @@ on a real terminal at 80x24)."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -201,7 +202,7 @@ def test_latency_summary_keeps_a_space_after_each_label() -> None:
     assert text.plain == "last 8.3 ms  p50 8.3  p95 9.1  n 12  mlops-inference-server-x"
     # no style run starts with a blank: an SVG screenshot drops those and drew "p508.3"
     cuts = sorted({0, len(text.plain), *(i for span in text.spans for i in (span.start, span.end))})
-    runs = [text.plain[a:b] for a, b in zip(cuts, cuts[1:], strict=False)]
+    runs = [text.plain[a:b] for a, b in itertools.pairwise(cuts)]
     assert all(run and not run[0].isspace() for run in runs), runs
 
 

@@ -7,10 +7,10 @@ value is refused once, with the same words everywhere, instead of failing inside
 later. Names are the flags without `--` (`rounds`, `max-depth`); `max_depth` and `--max-depth`
 are read as the same name.
 
-The ranges are what the training script can run: `rounds` up to 10 000 (early stopping ends a
-run sooner; long runs are how jobs are made to last in tests), `max-depth` up to 20 (XGBoost
-allows more, but deeper trees on 20 000 rides only overfit), a learning rate (XGBoost's `eta`) in
-(0, 1], a test share in (0, 0.9).
+The ranges are what the training script accepted before this module existed: `rounds` and
+`early-stopping` up to 10 000 (early stopping ends a run sooner; long runs are how jobs are made
+to last in tests), `max-depth` up to 20 (XGBoost allows more, but deeper trees on 20 000 rides
+only overfit), a learning rate (XGBoost's `eta`) in (0, 1], a test share in (0, 0.9).
 
 Standard library only: this module is shipped to the training cluster with the rest of the
 package and imported by the app, which must not pay for numpy to check a number.
@@ -67,7 +67,7 @@ PARAMS: tuple[Param, ...] = (
     Param("max-depth", int, 6, 1, 20, "Max tree depth", "how deep each tree may grow"),
     Param("learning-rate", float, 0.15, 0, 1, "Learning rate",
           "XGBoost's eta: how much each tree corrects", low_open=True),
-    Param("early-stopping", int, 20, 0, 1000, "Early stopping",
+    Param("early-stopping", int, 20, 0, 10_000, "Early stopping",
           "stop after this many rounds without improvement; 0 = off"),
     Param("test-size", float, 0.2, 0, 0.9, "Test share", "share of rides held out for the test set",
           low_open=True, high_open=True),

@@ -42,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--read-only",
         action="store_true",
         default=None,
-        help="TUI for attendees: look and predict, but no deletes (also MLOPS_TUI_READ_ONLY=1)",
+        help="TUI for attendees: look and predict; no deletes, no registry or deployment changes "
+        "(also MLOPS_TUI_READ_ONLY=1)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 

@@ -82,6 +82,7 @@ class GuideScreen(BaseScreen):
         # What ctrl+y copies when it is not the newest shown command: the prediction curl with the
         # deployment's auth token filled in (shown on screen only where labelled as holding it).
         self.copy_command: str | None = None
+        self.copy_what = "prediction as curl (with its auth token)"  # what the copy says it copied
         self.zones: ZoneIndex | None = None
         self.last_prediction: float | None = None
         self._platform_seen: Platform | None = None
@@ -153,7 +154,7 @@ class GuideScreen(BaseScreen):
     def action_copy_last(self) -> None:
         """Copy the newest command the guide showed (e.g. the runnable prediction curl)."""
         if self.copy_command is not None:
-            self.mlops.copy_text(self.copy_command, "prediction as curl (with its auth token)")
+            self.mlops.copy_text(self.copy_command, self.copy_what)
             return
         if not self.last_commands:
             self.chat.say("No command to copy yet: run a step first.", "note")
@@ -656,6 +657,7 @@ class GuideScreen(BaseScreen):
         curl = event.data.get("curl")
         if curl:
             self.copy_command = curl  # what copy (ctrl+y) takes
+            self.copy_what = "prediction as curl (with its auth token)"
             self.chat.commands(
                 [curl],
                 "try it yourself: this curl holds the deployment's auth token and runs as pasted "
@@ -715,6 +717,7 @@ class GuideScreen(BaseScreen):
             runnable = curl
         self.last_commands = [curl]
         self.copy_command = runnable
+        self.copy_what = "prediction as curl (with its auth token)"
         self.show_command("predict", curl)
         self.chat.commands(
             [curl],
@@ -737,6 +740,7 @@ class GuideScreen(BaseScreen):
         token = dep.auth_token if dep is not None else None
         if token:
             self.copy_command = f"export AUTH_TOKEN={shlex.quote(token)}"
+            self.copy_what = "line that sets $AUTH_TOKEN (it holds the token)"
         self.chat.say(say.token_answer(ctx.deployment, dep is not None, bool(token)))
 
     @work(group="urls", exclusive=True, exit_on_error=False)

@@ -310,3 +310,25 @@ async def test_a_failed_experiment_neither_traps_nor_undoes(local_platform: Any,
         )
         assert guide.context.train_params == {}
         assert guide.states == done  # nothing turned back ("8/10 done" was the fault)
+
+
+async def test_the_guide_answers_what_people_type(local_platform: Any, tmp_path: Path) -> None:
+    """§7: token, url, where am i, what next; anything else names two commands with examples."""
+    app = guide_app(fresh_tenant(local_platform), tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        guide = app.screen
+        await wait_for(pilot, lambda: guide.context is not None and not guide.checking, 60, "first check")
+        chat = guide.chat
+        await type_line(pilot, "what is my token?")
+        await wait_for(pilot, lambda: "no auth token" in chat.messages[-1].plain, 30, "the token answer")
+        assert "Lab 4 deploys the model" in chat.messages[-1].plain
+        await type_line(pilot, "url")
+        await wait_for(pilot, lambda: chat.messages[-1].plain.startswith("URLs:"), 30, "the URLs")
+        assert f"platform      {guide._platform().credentials.url}" in chat.messages[-1].plain
+        await type_line(pilot, "where am i?")
+        assert chat.messages[-1].plain.startswith("You are ") and "step ▶ Lab 2" in chat.messages[-1].plain
+        await type_line(pilot, "what next?")
+        assert chat.messages[-1].plain.startswith("Lab 2 · Create your notebook cluster")
+        assert guide.running is None  # explained, not run
+        await type_line(pilot, "make it go")
+        assert chat.messages[-1].plain.count("(e.g. ") == 2

@@ -27,10 +27,11 @@ from pathlib import Path
 HEAVY = (
     "pandas", "xgboost", "kubernetes", "numpy", "scipy", "sklearn", "pyarrow", "textual", "rich",
     "httpx", "fastapi", "uvicorn", "pydantic", "keyring", "yaml", "plotext", "sqlite3",
-    "pyproj", "shapefile", "shapely",
+    "pyproj", "shapefile", "shapely", "dateparser",
 )  # fmt: skip
-# never on any start-up path (pyproj, pyshp and shapely only in `mlops-tui data fetch zones`)
-FORBIDDEN = ("pandas", "xgboost", "kubernetes", "pyarrow", "pyproj", "shapefile", "shapely")
+# never on any start-up path (pyproj, pyshp and shapely only in `mlops-tui data fetch zones`;
+# dateparser on the first date read in words, assistant/when.py)
+FORBIDDEN = ("pandas", "xgboost", "kubernetes", "pyarrow", "pyproj", "shapefile", "shapely", "dateparser")
 TIMEOUT_S = 120
 
 

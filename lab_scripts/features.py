@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from . import workshop_ride
+from .places import DETOUR, estimate_miles
 from .zones import Zone, ZoneTable, load_zones
 
 FEATURES: tuple[str, ...] = (
@@ -353,10 +355,10 @@ class _Parser:
     def distance(self, straight: float, required: bool) -> float:
         name = next((k for k in ("distance", "trip_distance") if k in self.rec), "distance")
         if not required and self.rec.get(name) is None:
-            estimate = round(max(0.5, 1.3 * straight), 2)
+            estimate = estimate_miles(straight)
             self.warnings.append(
                 f"distance not given: estimated {estimate} miles from the straight line "
-                f"({straight:.2f} miles) times a typical detour of 1.3")
+                f"({straight:.2f} miles) times a typical detour of {DETOUR}")
             return estimate
         value = self.number(name, 0, MAX_DISTANCE, exclusive=True)
         if value < 0.75 * straight - 0.25:
@@ -436,7 +438,7 @@ def _build_schema() -> dict[str, Any]:
     ride_fields = [
         {"name": "pickup_datetime", "type": "string", "format": "date-time", "required": True,
          "description": "pickup date and time, ISO 8601, New York local time",
-         "example": "2019-02-12T09:00:00"},
+         "example": workshop_ride.WHEN},
         _zone_field("pickup_zone", "pickup", zones),
         _zone_field("dropoff_zone", "dropoff", zones),
         {"name": "distance", "type": "number", "required": False, "min": 0, "max": MAX_DISTANCE,
@@ -477,8 +479,7 @@ def _build_schema() -> dict[str, Any]:
                        "as zones or as coordinates.",
         "fields": ride_fields,
         "rules": ["pickup_zone or pickup_lat+pickup_lon", "dropoff_zone or dropoff_lat+dropoff_lon"],
-        "example": {"pickup_datetime": "2019-02-12T09:00:00", "pickup_zone": 68,
-                    "dropoff_zone": 144, "distance": 2.1, "passengers": 1},
+        "example": dict(workshop_ride.RECORD),
         "scoring_args": {
             "description": "The workshop's request fields (Lab 5), also accepted.",
             "fields": workshop_fields,
@@ -488,13 +489,9 @@ def _build_schema() -> dict[str, Any]:
     }
 
 
-#: The workshop's Lab 5 request: "West 23rd street to Centre Market place, weekday 9 am, February".
-WORKSHOP_EXAMPLE: dict[str, Any] = {
-    "work": 0, "start_latitude": 40.57689727, "start_longitude": -73.99047356,
-    "end_latitude": 40.72058154, "end_longitude": -73.99740673, "distance": 8,
-    "weekday": 1, "hour": 9, "month_1": 0, "month_2": 1, "month_3": 0, "month_4": 0,
-    "month_5": 0, "month_6": 0,
-}
+#: The workshop's Lab 5 request as its reference gives it (the example ride of workshop_ride.py),
+#: with its inconsistent `work: 0`, which serving ignores with a warning.
+WORKSHOP_EXAMPLE: dict[str, Any] = {**workshop_ride.SCORING_ARGS, "work": 0}
 
 #: JSON-able description of the request fields; the TUI generates its form from `fields`.
 INPUT_SCHEMA: dict[str, Any] = _build_schema()

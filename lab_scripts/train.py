@@ -3,6 +3,8 @@
     python -m <package>.train --data trips.csv --output DIR [--zones zones.csv] [--max-depth 6]
         [--rounds 300] [--learning-rate 0.15] [--seed 0] [--test-size 0.2] [--early-stopping 20]
 
+(the parameters, their defaults and ranges are defined once in `params.py`).
+
 Reads TLC trips (`tlc.load_trips`, cleaned as in the workshop), derives the features with the
 same function serving uses, holds out a seeded test set (`--test-size`), trains XGBoost
 (`xgboost.train`, histogram trees, 2 threads) with early stopping on a validation slice of the
@@ -32,6 +34,7 @@ import numpy as np
 
 from .data_profile import describe_dropped, too_few_rides
 from .features import FEATURES, INPUT_SCHEMA, frame_to_matrix
+from .params import PARAMS, ParamError, check
 from .synthetic import is_synthetic
 from .tlc import load_trips, parse_period
 from .zones import load_zones, write_zones
@@ -267,23 +270,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--zones", help="zone table CSV (default: zones.csv beside this code)")
     p.add_argument("--period", help="months the data must cover, YYYY-MM or YYYY-MM..YYYY-MM "
                                     "(default: the file's own, the months holding 99%% of its rides)")
-    p.add_argument("--max-depth", type=int, default=6)
-    p.add_argument("--rounds", type=int, default=300)
-    p.add_argument("--learning-rate", type=float, default=0.15)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--test-size", type=float, default=0.2)
-    p.add_argument("--early-stopping", type=int, default=20, help="rounds without improvement; 0 = off")
+    for param in PARAMS:
+        p.add_argument(param.flag, type=str, default=param.default, help=f"{param.help} ({param.rule})")
     args = p.parse_args(argv)
-    checks = [
-        (1 <= args.max_depth <= 20, "--max-depth must be 1-20"),
-        (1 <= args.rounds <= 10_000, "--rounds must be 1-10000"),
-        (0 < args.learning_rate <= 1, "--learning-rate must be in (0, 1]"),
-        (0 < args.test_size < 0.9, "--test-size must be in (0, 0.9)"),
-        (args.early_stopping >= 0, "--early-stopping must be 0 or more"),
-    ]
-    for ok, message in checks:
-        if not ok:
-            p.error(message)
+    for param in PARAMS:
+        dest = param.name.replace("-", "_")
+        try:
+            setattr(args, dest, check(param.name, getattr(args, dest)))
+        except ParamError as exc:
+            p.error(f"--{exc}")
     if args.period:
         try:
             parse_period(args.period)

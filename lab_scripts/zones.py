@@ -154,30 +154,21 @@ class ZoneTable:
             return []
 
     def resolve(self, value: int | str) -> Zone:
-        """One zone for an id (int or digit string) or a name; LookupError when unknown or ambiguous.
+        """One zone for an id (int or digit string) or a name, read by `places.resolve_zone` (the
+        one resolver the app uses too): LookupError (`ZoneNotFound`, `AmbiguousZone`) otherwise.
 
-        A name resolves when it matches one zone clearly better than any other, so "jfk" or
-        "centre market" work but "midtown" (four zones) is refused with the candidates named.
+        So "jfk", "laguardia" or "centre market" resolve, "midtown" (four zones) is refused with
+        the candidates named, "Midtwn Center" is read as Midtown Center.
         """
-        if isinstance(value, bool) or not isinstance(value, int | str):
-            raise LookupError(f"not a zone: {value!r}")
-        if isinstance(value, int) or value.strip().isdigit():
-            zone = self.get(int(value))
-            if zone is None:
-                raise LookupError(f"no taxi zone with id {int(value)} (ids are 1-{max(self._by_id)})")
-            return zone
+        if isinstance(value, int) and not isinstance(value, bool):
+            return self._resolve_name(str(value))
         return self._resolve_name(value)
 
     @lru_cache(maxsize=1024)  # noqa: B019 - tables live as long as the process; names repeat
     def _resolve_name(self, value: str) -> Zone:
-        ranked = self.ranked(value)
-        if ranked:
-            top = ranked[0][0]
-            rivals = [z for s, z in ranked[1:] if s > top - 0.15 and z.zone != ranked[0][1].zone]
-            if top >= 2.0 and not rivals:
-                return ranked[0][1]
-        hint = ", ".join(z.label for _, z in ranked[:4]) or "no similar zone names"
-        raise LookupError(f"unknown or ambiguous taxi zone {value!r} (did you mean: {hint})")
+        from .places import resolve_zone
+
+        return resolve_zone(self, value)
 
 
 def bounded_words(text: str) -> list[str]:

@@ -16,7 +16,7 @@ class AppAction:
     action: str  # Textual action, run on the app ("app.goto('dashboard')") or screen ("screen.submit")
     aliases: tuple[str, ...] = ()
     screen: str | None = None  # mode the action runs on; None = anywhere
-    destructive: bool = False  # hidden and refused in read-only mode
+    destructive: bool = False  # changes shared state: hidden and refused in read-only mode
     key: str = ""  # the key that does it (for help), if any
 
     @property
@@ -118,6 +118,7 @@ ACTIONS: tuple[AppAction, ...] = (
         "screen.register",
         (),
         screen="registry",
+        destructive=True,
         key="n",
     ),
     AppAction(
@@ -126,6 +127,7 @@ ACTIONS: tuple[AppAction, ...] = (
         "screen.deploy",
         ("serve",),
         screen="registry",
+        destructive=True,
         key="d",
     ),
     AppAction(

@@ -146,6 +146,7 @@ class MlopsApp(App[int]):
         self.platform_changed: Signal[object] = Signal(self, "platform-changed")
         self._mode_history: list[str] = []
         self.intent: tuple[str, str] | None = None  # what a screen should select when shown next
+        self.guide_notes: list[str] = []  # notes for the guide's transcript, taken by the guide
         self.link = LiveLink(
             on_status=self._link_status,
             on_data=self._link_data,
@@ -247,6 +248,14 @@ class MlopsApp(App[int]):
         self.copy_to_clipboard(text)
         self.notify(f"Copied the {what} to the clipboard (OSC 52).", timeout=3)
 
+    def deliver_screenshot(
+        self, filename: str | None = None, path: str | None = None, time_format: str | None = None
+    ) -> str | None:
+        """The palette's Screenshot: to ``~/Downloads`` where it exists, else to
+        ``<state>/mlops-tui/screenshots`` (a jump host has no Downloads folder; Textual then failed
+        with "Failed to save screenshot"). The notification names the file."""
+        return super().deliver_screenshot(filename, path or str(screenshot_dir()), time_format)
+
     def record_prediction(self, deployment: str, prediction: Prediction) -> None:
         """A person's own prediction: it joins the dashboard's latency plot."""
         sample = LatencySample(self.clock(), deployment, prediction.latency_ms, prediction.value, "predict")
@@ -300,14 +309,20 @@ class MlopsApp(App[int]):
         self.profile = self.config.get(name)
 
     async def connect(self, profile: Profile | None, *, password: str | None = None) -> None:
-        """Connect to ``profile`` (start/attach the local platform, log in, poll). Raises on failure."""
-        self.profile = profile
-        self.who = _who(None, profile)
-        self._status_refresh()
+        """Connect to ``profile`` (start/attach the local platform, log in, poll). Raises on failure.
+
+        The attempt runs on a new session: the current one (if any) is replaced only when the new
+        login succeeds, so a mistyped password never costs the working session."""
+        if self.link.platform is None:
+            self.profile = profile
+            self.who = _who(None, profile)
+            self._status_refresh()
         platform = await self.link.open(profile, start=self.start_platform, password=password)
         self._hear_exec_plugin(platform)
-        self.who = _who(platform, profile)
         await self.link.attach(platform, profile, poll=self.poll)
+        self.profile = profile
+        self.who = _who(platform, profile)
+        self._status_refresh()
         await self._credentials_notice()
 
     async def switch_profile(self, name: str, *, password: str | None = None) -> bool:
@@ -352,12 +367,13 @@ class MlopsApp(App[int]):
 
         where = await asyncio.to_thread(check)
         if where:
-            self.notify(
-                f"No usable OS keyring: passwords are kept in the {where}, readable only by you.",
-                title="Credentials",
-                timeout=15,
-                markup=False,
-            )
+            # In the guide's transcript, not a toast: a toast covered the first instruction for 15 s.
+            self.tell_guide(f"No usable OS keyring: passwords are kept in the {where}, readable only by you.")
+
+    def tell_guide(self, text: str) -> None:
+        """A note for the guide's transcript (shown when the guide is, and kept until then)."""
+        self.guide_notes.append(plain(text))
+        self.data_changed.publish("guide-notes")
 
     # -- live link callbacks ---------------------------------------------------------------------
 
@@ -583,6 +599,18 @@ def _who(platform: Platform | None, profile: Profile | None) -> str:
     elif profile is not None:
         parts += [profile.tenant, profile.effective_user]
     return " · ".join(parts)
+
+
+def screenshot_dir() -> Path:
+    """Where screenshots go: the desktop's Downloads folder if there is one, else our state folder."""
+    from platformdirs import user_downloads_path
+
+    from mlops_tui import config as config_mod
+
+    downloads = user_downloads_path()
+    if downloads.is_dir():
+        return downloads
+    return config_mod.ensure_private_dir(config_mod.state_home() / "screenshots")
 
 
 def _log_hint() -> str:

@@ -42,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--read-only",
         action="store_true",
         default=None,
-        help="TUI for attendees: look and predict, but no deletes (also MLOPS_TUI_READ_ONLY=1)",
+        help="TUI for attendees: look and predict; no deletes, no registry or deployment changes "
+        "(also MLOPS_TUI_READ_ONLY=1)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -73,14 +74,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     pr = sub.add_parser("predict", help="predict the travel time of one ride")
     _add_profile(pr)
-    pr.add_argument("--pickup-zone", help="pickup taxi zone: id or name (e.g. 161 or 'Midtown Center')")
+    pr.add_argument(
+        "--pickup-zone", help="pickup taxi zone: id or name (e.g. 161, 'Midtown Center', laguardia)"
+    )
     pr.add_argument("--dropoff-zone", help="dropoff taxi zone: id or name")
     pr.add_argument("--pickup-lat", type=float)
     pr.add_argument("--pickup-lon", type=float)
     pr.add_argument("--dropoff-lat", type=float)
     pr.add_argument("--dropoff-lon", type=float)
     pr.add_argument(
-        "--when", help="pickup time: ISO 8601 or words, e.g. 'weekday 9am february' (the default)"
+        "--when",
+        help="pickup time in words or numbers: 'tomorrow 8am', 'friday 5pm', '15/03/2019 09:00' "
+        "(relative dates count inside the model's data, January-June 2019; default: the "
+        "workshop's, a weekday at 9 am in February)",
     )
     pr.add_argument("--distance", type=float, help="trip distance in miles (estimated when omitted)")
     pr.add_argument("--passengers", type=int)
@@ -90,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--deployment", help="deployment to ask (default mlops-inference-server-<user>)")
     pr.add_argument("--curl", action="store_true", help="also print the curl that does the same")
     pr.add_argument("--output", "-o", choices=("text", "json"), default="text")
+
+    zn = sub.add_parser("zones", help="find taxi zones by name (their ids, for predict)")
+    zn.add_argument("words", nargs="+", help="part of a zone name or landmark, e.g. penn")
 
     st = sub.add_parser("status", help="the pipeline at a glance")
     _add_profile(st)
@@ -233,15 +242,26 @@ def _add_workshop(sub: Any) -> None:
     _add_profile(join)
 
 
-def _params(pairs: Sequence[str]) -> dict[str, str]:
+def _params(pairs: Sequence[str]) -> dict[str, int | float | str]:
+    """``--param`` values checked with the training script's own rules (``lab_scripts.params``)
+    before anything connects: a bad value ends here, not in a failed job. ``data=NAME`` is the
+    job's data file, not a parameter: it is passed on as given (``lab_run`` reads it with the
+    data-name rule)."""
+    from mlops_tui.lab_scripts import params as training_params
     from mlops_tui.services.errors import InvalidInput
 
-    out: dict[str, str] = {}
+    out: dict[str, int | float | str] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
             raise InvalidInput(f"--param {pair!r}: write NAME=VALUE, e.g. rounds=50", field="param")
-        out[name.strip().replace("_", "-")] = value.strip()
+        if training_params.canonical(name) == "data":
+            out["data"] = value.strip()
+            continue
+        try:
+            out[training_params.canonical(name)] = training_params.check(name, value)
+        except training_params.ParamError as exc:
+            raise InvalidInput(f"--param {exc}", field="param") from None
     return out
 
 
@@ -271,6 +291,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from mlops_tui.headless import doctor
 
         return asyncio.run(doctor.run(args.profile, output=args.output))
+    if cmd == "zones":
+        from mlops_tui.headless import predict
+
+        return predict.zones(args.words)
     if cmd == "status":
         from mlops_tui.headless import status
 

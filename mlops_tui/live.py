@@ -112,21 +112,30 @@ class LiveLink:
             resolved = await asyncio.to_thread(factory.resolve, profile, start=start, password=password)
             return await asyncio.to_thread(factory.build_platform, resolved, on_relogin=self._relogin_started)
         except Exception as exc:
-            # Nothing retries a failed open: the badge must not stay "connecting" beside the error.
-            self._set(Link.OFFLINE, getattr(exc, "message", "") or str(exc))
+            # Nothing retries a failed open: the badge must not stay "connecting" beside the error;
+            # a working platform stays as it was (the attempt never replaced it).
+            if self.platform is None:
+                self._set(Link.OFFLINE, getattr(exc, "message", "") or str(exc))
             raise
 
     async def attach(self, platform: Platform, profile: Profile | None = None, *, poll: bool = True) -> None:
-        """Log ``platform`` in and start polling it; replaces any current platform."""
-        await self.close()
-        self.profile = profile
+        """Log ``platform`` in and start polling it. It replaces the current platform only once its
+        login succeeded: a refused attempt (wrong password, unreachable URL) raises and leaves the
+        working session, its polling and its stored credentials exactly as they were."""
+        replacing = self.platform is not None
         if getattr(platform, "on_relogin", False) is None:  # built elsewhere (tests): tell us too
             platform.on_relogin = self._relogin_started  # type: ignore[attr-defined]
-        self._set(Link.CONNECTING, "logging in")
+        if not replacing:
+            self._set(Link.CONNECTING, "logging in")
         try:
             if platform.session is None:
                 await platform.login()
         except errors.Unreachable as exc:
+            if replacing:  # keep what works; the caller says why the attempt failed
+                with contextlib.suppress(Exception):
+                    await platform.aclose()
+                raise
+            self.profile = profile
             self._set(Link.DISCONNECTED, exc.message, self.clock() + timedelta(seconds=2))
             self.platform = platform
             self._on_platform(platform)
@@ -134,10 +143,13 @@ class LiveLink:
                 self._start_poller()
             return
         except BaseException:
-            self._set(Link.OFFLINE, "not logged in")
+            if not replacing:
+                self._set(Link.OFFLINE, "not logged in")
             with contextlib.suppress(Exception):
                 await platform.aclose()
             raise
+        await self.close()  # the old session goes only now, for one that works
+        self.profile = profile
         self.platform = platform
         self._set(Link.CONNECTED)
         self._on_platform(platform)
@@ -214,7 +226,9 @@ class LiveLink:
         if not self.probe_enabled or self._probe_record is None:
             return NOT_CONTACTED
         record = self._probe_record()
-        deployments = (self.poller.status("deployments").value if self.poller else None) or []
+        deployments = self.poller.status("deployments").value if self.poller else None
+        if deployments is None:  # not polled yet (just launched): ask, rather than wait a round
+            deployments = await self._require().list_deployments()
         ready: list[Deployment] = [d for d in deployments if d.ready]
         if record is None or not ready:
             return NOT_CONTACTED

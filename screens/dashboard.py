@@ -21,7 +21,7 @@ from mlops_tui.live import RegistryEntry
 from mlops_tui.services import errors
 from mlops_tui.services.classroom import queue_place
 from mlops_tui.services.terminal_text import plain
-from mlops_tui.services.types import Cluster, Deployment, Job
+from mlops_tui.services.types import Cluster, ClusterKind, ClusterState, Deployment, Job
 from mlops_tui.terminal import Tone, tone_style
 from mlops_tui.widgets.format import duration
 from mlops_tui.widgets.panel import StalePanel
@@ -60,29 +60,39 @@ def state_text(state: str) -> Text:
     return Text(str(state), style=state_style(state))
 
 
+OPTIONAL_NOT_HERE = "n/a here"  # an optional part (the Lab 2 notebook) this host cannot run
+
+
+def optional_unavailable(cluster: Cluster) -> bool:
+    """A notebook sandbox that could not start: Lab 2 is optional, so this is "not available
+    here" (grey), not a failure (red), on the dashboard as in the guide and ``status``."""
+    return cluster.kind == ClusterKind.NOTEBOOK and cluster.state == ClusterState.CONFIG_ERROR
+
+
 def cluster_rows(clusters: list[Cluster]) -> list[Row]:
     rows: list[Row] = []
     for cluster in clusters:
         info = (
             f"{cluster.kind.value} · {len(cluster.members)} member{'s' if len(cluster.members) != 1 else ''}"
         )
-        rows.append(
-            (f"c:{cluster.name}", (Text(cluster.name, style="bold"), state_text(cluster.state), info))
-        )
+        grey = optional_unavailable(cluster)
+        state = Text(OPTIONAL_NOT_HERE, style=tone_style(Tone.MUTED)) if grey else state_text(cluster.state)
+        if grey:
+            info = f"optional: {cluster.message or 'could not start'}"
+        rows.append((f"c:{cluster.name}", (Text(cluster.name, style="bold"), state, info)))
         members = cluster.members
         for i, member in enumerate(members):
             branch = "└" if i == len(members) - 1 else "├"
             extra = [f"pid {member.pid}" if member.pid else (member.detail or "")]
             if member.restarts:
                 extra.append(f"↻{member.restarts}")
+            member_state = (
+                Text(OPTIONAL_NOT_HERE, style=tone_style(Tone.MUTED)) if grey else state_text(member.state)
+            )
             rows.append(
                 (
                     f"m:{cluster.name}/{member.name}",
-                    (
-                        Text(f" {branch} {member.name}", style="dim"),
-                        state_text(member.state),
-                        " ".join(extra),
-                    ),
+                    (Text(f" {branch} {member.name}", style="dim"), member_state, " ".join(extra)),
                 )
             )
     return rows
@@ -189,18 +199,20 @@ class DashboardScreen(BaseScreen):
                 yield LiveTable("MODEL", "STAGE", "MAE s", "JOB", id="tbl-registry", empty="no models yet")
             with StalePanel("Prediction latency (ms)", id="panel-latency", stale_after=30):
                 yield Static("", id="latency-summary")
-                yield LinePlot(empty_text="no predictions yet: deploy a model (4, then d)", id="latency-plot")
+                yield LinePlot(empty_text="loading…", id="latency-plot")
 
     def on_mount(self) -> None:
         super().on_mount()
         for topic in self.TOPICS:
             self.on_data(topic)
         self.query_one("#tbl-clusters").focus()
+        self.mlops.refresh_data("latency")  # the first probe now, not one interval after showing
 
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
         for topic in self.TOPICS:
             self.on_data(topic)
+        self.mlops.refresh_data("latency")
 
     def _status_changed(self, status: object) -> None:
         super()._status_changed(status)
@@ -258,21 +270,29 @@ class DashboardScreen(BaseScreen):
         plot = self.query_one("#latency-plot", LinePlot)
         if not samples:
             summary.update("")
+            plot.empty_text = self._latency_waiting()
             plot.plot([])
             return
         values = sorted(s.latency_ms for s in samples)
         p50 = values[len(values) // 2]
         p95 = values[min(len(values) - 1, int(len(values) * 0.95))]
         last = samples[-1]
-        summary.update(
-            f"[dim]last[/] [b]{last.latency_ms:.1f} ms[/]  [dim]p50[/] {p50:.1f}  [dim]p95[/] {p95:.1f}"
-            f"  [dim]n[/] {len(values)}  [dim i]{last.deployment}[/]"
-        )
+        summary.update(latency_summary(last.latency_ms, p50, p95, len(values), last.deployment))
         now = self.mlops.clock()
         xs = [-(now - s.at).total_seconds() for s in samples[-120:]]
         ys = [s.latency_ms for s in samples[-120:]]
         plot.xlabel = "seconds ago"
         plot.plot([("latency ms", xs, ys)])
+
+    def _latency_waiting(self) -> str:
+        """What the latency panel says before its first sample: loading, or why there is none."""
+        deployments: list[Deployment] | None = self.mlops.data.get("deployments")
+        if deployments is None:
+            return "loading…"
+        ready = [d for d in deployments if d.ready]
+        if ready:
+            return f"loading: asking {ready[0].name} for the workshop's ride…"
+        return "no predictions yet: deploy a model (4, then d)"
 
     # -- actions --------------------------------------------------------------------------------
 
@@ -387,3 +407,18 @@ def failure_label(error: Exception) -> str:
         return "platform disk full"
     message = plain(str(error))
     return message if len(message) <= 40 else message[:39] + "…"
+
+
+def latency_summary(last: float, p50: float, p95: float, count: int, deployment: str) -> Text:
+    """``last 8.3 ms  p50 8.3  p95 9.1  n 12  mlops-inference-server-x``: labels dim, values plain.
+
+    No style run starts with a blank: SVG screenshots (``ctrl+p`` Screenshot, the docs' PNGs) drop
+    a run's leading blanks, which drew "p508.3". Blanks go at the end of the run before."""
+    text = Text()
+    text.append("last ", "dim")
+    text.append(f"{last:.1f} ms  ", "bold")
+    for label, value in (("p50", f"{p50:.1f}"), ("p95", f"{p95:.1f}"), ("n", str(count))):
+        text.append(f"{label} ", "dim")
+        text.append(f"{value}  ")
+    text.append(plain(deployment), "dim italic")
+    return text

@@ -53,7 +53,8 @@ class DataScreen(BaseScreen):
         "[b]p[/b] profiles the selected file again, [b]x[/b] removes it, [b]t[/b] opens the Train "
         "dialog on it (also: the guide's [b]train data=NAME[/b])."
     )
-    DESTRUCTIVE_ACTIONS = frozenset({"remove"})
+    # read-only (attendees) look: uploading and removing change what the whole tenant shares
+    DESTRUCTIVE_ACTIONS = frozenset({"upload", "remove"})
     BINDINGS = [
         Binding("u", "upload", "Upload"),
         Binding("p", "profile", "Profile"),

@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shlex
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
+from mlops_tui.lab_scripts import params as training_params
 from rich.text import Text
 from textual import on, work
+from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
-from mlops_tui.assistant import labs
+from mlops_tui.assistant import labs, when
 from mlops_tui.assistant import workshop as ws
 from mlops_tui.assistant.commands import Command, match_step, parse_command
 from mlops_tui.assistant.lab_training import apply_train_params
@@ -80,6 +83,7 @@ class GuideScreen(BaseScreen):
         # What ctrl+y copies when it is not the newest shown command: the prediction curl with the
         # deployment's auth token filled in (shown on screen only where labelled as holding it).
         self.copy_command: str | None = None
+        self.copy_what = "prediction as curl (with its auth token)"  # what the copy says it copied
         self.zones: ZoneIndex | None = None
         self.last_prediction: float | None = None
         self._platform_seen: Platform | None = None
@@ -113,6 +117,7 @@ class GuideScreen(BaseScreen):
         self._refresh_steps()
         self._apply_width(self.size.width)
         self.chat.say(say.WELCOME)
+        self._take_notes()
         self._load_zones()
         if self.mlops.platform is not None:
             self.on_platform_changed()
@@ -120,8 +125,19 @@ class GuideScreen(BaseScreen):
             self._set_prompt("Connecting to the platform…", "busy")
             self._status_changed(None)  # unless connecting already failed
 
+    def action_escape(self) -> None:
+        """Esc never leaves the guide's input (it is the screen's one control, and a lost focus
+        loses what is typed next): with text it clears the line, on an empty line it goes back."""
+        field = self.query_one("#guide-input", Input)
+        if field.value:
+            field.value = ""
+            field.focus()
+            return
+        raise SkipAction()
+
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
+        self.query_one("#guide-input", Input).focus()  # back from another screen: ready to type
         # back from another screen, where steps may have been done by hand: check again, quietly
         opened = self._announced is not None and not self.checking
         if opened and self._platform_seen is not None and self.running is None:
@@ -139,7 +155,7 @@ class GuideScreen(BaseScreen):
     def action_copy_last(self) -> None:
         """Copy the newest command the guide showed (e.g. the runnable prediction curl)."""
         if self.copy_command is not None:
-            self.mlops.copy_text(self.copy_command, "prediction as curl (with its auth token)")
+            self.mlops.copy_text(self.copy_command, self.copy_what)
             return
         if not self.last_commands:
             self.chat.say("No command to copy yet: run a step first.", "note")
@@ -150,7 +166,21 @@ class GuideScreen(BaseScreen):
         self._apply_width(event.size.width)
 
     def _apply_width(self, width: int) -> None:
+        """Below NARROW the sidebar gives way to a summary line; above, it is as wide as its longest
+        title needs (up to 42 % of the screen), and titles wrap rather than being cut."""
         self.set_class(width < NARROW, "-narrow")
+        longest = max(len(step.title) for step in self.steps)
+        self.sidebar.styles.width = max(27, min(longest + 6, width * 42 // 100))
+
+    def on_data(self, topic: str) -> None:
+        if topic == "guide-notes":
+            self._take_notes()
+
+    def _take_notes(self) -> None:
+        """The app's notes for the transcript (e.g. where passwords are kept on this host)."""
+        notes = self.mlops.guide_notes
+        while notes:
+            self.chat.say(notes.pop(0), "note")
 
     # -- platform --------------------------------------------------------------------------------
 
@@ -187,6 +217,10 @@ class GuideScreen(BaseScreen):
             self.zones = await asyncio.to_thread(default_zones)
         except Exception as exc:  # predictions in words will say the table is missing
             log.warning("zone table not loaded: %s", exc)
+        try:  # dateparser's import and first parse (~0.1 s) happen here, not on the first question
+            await asyncio.to_thread(when.warm_up)
+        except Exception as exc:
+            log.warning("date reader not ready: %s", exc)
 
     # -- step states -----------------------------------------------------------------------------
 
@@ -341,7 +375,7 @@ class GuideScreen(BaseScreen):
         self.chat.to_end()
         if line.strip():
             self.chat.user(line.strip())
-        self.handle(parse_command(line, self.zones))
+        self.handle(parse_command(line, self.zones, today=self.mlops.clock().date()))
 
     def handle(self, cmd: Command) -> None:
         """Do what one typed command asks."""
@@ -384,6 +418,15 @@ class GuideScreen(BaseScreen):
                 self._zones(cmd.arg)
             case "copy":
                 self.action_copy_last()
+            case "token":
+                self.show_token()
+            case "url":
+                self.show_urls()
+            case "where":
+                self._where()
+            case "explain":
+                self._announced = None
+                self._announce()
             case "clear":
                 self.chat.clear()
                 self._announced = None
@@ -449,14 +492,20 @@ class GuideScreen(BaseScreen):
             return
         self._run_step(self.steps[self.current])
 
-    def _train(self, params: dict[str, str]) -> None:
+    def _train(self, params: dict[str, int | float | str]) -> None:
+        """Train with ``params`` (already checked with the Train dialog's rules; ``data`` names the data
+        file, by the one data-name rule), the rest default."""
         ctx = self.context
         if ctx is not None:
             try:  # data=NAME picks the data file (one rule with the CLI and the Train dialog)
-                apply_train_params(ctx, {k: _number(v) for k, v in params.items()}, local_files=False)
+                apply_train_params(ctx, dict(params), local_files=False)
             except PlatformError as exc:
                 self.chat.error(str(exc))
                 return
+            if self.running is None and self.mlops.platform is not None:
+                shown = training_params.describe(ctx.train_params)
+                data = f" on {ctx.data_path}" if "data" in params else ""
+                self.chat.say(f"Training with {shown}{data}.", "note")
         self._run_step(labs.get_step("train"))
 
     def _show(self, what: str) -> None:
@@ -508,6 +557,7 @@ class GuideScreen(BaseScreen):
         commands: list[str] = []
         self._command_bubble = None
         ok = False
+        failed = False
         try:
             platform = self._platform()
             ctx = self._ctx()
@@ -519,28 +569,27 @@ class GuideScreen(BaseScreen):
             if check.state == labs.CheckState.DONE:
                 bubble.finish(True, f"verified: {check.detail}")
             elif check.state == labs.CheckState.UNAVAILABLE:
-                bubble.finish(True, f"not available here: {check.detail}")
+                bubble.finish(None, f"not available here (optional): {check.detail}")
             else:
-                self.states[step.id] = "failed"
+                failed = True
                 bubble.finish(False, "not verified")
-                self.chat.error(f"It ran, but the live check says: {check.detail}. Enter tries again.")
+                self.chat.error(f"It ran, but the live check says: {check.detail}.")
         except asyncio.CancelledError:
             self.states[step.id] = "failed"
             bubble.finish(False, "cancelled")
             raise
         except Exception as exc:
-            self.states[step.id] = "failed"
+            failed = True
             bubble.finish(False, "failed")
             self._error(exc, step.title)
-            current = self.current is not None and self.steps[self.current] is step
-            again = "Enter tries again · skip goes on" if current else f"run {step.id} tries again"
-            self.chat.say(f"{again} · show curl shows the calls made.", "note")
         finally:
             self.running = None
             if commands:
                 self.last_commands = commands
                 if step.id != "predict":
                     self.copy_command = None
+        if failed:
+            await self._after_failure(step)
         if ok:
             if step.id == "predict" and self.context and self.context.prediction:
                 self.last_prediction = self.context.prediction.value
@@ -551,6 +600,35 @@ class GuideScreen(BaseScreen):
         self._refresh_steps()
         if ok:
             self._announce()
+
+    async def _after_failure(self, step: labs.Step) -> None:
+        """A failed run undoes nothing: the step stays ✔ while what verified it is still on the
+        platform (an earlier finished job, the registered version, the deployment). The retry
+        runs with the defaults, and the message says how to change them."""
+        try:
+            check = await step.verify(self._platform(), self._ctx())
+        except Exception as exc:  # the platform went away: say the step is not verified now
+            check = labs.Check(labs.CheckState.PENDING, describe_error(exc)[1])
+        ctx = self.context
+        if ctx is not None and step.id == "train":
+            ctx.train_params = {}  # the next try is not the same bad experiment again
+        current = self.current is not None and self.steps[self.current] is step
+        if check.state != labs.CheckState.PENDING:
+            self._set_check(step, check)
+            again = "train" if step.id == "train" else f"run {step.id}"
+            self.chat.say(f"Lab {step.lab} stays done: {check.detail}. {again} tries again.", "note")
+        else:
+            self.states[step.id] = "failed"
+            again = "Enter tries again · skip goes on" if current else f"run {step.id} tries again"
+            self.chat.say(f"{again} · show curl shows the calls made.", "note")
+        if step.id == "train":
+            chosen = ctx is not None and ctx.data_path != ws.DEFAULT_DATA
+            data = f" on {ctx.data_path} (train data=NAME picks another file)" if chosen else ""
+            self.chat.say(
+                f"The next try trains with the defaults ({training_params.describe()}){data}. To change "
+                f"them, type e.g. train rounds=100 max-depth=4 ({_param_rules()}).",
+                "note",
+            )
 
     def _show_event(self, event: labs.StepEvent, bubble: ProgressBubble, commands: list[str]) -> None:
         kind = event.kind
@@ -573,6 +651,8 @@ class GuideScreen(BaseScreen):
             bubble.set(status=first)
             if rest:
                 self.chat.say(outside(event.text), "note")
+        elif kind == labs.EventKind.WARNING and event.data.get("optional"):
+            self.chat.say(outside(f"⊘ {event.text}"), "note")  # optional, not here: grey, not a fault
         elif kind == labs.EventKind.WARNING:
             self.chat.say(outside(f"⚠ {event.text}"), "warning")
         elif kind == labs.EventKind.RESULT:
@@ -587,6 +667,7 @@ class GuideScreen(BaseScreen):
         curl = event.data.get("curl")
         if curl:
             self.copy_command = curl  # what copy (ctrl+y) takes
+            self.copy_what = "prediction as curl (with its auth token)"
             self.chat.commands(
                 [curl],
                 "try it yourself: this curl holds the deployment's auth token and runs as pasted "
@@ -618,6 +699,7 @@ class GuideScreen(BaseScreen):
 
     @work(group="predict", exclusive=True, exit_on_error=False)
     async def predict_ride(self, ride: Ride) -> None:
+        self.chat.say(say.ride_understood(ride), "note")  # what is sent, before it is sent
         try:
             platform = self._platform()
             ctx = self._ctx()
@@ -645,11 +727,52 @@ class GuideScreen(BaseScreen):
             runnable = curl
         self.last_commands = [curl]
         self.copy_command = runnable
+        self.copy_what = "prediction as curl (with its auth token)"
         self.show_command("predict", curl)
         self.chat.commands(
             [curl],
             "the same request with curl ($AUTH_TOKEN is the deployment's auth token; "
             "ctrl+y copies it filled in)",
+        )
+
+    @work(group="token", exclusive=True, exit_on_error=False)
+    async def show_token(self) -> None:
+        """The deployment's X-Auth-Token: copied on request (ctrl+y), never drawn on the screen."""
+        try:
+            ctx = self._ctx()
+            try:
+                dep = await self._platform().get_deployment(ctx.deployment)
+            except NotFound:
+                dep = None
+        except Exception as exc:
+            self._error(exc, "Find the auth token")
+            return
+        token = dep.auth_token if dep is not None else None
+        if token:
+            self.copy_command = f"export AUTH_TOKEN={shlex.quote(token)}"
+            self.copy_what = "line that sets $AUTH_TOKEN (it holds the token)"
+        self.chat.say(say.token_answer(ctx.deployment, dep is not None, bool(token)))
+
+    @work(group="urls", exclusive=True, exit_on_error=False)
+    async def show_urls(self) -> None:
+        try:
+            platform = self._platform()
+            ctx = self._ctx()
+            deployments = await platform.list_deployments()
+            clusters = await platform.list_clusters()
+        except Exception as exc:
+            self._error(exc, "List the URLs")
+            return
+        self.chat.say(say.urls(platform.credentials.url, ctx, deployments, clusters))
+
+    def _where(self) -> None:
+        platform = self.mlops.platform
+        step = self.steps[self.current] if self.current is not None else None
+        done = sum(self._finished(s.id) for s in self.steps)
+        self.chat.say(
+            say.where(
+                self.mlops.who, platform.credentials.url if platform else None, step, done, len(self.steps)
+            )
         )
 
     # -- errors ----------------------------------------------------------------------------------
@@ -662,10 +785,6 @@ class GuideScreen(BaseScreen):
         self.chat.error(message, title)
 
 
-def _number(value: str) -> str | int | float:
-    for cast in (int, float):
-        try:
-            return cast(value)
-        except ValueError:
-            pass
-    return value
+def _param_rules() -> str:
+    """``rounds 1-10000, max-depth 1-20, learning-rate (0, 1]`` in words, from lab_scripts.params."""
+    return "; ".join(f"{name}: {training_params.BY_NAME[name].rule}" for name in training_params.MAIN)

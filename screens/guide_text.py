@@ -7,6 +7,7 @@ read (and changed) in one place.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from rich.text import Text
 
@@ -15,6 +16,7 @@ from mlops_tui.assistant import labs
 from mlops_tui.assistant import workshop as ws
 from mlops_tui.assistant.commands import HELP
 from mlops_tui.assistant.rides import Place, Ride
+from mlops_tui.services import job_output
 from mlops_tui.services.terminal_text import plain
 from mlops_tui.services.types import Job, JobState, Prediction
 from mlops_tui.terminal import Tone, tone_style
@@ -120,12 +122,78 @@ def ride_prediction(ride: Ride, prediction: Prediction) -> Text:
     return text
 
 
+def ride_understood(ride: Ride) -> Text:
+    """The ride as read, said before it is sent: places, time, distance and how each was read."""
+    text = Text()
+    text.append("Asking for: ", "bold")
+    text.append(ride.describe())
+    if ride.assumed:
+        text.append("\nread as: " + "; ".join(ride.assumed), "italic")
+    return text
+
+
+def token_answer(deployment: str, deployed: bool, has_token: bool) -> Text:
+    """What "token" answers: which tokens there are, where each one is, how to get it."""
+    text = Text()
+    if has_token:
+        text.append(f"The auth token of {deployment} is ready to paste: ", "bold")
+        text.append("ctrl+y", "bold")
+        text.append(" copies ")
+        text.append("export AUTH_TOKEN=…", "bold")
+        text.append(" (it is not shown here, so it stays off shared screens). The curls I show use ")
+        text.append("$AUTH_TOKEN", "bold")
+        text.append("; send it as the X-Auth-Token header.")
+    elif deployed:
+        text.append(f"{deployment} has no auth token I can read here.", "bold")
+    else:
+        text.append(f"There is no deployment {deployment} yet, so no auth token: ", "bold")
+        text.append("Lab 4 deploys the model (goto lab 4).")
+    text.append(
+        "\nYour session is another token (X-BDS-SESSION): the app keeps it; the printed commands use "
+        "$MLOPS_SESSION, which the login curl sets (show commands on Lab 1).",
+        "dim",
+    )
+    return text
+
+
+def urls(
+    platform_url: str, ctx: labs.LabContext, deployments: Sequence[Any], clusters: Sequence[Any]
+) -> Text:
+    """Every URL in use, whole (never cut: people copy them)."""
+    text = Text()
+    text.append("URLs:", "bold")
+    text.append(f"\nplatform      {platform_url}")
+    mine = [d for d in deployments if d.name == ctx.deployment] or list(deployments)
+    for dep in mine:
+        text.append(f"\n{dep.name} (prediction, needs X-Auth-Token)\n  {dep.url or '-'}")
+    if not mine:
+        text.append("\nprediction    none yet: Lab 4 deploys the model")
+    for cluster in clusters:
+        for endpoint in getattr(cluster, "endpoints", ()):
+            if endpoint.url:
+                text.append(f"\n{cluster.name} ({endpoint.name})\n  {endpoint.url}")
+    return text
+
+
+def where(who: str, platform_url: str | None, step: labs.Step | None, done: int, total: int) -> Text:
+    """Who and where the person is: profile, tenant, user, platform, the step ▶."""
+    text = Text()
+    text.append("You are ", "bold")
+    text.append(plain(who) or "not logged in")
+    text.append(f"\nplatform {platform_url or 'not connected'}")
+    if step is None:
+        text.append(f"\nall {total} steps are done")
+    else:
+        text.append(f"\nstep ▶ Lab {step.lab} · {step.title} ({done} of {total} done)")
+    return text
+
+
 def log_tail(job: Job, lines: Sequence[str]) -> Text:
     """The last lines of a job's log as a terminal shows them (colours dropped: a chat message)."""
     text = Text()
     text.append(f"job {job.id} ({job.state}) — last {len(lines)} log lines", "bold")
-    for line in lines:
-        text.append(f"\n{plain(line)}")
+    for line in lines:  # structured @@mlops lines worded as in the live log and lab run
+        text.append(f"\n{job_output.readable(plain(line))}")
     if job.state in (JobState.QUEUED, JobState.RUNNING):
         text.append("\nstill running: press 3 for the live log", "dim")
     return text

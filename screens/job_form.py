@@ -1,9 +1,14 @@
-"""The "submit a training job" dialog: the workshop's defaults, validated before anything is sent."""
+"""The "submit a training job" dialog: the workshop's defaults, validated before anything is sent.
+
+The training parameters (their fields, defaults and rules) come from ``lab_scripts.params``, the
+one definition the training script, the guide, ``lab run --param`` and the platform API use too.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mlops_tui.lab_scripts import params as training_params
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -42,15 +47,16 @@ FIELDS: tuple[tuple[str, str, str], ...] = (
         "a TLC trip file in data/ of the project repository (CSV, CSV.gz or "
         "Parquet): upload one on the Data screen (8)",
     ),
-    ("rounds", "Boosting rounds", "integer, 1-2000"),
-    ("max-depth", "Max tree depth", "integer, 1-16"),
-    ("learning-rate", "Learning rate", "number, 0 < eta <= 1"),
+    *(
+        (name, training_params.BY_NAME[name].label, training_params.BY_NAME[name].rule)
+        for name in training_params.MAIN
+    ),
 )
 
 
 def validate(values: dict[str, str]) -> tuple[dict[str, int | float], dict[str, str]]:
-    """Parsed training parameters and ``{field: problem}`` for every bad field."""
-    params: dict[str, int | float] = {}
+    """Parsed training parameters and ``{field: problem}`` for every bad field (the parameters'
+    problems are ``lab_scripts.params``' rules, the same words the guide and the CLI use)."""
     problems: dict[str, str] = {}
     for key in ("cluster", "code", "data"):
         if not values.get(key, "").strip():
@@ -62,25 +68,9 @@ def validate(values: dict[str, str]) -> tuple[dict[str, int | float], dict[str, 
             problems["data"] = (
                 "a data file name such as march.csv or data/NYCTaxi/x.parquet (.csv, .csv.gz, .parquet)"
             )
-    for key, low, high in (("rounds", 1, 2000), ("max-depth", 1, 16)):
-        raw = values.get(key, "").strip()
-        try:
-            number = int(raw)
-        except ValueError:
-            problems[key] = f"a whole number from {low} to {high}"
-            continue
-        if not low <= number <= high:
-            problems[key] = f"between {low} and {high}"
-        else:
-            params[key] = number
-    raw = values.get("learning-rate", "").strip()
-    try:
-        eta = float(raw)
-        if not 0 < eta <= 1:
-            raise ValueError
-        params["learning-rate"] = eta
-    except ValueError:
-        problems["learning-rate"] = "a number greater than 0 and at most 1"
+    given = {name: values.get(name, "") for name in training_params.MAIN}
+    params, bad = training_params.problems(given)
+    problems.update({name: error.problem for name, error in bad.items()})
     return params, problems
 
 
@@ -104,9 +94,7 @@ class JobFormScreen(ModalScreen[JobForm | None]):
             "cluster": ws.TRAINING_CLUSTER,
             "code": ws.code_dir(self.user),
             "data": self.data or ws.DEFAULT_DATA,
-            "rounds": "60",
-            "max-depth": "6",
-            "learning-rate": "0.1",
+            **{name: str(value) for name, value in training_params.defaults().items()},
         }
 
     def compose(self) -> ComposeResult:

@@ -96,7 +96,7 @@ class LoginScreen(BaseScreen):
                     id="f-remember",
                     tooltip="OS keyring, or a 0600 file where there is none",
                 )
-                yield Checkbox("Read-only (attendees: no deletes)", False, id="f-readonly")
+                yield Checkbox("Read-only (attendees: look and predict)", False, id="f-readonly")
                 yield Static("", id="login-status")
                 with Horizontal(id="login-buttons"):
                     yield Button("Log in (ctrl+s)", id="login", variant="primary", compact=True)
@@ -104,7 +104,7 @@ class LoginScreen(BaseScreen):
                     yield Button("Log out", id="logout", compact=True)
                     yield Button(
                         "Doctor",
-                        id="doctor",
+                        id="login-doctor",
                         compact=True,
                         tooltip="ctrl+t: check each hop to this profile's platform",
                     )
@@ -139,6 +139,7 @@ class LoginScreen(BaseScreen):
         self._fill_list()
         current = app.profile or self.config.active_profile
         self._edit(current)
+        self.query_one("#f-password", Input).focus()  # what a person comes here to type
 
     def _fill_list(self) -> None:
         assert self.config is not None
@@ -208,8 +209,11 @@ class LoginScreen(BaseScreen):
         )
 
     def _status(self, text: str, style: str = "") -> None:
-        """One line of status; it quotes the platform's errors, so it passes the sanitiser."""
-        self.query_one("#login-status", Static).update(outside(text, style))
+        """One line of status; it quotes the platform's errors, so it passes the sanitiser. It is
+        scrolled into view: at 80x24 it sits below the form's fold."""
+        status = self.query_one("#login-status", Static)
+        status.update(outside(text, style))
+        status.call_after_refresh(status.scroll_visible, animate=False)
 
     @on(Input.Submitted)
     def _enter(self) -> None:
@@ -223,7 +227,7 @@ class LoginScreen(BaseScreen):
     def _forget_pressed(self) -> None:
         self.action_forget()
 
-    @on(Button.Pressed, "#doctor")
+    @on(Button.Pressed, "#login-doctor")
     def _doctor_pressed(self) -> None:
         self.action_doctor()
 
@@ -264,7 +268,10 @@ class LoginScreen(BaseScreen):
         try:
             await app.connect(profile, password=password)
         except Exception as exc:
-            self._status(f"not logged in: {exc}", tone_style(Tone.FAIL))
+            if app.platform is not None:  # the attempt was refused; the working session stays
+                self._status(f"{exc} — you are still logged in as {app.who}", tone_style(Tone.FAIL))
+            else:
+                self._status(f"not logged in: {exc}", tone_style(Tone.FAIL))
             raise
         self.query_one("#f-password", Input).value = ""
         notes = [f"logged in as {profile.effective_user} on {profile.name}"]

@@ -2,9 +2,15 @@
 
 The form comes from the deployed version's ``input_schema`` (the bundle's manifest) or, failing
 that, ``lab_scripts.features.INPUT_SCHEMA``; zone fields become type-to-filter pickers over the
-zone table. Before sending, the record goes through the same ``parse_record`` the prediction
-server uses, so a bad field is named here rather than by a 4xx. The answer shows the travel time
-in minutes and seconds, the latency, and the request and response; ``y`` copies it as curl.
+zone table, read by the one zone resolver (``lab_scripts.places``: ``laguardia`` or ``230`` are
+enough; tab takes the highlighted match). The date field reads words and numbers with the one
+date reader (``assistant.when``: ``tomorrow 8am``, ``15/03/2019 09:00``) and shows how it read
+them before anything is sent. It is prefilled with the workshop's ride (``workshop_ride``), at its
+exact points, so its answer is the guide's; a distance the person did not type is re-estimated
+when the zones change. Before sending, the record goes through the same ``parse_record`` the
+prediction server uses, so a bad field is named here rather than by a 4xx. The answer shows the
+travel time in minutes and seconds, the latency, and the request and response; ``y`` copies it as
+curl. The Send button stays visible at any size (ctrl+s sends from anywhere).
 """
 
 from __future__ import annotations
@@ -12,12 +18,13 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date
 from typing import Any
 
 from rich.json import JSON
 from rich.text import Text
 from textual import on, work
+from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
@@ -35,20 +42,43 @@ from mlops_tui.widgets.select import SafeSelect
 from .base import BaseScreen, guarded
 
 ADVANCED = ("pickup_lat", "pickup_lon", "dropoff_lat", "dropoff_lon")
+FIRST = ("pickup_zone", "dropoff_zone", "pickup_datetime", "distance")  # a ride: from, to, when, how far
+ENDS = {"pickup_zone": ("pickup_lat", "pickup_lon"), "dropoff_zone": ("dropoff_lat", "dropoff_lon")}
+# the form's border subtitle: the send key, then how good the zone centroids behind the distance
+# estimates are (kept short: the form is 44 columns wide at 80x24)
+SEND_HINT = "ctrl+s sends"
 
 
 def _load_schema_and_zones() -> tuple[dict[str, Any], Any]:
-    """Blocking (imports numpy via features): run in a thread. The zone table is the fetched one
-    (real centroids) when there is one, else the built-in approximate one."""
+    """Blocking (imports numpy via features, warms up the date reader): run in a thread. The zone
+    table is the fetched one (real centroids) when there is one, else the built-in approximate one."""
     from mlops_tui.lab_scripts import features
 
+    from mlops_tui.assistant import when
     from mlops_tui.services import taxi_zones
 
+    when.warm_up()
     return features.INPUT_SCHEMA, taxi_zones.zone_table()
 
 
-def check_field(spec: dict[str, Any], raw: str) -> tuple[Any, str | None]:
-    """``(value, problem)`` for one field's text according to its schema entry."""
+def prefill(schema: dict[str, Any]) -> dict[str, Any]:
+    """The form's first values: the workshop's ride where the schema has the field (one story with
+    the guide's Lab 5), else the schema's own example."""
+    from mlops_tui.lab_scripts import workshop_ride
+
+    names = {f.get("name") for f in schema.get("fields", []) if isinstance(f, dict)}
+    values = {
+        **(schema.get("example") or {}),
+        **{k: v for k, v in workshop_ride.RECORD.items() if k in names},
+    }
+    if isinstance(values.get("pickup_datetime"), str):
+        values["pickup_datetime"] = values["pickup_datetime"].replace("T", " ")[:16]
+    return values
+
+
+def check_field(spec: dict[str, Any], raw: str, today: date | None = None) -> tuple[Any, str | None]:
+    """``(value, problem)`` for one field's text according to its schema entry (a date-time in
+    words or numbers, read by ``assistant.when`` relative to ``today``)."""
     text = raw.strip()
     if not text:
         if spec.get("required"):
@@ -67,11 +97,12 @@ def check_field(spec: dict[str, Any], raw: str) -> tuple[Any, str | None]:
             return None, f"at most {high}"
         return value, None
     if spec.get("format") == "date-time":
+        from mlops_tui.assistant.when import WhenError, read_when
+
         try:
-            datetime.fromisoformat(text)
-        except ValueError:
-            return None, "a date and time like 2019-02-12T09:00"
-        return text, None
+            return read_when(text, today=today).iso(), None
+        except WhenError as exc:
+            return None, str(exc)
     return text, None
 
 
@@ -81,8 +112,11 @@ class PredictScreen(BaseScreen):
     CSS_PATH = "predict.tcss"
     HELP = (
         "Ask a deployed model for the travel time of a taxi ride. The form is generated from the "
-        "model's input schema; zone fields are pickers: type part of a name (or a landmark such as "
-        "'Centre Market'), ↑/↓ and enter pick. Every field is checked with the same code the "
+        "model's input schema and starts with the workshop's ride (the guide's Lab 5). Zone fields "
+        "are pickers: type part of a name, a landmark such as 'Centre Market', or an id; tab takes "
+        "the highlighted match and moves on (↑/↓ choose another). The date takes words or numbers "
+        "(tomorrow 8am, friday 5pm, 15/03/2019 09:00) and shows how it was read. A distance you do "
+        "not type is estimated from the zones. Every field is checked with the same code the "
         "prediction server runs before anything is sent.\n"
         "[b]ctrl+s[/b] (or enter) sends; [b]y[/b] copies the request as a curl command that runs as "
         "pasted (it contains the deployment's auth token) through OSC 52."
@@ -91,7 +125,23 @@ class PredictScreen(BaseScreen):
         Binding("ctrl+s", "send", "Send", priority=True),
         Binding("y", "copy_curl", "Copy curl"),
         Binding("ctrl+y", "copy_curl", "Copy curl", show=False, priority=True),
+        # In the form, tab and shift+tab move as the key arrives, so what is typed next lands in the
+        # next field even when the last one has not caught up (see Picker.action_accept_next).
+        Binding("shift+tab", "form_focus(-1)", show=False, priority=True),
+        Binding("tab", "form_focus(1)", show=False, priority=True),
     ]
+
+    def action_form_focus(self, step: int) -> None:
+        form = self.query_one("#predict-form-box")
+        if self.focused is None or form not in self.focused.ancestors:
+            raise SkipAction()  # elsewhere (the : command line completes with tab): as usual
+        picker = next((p for p in self.focused.ancestors if isinstance(p, Picker)), None)
+        if step > 0 and picker is not None:
+            picker.action_accept_next()
+        elif step > 0:
+            self.focus_next()
+        else:
+            self.focus_previous()
 
     def __init__(self) -> None:
         super().__init__()
@@ -102,24 +152,31 @@ class PredictScreen(BaseScreen):
         self.last_deployment: str | None = None
         self._deployments_shown: list[str] = []
         self.form_ready = False
+        # where the distance came from: "example" (the workshop ride's), "estimated" (from the zones)
+        # or "typed" (by the person: never estimated over)
+        self._distance_from = "example"
+        self._distance_set: str | None = None  # the distance the form itself put in the field
 
     def compose_body(self) -> Iterable[Widget]:
         with Horizontal(id="predict-body"):
-            with VerticalScroll(id="predict-form") as form:
-                form.border_title = "Ride"
-                form.border_subtitle = "ctrl+s sends"
-                with Horizontal(id="dep-row"):
-                    yield Label("Deployment", classes="field-label")
-                    yield SafeSelect(
-                        [],
-                        prompt="no ready deployment yet",
-                        id="f-deployment",
-                        allow_blank=True,
-                        compact=True,
-                    )
-                yield Static("loading the input schema…", id="form-loading")
-                yield Vertical(id="form-fields")
-                yield Button("Send (ctrl+s)", id="send", variant="primary")
+            with Vertical(id="predict-form-box") as box:
+                box.border_title = "Ride"
+                box.border_subtitle = SEND_HINT
+                with VerticalScroll(id="predict-form"):
+                    with Horizontal(id="dep-row"):
+                        yield Label("Deployment", classes="field-label")
+                        yield SafeSelect(
+                            [],
+                            prompt="no ready deployment yet",
+                            id="f-deployment",
+                            allow_blank=True,
+                            compact=True,
+                        )
+                    yield Static("loading the input schema…", id="form-loading")
+                    yield Static("", id="ride-note")
+                    yield Vertical(id="form-fields")
+                # outside the scroll: visible at any size and with the coordinates expanded
+                yield Button("Send (ctrl+s)", id="send", variant="primary", compact=True)
             with VerticalScroll(id="predict-result") as result:
                 result.border_title = "Result"
                 yield Static("Fill in the ride and press ctrl+s.", id="result-value")
@@ -199,32 +256,47 @@ class PredictScreen(BaseScreen):
 
     async def _build_form(self) -> None:
         assert self.schema is not None
-        self.fields = [f for f in self.schema.get("fields", []) if isinstance(f, dict) and f.get("name")]
-        example = self.schema.get("example") or {}
+        fields = [f for f in self.schema.get("fields", []) if isinstance(f, dict) and f.get("name")]
+        order = {name: i for i, name in enumerate(FIRST)}
+        self.fields = sorted(fields, key=lambda f: order.get(f["name"], len(FIRST)))
+        values = prefill(self.schema)
         container = self.query_one("#form-fields", Vertical)
         await container.remove_children()
-        for spec in self.fields:
-            if spec["name"] not in ADVANCED:
-                await container.mount(self._field_row(spec, example.get(spec["name"], spec.get("default"))))
+        take_focus = self.focused is None or container not in self.focused.ancestors
+        rows = [
+            self._field_row(spec, values.get(spec["name"], spec.get("default")))
+            for spec in self.fields
+            if spec["name"] not in ADVANCED
+        ]
         advanced_specs = [spec for spec in self.fields if spec["name"] in ADVANCED]
         if advanced_specs:
-            rows = [self._field_row(spec, example.get(spec["name"])) for spec in advanced_specs]
-            advanced = Vertical(*rows, classes="advanced")
-            await container.mount(Collapsible(advanced, title="coordinates instead of zones (optional)"))
+            advanced = Vertical(*(self._field_row(spec, values.get(spec["name"])) for spec in advanced_specs))
+            advanced.add_class("advanced")
+            rows.append(Collapsible(advanced, title="coordinates instead of zones (optional)"))
+        await container.mount_all(rows)  # the whole form at once: no field appears before the others
+        first = self._picker("pickup_zone") or next(iter(self.query(Picker)), None)
+        if take_focus and first is not None:
+            first.input.focus()  # "from" first: 5, then type the pickup
         self.query_one("#form-loading", Static).display = False
+        self._distance_from = "example"
+        self._distance_set = None if values.get("distance") is None else str(values["distance"])
+        self._note("ride-note", "Prefilled: the workshop's ride (Lab 5)")
+        if "distance" in values:
+            self._note("note-distance", "the workshop ride's distance")
+        self._read_when()
         self.form_ready = True
-        form = self.query_one("#predict-form")
+        box = self.query_one("#predict-form-box")
         title = outside_markup(self.schema.get("title", "input"))  # the schema comes from the model
-        form.border_title = f"Ride · {title}"
+        box.border_title = f"Ride · {title}"
         if self.zones is not None:  # distance estimates rest on the zone centroids: say how good they are
-            form.border_subtitle = (
-                "zones: approximate centroids" if self.zones.approximate else "zones: TLC shapes"
-            )
+            quality = "zones: approximate" if self.zones.approximate else "zones: TLC shapes"
+            box.border_subtitle = f"{SEND_HINT} · {quality}"
 
     def _field_row(self, spec: dict[str, Any], default: Any) -> Widget:
-        """Label and input side by side, the field's problem (if any) underneath."""
+        """Label and input side by side, how the value was read and its problem (if any) underneath."""
         label, control, error = self._field_widgets(spec, default)
-        return Vertical(Horizontal(label, control, classes="field-row"), error, classes="field")
+        note = Static("", id=f"note-{spec['name']}", classes="field-note")
+        return Vertical(Horizontal(label, control, classes="field-row"), note, error, classes="field")
 
     def _field_widgets(self, spec: dict[str, Any], default: Any) -> list[Widget]:
         """The field's widgets. The spec is the deployed model's input schema (written by its
@@ -243,7 +315,14 @@ class PredictScreen(BaseScreen):
                 def matcher(text: str, table=table) -> list[Any]:
                     return [z.location_id for _, z in table.ranked(text)]
 
-            picker = Picker(options, value=default, matcher=matcher, id=f"f-{name}")
+            resolver = None
+            if self.zones is not None and name.endswith("zone"):
+                from mlops_tui.lab_scripts.places import resolve_zone
+
+                def resolver(text: str, table=self.zones) -> Any:
+                    return resolve_zone(table, text).location_id
+
+            picker = Picker(options, value=default, matcher=matcher, resolver=resolver, id=f"f-{name}")
             picker.tooltip = tooltip
             widgets.append(picker)
         else:
@@ -266,24 +345,99 @@ class PredictScreen(BaseScreen):
     def _record(self) -> tuple[dict[str, Any], dict[str, str]]:
         record: dict[str, Any] = {}
         problems: dict[str, str] = {}
+        today = self.mlops.clock().date()
         for spec in self.fields:
             name = spec["name"]
             widget = self.query_one(f"#f-{name}")
             if isinstance(widget, Picker):
+                if widget.value is None and widget.input.value.strip():
+                    try:  # "laguardia", "230": the one zone resolver, as the guide and the CLI read it
+                        widget.resolve_typed()
+                    except LookupError as exc:
+                        problems[name] = _zone_problem(exc)
+                        continue
                 if widget.value is not None:
                     record[name] = widget.value
-                elif widget.input.value.strip():
-                    problems[name] = "pick one of the matches (↓ then enter)"
                 elif spec.get("required"):
                     problems[name] = "required"
                 continue
             assert isinstance(widget, Input)
-            value, problem = check_field(spec, widget.value)
+            value, problem = check_field(spec, widget.value, today)
             if problem:
                 problems[name] = problem
             elif value is not None:
                 record[name] = value
         return record, problems
+
+    # -- reading as you type ---------------------------------------------------------------------
+
+    def _note(self, note_id: str, text: str, tone: Tone | None = None) -> None:
+        """A field's dim line saying how its value was read (or, with ``tone``, what is wrong)."""
+        for note in self.query(f"#{note_id}").results(Static):
+            note.update(Text(text, style=tone_style(tone) if tone else "dim italic"))
+            note.set_class(bool(text), "-shown")
+
+    def _read_when(self) -> None:
+        """Show how the date field reads now: "Fri 07 Jun 2019 08:00 (today = …)"."""
+        from mlops_tui.assistant.when import WhenError, read_when
+
+        boxes = self.query("#f-pickup_datetime").results(Input)
+        box = next(iter(boxes), None)
+        if box is None:
+            return
+        if not box.value.strip():
+            self._note("note-pickup_datetime", "")
+            return
+        try:
+            when = read_when(box.value, today=self.mlops.clock().date())
+        except WhenError as exc:
+            self._note("note-pickup_datetime", str(exc), Tone.WARN)
+            return
+        self._note("note-pickup_datetime", "→ " + when.explain())
+
+    @on(Input.Changed, "#f-pickup_datetime")
+    def _when_typed(self) -> None:
+        self._read_when()
+        self.query_one("#err-pickup_datetime", Static).remove_class("-shown")  # edited: read afresh
+
+    @on(Input.Changed, "#f-distance")
+    def _distance_changed(self, event: Input.Changed) -> None:
+        if event.value != self._distance_set:  # not the value the form put there: typed
+            self._distance_from = "typed"
+            self._note("note-distance", "")
+
+    @on(Picker.Picked)
+    def _zone_picked(self, event: Picker.Picked) -> None:
+        """A new zone: that end's exact points no longer apply, and a distance the person did not
+        type is estimated again from the zones (straight line x 1.3, the server's estimate)."""
+        name = (event.picker.id or "").removeprefix("f-")
+        if name not in ENDS or not self.form_ready:
+            return
+        self._note("ride-note", "")
+        for coordinate in ENDS[name]:
+            for box in self.query(f"#f-{coordinate}").results(Input):
+                box.value = ""
+        self._estimate_distance()
+
+    def _estimate_distance(self) -> None:
+        from mlops_tui.lab_scripts.places import DETOUR, estimate_zone_miles
+
+        if self._distance_from == "typed" or self.zones is None:
+            return
+        ids = [p.value for p in (self._picker("pickup_zone"), self._picker("dropoff_zone")) if p is not None]
+        boxes = list(self.query("#f-distance").results(Input))
+        if len(ids) != 2 or None in ids or not boxes:
+            return
+        miles = estimate_zone_miles(self.zones[ids[0]], self.zones[ids[1]])
+        if miles is None:
+            return
+        self._distance_set = f"{miles:g}"
+        boxes[0].value = self._distance_set
+        self._distance_from = "estimated"
+        self._note("note-distance", f"≈ estimated from the zones (x {DETOUR})")
+
+    def _picker(self, name: str) -> Picker | None:
+        return next(iter(self.query(f"#f-{name}").results(Picker)), None)
 
     def _show_problems(self, problems: dict[str, str]) -> None:
         for spec in self.fields:
@@ -291,12 +445,16 @@ class PredictScreen(BaseScreen):
             error = self.query_one(f"#err-{name}", Static)
             error.update(outside(problems.get(name, "")))  # the server's words: plain text
             error.set_class(name in problems, "-shown")
+            if name in problems:
+                self._note(f"note-{name}", "")  # the problem says it: no second line with it
         if problems:
             first = next(iter(problems))
             if first in ADVANCED:
                 self.query_one(Collapsible).collapsed = False
             target = self.query_one(f"#f-{first}")
-            (target.input if isinstance(target, Picker) else target).focus()
+            box = target.input if isinstance(target, Picker) else target
+            box.focus()
+            box.select_all()  # what is typed next replaces the value that has the problem
 
     # -- sending ---------------------------------------------------------------------------------
 
@@ -351,7 +509,7 @@ class PredictScreen(BaseScreen):
         self.last_record = record
         self.last_deployment = dep.name
         self.mlops.record_prediction(dep.name, prediction)
-        self._show_result(dep, prediction)
+        self._show_result(dep, prediction, record)
 
     def _server_check(self, record: dict[str, Any]) -> dict[str, str]:
         """The prediction server's own validation, run here first (blocking: in a thread)."""
@@ -363,16 +521,19 @@ class PredictScreen(BaseScreen):
             return {exc.field: str(exc)}
         return {}
 
-    def _show_result(self, dep: Deployment, prediction: Prediction) -> None:
+    def _show_result(self, dep: Deployment, prediction: Prediction, record: dict[str, Any]) -> None:
         seconds = prediction.value
         value = Text()
+        # No style run starts with a blank (an SVG screenshot drops it: "msHTTP"): blanks end runs.
         value.append(duration(seconds), style="bold reverse")
-        value.append(f"  ({seconds:.1f} s)", style="dim")
+        value.append("  ")
+        value.append(f"({seconds:.1f} s)", style="dim")
         self.query_one("#result-value", Static).update(value)
         meta = Text()
+        meta.append(self._ride_words(record) + "\n")
         meta.append("latency ", style="dim")
-        meta.append(f"{prediction.latency_ms:.1f} ms", style="bold")
-        meta.append("  HTTP ", style="dim")
+        meta.append(f"{prediction.latency_ms:.1f} ms  ", style="bold")
+        meta.append("HTTP ", style="dim")
         meta.append(str(prediction.status))
         meta.append(f"\n{dep.model} v{dep.version}", style="dim")
         for warning in prediction.warnings:  # the prediction server's words
@@ -381,6 +542,13 @@ class PredictScreen(BaseScreen):
         self.query_one("#result-meta", Static).update(meta)
         self.query_one("#result-request", Static).update(self._json_block("request", prediction.request))
         self.query_one("#result-response", Static).update(self._json_block("response", prediction.response))
+
+    def _ride_words(self, record: dict[str, Any]) -> str:
+        """The ride sent, in words (as the guide and the CLI say it)."""
+        from mlops_tui.assistant.rides import describe_record
+
+        words = describe_record(record, self.zones)
+        return words + (" (distance estimated)" if self._distance_from == "estimated" else "")
 
     @staticmethod
     def _json_block(title: str, data: Any) -> Any:
@@ -404,3 +572,12 @@ class PredictScreen(BaseScreen):
                 "predict", deployment=self.last_deployment, records=[self.last_record]
             )
         self.mlops.copy_text(command, "prediction as curl (with its auth token)")
+
+
+def _zone_problem(exc: LookupError) -> str:
+    """A zone the resolver could not read, said for a form (the list below shows the matches)."""
+    from mlops_tui.lab_scripts.places import AmbiguousZone
+
+    if isinstance(exc, AmbiguousZone):
+        return f"{exc}: type more of the name, or ↓ and enter to pick"
+    return f"{exc}: type part of a name or an id, then pick from the list"

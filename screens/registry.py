@@ -21,11 +21,12 @@ from mlops_tui.live import RegistryEntry
 from mlops_tui.services.types import Deployment, DeploymentSpec, Job, JobState, ModelVersion, RegisterSpec
 from mlops_tui.widgets.format import short_time
 from mlops_tui.widgets.panel import StalePanel
-from mlops_tui.widgets.safe_text import outside
+from mlops_tui.widgets.safe_text import outside, outside_markup
 from mlops_tui.widgets.tables import LiveTable
 
 from .base import BaseScreen, guarded
 from .dashboard import failure_label, registry_rows, state_text
+from .dialogs import ConfirmScreen
 
 STAGES = ("none", "staging", "production", "archived")
 MAIN_METRICS = ("mae", "rmse", "r2", "rmsle", "baseline_mae")
@@ -96,12 +97,16 @@ class RegistryScreen(BaseScreen):
         "the selected version (a prediction server with an auth token); [b]m[/b] shows the "
         "workshop's ConfigMap for it; [b]p[/b] sets its stage."
     )
-    DESTRUCTIVE_ACTIONS = frozenset()
+    # Read-only (attendees) look and predict: registering, deploying and staging change what the
+    # whole tenant shares, so they are hidden from the footer and refused.
+    DESTRUCTIVE_ACTIONS = frozenset({"register", "deploy", "stage"})
     BINDINGS = [
         Binding("n", "register", "Register"),
         Binding("d", "deploy", "Deploy"),
         Binding("m", "configmap", "ConfigMap"),
-        Binding("p", "stage", "Stage", tooltip="Cycle the stage: none → staging → production → archived"),
+        Binding(
+            "p", "stage", "Stage", tooltip="Next stage: none → staging → production → archived (asks first)"
+        ),
         Binding("slash", "filter", "Filter", key_display="/"),
     ]
 
@@ -136,15 +141,12 @@ class RegistryScreen(BaseScreen):
             return
         key = intent[1] if intent[0] == "version" else f"m:{intent[1]}"
         table = self.query_one("#tbl-models", LiveTable)
-        for index, row_key in enumerate(table.rows):
-            if row_key.value == key:
-                self.mlops.intent = None
-                table.move_cursor(row=index)
-                if intent[0] == "version":
-                    model, _, number = key.rpartition(":")
-                    self.selected = (model, int(number))
-                    self._show_detail()
-                return
+        if table.select_key(key):
+            self.mlops.intent = None
+            if intent[0] == "version":
+                model, _, number = key.rpartition(":")
+                self.selected = (model, int(number))
+                self._show_detail()
 
     # -- data -----------------------------------------------------------------------------------
 
@@ -349,6 +351,13 @@ class RegistryScreen(BaseScreen):
         stage = (
             STAGES[(STAGES.index(version.stage) + 1) % len(STAGES)] if version.stage in STAGES else "staging"
         )
+        question = (
+            f"Move [b]{outside_markup(version.model)} v{version.version}[/b] from "
+            f"{outside_markup(version.stage)} to [b]{stage}[/b]? Everyone in the tenant sees the change."
+        )
+        if not await self.app.push_screen_wait(ConfirmScreen(question, yes=f"Set {stage}")):
+            self.notify("Stage left as it was.", timeout=3)
+            return
         updated = await self.call(
             f"stage {stage}",
             "set_stage",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections import deque
 from collections.abc import Iterable
 from typing import Any
@@ -20,7 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
-from mlops_tui.services import errors
+from mlops_tui.services import errors, job_output
 from mlops_tui.services.classroom import queue_place
 from mlops_tui.services.terminal_text import plain
 from mlops_tui.services.types import Job, JobSpec, JobState
@@ -38,13 +37,8 @@ from .dialogs import ConfirmScreen
 
 def parse_round(line: str) -> dict[str, Any] | None:
     """The ``@@mlops {"type": "round", ...}`` payload of a log line, or None."""
-    if not line.startswith(STRUCTURED_PREFIX):
-        return None
-    with contextlib.suppress(ValueError):
-        data = json.loads(line[len(STRUCTURED_PREFIX) :])
-        if isinstance(data, dict) and data.get("type") == "round":
-            return data
-    return None
+    data = job_output.parse(line)
+    return data if data is not None and data.get("type") == "round" else None
 
 
 # Lines of a streamed log handled between two turns of the event loop. One read of a flood brings
@@ -78,6 +72,7 @@ class TrainingScreen(BaseScreen):
         super().__init__()
         self.job_id: str | None = None
         self._job: Job | None = None
+        self._chosen = False  # the person picked a job: the log stays on it, not on the newest
         self._rounds: list[dict[str, Any]] = []
         self._plotted = 0  # len(self._rounds) when the plot was last drawn
         # Lines received since the last frame. Bounded like the log: in a flood, lines that would
@@ -113,10 +108,15 @@ class TrainingScreen(BaseScreen):
         intent = self.mlops.intent
         if intent and intent[0] == "job":
             self.mlops.intent = None
+            self._chosen = intent[1] != self._newest_id()
             self.select_job(intent[1])
         elif intent and intent[0] == "train-data":  # from the Data screen: the form on that file
             self.mlops.intent = None
             self._open_form(intent[1])
+
+    def _newest_id(self) -> str | None:
+        jobs: list[Job] = self.mlops.data.get("jobs") or []
+        return jobs[0].id if jobs else None
 
     # -- jobs list -------------------------------------------------------------------------------
 
@@ -132,7 +132,8 @@ class TrainingScreen(BaseScreen):
         self.query_one("#tbl-jobs", LiveTable).show(job_rows(jobs, app.clock()))
         if app.updated.get("jobs"):
             panel.mark_updated(app.updated["jobs"])
-        if self.job_id is None and jobs:
+        if jobs and (self.job_id is None or (not self._chosen and jobs[0].id != self.job_id)):
+            # like the table, the log follows the newest job until the person picks one
             self.select_job(jobs[0].id)
         elif self.job_id is not None:
             job = next((j for j in jobs if j.id == self.job_id), None)
@@ -147,6 +148,7 @@ class TrainingScreen(BaseScreen):
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         key = event.row_key.value
         if key and key != "__empty__":
+            self._chosen = key != self._newest_id()
             self.select_job(key)
             self.query_one(LiveLog).view.focus()
 
@@ -272,11 +274,13 @@ class TrainingScreen(BaseScreen):
         plot = self.query_one("#rounds-plot", LinePlot)
         plot.xlabel = "round"
         plot.plot(series)
+        title = "RMSE per round"  # the selected job's: never an earlier job's last round
         if rounds:
             last = rounds[-1]
-            self.query_one(
-                "#panel-plot", StalePanel
-            ).border_title = f"RMSE per round · round {last.get('round')} eval {last.get('eval-rmse', '-')}"
+            value = last.get("eval-rmse")
+            shown = f"{value:.1f}" if isinstance(value, int | float) else "-"
+            title += f" · round {last.get('round')} eval {shown}"
+        self.query_one("#panel-plot", StalePanel).border_title = title
 
     # -- actions ---------------------------------------------------------------------------------
 

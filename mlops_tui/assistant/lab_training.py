@@ -1,12 +1,12 @@
 """Lab 3 steps: upload the lab code, check the training data, train and follow the job's log.
 
-Also reads the training script's structured ``@@mlops`` log lines and formats its metrics.
+The training script's structured ``@@mlops`` log lines are read and worded by
+``services/job_output.py``, as everywhere else.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import AsyncIterator
 from importlib.util import find_spec
@@ -25,7 +25,7 @@ from mlops_tui.assistant.steps import (
     equivalent_commands,
     event,
 )
-from mlops_tui.services import datasets, taxi_zones
+from mlops_tui.services import datasets, job_output, taxi_zones
 from mlops_tui.services.classroom import queue_place
 from mlops_tui.services.errors import InvalidInput
 from mlops_tui.services.platform import Platform
@@ -166,35 +166,6 @@ def _job_spec(ctx: LabContext) -> JobSpec:
     )
 
 
-def _parse_structured(line: str) -> dict[str, Any] | None:
-    if not line.startswith("@@mlops "):
-        return None
-    try:
-        data = json.loads(line[len("@@mlops ") :])
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _describe_structured(data: dict[str, Any]) -> str:
-    kind = data.get("type")
-    if kind == "round":
-        parts = [f"{k} {v:.1f}" for k, v in data.items() if k.endswith("rmse") and isinstance(v, int | float)]
-        return f"round {data.get('round')}: " + ", ".join(parts)
-    if kind == "progress":
-        return f"{data.get('stage', '')} {data.get('pct', '')}%".strip()
-    if kind == "data":
-        synth = " (synthetic)" if data.get("synthetic") else ""
-        dropped = data.get("dropped") or []
-        top = f"; most dropped: {dropped[0]['text']} ({dropped[0]['count']})" if dropped else ""
-        return f"data: {data.get('used_rows', data.get('rows'))} rides used of {data.get('rows')}{synth}{top}"
-    if kind == "metrics":
-        return "metrics: " + format_metrics(data, ())
-    if kind == "artifact":
-        return f"model bundle written: {data.get('path')}"
-    return " ".join(f"{k}={v}" for k, v in data.items())
-
-
 QUEUE_POLL_S = 1.0  # a class of 40 asking once a second is light work for the platform
 
 
@@ -217,17 +188,7 @@ MAIN_METRICS = ("rmse", "mae", "r2", "rmsle", "baseline_mae")
 
 def format_metrics(metrics: dict[str, Any], keys: tuple[str, ...] = MAIN_METRICS) -> str:
     """``rmse 289.2, mae 172.4, r2 0.857`` for the given keys that are present (all when empty)."""
-    chosen = (
-        [k for k in keys if k in metrics] if keys else [k for k in metrics if k not in ("type", "job_id")]
-    )
-    out = []
-    for k in chosen:
-        v = metrics[k]
-        if isinstance(v, float):
-            out.append(f"{k} {v:.3f}" if abs(v) < 10 else f"{k} {v:.1f}")
-        else:
-            out.append(f"{k} {v}")
-    return ", ".join(out)
+    return job_output.format_metrics(metrics, keys)
 
 
 async def _run_train(p: Platform, ctx: LabContext) -> AsyncIterator[StepEvent]:
@@ -239,12 +200,12 @@ async def _run_train(p: Platform, ctx: LabContext) -> AsyncIterator[StepEvent]:
     tail: list[str] = []
     async for line in p.follow_log(job.id):
         tail = [*tail[-19:], line]
-        data = _parse_structured(line)
+        data = job_output.parse(line)
         if data is None:
             yield event(EventKind.LOG, line)
         else:
             kind = EventKind.PROGRESS if data.get("type") == "progress" else EventKind.METRIC
-            yield event(kind, _describe_structured(data), **data)
+            yield event(kind, job_output.describe(data), **data)
     deadline = time.monotonic() + ctx.train_timeout_s
     job = await p.get_job(job.id)
     while not job.state.is_final and time.monotonic() < deadline:

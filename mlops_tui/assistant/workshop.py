@@ -8,6 +8,9 @@ Names follow the workshop: ``mlops-jupyter-notebook-<user>``, ``mlops-model-<use
 from __future__ import annotations
 
 import re
+from typing import Any
+
+from mlops_tui.lab_scripts import workshop_ride
 
 TRAINING_CLUSTER = "training-engine-shared"
 DATA_DIR = "data/NYCTaxi"
@@ -15,26 +18,11 @@ DEFAULT_DATA = f"{DATA_DIR}/synthetic-yellow-2019H1.csv"
 CODE_PACKAGE = "taxi"
 LAB_CODE_PATTERNS = ("*.py", "zones.csv")
 
-# The workshop's Lab 5 request: "West 23rd Street to Centre Market Place, a weekday at 9 am in
-# February", 8 miles. The workshop sent ``work: 0``, which contradicts its own definition (a
-# weekday between 8 and 18 h is work time); we send the consistent value.
-EXAMPLE_RIDE_TEXT = "West 23rd Street to Centre Market Place, a weekday at 9 am in February (8 miles)"
-EXAMPLE_SCORING_ARGS: dict[str, float | int] = {
-    "work": 1,
-    "start_latitude": 40.57689727,
-    "start_longitude": -73.99047356,
-    "end_latitude": 40.72058154,
-    "end_longitude": -73.99740673,
-    "distance": 8,
-    "weekday": 1,
-    "hour": 9,
-    "month_1": 0,
-    "month_2": 1,
-    "month_3": 0,
-    "month_4": 0,
-    "month_5": 0,
-    "month_6": 0,
-}
+# The workshop's Lab 5 ride, defined once in lab_scripts/workshop_ride.py (the guide, the Predict
+# form, `predict --example`, the latency probe and the docs all use it).
+EXAMPLE_RIDE_TEXT = workshop_ride.TEXT
+EXAMPLE_SCORING_ARGS: dict[str, float | int] = dict(workshop_ride.SCORING_ARGS)
+EXAMPLE_RECORD: dict[str, Any] = dict(workshop_ride.RECORD)
 
 
 def dns_name(user: str) -> str:

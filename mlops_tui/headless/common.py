@@ -66,7 +66,8 @@ def password_note() -> str:
 
 
 def width() -> int:
-    return max(60, min(shutil.get_terminal_size((100, 24)).columns, 140))
+    """The terminal's columns (``$COLUMNS`` when set), at most 200: lines are made to fit it."""
+    return max(24, min(shutil.get_terminal_size((100, 24)).columns, 200))
 
 
 def out(text: str = "", *, indent: int = 0) -> None:
@@ -79,31 +80,52 @@ def out(text: str = "", *, indent: int = 0) -> None:
     sys.stdout.flush()
 
 
-def wrap(text: str, *, indent: int = 0) -> None:
+def wrap(text: str, *, indent: int = 0, hang: int = 0) -> None:
+    """``text`` wrapped to the terminal's width at spaces, continuation lines ``hang`` deeper. A
+    word is never broken: a URL longer than a line stays whole on a line of its own, for the
+    terminal to fold, so that copying it gives the whole URL."""
     pad = " " * indent
     for para in plain(text).split("\n"):
-        out(textwrap.fill(para, width=width(), initial_indent=pad, subsequent_indent=pad) or pad.rstrip())
+        lines = textwrap.wrap(
+            para,
+            width=width(),
+            initial_indent=pad,
+            subsequent_indent=pad + " " * hang,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        out("\n".join(lines) or pad.rstrip())
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, indent: int = 2) -> None:
-    """A compact left-aligned table; long cells are cut so a row fits the terminal."""
+def table(
+    headers: Sequence[str], rows: Sequence[Sequence[object]], *, indent: int = 2, whole: Sequence[str] = ()
+) -> None:
+    """A compact left-aligned table when it fits the terminal; else one block per row (the first
+    cell, then "header value" pairs wrapped under it). Nothing is ever cut: names and URLs are what
+    people copy. Columns in ``whole`` (URLs) get a line of their own in the block form."""
     cells = [
         [str(c) for c in headers],
         *[["-" if c is None or c == "" else plain(str(c)).replace("\n", " ") for c in r] for r in rows],
     ]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    budget = width() - indent - 2 * (len(headers) - 1)
-    while sum(widths) > budget and max(widths) > 12:
-        widths[widths.index(max(widths))] -= 1
-    for n, row in enumerate(cells):
-        line = "  ".join(_cut(c, w).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-        out(line, indent=indent)
-        if n == 0:
-            out("  ".join("-" * w for w in widths), indent=indent)
-
-
-def _cut(text: str, w: int) -> str:
-    return text if len(text) <= w else text[: max(1, w - 1)] + "…"
+    if indent + sum(widths) + 2 * (len(headers) - 1) <= width():
+        for n, row in enumerate(cells):
+            out("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip(), indent=indent)
+            if n == 0:
+                out("  ".join("-" * w for w in widths), indent=indent)
+        return
+    for row in cells[1:]:
+        wrap(row[0], indent=indent)
+        pairs = [
+            f"{h.lower()} {c}"
+            for h, c in zip(headers[1:], row[1:], strict=True)
+            if c != "-" and h not in whole
+        ]
+        if pairs:
+            wrap(" · ".join(pairs), indent=indent + 2, hang=2)
+        for h, c in zip(headers[1:], row[1:], strict=True):
+            if h in whole and c != "-":
+                wrap(f"{h.lower()} {c}", indent=indent + 2, hang=2)
 
 
 def color_enabled() -> bool:

@@ -23,11 +23,11 @@ async def run(
     profile: str | None,
     from_lab: int = 1,
     *,
-    train_params: dict[str, str] | None = None,
+    train_params: dict[str, int | float | str] | None = None,
     data: str | None = None,
 ) -> int:
     started = time.monotonic()
-    params: dict[str, str] = dict(train_params or {})
+    params: dict[str, int | float | str] = dict(train_params or {})
     if data is not None:
         if "data" in params:
             raise InvalidInput("give the data once: --data FILE|NAME or --param data=NAME", field="data")

@@ -1,16 +1,17 @@
-"""``mlops-tui predict``: one ride, from flags or JSON, scored by a deployment.
+"""``mlops-tui predict``: one ride, from flags or JSON, scored by a deployment; ``mlops-tui zones``.
 
 Flags make a raw ride (``pickup_datetime``, zones or coordinates, distance, passengers) that the
-deployment turns into features itself; ``--json``/``--json-file`` send the object as given (the
-workshop's ``scoring_args`` or a raw ride). Zone names are resolved by the deployment, so a wrong
-name comes back as a 4xx naming the field.
+deployment turns into features itself. Zones are read by the one zone resolver and ``--when`` by
+the one date reader, as in the guide and the Predict form (``--when 'tomorrow 8am'``,
+``--pickup-zone laguardia``); the ride is printed in words before it is sent. ``--example`` is
+the workshop's ride (``lab_scripts/workshop_ride.py``), ``--json``/``--json-file`` send the object
+as given (the workshop's ``scoring_args`` or a raw ride).
 """
 
 from __future__ import annotations
 
 import json
-import re
-from datetime import date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -18,95 +19,31 @@ from mlops_tui.assistant import workshop as ws
 from mlops_tui.headless.common import connect, out
 from mlops_tui.services.errors import InvalidInput
 
-MONTHS = {
-    m: i
-    for i, names in enumerate(
-        [
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ],
-        1,
-    )
-    for m in names
-}
-DAYS = {
-    d: i
-    for i, names in enumerate(
-        [
-            ("mon", "monday"),
-            ("tue", "tues", "tuesday"),
-            ("wed", "wednesday"),
-            ("thu", "thur", "thurs", "thursday"),
-            ("fri", "friday"),
-            ("sat", "saturday"),
-            ("sun", "sunday"),
-        ]
-    )
-    for d in names
-}
-BASE_YEAR = 2019  # the year of the training data (January-June)
 
+def read_when(text: str | None, today: date | None = None) -> tuple[str, tuple[str, ...]]:
+    """``--when`` as ISO 8601 and the notes on how it was read (the workshop's time when absent)."""
+    from mlops_tui.assistant.when import DEFAULT_WHEN, WhenError
+    from mlops_tui.assistant.when import read_when as read
 
-def parse_when(text: str) -> datetime:
-    """ISO 8601 (``2019-02-12T09:00``) or words: ``weekday 9am``, ``saturday 17:30 march``,
-    ``weekend 11pm``. Missing parts default to a weekday in February 2019 at 9:00, like the
-    workshop's example; the day is the first matching day of that month."""
-    text = text.strip()
     try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        pass
-    hour, minute, month, wanted = 9, 0, 2, {0, 1, 2, 3, 4}
-    words = re.findall(r"[a-z]+|\d{1,2}(?::\d{2})?\s*(?:am|pm)?|\d+", text.lower())
-    if not words:
-        raise InvalidInput(f"cannot read the time {text!r}", field="when")
-    for word in words:
-        m = re.fullmatch(r"(\d{1,2})(?::(\d{2}))?\s*(am|pm)?", word)
-        if m:
-            hour, minute = int(m.group(1)), int(m.group(2) or 0)
-            if m.group(3) == "pm" and hour < 12:
-                hour += 12
-            elif m.group(3) == "am" and hour == 12:
-                hour = 0
-            if not (0 <= hour <= 23 and 0 <= minute <= 59):
-                raise InvalidInput(f"{word!r} is not a time of day", field="when")
-        elif word in ("am", "pm", "at", "in", "on", "a"):
-            continue
-        elif word == "weekday":
-            wanted = {0, 1, 2, 3, 4}
-        elif word == "weekend":
-            wanted = {5, 6}
-        elif word in DAYS:
-            wanted = {DAYS[word]}
-        elif word in MONTHS:
-            month = MONTHS[word]
-        elif word in ("noon", "midday"):
-            hour, minute = 12, 0
-        elif word == "midnight":
-            hour, minute = 0, 0
-        else:
-            raise InvalidInput(
-                f"cannot read {word!r} in the time {text!r}: use ISO 8601 or e.g. 'weekday 9am february'",
-                field="when",
-            )
-    day = date(BASE_YEAR, month, 1)
-    while day.weekday() not in wanted:
-        day += timedelta(days=1)
-    return datetime(day.year, day.month, day.day, hour, minute)
+        when = read(text or "", today=today, default=DEFAULT_WHEN)
+    except WhenError as exc:
+        raise InvalidInput(f"--when: {exc}", field="when") from None
+    return when.iso(), when.notes
 
 
-def _zone(value: str) -> int | str:
-    return int(value) if value.strip().isdigit() else value.strip()
+def _zone(end: str, value: str) -> int:
+    """A zone id or name, read by the one resolver in the app's zone table (``taxi_zones``)."""
+    from mlops_tui.assistant.rides import place_problem
+    from mlops_tui.lab_scripts.places import resolve_zone
+    from mlops_tui.services.taxi_zones import zone_table
+
+    try:
+        return resolve_zone(zone_table(), value).location_id
+    except LookupError as exc:
+        hint = str(getattr(exc, "hint", "")).replace("`zones ", "`mlops-tui zones ")
+        message = place_problem(f"{end}_zone", exc).split(", try `")[0]
+        raise InvalidInput(message + (f", {hint}" if hint else ""), field=f"{end}_zone") from None
 
 
 def build_record(args: Any) -> dict[str, Any]:
@@ -127,13 +64,14 @@ def build_record(args: Any) -> dict[str, Any]:
         return data
     if args.example:
         return dict(ws.EXAMPLE_SCORING_ARGS)
-    record: dict[str, Any] = {"pickup_datetime": parse_when(args.when or "weekday 9am february").isoformat()}
+    when, _ = read_when(args.when)
+    record: dict[str, Any] = {"pickup_datetime": when}
     for end in ("pickup", "dropoff"):
         zone, lat, lon = (getattr(args, f"{end}_{k}") for k in ("zone", "lat", "lon"))
         if lat is not None or lon is not None:
             record[f"{end}_lat"], record[f"{end}_lon"] = lat, lon
         elif zone is not None:
-            record[f"{end}_zone"] = _zone(zone)
+            record[f"{end}_zone"] = _zone(end, zone)
         else:
             raise InvalidInput(
                 f"give the {end} place: --{end}-zone (id or name) or --{end}-lat/--{end}-lon",
@@ -146,17 +84,37 @@ def build_record(args: Any) -> dict[str, Any]:
     return record
 
 
+def describe(args: Any, record: dict[str, Any]) -> list[str]:
+    """The ride in words, as it will be sent (and how the time was read)."""
+    if args.json is not None or args.json_file is not None:
+        return [f"ride: {json.dumps(record)}"]
+    if args.example:
+        return [f"ride: the workshop's, {ws.EXAMPLE_RIDE_TEXT}"]
+    from mlops_tui.assistant.rides import describe_record
+    from mlops_tui.services.taxi_zones import zone_table
+
+    lines = [f"ride: {describe_record(record, zone_table())}"]
+    _, notes = read_when(args.when)
+    if record.get("distance") is None:
+        notes = (*notes, "distance: estimated by the deployment from the places")
+    if notes:
+        lines.append("read as: " + "; ".join(notes))
+    return lines
+
+
 async def run(args: Any) -> int:
     record = build_record(args)
     conn = connect(args.profile)
     p = conn.platform
     try:
         deployment = args.deployment or ws.deployment_name(conn.resolved.user)
+        if args.output != "json":
+            for line in describe(args, record):  # before sending: what is asked
+                out(line)
         prediction = await p.predict(deployment, [record])
         if args.output == "json":
             out(json.dumps(prediction.response, indent=2))
             return 0
-        out(f"ride: {json.dumps(record)}")
         for warning in prediction.warnings:
             out(f"warning: {warning}")
         out(
@@ -173,3 +131,17 @@ async def run(args: Any) -> int:
         return 0
     finally:
         await p.aclose()
+
+
+def zones(words: list[str]) -> int:
+    """``mlops-tui zones penn``: the zones a text matches, best first, with their ids."""
+    from mlops_tui.services.taxi_zones import zone_table
+
+    text = " ".join(words)
+    found = zone_table().find(text, limit=12)
+    if not found:
+        out(f"No taxi zone matches '{text}'.")
+        return 1
+    for zone in found:
+        out(f"{zone.location_id:>5}  {zone.zone} ({zone.borough})")
+    return 0

@@ -6,11 +6,16 @@ from __future__ import annotations
 import asyncio
 
 from mlops_tui.assistant.labs import format_metrics
-from mlops_tui.headless.common import connect, out, table
+from mlops_tui.headless.common import connect, out, table, wrap
 from mlops_tui.services.errors import NotFound
-from mlops_tui.services.types import JobState
+from mlops_tui.services.types import Cluster, ClusterKind, ClusterState, JobState
 
 MAX_JOBS = 8
+
+
+def optional_unavailable(cluster: Cluster) -> bool:
+    """The optional notebook sandbox that could not start here: "n/a here", not a failure."""
+    return cluster.kind == ClusterKind.NOTEBOOK and cluster.state == ClusterState.CONFIG_ERROR
 
 
 def _when(value: object) -> str:
@@ -24,14 +29,15 @@ async def run(profile: str | None, *, start: bool = False) -> int:
         health = getattr(p, "health", None)
         info = await health() if health is not None else {}
         version = f" (version {info.get('version', '?')}, pid {info.get('pid', '?')})" if info else ""
-        out(f"platform  {conn.resolved.url}{version}")
+        wrap(f"platform  {conn.resolved.url}{version}", hang=10)
         for reason in info.get("reasons") or [] if info.get("status") == "degraded" else []:
-            out(f"          degraded: {reason}")
+            wrap(f"degraded: {reason}", indent=10)
         session = await p.login()
         expires = _when(session.expires_at)
-        out(
+        wrap(
             f"session   {session.user} in {session.tenant} (namespace {session.namespace or '-'}), "
-            f"expires {expires}"
+            f"expires {expires}",
+            hang=10,
         )
         clusters, jobs, models, deployments = await asyncio.gather(
             p.list_clusters(), p.list_jobs(), p.list_models(), p.list_deployments()
@@ -44,12 +50,13 @@ async def run(profile: str | None, *, start: bool = False) -> int:
                 (
                     c.name,
                     c.kind,
-                    c.state,
+                    "n/a here (optional)" if optional_unavailable(c) else c.state,
                     len(c.members),
-                    next((e.url for e in c.endpoints if e.url), "") or c.message[:60],
+                    next((e.url for e in c.endpoints if e.url), "") or c.message,
                 )
                 for c in clusters
             ],
+            whole=("ENDPOINT",),
         )
         out()
         out(f"jobs ({len(jobs)}, newest first)")
@@ -92,6 +99,7 @@ async def run(profile: str | None, *, start: bool = False) -> int:
         table(
             ["NAME", "MODEL", "STATE", "RESTARTS", "URL"],
             [(d.name, f"{d.model} v{d.version}", d.state, d.restarts, d.url) for d in deployments],
+            whole=("URL",),
         )
         return 0
     finally:

@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from mlops_tui.lab_scripts import params as training_params
 from mlops_tui.platform import fair_queue, names
 from mlops_tui.platform.db import Database, dumps, loads
 from mlops_tui.platform.errors import conflict, invalid, not_found
@@ -323,6 +324,12 @@ class TrainingEngine:
                 raise invalid(f"params.{key}: {names.MESSAGES['param']}", f"params.{key}")
             if isinstance(value, bool) or not isinstance(value, str | int | float) or "\x00" in str(value):
                 raise invalid(f"params.{key} must be a string or a number", f"params.{key}")
+            if entrypoint == "train" and training_params.canonical(key) in training_params.NAMES:
+                # the workshop's training script: its parameters are refused here, not 20 s into the job
+                try:
+                    value = training_params.check(key, value)
+                except training_params.ParamError as exc:
+                    raise invalid(f"params.{exc}", f"params.{key}") from None
             params[key] = value
         cur = self.db.execute(
             "INSERT INTO jobs (tenant, user, cluster, name, code, entrypoint, data, output, params, state,"

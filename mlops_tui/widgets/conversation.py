@@ -92,10 +92,12 @@ class ProgressBubble(Bubble):
         if isinstance(parent, Conversation):
             parent.changed()
 
-    def finish(self, ok: bool, status: str) -> None:
+    def finish(self, ok: bool | None, status: str) -> None:
+        """``ok`` True: done (✔); False: failed (✖); None: an optional step not available here (⊘,
+        grey: neither a success nor a fault)."""
         self.remove_class("-progress")
-        self.add_class("-done" if ok else "-failed")
-        self.title = ("✔ " if ok else "✖ ") + self.title
+        self.add_class({True: "-done", False: "-failed", None: "-na"}[ok])
+        self.title = {True: "✔ ", False: "✖ ", None: "⊘ "}[ok] + self.title
         self.status = plain(status)
         text = Text()
         text.append(self.title, "bold")

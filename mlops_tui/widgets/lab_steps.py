@@ -1,11 +1,14 @@
 """The guide's sidebar: Labs 1-5 and each step's state, with the current step marked.
 
 A plain ``Static`` that re-renders from a list of rows: the step list is short (about ten rows),
-so rendering it whole is simpler and as fast as keeping a widget per step.
+so rendering it whole is simpler and as fast as keeping a widget per step. Titles are never cut:
+one that is wider than the column wraps under itself, and when the wrapped list is taller than
+the column the blank lines between labs go first (80x24 has room for exactly the list).
 """
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -31,8 +34,9 @@ ICONS = {
     "done": ("✔", Tone.OK, "bold"),
     "failed": ("✖", Tone.FAIL, "bold"),
     "skipped": ("↷", Tone.WARN, ""),
-    "unavailable": ("⊘", Tone.WARN, ""),  # an optional step this host cannot do
+    "unavailable": ("⊘", Tone.MUTED, ""),  # an optional step this host cannot do: grey, not a fault
 }
+FINISHED = ("done", "unavailable")
 
 
 def step_icon(state: str) -> tuple[str, str]:
@@ -67,24 +71,46 @@ class LabSteps(Static):
             self._titles.update(lab_titles)
         self.update(self.render_rows())
 
-    def render_rows(self) -> Text:
+    def on_resize(self) -> None:
+        if self._rows:
+            self.update(self.render_rows())
+
+    def render_rows(self, width: int | None = None, height: int | None = None) -> Text:
+        """The list for a column ``width`` cells wide and ``height`` high (default: this widget's)."""
+        width = width or self.content_size.width or 25
+        height = height or self.content_size.height or 100
+        lines = self._lines(width, spaced=True)
+        if len(lines) > height:
+            lines = self._lines(width, spaced=False)
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(f"{self._count()}\n", "bold")
+        for i, line in enumerate(lines):
+            text.append_text(line)
+            if i < len(lines) - 1:
+                text.append("\n")
+        return text
+
+    def _lines(self, width: int, *, spaced: bool) -> list[Text]:
+        lines = [Text(self._count(), "bold")]
         lab = None
         for i, row in enumerate(self._rows):
             if row.lab != lab:
                 lab = row.lab
-                lab_done = all(r.state == "done" for r in self._rows if r.lab == lab)
+                lab_done = all(r.state in FINISHED for r in self._rows if r.lab == lab)
                 title_style = f"bold {tone_style(Tone.OK)}" if lab_done else "bold"
-                text.append(f"\nLab {lab} {self._titles.get(lab, '')}", title_style)
-                text.append("\n")
+                if spaced:
+                    lines.append(Text(""))
+                lines.append(Text(f"Lab {lab} {self._titles.get(lab, '')}", title_style))
             icon, style = step_icon(row.state)
             here = i == self._current
-            text.append("▶" if here else " ", "bold")
-            text.append(f"{icon} ", style)
-            text.append(row.title, "bold underline" if here else ("" if row.state != "pending" else "dim"))
-            text.append("\n")
-        return text
+            title_style = "bold underline" if here else ("" if row.state != "pending" else "dim")
+            parts = textwrap.wrap(row.title, max(8, width - 3)) or [""]
+            first = Text()
+            first.append("▶" if here else " ", "bold")
+            first.append(f"{icon} ", style)
+            first.append(parts[0], title_style)
+            lines.append(first)
+            lines.extend(Text.assemble("   ", (part, title_style)) for part in parts[1:])
+        return lines
 
     def _count(self) -> str:
         done = sum(r.state == "done" for r in self._rows)

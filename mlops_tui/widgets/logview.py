@@ -10,7 +10,6 @@ bar ("paused · 42 new lines") and the filter/search prompt.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import deque
 from collections.abc import Iterable, Sequence
@@ -29,33 +28,14 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Input, Static
 
+from mlops_tui.services import job_output
 from mlops_tui.services.terminal_text import StyledLine, has_controls, styled_line
 from mlops_tui.widgets.safe_text import styled_text
 
 MAX_LINES = 10_000
-STRUCTURED_PREFIX = "@@mlops "
-STRUCTURED_MARK = "⟫ "
-
-
-def readable(line: str) -> str:
-    """A training script's ``@@mlops {json}`` line as people read it: ``⟫ round 3 · eval-rmse 212.4``."""
-    if not line.startswith(STRUCTURED_PREFIX):
-        return line
-    try:
-        data = json.loads(line[len(STRUCTURED_PREFIX) :])
-    except ValueError:
-        return line
-    if not isinstance(data, dict):
-        return line
-    kind = data.pop("type", "event")
-    parts = []
-    for key, value in data.items():
-        if isinstance(value, float):
-            value = f"{value:.4g}"
-        parts.append(f"{key} {value}")
-    if kind in data:  # {"type": "round", "round": 3, ...} reads "round 3 · ..."
-        return STRUCTURED_MARK + " · ".join(parts)
-    return f"{STRUCTURED_MARK}{kind} · " + " · ".join(parts) if parts else f"{STRUCTURED_MARK}{kind}"
+STRUCTURED_PREFIX = job_output.PREFIX
+STRUCTURED_MARK = job_output.MARK
+readable = job_output.readable  # a structured line as everywhere else (services/job_output.py)
 
 
 def needs_formatting(raw: str) -> bool:

@@ -1,11 +1,14 @@
 """A type-to-filter picker: an input that narrows a list of options as you type (zones, enums).
 
-Keyboard only: type part of a name (or an id), ↑/↓ move in the matches, enter picks, esc closes
-the list. ``value`` is the picked option's value (None until one is picked).
+Keyboard only: type part of a name (or an id), ↑/↓ move in the matches, enter picks, tab picks
+the highlighted match and moves on (or, with the list closed, what the typed text names, read by
+``resolver``), esc closes the list. The list itself never takes the focus, so tab never lands in
+it. ``value`` is the picked option's value (None until one is picked).
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -33,6 +36,9 @@ class Picker(Vertical):
         Binding("down", "move(1)", show=False),
         Binding("up", "move(-1)", show=False),
         Binding("escape", "close", show=False),
+        # priority: run as the key arrives, so the keys typed after a tab go to the next field even
+        # when this one has not caught up yet (a binding that bubbles runs after them)
+        Binding("tab", "accept_next", show=False, priority=True),
     ]
 
     class Picked(Message):
@@ -51,22 +57,28 @@ class Picker(Vertical):
         *,
         value: Any = None,
         matcher: Matcher | None = None,
+        resolver: Callable[[str], Any] | None = None,
         placeholder: str = "type to search…",
         limit: int = 40,
         id: str | None = None,
     ) -> None:
+        """``resolver`` maps typed text to one value or raises LookupError (the zone resolver)."""
         super().__init__(id=id)
         self.options = list(options)
         self._labels = dict(self.options)
         self.matcher = matcher
+        self.resolver = resolver
         self.limit = limit
         self.value = value if value in self._labels else None
         self._placeholder = placeholder
         self._setting = False
+        self._listed_for: str | None = None  # the text the option list was built for
 
     def compose(self):
         yield Input(self._labels.get(self.value, ""), placeholder=self._placeholder, compact=True)
-        yield OptionList()
+        options = OptionList()
+        options.can_focus = False  # ↑/↓ move in it from the input; tab goes on to the next field
+        yield options
 
     @property
     def input(self) -> Input:
@@ -109,11 +121,14 @@ class Picker(Vertical):
     @on(Input.Changed)
     def _typed(self, event: Input.Changed) -> None:
         event.stop()
+        if event.value != self.input.value:  # outrun: the field changed again (tab picked) since
+            return
         if self._setting or (self.value is not None and event.value == self._labels[self.value]):
             return
         self.value = None
         self.input.remove_class("-picked")
         found = self.matches(event.value)[: self.limit]
+        self._listed_for = event.value
         options = self.query_one(OptionList)
         options.clear_options()
         options.add_options(
@@ -155,6 +170,40 @@ class Picker(Vertical):
         if options.option_count:
             current = options.highlighted if options.highlighted is not None else -1
             options.highlighted = max(0, min(options.option_count - 1, current + step))
+
+    def action_accept_next(self) -> None:
+        """Tab: the next field now, then take the highlighted match (or what the typed text names)
+        once this field has caught up with the keys typed before the tab."""
+        self.screen.focus_next()
+        self.input.call_later(self._accept_typed)
+
+    def _accept_typed(self) -> None:
+        """The match for the text in the field now, never from a list built for older text."""
+        text = self.input.value
+        unchanged = self.value is not None and text == self._labels.get(self.value)
+        if not unchanged and text.strip():
+            options = self.query_one(OptionList)
+            listed = self._listed_for == text and self.has_class("-open") and options.option_count
+            if listed and options.highlighted is not None:
+                self._pick_option(options.get_option_at_index(options.highlighted))
+            elif found := self.matches(text):
+                self.pick(found[0])
+            elif self.resolver is not None:
+                with contextlib.suppress(LookupError):  # the form names the problem when it is sent
+                    self.pick(self.resolver(text))
+        self.remove_class("-open")
+
+    def resolve_typed(self) -> Any:
+        """The value of the typed text by ``resolver`` (picked, too); LookupError when it names none."""
+        if self.value is not None:
+            return self.value
+        if self.resolver is None:
+            raise LookupError("pick one of the matches (↓ then enter)")
+        value = self.resolver(self.input.value)
+        self.pick(value)
+        if self.value != value:
+            raise LookupError(f"'{self.input.value.strip()}' is not one of the places offered here")
+        return value
 
     def action_close(self) -> None:
         from textual.actions import SkipAction

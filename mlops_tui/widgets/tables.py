@@ -1,5 +1,10 @@
 """A DataTable that is rebuilt from rows on every poll without losing the cursor or flickering.
 
+Rows come newest first (jobs, versions). Like a log that follows its tail, the table follows its
+newest row: while the cursor is on the first row, new rows arrive above and the cursor stays on
+the newest, in view. Once the person moves the cursor elsewhere, it stays on that row (found by
+its key) until they move it back to the top.
+
 Its cells come from the platform (names, states, details), so each goes through the one sanitiser
 and is shown as plain text: never markup, never a control sequence.
 """
@@ -10,6 +15,7 @@ from collections.abc import Sequence
 
 from rich.cells import cell_len
 from rich.text import Text
+from textual import events
 from textual.widgets import DataTable
 
 from mlops_tui.widgets.safe_text import clean_text, outside
@@ -41,17 +47,20 @@ class LiveTable(DataTable):
         self._shown: list[Row] | None = None
         self.filter_text = ""
         self.empty = empty
+        self.following = True  # the cursor rides on the newest (first) row
+        self._loaded = False  # no data shown yet: "loading…", not "nothing yet"
 
     def on_mount(self) -> None:
         if not self.columns:
-            self.add_columns(*self._columns)
-            if self._rows:
-                self._shown = None
-                self._render_rows()
+            self._shown = None
+            self._render_rows()  # the rows, or "loading…" until the first data comes
 
     def show(self, rows: list[Row]) -> None:
         """Show ``rows`` (``(key, cells)``); str cells are plain text, Text cells keep their styles."""
         self._rows = [(key, [_safe(cell) for cell in cells]) for key, cells in rows]
+        if not self._loaded:
+            self._loaded = True
+            self._shown = None  # "loading…" gives way even to an empty table
         self._render_rows()
 
     def set_filter(self, text: str) -> None:
@@ -84,7 +93,10 @@ class LiveTable(DataTable):
         self.clear(columns=True)
         if not rows:
             # One column holding the message: the headers of an empty table would only push it around.
-            message = f"no match for “{self.filter_text}”" if self._rows else self.empty
+            if self._rows:
+                message = f"no match for “{self.filter_text}”"
+            else:
+                message = self.empty if self._loaded else "loading…"
             self.add_column("")
             self.add_row(Text(message, style="dim italic"), key="__empty__")
             return
@@ -98,8 +110,54 @@ class LiveTable(DataTable):
             self.add_column(label, width=width)
         for key, cells in trimmed:
             self.add_row(*cells, key=key)
+        if self.following:
+            self.move_cursor(row=0, animate=False)
+            return
         if selected is not None:
             for index, (key, _) in enumerate(rows):
                 if key == selected:
                     self.move_cursor(row=index, animate=False)
                     break
+
+    def select_key(self, key: str) -> bool:
+        """Put the cursor on the row ``key`` (asked for by another screen); False when absent.
+        Like a move by the person, it stops following the newest row unless it is the first."""
+        for index, row_key in enumerate(self.rows):
+            if row_key.value == key:
+                self.move_cursor(row=index)
+                self.following = index == 0
+                return True
+        return False
+
+    # -- the person moves the cursor: follow the newest row again only from the top ------------
+
+    def _moved_by_person(self) -> None:
+        self.following = self.cursor_row <= 0
+
+    def action_cursor_up(self) -> None:
+        super().action_cursor_up()
+        self._moved_by_person()
+
+    def action_cursor_down(self) -> None:
+        super().action_cursor_down()
+        self._moved_by_person()
+
+    def action_page_up(self) -> None:
+        super().action_page_up()
+        self._moved_by_person()
+
+    def action_page_down(self) -> None:
+        super().action_page_down()
+        self._moved_by_person()
+
+    def action_scroll_top(self) -> None:
+        super().action_scroll_top()
+        self._moved_by_person()
+
+    def action_scroll_bottom(self) -> None:
+        super().action_scroll_bottom()
+        self._moved_by_person()
+
+    async def _on_click(self, event: events.Click) -> None:
+        await super()._on_click(event)
+        self._moved_by_person()

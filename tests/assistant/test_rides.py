@@ -17,7 +17,7 @@ def test_workshop_sentence_in_words() -> None:
     assert ride.when == datetime(2019, 2, 5, 9, 0)  # the first Tuesday of February 2019
     assert ride.distance_miles == 2.1
     assert ride.is_weekday
-    assert ride.assumed == ()
+    assert ride.assumed == ("a weekday: the month's first Tuesday",)  # how "weekday" was read; no default
 
 
 def test_fields_form() -> None:
@@ -78,8 +78,7 @@ def test_distances(text: str, miles: float) -> None:
 def test_defaults_are_named() -> None:
     ride = parse_ride("from Times Sq to JFK", ZONES)
     assert ride.when == datetime(2019, 2, 5, 9, 0)
-    assert any("February" in a for a in ride.assumed)
-    assert any("9:00" in a for a in ride.assumed)
+    assert "no day or time given: the workshop's, Tue 05 February 2019 09:00" in ride.assumed
     assert any("miles" in a for a in ride.assumed)
     assert 10 < ride.distance_miles < 20  # straight line x road factor, Times Sq to JFK
 
@@ -95,7 +94,7 @@ def test_zone_lookup_by_part_prefix_synonym_and_spelling() -> None:
 
 
 def test_ambiguous_zone_lists_candidates() -> None:
-    with pytest.raises(LookupError, match=r"several zones.*Midtown Center.*Midtown East"):
+    with pytest.raises(LookupError, match=r"fits 3 zones.*Midtown Center.*Midtown East"):
         ZONES.resolve("midtown")
 
 
@@ -116,7 +115,9 @@ def test_missing_places_say_how_to_add_them() -> None:
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [
-        ("from 161 to 230 when=tomorrow 1 mi", "not a date and time"),
+        ("from 161 to 230 when=someday 1 mi", "did not understand 'someday'"),
+        ("from 161 to 230 when=2019-02-31T09:00 1 mi", "February 2019 has no day 31"),
+        ("from 161 to 230 31/02/2019 1 mi", "February 2019 has no day 31"),
         ("from 161 to 230 hour=25 1 mi", "not a time of day"),
         ("from 161 to 230 month=13 1 mi", "not a month"),
         ("from 161 to 230 distance=far", "not a distance"),
@@ -147,7 +148,7 @@ def test_describe() -> None:
 
 def test_search_lists_matching_zones() -> None:
     assert [p.id for p in ZONES.search("chelsea")] == [68, 246]
-    assert [p.id for p in ZONES.search("queens")] == [132, 138]
+    assert [p.id for p in ZONES.search("airport")] == [132, 138]
     assert ZONES.search("zzz") == []
 
 
@@ -167,7 +168,9 @@ def test_workshop_ride_with_the_real_zone_table() -> None:
 def test_ambiguous_place_without_distance_is_refused_with_candidates() -> None:
     with pytest.raises(RideError, match=r"East Chelsea.*Coney Island.*say which.*distance"):
         parse_ride("from West 23rd Street to Centre Market Place", default_zones())
-    with pytest.raises(RideError, match=r"Midtown Center.*Midtown East.*say which\)?$"):
+    with pytest.raises(
+        RideError, match=r"Midtown Center.*Midtown East.*say which \(a longer name, or the id\)$"
+    ):
         parse_ride("from midtown to times square 1 mi", default_zones())
 
 
@@ -199,6 +202,6 @@ def test_record_is_valid_for_the_prediction_server() -> None:
 
 def test_words_after_a_place_that_are_not_part_of_it_are_named() -> None:
     with pytest.raises(RideError) as err:
-        parse_ride("from Times Sq to jfk tomorrow", default_zones())
-    assert str(err.value).startswith("did not understand 'tomorrow'")
+        parse_ride("from Times Sq to jfk pronto", default_zones())
+    assert str(err.value).startswith("did not understand 'pronto'")
     assert "jfk" not in str(err.value).lower()

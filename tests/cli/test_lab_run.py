@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from .conftest import LabRun, mlops
+from .conftest import CLI, LabRun, home_env, mlops
 
 pytestmark = pytest.mark.slow
 
@@ -91,7 +91,12 @@ def test_predict_command(lab_run: LabRun) -> None:
         "--curl",
     )
     assert ride.returncode == 0, ride.stderr
-    assert '"pickup_datetime": "2019-03-01T17:00:00"' in ride.stdout
+    # the ride in words, as it is sent
+    assert (
+        "ride: Midtown Center (161) → Times Sq/Theatre District (230), Fri 01 Mar 2019 17:00, 1.2 mi, "
+        in ride.stdout
+    )
+    assert example.stdout.startswith("ride: the workshop's, West 23rd Street (Coney Island) to Centre Market")
     assert re.search(r"latency \d+\.\d ms", ride.stdout)
     assert "curl -sS -X POST http://127.0.0.1:" in ride.stdout
     assert "(asked for with --curl: it holds the deployment's auth token)" in ride.stdout
@@ -124,6 +129,24 @@ def test_status_command(lab_run: LabRun) -> None:
     for section in ("clusters (", "jobs (", "models (", "deployments ("):
         assert section in out
     assert "training-engine-shared" in out and "mlops-model-" in out and "finished" in out
+
+
+@pytest.mark.parametrize("columns", [60, 80])
+def test_status_fits_the_terminal_and_never_cuts_a_url(lab_run: LabRun, columns: int) -> None:
+    """Issue 11 §8: no line wider than COLUMNS except a URL alone on its line (whole, for the
+    terminal to fold and the person to copy); the notebook that cannot run here is optional."""
+    env = {**home_env(lab_run.home), "COLUMNS": str(columns)}
+    status = subprocess.run(
+        [*CLI, "status"], env=env, capture_output=True, text=True, timeout=120, cwd=lab_run.home
+    )
+    assert status.returncode == 0, status.stderr
+    urls = re.findall(r"https?://\S+", status.stdout)
+    assert any(u.endswith("/predict") for u in urls), status.stdout  # the deployment's URL, whole
+    assert "…" not in status.stdout
+    for line in status.stdout.splitlines():
+        if len(line) > columns:
+            assert re.fullmatch(r"\s*(?:url |endpoint )?https?://\S+", line), (line, status.stdout)
+    assert "config error" not in status.stdout  # the optional notebook is "n/a here", not a fault
 
 
 def test_lab_run_again_from_lab_4_reuses_what_is_there(lab_run: LabRun) -> None:

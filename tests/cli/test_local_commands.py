@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date
 from types import SimpleNamespace
 
 import pytest
 
-from mlops_tui.headless.predict import build_record, parse_when
+from mlops_tui.headless.predict import build_record, read_when
 from mlops_tui.services.errors import InvalidInput
 
 from .conftest import mlops
@@ -17,24 +17,27 @@ from .conftest import mlops
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("2019-02-12T09:00:00", datetime(2019, 2, 12, 9, 0)),
-        ("weekday 9am february", datetime(2019, 2, 1, 9, 0)),  # 1 Feb 2019 was a Friday
-        ("saturday 17:30 march", datetime(2019, 3, 2, 17, 30)),
-        ("weekend 11pm", datetime(2019, 2, 2, 23, 0)),
-        ("monday noon jan", datetime(2019, 1, 7, 12, 0)),
-        ("12am", datetime(2019, 2, 1, 0, 0)),
+        ("2019-02-12T09:00:00", "2019-02-12T09:00:00"),
+        ("weekday 9am february", "2019-02-05T09:00:00"),  # the month's first Tuesday, as in the guide
+        ("saturday 17:30 march", "2019-03-02T17:30:00"),
+        ("monday noon jan", "2019-01-07T12:00:00"),
+        ("15/03/2019 09:00", "2019-03-15T09:00:00"),
+        ("tomorrow 8am", "2019-06-07T08:00:00"),  # today (a Thursday) stands in as Thu 6 June 2019
+        (None, "2019-02-05T09:00:00"),  # the workshop's ride
     ],
 )
-def test_parse_when(text: str, expected: datetime) -> None:
-    assert parse_when(text) == expected
+def test_when_is_read_as_in_the_guide(text: str | None, expected: str) -> None:
+    assert read_when(text, today=date(2026, 11, 26))[0] == expected
 
 
-def test_parse_when_names_what_it_cannot_read() -> None:
+def test_when_names_what_it_cannot_read() -> None:
     with pytest.raises(InvalidInput) as err:
-        parse_when("tomorrow-ish")
-    assert err.value.field == "when" and "tomorrow" in str(err.value)
-    with pytest.raises(InvalidInput):
-        parse_when("25:00")
+        read_when("tomorrow-ish")
+    assert err.value.field == "when" and "tomorrow-ish" in str(err.value)
+    with pytest.raises(InvalidInput, match="'25:00' is not a time of day"):
+        read_when("25:00")
+    with pytest.raises(InvalidInput, match="February 2019 has no day 31"):
+        read_when("2019-02-31T09:00")
 
 
 def _args(**kw) -> SimpleNamespace:
@@ -59,12 +62,19 @@ def _args(**kw) -> SimpleNamespace:
 def test_build_record_from_flags_and_json(tmp_path) -> None:
     rec = build_record(_args(pickup_zone="161", dropoff_zone="Times Sq", distance=1.5, passengers=2))
     assert rec == {
-        "pickup_datetime": "2019-02-01T09:00:00",
+        "pickup_datetime": "2019-02-05T09:00:00",
         "pickup_zone": 161,
-        "dropoff_zone": "Times Sq",
+        "dropoff_zone": 230,  # read by the one zone resolver, as in the guide and the form
         "distance": 1.5,
         "passengers": 2,
     }
+    assert build_record(_args(pickup_zone="laguardia", dropoff_zone="230"))["pickup_zone"] == 138
+    with pytest.raises(
+        InvalidInput, match=r"pickup_zone: no zone called 'Narnia', try `mlops-tui zones narnia`"
+    ):
+        build_record(_args(pickup_zone="Narnia", dropoff_zone="230"))
+    with pytest.raises(InvalidInput, match=r"'midtown' fits 4 zones: Midtown Center \(161\)"):
+        build_record(_args(pickup_zone="midtown", dropoff_zone="230"))
     rec = build_record(_args(pickup_lat=40.75, pickup_lon=-73.99, dropoff_zone="144"))
     assert (rec["pickup_lat"], rec["pickup_lon"], rec["dropoff_zone"]) == (40.75, -73.99, 144)
     body = {"use_scoring": True, "scoring_args": {"hour": 9}}
@@ -132,3 +142,18 @@ def test_cli_imports_nothing_heavy() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "[]", done.stderr
+
+
+@pytest.mark.parametrize(
+    ("param", "message"),
+    [
+        ("rounds=abc", "--param rounds must be a whole number from 1 to 10000, not 'abc'"),
+        ("colour=red", "--param there is no training parameter 'colour'"),
+        ("period=2019-06..2019-01", "--param period '2019-06..2019-01' ends before it starts"),
+    ],
+)
+def test_lab_run_checks_its_parameters_before_anything_starts(tmp_path, param: str, message: str) -> None:
+    """Issue 11 §1: the Train dialog's rules, before a platform is even started."""
+    run = mlops(tmp_path, "lab", "run", "--param", param)
+    assert run.returncode != 0 and message in run.stderr, run.stderr
+    assert not (tmp_path / ".local" / "state" / "mlops-tui" / "platform").exists()

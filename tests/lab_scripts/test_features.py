@@ -219,7 +219,7 @@ def test_lab_code_is_self_contained() -> None:
 
     from mlops_tui import lab_scripts
 
-    allowed = {"argparse", "csv", "collections", "dataclasses", "datetime", "functools", "hashlib",
+    allowed = {"argparse", "csv", "collections", "dataclasses", "datetime", "difflib", "functools", "hashlib",
                "gzip", "importlib", "io", "json", "math", "os", "pathlib", "re", "sys", "time", "typing",
                "zoneinfo",
                "__future__", "numpy", "pandas", "pyarrow", "xgboost"}

@@ -245,3 +245,26 @@ def test_an_upload_over_the_limit_is_refused_before_it_is_sent(api: httpx.Client
     finally:
         conn.close()
     assert response.status == 413 and "the limit is 512 MiB" in body["error"]
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"rounds": "abc"}, "params.rounds must be a whole number from 1 to 10000, not 'abc'"),
+        ({"rounds": 0}, "params.rounds must be a whole number from 1 to 10000, not '0'"),
+        ({"learning-rate": 2}, "params.learning-rate must be a number greater than 0 and at most 1"),
+        ({"max-depth": 4.5}, "params.max-depth must be a whole number from 1 to 20"),
+        ({"period": "2019-13"}, "params.period must be a month YYYY-MM or a range YYYY-MM..YYYY-MM"),
+    ],
+)
+def test_a_training_parameter_out_of_its_range_is_refused_at_submission(
+    api: httpx.Client, lab_code: str, params: dict[str, Any], message: str
+) -> None:
+    """The rules of lab_scripts/params.py, as in the Train dialog, the guide and lab run --param:
+    a bad value is refused here, not 20 s into a job that fails (issue 11 §1)."""
+    jobs = len(api.get(f"{V1}/jobs").json())
+    body = {"cluster": "training-engine-shared", "code": lab_code, "data": DEFAULT_DATA, "output": "models/x"}
+    r = api.post(f"{V1}/jobs", json={**body, "params": params}, timeout=10)
+    assert r.status_code == 400, r.text
+    assert r.json()["field"] == f"params.{next(iter(params))}" and message in r.json()["error"]
+    assert len(api.get(f"{V1}/jobs").json()) == jobs

@@ -50,10 +50,11 @@ def test_data_names_refused_with_the_rule(given: str) -> None:
 
 def test_guide_train_data_param_chooses_the_file() -> None:
     cmd = parse_command("train data=March-2019.csv rounds=5")
-    assert cmd.ok and cmd.params == {"data": "March-2019.csv", "rounds": "5"}
+    # rounds is checked (and typed) by the training parameters' rules; data is the job's data file
+    assert cmd.ok and cmd.params == {"data": "March-2019.csv", "rounds": 5}
     ctx = LabContext(user="alice")
     apply_train_params(ctx, cmd.params, local_files=False)
-    assert ctx.data_path == "data/March-2019.csv" and ctx.train_params == {"rounds": "5"}
+    assert ctx.data_path == "data/March-2019.csv" and ctx.train_params == {"rounds": 5}
     with pytest.raises(InvalidInput, match="must name a data file") as info:
         apply_train_params(ctx, {"data": "../x.csv"})
     assert info.value.field == "data"

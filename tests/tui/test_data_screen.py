@@ -113,3 +113,20 @@ async def test_upload_profile_and_remove_with_the_keyboard(
         await wait_for(pilot, lambda: f"data/{NAME}" not in _names(screen), what="the removal")
         names = {e.path for e in await adapter.list_repo("data/")}
         assert f"data/{NAME}" not in names and f"data/{NAME}.profile.json" not in names
+
+
+async def test_read_only_hides_what_changes_the_data(make_app: Any, adapter: Any) -> None:
+    """Issue 11 §8's kind on the Data screen: --read-only shows no Upload or Remove in the footer
+    (what changes the tenant's shared repository), and u does nothing."""
+    from .conftest import screen_text
+
+    app = make_app(adapter, first_mode="data", read_only=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause(0.3)
+        footer = screen_text(app).splitlines()[-1]
+        assert "Profile" in footer
+        for hidden in ("Upload", "Remove"):
+            assert hidden not in footer, footer
+        await pilot.press("u")
+        await pilot.pause(0.2)
+        assert not isinstance(app.screen, FilePickerScreen)

@@ -38,7 +38,7 @@ async def test_typed_commands_on_a_fresh_tenant(local_platform, tmp_path) -> Non
         )
 
         await type_line(pilot, "predict from Narnia to JFK")
-        assert "no taxi zone called 'Narnia'" in chat.messages[-1].plain
+        assert "no zone called 'Narnia', try `zones narnia`" in chat.messages[-1].plain
 
         await type_line(pilot, "logs")
         await wait_for(pilot, lambda: "no training job yet" in chat.transcript(), 30, "the logs reply")

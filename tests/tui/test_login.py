@@ -53,7 +53,11 @@ async def test_login_with_wrong_then_right_password(
         assert credentials.get_password("test", "student01") == local_platform.credentials.password
         path = credentials.credentials_file()
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
-        assert sum(n.title == "Credentials" and str(path) in n.message for n in app._notifications) == 1
+        # said in the guide's transcript (a toast covered the first instruction for 15 s), once
+        guide = app.screen
+        await wait_for(pilot, lambda: str(path) in guide.chat.transcript(), what="the note in the transcript")
+        assert guide.chat.transcript().count(str(path)) == 1
+        assert not any(n.title == "Credentials" for n in app._notifications)
         assert local_platform.credentials.password not in path.parent.joinpath("profiles.toml").read_text()
         assert load_config(cfg.path).active == "test"
         # forget it again
@@ -107,6 +111,44 @@ async def test_first_run_starts_the_platform_and_logs_in(
         assert (fresh_state / "platform.json").exists()
         assert os.environ["MLOPS_TUI_STATE_DIR"] == str(fresh_state)
         assert app.profile is not None and app.profile.name == "local"
-        # the generated password went to the 0600 file and the app said so
-        await wait_for(pilot, lambda: any("credentials.json" in n.message for n in app._notifications))
+        # the generated password went to the 0600 file and the guide said so in its transcript
+        guide = app.screen
+        await wait_for(
+            pilot, lambda: "credentials.json" in guide.chat.transcript(), what="where passwords are"
+        )
         await wait_for(pilot, lambda: app.data.get("clusters"), what="clusters of the new platform")
+
+
+async def test_a_mistyped_login_keeps_the_working_session(
+    make_app: Any, tui_home: Path, local_platform: Any
+) -> None:
+    """Issue 11 §3: a refused login attempt is tried on a new session and changes nothing."""
+    cfg = _config(tui_home, local_platform.url)
+    right = local_platform.credentials.password
+    credentials.store_password("test", "student01", right)
+    app = make_app(config=cfg, start_platform=False, first_mode="dashboard")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(
+            pilot, lambda: app.connection.link is Link.CONNECTED and app.data.get("jobs") is not None
+        )
+        working = app.platform
+        session = working.session
+        await app.goto("login")
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.query_one("#f-name").value == "test", what="the profile form")
+        screen.query_one("#f-password").value = "mistyped"
+        await pilot.press("ctrl+s")
+        status = screen.query_one("#login-status")
+        await wait_for(pilot, lambda: "login refused" in str(status.render()), what="the refusal")
+        assert "you are still logged in as test · K8sMLTenant · student01" in str(status.render())
+        # everything as it was: the same session, still connected, the stored password in use
+        assert app.platform is working and working.session == session
+        assert app.connection.link is Link.CONNECTED and "student01" in app.who
+        assert working.credentials.password == right
+        assert (await working.whoami()).user == "student01"
+        assert credentials.get_password("test", "student01") == right  # the mistyped one is never kept
+        await app.goto("dashboard")
+        app.refresh_data()
+        before = app.updated.get("jobs")
+        await wait_for(pilot, lambda: app.updated.get("jobs") != before, what="the dashboard keeps polling")
+        assert "jobs" not in app.data_errors

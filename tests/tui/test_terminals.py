@@ -130,12 +130,17 @@ async def test_failures_are_bold_reverse_without_colour(
         await _feed(pilot)
         app.screen.query_one("#tbl-deployments").focus()  # keep the failures out of the cursor row
         await pilot.pause(0.2)
-        for state in ("failed", "config error"):
+        for state in ("failed",):
             styles = styles_of(app, state)
             assert styles, state
             for style in styles:
                 assert style.bold and style.reverse, f"{state!r} is drawn {style}"
                 assert style.color is None or style.color.is_default, f"{state!r} has colour {style.color}"
+        from mlops_tui.screens.dashboard import state_style
+
+        assert set(state_style("config error").split()) >= {"bold", "reverse"}  # a cluster that failed
+        for style in styles_of(app, "n/a here"):  # the optional notebook this host cannot run: no fault
+            assert not style.reverse, f"the optional notebook is drawn {style}"
         looks = {}
         for state in ("finished", "running", "failed"):
             style = styles_of(app, state)[0]

@@ -182,6 +182,10 @@ def platform_move_aside(args: Any) -> int:
         raise Conflict(str(exc), hint="") from None
     except FileNotFoundError as exc:
         raise NotFound(str(exc), hint="") from None
+    except OSError as exc:  # a rename refused (permissions, a read-only parent, a full disk)
+        raise PlatformFailure(
+            f"cannot move {state_dir} aside: {exc.strerror or exc} ({exc.filename or state_dir})", hint=""
+        ) from None
     out(f"moved {state_dir} to {moved} (nothing was deleted)")
     out("the next start creates a new platform; your stored password is kept and stays valid")
     return 0

@@ -11,6 +11,7 @@ from mlops_tui import config, credentials
 from mlops_tui.headless.common import out, table
 from mlops_tui.services.errors import Conflict, InvalidInput, NotFound, PlatformFailure
 from mlops_tui.services.local import launcher
+from mlops_tui.services.units import size_text
 
 
 def _state_dir(args: Any) -> Path:
@@ -83,11 +84,16 @@ def platform_status(args: Any) -> int:
     if health is None:
         pid = launcher.running_pid(state_dir)
         if pid is None:
-            refused = launcher.refused_start(state_dir)
-            out(
-                f"not running (state {state_dir})"
-                + (f"; its last start was refused: {refused}" if refused else "")
-            )
+            refusal = launcher.last_refusal(state_dir)  # judged again now, not trusted as it was
+            if refusal is None:
+                out(f"not running (state {state_dir})")
+            elif refusal.now is not None:
+                out(
+                    f"not running (state {state_dir}); its last start was refused, and its state still "
+                    f"is: {refusal.now}"
+                )
+            else:
+                out(f"not running (state {state_dir}); {refusal.text()}")
             return 3
         who = f"pid {pid} is running" if pid else "its process is running"
         out(f"not answering: {url or '(no address published yet)'} ({who}, state {state_dir})")
@@ -148,7 +154,7 @@ def platform_backup(args: Any) -> int:
         summary = backup(state_dir, Path(args.file), overwrite=args.force)
     except BackupError as exc:
         raise InvalidInput(str(exc), field="file", hint="") from None
-    out(f"backed up {state_dir} to {summary.archive}: {summary.files} files, {summary.bytes / 1e6:.1f} MB")
+    out(f"backed up {state_dir} to {summary.archive}: {summary.files} files, {size_text(summary.bytes)}")
     if summary.changed_while_read:
         out(f"changed while read (a running job's files): {', '.join(summary.changed_while_read[:5])}")
     out(f"restore with: mlops-tui platform restore {summary.archive}")

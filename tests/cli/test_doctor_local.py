@@ -108,3 +108,20 @@ def test_doctor_and_status_judge_a_past_refusal_against_the_state_as_it_is_now(t
         assert after.returncode == 0 and "refused" not in after.stdout  # a good start forgets it
     finally:
         mlops(home, "platform", "stop", timeout=60)
+
+
+def test_doctor_on_a_small_file_system_shows_sizes_in_units_that_fit(tmp_path: Path) -> None:
+    """On a 40 MiB file system it said "only 0.0 GiB free of 0.0 GiB"."""
+    from disk_full_support import CannotMount, mounted_tmpfs
+
+    home = tmp_path / "home"
+    home.mkdir()
+    try:
+        with mounted_tmpfs(home / ".local", size_mib=40):
+            run = doctor(home)
+    except CannotMount as exc:
+        pytest.skip(str(exc))
+    assert run.returncode == 42, run.stdout + run.stderr
+    line = failed_line(run)
+    assert "only 40.0 MiB free of 40.0 MiB on " in line, line
+    assert "(training needs at least 100.0 MiB)" in line and "0.0 GiB" not in line

@@ -120,6 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--tenant", default="K8sMLTenant")
     add.add_argument("--user", required=True)
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    add.add_argument(
+        "--reset",
+        action="store_true",
+        help="change the password of a user who exists (without it an existing user is refused)",
+    )
     add.add_argument("--remember", action="store_true", help="also store the password for --profile")
     _add_profile(add)
     backup = plat_sub.add_parser(

@@ -126,9 +126,22 @@ def platform_add_user(args: Any) -> int:
         raise InvalidInput("the password is empty", field="password")
     from mlops_tui.platform.integrity import StateRefused
     from mlops_tui.platform.sandbox import SandboxUnavailable
+    from mlops_tui.platform.server import UserExists
 
     try:
-        created = add_user(state_dir=_state_dir(args), tenant=args.tenant, user=args.user, password=password)
+        created = add_user(
+            state_dir=_state_dir(args),
+            tenant=args.tenant,
+            user=args.user,
+            password=password,
+            reset=args.reset,
+        )
+    except UserExists as exc:
+        raise Conflict(
+            str(exc),
+            hint=f"to change it: mlops-tui platform add-user --tenant {args.tenant} --user {args.user} "
+            "--reset",
+        ) from None
     except ValueError as exc:
         raise InvalidInput(str(exc), field="user") from None
     except SandboxUnavailable as exc:  # a second user would run code here unconfined: refused
@@ -137,12 +150,32 @@ def platform_add_user(args: Any) -> int:
         raise PlatformFailure(
             str(exc).replace("refusing to start", "refusing to add a user"), hint=""
         ) from None
-    verb = "added" if created else "updated the password of"
-    out(f"{verb} user {args.user} in tenant {args.tenant}")
-    if args.remember:
-        where = credentials.store_password(args.profile or "local", args.user, password)
-        out(f"password stored for profile {args.profile or 'local'} in {where}")
+    if created:
+        out(f"added user {args.user} to tenant {args.tenant}")
+    else:
+        out(f"user {args.user} exists in tenant {args.tenant}: its password is changed")
+    profile = args.profile or "local"
+    if args.remember or (not created and _stored_for_local_profile(profile, args.tenant, args.user)):
+        where = credentials.store_password(profile, args.user, password)
+        out(f"password stored for profile {profile} in {where}")
+    elif not created:
+        out(
+            f"no password stored for {args.user} was changed (profile {profile} does not log in as "
+            "them); add --remember to store it"
+        )
     return 0
+
+
+def _stored_for_local_profile(profile_name: str, tenant: str, user: str) -> bool:
+    """Whether ``profile_name`` logs in to this machine's platform as ``tenant``/``user`` with a
+    stored password: a reset password must replace it, or every later login is refused."""
+    try:
+        profile = config.load_config().get(profile_name)
+    except config.ConfigError:
+        return False
+    if profile.platform != "local" or profile.url or profile.tenant != tenant:
+        return False
+    return profile.effective_user == user and credentials.get_password(profile_name, user) is not None
 
 
 def platform_backup(args: Any) -> int:

@@ -7,7 +7,7 @@ import getpass
 import sys
 
 from mlops_tui.platform.deployments import ServingPolicy
-from mlops_tui.platform.server import add_user, serve
+from mlops_tui.platform.server import UserExists, add_user, serve
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--state-dir", default=None)
     a.add_argument("--tenant", required=True)
     a.add_argument("--user", required=True)
+    a.add_argument("--reset", action="store_true", help="change the password of a user who exists")
     a.add_argument(
         "--password-stdin", action="store_true", help="read the password from the first line of stdin"
     )
@@ -74,7 +75,10 @@ def main(argv: list[str] | None = None) -> int:
         )
     password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else getpass.getpass("password: ")
     try:
-        created = add_user(args.state_dir, args.tenant, args.user, password)
+        created = add_user(args.state_dir, args.tenant, args.user, password, reset=args.reset)
+    except UserExists as exc:
+        print(f"mlops-tui platform add-user: {exc} (add --reset to change it)", file=sys.stderr)
+        return 1
     except ValueError as exc:
         print(f"mlops-tui platform add-user: {exc}", file=sys.stderr)
         return 2
@@ -82,7 +86,11 @@ def main(argv: list[str] | None = None) -> int:
         message = getattr(exc, "message", str(exc))
         print(f"mlops-tui platform add-user: {message}", file=sys.stderr)
         return 1
-    print(f"{'added' if created else 'updated the password of'} user {args.user} in tenant {args.tenant}")
+    print(
+        f"added user {args.user} to tenant {args.tenant}"
+        if created
+        else f"user {args.user} exists in tenant {args.tenant}: its password is changed"
+    )
     return 0
 
 

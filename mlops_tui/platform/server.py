@@ -325,11 +325,18 @@ def _refuse(paths: StatePaths, message: str) -> int:
     return EXIT_STATE_REFUSED
 
 
-def add_user(state_dir: str | os.PathLike[str] | None, tenant: str, user: str, password: str) -> bool:
+class UserExists(Exception):
+    """``add_user`` of a user who exists, without ``reset``: nothing was changed."""
+
+
+def add_user(
+    state_dir: str | os.PathLike[str] | None, tenant: str, user: str, password: str, *, reset: bool = False
+) -> bool:
     """Add ``user`` (and ``tenant`` if new) straight in the database; True if the user is new.
 
     A local admin action (no HTTP): it works whether or not the platform is running. An existing
-    user gets the new password. Raises ``ValueError`` naming what is wrong with a name,
+    user's password is changed only with ``reset`` (else :class:`UserExists`, nothing changed: a
+    silent change left the stored credential refused). Raises ``ValueError`` naming what is wrong with a name,
     :class:`StateRefused` when the state directory fails its check (it is never initialised over),
     and :class:`SandboxUnavailable` (saying what to install) when the new user or tenant would make
     the platform shared (someone else's code would run in it) where no sandbox can be made.
@@ -346,6 +353,10 @@ def add_user(state_dir: str | os.PathLike[str] | None, tenant: str, user: str, p
                 new_tenant
                 or db.one("SELECT 1 FROM users WHERE tenant = ? AND name = ?", (tenant, user)) is None
             )
+            if not new_user and not reset:
+                raise UserExists(
+                    f"user {user} already exists in tenant {tenant}; its password was not changed"
+                )
             tenants = len(auth.tenants()) + int(new_tenant)
             if new_user and max(auth.user_count() + 1, tenants) > 1:
                 try:

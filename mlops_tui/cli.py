@@ -94,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     st = sub.add_parser("status", help="the pipeline at a glance")
     _add_profile(st)
     st.add_argument("--start", action="store_true", help="start the local platform if it is not running")
+    st.add_argument(
+        "--show-tokens",
+        action="store_true",
+        help="also print the endpoints' tokens (a notebook's Jupyter token); never shown otherwise",
+    )
 
     doc = sub.add_parser(
         "doctor", help="check each hop to the platform; exit 0 only when all pass (codes: docs/kubernetes.md)"
@@ -279,7 +284,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if cmd == "status":
         from mlops_tui.headless import status
 
-        return asyncio.run(status.run(args.profile, start=args.start))
+        return asyncio.run(status.run(args.profile, start=args.start, show_tokens=args.show_tokens))
     if cmd in ("workshop", "join"):
         from mlops_tui.headless import workshop
 

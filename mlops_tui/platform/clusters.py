@@ -174,7 +174,8 @@ class Clusters:
                     {
                         "name": "jupyter-nb",
                         "auth_token": row["token"],
-                        "url": f"http://{self.host}:{row['port']}/lab?token={row['token']}",
+                        # no token in the URL: it is printed and shown; Jupyter asks for it
+                        "url": f"http://{self.host}:{row['port']}/lab",
                     }
                 )
         return {

@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mlops_tui.platform import fair_queue, names
+from mlops_tui.platform import child_output, fair_queue, names
 from mlops_tui.platform.db import Database, dumps, loads
 from mlops_tui.platform.errors import conflict, invalid, not_found
 from mlops_tui.platform.limits import apply_limits
@@ -547,7 +547,7 @@ class TrainingEngine:
             if not started:  # cancelled between dequeue and start
                 self._killpg(proc.pid, signal.SIGKILL)
             self._notify()
-            last_human, lost = await self._pump(job_id, proc, logf)
+            last_raw, lost = await self._pump(job_id, proc, logf)
             rc = await proc.wait()
             if sandboxed:
                 rc = exit_status(rc)  # bwrap reports a signal N as 128+N
@@ -561,6 +561,8 @@ class TrainingEngine:
             with contextlib.suppress(OSError):  # buffered log bytes may not fit on a full disk
                 logf.close()
             self.running.pop(job_id, None)
+        # The message is built from the sanitised last line, then prefixed, then cut (child_output).
+        last_human = child_output.last_line(last_raw)
         if job_id in self._cancelled:
             self._cancelled.discard(job_id)
             self._finish(job_id, "cancelled", rc, "cancelled on request")
@@ -569,24 +571,28 @@ class TrainingEngine:
         elif rc == 0:
             self._finish(job_id, "finished", rc, "finished")
         elif "No space left on device" in last_human or "Disk quota exceeded" in last_human:
-            self._finish(job_id, "failed", rc, f"disk full: exit code {rc}: {last_human}")
+            self._finish(job_id, "failed", rc, child_output.message(f"disk full: exit code {rc}", last_human))
         elif rc < 0:
             sig = signal.Signals(-rc).name
             hint = " (CPU time limit)" if -rc == signal.SIGXCPU else ""
-            self._finish(job_id, "failed", rc, f"killed by {sig}{hint}: {last_human}".rstrip(": "))
+            self._finish(job_id, "failed", rc, child_output.message(f"killed by {sig}{hint}", last_human))
         else:
-            self._finish(job_id, "failed", rc, f"exit code {rc}: {last_human}".rstrip(": "))
+            self._finish(job_id, "failed", rc, child_output.message(f"exit code {rc}", last_human))
 
-    async def _pump(self, job_id: int, proc: asyncio.subprocess.Process, logf: Any) -> tuple[str, str | None]:
+    async def _pump(
+        self, job_id: int, proc: asyncio.subprocess.Process, logf: Any
+    ) -> tuple[bytes, str | None]:
         """Copy the child's output to the log as it comes and parse structured lines.
 
-        Returns the last human line (the likely error message) and, when the output could not be
-        recorded for want of space, what could not be written (the job is then killed, and its
-        output drained until it exits so the pipe never blocks it).
+        Returns the last human line as written (raw bytes: the likely error message, sanitised by
+        the caller once, not every line) and, when the output could not be recorded for want of
+        space, what could not be written (the job is then killed, and its output drained until it
+        exits so the pipe never blocks it). An unfinished line (progress frames drawn with ``\r``
+        and no ``\n``) is kept to its last ``child_output.PARTIAL_MAX`` bytes.
         """
         assert proc.stdout is not None
         buf = b""
-        last_human = ""
+        last_human = b""
         lost: str | None = None
         while True:
             chunk = await proc.stdout.read(65536)
@@ -599,6 +605,7 @@ class TrainingEngine:
                 logf.flush()
                 buf += chunk
                 *lines, buf = buf.split(b"\n")
+                buf = child_output.bounded_partial(buf)
                 for line in lines:
                     last_human = self._line(job_id, line) or last_human
             except Exception as exc:
@@ -617,18 +624,19 @@ class TrainingEngine:
                 logf.write(b"\n")
             with contextlib.suppress(Exception):
                 last_human = self._line(job_id, buf) or last_human
-        return last_human[:500], lost
+        return last_human, lost
 
-    def _line(self, job_id: int, line: bytes) -> str:
-        line = line.rstrip(b"\r")
+    def _line(self, job_id: int, line: bytes) -> bytes:
+        """Parse a structured line (its effect goes to the database) and return b""; return a
+        human line as it is when it has more than blanks (the caller keeps the last one)."""
         if not line.startswith(MARKER):
-            return line.decode(errors="replace").strip()
+            return line if line.strip() else b""
         try:
             event = json.loads(line[len(MARKER) :])
         except ValueError:
-            return ""
+            return b""
         if not isinstance(event, dict):
-            return ""
+            return b""
         kind = event.get("type")
         if kind == "progress":
             pct = event.get("pct")
@@ -655,7 +663,7 @@ class TrainingEngine:
                 if k != "type" and isinstance(v, int | float) and not isinstance(v, bool)
             }
             self.db.execute("UPDATE jobs SET metrics = ? WHERE id = ?", (dumps(metrics), job_id))
-        return ""
+        return b""
 
     def _finish(self, job_id: int, state: str, rc: int | None, message: str) -> None:
         """Record a job's end; never raises (on a full disk it is written when space is back)."""

@@ -445,9 +445,16 @@ def _alive(pid: int) -> bool:
         return True
 
 
-def _tail(path: Path, lines: int = 3) -> str:
+def _tail(path: Path, lines: int = 3, size: int = 64 << 10) -> str:
+    """The last ``lines`` non-blank lines of the platform's log, from its last ``size`` bytes only,
+    as a terminal shows them (the one sanitiser: they quote the platform's output)."""
+    from mlops_tui.services.terminal_text import plain
+
     try:
-        text = path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+        with path.open("rb") as f:
+            f.seek(max(0, f.seek(0, os.SEEK_END) - size))
+            data = f.read(size)
     except OSError:
         return "(no log)"
+    text = [ln.strip() for ln in plain(data.decode("utf-8", errors="replace")).split("\n") if ln.strip()]
     return " | ".join(text[-lines:]) or "(empty log)"

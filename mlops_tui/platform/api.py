@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mlops_tui import __version__
-from mlops_tui.platform import classroom, names
+from mlops_tui.platform import classroom, names, peer
 from mlops_tui.platform.access import ATTENDEE, require_owner
 from mlops_tui.platform.auth import SessionInfo
 from mlops_tui.platform.body_limit import MAX_JSON_BODY, BodySizeLimit
@@ -265,11 +265,10 @@ def create_app(platform: Platform) -> FastAPI:
     # -- session (Ezmeral protocol)
     @app.post("/api/v2/session", status_code=201, tags=["session"], response_model=None)
     async def login(body: LoginBody, request: Request, response: Response) -> dict[str, Any] | JSONResponse:
-        client = request.client.host if request.client else "unknown"
+        host, port = (request.client.host, request.client.port) if request.client else ("unknown", None)
+        server_port = (request.scope.get("server") or (None, None))[1]
         try:
-            info = await asyncio.to_thread(
-                platform.auth.login, body.name, body.password, body.tenant_name, client
-            )
+            info = await asyncio.to_thread(_login, platform, body, host, port, server_port)
         except TooManyAttempts as exc:  # 429 with Retry-After (seconds), see login_backoff
             return JSONResponse(exc.body(), 429, headers={"Retry-After": str(exc.retry_after)})
         response.headers["Location"] = info.id
@@ -488,6 +487,15 @@ def create_app(platform: Platform) -> FastAPI:
         return Response(status_code=204)
 
     return app
+
+
+def _login(
+    platform: Platform, body: LoginBody, host: str, port: int | None, server_port: int | None
+) -> SessionInfo:
+    """Log in (blocking: scrypt, and on loopback a look at /proc/net/tcp for the caller's uid)."""
+    client, uid = peer.identity(host, port, server_port)
+    owner = uid is not None and uid == os.getuid()
+    return platform.auth.login(body.name, body.password, body.tenant_name, client, owner=owner)
 
 
 async def _follow(platform: Platform, job_id: int, from_line: int, follow: bool) -> AsyncIterator[bytes]:

@@ -7,6 +7,7 @@ import getpass
 import sys
 
 from mlops_tui.platform.deployments import ServingPolicy
+from mlops_tui.platform.job_log import DEFAULT_MAX_MIB
 from mlops_tui.platform.server import UserExists, add_user, serve
 
 
@@ -43,6 +44,12 @@ def main(argv: list[str] | None = None) -> int:
         default=policy.health_every,
         help="seconds between health checks of each prediction server (3 failed in a row: restarted)",
     )
+    s.add_argument(
+        "--job-log-max-mib",
+        type=int,
+        default=DEFAULT_MAX_MIB,
+        help="each job's log is kept up to this many MiB, then only its last lines (the job goes on)",
+    )
     s.add_argument("--cert", default=None, help="PEM certificate: serve HTTPS (with --key)")
     s.add_argument("--key", default=None, help="PEM private key of --cert")
     a = sub.add_parser("add-user", help="add a user (and the tenant if new), or reset a password")
@@ -61,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
             ap.error("--restart-backoff must be > 0 and <= --restart-backoff-max; --handover-grace > 0")
         if args.health_every <= 0:
             ap.error("--health-every must be > 0")
+        if args.job_log_max_mib < 1:
+            ap.error("--job-log-max-mib must be at least 1")
         if bool(args.cert) != bool(args.key):
             ap.error("--cert and --key go together (HTTPS needs both)")
         serving = ServingPolicy(
@@ -71,7 +80,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         tls = (args.cert, args.key) if args.cert else None
         return serve(
-            args.state_dir, args.host, args.port, args.workers, args.session_ttl_minutes, serving, tls
+            args.state_dir,
+            args.host,
+            args.port,
+            args.workers,
+            args.session_ttl_minutes,
+            serving,
+            tls,
+            job_log_max_mib=args.job_log_max_mib,
         )
     password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else getpass.getpass("password: ")
     try:

@@ -34,6 +34,7 @@ from mlops_tui.platform.deployments import ServingPolicy, Supervisor
 from mlops_tui.platform.errors import ApiError, disk_full
 from mlops_tui.platform.idle_guard import guarded
 from mlops_tui.platform.integrity import StateRefused, check_state
+from mlops_tui.platform.job_log import DEFAULT_MAX_MIB
 from mlops_tui.platform.registry import Registry
 from mlops_tui.platform.repo import FolderRule
 from mlops_tui.platform.sandbox import Sandboxing, SandboxUnavailable
@@ -66,6 +67,7 @@ class Platform:
         workers: int = 2,
         session_ttl_minutes: float = 1440,
         serving: ServingPolicy | None = None,
+        job_log_max_mib: int = DEFAULT_MAX_MIB,
     ) -> None:
         self.paths = paths
         self.host = host
@@ -86,6 +88,7 @@ class Platform:
             storage=self.storage,
             sandboxing=self.sandboxing,
             folder_rule=self.folder_rule,
+            log_max_bytes=job_log_max_mib << 20,
         )
         self.supervisor = Supervisor(self.db, paths, self.registry, host, serving)
         self.supervisor.sandboxing = self.sandboxing
@@ -248,8 +251,11 @@ def serve(
     session_ttl_minutes: float = 1440,
     serving: ServingPolicy | None = None,
     tls: tuple[str, str] | None = None,
+    job_log_max_mib: int = DEFAULT_MAX_MIB,
 ) -> int:
     """Run the platform in the foreground until SIGINT/SIGTERM; returns the exit code.
+
+    ``job_log_max_mib``: each job's log is kept up to this size, then its last lines (``job_log``).
 
     ``tls`` (certificate file, key file, PEM) serves HTTPS (``workshop start --listen … --cert …
     --key …``, for attendees on other hosts). 1: another platform holds the state directory, the
@@ -286,7 +292,12 @@ def serve(
             return 1
         try:
             platform = Platform(
-                paths, host=host, workers=workers, session_ttl_minutes=session_ttl_minutes, serving=serving
+                paths,
+                host=host,
+                workers=workers,
+                session_ttl_minutes=session_ttl_minutes,
+                serving=serving,
+                job_log_max_mib=job_log_max_mib,
             )
             platform.bootstrap()
             asyncio.run(_run(platform, sock, tls))

@@ -33,9 +33,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mlops_tui.platform import child_output, fair_queue, names
+from mlops_tui.platform import child_output, fair_queue, job_log, names
 from mlops_tui.platform.db import Database, dumps, loads
 from mlops_tui.platform.errors import conflict, invalid, not_found
+from mlops_tui.platform.job_log import CappedLog, mib
 from mlops_tui.platform.limits import apply_limits
 from mlops_tui.platform.repo import EVERYTHING, FolderRule, Repo
 from mlops_tui.platform.sandbox import (
@@ -138,8 +139,11 @@ class TrainingEngine:
         storage: StorageMonitor | None = None,
         sandboxing: Sandboxing | None = None,
         folder_rule: Callable[[str, str], FolderRule] | None = None,
+        log_max_bytes: int = job_log.DEFAULT_MAX_MIB << 20,
     ) -> None:
         self.db = db
+        self.log_max_bytes = log_max_bytes  # per job (job_log.CappedLog)
+        self._truncated: set[int] = set()  # running jobs whose log reached the cap
         self.paths = paths
         self.workers = max(1, workers)
         self.python = python
@@ -563,21 +567,26 @@ class TrainingEngine:
             self.running.pop(job_id, None)
         # The message is built from the sanitised last line, then prefixed, then cut (child_output).
         last_human = child_output.last_line(last_raw)
+        cut = f" (log truncated at {mib(self.log_max_bytes)})" if job_id in self._truncated else ""
+        self._truncated.discard(job_id)
         if job_id in self._cancelled:
             self._cancelled.discard(job_id)
-            self._finish(job_id, "cancelled", rc, "cancelled on request")
+            self._finish(job_id, "cancelled", rc, f"cancelled on request{cut}")
         elif lost is not None:
             self._finish(job_id, "failed", rc, _disk_full_message(lost))
         elif rc == 0:
-            self._finish(job_id, "finished", rc, "finished")
+            self._finish(job_id, "finished", rc, f"finished{cut}")
         elif "No space left on device" in last_human or "Disk quota exceeded" in last_human:
-            self._finish(job_id, "failed", rc, child_output.message(f"disk full: exit code {rc}", last_human))
+            message = child_output.message(f"disk full: exit code {rc}{cut}", last_human)
+            self._finish(job_id, "failed", rc, message)
         elif rc < 0:
             sig = signal.Signals(-rc).name
             hint = " (CPU time limit)" if -rc == signal.SIGXCPU else ""
-            self._finish(job_id, "failed", rc, child_output.message(f"killed by {sig}{hint}", last_human))
+            self._finish(
+                job_id, "failed", rc, child_output.message(f"killed by {sig}{hint}{cut}", last_human)
+            )
         else:
-            self._finish(job_id, "failed", rc, child_output.message(f"exit code {rc}", last_human))
+            self._finish(job_id, "failed", rc, child_output.message(f"exit code {rc}{cut}", last_human))
 
     async def _pump(
         self, job_id: int, proc: asyncio.subprocess.Process, logf: Any
@@ -594,6 +603,7 @@ class TrainingEngine:
         buf = b""
         last_human = b""
         lost: str | None = None
+        capped = CappedLog(logf, self.log_max_bytes)
         while True:
             chunk = await proc.stdout.read(65536)
             if not chunk:
@@ -601,8 +611,12 @@ class TrainingEngine:
             if lost is not None:
                 continue
             try:
-                logf.write(chunk)
-                logf.flush()
+                if capped.write(chunk):
+                    self._truncated.add(job_id)
+                    log.info("job %s: log truncated at %s; the job goes on", job_id, mib(capped.cap))
+                    self.db.execute(
+                        "UPDATE jobs SET message = ? WHERE id = ?", (self._truncated_note(), job_id)
+                    )
                 buf += chunk
                 *lines, buf = buf.split(b"\n")
                 buf = child_output.bounded_partial(buf)
@@ -619,12 +633,17 @@ class TrainingEngine:
                     self.storage.report(self.log_path(job_id) if isinstance(exc, OSError) else self.db.path)
                 log.warning("job %s: %s: stopping it", job_id, _disk_full_message(lost))
                 self._killpg(proc.pid, signal.SIGKILL)
-        if buf and lost is None:
+        if lost is None:
             with contextlib.suppress(OSError):
-                logf.write(b"\n")
+                if buf:
+                    capped.write(b"\n")
+                capped.finish()
             with contextlib.suppress(Exception):
                 last_human = self._line(job_id, buf) or last_human
         return last_human, lost
+
+    def _truncated_note(self) -> str:
+        return f"running; its log is truncated at {mib(self.log_max_bytes)} (the job goes on)"
 
     def _line(self, job_id: int, line: bytes) -> bytes:
         """Parse a structured line (its effect goes to the database) and return b""; return a

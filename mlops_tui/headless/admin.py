@@ -180,7 +180,7 @@ def _stored_for_local_profile(profile_name: str, tenant: str, user: str) -> bool
 
 def platform_backup(args: Any) -> int:
     """One archive of the platform (database by SQLite's online backup API, repositories, job logs)."""
-    from mlops_tui.platform.backup import BackupError, backup
+    from mlops_tui.platform.backup import LOG_HEAD, BackupError, backup
 
     state_dir = _state_dir(args)
     try:
@@ -188,6 +188,11 @@ def platform_backup(args: Any) -> int:
     except BackupError as exc:
         raise InvalidInput(str(exc), field="file", hint="") from None
     out(f"backed up {state_dir} to {summary.archive}: {summary.files} files, {size_text(summary.bytes)}")
+    if summary.logs_cut:
+        out(
+            f"{len(summary.logs_cut)} job log(s) beyond {size_text(LOG_HEAD)} kept as their first "
+            f"{size_text(LOG_HEAD)} and last lines, e.g. {summary.logs_cut[0]}"
+        )
     if summary.changed_while_read:
         out(f"changed while read (a running job's files): {', '.join(summary.changed_while_read[:5])}")
     out(f"restore with: mlops-tui platform restore {summary.archive}")

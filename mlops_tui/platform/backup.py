@@ -39,6 +39,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from mlops_tui.platform.integrity import database_problem
+from mlops_tui.platform.job_log import DEFAULT_MAX_MIB, MARK, mib
 from mlops_tui.platform.state import (
     AlreadyRunning,
     PlatformLock,
@@ -60,6 +61,10 @@ FILES = ("initial-password",)
 # What restore replaces (and moves aside first): the members above plus the database's companions.
 REPLACED = (DATABASE, f"{DATABASE}-wal", f"{DATABASE}-shm", *TREES, *FILES)
 CHUNK = 1 << 20
+# A job log is kept whole up to its cap and then as head and tail (job_log); a backup does the same
+# with logs beyond the default cap (older ones, or a platform run with a larger cap).
+LOG_HEAD = DEFAULT_MAX_MIB << 20
+LOG_TAIL = 1 << 20
 
 
 class BackupError(Exception):
@@ -73,6 +78,7 @@ class Summary:
     bytes: int = 0
     moved_aside: Path | None = None
     changed_while_read: list[str] = field(default_factory=list)
+    logs_cut: list[str] = field(default_factory=list)  # job logs kept as head and tail (LOG_HEAD)
 
 
 class _HashingReader(io.RawIOBase):
@@ -101,6 +107,43 @@ def _disk_full(where: Path, what: str) -> BackupError:
         f"disk full: {where} has no room for {what}; free some space there (or choose another place) "
         "and try again"
     )
+
+
+def _is_job_log(name: str) -> bool:
+    return name.startswith("jobs/") and name.endswith("/job.log")
+
+
+class _HeadAndTail(io.RawIOBase):
+    """A job log beyond ``LOG_HEAD + LOG_TAIL`` as its first ``LOG_HEAD`` bytes, a marker line and
+    its last ``LOG_TAIL`` bytes (from a line start): what the platform itself keeps of a log past
+    its cap (:mod:`job_log`), so that a log written before the cap, or by a platform with a larger
+    one, cannot make a backup that does not fit."""
+
+    def __init__(self, f: IO[bytes], size: int) -> None:
+        f.seek(size - LOG_TAIL)
+        tail = f.read(LOG_TAIL)
+        tail = tail[tail.find(b"\n") + 1 :]
+        dropped = size - LOG_HEAD - len(tail)
+        marker = (
+            b"\n" + MARK + f"backup: {mib(dropped)} of this log not kept; its last lines follow\n".encode()
+        )
+        f.seek(0)
+        self.f, self.head_left, self.rest = f, LOG_HEAD, io.BytesIO(marker + tail)
+        self.size = LOG_HEAD + len(marker) + len(tail)
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        n = self.size if n < 0 else n
+        if self.head_left:
+            data = self.f.read(min(n, self.head_left))
+            if len(data) < min(n, self.head_left):  # shrank while read: the reader pads
+                self.head_left = 0
+                return data
+            self.head_left -= len(data)
+            return data
+        return self.rest.read(n)
 
 
 def _snapshot_database(db: Path, dest: Path, archive: Path) -> None:
@@ -185,7 +228,12 @@ def _write_backup(paths: StatePaths, archive: Path) -> Summary:
                     info = tar.gettarinfo(fileobj=f, arcname=name)
                     info.uid = info.gid = 0
                     info.uname = info.gname = ""
-                    reader = _HashingReader(f, info.size)
+                    source: IO[bytes] = f
+                    if _is_job_log(name) and info.size > LOG_HEAD + LOG_TAIL:
+                        source = _HeadAndTail(f, info.size)
+                        info.size = source.size
+                        summary.logs_cut.append(name)
+                    reader = _HashingReader(source, info.size)
                     tar.addfile(info, reader)  # type: ignore[arg-type]
                 if reader.short:
                     summary.changed_while_read.append(name)

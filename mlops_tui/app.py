@@ -17,6 +17,7 @@ import importlib
 import json
 import logging
 import os
+import sys
 import threading
 import traceback
 from collections import deque
@@ -31,11 +32,12 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import WorkerFailed
 
-from mlops_tui import actions, terminal
+from mlops_tui import actions, terminal, tui_log
 from mlops_tui.live import LatencySample, LiveLink
 from mlops_tui.services import errors
 from mlops_tui.services.terminal_text import plain
 from mlops_tui.themes import MLOPS_THEME, THEMES, themes_for
+from mlops_tui.tui_log import LogSetup
 from mlops_tui.widgets.connection import ConnectionStatus, Link
 from mlops_tui.widgets.format import describe_error
 from mlops_tui.widgets.palette import ActionsProvider
@@ -141,6 +143,7 @@ class MlopsApp(App[int]):
         self.latency: deque[LatencySample] = deque(maxlen=600)
         self.connection = ConnectionStatus()
         self.who = ""
+        self.log_problem: str | None = None  # the log file could not be used (tui_log)
         self.status_changed: Signal[ConnectionStatus] = Signal(self, "status-changed")
         self.data_changed: Signal[str] = Signal(self, "data-changed")
         self.platform_changed: Signal[object] = Signal(self, "platform-changed")
@@ -279,6 +282,8 @@ class MlopsApp(App[int]):
     # -- start-up --------------------------------------------------------------------------------
 
     async def on_mount(self) -> None:
+        if self.log_problem:
+            self.notify(self.log_problem, title="Log", severity="warning", timeout=10, markup=False)
         self.set_interval(1.0, self.link.refresh_retry_countdown)
         await self.goto(self.first_mode)
         self.run_worker(self._start(), name="connect", group="connect", exclusive=True, exit_on_error=False)
@@ -618,7 +623,7 @@ def _log_hint() -> str:
         filename = getattr(handler, "baseFilename", None)
         if filename and filename != os.devnull:
             return f"details in {filename}"
-    return "run with --log FILE for details"
+    return f"logging was off: {log_path()} could not be written"
 
 
 def log_path() -> Path:
@@ -627,16 +632,9 @@ def log_path() -> Path:
     return config_mod.state_home() / "logs" / "tui.log"
 
 
-def setup_logging(path: Path | None = None) -> Path:
-    """Log to a file (never to the terminal Textual draws on)."""
-    path = path or log_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    return path
+def setup_logging(path: Path | None = None) -> LogSetup:
+    """Log to a file (never to the terminal Textual draws on): private, rotated; see ``tui_log``."""
+    return tui_log.setup(path or log_path())
 
 
 def run(
@@ -649,8 +647,11 @@ def run(
 
     if read_only is None and os.environ.get("MLOPS_TUI_READ_ONLY", "").lower() in ("1", "true", "yes"):
         read_only = True
-    setup_logging()
+    logging_to = setup_logging()
+    if logging_to.problem:
+        print(logging_to.problem, file=sys.stderr)  # stays on the terminal once the app has exited
     app = MlopsApp(profile=profile, read_only=read_only, start_platform=start_platform)
+    app.log_problem = logging_to.problem
     app.run()
     return app.return_code or 0
 

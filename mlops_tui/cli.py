@@ -103,6 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
     st = sub.add_parser("status", help="the pipeline at a glance")
     _add_profile(st)
     st.add_argument("--start", action="store_true", help="start the local platform if it is not running")
+    st.add_argument(
+        "--show-tokens",
+        action="store_true",
+        help="also print the endpoints' tokens (a notebook's Jupyter token); never shown otherwise",
+    )
 
     doc = sub.add_parser(
         "doctor", help="check each hop to the platform; exit 0 only when all pass (codes: docs/kubernetes.md)"
@@ -129,6 +134,11 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--tenant", default="K8sMLTenant")
     add.add_argument("--user", required=True)
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    add.add_argument(
+        "--reset",
+        action="store_true",
+        help="change the password of a user who exists (without it an existing user is refused)",
+    )
     add.add_argument("--remember", action="store_true", help="also store the password for --profile")
     _add_profile(add)
     backup = plat_sub.add_parser(
@@ -298,7 +308,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if cmd == "status":
         from mlops_tui.headless import status
 
-        return asyncio.run(status.run(args.profile, start=args.start))
+        return asyncio.run(status.run(args.profile, start=args.start, show_tokens=args.show_tokens))
     if cmd in ("workshop", "join"):
         from mlops_tui.headless import workshop
 

@@ -85,6 +85,7 @@ class LiveLink:
         self._probe_record = probe
         self._rediscovering = False
         self._relogging = False
+        self._probe_failure: str | None = None  # the last latency-probe failure logged
 
     # -- status ---------------------------------------------------------------------------------
 
@@ -245,8 +246,14 @@ class LiveLink:
         ) as exc:
             # The deployment refused, or its server is away: a probe failure, not the platform's
             # connection (the other sources, which call the platform itself, tell that).
-            log.info("latency probe on %s failed: %s", ready[0].name, exc)
+            failure = f"latency probe on {ready[0].name} failed: {exc}"
+            if failure != self._probe_failure:  # logged when it starts or changes, not every poll
+                log.info("%s", failure)
+                self._probe_failure = failure
             return NOT_CONTACTED
+        if self._probe_failure is not None:
+            log.info("latency probe on %s works again", ready[0].name)
+            self._probe_failure = None
         latency = prediction.latency_ms or (time.perf_counter() - started) * 1000
         return LatencySample(self.clock(), ready[0].name, latency, prediction.value)
 

@@ -21,7 +21,7 @@ from mlops_tui.live import RegistryEntry
 from mlops_tui.services import errors
 from mlops_tui.services.classroom import queue_place
 from mlops_tui.services.terminal_text import plain
-from mlops_tui.services.types import Cluster, ClusterKind, ClusterState, Deployment, Job
+from mlops_tui.services.types import SHOW_TOKENS_COMMAND, Cluster, ClusterKind, ClusterState, Deployment, Job
 from mlops_tui.terminal import Tone, tone_style
 from mlops_tui.widgets.format import duration
 from mlops_tui.widgets.panel import StalePanel
@@ -361,7 +361,8 @@ class DashboardScreen(BaseScreen):
                 f"  {o(member.name):<18} {o(member.role):<14} {o(member.state):<12} {pid} {restarts}{detail}"
             )
         for endpoint in cluster.endpoints:
-            lines.append(f"  endpoint {o(endpoint.name)}: {o(endpoint.url)}")
+            asks = f" (asks for a token: {SHOW_TOKENS_COMMAND})" if endpoint.auth_token else ""
+            lines.append(f"  endpoint {o(endpoint.name)}: {o(endpoint.url)}{asks}")
         for role, names in cluster.connections.items():
             lines.append(f"  connected {o(role)}: {o(', '.join(names))}")
         self.app.push_screen(DetailScreen(f"Cluster {cluster.name}", "\n".join(lines)))

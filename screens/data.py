@@ -20,6 +20,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from mlops_tui.services import datasets
+from mlops_tui.services.units import size_text
 from mlops_tui.widgets.panel import StalePanel
 from mlops_tui.widgets.tables import LiveTable
 
@@ -107,7 +108,7 @@ class DataScreen(BaseScreen):
                 f.path,
                 [
                     f.name,
-                    f"{f.entry.size / 1e6:.1f} MB",
+                    size_text(f.entry.size),
                     datasets.summary(f.profile) + (" (stale)" if f.stale else ""),
                 ],
             )
@@ -169,7 +170,7 @@ class DataScreen(BaseScreen):
 
         def progress(sent: int, total: int) -> None:
             self._status(
-                f"Uploading {choice.file.name} as {choice.name}: {sent / 1e6:.1f} of {total / 1e6:.1f} MB "
+                f"Uploading {choice.file.name} as {choice.name}: {size_text(sent)} of {size_text(total)} "
                 f"({100 * sent / max(total, 1):.0f}%)"
             )
 

@@ -689,7 +689,7 @@ class GuideScreen(BaseScreen):
             else:
                 job = await platform.get_job(job_id)
             lines: list[str] = []
-            async for line in platform.follow_log(job.id, follow=False):
+            async for line in platform.follow_log(job.id, follow=False, tail=LOG_LINES):
                 lines.append(line)
                 del lines[:-LOG_LINES]
         except Exception as exc:

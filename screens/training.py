@@ -188,21 +188,29 @@ class TrainingScreen(BaseScreen):
 
     @work(group="follow-log", exclusive=True)
     async def _follow(self, job_id: str) -> None:
-        """Stream the log; when the platform drops away mid-stream, resume from the last line. A
-        job that fails while followed says so in a notification."""
+        """Stream the log from its last ``MAX_LINES`` lines (what the view keeps: a big log is not
+        replayed from line 0); the adapter resumes a dropped stream by itself, and when it gives up
+        the log is loaded again from its tail. A job that fails while followed says so in a
+        notification."""
         received = 0
         panel = self.query_one("#panel-log", StalePanel)
         was_final = self._job is not None and self._job.state.is_final
         while self.job_id == job_id:
+            if received:  # a reload after the platform dropped away: the tail again, from scratch
+                received = 0
+                self._pending.clear()
+                self._pending_count = 0
+                self.query_one(LiveLog).clear()
             try:
                 platform = self.mlops.require_platform()
-                async for line in platform.follow_log(job_id, from_line=received, follow=True):
+                async for line in platform.follow_log(job_id, follow=True, tail=MAX_LINES):
                     received += 1
                     self._pending.append(line)
                     self._pending_count += 1
                     if line.startswith(STRUCTURED_PREFIX):
                         data = parse_round(line)
-                        if data is not None:
+                        last = self._rounds[-1].get("round", -1) if self._rounds else -1
+                        if data is not None and data.get("round", 0) > last:  # not one the metrics had
                             self._rounds.append(data)
                     if not received % YIELD_EVERY:
                         await asyncio.sleep(0)  # a flood arrives in big reads: let keys in between

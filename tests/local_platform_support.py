@@ -180,7 +180,8 @@ class LocalPlatform:
         return None
 
     def add_user(self, tenant: str, user: str, password: str) -> Credentials:
-        """``python -m mlops_tui.platform add-user`` (the real admin CLI) on this state directory."""
+        """``python -m mlops_tui.platform add-user --reset`` (the real admin CLI) on this state
+        directory: the user exists afterwards with ``password``, whether or not they did before."""
         done = subprocess.run(
             [
                 sys.executable,
@@ -194,6 +195,7 @@ class LocalPlatform:
                 "--user",
                 user,
                 "--password-stdin",
+                "--reset",
             ],
             input=password + "\n",
             text=True,

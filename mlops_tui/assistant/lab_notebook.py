@@ -19,7 +19,13 @@ from mlops_tui.assistant.steps import (
 )
 from mlops_tui.services.errors import Conflict, NotFound
 from mlops_tui.services.platform import Platform
-from mlops_tui.services.types import Cluster, ClusterKind, ClusterSpec, ClusterState
+from mlops_tui.services.types import (
+    SHOW_TOKENS_COMMAND,
+    Cluster,
+    ClusterKind,
+    ClusterSpec,
+    ClusterState,
+)
 
 
 def _notebook_spec(ctx: LabContext) -> ClusterSpec:
@@ -61,9 +67,11 @@ async def _run_notebook(p: Platform, ctx: LabContext) -> AsyncIterator[StepEvent
     assert cluster is not None
     if cluster.state == ClusterState.CONFIGURED:
         ctx.notebook_url = _endpoint_url(cluster)
+        asks = any(e.auth_token for e in cluster.endpoints)
         yield event(
             EventKind.RESULT,
-            f"notebook {cluster.name} is configured: open {ctx.notebook_url or '(no endpoint)'}",
+            f"notebook {cluster.name} is configured: open {ctx.notebook_url or '(no endpoint)'}"
+            + (f" (Jupyter asks for its token: {SHOW_TOKENS_COMMAND} prints it)" if asks else ""),
             url=ctx.notebook_url,
         )
     elif cluster.state == ClusterState.CONFIG_ERROR:

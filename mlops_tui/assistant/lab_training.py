@@ -30,6 +30,7 @@ from mlops_tui.services.classroom import queue_place
 from mlops_tui.services.errors import InvalidInput
 from mlops_tui.services.platform import Platform
 from mlops_tui.services.types import Job, JobSpec, JobState
+from mlops_tui.services.units import size_text
 
 
 def choose_data(ctx: LabContext, value: str, *, local_files: bool = True) -> None:
@@ -126,7 +127,7 @@ async def _run_check_data(p: Platform, ctx: LabContext) -> AsyncIterator[StepEve
         )
     synthetic = "synthetic" in ctx.data_path or any("README" in e and "synthetic" in e for e in entries)
     note = " — a SYNTHETIC data set in the 2019 TLC layout (see its README)" if synthetic else ""
-    yield event(EventKind.RESULT, f"{ctx.data_path} is there ({entry.size / 1e6:.1f} MB){note}")
+    yield event(EventKind.RESULT, f"{ctx.data_path} is there ({size_text(entry.size)}){note}")
 
 
 async def _upload_data_file(p: Platform, ctx: LabContext) -> AsyncIterator[StepEvent]:
@@ -143,7 +144,7 @@ async def _upload_data_file(p: Platform, ctx: LabContext) -> AsyncIterator[StepE
         raise StepFailed(f"{ctx.data_path}: only {prof['kept']} usable rides; training needs 50")
     yield event(
         EventKind.RESULT,
-        f"{entry.path} uploaded ({entry.size / 1e6:.1f} MB): {datasets.summary(prof)}",
+        f"{entry.path} uploaded ({size_text(entry.size)}): {datasets.summary(prof)}",
         profile=prof,
     )
 

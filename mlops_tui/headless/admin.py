@@ -11,6 +11,7 @@ from mlops_tui import config, credentials
 from mlops_tui.headless.common import out, table
 from mlops_tui.services.errors import Conflict, InvalidInput, NotFound, PlatformFailure
 from mlops_tui.services.local import launcher
+from mlops_tui.services.units import size_text
 
 
 def _state_dir(args: Any) -> Path:
@@ -83,11 +84,16 @@ def platform_status(args: Any) -> int:
     if health is None:
         pid = launcher.running_pid(state_dir)
         if pid is None:
-            refused = launcher.refused_start(state_dir)
-            out(
-                f"not running (state {state_dir})"
-                + (f"; its last start was refused: {refused}" if refused else "")
-            )
+            refusal = launcher.last_refusal(state_dir)  # judged again now, not trusted as it was
+            if refusal is None:
+                out(f"not running (state {state_dir})")
+            elif refusal.now is not None:
+                out(
+                    f"not running (state {state_dir}); its last start was refused, and its state still "
+                    f"is: {refusal.now}"
+                )
+            else:
+                out(f"not running (state {state_dir}); {refusal.text()}")
             return 3
         who = f"pid {pid} is running" if pid else "its process is running"
         out(f"not answering: {url or '(no address published yet)'} ({who}, state {state_dir})")
@@ -120,9 +126,22 @@ def platform_add_user(args: Any) -> int:
         raise InvalidInput("the password is empty", field="password")
     from mlops_tui.platform.integrity import StateRefused
     from mlops_tui.platform.sandbox import SandboxUnavailable
+    from mlops_tui.platform.server import UserExists
 
     try:
-        created = add_user(state_dir=_state_dir(args), tenant=args.tenant, user=args.user, password=password)
+        created = add_user(
+            state_dir=_state_dir(args),
+            tenant=args.tenant,
+            user=args.user,
+            password=password,
+            reset=args.reset,
+        )
+    except UserExists as exc:
+        raise Conflict(
+            str(exc),
+            hint=f"to change it: mlops-tui platform add-user --tenant {args.tenant} --user {args.user} "
+            "--reset",
+        ) from None
     except ValueError as exc:
         raise InvalidInput(str(exc), field="user") from None
     except SandboxUnavailable as exc:  # a second user would run code here unconfined: refused
@@ -131,24 +150,49 @@ def platform_add_user(args: Any) -> int:
         raise PlatformFailure(
             str(exc).replace("refusing to start", "refusing to add a user"), hint=""
         ) from None
-    verb = "added" if created else "updated the password of"
-    out(f"{verb} user {args.user} in tenant {args.tenant}")
-    if args.remember:
-        where = credentials.store_password(args.profile or "local", args.user, password)
-        out(f"password stored for profile {args.profile or 'local'} in {where}")
+    if created:
+        out(f"added user {args.user} to tenant {args.tenant}")
+    else:
+        out(f"user {args.user} exists in tenant {args.tenant}: its password is changed")
+    profile = args.profile or "local"
+    if args.remember or (not created and _stored_for_local_profile(profile, args.tenant, args.user)):
+        where = credentials.store_password(profile, args.user, password)
+        out(f"password stored for profile {profile} in {where}")
+    elif not created:
+        out(
+            f"no password stored for {args.user} was changed (profile {profile} does not log in as "
+            "them); add --remember to store it"
+        )
     return 0
+
+
+def _stored_for_local_profile(profile_name: str, tenant: str, user: str) -> bool:
+    """Whether ``profile_name`` logs in to this machine's platform as ``tenant``/``user`` with a
+    stored password: a reset password must replace it, or every later login is refused."""
+    try:
+        profile = config.load_config().get(profile_name)
+    except config.ConfigError:
+        return False
+    if profile.platform != "local" or profile.url or profile.tenant != tenant:
+        return False
+    return profile.effective_user == user and credentials.get_password(profile_name, user) is not None
 
 
 def platform_backup(args: Any) -> int:
     """One archive of the platform (database by SQLite's online backup API, repositories, job logs)."""
-    from mlops_tui.platform.backup import BackupError, backup
+    from mlops_tui.platform.backup import LOG_HEAD, BackupError, backup
 
     state_dir = _state_dir(args)
     try:
         summary = backup(state_dir, Path(args.file), overwrite=args.force)
     except BackupError as exc:
         raise InvalidInput(str(exc), field="file", hint="") from None
-    out(f"backed up {state_dir} to {summary.archive}: {summary.files} files, {summary.bytes / 1e6:.1f} MB")
+    out(f"backed up {state_dir} to {summary.archive}: {summary.files} files, {size_text(summary.bytes)}")
+    if summary.logs_cut:
+        out(
+            f"{len(summary.logs_cut)} job log(s) beyond {size_text(LOG_HEAD)} kept as their first "
+            f"{size_text(LOG_HEAD)} and last lines, e.g. {summary.logs_cut[0]}"
+        )
     if summary.changed_while_read:
         out(f"changed while read (a running job's files): {', '.join(summary.changed_while_read[:5])}")
     out(f"restore with: mlops-tui platform restore {summary.archive}")
@@ -182,6 +226,10 @@ def platform_move_aside(args: Any) -> int:
         raise Conflict(str(exc), hint="") from None
     except FileNotFoundError as exc:
         raise NotFound(str(exc), hint="") from None
+    except OSError as exc:  # a rename refused (permissions, a read-only parent, a full disk)
+        raise PlatformFailure(
+            f"cannot move {state_dir} aside: {exc.strerror or exc} ({exc.filename or state_dir})", hint=""
+        ) from None
     out(f"moved {state_dir} to {moved} (nothing was deleted)")
     out("the next start creates a new platform; your stored password is kept and stays valid")
     return 0

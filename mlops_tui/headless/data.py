@@ -20,6 +20,7 @@ from typing import Any
 from mlops_tui import config
 from mlops_tui.headless.common import connect, out, table
 from mlops_tui.services import datasets, errors, tlc_fetch
+from mlops_tui.services.units import size_text
 
 Update = Callable[[int, int | None], None]
 
@@ -75,7 +76,7 @@ async def _upload(p: Any, file: Path, name: str | None, *, period: str | None, p
         entry, prof = await datasets.upload_data(
             p, file, name, progress=update, period=period, profile=profile
         )
-    out(f"uploaded {file} to {entry.path} ({entry.size / 1e6:.1f} MB)")
+    out(f"uploaded {file} to {entry.path} ({size_text(entry.size)})")
     _print_profile(prof)
 
 
@@ -110,7 +111,7 @@ async def run(args: argparse.Namespace) -> int:
                 rows = [
                     [
                         f.name,
-                        f"{f.entry.size / 1e6:.1f} MB",
+                        size_text(f.entry.size),
                         f.entry.modified_at.strftime("%Y-%m-%d %H:%M") if f.entry.modified_at else "",
                         datasets.summary(f.profile) + (" (stale)" if f.stale else ""),
                     ]
@@ -174,18 +175,18 @@ async def _source(args: argparse.Namespace, dest: Path, url: str) -> Path:
         if not given.is_file():
             raise errors.InvalidInput(f"no such file: {given}", field="from_file")
         digest = await asyncio.to_thread(tlc_fetch.sha256_file, given)
-        out(f"using {given} ({given.stat().st_size / 1e6:.1f} MB, {digest})")
+        out(f"using {given} ({size_text(given.stat().st_size)}, {digest})")
         return given
 
     def resumed(at: int, total: int | None) -> None:
-        of = f" of {total / 1e6:.1f} MB" if total else ""
-        out(f"resuming {dest.name} at {at / 1e6:.1f} MB{of}")
+        of = f" of {size_text(total)}" if total else ""
+        out(f"resuming {dest.name} at {size_text(at)}{of}")
 
     with bar(f"download {dest.name}") as update:
         got = await tlc_fetch.fetch(url, dest, progress=update, on_resume=resumed)
     state = "already here, checksum verified" if got.reused else "downloaded"
     out(
-        f"{dest.name}: {state}, {got.size / 1e6:.1f} MB, {got.sha256} (recorded in "
+        f"{dest.name}: {state}, {size_text(got.size)}, {got.sha256} (recorded in "
         f"{tlc_fetch.record_path(dest)})"
     )
     return got.path

@@ -8,7 +8,7 @@ import asyncio
 from mlops_tui.assistant.labs import format_metrics
 from mlops_tui.headless.common import connect, out, table, wrap
 from mlops_tui.services.errors import NotFound
-from mlops_tui.services.types import Cluster, ClusterKind, ClusterState, JobState
+from mlops_tui.services.types import SHOW_TOKENS_COMMAND, Cluster, ClusterKind, ClusterState, JobState
 
 MAX_JOBS = 8
 
@@ -22,7 +22,9 @@ def _when(value: object) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "strftime") else "-"
 
 
-async def run(profile: str | None, *, start: bool = False) -> int:
+async def run(profile: str | None, *, start: bool = False, show_tokens: bool = False) -> int:
+    """Print the pipeline; endpoint tokens only with ``show_tokens`` (issue 8 §6: no token in any
+    output unless asked for), and then under a heading that says what they are."""
     conn = connect(profile, start=start)
     p = conn.platform
     try:
@@ -58,6 +60,15 @@ async def run(profile: str | None, *, start: bool = False) -> int:
             ],
             whole=("ENDPOINT",),
         )
+        tokens = [(c.name, e) for c in clusters for e in c.endpoints if e.auth_token]
+        if tokens and show_tokens:
+            out()
+            out("endpoint tokens (asked for with --show-tokens: each opens the service as you)")
+            table(
+                ["CLUSTER", "ENDPOINT", "URL", "TOKEN"], [(c, e.name, e.url, e.auth_token) for c, e in tokens]
+            )
+        elif tokens:
+            out(f"(the endpoints' tokens are not shown: {SHOW_TOKENS_COMMAND})")
         out()
         out(f"jobs ({len(jobs)}, newest first)")
         table(

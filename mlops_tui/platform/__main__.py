@@ -7,7 +7,8 @@ import getpass
 import sys
 
 from mlops_tui.platform.deployments import ServingPolicy
-from mlops_tui.platform.server import add_user, serve
+from mlops_tui.platform.job_log import DEFAULT_MAX_MIB
+from mlops_tui.platform.server import UserExists, add_user, serve
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,12 +44,19 @@ def main(argv: list[str] | None = None) -> int:
         default=policy.health_every,
         help="seconds between health checks of each prediction server (3 failed in a row: restarted)",
     )
+    s.add_argument(
+        "--job-log-max-mib",
+        type=int,
+        default=DEFAULT_MAX_MIB,
+        help="each job's log is kept up to this many MiB, then only its last lines (the job goes on)",
+    )
     s.add_argument("--cert", default=None, help="PEM certificate: serve HTTPS (with --key)")
     s.add_argument("--key", default=None, help="PEM private key of --cert")
     a = sub.add_parser("add-user", help="add a user (and the tenant if new), or reset a password")
     a.add_argument("--state-dir", default=None)
     a.add_argument("--tenant", required=True)
     a.add_argument("--user", required=True)
+    a.add_argument("--reset", action="store_true", help="change the password of a user who exists")
     a.add_argument(
         "--password-stdin", action="store_true", help="read the password from the first line of stdin"
     )
@@ -60,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
             ap.error("--restart-backoff must be > 0 and <= --restart-backoff-max; --handover-grace > 0")
         if args.health_every <= 0:
             ap.error("--health-every must be > 0")
+        if args.job_log_max_mib < 1:
+            ap.error("--job-log-max-mib must be at least 1")
         if bool(args.cert) != bool(args.key):
             ap.error("--cert and --key go together (HTTPS needs both)")
         serving = ServingPolicy(
@@ -70,11 +80,21 @@ def main(argv: list[str] | None = None) -> int:
         )
         tls = (args.cert, args.key) if args.cert else None
         return serve(
-            args.state_dir, args.host, args.port, args.workers, args.session_ttl_minutes, serving, tls
+            args.state_dir,
+            args.host,
+            args.port,
+            args.workers,
+            args.session_ttl_minutes,
+            serving,
+            tls,
+            job_log_max_mib=args.job_log_max_mib,
         )
     password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else getpass.getpass("password: ")
     try:
-        created = add_user(args.state_dir, args.tenant, args.user, password)
+        created = add_user(args.state_dir, args.tenant, args.user, password, reset=args.reset)
+    except UserExists as exc:
+        print(f"mlops-tui platform add-user: {exc} (add --reset to change it)", file=sys.stderr)
+        return 1
     except ValueError as exc:
         print(f"mlops-tui platform add-user: {exc}", file=sys.stderr)
         return 2
@@ -82,7 +102,11 @@ def main(argv: list[str] | None = None) -> int:
         message = getattr(exc, "message", str(exc))
         print(f"mlops-tui platform add-user: {message}", file=sys.stderr)
         return 1
-    print(f"{'added' if created else 'updated the password of'} user {args.user} in tenant {args.tenant}")
+    print(
+        f"added user {args.user} to tenant {args.tenant}"
+        if created
+        else f"user {args.user} exists in tenant {args.tenant}: its password is changed"
+    )
     return 0
 
 

@@ -16,6 +16,7 @@ import errno
 import logging
 import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
@@ -25,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mlops_tui import __version__
-from mlops_tui.platform import classroom, names
+from mlops_tui.platform import classroom, names, peer
 from mlops_tui.platform.access import ATTENDEE, require_owner
 from mlops_tui.platform.auth import SessionInfo
 from mlops_tui.platform.body_limit import MAX_JSON_BODY, BodySizeLimit
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("mlops_tui.platform.api")
 LOG_CHUNK = 1 << 20  # bytes of a job's log read (and sent) at a time
+MAX_TAIL = 100_000  # lines of ?tail=N (the TUI asks for its 10,000)
 
 MAX_UPLOAD = 512 << 20
 _NO_BROADCAST = {"message": None, "author": None, "at": None}
@@ -265,11 +267,10 @@ def create_app(platform: Platform) -> FastAPI:
     # -- session (Ezmeral protocol)
     @app.post("/api/v2/session", status_code=201, tags=["session"], response_model=None)
     async def login(body: LoginBody, request: Request, response: Response) -> dict[str, Any] | JSONResponse:
-        client = request.client.host if request.client else "unknown"
+        host, port = (request.client.host, request.client.port) if request.client else ("unknown", None)
+        server_port = (request.scope.get("server") or (None, None))[1]
         try:
-            info = await asyncio.to_thread(
-                platform.auth.login, body.name, body.password, body.tenant_name, client
-            )
+            info = await asyncio.to_thread(_login, platform, body, host, port, server_port)
         except TooManyAttempts as exc:  # 429 with Retry-After (seconds), see login_backoff
             return JSONResponse(exc.body(), 429, headers={"Retry-After": str(exc.retry_after)})
         response.headers["Location"] = info.id
@@ -362,11 +363,24 @@ def create_app(platform: Platform) -> FastAPI:
         responses={200: {"content": {"text/plain": {}}}},
     )
     async def job_log(
-        job_id: str, s: Session, from_line: Annotated[int, Query(ge=0)] = 0, follow: bool = True
+        job_id: str,
+        s: Session,
+        from_line: Annotated[int, Query(ge=0)] = 0,
+        follow: bool = True,
+        tail: Annotated[int | None, Query(ge=1, le=MAX_TAIL)] = None,
     ) -> StreamingResponse:
+        """The job's log as written, from line ``from_line`` (0-based), or with ``tail=N`` from the
+        N-th last complete line (``from_line`` is then ignored). Header ``X-Log-First-Line``: the
+        number of the first line sent, so that a client can resume with ``from_line``."""
         row = platform.engine.get(s.tenant, job_id)
+        start = (0, 0)
+        if tail is not None:
+            start = await asyncio.to_thread(_tail_start, platform.engine.log_path(row["id"]), tail)
+            from_line = start[1]
         return StreamingResponse(
-            _follow(platform, row["id"], from_line, follow), media_type="text/plain; charset=utf-8"
+            _follow(platform, row["id"], from_line, follow, start),
+            media_type="text/plain; charset=utf-8",
+            headers={"X-Log-First-Line": str(from_line)},
         )
 
     # -- repository
@@ -490,17 +504,65 @@ def create_app(platform: Platform) -> FastAPI:
     return app
 
 
-async def _follow(platform: Platform, job_id: int, from_line: int, follow: bool) -> AsyncIterator[bytes]:
+def _login(
+    platform: Platform, body: LoginBody, host: str, port: int | None, server_port: int | None
+) -> SessionInfo:
+    """Log in (blocking: scrypt, and on loopback a look at /proc/net/tcp for the caller's uid)."""
+    client, uid = peer.identity(host, port, server_port)
+    owner = uid is not None and uid == os.getuid()
+    return platform.auth.login(body.name, body.password, body.tenant_name, client, owner=owner)
+
+
+def _tail_start(path: Path, n: int) -> tuple[int, int]:
+    """``(byte offset, line number)`` of the first of the last ``n`` complete lines of ``path``
+    (``(0, 0)`` when it has fewer, or none). Blocking: counts the file's line ends a chunk at a time
+    (a log is at most its cap, ``job_log``) and finds the offset by reading back from the end."""
+    try:
+        with path.open("rb") as f:
+            end = f.seek(0, os.SEEK_END)  # a running job writes on: judge the file up to here
+            f.seek(0)
+            total, left = 0, end
+            while left > 0:
+                chunk = f.read(min(LOG_CHUNK, left))
+                if not chunk:
+                    break
+                total += chunk.count(b"\n")
+                left -= len(chunk)
+            if total <= n:
+                return 0, 0
+            # The first of the last n lines follows the (n + 1)-th line end from the end (a last
+            # line without its "\n" yet is not complete, and not among them).
+            wanted, seen, pos = n + 1, 0, end
+            while pos > 0:
+                step = min(LOG_CHUNK, pos)
+                pos -= step
+                f.seek(pos)
+                block = f.read(step)
+                count = block.count(b"\n")
+                if seen + count >= wanted:
+                    at = len(block)
+                    for _ in range(wanted - seen):
+                        at = block.rindex(b"\n", 0, at)
+                    return pos + at + 1, total - n
+                seen += count
+    except OSError:
+        return 0, 0
+    return 0, 0
+
+
+async def _follow(
+    platform: Platform, job_id: int, from_line: int, follow: bool, start: tuple[int, int] = (0, 0)
+) -> AsyncIterator[bytes]:
     """Stream ``job.log`` from ``from_line``; with ``follow`` keep going until the job is final.
 
     The bytes go out exactly as the job wrote them. The file is read ``LOG_CHUNK`` bytes at a time
     (a job that prints 160 MB as fast as it can must not make the server hold it all), and lines
-    before ``from_line`` are counted, not copied.
+    before ``from_line`` are counted, not copied; ``start`` (byte offset, its line number: from
+    :func:`_tail_start`) skips reading what comes before it.
     """
     path = platform.engine.log_path(job_id)
-    line_no = 0
+    pos, line_no = start
     pending = b""
-    pos = 0
     while True:
         waiter = platform.engine.changed
         state = platform.engine.state(job_id)

@@ -163,17 +163,23 @@ class Auth:
         return {names.user_folder(r["name"]): r["name"] for r in rows}
 
     # -- sessions (blocking: login hashes; call it in a thread)
-    def login(self, name: str, password: str, tenant: str, client: str = "local") -> SessionInfo:
+    def login(
+        self, name: str, password: str, tenant: str, client: str = "local", *, owner: bool = False
+    ) -> SessionInfo:
         """A new session; 401 on a wrong name, password or tenant, 429 while backing off.
 
-        ``client`` is the caller's address, for the per-client back-off (see ``login_backoff``).
+        ``client`` identifies the caller for the back-off (its address, on loopback with the uid
+        owning its socket: :mod:`peer`); ``owner``: that uid is the platform's own (see
+        ``login_backoff``).
         """
-        with self.backoff.attempt(f"{tenant}/{name}", client) as succeeded:
-            row = self.db.one(
-                "SELECT u.password_hash, u.role, t.namespace FROM users u "
-                "JOIN tenants t ON t.name = u.tenant WHERE u.tenant = ? AND u.name = ?",
-                (tenant, name),
-            )
+        row = self.db.one(
+            "SELECT u.password_hash, u.role, t.namespace FROM users u "
+            "JOIN tenants t ON t.name = u.tenant WHERE u.tenant = ? AND u.name = ?",
+            (tenant, name),
+        )
+        with self.backoff.attempt(
+            f"{tenant}/{name}", client, known=row is not None, owner=owner
+        ) as succeeded:
             ok = verify_password(password, row["password_hash"] if row else _DUMMY_HASH)
             if not row or not ok:
                 raise ApiError(401, "auth_failed", "wrong user name, password or tenant")

@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from mlops_tui.platform import names
+from mlops_tui.platform import child_output, names
 from mlops_tui.platform.access import Principal, hide_secret, require_owner
 from mlops_tui.platform.childenv import child_environment
 from mlops_tui.platform.db import Database, dumps, loads
@@ -174,7 +174,8 @@ class Clusters:
                     {
                         "name": "jupyter-nb",
                         "auth_token": row["token"],
-                        "url": f"http://{self.host}:{row['port']}/lab?token={row['token']}",
+                        # no token in the URL: it is printed and shown; Jupyter asks for it
+                        "url": f"http://{self.host}:{row['port']}/lab",
                     }
                 )
         return {
@@ -402,8 +403,13 @@ class Clusters:
             else:
                 if proc.returncode is None:
                     await _terminate(proc)
-                tail = _tail(workdir / "jupyter.log")
-                self._set(tenant, name, state="config error", message=f"Jupyter did not start: {tail}")
+                said = child_output.read_tail(workdir / "jupyter.log")
+                self._set(
+                    tenant,
+                    name,
+                    state="config error",
+                    message=child_output.message("Jupyter did not start", said),
+                )
                 return
         rc = await proc.wait()
         if self.notebooks.get((tenant, name)) is proc:
@@ -413,7 +419,9 @@ class Clusters:
                 name,
                 state="config error",
                 pid=None,
-                message=f"Jupyter exited (code {rc}): {_tail(workdir / 'jupyter.log')}",
+                message=child_output.message(
+                    f"Jupyter exited (code {rc})", child_output.read_tail(workdir / "jupyter.log")
+                ),
             )
 
 
@@ -459,14 +467,6 @@ def _is_our_notebook(pid: int, cluster: str) -> bool:
     except OSError:
         return False
     return f"MLOPS_CLUSTER={cluster}".encode() in environ
-
-
-def _tail(path: Path) -> str:
-    try:
-        lines = [ln for ln in path.read_text(errors="replace").splitlines() if ln.strip()]
-    except OSError:
-        return ""
-    return lines[-1][:300] if lines else ""
 
 
 async def _terminate(proc: asyncio.subprocess.Process) -> None:

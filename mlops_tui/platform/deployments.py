@@ -54,7 +54,7 @@ from typing import IO, Any
 
 import httpx
 
-from mlops_tui.platform import handover, names
+from mlops_tui.platform import child_output, handover, names
 from mlops_tui.platform.access import ATTENDEE, Principal, hide_secret
 from mlops_tui.platform.childenv import child_environment
 from mlops_tui.platform.db import Database, dumps, loads
@@ -73,6 +73,7 @@ from mlops_tui.platform.sandbox import (
 )
 from mlops_tui.platform.state import StatePaths, utcnow, write_private
 from mlops_tui.platform.storage import is_disk_full
+from mlops_tui.services.terminal_text import plain
 
 log = logging.getLogger("mlops_tui.platform.deployments")
 
@@ -176,14 +177,13 @@ def _open_log(path: Path, first_line: str) -> IO[bytes]:
 
 
 def _tail_refusal(log_path: Path) -> str:
-    try:
-        lines = log_path.read_text(errors="replace").splitlines()[-50:]
-    except OSError:
-        return ""
+    """Why the server refused to start: its last ``REFUSED: `` line, else its last line; from the
+    end of its log only, sanitised (:mod:`child_output`); the caller adds its prefix and cuts."""
+    lines = plain(child_output.read_tail(log_path)).split("\n")[-50:]
     for line in reversed(lines):
         if line.startswith("REFUSED: "):
-            return line.removeprefix("REFUSED: ")
-    return next((ln for ln in reversed(lines) if ln.strip()), "")[:500]
+            return line.removeprefix("REFUSED: ").strip()
+    return child_output.last_line("\n".join(lines))
 
 
 def _how(rc: int) -> str:
@@ -622,7 +622,8 @@ class Supervisor:
             if rc == REFUSED:
                 reason = _tail_refusal(log_path)
                 log.warning("deployment %s/%s refused: %s", m.tenant, m.name, reason)
-                await self._refuse(m, REFUSED_PREFIX + reason)
+                said = reason or f"no reason in its log {log_path}"
+                await self._refuse(m, child_output.message(REFUSED_PREFIX.rstrip(": "), said))
                 return
             how = _how(rc)
             if not m.ever_ready:

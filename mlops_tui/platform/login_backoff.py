@@ -1,23 +1,47 @@
-"""Back-off on failed logins, per user and per client address.
+"""Back-off on failed logins that slows a guesser and cannot be turned against a real user.
 
 Without it a client could try passwords as fast as scrypt allows (50 wrong passwords for one user
-in 3.2 s, then the right one was accepted). The rule follows the exponential-delay lockout of
-OWASP's Authentication Cheat Sheet:
+in 3.2 s, then the right one was accepted). A first version locked a user name and a client
+address: on loopback every client is 127.0.0.1, so anyone on the host who looped over made-up
+names locked the owner out of their own platform, and after such an attack one typo locked
+everyone for 30 s. The rule now follows OWASP's Authentication Cheat Sheet (count failures per
+account, lock with an exponential delay rather than for good, and keep an attacker from locking
+real users out) and its "Slow Down Online Guessing Attacks with Device Cookies" (a client that has
+logged in as a user before is not held by others' failures), with the client told apart by the OS
+user that owns its socket on loopback (:mod:`peer`):
 
-- a key (the user ``tenant/name`` as given; the client's address) may fail ``free`` times freely;
-- every further failure locks the key for ``base * 2**(n - 1)`` seconds, at most ``cap`` (30 s),
-  so one burst of guesses locks a real user out for half a minute at most;
-- an attempt on a locked key is answered 429 with ``Retry-After`` without checking the password
-  (the right password too: otherwise the lock means nothing), and does not extend the lock;
-- a success clears the user's failures, not the client's (a client holding one valid account must
-  not clear its own counter between guesses at other accounts);
-- failures are forgotten ``forget`` seconds (15 min) after the last one;
-- once a key is past its free failures its attempts are checked one at a time, so parallel
-  guesses cannot all slip in before the first failure locks it.
+- **A client** is its address, or on loopback the address and the uid that owns its socket
+  (``"127.0.0.1 uid 1000"``): users of one host are different clients.
+- **Per user and client** (``pair``): ``PAIR_FREE`` (5) free failures, then each further failure
+  locks that client out of that user for ``base * 2**(n - 1)`` s, at most ``cap`` (30 s). While it
+  is locked the client's attempts on that user are answered 429 with ``Retry-After`` without
+  checking the password (the right one too: otherwise the lock means nothing). This is the limit
+  on guessing one password.
+- **Per user** (all clients: guesses spread over many addresses): ``USER_FREE`` (20) free, then
+  locked the same way, for clients that are not trusted for that user. Trusted: a client that has
+  logged in as that user before (in this platform's lifetime), and the platform owner's own uid on
+  loopback (it can read the state directory and reset any password: holding it back protects
+  nothing).
+- **Per client** (all names: a guesser trying many accounts): ``CLIENT_FREE`` (20) free, then
+  locked the same way; while locked, its attempts at names that have failures of their own are
+  refused at once, unless the client is trusted for that name. A name with no failures is always
+  checked, so a correct password of a user who has no failures of their own is never refused.
+- An attempt during a lock does not extend it; a success clears that user-and-client's failures
+  and makes the client trusted for the user; failures are forgotten ``forget`` s (15 min) after the
+  last one; once a key is past its free failures its attempts are checked one at a time, so
+  parallel guesses cannot all slip in before the first failure locks it.
 
-A user key has 5 free failures; a client address 20, as every user of a jump host may share one
-address (loopback). State is in memory: a platform restart forgets it, which costs an attacker a
-restart they cannot cause. At most ``max_keys`` keys are kept (the oldest are dropped first).
+What follows: someone who does not know your user name cannot lock you out at all (their
+failures are on other names, and the names they fail on are theirs to wait for); failures against
+unknown users never delay a known user's correct login; someone who knows your name locks only
+their own client out of it, and the user-wide lock never holds a client you have logged in from
+(where the uid cannot be told, i.e. not on Linux, they share your client and can make you wait up
+to ``cap`` at a time). Names that do not exist are counted the same way (in a store of their own),
+so the answers do not tell which names exist.
+
+State is in memory: a platform restart forgets it, which costs an attacker a restart they cannot
+cause. Each store keeps at most ``max_keys`` keys (the oldest are dropped first); made-up names
+cannot push out the keys of real users, which are kept apart.
 """
 
 from __future__ import annotations
@@ -32,7 +56,8 @@ from dataclasses import dataclass
 
 from mlops_tui.platform.errors import ApiError
 
-USER_FREE_FAILURES = 5
+PAIR_FREE_FAILURES = 5
+USER_FREE_FAILURES = 20
 CLIENT_FREE_FAILURES = 20
 BASE_DELAY_S = 1.0
 MAX_DELAY_S = 30.0
@@ -57,12 +82,36 @@ class _Key:
     last_failure: float = 0.0
 
 
+class _Store:
+    """Keys with LRU eviction (a key with an attempt in progress is never dropped)."""
+
+    def __init__(self, max_keys: int) -> None:
+        self.max_keys = max_keys
+        self.keys: OrderedDict[str, _Key] = OrderedDict()
+
+    def entry(self, key: str, free: int, now: float, forget: float) -> _Key:
+        entry = self.keys.get(key)
+        if entry is not None and not entry.pending and now - entry.last_failure > forget:
+            entry = None  # forgiven
+        if entry is None:
+            entry = _Key(free)
+            self.keys[key] = entry
+            while len(self.keys) > self.max_keys:
+                oldest, old = next(iter(self.keys.items()))
+                if old.pending:
+                    break
+                del self.keys[oldest]
+        self.keys.move_to_end(key)
+        return entry
+
+
 class LoginBackoff:
     """Thread-safe (logins hash passwords in worker threads); ``clock`` is injectable for tests."""
 
     def __init__(
         self,
         *,
+        pair_free: int = PAIR_FREE_FAILURES,
         user_free: int = USER_FREE_FAILURES,
         client_free: int = CLIENT_FREE_FAILURES,
         base: float = BASE_DELAY_S,
@@ -71,25 +120,40 @@ class LoginBackoff:
         max_keys: int = MAX_KEYS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.user_free, self.client_free = user_free, client_free
-        self.base, self.cap, self.forget, self.max_keys = base, cap, forget, max_keys
+        self.pair_free, self.user_free, self.client_free = pair_free, user_free, client_free
+        self.base, self.cap, self.forget = base, cap, forget
         self.clock = clock
-        self._keys: OrderedDict[str, _Key] = OrderedDict()
+        self._known = _Store(max_keys)  # pair and user keys of users who exist
+        self._unknown = _Store(max_keys)  # the same for made-up names: they cannot push out the above
+        self._clients = _Store(max_keys)
+        self._trusted: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._max_keys = max_keys
         self._lock = threading.Lock()
 
     @contextmanager
-    def attempt(self, user: str, client: str) -> Iterator[Callable[[], None]]:
-        """Guard one password check: raises :class:`TooManyAttempts` when locked.
+    def attempt(
+        self, user: str, client: str, *, known: bool = True, owner: bool = False
+    ) -> Iterator[Callable[[], None]]:
+        """Guard one password check of ``user`` (``tenant/name``) by ``client``; raises
+        :class:`TooManyAttempts` when it must wait. ``known``: the user exists. ``owner``: the
+        client is the platform owner's own uid on loopback (trusted for every user).
 
         Yields ``succeeded()``; leaving the block without calling it counts as a failure.
         """
-        keys = (f"user:{user}", f"client:{client}")
-        frees = (self.user_free, self.client_free)
-        what = (f"for user {user.split('/', 1)[-1]!r}", "from this address")
+        store = self._known if known else self._unknown
+        name = user.split("/", 1)[-1]
         with self._lock:
             now = self.clock()
-            entries = [self._entry(k, free, now) for k, free in zip(keys, frees, strict=True)]
-            for entry, label in zip(entries, what, strict=True):
+            trusted = owner or (user, client) in self._trusted
+            pair = store.entry(f"pair:{user}\n{client}", self.pair_free, now, self.forget)
+            user_key = store.entry(f"user:{user}", self.user_free, now, self.forget)
+            client_key = self._clients.entry(f"client:{client}", self.client_free, now, self.forget)
+            guards = [(pair, f"for user {name!r} from this client")]
+            if not trusted:
+                guards.append((user_key, f"for user {name!r}"))
+                if user_key.failures + user_key.pending > 0:  # a name with failures of its own
+                    guards.append((client_key, "from this client"))
+            for entry, label in guards:
                 if entry.locked_until > now:
                     wait = max(1, math.ceil(entry.locked_until - now))
                     raise TooManyAttempts(
@@ -100,7 +164,8 @@ class LoginBackoff:
                         f"too many failed logins {label}: another attempt is being checked; try again in 1 s",
                         retry_after=1,
                     )
-            for entry in entries:
+            counted = (pair, user_key, client_key)
+            for entry in counted:
                 entry.pending += 1
         ok = False
 
@@ -113,29 +178,25 @@ class LoginBackoff:
         finally:
             with self._lock:
                 now = self.clock()
-                for key, entry in zip(keys, entries, strict=True):
+                for entry in counted:
                     entry.pending -= 1
-                    if ok:
-                        if key.startswith("user:"):
-                            entry.failures, entry.locked_until = 0, 0.0
-                        continue
-                    entry.failures += 1
-                    entry.last_failure = now
-                    beyond = entry.failures - entry.free
-                    if beyond > 0:
-                        entry.locked_until = now + min(self.base * 2 ** (beyond - 1), self.cap)
+                if ok:
+                    pair.failures, pair.locked_until = 0, 0.0
+                    self._trust(user, client)
+                else:
+                    for entry in counted:
+                        self._fail(entry, now)
 
-    def _entry(self, key: str, free: int, now: float) -> _Key:
-        entry = self._keys.get(key)
-        if entry is not None and not entry.pending and now - entry.last_failure > self.forget:
-            entry = None  # forgiven
-        if entry is None:
-            entry = _Key(free)
-            self._keys[key] = entry
-            while len(self._keys) > self.max_keys:
-                oldest, old = next(iter(self._keys.items()))
-                if old.pending:
-                    break
-                del self._keys[oldest]
-        self._keys.move_to_end(key)
-        return entry
+    def _fail(self, entry: _Key, now: float) -> None:
+        entry.failures += 1
+        entry.last_failure = now
+        beyond = entry.failures - entry.free
+        if beyond > 0:
+            # the exponent is capped too: 2.0 ** 1024 overflows, and a client can fail thousands of times
+            entry.locked_until = now + min(self.base * 2.0 ** min(beyond - 1, 32), self.cap)
+
+    def _trust(self, user: str, client: str) -> None:
+        self._trusted[(user, client)] = None
+        self._trusted.move_to_end((user, client))
+        while len(self._trusted) > self._max_keys:
+            self._trusted.popitem(last=False)

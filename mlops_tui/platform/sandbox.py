@@ -308,8 +308,10 @@ def _probe(executable: str, prlimit: str, python: tuple[Path, ...], user_namespa
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"{executable} could not run: {exc}"
     if done.returncode != 0:
-        why = (done.stderr or done.stdout).decode(errors="replace").strip().splitlines()
-        return f"{executable} failed (exit {done.returncode}): {why[-1] if why else 'no message'}"
+        from mlops_tui.platform import child_output
+
+        said = child_output.last_line(done.stderr or done.stdout) or "no message"
+        return f"{executable} failed (exit {done.returncode}): {said}"
     return None
 
 

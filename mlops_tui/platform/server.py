@@ -34,6 +34,7 @@ from mlops_tui.platform.deployments import ServingPolicy, Supervisor
 from mlops_tui.platform.errors import ApiError, disk_full
 from mlops_tui.platform.idle_guard import guarded
 from mlops_tui.platform.integrity import StateRefused, check_state
+from mlops_tui.platform.job_log import DEFAULT_MAX_MIB
 from mlops_tui.platform.registry import Registry
 from mlops_tui.platform.repo import FolderRule
 from mlops_tui.platform.sandbox import Sandboxing, SandboxUnavailable
@@ -66,6 +67,7 @@ class Platform:
         workers: int = 2,
         session_ttl_minutes: float = 1440,
         serving: ServingPolicy | None = None,
+        job_log_max_mib: int = DEFAULT_MAX_MIB,
     ) -> None:
         self.paths = paths
         self.host = host
@@ -86,6 +88,7 @@ class Platform:
             storage=self.storage,
             sandboxing=self.sandboxing,
             folder_rule=self.folder_rule,
+            log_max_bytes=job_log_max_mib << 20,
         )
         self.supervisor = Supervisor(self.db, paths, self.registry, host, serving)
         self.supervisor.sandboxing = self.sandboxing
@@ -248,8 +251,11 @@ def serve(
     session_ttl_minutes: float = 1440,
     serving: ServingPolicy | None = None,
     tls: tuple[str, str] | None = None,
+    job_log_max_mib: int = DEFAULT_MAX_MIB,
 ) -> int:
     """Run the platform in the foreground until SIGINT/SIGTERM; returns the exit code.
+
+    ``job_log_max_mib``: each job's log is kept up to this size, then its last lines (``job_log``).
 
     ``tls`` (certificate file, key file, PEM) serves HTTPS (``workshop start --listen … --cert …
     --key …``, for attendees on other hosts). 1: another platform holds the state directory, the
@@ -286,7 +292,12 @@ def serve(
             return 1
         try:
             platform = Platform(
-                paths, host=host, workers=workers, session_ttl_minutes=session_ttl_minutes, serving=serving
+                paths,
+                host=host,
+                workers=workers,
+                session_ttl_minutes=session_ttl_minutes,
+                serving=serving,
+                job_log_max_mib=job_log_max_mib,
             )
             platform.bootstrap()
             asyncio.run(_run(platform, sock, tls))
@@ -325,11 +336,18 @@ def _refuse(paths: StatePaths, message: str) -> int:
     return EXIT_STATE_REFUSED
 
 
-def add_user(state_dir: str | os.PathLike[str] | None, tenant: str, user: str, password: str) -> bool:
+class UserExists(Exception):
+    """``add_user`` of a user who exists, without ``reset``: nothing was changed."""
+
+
+def add_user(
+    state_dir: str | os.PathLike[str] | None, tenant: str, user: str, password: str, *, reset: bool = False
+) -> bool:
     """Add ``user`` (and ``tenant`` if new) straight in the database; True if the user is new.
 
     A local admin action (no HTTP): it works whether or not the platform is running. An existing
-    user gets the new password. Raises ``ValueError`` naming what is wrong with a name,
+    user's password is changed only with ``reset`` (else :class:`UserExists`, nothing changed: a
+    silent change left the stored credential refused). Raises ``ValueError`` naming what is wrong with a name,
     :class:`StateRefused` when the state directory fails its check (it is never initialised over),
     and :class:`SandboxUnavailable` (saying what to install) when the new user or tenant would make
     the platform shared (someone else's code would run in it) where no sandbox can be made.
@@ -346,6 +364,10 @@ def add_user(state_dir: str | os.PathLike[str] | None, tenant: str, user: str, p
                 new_tenant
                 or db.one("SELECT 1 FROM users WHERE tenant = ? AND name = ?", (tenant, user)) is None
             )
+            if not new_user and not reset:
+                raise UserExists(
+                    f"user {user} already exists in tenant {tenant}; its password was not changed"
+                )
             tenants = len(auth.tenants()) + int(new_tenant)
             if new_user and max(auth.user_count() + 1, tenants) > 1:
                 try:

@@ -131,6 +131,24 @@ def read_refused(root: Path) -> str | None:
         return None
 
 
+def new_sibling_dir(root: Path, label: str) -> Path:
+    """Create and return an empty directory ``<root>.<label>-<UTC time>`` (0700) beside ``root``.
+
+    The name is unique even when two calls fall in the same second (``-2``, ``-3`` … are added):
+    the directory is made with an exclusive ``mkdir``, so a name is never taken twice.
+    """
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    base = f"{root.name}.{label}-{stamp}"
+    for n in range(1, 1000):
+        target = root.with_name(base if n == 1 else f"{base}-{n}")
+        try:
+            target.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        return target
+    raise FileExistsError(f"{root.with_name(base)}-1 … -999 all exist: remove some of them")
+
+
 def move_aside(paths: StatePaths) -> Path:
     """Rename the state directory to ``<dir>.aside-<UTC time>`` (nothing deleted); returns the new path.
 
@@ -141,13 +159,13 @@ def move_aside(paths: StatePaths) -> Path:
     lock = PlatformLock(paths)
     lock.acquire()
     try:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        target = paths.root.with_name(f"{paths.root.name}.aside-{stamp}")
-        n = 1
-        while target.exists():
-            n += 1
-            target = paths.root.with_name(f"{paths.root.name}.aside-{stamp}-{n}")
-        os.rename(paths.root, target)
+        target = new_sibling_dir(paths.root, "aside")
+        try:
+            os.rename(paths.root, target)  # onto the empty directory just made: atomic on POSIX
+        except OSError:
+            with contextlib.suppress(OSError):
+                target.rmdir()
+            raise
         return target
     finally:
         lock.release()

@@ -34,9 +34,10 @@ from pathlib import Path
 from typing import Any
 
 from mlops_tui.lab_scripts import params as training_params
-from mlops_tui.platform import fair_queue, names
+from mlops_tui.platform import child_output, fair_queue, job_log, names
 from mlops_tui.platform.db import Database, dumps, loads
 from mlops_tui.platform.errors import conflict, invalid, not_found
+from mlops_tui.platform.job_log import CappedLog, mib
 from mlops_tui.platform.limits import apply_limits
 from mlops_tui.platform.repo import EVERYTHING, FolderRule, Repo
 from mlops_tui.platform.sandbox import (
@@ -139,8 +140,11 @@ class TrainingEngine:
         storage: StorageMonitor | None = None,
         sandboxing: Sandboxing | None = None,
         folder_rule: Callable[[str, str], FolderRule] | None = None,
+        log_max_bytes: int = job_log.DEFAULT_MAX_MIB << 20,
     ) -> None:
         self.db = db
+        self.log_max_bytes = log_max_bytes  # per job (job_log.CappedLog)
+        self._truncated: set[int] = set()  # running jobs whose log reached the cap
         self.paths = paths
         self.workers = max(1, workers)
         self.python = python
@@ -554,7 +558,7 @@ class TrainingEngine:
             if not started:  # cancelled between dequeue and start
                 self._killpg(proc.pid, signal.SIGKILL)
             self._notify()
-            last_human, lost = await self._pump(job_id, proc, logf)
+            last_raw, lost = await self._pump(job_id, proc, logf)
             rc = await proc.wait()
             if sandboxed:
                 rc = exit_status(rc)  # bwrap reports a signal N as 128+N
@@ -568,33 +572,45 @@ class TrainingEngine:
             with contextlib.suppress(OSError):  # buffered log bytes may not fit on a full disk
                 logf.close()
             self.running.pop(job_id, None)
+        # The message is built from the sanitised last line, then prefixed, then cut (child_output).
+        last_human = child_output.last_line(last_raw)
+        cut = f" (log truncated at {mib(self.log_max_bytes)})" if job_id in self._truncated else ""
+        self._truncated.discard(job_id)
         if job_id in self._cancelled:
             self._cancelled.discard(job_id)
-            self._finish(job_id, "cancelled", rc, "cancelled on request")
+            self._finish(job_id, "cancelled", rc, f"cancelled on request{cut}")
         elif lost is not None:
             self._finish(job_id, "failed", rc, _disk_full_message(lost))
         elif rc == 0:
-            self._finish(job_id, "finished", rc, "finished")
+            self._finish(job_id, "finished", rc, f"finished{cut}")
         elif "No space left on device" in last_human or "Disk quota exceeded" in last_human:
-            self._finish(job_id, "failed", rc, f"disk full: exit code {rc}: {last_human}")
+            message = child_output.message(f"disk full: exit code {rc}{cut}", last_human)
+            self._finish(job_id, "failed", rc, message)
         elif rc < 0:
             sig = signal.Signals(-rc).name
             hint = " (CPU time limit)" if -rc == signal.SIGXCPU else ""
-            self._finish(job_id, "failed", rc, f"killed by {sig}{hint}: {last_human}".rstrip(": "))
+            self._finish(
+                job_id, "failed", rc, child_output.message(f"killed by {sig}{hint}{cut}", last_human)
+            )
         else:
-            self._finish(job_id, "failed", rc, f"exit code {rc}: {last_human}".rstrip(": "))
+            self._finish(job_id, "failed", rc, child_output.message(f"exit code {rc}{cut}", last_human))
 
-    async def _pump(self, job_id: int, proc: asyncio.subprocess.Process, logf: Any) -> tuple[str, str | None]:
+    async def _pump(
+        self, job_id: int, proc: asyncio.subprocess.Process, logf: Any
+    ) -> tuple[bytes, str | None]:
         """Copy the child's output to the log as it comes and parse structured lines.
 
-        Returns the last human line (the likely error message) and, when the output could not be
-        recorded for want of space, what could not be written (the job is then killed, and its
-        output drained until it exits so the pipe never blocks it).
+        Returns the last human line as written (raw bytes: the likely error message, sanitised by
+        the caller once, not every line) and, when the output could not be recorded for want of
+        space, what could not be written (the job is then killed, and its output drained until it
+        exits so the pipe never blocks it). An unfinished line (progress frames drawn with ``\r``
+        and no ``\n``) is kept to its last ``child_output.PARTIAL_MAX`` bytes.
         """
         assert proc.stdout is not None
         buf = b""
-        last_human = ""
+        last_human = b""
         lost: str | None = None
+        capped = CappedLog(logf, self.log_max_bytes)
         while True:
             chunk = await proc.stdout.read(65536)
             if not chunk:
@@ -602,10 +618,15 @@ class TrainingEngine:
             if lost is not None:
                 continue
             try:
-                logf.write(chunk)
-                logf.flush()
+                if capped.write(chunk):
+                    self._truncated.add(job_id)
+                    log.info("job %s: log truncated at %s; the job goes on", job_id, mib(capped.cap))
+                    self.db.execute(
+                        "UPDATE jobs SET message = ? WHERE id = ?", (self._truncated_note(), job_id)
+                    )
                 buf += chunk
                 *lines, buf = buf.split(b"\n")
+                buf = child_output.bounded_partial(buf)
                 for line in lines:
                     last_human = self._line(job_id, line) or last_human
             except Exception as exc:
@@ -619,23 +640,29 @@ class TrainingEngine:
                     self.storage.report(self.log_path(job_id) if isinstance(exc, OSError) else self.db.path)
                 log.warning("job %s: %s: stopping it", job_id, _disk_full_message(lost))
                 self._killpg(proc.pid, signal.SIGKILL)
-        if buf and lost is None:
+        if lost is None:
             with contextlib.suppress(OSError):
-                logf.write(b"\n")
+                if buf:
+                    capped.write(b"\n")
+                capped.finish()
             with contextlib.suppress(Exception):
                 last_human = self._line(job_id, buf) or last_human
-        return last_human[:500], lost
+        return last_human, lost
 
-    def _line(self, job_id: int, line: bytes) -> str:
-        line = line.rstrip(b"\r")
+    def _truncated_note(self) -> str:
+        return f"running; its log is truncated at {mib(self.log_max_bytes)} (the job goes on)"
+
+    def _line(self, job_id: int, line: bytes) -> bytes:
+        """Parse a structured line (its effect goes to the database) and return b""; return a
+        human line as it is when it has more than blanks (the caller keeps the last one)."""
         if not line.startswith(MARKER):
-            return line.decode(errors="replace").strip()
+            return line if line.strip() else b""
         try:
             event = json.loads(line[len(MARKER) :])
         except ValueError:
-            return ""
+            return b""
         if not isinstance(event, dict):
-            return ""
+            return b""
         kind = event.get("type")
         if kind == "progress":
             pct = event.get("pct")
@@ -662,7 +689,7 @@ class TrainingEngine:
                 if k != "type" and isinstance(v, int | float) and not isinstance(v, bool)
             }
             self.db.execute("UPDATE jobs SET metrics = ? WHERE id = ?", (dumps(metrics), job_id))
-        return ""
+        return b""
 
     def _finish(self, job_id: int, state: str, rc: int | None, message: str) -> None:
         """Record a job's end; never raises (on a full disk it is written when space is back)."""

@@ -86,8 +86,14 @@ class Platform(Protocol):
     async def list_jobs(self) -> list[Job]: ...
     async def get_job(self, job_id: str) -> Job: ...
     async def cancel_job(self, job_id: str) -> Job: ...
-    def follow_log(self, job_id: str, *, from_line: int = 0, follow: bool = True) -> AsyncIterator[str]:
-        """Yield log lines (without newline); with ``follow`` keep going until the job ends."""
+    def follow_log(
+        self, job_id: str, *, from_line: int = 0, follow: bool = True, tail: int | None = None
+    ) -> AsyncIterator[str]:
+        """Yield log lines (without newline); with ``follow`` keep going until the job ends.
+
+        ``from_line``: the first line (0-based). ``tail=N``: start with the last N lines there are
+        now instead (``from_line`` is then ignored), so opening a big log starts near its end.
+        """
         ...
 
     async def job_metrics(self, job_id: str) -> JobMetrics: ...

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +21,8 @@ from enum import StrEnum
 from typing import Any
 
 from mlops_tui.services.errors import AuthFailed, PlatformError, SessionExpired, Unreachable
+
+log = logging.getLogger(__name__)
 
 
 class _NotContacted:
@@ -157,6 +160,8 @@ class Poller:
     def _set_state(self, state: ConnectionState, detail: str = "") -> None:
         if state == self.state and detail == self.state_detail:
             return
+        if state != self.state:  # a change of state is an event; a new countdown in its detail is not
+            log.info("connection: %s -> %s%s", self.state, state, f" ({detail})" if detail else "")
         self.state, self.state_detail = state, detail
         for callback in list(self._subscribers):
             callback(state, detail)

@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from mlops_tui.services import errors, httpclient
+from mlops_tui.services.units import size_text
 
 TLC_HOST = "https://d37ci6vzurychx.cloudfront.net"
 MIRROR_ENV = "MLOPS_TUI_TLC_MIRROR"
@@ -262,7 +263,7 @@ def _content_range_total(response: httpx.Response) -> int | None:
 
 
 def _mb(size: int | None) -> str:
-    return "?" if size is None else f"{size / 1e6:.1f} MB"
+    return "?" if size is None else size_text(size)
 
 
 def _offline(url: str, dest: Path, exc: BaseException, environment: Any) -> errors.PlatformError:

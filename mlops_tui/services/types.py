@@ -105,9 +105,16 @@ class Session(_FromDict):
     namespace: str = ""
 
 
+# The one command that prints the endpoints' tokens (issue 8 §6: no token in any output unless the
+# person asks for it); everything else shows an endpoint's ``url``, which never holds its token.
+SHOW_TOKENS_COMMAND = "mlops-tui status --show-tokens"
+
+
 @dataclass(frozen=True)
 class Endpoint(_FromDict):
-    """A service a cluster member exposes: ``name`` is the KubeDirector service id."""
+    """A service a cluster member exposes: ``name`` is the KubeDirector service id. ``url`` holds no
+    credential (it is printed and shown); ``auth_token`` is the service's token (a notebook's
+    Jupyter token, a gateway's X-Auth-Token), shown only on request (:data:`SHOW_TOKENS_COMMAND`)."""
 
     name: str
     url: str

@@ -35,7 +35,7 @@ def test_upload_preview_train_and_lineage_of_the_real_sample(tmp_path: Path) -> 
     try:
         up = mlops(home, "data", "upload", str(REAL), "--as", "march.csv", timeout=120)
         assert up.returncode == 0, up.stdout + up.stderr
-        assert "uploaded" in up.stdout and "to data/march.csv (0.7 MB)" in up.stdout
+        assert "uploaded" in up.stdout and "to data/march.csv (671.8 KiB)" in up.stdout
         assert "687.9/687.9 kB" in up.stderr  # the progress bar's last state
         assert "rows read 6,500, rides kept 6,367, dropped 133" in up.stdout
         assert "1 dropped: outside the file's period (2019-03); e.g. row 6269" in up.stdout

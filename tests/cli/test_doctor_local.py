@@ -71,4 +71,57 @@ def test_local_doctor_stopped_running_wrong_password_damaged(tmp_path: Path) -> 
     assert mlops(home, "platform", "start", timeout=120).returncode != 0  # refused, nothing changed
     refused = doctor(home)
     assert refused.returncode == 41
-    assert failed_line(refused).startswith("FAIL  state directory    the last start was refused: ")
+    assert failed_line(refused) == failed_line(damaged)  # the state as it is now
+
+
+def test_doctor_and_status_judge_a_past_refusal_against_the_state_as_it_is_now(tmp_path: Path) -> None:
+    """Truncate platform.db, start (refused, rightly), put a good platform.db back: doctor said the
+    database was empty and status gave that reason until a start succeeded."""
+    home = tmp_path / "home"
+    home.mkdir()
+    state = home / ".local" / "state" / "mlops-tui" / "platform"
+    db = state / "platform.db"
+    assert mlops(home, "platform", "start", timeout=120).returncode == 0
+    assert mlops(home, "platform", "stop", timeout=60).returncode == 0
+    good = db.read_bytes()
+    db.write_bytes(b"")
+    start = mlops(home, "platform", "start", timeout=120)
+    assert start.returncode != 0 and "is empty (0 bytes)" in start.stderr  # refused, rightly
+    empty = doctor(home)
+    assert empty.returncode == 41 and "is empty (0 bytes)" in failed_line(empty)
+
+    db.write_bytes(good)  # the person puts their copy back
+    fine = doctor(home)
+    line = next(ln for ln in fine.stdout.splitlines() if "state directory" in ln)
+    assert line.startswith("ok") and "is empty" not in line.split("because", 1)[0], line
+    assert "the last start was refused at " in line and "the state looks fine now" in line
+    assert fine.returncode == 43  # next: the platform is not running (not: the database is empty)
+    assert "mlops-tui platform start" in failed_line(fine)
+    for command in (("status",), ("platform", "status")):
+        status = mlops(home, *command, timeout=60)
+        said = status.stdout + status.stderr
+        assert "the state looks fine now" in said and "still" not in said, said
+        assert "mlops-tui platform start" in said
+    try:
+        assert mlops(home, "platform", "start", timeout=120).returncode == 0
+        after = doctor(home)
+        assert after.returncode == 0 and "refused" not in after.stdout  # a good start forgets it
+    finally:
+        mlops(home, "platform", "stop", timeout=60)
+
+
+def test_doctor_on_a_small_file_system_shows_sizes_in_units_that_fit(tmp_path: Path) -> None:
+    """On a 40 MiB file system it said "only 0.0 GiB free of 0.0 GiB"."""
+    from disk_full_support import CannotMount, mounted_tmpfs
+
+    home = tmp_path / "home"
+    home.mkdir()
+    try:
+        with mounted_tmpfs(home / ".local", size_mib=40):
+            run = doctor(home)
+    except CannotMount as exc:
+        pytest.skip(str(exc))
+    assert run.returncode == 42, run.stdout + run.stderr
+    line = failed_line(run)
+    assert "only 40.0 MiB free of 40.0 MiB on " in line, line
+    assert "(training needs at least 100.0 MiB)" in line and "0.0 GiB" not in line

@@ -205,3 +205,30 @@ def test_login_checks_the_password_then_stores_it(lab_run: LabRun) -> None:
     assert "logged in as carol" in ok.stdout and "s3cret" not in ok.stdout + ok.stderr
     status = mlops(home, "status", "--profile", "carol")
     assert status.returncode == 0 and "carol in K8sMLTenant" in status.stdout
+
+
+def test_the_notebook_token_appears_only_when_asked_for(lab_run: LabRun) -> None:
+    """`lab run` printed "notebook … is configured: open http://127.0.0.1:39251/lab?token=006e9b0c…"."""
+    import httpx
+
+    from mlops_tui.platform.clusters import jupyter_command
+
+    if jupyter_command() is None:
+        pytest.skip("Jupyter is not installed (pip install 'mlops-tui[jupyter]'): no notebook runs")
+    said = lab_run.stdout + lab_run.result.stderr
+    words = " ".join(said.split())  # lines are wrapped to the terminal's width
+    assert re.search(
+        r"notebook \S+ is configured: open http://127\.0\.0\.1:\d+/lab \(Jupyter asks for its token: "
+        r"mlops-tui status --show-tokens prints it\)",
+        words,
+    ), said
+    status = mlops(lab_run.home, "status")
+    assert "(the endpoints' tokens are not shown: mlops-tui status --show-tokens)" in status.stdout
+    asked = mlops(lab_run.home, "status", "--show-tokens")
+    assert asked.returncode == 0, asked.stderr
+    assert "endpoint tokens (asked for with --show-tokens: each opens the service as you)" in asked.stdout
+    row = next(ln.split() for ln in asked.stdout.splitlines() if "jupyter-nb" in ln and "/lab" in ln)
+    url, token = row[-2], row[-1]
+    assert len(token) >= 16 and token not in said and token not in status.stdout
+    base = url.rsplit("/lab", 1)[0]
+    assert httpx.get(f"{base}/api/status", params={"token": token}, timeout=10).status_code == 200

@@ -38,7 +38,7 @@ def test_status_prints_a_failed_jobs_message_clean(local_platform: Any, tmp_path
         job = submit_noisy_job(client, credentials.user)
     finally:
         client.close()
-    assert job["state"] == "failed" and "\x1b]0;pwned" in job["message"]  # the platform keeps it raw
+    assert job["state"] == "failed" and job["message"] == MESSAGE  # built from the sanitised line
 
     env = isolated_env(tmp_path / "home")
     env.update(MLOPS_TUI_STATE_DIR=str(local_platform.state_dir), MLOPS_TUI_CREDENTIALS="file", COLUMNS="140")

@@ -97,6 +97,10 @@ async def test_cancel_and_log_replay(world: FakeWorld, platform: KubernetesPlatf
     assert any(line.startswith("@@mlops ") and '"metrics"' in line for line in full)
     tail = [line async for line in platform.follow_log(second.id, from_line=3, follow=False)]
     assert tail == full[3:]
+    # tail=N: the pod log API's tailLines, followed or not (the pod has ended: the last N lines)
+    assert [line async for line in platform.follow_log(second.id, follow=False, tail=4)] == full[-4:]
+    assert [line async for line in platform.follow_log(second.id, tail=2)] == full[-2:]
+    assert " logs --tail=4 job/" in platform.equivalent("follow_log", job_id=second.id, follow=False, tail=4)
     metrics = await platform.job_metrics(second.id)
     assert metrics.final["rmse"] > 0
     jobs = await platform.list_jobs()

@@ -200,7 +200,7 @@ async def test_every_disk_full_answer_reaches_the_person_as_disk_full(
     await _await(lambda: httpx.get(f"{platform.url}{V1}/health").json()["status"] == "ok", 15)
     me = getpass.getuser()  # the CLI's local profile logs in as the OS user: give it a password
     added = platform.cli(
-        "platform", "add-user", "--user", me, "--password-stdin", "--remember", stdin="pw-" + me
+        "platform", "add-user", "--user", me, "--password-stdin", "--reset", "--remember", stdin="pw-" + me
     )
     assert added.returncode == 0, added.stderr
     adapter = LocalAdapter(platform.credentials)  # type: ignore[arg-type]

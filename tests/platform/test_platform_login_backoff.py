@@ -1,7 +1,13 @@
-"""Failed logins back off per user and per client address (issue 8 §5), with 429 and Retry-After."""
+"""Failed logins back off (issue 8 §5), with 429 and Retry-After, and an attacker cannot turn the
+back-off against a real user: per user and client, per user for untrusted clients, per client for
+names with failures of their own (``platform/login_backoff.py``)."""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
 import threading
 import time
 from typing import Any
@@ -24,15 +30,25 @@ class Clock:
         return self.now
 
 
-def _try(backoff: LoginBackoff, ok: bool, user: str = "t/alice", client: str = "127.0.0.1") -> None:
-    with backoff.attempt(user, client) as succeeded:
+def _try(
+    backoff: LoginBackoff,
+    ok: bool,
+    user: str = "t/alice",
+    client: str = "127.0.0.1",
+    known: bool = True,
+    owner: bool = False,
+) -> None:
+    with backoff.attempt(user, client, known=known, owner=owner) as succeeded:
         if ok:
             succeeded()
 
 
-def _locked_for(backoff: LoginBackoff, user: str = "t/alice", client: str = "127.0.0.1") -> int | None:
+def _locked_for(
+    backoff: LoginBackoff, user: str = "t/alice", client: str = "127.0.0.1", owner: bool = False
+) -> int | None:
+    """Seconds to wait before ``user``'s right password is checked from ``client``; None: at once."""
     try:
-        _try(backoff, ok=True, user=user, client=client)
+        _try(backoff, ok=True, user=user, client=client, owner=owner)
     except TooManyAttempts as exc:
         return exc.retry_after
     return None
@@ -77,15 +93,83 @@ def test_failures_are_forgotten_after_15_minutes() -> None:
     assert _locked_for(b) is None
 
 
-def test_a_client_guessing_many_users_is_locked_and_its_own_login_does_not_reset_it() -> None:
+def test_a_client_guessing_many_names_is_slowed_on_names_with_failures_only() -> None:
     clock = Clock()
     b = LoginBackoff(clock=clock)
     for i in range(20):
-        _try(b, ok=False, user=f"t/user{i}")
-    _try(b, ok=True, user="t/mine")  # a valid account of the attacker's
-    _try(b, ok=False, user="t/user20")
-    assert _locked_for(b, user="t/other") == 1
-    assert _locked_for(b, user="t/other", client="10.0.0.2") is None  # other clients are not locked
+        _try(b, ok=False, user=f"t/user{i}", known=False)
+    _try(b, ok=True, user="t/mine")  # a valid account of the guesser's: it does not reset its count
+    _try(b, ok=False, user="t/user20", known=False)  # 21 failures: the client is locked for 1 s
+    with pytest.raises(TooManyAttempts) as caught:
+        _try(b, ok=False, user="t/user3", known=False)  # a second guess at a name it failed on
+    assert caught.value.retry_after == 1 and "from this client" in str(caught.value)
+    assert _locked_for(b, user="t/other") is None  # a user with no failures of their own: checked
+    assert _locked_for(b, user="t/user3", client="10.0.0.2") is None  # other clients are not locked
+
+
+def test_made_up_names_never_delay_a_known_users_right_password() -> None:
+    """Looping POST /api/v2/session with name "nobody$RANDOM" kept the owner's login at 429."""
+    clock = Clock()
+    b = LoginBackoff(clock=clock)
+    for i in range(2000):  # every 0.5 s for 1000 s, from the same address as the owner's
+        _try(b, ok=False, user=f"K8sMLTenant/nobody{i}", client="127.0.0.1", known=False)
+        clock.now += 0.5
+    assert _locked_for(b, user="K8sMLTenant/alice", client="127.0.0.1") is None
+    assert _locked_for(b, user="K8sMLTenant/alice", client="127.0.0.1 uid 1000", owner=True) is None
+    # After the attack the real user mistypes once, from a client they logged in from before:
+    _try(b, ok=False, user="K8sMLTenant/alice", client="127.0.0.1")
+    assert _locked_for(b, user="K8sMLTenant/alice", client="127.0.0.1") is None  # not 30 s
+    assert _locked_for(b, user="K8sMLTenant/bob", client="127.0.0.1") is None  # nor anyone else
+
+
+def test_an_attacker_who_knows_your_name_locks_only_their_own_client() -> None:
+    clock = Clock()
+    b = LoginBackoff(clock=clock)
+    attacker, owner = "127.0.0.1 uid 1001", "127.0.0.1 uid 1000"
+    for _ in range(6):  # five free failures, then a lock
+        _try(b, ok=False, client=attacker)
+    with pytest.raises(TooManyAttempts):
+        _try(b, ok=True, client=attacker)  # even the right password waits, from the guesser's client
+    assert _locked_for(b, client=owner, owner=True) is None  # the platform owner's uid: at once
+    assert _locked_for(b, client="127.0.0.1 uid 1002") is None  # a third user of the host: at once
+
+
+def test_guesses_spread_over_many_clients_lock_the_user_for_untrusted_clients_only() -> None:
+    clock = Clock()
+    b = LoginBackoff(clock=clock)
+    _try(b, ok=True, client="10.0.0.1")  # the real user has logged in from here before
+    for i in range(21):  # 21 addresses, one guess each: past the user's 20 free failures
+        _try(b, ok=False, client=f"203.0.113.{i}")
+    assert _locked_for(b, client="198.51.100.7") == 1  # a new client waits (it may be a guesser)
+    assert _locked_for(b, client="10.0.0.1") is None  # a client the user logged in from: at once
+    assert _locked_for(b, client="127.0.0.1 uid 1000", owner=True) is None  # the owner: at once
+
+
+def test_made_up_names_and_real_ones_get_the_same_answers() -> None:
+    """The back-off must not tell which names exist: the same failures give the same answers."""
+
+    def answers(known: bool) -> list[int | None]:
+        b = LoginBackoff(clock=Clock())
+        seen: list[int | None] = []
+        for _ in range(8):
+            try:
+                _try(b, ok=False, user="t/someone", client="192.0.2.1", known=known)
+                seen.append(None)
+            except TooManyAttempts as exc:
+                seen.append(exc.retry_after)
+        return seen
+
+    assert answers(known=True) == answers(known=False) == [None] * 6 + [1, 1]
+
+
+def test_made_up_names_cannot_push_out_a_real_users_failures() -> None:
+    clock = Clock()
+    b = LoginBackoff(clock=clock, max_keys=50)
+    for _ in range(6):
+        _try(b, ok=False, client="192.0.2.1")
+    for i in range(500):
+        _try(b, ok=False, user=f"t/made-up{i}", client=f"198.51.100.{i % 250}", known=False)
+    assert _locked_for(b, client="192.0.2.1") == 1  # alice's lock is still there
 
 
 def test_parallel_guesses_past_the_free_ones_are_checked_one_at_a_time() -> None:
@@ -161,3 +245,47 @@ async def test_the_client_says_how_long_to_wait(platform_factory: PlatformFactor
     last = outcomes[-1]
     assert last.status == 429 and "too many failed logins" in str(last)
     assert "wait" in last.hint and " s, then try again" in last.hint
+
+
+NOBODY = 65534
+
+
+def _become_nobody() -> None:
+    os.setgroups([])
+    os.setgid(NOBODY)
+    os.setuid(NOBODY)
+
+
+@pytest.mark.skipif(
+    os.getuid() != 0 or shutil.which("curl") is None,
+    reason="needs root (to be another user of this host) and curl",
+)
+def test_another_user_of_the_host_cannot_lock_the_owner_out(platform_factory: PlatformFactory) -> None:
+    """On a shared jump host anyone can reach the platform's loopback port. Looping made-up names
+    kept the owner's right password at 429; one typo after that locked everyone for 30 s."""
+    p = platform_factory.new("lockout")
+    assert p.credentials is not None
+    right = p.credentials.password
+
+    def as_nobody(name: str, password: str) -> int:
+        body = json.dumps({"name": name, "password": password, "tenant_name": p.credentials.tenant})
+        done = subprocess.run(
+            ["curl", "-s", "--noproxy", "*", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST",
+             "-H", "Content-Type: application/json", "-d", body, p.url + "/api/v2/session"],
+            preexec_fn=_become_nobody, env={"PATH": os.environ["PATH"]},
+            capture_output=True, text=True, timeout=30, check=False,
+        )  # fmt: skip
+        return int(done.stdout or 0)
+
+    made_up = [as_nobody(f"nobody{i}", "x") for i in range(25)]  # past the client's 20 free
+    assert set(made_up) == {401}, made_up  # each a new name: checked, refused
+    assert _login(p, right).status_code == 201  # the owner: at once
+
+    guesses = [as_nobody(p.credentials.user, f"guess-{i}") for i in range(8)]
+    # The guesser's client is past its free failures: after one guess at the owner's name (which
+    # then has failures of its own) it waits before each further one.
+    assert guesses[0] == 401 and set(guesses[1:]) == {429}, guesses
+    assert _login(p, right).status_code == 201  # the owner does not
+    assert _login(p, "a typo").status_code == 401
+    assert _login(p, right).status_code == 201  # one typo after an attack: no lock for anyone
+    assert as_nobody(p.credentials.user, right) == 429  # the guesser's client is still locked

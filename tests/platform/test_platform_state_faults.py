@@ -372,3 +372,68 @@ def test_restore_refuses_an_archive_that_fails_its_check(
     assert _snapshot(target.state_dir) == before
     assert not list(target.state_dir.parent.glob("state.before-restore-*"))
     assert not list(target.state_dir.glob(".restore-*"))
+
+
+def test_restoring_twice_in_the_same_second_keeps_both_states_aside(
+    stopped_platform: LocalPlatform, backup_archive: Path, tmp_path: Path
+) -> None:
+    """A second restore whose ``before-restore-<time>`` name is taken gets a name of its own (it
+    failed with a bare ``FileExistsError``); the names of this second and the next are taken
+    beforehand, so the case happens whenever the test runs."""
+    from datetime import UTC, datetime, timedelta
+
+    target = _copy_of(stopped_platform, tmp_path)
+    now = datetime.now(UTC)
+    taken = [
+        target.state_dir.with_name(f"state.before-restore-{(now + timedelta(seconds=s)):%Y%m%dT%H%M%SZ}")
+        for s in (0, 1, 2)
+    ]
+    for path in taken:
+        path.mkdir()
+    first = target.cli("platform", "restore", str(backup_archive))
+    second = target.cli("platform", "restore", str(backup_archive))
+    for done in (first, second):
+        assert done.returncode == 0, done.stderr
+        assert "Traceback" not in done.stderr and "unexpected error" not in done.stderr
+    asides = sorted(set(target.state_dir.parent.glob("state.before-restore-*")) - set(taken))
+    assert len(asides) == 2, asides
+    for aside in asides:
+        assert (aside / "platform.db").stat().st_size > 0  # each kept the state it replaced, whole
+        assert f"the state it replaced is in {aside}" in (first.stdout + second.stdout)
+
+
+def test_move_aside_twice_in_the_same_second_gets_two_names(
+    stopped_platform: LocalPlatform, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    target = _copy_of(stopped_platform, tmp_path)
+    now = datetime.now(UTC)
+    for s in (0, 1, 2):
+        target.state_dir.with_name(f"state.aside-{(now + timedelta(seconds=s)):%Y%m%dT%H%M%SZ}").mkdir()
+    done = target.cli("platform", "move-aside")
+    assert done.returncode == 0, done.stderr
+    moved = [p for p in target.state_dir.parent.glob("state.aside-*") if (p / "platform.db").exists()]
+    assert len(moved) == 1 and f"moved {target.state_dir} to {moved[0]}" in done.stdout
+
+
+def test_a_backup_to_a_full_disk_names_the_destination_and_says_disk_full(
+    stopped_platform: LocalPlatform, tmp_path: Path
+) -> None:
+    """It said "cannot copy the database <source>/platform.db: database or disk is full"."""
+    from disk_full_support import CannotMount, fill, mounted_tmpfs
+
+    try:
+        with mounted_tmpfs(tmp_path / "full", size_mib=4) as mnt:
+            fill(mnt / "filler")
+            archive = mnt / "backup.tar.gz"
+            done = stopped_platform.cli("platform", "backup", str(archive))
+            left = sorted(p.name for p in mnt.iterdir())
+    except CannotMount as exc:
+        pytest.skip(str(exc))
+    assert done.returncode == 1, done.stdout
+    line = done.stderr.strip()
+    assert line.count("\n") == 0 and "Traceback" not in line and "unexpected error" not in line
+    assert "disk full" in line and str(mnt) in line, line
+    assert str(stopped_platform.state_dir) not in line  # the source is fine: it is not named
+    assert left == ["filler"]  # nothing half-written is left behind

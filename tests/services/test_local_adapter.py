@@ -76,10 +76,10 @@ async def test_expired_session_relogs_in_once_transparently(platform_server: Ser
 async def test_expired_session_with_stale_password_is_session_expired(platform_server: Server) -> None:
     from mlops_tui.platform import add_user
 
-    add_user(platform_server.state_dir, "K8sMLTenant", "carol", "carol-pw-1")
+    add_user(platform_server.state_dir, "K8sMLTenant", "carol", "carol-pw-1", reset=True)
     async with LocalPlatform(Credentials(platform_server.url, "K8sMLTenant", "carol", "carol-pw-1")) as p:
         session = await p.login()
-        add_user(platform_server.state_dir, "K8sMLTenant", "carol", "carol-pw-2")  # changed elsewhere
+        add_user(platform_server.state_dir, "K8sMLTenant", "carol", "carol-pw-2", reset=True)  # elsewhere
         httpx.delete(platform_server.url + session.id, headers={"X-BDS-SESSION": session.id})
         with pytest.raises(errors.SessionExpired) as err:
             await p.list_models()

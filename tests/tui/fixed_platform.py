@@ -211,9 +211,11 @@ class FixedPlatform:
         self._rec("cancel_job", job_id=job_id)
         return await self.get_job(job_id)
 
-    async def follow_log(self, job_id: str, *, from_line: int = 0, follow: bool = True) -> AsyncIterator[str]:
+    async def follow_log(
+        self, job_id: str, *, from_line: int = 0, follow: bool = True, tail: int | None = None
+    ) -> AsyncIterator[str]:
         self._rec("follow_log", job_id=job_id)
-        for line in LOG_LINES[from_line:]:
+        for line in LOG_LINES[-tail:] if tail is not None else LOG_LINES[from_line:]:
             yield line
         if follow and job_id == "4":
             await asyncio.Event().wait()  # a running job: the stream stays open

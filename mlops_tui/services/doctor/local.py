@@ -2,7 +2,8 @@
 process, port, health, credential store (and that the platform accepts the stored password).
 
 They read what the platform and its launcher leave for this purpose: ``platform.refused`` (the
-one-line diagnosis of a start that refused a damaged state directory), ``platform.lock`` (held by
+one-line diagnosis of a start that refused a damaged state directory: shown as past once the
+state passes the check again), ``platform.lock`` (held by
 the running platform: :func:`launcher.running_pid`), ``platform.json`` (its address) and
 ``/api/mlops/v1/health`` (``ok``, or ``degraded`` with reasons). Where the platform is not running,
 the state directory gets the same read-only integrity check a start would make.
@@ -23,6 +24,7 @@ from mlops_tui.services.doctor import net
 from mlops_tui.services.doctor.core import Check, Finding
 from mlops_tui.services.doctor.hops import blocking
 from mlops_tui.services.local import launcher
+from mlops_tui.services.units import size_text
 
 # Below this, a training job (its log, a model bundle of a few MB) and the platform's database
 # growth will soon fail; the platform itself turns "degraded" below 1 MiB (platform/storage.py).
@@ -52,9 +54,6 @@ async def state_dir_check(ctx: LocalContext) -> Finding:
     if ctx.profile.url:
         return Finding.skip("the profile names a platform URL: its state is not on this machine")
     root = ctx.state_dir
-    refused = launcher.refused_start(root)
-    if refused:
-        return Finding.failed(f"the last start was refused: {refused}", "")
     if not root.exists():
         return Finding.skip(f"no state yet at {root}: the first start creates it")
     try:
@@ -73,10 +72,14 @@ async def state_dir_check(ctx: LocalContext) -> Finding:
     if launcher.running_pid(root) is None:
         from mlops_tui.platform import integrity  # stdlib only: the same check a start makes
 
+        # Judged as it is now: a past refusal (``platform.refused``) is reported only as past.
         try:
             await asyncio.to_thread(integrity.check_state, root)
         except integrity.StateRefused as exc:
             return Finding.failed(str(exc).removeprefix("refusing to start: "), "")
+        refusal = await asyncio.to_thread(launcher.last_refusal, root)
+        if refusal is not None and refusal.now is None:
+            return Finding.passed(f"{root}: mode 700, writable, sound; {refusal.text()}")
     return Finding.passed(f"{root}: mode 700, writable, sound")
 
 
@@ -88,10 +91,10 @@ async def disk_check(ctx: LocalContext) -> Finding:
         where = where.parent
     usage = await blocking(shutil.disk_usage, where)  # a hung network mount must not hold us
     free = usage.free
-    shown = f"{free / (1 << 30):.1f} GiB free of {usage.total / (1 << 30):.1f} GiB on {where}"
+    shown = f"{size_text(free)} free of {size_text(usage.total)} on {where}"
     if free < MIN_FREE_BYTES:
         return Finding.failed(
-            f"only {shown} (training needs at least {MIN_FREE_BYTES >> 20} MiB)",
+            f"only {shown} (training needs at least {size_text(MIN_FREE_BYTES)})",
             "free some space (old jobs: mlops-tui platform backup, then delete), or move the state "
             "directory (MLOPS_TUI_STATE_DIR)",
         )

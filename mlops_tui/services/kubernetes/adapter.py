@@ -233,8 +233,10 @@ class KubernetesPlatform:
     async def cancel_job(self, job_id: str) -> Job:
         return await self.training.cancel(job_id)
 
-    def follow_log(self, job_id: str, *, from_line: int = 0, follow: bool = True) -> AsyncIterator[str]:
-        return self.training.follow_log(job_id, from_line=from_line, follow=follow)
+    def follow_log(
+        self, job_id: str, *, from_line: int = 0, follow: bool = True, tail: int | None = None
+    ) -> AsyncIterator[str]:
+        return self.training.follow_log(job_id, from_line=from_line, follow=follow, tail=tail)
 
     async def job_metrics(self, job_id: str) -> JobMetrics:
         return await self.training.metrics(job_id)
@@ -371,7 +373,10 @@ class KubernetesPlatform:
                 "patch", "job", p.get("job_id", "ID"), "--type=merge", "-p", '{"spec":{"suspend":true}}'
             ),
             "follow_log": lambda: k(
-                "logs", *(["-f"] if p.get("follow", True) else []), f"job/{p.get('job_id', 'ID')}"
+                "logs",
+                *(["-f"] if p.get("follow", True) else []),
+                *([f"--tail={p['tail']}"] if p.get("tail") else []),
+                f"job/{p.get('job_id', 'ID')}",
             ),
             "job_metrics": lambda: k("logs", f"job/{p.get('job_id', 'ID')}") + " | grep '^@@mlops'",
             "list_models": lambda: k("get", "configmap", "-l", SELECTOR),

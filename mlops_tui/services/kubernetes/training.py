@@ -14,6 +14,7 @@ import contextlib
 import importlib.resources
 import json
 import re
+from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -31,6 +32,7 @@ POLL_S = 1.0
 # A followed log may stay silent while the job works: after this long without a byte the stream is
 # closed, the pod checked and the log reopened (a dead connection never holds the follow for long).
 LOG_IDLE_S = 60.0
+RESUME_MATCH_LINES = 20  # lines matched to find a tail stream's place again after a drop
 _JOB_NUMBER = re.compile(r"-(\d+)$")
 
 
@@ -232,10 +234,17 @@ class Training:
 
     # -- log and metrics -------------------------------------------------------------------------------
 
-    async def follow_log(self, job_id: str, *, from_line: int = 0, follow: bool = True) -> AsyncIterator[str]:
-        command = self.ctx.kubectl("logs", *(["-f"] if follow else []), f"job/{job_id}")
+    async def follow_log(
+        self, job_id: str, *, from_line: int = 0, follow: bool = True, tail: int | None = None
+    ) -> AsyncIterator[str]:
+        """The pod's log; ``tail=N`` opens it with the pod log API's ``tailLines`` (``kubectl logs
+        --tail``). Line numbers are not known then: a stream that drops finds its place again by
+        the last lines it gave (:func:`_resume_at`) and goes on by line numbers from there."""
+        tail_args = [f"--tail={tail}"] if tail is not None else []
+        command = self.ctx.kubectl("logs", *(["-f"] if follow else []), *tail_args, f"job/{job_id}")
         recorded = False
         seen = 0
+        recent: deque[str] = deque(maxlen=RESUME_MATCH_LINES)  # the last lines given (tail mode)
         while True:
             pod = await self._pod(job_id)
             phase = ((pod or {}).get("status") or {}).get("phase", "")
@@ -246,44 +255,53 @@ class Training:
                 await asyncio.sleep(POLL_S)
                 continue
             name = pod["metadata"]["name"]
+            if tail is not None and recent:  # a tail stream dropped: from here on, by line numbers
+                seen, tail, from_line = _resume_at(await self._lines(name), list(recent)), None, 0
             index = 0
             if not recorded:
                 self.ctx.record(_record("follow_log", command))
                 recorded = True
             lines = self.ctx.kube.stream_lines(
                 f"log of job {job_id}",
-                lambda a, name=name: a.core.read_namespaced_pod_log(
+                lambda a, name=name, tail=tail: a.core.read_namespaced_pod_log(
                     name,
                     a.namespace,
                     follow=follow,
+                    tail_lines=tail,
                     _preload_content=False,
                     _request_timeout=(a.timeout[0], LOG_IDLE_S) if follow else a.timeout,
                 ),
                 idle_ends=follow,
             )
             async for line in lines:
-                if index >= max(from_line, seen):
+                if tail is not None or index >= max(from_line, seen):
+                    recent.append(line)
                     yield line
                 index += 1
-            seen = max(seen, index)
+            if tail is None:
+                seen = max(seen, index)
             if not follow or phase in ("Succeeded", "Failed"):
                 return
             pod = await self._pod(job_id)
             if pod is None or (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
                 # The stream ended with the container: read what may have been written since.
                 if pod is not None:
-                    async for line in self._tail(pod["metadata"]["name"], seen):
+                    everything = await self._lines(pod["metadata"]["name"])
+                    if tail is not None:
+                        seen = (
+                            _resume_at(everything, list(recent)) if recent else max(0, len(everything) - tail)
+                        )
+                    for line in everything[seen:]:
                         yield line
                 return
             await asyncio.sleep(POLL_S)  # the stream dropped while running: reopen, skip what we have
 
-    async def _tail(self, pod_name: str, skip: int) -> AsyncIterator[str]:
+    async def _lines(self, pod_name: str) -> list[str]:
         text = await self.ctx.kube.call(
             "pod log",
             lambda a: a.core.read_namespaced_pod_log(pod_name, a.namespace, _request_timeout=a.timeout),
         )
-        for line in str(text or "").splitlines()[skip:]:
-            yield line
+        return str(text or "").splitlines()
 
     async def metrics(self, job_id: str) -> JobMetrics:
         if job_id in self._metrics:
@@ -323,6 +341,17 @@ class Training:
             f"annotate job {job_id}",
             lambda a: a.batch.patch_namespaced_job(job_id, a.namespace, patch, _content_type=MERGE_PATCH),
         )
+
+
+def _resume_at(lines: list[str], recent: list[str]) -> int:
+    """The index in ``lines`` (a whole log) just after the last lines given (``recent``): where the
+    last ``RESUME_MATCH_LINES`` of them occur last. Not found (the log was rotated): its end."""
+    m = min(len(recent), RESUME_MATCH_LINES)
+    want = recent[-m:]
+    for j in range(len(lines) - m, -1, -1):
+        if lines[j : j + m] == want:
+            return j + m
+    return len(lines)
 
 
 def _record(op: str, command: str) -> Any:

@@ -227,8 +227,11 @@ class LocalPlatform:
     def _r_cancel_job(self, job_id: str = "ID", **_: Any) -> _Req:
         return _Req("cancel_job", "POST", f"{API}/jobs/{_seg(job_id)}/cancel")
 
-    def _r_follow_log(self, job_id: str = "ID", from_line: int = 0, follow: bool = True, **_: Any) -> _Req:
-        params = {"from_line": from_line, "follow": follow}
+    def _r_follow_log(
+        self, job_id: str = "ID", from_line: int = 0, follow: bool = True, tail: int | None = None, **_: Any
+    ) -> _Req:
+        params = {"tail": tail} if tail is not None else {"from_line": from_line}
+        params["follow"] = follow
         return _Req("follow_log", "GET", f"{API}/jobs/{_seg(job_id)}/log", params=params, stream=follow)
 
     def _r_job_metrics(self, job_id: str = "ID", **_: Any) -> _Req:
@@ -481,16 +484,26 @@ class LocalPlatform:
         data = await self._json(self._r_job_metrics(job_id=job_id))
         return JobMetrics.from_dict({**data, "job_id": str(data.get("job_id", job_id))})
 
-    async def follow_log(self, job_id: str, *, from_line: int = 0, follow: bool = True) -> AsyncIterator[str]:
+    async def follow_log(
+        self, job_id: str, *, from_line: int = 0, follow: bool = True, tail: int | None = None
+    ) -> AsyncIterator[str]:
         """Log lines of a job. A silent or dropped stream is reopened from the last line seen; the
-        iterator ends when the job is final (or at once without ``follow``)."""
+        iterator ends when the job is final (or at once without ``follow``). ``tail=N`` asks the
+        platform for its last N lines first (``?tail=N``); its ``X-Log-First-Line`` says where they
+        start, so a reopened stream goes on from the right line."""
         line_no = from_line
         failures = 0
+
+        def first_line(headers: httpx.Headers) -> None:
+            nonlocal line_no, tail
+            if tail is not None:
+                line_no, tail = int(headers.get("X-Log-First-Line", "0")), None
+
         while True:
-            req = self._r_follow_log(job_id=job_id, from_line=line_no, follow=follow)
+            req = self._r_follow_log(job_id=job_id, from_line=line_no, follow=follow, tail=tail)
             try:
                 try:
-                    async for line in self._stream_lines(req):
+                    async for line in self._stream_lines(req, first_line):
                         line_no += 1
                         failures = 0
                         yield line
@@ -507,12 +520,14 @@ class LocalPlatform:
                 continue
             if final:
                 async for line in self._stream_lines(
-                    self._r_follow_log(job_id=job_id, from_line=line_no, follow=False)
+                    self._r_follow_log(job_id=job_id, from_line=line_no, follow=False, tail=tail), first_line
                 ):
                     yield line
                 return
 
-    async def _stream_lines(self, req: _Req) -> AsyncIterator[str]:
+    async def _stream_lines(
+        self, req: _Req, on_headers: Callable[[httpx.Headers], None] | None = None
+    ) -> AsyncIterator[str]:
         if self.session is None:
             await self.login()
         timeout = httpx.Timeout(LOG_READ_TIMEOUT, connect=5.0) if req.stream else self._timeout
@@ -531,6 +546,8 @@ class LocalPlatform:
                     if not response.is_success:
                         await response.aread()
                         raise _error_for(response, login=False)
+                    if on_headers is not None:
+                        on_headers(response.headers)
                     # Split on "\n" only, as the server counts lines: httpx's aiter_lines also splits
                     # on "\r", which would make a resumed follow skip lines of a progress bar.
                     pending = ""

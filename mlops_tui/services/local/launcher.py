@@ -24,6 +24,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -163,11 +164,15 @@ def ensure_platform(
                 return url
         raise _not_answering(state_dir)
     if not start:
-        refused = refused_start(state_dir)
-        if refused:
+        refusal = last_refusal(state_dir)
+        if refusal is not None and refusal.now is not None:
             raise Unreachable(
-                f"the local platform is not running: its last start was refused: {refused}", hint=""
+                f"the local platform is not running: its last start was refused, and its state still is: "
+                f"{refusal.now}",
+                hint="",
             )
+        if refusal is not None:
+            raise Unreachable(f"the local platform is not running: {refusal.text()}", hint="")
         raise Unreachable(
             f"the local platform is not running (state {state_dir})",
             hint="start it with: mlops-tui platform start",
@@ -220,13 +225,61 @@ def _start_and_wait(
 
 
 def refused_start(state_dir: Path) -> str | None:
-    """Why the last start of this platform refused its state directory (``platform.refused``), if so."""
+    """Why the last start of this platform refused its state directory (``platform.refused``), if so.
+
+    That is the past: :func:`last_refusal` says whether the state is still refused now.
+    """
+    recorded = _read_refused(state_dir)
+    return recorded[1] if recorded else None
+
+
+def _read_refused(state_dir: Path) -> tuple[str, str] | None:
+    """``(UTC time, diagnosis)`` of the last refused start, from ``platform.refused``."""
     try:
         text = (state_dir / "platform.refused").read_text(encoding="utf-8").strip()
     except OSError:
         return None
-    diagnosis = text.partition(" ")[2]  # "<UTC time> <one-line diagnosis>"
-    return diagnosis.removeprefix("refusing to start: ") or None
+    at, _, diagnosis = text.partition(" ")  # "<UTC time> <one-line diagnosis>"
+    diagnosis = diagnosis.removeprefix("refusing to start: ")
+    return (at, diagnosis) if diagnosis else None
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A refused start, re-judged now: ``at`` (UTC, as recorded) and ``reason`` are the past;
+    ``now`` is what the same read-only integrity check a start makes finds today (None: sound)."""
+
+    at: str
+    reason: str
+    now: str | None
+
+    def text(self) -> str:
+        """One line: the problem as it is now, or the past refusal as past with what to do."""
+        if self.now is not None:
+            return self.now
+        when = self.at.replace("T", " ")[:19] + " UTC" if len(self.at) >= 19 else self.at
+        # the diagnosis alone: what it protected and how to recover are stale now
+        why = self.reason.split(". Nothing was changed", 1)[0].split(", but ", 1)[0]
+        return (
+            f"the last start was refused at {when} because {why}; the state looks fine now: "
+            "start it with: mlops-tui platform start"
+        )
+
+
+def last_refusal(state_dir: Path) -> Refusal | None:
+    """The last refused start (``platform.refused``) with the state directory checked again now,
+    read-only, as a start would (:func:`mlops_tui.platform.integrity.check_state`); None when no
+    start was refused. Blocking (it may read the whole database): call it from a thread."""
+    recorded = _read_refused(state_dir)
+    if recorded is None:
+        return None
+    from mlops_tui.platform import integrity  # stdlib only
+
+    try:
+        integrity.check_state(state_dir)
+    except integrity.StateRefused as exc:
+        return Refusal(*recorded, now=str(exc).removeprefix("refusing to start: "))
+    return Refusal(*recorded, now=None)
 
 
 def _wait_other(state_dir: Path, deadline: float, context: ssl.SSLContext | None = None) -> str | None:
@@ -392,9 +445,16 @@ def _alive(pid: int) -> bool:
         return True
 
 
-def _tail(path: Path, lines: int = 3) -> str:
+def _tail(path: Path, lines: int = 3, size: int = 64 << 10) -> str:
+    """The last ``lines`` non-blank lines of the platform's log, from its last ``size`` bytes only,
+    as a terminal shows them (the one sanitiser: they quote the platform's output)."""
+    from mlops_tui.services.terminal_text import plain
+
     try:
-        text = path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+        with path.open("rb") as f:
+            f.seek(max(0, f.seek(0, os.SEEK_END) - size))
+            data = f.read(size)
     except OSError:
         return "(no log)"
+    text = [ln.strip() for ln in plain(data.decode("utf-8", errors="replace")).split("\n") if ln.strip()]
     return " | ".join(text[-lines:]) or "(empty log)"

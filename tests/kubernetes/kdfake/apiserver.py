@@ -490,12 +490,12 @@ class ApiServer:
         if buffer is None:
             return status(400, "BadRequest", f'container "app" in pod "{name}" is waiting to start')
         follow = request.query.get("follow") == "true"
+        sent = _tail_offset(bytes(buffer.data), request.query.get("tailLines"))
         if not follow:
-            return web.Response(body=bytes(buffer.data), content_type="text/plain")
+            return web.Response(body=bytes(buffer.data[sent:]), content_type="text/plain")
         response = web.StreamResponse(headers={"Content-Type": "text/plain"})
         response.enable_chunked_encoding()
         await response.prepare(request)
-        sent = 0
         try:
             while True:
                 if len(buffer.data) > sent:
@@ -511,6 +511,19 @@ class ApiServer:
         except ConnectionResetError:
             pass  # the client stopped following
         return response
+
+
+def _tail_offset(data: bytes, tail_lines: str | None) -> int:
+    """Where the last ``tailLines`` lines of ``data`` start (the pod log API's ``tailLines``)."""
+    if tail_lines is None:
+        return 0
+    n = int(tail_lines)
+    ends = [i for i, b in enumerate(data) if b == 0x0A]
+    if data and not data.endswith(b"\n"):
+        n -= 1  # the unfinished last line is one of them
+    if n < 0:
+        return len(data)
+    return ends[-n - 1] + 1 if len(ends) > n else 0
 
 
 def _merge(target: dict[str, Any], patch: dict[str, Any]) -> None:

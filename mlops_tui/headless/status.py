@@ -65,10 +65,12 @@ async def run(profile: str | None, *, start: bool = False, show_tokens: bool = F
             out()
             out("endpoint tokens (asked for with --show-tokens: each opens the service as you)")
             table(
-                ["CLUSTER", "ENDPOINT", "URL", "TOKEN"], [(c, e.name, e.url, e.auth_token) for c, e in tokens]
+                ["CLUSTER", "ENDPOINT", "URL", "TOKEN"],
+                [(c, e.name, e.url, e.auth_token) for c, e in tokens],
+                whole=("URL", "TOKEN"),
             )
         elif tokens:
-            out(f"(the endpoints' tokens are not shown: {SHOW_TOKENS_COMMAND})")
+            wrap(f"(the endpoints' tokens are not shown: {SHOW_TOKENS_COMMAND})", hang=1)
         out()
         out(f"jobs ({len(jobs)}, newest first)")
         table(

@@ -292,30 +292,19 @@ async def status(args: Any) -> int:
     rows = []
     for m in people:
         lab = classroom.lab_reached(m)
-        working = next((s for s in classroom.steps(m) if s.lab == lab and s.state != "done"), None)
+        working = classroom.current_step(m)
         rows.append(
             (
                 m.user,
                 "done" if lab > 5 else f"Lab {lab}",
                 f"{working.id}: {working.state}" if working else "-",
                 m.queue_position or "",
-                _ago(m.last_progress_at, now),
+                classroom.since(m.last_progress_at, now),
                 classroom.stuck(m, now, args.idle_minutes) or (m.last_error.message if m.last_error else ""),
             )
         )
     table(["USER", "AT", "STEP", "QUEUE", "LAST PROGRESS", "NEEDS HELP / LAST ERROR"], rows)
     return 0
-
-
-def _ago(when: datetime | None, now: datetime) -> str:
-    if when is None:
-        return "never"
-    seconds = max(0, int((now - when).total_seconds()))
-    if seconds < 90:
-        return f"{seconds} s ago"
-    if seconds < 5400:
-        return f"{seconds // 60} min ago"
-    return f"{seconds // 3600} h ago"
 
 
 # -- join -----------------------------------------------------------------------------------------

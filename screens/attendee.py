@@ -182,7 +182,7 @@ class AttendeeScreen(BaseScreen):
             return
         now = self.mlops.clock()
         lab = classroom.lab_reached(member)
-        title = Text(no_wrap=True, overflow="ellipsis")
+        title = Text(overflow="ellipsis")
         title.append(member.user, style="bold")
         title.append(f" · {'Labs 1-5 done' if lab > 5 else f'Lab {lab}'} · last progress ")
         title.append(classroom.since(member.last_progress_at, now))

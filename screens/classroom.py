@@ -15,6 +15,7 @@ shown), so the same screen works on the local workshop platform and on Kubernete
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -44,7 +45,10 @@ MARKS: dict[classroom.StepState, tuple[str, Tone | None]] = {
     classroom.StepState.TODO: ("·", Tone.MUTED),
     classroom.StepState.OPTIONAL: ("○", Tone.MUTED),
 }
-COLUMNS = ("USER", "LAB", "STEPS", "QUEUE", "PROGRESS", "NEEDS HELP / LAST ERROR")
+# PROGRESS: the time since the last step forward, or the place in the training queue while waiting
+# there (one column for both: at 80 columns every cell counts for the last one).
+COLUMNS = ("USER", "LAB", "STEPS", "PROGRESS", "NEEDS HELP / LAST ERROR")
+EXIT_CODE = re.compile(r"^exit code -?\d+: ")
 
 
 def default_idle_minutes() -> float:
@@ -65,11 +69,27 @@ def step_marks(member: ClassMember) -> Text:
     return text
 
 
-def help_text(member: ClassMember, now: datetime, idle_minutes: float) -> Text:
-    """Why the member needs help (failure tone), else their last error, else what they are at."""
+def failure(member: ClassMember) -> str:
+    """A failed step in the fewest words, for the table: ``train failed: error: argument --rounds:
+    invalid int value: 'abc'`` (the job's own last line, without its exit code); '' if none."""
+    step = next((s for s in classroom.steps(member) if s.state == classroom.StepState.FAILED), None)
+    if step is None:
+        return ""
+    detail = step.detail
+    job = member.jobs[0] if member.jobs else None
+    if step.id == "train" and job is not None and job.message:
+        detail = EXIT_CODE.sub("", job.message, count=1) or job.message
+    return f"{step.id} failed: {detail}"
+
+
+def help_text(member: ClassMember, now: datetime, idle_minutes: float, *, short: bool = False) -> Text:
+    """Why the member needs help (failure tone), else their last error, else what they are at.
+    ``short``: a failed step as :func:`failure` says it (the table; the attendee screen has all)."""
     reason = classroom.stuck(member, now, idle_minutes)
     if reason:
-        failed = any(s.state == classroom.StepState.FAILED for s in classroom.steps(member))
+        failed = failure(member)
+        if failed and short:
+            reason = failed
         return outside(reason, tone_style(Tone.FAIL if failed else Tone.WARN))
     if member.last_error is not None:
         return outside(f"{member.last_error.what}: {member.last_error.message}", tone_style(Tone.MUTED))
@@ -87,7 +107,7 @@ def class_rows(view: ClassView, now: datetime, idle_minutes: float, *, help_widt
         lab = classroom.lab_reached(member)
         stuck = bool(classroom.stuck(member, now, idle_minutes))
         queued = next((j for j in member.jobs if classroom.queue_place(j, now)), None)
-        reason = help_text(member, now, idle_minutes)
+        reason = help_text(member, now, idle_minutes, short=True)
         if help_width > 0:
             reason.truncate(help_width, overflow="ellipsis")
         rows.append(
@@ -97,8 +117,9 @@ def class_rows(view: ClassView, now: datetime, idle_minutes: float, *, help_widt
                     Text(member.user, style=f"bold {tone_style(Tone.FAIL)}" if stuck else "bold"),
                     "done" if lab > 5 else f"Lab {lab}",
                     step_marks(member),
-                    classroom.queue_place(queued, now, short=True) if queued else "",
-                    classroom.since(member.last_progress_at, now),
+                    f"queue {classroom.queue_place(queued, now, short=True)}"
+                    if queued
+                    else classroom.since(member.last_progress_at, now),
                     reason,
                 ),
             )
@@ -136,7 +157,8 @@ class ClassScreen(BaseScreen):
         "[b]The class[/b], live: one row per attendee, the ones who need you first. STEPS shows "
         "login, notebook, code upload, training, registration, deployment and prediction, each "
         "checked on the platform (✔ done, ▶ under way, ✖ failed, · not yet, ○ optional here). "
-        "PROGRESS is the time since their last step forward. An attendee is stuck after a failed "
+        "PROGRESS is the time since their last step forward, or their place in the training queue "
+        "and when their job should start. An attendee is stuck after a failed "
         "step, or after [b]i[/b] minutes without progress (not while waiting in the training "
         "queue).\n[b]enter[/b] opens the attendee: their steps, job log, models, deployment and "
         "predictions. [b]b[/b] sends a message to every attendee's guide (empty clears it)."
@@ -205,8 +227,8 @@ class ClassScreen(BaseScreen):
         for _, cells in rows:
             for i, cell in enumerate(list(cells)[:-1]):
                 widths[i] = max(widths[i], cell.cell_len if isinstance(cell, Text) else len(str(cell)))
-        inner = self.query_one("#tbl-class", LiveTable).size.width or self.size.width - 4
-        return max(12, inner - sum(widths) - 2 * len(COLUMNS) - 1)
+        inner = self.query_one("#tbl-class", LiveTable).scrollable_content_region.width or self.size.width - 4
+        return max(12, inner - sum(widths) - 2 * len(COLUMNS))
 
     def _show_broadcast(self, view: ClassView) -> None:
         line = self.query_one("#class-broadcast", Static)

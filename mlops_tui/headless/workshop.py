@@ -307,6 +307,30 @@ async def status(args: Any) -> int:
     return 0
 
 
+async def broadcast(args: Any) -> int:
+    """Set (or with ``--clear`` / an empty message, clear) the message every attendee's guide shows;
+    without a message, print the current one."""
+    from mlops_tui.headless.common import connect
+
+    if args.clear and args.message:
+        raise InvalidInput("give a message or --clear, not both", field="message")
+    conn = connect(args.profile or PROFILE, start=False)
+    try:
+        if args.message is None and not args.clear:
+            current = await conn.platform.broadcast()
+        else:
+            current = await conn.platform.set_broadcast("" if args.clear else args.message)
+            out("broadcast sent to every attendee's guide" if current else "broadcast cleared")
+    finally:
+        await conn.platform.aclose()
+    if current is not None:
+        when = f" at {current.at.astimezone():%H:%M}" if current.at else ""
+        out(f"broadcast ({current.author}{when}): {current.message}")
+    elif args.message is None and not args.clear:
+        out("no broadcast")
+    return 0
+
+
 # -- join -----------------------------------------------------------------------------------------
 
 

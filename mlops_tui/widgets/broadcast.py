@@ -20,7 +20,7 @@ class BroadcastBanner(Static):
     DEFAULT_CSS = """
     BroadcastBanner {
         display: none; height: auto; max-height: 3; padding: 0 1;
-        background: $accent 20%; color: $foreground;
+        background: $panel; color: $foreground; border-left: outer $accent;
     }
     BroadcastBanner.-open { display: block; }
     """

@@ -8,8 +8,8 @@ attendee leaves the TUI open on the dashboard for hours and keeps one prediction
 What it does, all real: a workshop platform with a class of ``--class-size`` attendees who ran Labs
 1-5 (``tests/workshop_class_support.py``: ``workshop start``, ``join``, ``lab run``, so the registry,
 job list and clusters the TUI polls are a class's), then ``mlops-tui`` in tmux at 80x24 in
-student01's HOME, switched to the dashboard, left alone for ``SETTLE_S`` and measured for
-``--seconds`` (60):
+student01's HOME, Lab 5 done on its prediction form (one ride sent), switched to the dashboard,
+left alone for ``SETTLE_S`` and measured for ``--seconds`` (60):
 
 - memory: RSS, PSS and USS (``/proc/<pid>/smaps_rollup``) of the TUI and of every process of the
   attendee's prediction server (bubblewrap's and the server's). PSS shares each library page between
@@ -201,12 +201,13 @@ def tmux(socket: str, *args: str) -> str:
     return done.stdout
 
 
-def wait_screen(socket: str, needle: str, timeout: float) -> str:
+def wait_screen(socket: str, needle: str, timeout: float, *, gone: str = "") -> str:
+    """Until the screen shows ``needle`` (and no longer ``gone``)."""
     deadline = time.monotonic() + timeout
     text = ""
     while time.monotonic() < deadline:
         text = tmux(socket, "capture-pane", "-p", "-t", "fp")
-        if needle in text:
+        if needle in text and not (gone and gone in text):
             return text
         time.sleep(0.3)
     raise RuntimeError(f"the TUI never showed {needle!r}:\n{text}")
@@ -233,6 +234,12 @@ def attendee_footprint(run: ClassRun, python: str, seconds: float, user: str = A
             "env", *(f"{k}={v}" for k, v in env.items()), python, "-m", "mlops_tui.cli",
         )  # fmt: skip
         wait_screen(socket, "connected", 90)
+        # Lab 5 as an attendee does it in the TUI: the prediction form, one ride sent; then the
+        # dashboard, left open (what the TUI imported for the form, it holds from then on)
+        tmux(socket, "send-keys", "-t", "fp", "5")
+        wait_screen(socket, "Send (ctrl+s)", 60, gone="loading the input schema")
+        tmux(socket, "send-keys", "-t", "fp", "C-s")
+        wait_screen(socket, "latency", 60)
         tmux(socket, "send-keys", "-t", "fp", "2")
         wait_screen(socket, "Deployments", 30)
         tui = int(tmux(socket, "list-panes", "-t", "fp", "-F", "#{pane_pid}").split()[0])

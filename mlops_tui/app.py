@@ -265,11 +265,8 @@ class MlopsApp(App[int]):
         platform = self.link.platform
         role = platform.session.role if platform is not None and platform.session is not None else ""
         kind = platform.kind if platform is not None else ""
-        return (
-            frozenset()
-            if role == "facilitator" or (kind == "kubernetes" and role != "attendee")
-            else {"class"}
-        )
+        runs_a_class = role == "facilitator" or (kind == "kubernetes" and role != "attendee")
+        return frozenset() if runs_a_class else frozenset({"class"})
 
     def refusal(self, mode: str) -> str:
         """Why ``mode`` cannot be opened now ('' when it can)."""

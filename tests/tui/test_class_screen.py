@@ -233,3 +233,22 @@ async def test_twenty_attendees_reach_lab_5_on_the_class_screen(
         assert all(row[2][0] == "✔" and row[2][2:] == "✔✔✔✔✔" for row in rows.values()), rows
         assert "20 attendees · 0 stuck · 20 done" in screen_text(app)
     await adapter.aclose()
+
+
+@pytest.mark.slow
+async def test_an_attendees_dashboard_probes_their_own_deployment(
+    twenty_attendees: ClassRun, make_app: Any
+) -> None:
+    """In a class the deployments list holds everyone's (without the others' tokens): the latency
+    probe asks the attendee's own deployment, not the first of the list."""
+    run = twenty_attendees
+    assert run.state is not None
+    line = next(
+        ln for ln in (run.state / "handout.txt").read_text().splitlines() if ln.startswith("student07")
+    )
+    adapter = LocalAdapter(Credentials(run.url, TENANT, "student07", line.split()[1]))
+    app = make_app(adapter, intervals=POLL, first_mode="dashboard")
+    async with app.run_test(size=(100, 30)) as pilot:
+        sample = await wait_for(pilot, lambda: app.latency and app.latency[-1], what="a latency sample")
+        assert sample.deployment == "mlops-inference-server-student07" and sample.value > 0
+    await adapter.aclose()

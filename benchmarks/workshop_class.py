@@ -5,10 +5,13 @@ training cluster. This starts a real workshop platform (``mlops-tui workshop sta
 attendees ``join`` (each in their own HOME) and run ``mlops-tui lab run`` all at the same time,
 and prints the class's wall time, each attendee's, where their time went (their training job's
 wait in the queue and its run), and beside them the same run for one attendee alone on the same
-kind of platform: the ratio is what sharing costs each person. The facilitator's
-``workshop status`` table at the end is printed as a person would see it.
+kind of platform: the ratio is what sharing costs each person. Then, with the class still up, the
+footprint of one idle attendee on the jump host: student01's TUI left on the dashboard and their
+prediction server, memory and CPU (``benchmarks/attendee_footprint.py``, which also compares two
+installations side by side).
 
     .venv/bin/python benchmarks/workshop_class.py [--quick] [--attendees 20] [--workers 2] [--rounds 10]
+        [--footprint-seconds 60]
 
 Needs bubblewrap (the platform refuses to be shared without a sandbox). Every platform it starts
 is stopped; temp directories are removed unless ``--keep-tmp``.
@@ -28,7 +31,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))  # tests/workshop_class_support.py: the class runner
 
-from workshop_class_support import ClassRun, run_class, start_order_overtakes  # noqa: E402
+from attendee_footprint import attendee_footprint  # noqa: E402
+from attendee_footprint import report as footprint_report  # noqa: E402
+from workshop_class_support import ClassRun, class_running, run_class, start_order_overtakes  # noqa: E402
 
 
 def _seconds(a: str | None, b: str | None) -> float | None:
@@ -103,6 +108,7 @@ def main() -> int:
     ap.add_argument("--attendees", type=int, default=20)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=10, help="boosting rounds of each training job")
+    ap.add_argument("--footprint-seconds", type=float, default=60.0, help="the idle attendee's window")
     ap.add_argument("--keep-tmp", action="store_true")
     args = ap.parse_args()
     n = 5 if args.quick else args.attendees
@@ -111,8 +117,18 @@ def main() -> int:
         t0 = time.monotonic()
         alone = run_class(root / "alone", 1, workers=args.workers, rounds=args.rounds)
         cache = root / "alone" / "facilitator" / "workshop" / "cache" / "default-data"
-        run = run_class(root / "class", n, workers=args.workers, rounds=args.rounds, seed_cache=cache)
-        report(run, alone, args.workers)
+        with class_running(
+            root / "class", n, workers=args.workers, rounds=args.rounds, seed_cache=cache
+        ) as run:
+            report(run, alone, args.workers)
+            print()
+            if shutil.which("tmux") is None:
+                print("footprint of an attendee: not measured (needs tmux)")
+            else:
+                footprint = attendee_footprint(
+                    run, sys.executable, 20.0 if args.quick else args.footprint_seconds
+                )
+                footprint_report([("this code", footprint)])
         print()
         sandbox_overhead(10 if args.quick else 40)
         print(f"\n(total benchmark time {time.monotonic() - t0:.0f} s; temp dir {root})")

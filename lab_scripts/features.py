@@ -16,6 +16,11 @@ Serving accepts either the workshop's `scoring_args` (work, start_latitude, star
 end_latitude, end_longitude, distance, weekday, hour, month_1..month_6 one-hot; month_7..12 and a
 plain `month` are also understood) or a raw ride described by `INPUT_SCHEMA` (pickup time, zones
 or coordinates, distance, passengers), which is what the TUI form is generated from.
+
+numpy is imported by the functions that compute with it, not by the module: the TUI's prediction
+form reads `INPUT_SCHEMA` and checks a ride with `parse_record` (pure Python) and should not hold
+numpy (about 15 MB) for hours afterwards (benchmarks/attendee_footprint.py). The prediction server
+imports it once, with the model.
 """
 
 from __future__ import annotations
@@ -24,13 +29,14 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from . import workshop_ride
 from .places import DETOUR, estimate_miles
 from .zones import Zone, ZoneTable, load_zones
+
+if TYPE_CHECKING:
+    import numpy as np
 
 FEATURES: tuple[str, ...] = (
     "work",               # 1 on weekdays 8:00-17:59 (derived, never taken from the input)
@@ -79,6 +85,8 @@ def feature_columns(
     pickup_lat: Any, pickup_lon: Any, dropoff_lat: Any, dropoff_lon: Any, passengers: Any,
 ) -> np.ndarray:
     """Feature matrix (n x len(FEATURES), float64) from ride columns (arrays of equal length)."""
+    import numpy as np
+
     weekday = np.asarray(weekday, dtype=np.float64)
     hour = np.asarray(hour, dtype=np.float64)
     plat, plon = np.asarray(pickup_lat, np.float64), np.asarray(pickup_lon, np.float64)
@@ -100,6 +108,8 @@ def feature_columns(
 
 def straight_miles(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
     """Great-circle distance in miles (haversine), vectorised."""
+    import numpy as np
+
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dp, dl = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
     a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
@@ -118,6 +128,8 @@ def _straight_scalar(lat1: float, lon1: float, lat2: float, lon2: float) -> floa
 
 def frame_to_matrix(trips: Any) -> np.ndarray:
     """Features of a normalised trip frame (see `tlc.load_trips`) as one numpy matrix."""
+    import numpy as np
+
     when = trips["pickup_datetime"].dt
     passengers = trips["passenger_count"].to_numpy(dtype=np.float64, na_value=1.0)
     return feature_columns(
@@ -179,6 +191,8 @@ def records_to_matrix(
     if len(warnings) > MAX_WARNINGS:
         hidden = len(warnings) - MAX_WARNINGS + 1
         warnings[MAX_WARNINGS - 1:] = [f"... and {hidden} more warnings"]
+    import numpy as np
+
     cols = np.array(rows, dtype=np.float64).T
     return feature_columns(*cols), warnings
 

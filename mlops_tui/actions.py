@@ -32,7 +32,8 @@ SCREENS: tuple[tuple[str, str, str], ...] = (
     ("registry", "Registry", "4"),
     ("predict", "Predict", "5"),
     ("login", "Login & profiles", "6"),
-    ("data", "Data", "8"),  # 7 is kept for the Class screen
+    ("class", "Class", "7"),  # the facilitator's (hidden for others: app.hidden_modes)
+    ("data", "Data", "8"),
 )
 
 
@@ -77,6 +78,13 @@ ACTIONS: tuple[AppAction, ...] = (
     AppAction("predict", "Open the prediction form", "app.goto('predict')", ("pred", "p"), key="5"),
     AppAction(
         "login", "Log in, switch or edit profiles", "app.goto('login')", ("profiles", "profile"), key="6"
+    ),
+    AppAction(
+        "class",
+        "Open the class: every attendee's progress (the facilitator's)",
+        "app.goto('class')",
+        ("classroom", "students"),
+        key="7",
     ),
     AppAction(
         "data",
@@ -146,6 +154,14 @@ ACTIONS: tuple[AppAction, ...] = (
         "curl", "Copy the prediction as curl (OSC 52)", "screen.copy_curl", (), screen="predict", key="y"
     ),
     AppAction("forget", "Forget the stored password of this profile", "screen.forget", (), screen="login"),
+    AppAction(
+        "broadcast",
+        "Set the message every attendee's guide shows",
+        "screen.broadcast",
+        ("message", "msg"),
+        screen="class",
+        key="b",
+    ),
     AppAction(
         "profile-data", "Profile the selected data file again", "screen.profile", (), screen="data", key="p"
     ),

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 
     from mlops_tui.config import Config, Profile
     from mlops_tui.services.platform import Platform
-    from mlops_tui.services.types import Prediction
+    from mlops_tui.services.types import Broadcast, Prediction
 
 log = logging.getLogger("mlops_tui.app")
 
@@ -60,6 +60,7 @@ SCREEN_CLASSES: dict[str, tuple[str, str]] = {
     "registry": ("registry", "RegistryScreen"),
     "predict": ("predict", "PredictScreen"),
     "login": ("login", "LoginScreen"),
+    "class": ("classroom", "ClassScreen"),
     "data": ("data", "DataScreen"),
 }
 
@@ -150,6 +151,7 @@ class MlopsApp(App[int]):
         self._mode_history: list[str] = []
         self.intent: tuple[str, str] | None = None  # what a screen should select when shown next
         self.guide_notes: list[str] = []  # notes for the guide's transcript, taken by the guide
+        self._broadcast_seen: tuple[str, datetime | None] | None = None
         self.link = LiveLink(
             on_status=self._link_status,
             on_data=self._link_data,
@@ -267,17 +269,55 @@ class MlopsApp(App[int]):
     def refresh_data(self, topic: str | None = None) -> None:
         self.link.refresh(topic)
 
+    @property
+    def hidden_modes(self) -> frozenset[str]:
+        """Screens left out of the header's tabs for this person: the Class screen unless they run
+        a class (the facilitator of a workshop platform, or anyone on Kubernetes, where the class
+        is read from the tenant namespace)."""
+        platform = self.link.platform
+        role = platform.session.role if platform is not None and platform.session is not None else ""
+        kind = platform.kind if platform is not None else ""
+        runs_a_class = role == "facilitator" or (kind == "kubernetes" and role != "attendee")
+        return frozenset() if runs_a_class else frozenset({"class"})
+
+    def refusal(self, mode: str) -> str:
+        """Why ``mode`` cannot be opened now ('' when it can)."""
+        if mode != "class":
+            return ""
+        platform = self.link.platform
+        if platform is None or platform.session is None:
+            return "The Class screen needs a connection to the platform: wait for the badge to say connected."
+        if platform.session.role == "attendee":
+            return (
+                f"The Class screen is the facilitator's: you ({platform.session.user}) are an attendee. "
+                "Your own progress is in the guide (1) and on the dashboard (2)."
+            )
+        return ""
+
     async def goto(self, mode: str) -> None:
         if mode not in SCREEN_CLASSES:
             self.notify(f"No screen named {mode!r}.", severity="warning")
             return
         if mode == self.current_mode:
             return
+        refused = self.refusal(mode)
+        if refused:
+            self.notify(refused, title="Not available", severity="warning")
+            return
         if self.current_mode:
             self._mode_history.append(self.current_mode)
             del self._mode_history[:-20]
+        await self._enter(mode)
+
+    async def _enter(self, mode: str) -> None:
+        """Switch to ``mode``, polling what it shows (the latency probe on the dashboard, the class
+        view on the Class screen); a person switching screens ends idle polling."""
         self.link.probe_enabled = mode == "dashboard"
+        self.link.class_enabled = mode == "class"
+        self.link.activity()
         await self.switch_mode(mode)
+        if mode == "class":
+            self.link.refresh("class")
 
     # -- start-up --------------------------------------------------------------------------------
 
@@ -403,7 +443,24 @@ class MlopsApp(App[int]):
             self.data[topic] = value
             self.updated[topic] = self.clock()
             self.data_errors.pop(topic, None)
+            if topic == "broadcast":
+                self._announce_broadcast(value)
         self.data_changed.publish(topic)
+
+    def _announce_broadcast(self, broadcast: Broadcast | None) -> None:
+        """A new message from the facilitator: one notification (the guide shows it as long as it
+        stands). The first one heard after start-up is announced too: the person has not seen it."""
+        seen = (broadcast.message, broadcast.at) if broadcast is not None else None
+        if seen == self._broadcast_seen:
+            return
+        self._broadcast_seen = seen
+        platform = self.link.platform
+        own = platform is not None and broadcast is not None and broadcast.author == platform.credentials.user
+        if broadcast is not None and broadcast.message and not own:
+            author = f" ({broadcast.author})" if broadcast.author else ""
+            self.notify(
+                broadcast.message, title=f"Message from the facilitator{author}", timeout=20, markup=False
+            )
 
     def _link_platform(self, platform: Platform | None) -> None:
         if platform is None:
@@ -413,6 +470,14 @@ class MlopsApp(App[int]):
             self.who = _who(platform, self.profile)
         self.platform_changed.publish(platform)
         self._status_refresh()
+        session = platform.session if platform is not None else None
+        if session is not None and session.role == "facilitator" and self._opens_on_first_screen():
+            # A workshop's facilitator came to watch the class, not to do the labs.
+            self.run_worker(self.goto("class"), group="goto-class", exit_on_error=False)
+
+    def _opens_on_first_screen(self) -> bool:
+        visited = [mode for mode in self._mode_history if mode in SCREEN_CLASSES]  # not Textual's _default
+        return self.first_mode == "guide" and self.current_mode == "guide" and not visited
 
     def _probe_record(self) -> dict[str, Any] | None:
         from mlops_tui.assistant import workshop
@@ -457,9 +522,8 @@ class MlopsApp(App[int]):
             return
         while self._mode_history:
             mode = self._mode_history.pop()
-            if mode != self.current_mode:
-                self.link.probe_enabled = mode == "dashboard"
-                await self.switch_mode(mode)
+            if mode != self.current_mode and not self.refusal(mode):
+                await self._enter(mode)
                 return
 
     def action_filter(self) -> None:

@@ -236,7 +236,12 @@ def _add_workshop(sub: Any) -> None:
     status.add_argument(
         "--idle-minutes", type=float, default=10.0, help="no progress for this long counts as stuck (10)"
     )
-    for p in (start, add, reset, ws_sub.choices["stop"], status):
+    message = ws_sub.add_parser(
+        "broadcast", help="a message every attendee's guide shows (and notifies once); empty clears it"
+    )
+    message.add_argument("message", nargs="?", default=None, help="the message (at most 500 characters)")
+    message.add_argument("--clear", action="store_true", help="remove the current message")
+    for p in (start, add, reset, ws_sub.choices["stop"], status, message):
         p.add_argument(
             "--state-dir", help="the workshop platform's state (default: <XDG state>/mlops-tui/workshop)"
         )
@@ -316,6 +321,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return asyncio.run(workshop.join(args))
         if args.workshop_command == "status":
             return asyncio.run(workshop.status(args))
+        if args.workshop_command == "broadcast":
+            return asyncio.run(workshop.broadcast(args))
         actions = {"start": workshop.start, "add": workshop.add, "stop": workshop.stop}
         actions["reset-password"] = workshop.reset_password
         return actions[args.workshop_command](args)

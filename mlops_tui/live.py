@@ -5,11 +5,20 @@ current platform back. Blocking steps (keyring, starting the platform, reading i
 threads; the event loop never waits on them.
 
 Topics polled: ``clusters``, ``jobs``, ``registry`` (models with their versions) and
-``deployments``; ``latency`` is a probe (the workshop's example ride, every few seconds) against
-the first ready deployment while someone watches the dashboard; ``health`` is the platform's
+``deployments``; ``broadcast`` (the facilitator's message, workshop accounts only); ``class`` (the
+facilitator's class view, only while the Class screen is shown: ``class_enabled``); ``latency``
+is a probe (the workshop's example ride, every few seconds) against the person's own ready
+deployment (else the first they may use) while someone watches the dashboard; ``health`` is the platform's
 ``/health`` (where the adapter has it: the local platform), whose ``degraded`` reasons (disk full,
 naming the path) go into the connection status, so the header badge and the dashboard show them.
 One small unauthenticated GET every 5 s; it is not published as data.
+
+When nothing has changed for ``IDLE_AFTER`` seconds the poller goes idle: every topic is polled at
+most every ``INTERVALS["idle"]`` seconds until something changes or the person acts
+(``services.poller``). The registry is listed with one call per poll; a model's versions are fetched
+again only when its entry changed (its ``updated_at``, version count or latest version), and all of
+them every ``REGISTRY_FULL_S`` seconds and after a refresh: a class of 40 shares one registry, and
+fetching 40 version lists every 5 s for each of 40 idle TUIs would keep the platform busy.
 """
 
 from __future__ import annotations
@@ -40,7 +49,14 @@ INTERVALS = {
     "deployments": 3.0,
     "latency": 5.0,
     "health": 5.0,
+    "broadcast": 10.0,
+    "class": 5.0,
+    "idle": 10.0,  # the least wait between polls of every topic while idle
 }
+IDLE_AFTER = 30.0  # seconds without a change of data before polling slows to INTERVALS["idle"]
+REGISTRY_FULL_S = 60.0  # every version list fetched again at least this often
+# Session roles that take part in a workshop (services.types.Session.role): they hear the broadcast.
+WORKSHOP_ROLES = ("attendee", "facilitator")
 
 
 @dataclass(frozen=True)
@@ -82,7 +98,10 @@ class LiveLink:
         self.status = ConnectionStatus()
         self.degraded: tuple[str, ...] = ()  # the platform's reasons while /health says degraded
         self.probe_enabled = False
+        self.class_enabled = False  # the Class screen is shown: poll the class view
         self._probe_record = probe
+        self._versions: dict[str, tuple[Model, tuple[ModelVersion, ...]]] = {}
+        self._registry_full_at = float("-inf")
         self._rediscovering = False
         self._relogging = False
         self._probe_failure: str | None = None  # the last latency-probe failure logged
@@ -179,25 +198,41 @@ class LiveLink:
     # -- polling ---------------------------------------------------------------------------------
 
     def _start_poller(self) -> None:
-        poller = Poller(relogin=self._relogin)
+        poller = Poller(relogin=self._relogin, idle_after=IDLE_AFTER, idle_interval=self.intervals["idle"])
         self.poller = poller
-        for topic, fetch in (
-            ("clusters", self._fetch_clusters),
-            ("jobs", self._fetch_jobs),
-            ("registry", self._fetch_registry),
-            ("deployments", self._fetch_deployments),
-            ("latency", self._fetch_latency),
-            ("health", self._fetch_health),
+        self._versions.clear()
+        self._registry_full_at = float("-inf")
+        for topic, fetch, activity in (
+            ("clusters", self._fetch_clusters, True),
+            ("jobs", self._fetch_jobs, True),
+            ("registry", self._fetch_registry, True),
+            ("deployments", self._fetch_deployments, True),
+            ("broadcast", self._fetch_broadcast, True),
+            ("class", self._fetch_class, False),  # its time stamps and prediction counts always move
+            ("latency", self._fetch_latency, False),  # every answer differs
+            ("health", self._fetch_health, False),
         ):
             poller.add_source(
-                topic, fetch, interval=self.intervals[topic], on_result=self._result, on_error=self._error
+                topic,
+                fetch,
+                interval=self.intervals[topic],
+                on_result=self._result,
+                on_error=self._error,
+                activity=activity,
             )
         poller.subscribe(self._poller_state)
         poller.start()
 
     def refresh(self, topic: str | None = None) -> None:
+        if topic in (None, "registry"):
+            self._registry_full_at = float("-inf")  # after an action: every version list again
         if self.poller is not None:
             self.poller.refresh(topic)
+
+    def activity(self) -> None:
+        """A person acted (e.g. switched screens): leave idle polling."""
+        if self.poller is not None:
+            self.poller.activity()
 
     def _require(self) -> Platform:
         if self.platform is None:
@@ -214,13 +249,40 @@ class LiveLink:
         return await self._require().list_deployments()
 
     async def _fetch_registry(self) -> Any:
+        """Models and their versions; a model's versions are asked for again only when its entry
+        changed, or every ``REGISTRY_FULL_S`` seconds (see the module's docstring)."""
         platform = self._require()
         models = await platform.list_models()
-        versions = await asyncio.gather(*(platform.list_versions(m.name) for m in models))
-        return [
-            RegistryEntry(m, tuple(sorted(v, key=lambda mv: mv.version)))
-            for m, v in zip(models, versions, strict=True)
-        ]
+        full = time.monotonic() - self._registry_full_at >= REGISTRY_FULL_S
+        stale = [m for m in models if full or self._versions.get(m.name, (None,))[0] != m]
+        fetched = await asyncio.gather(*(platform.list_versions(m.name) for m in stale))
+        if full:
+            self._registry_full_at = time.monotonic()
+            self._versions.clear()
+        for m, v in zip(stale, fetched, strict=True):
+            self._versions[m.name] = (m, tuple(sorted(v, key=lambda mv: mv.version)))
+        names = {m.name for m in models}
+        for gone in [name for name in self._versions if name not in names]:
+            del self._versions[gone]
+        return [RegistryEntry(m, self._versions[m.name][1]) for m in models]
+
+    async def _fetch_broadcast(self) -> Any:
+        """The facilitator's message, for workshop accounts (None when there is none). A platform
+        that keeps no broadcast (Kubernetes) is not asked again."""
+        platform = self._require()
+        session = platform.session
+        if session is None or session.role not in WORKSHOP_ROLES:
+            return NOT_CONTACTED
+        try:
+            return await platform.broadcast()
+        except errors.NotSupported:
+            return NOT_CONTACTED
+
+    async def _fetch_class(self) -> Any:
+        """The class view, while the Class screen is shown (``class_enabled``)."""
+        if not self.class_enabled:
+            return NOT_CONTACTED
+        return await self._require().class_view()
 
     async def _fetch_latency(self) -> Any:
         """One prediction of the example ride on the first ready deployment (None when there is none)."""
@@ -228,12 +290,18 @@ class LiveLink:
             return NOT_CONTACTED
         record = self._probe_record()
         deployments = self.poller.status("deployments").value if self.poller else None
+        platform = self._require()
         if deployments is None:  # not polled yet (just launched): ask, rather than wait a round
-            deployments = await self._require().list_deployments()
-        ready: list[Deployment] = [d for d in deployments if d.ready]
+            deployments = await platform.list_deployments()
+        user = platform.credentials.user
+        # One's own first: in a workshop the list holds the whole class's deployments, whose
+        # tokens an attendee does not get (auth_token None).
+        ready: list[Deployment] = sorted(
+            (d for d in deployments if d.ready and (d.auth_token is not None or d.owner in ("", user))),
+            key=lambda d: d.owner != user,
+        )
         if record is None or not ready:
             return NOT_CONTACTED
-        platform = self._require()
         started = time.perf_counter()
         try:
             prediction = await platform.predict(ready[0].name, [record])

@@ -32,6 +32,7 @@ from mlops_tui.assistant.lab_training import apply_train_params
 from mlops_tui.assistant.rides import Ride, ZoneIndex, default_zones
 from mlops_tui.services.errors import NotFound, PlatformError
 from mlops_tui.services.platform import Platform
+from mlops_tui.widgets.broadcast import BroadcastBanner
 from mlops_tui.widgets.connection import Link
 from mlops_tui.widgets.conversation import Bubble, Conversation, ProgressBubble, command_text
 from mlops_tui.widgets.format import describe_error
@@ -96,6 +97,7 @@ class GuideScreen(BaseScreen):
         with Horizontal(id="guide-body"):
             yield LabSteps(id="guide-steps")
             with Vertical(id="guide-main"):
+                yield BroadcastBanner(id="guide-broadcast")
                 yield Static("", id="guide-summary")
                 yield Conversation(id="guide-chat")
                 yield Static("", id="guide-prompt")

@@ -10,6 +10,11 @@ created with the real ``add-user`` command before the first start. It offers ``.
 ``lab_code``, ``trained_job``, ``registered_version`` and ``deployment`` are session-scoped too:
 one real training run on the default synthetic data, one registry version, one prediction server,
 shared by every test that needs them. Helpers: ``tests/local_platform_support.py``.
+
+``twenty_attendees`` (session-scoped, slow): a workshop platform on which 20 attendees ran Labs
+1-5 at once (``tests/workshop_class_support.py``), kept up for the session: the headless checks
+(``tests/cli/test_workshop_class.py``) and the facilitator's Class screen
+(``tests/tui/test_class_screen.py``) share one class, which takes about a minute to build.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from local_platform_support import (
     wait_job,
     wait_state,
 )
+from workshop_class_support import ClassRun, class_running
 
 
 @pytest.fixture(scope="session")
@@ -108,3 +114,24 @@ def deployment(api: httpx.Client, registered_version: dict[str, Any]) -> dict[st
     dep = wait_state(api, f"{V1}/deployments/taxi-serving")
     assert dep["state"] == "configured", dep
     return dep
+
+
+CLASS_SIZE, CLASS_WORKERS = 20, 2
+
+
+@pytest.fixture(scope="session")
+def twenty_attendees(
+    tmp_path_factory: pytest.TempPathFactory, local_platform: LocalPlatform
+) -> Iterator[ClassRun]:
+    from local_platform_support import has_sandbox
+
+    if not has_sandbox():
+        pytest.skip("needs bubblewrap (apt-get install bubblewrap)")
+    with class_running(
+        tmp_path_factory.mktemp("class"),
+        CLASS_SIZE,
+        workers=CLASS_WORKERS,
+        rounds=10,
+        seed_cache=local_platform.state_dir / "cache" / "default-data",
+    ) as run:
+        yield run

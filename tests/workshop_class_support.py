@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +19,6 @@ from typing import Any
 
 import httpx
 
-CLI = [sys.executable, "-m", "mlops_tui.cli"]
 V1 = "/api/mlops/v1"
 RUN_TIMEOUT_S = 600.0
 
@@ -32,10 +32,10 @@ def home_env(home: Path) -> dict[str, str]:
 
 
 def cli(
-    home: Path, *args: str, stdin: str | None = None, timeout: float = 180
+    home: Path, *args: str, stdin: str | None = None, timeout: float = 180, python: str = sys.executable
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*CLI, *args],
+        [python, "-m", "mlops_tui.cli", *args],
         env=home_env(home),
         cwd=home,
         input=stdin,
@@ -61,6 +61,9 @@ class ClassRun:
     attendees: list[Attendee]
     jobs: list[dict[str, Any]] = field(default_factory=list)  # every job of the tenant, from the API
     view: dict[str, Any] = field(default_factory=dict)  # GET /class
+    facilitator_home: Path | None = None
+    state: Path | None = None  # the workshop platform's state directory
+    facilitator_password: str = ""
 
     def job_of(self, user: str) -> list[dict[str, Any]]:
         return [j for j in self.jobs if j["user"] == user]
@@ -73,10 +76,36 @@ def _handout(path: Path) -> dict[str, tuple[str, str]]:
 
 
 def run_class(
-    root: Path, attendees: int, *, workers: int = 2, rounds: int = 10, seed_cache: Path | None = None
+    root: Path,
+    attendees: int,
+    *,
+    workers: int = 2,
+    rounds: int = 10,
+    seed_cache: Path | None = None,
+    python: str = sys.executable,
 ) -> ClassRun:
     """Start the class's platform, let ``attendees`` people join and run Labs 1-5 at the same time;
     returns what each did and what the platform recorded. Stops the platform afterwards."""
+    with class_running(
+        root, attendees, workers=workers, rounds=rounds, seed_cache=seed_cache, python=python
+    ) as run:
+        return run
+
+
+@contextlib.contextmanager
+def class_running(
+    root: Path,
+    attendees: int,
+    *,
+    workers: int = 2,
+    rounds: int = 10,
+    seed_cache: Path | None = None,
+    python: str = sys.executable,
+) -> Iterator[ClassRun]:
+    """:func:`run_class`, keeping the platform up until the ``with`` block ends (the facilitator's
+    Class screen is tested on it, the footprint of an attendee measured in it). ``python`` runs
+    every command (another installation: the footprint benchmark's baseline)."""
+    cli_cmd = [python, "-m", "mlops_tui.cli"]
     facilitator = root / "facilitator"
     state = facilitator / "workshop"
     facilitator.mkdir(parents=True, exist_ok=True)
@@ -92,6 +121,7 @@ def run_class(
         str(workers),
         "--state-dir",
         str(state),
+        python=python,
     )
     if started.returncode != 0:
         raise RuntimeError(f"workshop start failed: {started.stdout}{started.stderr}")
@@ -105,7 +135,7 @@ def run_class(
             url = command.split()[2]
             joins.append(
                 subprocess.Popen(
-                    [*CLI, "join", url, "--user", person.user, "--password-stdin"],
+                    [*cli_cmd, "join", url, "--user", person.user, "--password-stdin"],
                     env=home_env(person.home),
                     cwd=person.home,
                     stdin=subprocess.PIPE,
@@ -129,7 +159,7 @@ def run_class(
             runs.append(
                 (
                     subprocess.Popen(
-                        [*CLI, "lab", "run", "--param", f"rounds={rounds}"],
+                        [*cli_cmd, "lab", "run", "--param", f"rounds={rounds}"],
                         env=home_env(person.home),
                         cwd=person.home,
                         stdin=subprocess.DEVNULL,
@@ -170,10 +200,10 @@ def run_class(
             client.headers["X-BDS-SESSION"] = r.headers["Location"]
             jobs = client.get(f"{V1}/jobs").json()
             view = client.get(f"{V1}/class").json()
-        return ClassRun(url, wall, people, jobs, view)
+        yield ClassRun(url, wall, people, jobs, view, facilitator, state, accounts["facilitator"])
     finally:
         with contextlib.suppress(Exception):
-            cli(facilitator, "workshop", "stop", "--state-dir", str(state), timeout=60)
+            cli(facilitator, "workshop", "stop", "--state-dir", str(state), timeout=60, python=python)
 
 
 def start_order_overtakes(jobs: list[dict[str, Any]]) -> dict[str, int]:

@@ -292,14 +292,14 @@ async def status(args: Any) -> int:
     rows = []
     for m in people:
         lab = classroom.lab_reached(m)
-        working = next((s for s in classroom.steps(m) if s.lab == lab and s.state != "done"), None)
+        working = classroom.current_step(m)
         rows.append(
             (
                 m.user,
                 "done" if lab > 5 else f"Lab {lab}",
                 f"{working.id}: {working.state}" if working else "-",
                 m.queue_position or "",
-                _ago(m.last_progress_at, now),
+                classroom.since(m.last_progress_at, now),
                 classroom.stuck(m, now, args.idle_minutes) or (m.last_error.message if m.last_error else ""),
             )
         )
@@ -307,15 +307,28 @@ async def status(args: Any) -> int:
     return 0
 
 
-def _ago(when: datetime | None, now: datetime) -> str:
-    if when is None:
-        return "never"
-    seconds = max(0, int((now - when).total_seconds()))
-    if seconds < 90:
-        return f"{seconds} s ago"
-    if seconds < 5400:
-        return f"{seconds // 60} min ago"
-    return f"{seconds // 3600} h ago"
+async def broadcast(args: Any) -> int:
+    """Set (or with ``--clear`` / an empty message, clear) the message every attendee's guide shows;
+    without a message, print the current one."""
+    from mlops_tui.headless.common import connect
+
+    if args.clear and args.message:
+        raise InvalidInput("give a message or --clear, not both", field="message")
+    conn = connect(args.profile or PROFILE, start=False)
+    try:
+        if args.message is None and not args.clear:
+            current = await conn.platform.broadcast()
+        else:
+            current = await conn.platform.set_broadcast("" if args.clear else args.message)
+            out("broadcast sent to every attendee's guide" if current else "broadcast cleared")
+    finally:
+        await conn.platform.aclose()
+    if current is not None:
+        when = f" at {current.at.astimezone():%H:%M}" if current.at else ""
+        out(f"broadcast ({current.author}{when}): {current.message}")
+    elif args.message is None and not args.clear:
+        out("no broadcast")
+    return 0
 
 
 # -- join -----------------------------------------------------------------------------------------

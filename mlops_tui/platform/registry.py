@@ -323,10 +323,16 @@ class Registry:
         self.get(tenant, model, version)
         if who is not None:
             self.require_model_owner(tenant, model, who, "change the stage of")
-        self.db.execute(
-            "UPDATE model_versions SET stage = ? WHERE tenant = ? AND model = ? AND version = ?",
-            (stage, tenant, model, version),
-        )
+        with self.db.transaction() as conn:
+            conn.execute(
+                "UPDATE model_versions SET stage = ? WHERE tenant = ? AND model = ? AND version = ?",
+                (stage, tenant, model, version),
+            )
+            # A model's updated_at moves with any change of its versions, so a client that lists
+            # models can tell which versions to fetch again (the TUI's registry poll does).
+            conn.execute(
+                "UPDATE models SET updated_at = ? WHERE tenant = ? AND name = ?", (utcnow(), tenant, model)
+            )
         return self.get(tenant, model, version)
 
     def configmap(self, tenant: str, namespace: str, model: str, version: int) -> dict[str, Any]:

@@ -56,6 +56,18 @@ def queue_place(job: Job, now: datetime | None = None, *, short: bool = False) -
     )
 
 
+def since(when: datetime | None, now: datetime) -> str:
+    """How long ago, for the class table: ``5 s ago``, ``2 min ago``, ``3 h ago``; ``never``."""
+    if when is None:
+        return "never"
+    seconds = max(0, int((now - when).total_seconds()))
+    if seconds < 90:
+        return f"{seconds} s ago"
+    if seconds < 5400:
+        return f"{seconds // 60} min ago"
+    return f"{seconds // 3600} h ago"
+
+
 class StepState(StrEnum):
     DONE = "done"
     WORKING = "working"  # queued, running, starting
@@ -163,6 +175,15 @@ def lab_reached(member: ClassMember) -> int:
             continue
         return step.lab
     return 6
+
+
+def current_step(member: ClassMember) -> Step | None:
+    """The step the member is at: the first not done of the lab they reached (None when done)."""
+    lab = lab_reached(member)
+    return next(
+        (s for s in steps(member) if s.lab == lab and s.state not in (StepState.DONE, StepState.OPTIONAL)),
+        None,
+    )
 
 
 def stuck(

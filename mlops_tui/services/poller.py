@@ -5,6 +5,13 @@ poll is scheduled only after the previous one finished, so a slow platform is ne
 the platform is unreachable the delay grows exponentially up to a cap; the first success resets it.
 A :class:`SessionExpired` leads to one re-login through the platform, then the poll is retried.
 
+*Idle mode*: when no source's data has changed for ``idle_after`` seconds, every source waits at
+least ``idle_interval`` between polls; the first change (or :meth:`Poller.activity`, e.g. a person
+switching screens, or :meth:`Poller.refresh` after an action) ends it and polls every source at
+once. Why: an attendee leaves the dashboard open for hours while nothing happens, and a class of 40
+shares one 2-core jump host; polling at the working pace all that time was about 1 % of one core
+per idle TUI plus its share of the platform (``benchmarks/attendee_footprint.py``).
+
 The TUI subscribes with callbacks (plain functions, called on the event loop); nothing here
 imports Textual.
 """
@@ -14,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -70,6 +78,7 @@ class _Source:
     fetch: Callable[[], Awaitable[Any]]
     on_result: ResultCallback | None
     on_error: ErrorCallback | None
+    activity: bool = True  # a change of its data ends idle mode (not for probes that always differ)
     task: asyncio.Task[None] | None = None
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -83,8 +92,13 @@ class Poller:
         relogin: Callable[[], Awaitable[Any]] | None = None,
         backoff_base: float = 1.0,
         backoff_cap: float = 30.0,
+        idle_after: float | None = None,
+        idle_interval: float = 10.0,
     ) -> None:
         self._relogin = relogin
+        self.idle_after = idle_after
+        self.idle_interval = idle_interval
+        self._last_change = time.monotonic()
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self._sources: dict[str, _Source] = {}
@@ -104,10 +118,13 @@ class Poller:
         interval: float = 2.0,
         on_result: ResultCallback | None = None,
         on_error: ErrorCallback | None = None,
+        activity: bool = True,
     ) -> SourceStatus:
+        """``activity`` False: changes of this source's data do not end idle mode (a latency probe,
+        whose every answer differs)."""
         if name in self._sources:
             raise ValueError(f"source {name!r} already added")
-        source = _Source(SourceStatus(name, interval), fetch, on_result, on_error)
+        source = _Source(SourceStatus(name, interval), fetch, on_result, on_error, activity)
         self._sources[name] = source
         if self._running:
             source.task = asyncio.create_task(self._run(source), name=f"poll:{name}")
@@ -145,8 +162,23 @@ class Poller:
         for source in self._sources.values():
             source.task = None
 
+    @property
+    def idle(self) -> bool:
+        """No data changed for ``idle_after`` seconds: sources poll at ``idle_interval`` at most."""
+        return self.idle_after is not None and time.monotonic() - self._last_change >= self.idle_after
+
+    def activity(self) -> None:
+        """Something happened (data changed, a person acted): leave idle mode, polling every
+        source at once if it was idle."""
+        was_idle = self.idle
+        self._last_change = time.monotonic()
+        if was_idle:
+            for source in self._sources.values():
+                source.wake.set()
+
     def refresh(self, name: str | None = None) -> None:
         """Poll now (one source or all) instead of waiting for the delay, e.g. after an action."""
+        self.activity()
         for source_name, source in self._sources.items():
             if name is None or name == source_name:
                 source.wake.set()
@@ -198,6 +230,8 @@ class Poller:
         if value is NOT_CONTACTED:
             status.next_delay = status.interval
             return None
+        if source.activity and value != status.value:
+            self.activity()
         status.failures = 0
         status.last_error = None
         status.value = value
@@ -227,5 +261,7 @@ class Poller:
             with contextlib.suppress(PlatformError):
                 await self._poll(source)
             delay = source.status.next_delay or source.status.interval
+            if self.idle:
+                delay = max(delay, self.idle_interval)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(source.wake.wait(), timeout=delay)

@@ -91,7 +91,10 @@ class NavTabs(Static):
     def tabs(self, *, compact: bool | None = None) -> Text:
         use_compact = self.compact if compact is None else compact
         text = Text(no_wrap=True)
+        hidden = getattr(self.app, "hidden_modes", frozenset())
         for mode, title, key in SCREENS:
+            if mode in hidden:
+                continue
             label = _SHORT.get(mode, title)
             if mode == self.current:
                 text.append(f" {key} {label} ", style="bold reverse")
@@ -138,6 +141,7 @@ class AppHeader(Horizontal):
         self.who = who
         self.query_one(ConnectionBadge).status = status
         self.set_class(read_only, "-read-only")
+        self.query_one(NavTabs).refresh()  # the tabs depend on the role (app.hidden_modes)
         self._fit()
 
     def on_resize(self, event: Resize) -> None:
@@ -159,5 +163,8 @@ class AppHeader(Horizontal):
             if tabs.tabs(compact=compact_tabs).cell_len + flag + widest[short_badge] <= width:
                 break
         tabs.compact = compact_tabs
+        # An explicit width: Textual caches an auto width per container width, so tabs whose text
+        # changed at the same width (compact, or a tab shown for a role) would keep the old one.
+        tabs.styles.width = tabs.tabs(compact=compact_tabs).cell_len
         badge.short = short_badge
         self.query_one("#hdr-ro", Static).update("RO" if short_flag else "READ-ONLY")

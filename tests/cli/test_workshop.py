@@ -122,6 +122,24 @@ def test_add_numbers_new_attendees_after_the_roster(klass: Class) -> None:
     assert again.returncode == 0 and "already there: alice" in again.stdout
 
 
+def test_broadcast_from_the_command_line(klass: Class, tmp_path: Path) -> None:
+    """``workshop broadcast`` sets, shows and clears the message; ``workshop status`` shows it; an
+    attendee who tries gets one clear line (the TUI side: tests/tui/test_class_screen.py)."""
+    sent = klass.facilitator("workshop", "broadcast", "Lab 4 after the break")
+    assert sent.returncode == 0 and "sent to every attendee's guide" in sent.stdout, sent.stderr
+    shown = klass.facilitator("workshop", "broadcast")
+    assert shown.returncode == 0 and "(facilitator at " in shown.stdout
+    assert shown.stdout.rstrip().endswith("): Lab 4 after the break")
+    assert "broadcast: Lab 4 after the break" in klass.facilitator("workshop", "status").stdout
+    assert join(tmp_path, klass, "carol").returncode == 0
+    refused = mlops(tmp_path, "workshop", "broadcast", "hello from carol")
+    assert refused.returncode == 1 and "you (carol) are an attendee" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    cleared = klass.facilitator("workshop", "broadcast", "--clear")
+    assert cleared.returncode == 0 and "broadcast cleared" in cleared.stdout
+    assert "no broadcast" in klass.facilitator("workshop", "broadcast").stdout
+
+
 def test_a_bad_roster_names_the_line(tmp_path: Path) -> None:
     roster = tmp_path / "roster.csv"
     roster.write_text("user\nalice\n-bad id\n")

@@ -2,34 +2,27 @@
 time on this 2-core machine: every one ends with a prediction, no job is lost, and the shared
 training cluster's queue is fair. Small training rounds keep it bounded (about a minute here,
 most of it 20 prediction servers starting); the figures are printed, not asserted
-(``benchmarks/workshop_class.py`` measures them)."""
+(``benchmarks/workshop_class.py`` measures them). The class is the session's ``twenty_attendees``
+(``tests/conftest.py``), which the Class screen's test shares."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from local_platform_support import LocalPlatform, has_sandbox
-from workshop_class_support import run_class, start_order_overtakes
+from local_platform_support import has_sandbox
+from workshop_class_support import ClassRun, start_order_overtakes
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not has_sandbox(), reason="needs bubblewrap (apt-get install bubblewrap)"),
 ]
 
-ATTENDEES, WORKERS = 20, 2
+ATTENDEES, WORKERS = 20, 2  # as tests/conftest.py's twenty_attendees
 
 
 def test_twenty_attendees_run_the_labs_at_once(
-    tmp_path: Path, local_platform: LocalPlatform, capsys: pytest.CaptureFixture[str]
+    twenty_attendees: ClassRun, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    run = run_class(
-        tmp_path,
-        ATTENDEES,
-        workers=WORKERS,
-        rounds=10,
-        seed_cache=local_platform.state_dir / "cache" / "default-data",
-    )
+    run = twenty_attendees
     failed = [
         f"{a.user}: exit {a.returncode}\n{a.output[-1500:]}" for a in run.attendees if a.returncode != 0
     ]

@@ -12,22 +12,17 @@ rsvg-convert makes the PNG); ``docs/screenshots/`` holds the ones in the docs.
 
 from __future__ import annotations
 
-import io
-import os
 import re
 import shutil
-import subprocess
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 from rich.color import ColorType
-from rich.console import Console
-from rich.style import Style
 from rich.text import Text
-from tui.terminal_support import PUTTY
 
+from .screenshots import save_screenshot
 from .test_tmux_labs import MAX_PRESSES, MAX_SECONDS, WIDTH, Terminal, _env, _mlops_tui, _stop_platform
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
@@ -81,27 +76,8 @@ def _spans_colours(text: Text) -> list[tuple[str, object]]:
 
 
 def _save(text: Text, name: str) -> None:
-    target = os.environ.get("MLOPS_TUI_SCREENSHOTS")
-    if not target:
-        return
-
-    # rsvg-convert drops the leading spaces of an SVG text run and lays out a glyph from a fallback
-    # font out of step with its run: each run of spaces and each non-ASCII glyph gets its own run
-    # (a distinct, invisible meta), so every run starts at its own cell.
-    text = text.copy()
-    for i, match in enumerate(re.finditer(r"[^\S\n]+|[^\x00-\x7f]", text.plain)):
-        text.stylize(Style(meta={"run": i}), match.start(), match.end())
-    out = Path(target)
-    out.mkdir(parents=True, exist_ok=True)
-    console = Console(
-        record=True, width=WIDTH, file=io.StringIO(), force_terminal=True, color_system="truecolor"
-    )
-    console.print(text, no_wrap=True, crop=True, soft_wrap=False)
-    svg = out / f"guide-{name}.svg"
-    console.save_svg(str(svg), title=f"mlops-tui in tmux: {name} ({' '.join(_describe(name))})", theme=PUTTY)
-    if shutil.which("rsvg-convert"):
-        subprocess.run(["rsvg-convert", "-o", str(svg.with_suffix(".png")), str(svg)], check=True, timeout=60)
-        svg.unlink()  # the PNG is what the docs show
+    title = f"mlops-tui in tmux: {name} ({' '.join(_describe(name))})"
+    save_screenshot(text, f"guide-{name}", title, WIDTH)
 
 
 def _describe(name: str) -> list[str]:

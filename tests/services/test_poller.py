@@ -181,3 +181,38 @@ async def test_a_poll_that_contacted_nothing_never_turns_the_badge_connected() -
     assert ConnectionState.CONNECTED not in states
     assert poller.state is ConnectionState.RETRYING
     assert poller.status("latency").value is None
+
+
+async def test_idle_polling_slows_down_until_something_changes() -> None:
+    """No data changed for ``idle_after`` seconds: every source waits ``idle_interval``; a source
+    marked ``activity=False`` (a probe whose every answer differs) does not keep it awake; a
+    refresh (a person acted) ends idle mode and polls every source at once."""
+    polls = {"same": 0, "probe": 0}
+    value = {"same": "unchanged"}
+
+    async def same() -> str:
+        polls["same"] += 1
+        return value["same"]
+
+    async def probe() -> int:
+        polls["probe"] += 1
+        return polls["probe"]  # differs every time
+
+    poller = Poller(idle_after=0.3, idle_interval=60.0)
+    poller.add_source("same", same, interval=0.05)
+    poller.add_source("probe", probe, interval=0.05, activity=False)
+    poller.start()
+    try:
+        await _until(lambda: poller.idle, timeout=5)
+        await asyncio.sleep(0.2)  # the polls under way when it went idle
+        before = dict(polls)
+        await asyncio.sleep(0.5)  # ten polls each at the working pace
+        assert polls == before, (before, polls)
+        value["same"] = "changed"
+        poller.refresh("same")  # an action: both poll again, and the change keeps it awake
+        await _until(lambda: polls["probe"] > before["probe"] and polls["same"] > before["same"])
+        assert not poller.idle
+        await asyncio.sleep(0.15)
+        assert polls["same"] >= before["same"] + 2  # the working pace again
+    finally:
+        await poller.stop()

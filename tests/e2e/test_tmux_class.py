@@ -1,0 +1,166 @@
+"""The facilitator's Class screen while two attendees work in their own terminals (issue 9, must
+show): three tmux terminals, three HOMEs, the real ``mlops-tui``.
+
+The facilitator starts a workshop (``mlops-tui workshop start``) and opens ``mlops-tui --profile
+workshop`` (the Class screen). Each attendee, in a shell of their own, types the ``mlops-tui join``
+line of the handout and the password at its prompt, then runs ``mlops-tui``: student01 uploads
+the code and trains with ``rounds=abc``, a parameter the job fails on; student02 uploads and
+trains properly. The facilitator sees student01 first, stuck, with the job's error, and student02
+behind; a broadcast typed on the Class screen appears in student02's guide. With
+``MLOPS_TUI_SCREENSHOTS=DIR`` the facilitator's screen is written as ``DIR/class-facilitator.png``
+(docs/workshop.md shows it). Bounded: about a minute here; every step has a deadline.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from local_platform_support import LocalPlatform, has_sandbox
+from rich.text import Text
+
+from .screenshots import save_screenshot
+from .test_tmux_labs import _env, _mlops_tui
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+
+WIDTH, HEIGHT = 100, 30
+STEP_S = 120.0
+
+
+class Term:
+    """One person's terminal: a tmux server of its own running a shell in their HOME."""
+
+    def __init__(self, name: str, home: Path) -> None:
+        self.name = name
+        self.env = _env(home)
+        self.socket = f"mlops-class-{name}-{uuid.uuid4().hex[:6]}"
+
+    def tmux(self, *args: str) -> str:
+        done = subprocess.run(
+            ["tmux", "-L", self.socket, "-f", "/dev/null", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        return done.stdout
+
+    def start(self) -> None:
+        self.tmux(
+            "new-session", "-d", "-x", str(WIDTH), "-y", str(HEIGHT), "-s", "t", "bash --norc --noprofile"
+        )
+
+    def type(self, line: str) -> None:
+        self.tmux("send-keys", "-t", "t", "-l", line)
+        self.tmux("send-keys", "-t", "t", "Enter")
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p", "-t", "t")
+
+    def ansi(self) -> Text:
+        return Text.from_ansi(self.tmux("capture-pane", "-e", "-p", "-N", "-t", "t").rstrip("\n"))
+
+    def wait(self, ready: Any, what: str, timeout: float = STEP_S) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if ready(screen):
+                return screen
+            time.sleep(0.2)
+        raise AssertionError(f"{self.name}: timed out waiting for {what}; the screen:\n{screen}")
+
+    def close(self) -> None:
+        self.tmux("kill-server")
+
+
+def _row(screen: str, user: str) -> str:
+    return next((line for line in screen.splitlines() if f"│ {user} " in line), "")
+
+
+def _rows(screen: str) -> list[str]:
+    return [line.split()[1] for line in screen.splitlines() if line.startswith("│ student")]
+
+
+def test_the_facilitator_sees_the_stuck_attendee_first(tmp_path: Path, local_platform: LocalPlatform) -> None:
+    exe = _mlops_tui()
+    if shutil.which("tmux") is None or exe is None:
+        pytest.skip("needs tmux and the mlops-tui command")
+    if not has_sandbox():
+        pytest.skip("needs bubblewrap (apt-get install bubblewrap)")
+    homes = {name: tmp_path / name for name in ("facilitator", "student01", "student02")}
+    for home in homes.values():
+        home.mkdir()
+    state = homes["facilitator"] / "workshop"
+    shutil.copytree(local_platform.state_dir / "cache" / "default-data", state / "cache" / "default-data")
+    env = _env(homes["facilitator"])
+    started = subprocess.run(
+        [exe, "workshop", "start", "--attendees", "2", "--workers", "1", "--state-dir", str(state)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert started.returncode == 0, started.stdout + started.stderr
+    handout = {
+        line.split()[0]: line.split(maxsplit=2)[1:]
+        for line in (state / "handout.txt").read_text().splitlines()
+        if line.startswith("student")
+    }
+    terms = {name: Term(name, home) for name, home in homes.items()}
+    try:
+        for term in terms.values():
+            term.start()
+        # each attendee joins in their own terminal, typing the password at the prompt
+        for user in ("student01", "student02"):
+            term = terms[user]
+            password, command = handout[user]
+            term.type(f"{command.replace('mlops-tui', exe, 1)}")
+            term.wait(lambda s: "password of" in s, "the password prompt")
+            term.type(password)
+            term.wait(lambda s: "now run: mlops-tui" in s, "joined")
+            term.type(f"{exe}")
+            term.wait(lambda s: "enter runs it" in s, "the guide")
+            term.type("run upload")
+            term.wait(lambda s: "Upload the training code" in s and "verified" in s, "the code uploaded")
+        terms["student01"].type("train rounds=abc")  # a parameter the job fails on
+        terms["student01"].wait(lambda s: "invalid int value" in s, "the failed job in the guide")
+        terms["student02"].type("train rounds=5")
+        # the facilitator's Class screen: student01 first, stuck, with the job's error
+        boss = terms["facilitator"]
+        boss.type(f"{exe} --profile workshop")
+        screen = boss.wait(
+            lambda s: "Lab 4" in _row(s, "student02") and "1 stuck" in s, "the class, student02 trained"
+        )
+        assert _rows(screen) == ["student01", "student02"], screen
+        stuck = _row(screen, "student01")
+        assert "Lab 3" in stuck and "✔·✔✖···" in stuck and "train failed: error: argument --rounds" in stuck
+        assert "Lab 4" in _row(screen, "student02") and "✔·✔✔···" in _row(screen, "student02")
+        assert "Traceback" not in screen
+        # a broadcast from the Class screen reaches student02's guide live
+        boss.tmux("send-keys", "-t", "t", "b")  # the key alone: enter in the empty prompt would clear
+        boss.wait(lambda s: "message to every attendee's guide" in s, "the broadcast prompt")
+        boss.tmux("send-keys", "-t", "t", "-l", "Pair up with your neighbour for Lab 4")
+        boss.tmux("send-keys", "-t", "t", "Enter")
+        boss.wait(lambda s: "broadcast: Pair up with your neighbour" in s, "the broadcast line")
+        terms["student02"].wait(
+            lambda s: "Facilitator: Pair up with your neighbour for Lab 4" in s, "the broadcast in the guide"
+        )
+        boss.wait(lambda s: "Credentials" not in s, "the start-up notice gone", timeout=30)
+        save_screenshot(boss.ansi(), "class-facilitator", "mlops-tui: the facilitator's Class screen", WIDTH)
+        save_screenshot(
+            terms["student02"].ansi(), "class-attendee-broadcast", "mlops-tui: an attendee's guide", WIDTH
+        )
+    finally:
+        for term in terms.values():
+            term.close()
+        subprocess.run(
+            [exe, "workshop", "stop", "--state-dir", str(state)], env=env, capture_output=True, timeout=60
+        )

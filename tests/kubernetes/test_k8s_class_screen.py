@@ -1,0 +1,91 @@
+"""The Class screen on the Kubernetes adapter (issue 9 §6): the class read from the tenant
+namespace's KubeDirector clusters, Jobs and model ConfigMaps, grouped by the user id in their
+labels. An attendee whose training Job failed comes first with its error; enter shows the failed
+Job's pod log. Against the fake Ezmeral world (Pilot), every request checked."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kdfake.world import FakeWorld
+
+from mlops_tui.app import MlopsApp
+from mlops_tui.assistant import labs
+from mlops_tui.assistant.labs import LabContext
+from mlops_tui.services.errors import PlatformError
+from mlops_tui.services.kubernetes import KubernetesPlatform
+from mlops_tui.widgets.logview import LiveLog
+from mlops_tui.widgets.tables import LiveTable
+
+pytestmark = pytest.mark.slow
+
+POLL = {"clusters": 0.5, "jobs": 0.5, "registry": 0.5, "deployments": 0.5, "class": 0.5}
+
+
+def _text(app: MlopsApp) -> str:
+    strips = app.screen._compositor.render_strips()  # type: ignore[attr-defined]
+    return "\n".join("".join(segment.text for segment in strip) for strip in strips)
+
+
+async def _until(pilot: Any, predicate: Any, what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        await pilot.pause(0.1)
+        await asyncio.sleep(0)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def test_class_screen_on_kubernetes_shows_the_failed_training_first(
+    world: FakeWorld, platform: KubernetesPlatform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "tui-home"
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
+    monkeypatch.setenv("MLOPS_TUI_CREDENTIALS", "file")
+    ctx = LabContext(
+        user="student01",
+        tenant="K8sMLTenant",
+        kubeconfig_path=tmp_path / "kubeconfig",
+        train_params={"rounds": "abc"},  # train.py: --rounds: invalid int value
+        poll_s=0.1,
+    )
+    for step_id in ("login", "kubeconfig", "notebook", "upload-code", "train"):
+        step = labs.get_step(step_id)
+        try:
+            async for _ in labs.run_step(step, platform, ctx):
+                pass
+        except PlatformError:
+            assert step_id == "train"  # the failing job, on purpose
+    app = MlopsApp(
+        platform, intervals=POLL, survive_errors=False, settings_path=home / "tui.json", probe_latency=False
+    )
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _until(pilot, lambda: app.platform is not None, "connected")
+        assert "7 Class" in _text(app) or " 7" in _text(app)  # the tab: anyone on Kubernetes
+        await app.goto("class")
+        await _until(
+            pilot,
+            lambda: app.screen.query("#tbl-class") and "student01" in _text(app),
+            "the attendee's row",
+        )
+        table = app.screen.query_one("#tbl-class", LiveTable)
+        row = [str(c) for c in table.get_row("student01")]
+        assert row[1] == "Lab 3" and row[2][3] == "✖" and row[4].startswith("train failed: ")
+        # Kubernetes says why the Job failed in its condition; the cause is in the pod's log
+        assert "backoff limit" in row[4], row
+        assert "1 stuck" in _text(app)
+        await pilot.press("enter")
+        await _until(pilot, lambda: app.screen.query(LiveLog), "the attendee screen")
+        log = app.screen.query_one(LiveLog)
+        await _until(
+            pilot, lambda: any("invalid int value" in line for line in log.view.lines()), "the Job's pod log"
+        )
+        assert "✔ 2 notebook" in _text(app)
+    assert world.violations == []

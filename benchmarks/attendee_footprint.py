@@ -196,7 +196,11 @@ def measure(groups: dict[str, list[int]], seconds: float) -> dict[str, Sample]:
 
 def tmux(socket: str, *args: str) -> str:
     done = subprocess.run(
-        ["tmux", "-L", socket, "-f", "/dev/null", *args], capture_output=True, text=True, timeout=30
+        ["tmux", "-L", socket, "-f", "/dev/null", *args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     return done.stdout
 

@@ -585,13 +585,17 @@ class GuideScreen(BaseScreen):
             bubble.finish(False, "failed")
             self._error(exc, step.title)
         finally:
-            self.running = None
+            if not failed:  # a failure's state is settled first (_after_failure), then it ends
+                self.running = None
             if commands:
                 self.last_commands = commands
                 if step.id != "predict":
                     self.copy_command = None
         if failed:
-            await self._after_failure(step)
+            try:
+                await self._after_failure(step)
+            finally:
+                self.running = None
         if ok:
             if step.id == "predict" and self.context and self.context.prediction:
                 self.last_prediction = self.context.prediction.value

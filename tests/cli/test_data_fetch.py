@@ -18,8 +18,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from mlops_tui.lab_scripts.zones import load_zones
-from mlops_tui.services.units import size_text
 from tlc_server import TlcServer, small_zone_shapefile
+
+from mlops_tui.services.units import size_text
 
 ROWS = 20_000
 
@@ -74,7 +75,8 @@ def test_fetch_a_month_resumes_records_its_checksum_and_samples(tmp_path: Path) 
         assert "range" not in first
         assert second["range"] == f"bytes={len(month) // 3}-" and second["if-range"] == server.etag(path)
     resumed_at, whole = len(month) // 3, len(month)
-    assert f"resuming yellow_tripdata_2019-02.parquet at {size_text(resumed_at)} of {size_text(whole)}" in run.stdout
+    resumed = f"resuming yellow_tripdata_2019-02.parquet at {size_text(resumed_at)} of {size_text(whole)}"
+    assert resumed in run.stdout
     assert "download yellow_tripdata_2019-02.parquet" in run.stderr  # the progress bar
     cache = home / ".cache" / "mlops-tui" / "tlc"
     got = cache / "yellow_tripdata_2019-02.parquet"

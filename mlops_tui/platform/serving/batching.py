@@ -1,0 +1,121 @@
+"""Adaptive batching: rides of requests that arrive while the model is busy are scored together.
+
+One model call costs about as much for 1 row as for 50 (XGBoost's fixed cost per call, about
+80 µs here, is most of a small call), so under concurrent load a server that scores each request
+on its own spends most of its time on that fixed cost. Triton's dynamic batcher and MLServer's
+adaptive batching stack requests into one call; so does this, the same way:
+
+- a request's rows wait in a queue; a single worker takes everything queued (up to
+  ``max_batch_size`` rows, never splitting a request), stacks it, makes one model call and gives
+  each request exactly its own rows' values back, in order;
+- with nothing else queued the call is made at once: a lone client waits for nobody. Requests
+  that arrive during a call are queued and make the next call together (the worker yields to the
+  event loop between calls, so every request that has arrived is queued by then);
+- ``max_wait`` (0 by default) lets the worker wait up to that long for more rows before a call
+  that is not full, trading latency for larger batches (Triton's ``max_queue_delay``).
+
+The model call runs on the event loop: it is short (about 0.1 ms for 1 row, 0.4 ms for 1,000),
+and a thread hand-off would cost about as much again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from mlops_tui.platform.serving.metrics import ServingMetrics
+
+DEFAULT_MAX_BATCH_SIZE = 1024  # rows per model call (one request of more rows is one call)
+DEFAULT_MAX_WAIT_S = 0.0
+
+
+@dataclass(frozen=True)
+class BatchPolicy:
+    """Per deployment (``max_batch_size``, ``max_batch_wait_ms`` in its configuration)."""
+
+    max_batch_size: int = DEFAULT_MAX_BATCH_SIZE
+    max_wait_s: float = DEFAULT_MAX_WAIT_S
+
+
+@dataclass
+class _Waiting:
+    rows: np.ndarray
+    future: asyncio.Future[tuple[list[float], int]]
+    since: float
+
+
+class AdaptiveBatcher:
+    def __init__(
+        self, predict: Callable[[np.ndarray], list[float]], policy: BatchPolicy, metrics: ServingMetrics
+    ) -> None:
+        self.predict = predict
+        self.policy = policy
+        self.metrics = metrics
+        self._queue: deque[_Waiting] = deque()
+        self._queued_rows = 0
+        self._worker: asyncio.Task[None] | None = None
+        self._more = asyncio.Event()
+
+    async def score(self, rows: np.ndarray) -> tuple[list[float], int]:
+        """The values of ``rows`` (n x features), and the rows of the model call that scored them.
+        An exception of the model call is raised to every request of that call."""
+        future: asyncio.Future[tuple[list[float], int]] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Waiting(rows, future, time.perf_counter()))
+        self._queued_rows += len(rows)
+        if self._queued_rows >= self.policy.max_batch_size:
+            self._more.set()
+        if self._worker is None:
+            self._worker = asyncio.create_task(self._work(), name="adaptive-batcher")
+        return await future
+
+    async def _work(self) -> None:
+        try:
+            while self._queue:
+                if self.policy.max_wait_s > 0 and self._queued_rows < self.policy.max_batch_size:
+                    self._more.clear()
+                    wait = self.policy.max_wait_s - (time.perf_counter() - self._queue[0].since)
+                    if wait > 0:
+                        try:
+                            async with asyncio.timeout(wait):
+                                await self._more.wait()
+                        except TimeoutError:
+                            pass
+                self._call(self._take())
+                await asyncio.sleep(0)  # requests that arrived during the call queue up now
+        finally:
+            self._worker = None
+
+    def _take(self) -> list[_Waiting]:
+        batch = [self._queue.popleft()]
+        rows = len(batch[0].rows)
+        while self._queue and rows + len(self._queue[0].rows) <= self.policy.max_batch_size:
+            item = self._queue.popleft()
+            batch.append(item)
+            rows += len(item.rows)
+        self._queued_rows -= rows
+        return batch
+
+    def _call(self, batch: list[_Waiting]) -> None:
+        start = time.perf_counter()
+        for item in batch:
+            self.metrics.queued(start - item.since)
+        rows = batch[0].rows if len(batch) == 1 else np.concatenate([item.rows for item in batch])
+        try:
+            values = self.predict(rows)
+        except Exception as exc:
+            for item in batch:
+                if not item.future.done():
+                    item.future.set_exception(exc)
+            return
+        self.metrics.model_call(rows, time.perf_counter() - start)
+        offset = 0
+        for item in batch:
+            n = len(item.rows)
+            if not item.future.done():  # (a request whose client left is cancelled)
+                item.future.set_result((values[offset : offset + n], len(rows)))
+            offset += n

@@ -1,0 +1,88 @@
+"""JSON in and out of the prediction server, strictly as RFC 8259 defines it.
+
+Python's ``json`` accepts ``NaN``, ``Infinity`` and integers of any size: a NaN taken in was
+echoed back out, so the answer was not JSON for any strict parser, and a 401-digit distance
+reached the scorer as an OverflowError (a 500). orjson parses strictly (no constants, no number
+beyond a 64-bit float, at most 1,024 levels of nesting) and about three times faster; when it
+refuses a number, the body is parsed once more with Python's parser, marking what is wrong, to
+name the field (``scoring_args.distance``, ``inputs[2].data[0]``). Output goes through
+orjson too, which never writes NaN or Infinity.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import orjson
+
+from mlops_tui.platform.serving.errors import HttpError
+
+MAX_DEPTH = 1024  # orjson's limit on nesting (arrays and objects)
+_NUMBER_ERRORS = ("infinity", "unexpected character")
+
+
+def loads(data: bytes | str, what: str = "the request body") -> Any:
+    """The parsed JSON; HttpError 400 naming the field of a refused number, else ``body``."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        message = str(exc)
+    if "depth" in message or "recursion" in message:
+        raise HttpError(400, f"{what} nests JSON more than {MAX_DEPTH} levels deep", "body")
+    if any(word in message for word in _NUMBER_ERRORS):
+        found = _refused_number(data)
+        if found is not None:
+            path, token = found
+            raise HttpError(
+                400,
+                f"{path}: {token} is not a JSON number that fits a 64-bit float "
+                "(NaN and Infinity are not JSON; send a finite number)",
+                path,
+            )
+    raise HttpError(400, f"{what} is not valid JSON: {message}", "body")
+
+
+def dumps(value: Any) -> bytes:
+    """Compact JSON; a non-finite float (never expected) is written as null, never as NaN."""
+    return orjson.dumps(value)
+
+
+class _Refused:
+    def __init__(self, token: str) -> None:
+        self.token = token if len(token) <= 24 else f"{token[:12]}…({len(token)} characters)"
+
+
+def _refused_number(data: bytes | str) -> tuple[str, str] | None:
+    """The path and text of the first number or constant orjson refused, or None."""
+
+    def number(text: str) -> Any:
+        value = float(text)
+        return value if math.isfinite(value) else _Refused(text)
+
+    def integer(text: str) -> Any:
+        if len(text) > 400:  # beyond any float (and Python's 4,300-digit limit on int())
+            return _Refused(text)
+        value = int(text)
+        return value if abs(value) <= 1.7976931348623157e308 else _Refused(text)
+
+    try:
+        tree = json.loads(data, parse_constant=_Refused, parse_float=number, parse_int=integer)
+    except (ValueError, RecursionError):
+        return None
+    return _find(tree)
+
+
+def _find(tree: Any) -> tuple[str, str] | None:
+    """The first _Refused in document order, with its path."""
+    stack: list[tuple[str, Any]] = [("body", tree)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, _Refused):
+            return path.removeprefix("body.") if path != "body" else path, node.token
+        if isinstance(node, dict):
+            stack.extend((f"{path}.{k}", v) for k, v in reversed(node.items()))
+        elif isinstance(node, list):
+            stack.extend((f"{path}[{i}]", v) for i, v in reversed(list(enumerate(node))))
+    return None

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -57,9 +59,8 @@ def validate(rides: Sequence[Any], zones: Any) -> tuple[list[np.ndarray], list[s
     width = len(keys)
     if set(map(type, rides)) != {dict} or set(map(len, rides)) != {width}:
         return NOT_HANDLED
-    try:  # the same number of fields, each of the first ride's present: the same fields
-        cols = {key: [r[key] for r in rides] for key in keys}
-    except KeyError:
+    cols = _columns(rides, keys)
+    if cols is None:
         return NOT_HANDLED
     raw = f._RAW_KEYS & keys
     workshop = f._WORKSHOP_KEYS & keys
@@ -75,7 +76,9 @@ def validate(rides: Sequence[Any], zones: Any) -> tuple[list[np.ndarray], list[s
     else:
         return 0  # neither form: parse_record names what is missing
     for key in keys - _read(cols, bool(workshop)):  # bounded like every text (features._check_sizes)
-        bad.note(next((i for i, v in enumerate(cols[key]) if type(v) is str and len(v) > f.MAX_TEXT), None))
+        if not isinstance(cols[key], np.ndarray):
+            too_long = (i for i, v in enumerate(cols[key]) if type(v) is str and len(v) > f.MAX_TEXT)
+            bad.note(next(too_long, None))
     if bad.index is not None:
         return bad.index
     assert out is not None
@@ -88,6 +91,23 @@ def validate(rides: Sequence[Any], zones: Any) -> tuple[list[np.ndarray], list[s
     return columns, warnings
 
 
+def _columns(rides: Sequence[dict[str, Any]], keys: Any) -> dict[str, Any] | None:
+    """Each field's values by name (rides of the same width, each with the first ride's fields,
+    have the same fields); None when they have not. When every value is an int or a float (the
+    workshop form) the columns are one float64 array, made in one step."""
+    try:
+        get = itemgetter(*keys)
+        table = list(map(get, rides)) if len(keys) > 1 else [(get(r),) for r in rides]
+    except KeyError:
+        return None
+    if set(map(type, chain.from_iterable(table))) <= _NUMBER:
+        try:
+            return dict(zip(keys, np.array(table, dtype=np.float64).T, strict=True))
+        except OverflowError:  # an integer beyond a float's range: checked value by value
+            pass
+    return dict(zip(keys, map(list, zip(*table, strict=True)), strict=True))
+
+
 # --------------------------------------------------------------------------- checks of one column
 # Each check reports the first ride that fails it (into _FirstBad) and goes on, so that the lowest
 # failing ride over all checks is the one `parse_record` would stop at. A failing ride's entry is
@@ -95,7 +115,9 @@ def validate(rides: Sequence[Any], zones: Any) -> tuple[list[np.ndarray], list[s
 
 def _floats(values: list[Any], allowed: set[type], bad: _FirstBad) -> np.ndarray:
     """The values as float64; an entry of a type not allowed, or an integer beyond a float's
-    range, is NaN and its ride is noted."""
+    range, is NaN and its ride is noted. (An array is a column `_columns` made of numbers.)"""
+    if isinstance(values, np.ndarray):
+        return values
     if set(map(type, values)) <= allowed:
         try:
             return np.array(values, dtype=np.float64)
@@ -141,7 +163,7 @@ class _Mapped(_FirstBad):
 def _optional(values: list[Any], lo: float, hi: float, bad: _FirstBad, *,
               integer: bool = False, exclusive: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """A column where null means "not given": the values (NaN where not given), and where given."""
-    if None not in values:
+    if isinstance(values, np.ndarray) or None not in values:
         return _number(values, lo, hi, bad, integer=integer, exclusive=exclusive), np.ones(len(values), bool)
     given = np.array([v is not None for v in values], dtype=bool)
     out = np.full(len(values), np.nan)
@@ -166,7 +188,8 @@ def _checked(cols: dict[str, list[Any]], specs: list[tuple[str, float, float, bo
     for key, *_, flag in specs:
         values = cols[key]
         allowed = _FLAG if flag else _NUMBER
-        rows.append(values if set(map(type, values)) <= allowed else _floats(values, allowed, bad))
+        numbers = isinstance(values, np.ndarray) or set(map(type, values)) <= allowed
+        rows.append(values if numbers else _floats(values, allowed, bad))
     try:
         arr = np.array(rows, dtype=np.float64)
     except OverflowError:  # an integer beyond a float's range, somewhere

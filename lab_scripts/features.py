@@ -222,7 +222,7 @@ def _named_positional(items: Sequence[Any], names: Sequence[str]) -> tuple[Seque
     """Rides posted as ``f0`` … ``f13`` (every field named so), renamed by ``names``; and the
     warning that says so. Other rides are returned as they are."""
     first = items[0]
-    if not isinstance(first, Mapping) or not first or len(first) > len(names):
+    if not isinstance(first, Mapping) or "f0" not in first or len(first) > len(names):
         return items, []
     if not all(isinstance(k, str) and _POSITIONAL.fullmatch(k) and int(k[1:]) < len(names) for k in first):
         return items, []

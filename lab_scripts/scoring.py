@@ -75,6 +75,9 @@ class Scorer:
         ranges = manifest.get("feature_ranges") or {}
         self._checked = [(i, n, ranges[n][0] - _MARGIN.get(n, 0.0), ranges[n][1] + _MARGIN.get(n, 0.0))
                          for i, n in enumerate(self.features) if n in ranges and n not in _BINARY]
+        self._checked_columns = [i for i, *_ in self._checked]
+        self._low = np.array([lo for _, _, lo, _ in self._checked], dtype=np.float64)
+        self._high = np.array([hi for *_, hi in self._checked], dtype=np.float64)
 
     @property
     def xgboost_version(self) -> str:
@@ -135,10 +138,17 @@ class Scorer:
         return x, warnings + self._range_warnings(x)
 
     def predict_prepared(self, x: np.ndarray) -> list[float]:
-        """Durations in seconds (>= 0, 0.1 s resolution) of rows made by `prepare`: one model call."""
-        return [round(max(0.0, v), 1) for v in self.booster.inplace_predict(x).tolist()]
+        """Durations in seconds (>= 0, rounded to 0.1 s half to even) of rows made by `prepare`:
+        one model call."""
+        values = self.booster.inplace_predict(x).astype(np.float64)
+        return np.round(np.maximum(values, 0.0), 1).tolist()
 
     def _range_warnings(self, x: np.ndarray) -> list[str]:
+        if not self._checked:
+            return []
+        checked = x[:, self._checked_columns]  # one test for every column (one ride costs 3 µs, not 17)
+        if not ((checked < self._low) | (checked > self._high)).any():
+            return []
         notes = []
         for i, name, lo, hi in self._checked:
             col = x[:, i]

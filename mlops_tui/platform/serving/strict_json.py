@@ -23,25 +23,34 @@ MAX_DEPTH = 1024  # orjson's limit on nesting (arrays and objects)
 _NUMBER_ERRORS = ("infinity", "unexpected character")
 
 
-def loads(data: bytes | str, what: str = "the request body") -> Any:
-    """The parsed JSON; HttpError 400 naming the field of a refused number, else ``body``."""
+def loads(data: bytes | str, what: str = "the request body", at: str = "") -> Any:
+    """The parsed JSON; HttpError 400 naming the field of a refused number (its path, under
+    ``at`` when the JSON is the text of a field), else ``at`` or ``body``."""
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         message = str(exc)
     if "depth" in message or "recursion" in message:
-        raise HttpError(400, f"{what} nests JSON more than {MAX_DEPTH} levels deep", "body")
+        raise HttpError(400, f"{what} nests JSON more than {MAX_DEPTH} levels deep", at or "body")
     if any(word in message for word in _NUMBER_ERRORS):
         found = _refused_number(data)
         if found is not None:
             path, token = found
+            if at:
+                path = (
+                    at
+                    if path == "body"
+                    else f"{at}{path[4:]}"
+                    if path.startswith("body[")
+                    else f"{at}.{path}"
+                )
             raise HttpError(
                 400,
                 f"{path}: {token} is not a JSON number that fits a 64-bit float "
                 "(NaN and Infinity are not JSON; send a finite number)",
                 path,
             )
-    raise HttpError(400, f"{what} is not valid JSON: {message}", "body")
+    raise HttpError(400, f"{what} is not valid JSON: {message}", at or "body")
 
 
 def dumps(value: Any) -> bytes:

@@ -39,7 +39,7 @@ def parse(body: bytes) -> tuple[Any, list[Any], bool]:
         )
     sent = args = req["scoring_args"]
     if isinstance(args, str):
-        args = strict_json.loads(args.encode(), "scoring_args (a string)")
+        args = strict_json.loads(args.encode(), "scoring_args (a string)", "scoring_args")
     rides = [args] if isinstance(args, dict) else args
     if not isinstance(rides, list) or not rides or not all(isinstance(r, dict) for r in rides):
         raise HttpError(422, "scoring_args must be an object or a non-empty list of objects", "scoring_args")

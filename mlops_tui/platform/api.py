@@ -103,6 +103,16 @@ class DeploymentBody(_Body):
     name: str
     model: str = Field(min_length=1, max_length=63)
     version: int = Field(ge=1, le=10**9)
+    max_batch_size: int | None = Field(
+        None, ge=1, le=10_000, description="rides per model call at most (adaptive batching; default 1024)"
+    )
+    max_batch_wait_ms: float | None = Field(
+        None,
+        ge=0,
+        le=1000,
+        allow_inf_nan=False,
+        description="how long a model call not yet full waits for more rides (default 0: never)",
+    )
 
     _name = field_validator("name")(lambda v: _named("cluster", v))
 

@@ -95,8 +95,11 @@ CREATE TABLE IF NOT EXISTS deployments (
     tenant TEXT NOT NULL, name TEXT NOT NULL, model TEXT NOT NULL, version INTEGER NOT NULL,
     port INTEGER NOT NULL, token TEXT NOT NULL, state TEXT NOT NULL, message TEXT NOT NULL DEFAULT '',
     restarts INTEGER NOT NULL DEFAULT 0, pid INTEGER, created_at TEXT NOT NULL,
-    PRIMARY KEY (tenant, name));
+    serving TEXT NOT NULL DEFAULT '{}', PRIMARY KEY (tenant, name));
 """
+
+# Columns added since the first release, for state directories made before them: (table, column, declaration).
+ADDED_COLUMNS = (("deployments", "serving", "TEXT NOT NULL DEFAULT '{}'"),)
 
 
 class Database:
@@ -121,6 +124,10 @@ class Database:
                 self._conn.execute("PRAGMA synchronous=NORMAL")
                 self._conn.execute("PRAGMA busy_timeout=10000")
                 self._conn.executescript(SCHEMA)
+                for table, column, declaration in ADDED_COLUMNS:
+                    have = {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}
+                    if column not in have:
+                        self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
         for p in (path, *companions(path)):  # a state dir made by an older version: make them private
             with contextlib.suppress(FileNotFoundError):
                 p.chmod(0o600)

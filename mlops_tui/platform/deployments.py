@@ -70,6 +70,17 @@ DISK_RETRY_S = 1.0  # how often a server whose config cannot be written (disk fu
 SERVER_LIMITS = {"cpu_seconds": None, "address_space": 8 << 30, "file_bytes": 1 << 30, "open_files": 4096}
 
 
+# A deployment's serving settings (``POST /deployments`` body), with their defaults: adaptive
+# batching (serving/batching.py) takes up to max_batch_size rides per model call and waits up to
+# max_batch_wait_ms for more when a call is not full.
+SERVING_DEFAULTS: dict[str, int | float] = {"max_batch_size": 1024, "max_batch_wait_ms": 0.0}
+
+
+def serving_settings(row: dict[str, Any]) -> dict[str, int | float]:
+    """The serving settings of a deployment row, defaults filled in."""
+    return {**SERVING_DEFAULTS, **loads(row.get("serving"), {})}
+
+
 @dataclass(frozen=True)
 class ServingPolicy:
     """How deployments are supervised; every figure in seconds. ``serve --restart-backoff``,
@@ -214,6 +225,7 @@ class Supervisor:
             "created_at": row["created_at"],
             "pid": row["pid"],
             "port": row["port"],
+            **serving_settings(row),
         }
 
     def cluster_json(self, row: dict[str, Any]) -> dict[str, Any]:
@@ -338,12 +350,22 @@ class Supervisor:
         ) or self.db.one("SELECT 1 FROM clusters WHERE tenant = ? AND name = ?", (tenant, name)):
             raise conflict(f"a deployment or cluster named {name!r} already exists in this tenant", "name")
         version = self.registry.get(tenant, body["model"], int(body["version"]))
+        serving = {k: body[k] for k in SERVING_DEFAULTS if body.get(k) is not None}
         sock = _bind(self.host, 0)
         port = sock.getsockname()[1]
         self.db.execute(
-            "INSERT INTO deployments (tenant, name, model, version, port, token, state, message, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, 'creating', 'starting the prediction server', ?)",
-            (tenant, name, version["model"], version["version"], port, secrets.token_hex(16), utcnow()),
+            "INSERT INTO deployments (tenant, name, model, version, port, token, state, message, created_at,"
+            " serving) VALUES (?, ?, ?, ?, ?, ?, 'creating', 'starting the prediction server', ?, ?)",
+            (
+                tenant,
+                name,
+                version["model"],
+                version["version"],
+                port,
+                secrets.token_hex(16),
+                utcnow(),
+                dumps(serving),
+            ),
         )
         self._launch(Managed(tenant, name, namespace, sock, port))
         return self.get(tenant, name)
@@ -376,6 +398,7 @@ class Supervisor:
             "host": self.host,
             "port": m.port,
             "handover_grace_s": self.policy.handover_grace,
+            **serving_settings(row),
         }
         path = self._config_path(m.namespace, m.name)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -29,6 +29,7 @@ from mlops_tui.services.types import (
     Model,
     ModelVersion,
     Prediction,
+    PredictionRecord,
     RegisterSpec,
     RepoEntry,
     Session,
@@ -112,6 +113,11 @@ class Platform(Protocol):
     async def delete_deployment(self, name: str) -> None: ...
     async def predict(self, deployment: str, records: list[dict[str, Any]]) -> Prediction:
         """Score ``records`` (workshop ``scoring_args`` dicts or raw rides) on the deployment."""
+        ...
+
+    async def prediction_history(self, deployment: str, limit: int = 10) -> list[PredictionRecord]:
+        """The last ``limit`` requests the deployment's server answered, newest first (its
+        ``/history``, as the workshop's deployment engine kept it)."""
         ...
 
     async def aclose(self) -> None: ...

@@ -321,6 +321,11 @@ class PredictionApp:
             rows, warnings = await self._maybe_thread(self.scorer.prepare, rides)
         except INPUT_ERRORS as exc:  # caused by the input: never a 500
             raise where(exc) from None
+        except Exception as exc:  # a fault of the scoring code itself
+            log.exception("the scoring code failed")
+            raise HttpError(
+                500, f"the scoring code failed: {type(exc).__name__}: {exc}", None, "internal"
+            ) from None
         self.metrics.prepared(time.perf_counter() - started)
         try:
             values, entry.batch_rows = await self.batcher.score(rows)

@@ -20,7 +20,7 @@ import orjson
 from mlops_tui.platform.serving.errors import HttpError
 
 MAX_DEPTH = 1024  # orjson's limit on nesting (arrays and objects)
-_NUMBER_ERRORS = ("infinity", "unexpected character")
+_REPARSE_LIMIT = 16 << 20  # bytes: a body refused by orjson is parsed again to name the field
 
 
 def loads(data: bytes | str, what: str = "the request body", at: str = "") -> Any:
@@ -32,7 +32,7 @@ def loads(data: bytes | str, what: str = "the request body", at: str = "") -> An
         message = str(exc)
     if "depth" in message or "recursion" in message:
         raise HttpError(400, f"{what} nests JSON more than {MAX_DEPTH} levels deep", at or "body")
-    if any(word in message for word in _NUMBER_ERRORS):
+    if len(data) <= _REPARSE_LIMIT:  # a refused number or constant? Python's parser marks it
         found = _refused_number(data)
         if found is not None:
             path, token = found

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, ORJSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -31,6 +31,7 @@ from mlops_tui.platform.login_backoff import TooManyAttempts
 from mlops_tui.platform.registry import version_json
 from mlops_tui.platform.repo import Repo
 from mlops_tui.platform.storage import is_disk_full
+from mlops_tui.platform.strict_body import StrictJsonBody
 from mlops_tui.platform.training import FINAL, job_json
 
 if TYPE_CHECKING:
@@ -220,6 +221,7 @@ Session = Annotated[SessionInfo, Depends(current_session)]
 
 def create_app(platform: Platform) -> FastAPI:
     app = FastAPI(
+        default_response_class=ORJSONResponse,  # strict JSON out: a NaN is written as null, never NaN
         title="mlops-tui local platform",
         version=__version__,
         description="The embedded local ML Ops platform: Ezmeral-style sessions, training engine, "
@@ -227,6 +229,7 @@ def create_app(platform: Platform) -> FastAPI:
     )
     app.state.platform = platform
     install_error_handlers(app)
+    app.add_middleware(StrictJsonBody, skip=(f"{V1}/repo/",))  # runs inside the size limit
     app.add_middleware(BodySizeLimit, default=MAX_JSON_BODY, routes=[("PUT", f"{V1}/repo/", MAX_UPLOAD)])
 
     def repo(s: SessionInfo) -> Repo:

@@ -38,7 +38,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from mlops_tui.platform.serving import oip, strict_json, workshop
+from mlops_tui import strict_json
+from mlops_tui.platform.serving import oip, workshop
 from mlops_tui.platform.serving.batching import AdaptiveBatcher
 from mlops_tui.platform.serving.errors import HttpError
 from mlops_tui.platform.serving.history import SIZE as HISTORY_SIZE
@@ -226,7 +227,10 @@ class PredictionApp:
                 raise HttpError(405, f"use {route.method} on {path}", "method", headers=((b"allow", allow),))
             if route.token:
                 self._authorize(req)  # before the body is read: no work for a client without the token
-            status, body, headers = await route.handler(req)
+            try:
+                status, body, headers = await route.handler(req)
+            except strict_json.JsonRefused as exc:
+                raise HttpError(400, exc.message, exc.field) from None
         except HttpError as err:
             status, body, headers = err.status, strict_json.dumps(err.body()), [JSON, *err.headers]
             if req.entry is not None:

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from mlops_tui.platform.serving import strict_json
+from mlops_tui import strict_json
 from mlops_tui.platform.serving.errors import HttpError
 
 OUTPUT = "duration_seconds"

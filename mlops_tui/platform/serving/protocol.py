@@ -36,8 +36,8 @@ from typing import Any, ClassVar
 import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from mlops_tui import strict_json
 from mlops_tui.platform.connection_slots import ConnectionSlots
-from mlops_tui.platform.serving import strict_json
 
 REASONS = {
     400: "Bad Request",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlops_tui.platform.serving import strict_json
+from mlops_tui import strict_json
 from mlops_tui.platform.serving.errors import HttpError
 
 ECHO_RIDES = 3  # rides of a batch echoed in ``input``

@@ -1,12 +1,14 @@
-"""JSON in and out of the prediction server, strictly as RFC 8259 defines it.
+"""JSON strictly as RFC 8259 defines it, at every boundary: the prediction server, the platform's
+API and the CLI.
 
-Python's ``json`` accepts ``NaN``, ``Infinity`` and integers of any size: a NaN taken in was
-echoed back out, so the answer was not JSON for any strict parser, and a 401-digit distance
-reached the scorer as an OverflowError (a 500). orjson parses strictly (no constants, no number
-beyond a 64-bit float, at most 1,024 levels of nesting) and about three times faster; when it
-refuses a number, the body is parsed once more with Python's parser, marking what is wrong, to
-name the field (``scoring_args.distance``, ``inputs[2].data[0]``). Output goes through
-orjson too, which never writes NaN or Infinity.
+Python's ``json`` accepts ``NaN``, ``Infinity`` and integers of any size, and writes NaN back out:
+a NaN taken in by the prediction server was echoed in its answer, so the answer was not JSON for
+any strict parser, and a 401-digit distance reached the scorer as an OverflowError (a 500).
+orjson parses strictly (no constants, no number beyond a 64-bit float, at most 1,024 levels of
+nesting) and about three times faster; when it refuses a number, the text is parsed once more
+with Python's parser, marking what is wrong, to name the field (``scoring_args.distance``,
+``inputs[2].data[0]``). Output goes through orjson, which never writes NaN or Infinity.
+No dependency beyond orjson: the platform, the services and the CLI all use it.
 """
 
 from __future__ import annotations
@@ -17,21 +19,19 @@ from typing import Any
 
 import orjson
 
-from mlops_tui.platform.serving.errors import HttpError
-
 MAX_DEPTH = 1024  # orjson's limit on nesting (arrays and objects)
 _REPARSE_LIMIT = 16 << 20  # bytes: a body refused by orjson is parsed again to name the field
 
 
 def loads(data: bytes | str, what: str = "the request body", at: str = "") -> Any:
-    """The parsed JSON; HttpError 400 naming the field of a refused number (its path, under
-    ``at`` when the JSON is the text of a field), else ``at`` or ``body``."""
+    """The parsed JSON; JsonRefused naming the field of a refused number (its path, under ``at``
+    when the JSON is the text of a field), else ``at`` or ``body``."""
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         message = str(exc)
     if "depth" in message or "recursion" in message:
-        raise HttpError(400, f"{what} nests JSON more than {MAX_DEPTH} levels deep", at or "body")
+        raise JsonRefused(f"{what} nests JSON more than {MAX_DEPTH} levels deep", at or "body")
     if len(data) <= _REPARSE_LIMIT:  # a refused number or constant? Python's parser marks it
         found = _refused_number(data)
         if found is not None:
@@ -44,18 +44,31 @@ def loads(data: bytes | str, what: str = "the request body", at: str = "") -> An
                     if path.startswith("body[")
                     else f"{at}.{path}"
                 )
-            raise HttpError(
-                400,
+            raise JsonRefused(
                 f"{path}: {token} is not a JSON number that fits a 64-bit float "
                 "(NaN and Infinity are not JSON; send a finite number)",
                 path,
             )
-    raise HttpError(400, f"{what} is not valid JSON: {message}", at or "body")
+    raise JsonRefused(f"{what} is not valid JSON: {message}", at or "body")
 
 
-def dumps(value: Any) -> bytes:
-    """Compact JSON; a non-finite float (never expected) is written as null, never as NaN."""
-    return orjson.dumps(value)
+def dumps(value: Any, *, indent: bool = False) -> bytes:
+    """JSON (compact, or indented by 2); a non-finite float is written as null, never as NaN."""
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2 if indent else 0)
+
+
+def refused_number(data: bytes | str) -> tuple[str, str] | None:
+    """Where text that Python's json reads holds what strict JSON refuses: ``(path, token)``
+    (a NaN, an Infinity, a number beyond a float), or None."""
+    return _refused_number(data)
+
+
+class JsonRefused(ValueError):
+    """Text that is not strict JSON; ``field`` names where (a dotted path, or ``body``)."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.message, self.field = message, field
 
 
 class _Refused:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 
 import orjson
+from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -37,14 +38,21 @@ class StrictJsonBody:
             await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                await self.app(scope, _replay([], message, receive), send)
-                return
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
+        try:
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    await self.app(scope, _replay([], message, receive), send)
+                    return
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    break
+        except HTTPException as exc:  # body_limit refused the body while it was read (a 413)
+            error = {"error": str(exc.detail), "code": "invalid_input", "field": "body"}
+            await JSONResponse(error, status_code=exc.status_code, headers={"Connection": "close"})(
+                scope, receive, send
+            )
+            return
         body = b"".join(chunks)
         refusal = _refusal(body) if body else None
         if refusal is not None:

@@ -17,13 +17,15 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, ORJSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, Field, StringConstraints, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from mlops_tui import __version__
-from mlops_tui.platform import names
+from mlops_tui.platform import contract, names
 from mlops_tui.platform.auth import SessionInfo
 from mlops_tui.platform.body_limit import MAX_JSON_BODY, BodySizeLimit
 from mlops_tui.platform.errors import ApiError, disk_full, not_found
@@ -48,7 +50,7 @@ V1 = "/api/mlops/v1"
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True)
+    """Fields are taken exactly as sent (the description's patterns are the rules; clients trim)."""
 
 
 def _named(kind: str, value: str) -> str:
@@ -56,17 +58,19 @@ def _named(kind: str, value: str) -> str:
 
 
 class LoginBody(BaseModel):
-    """Names are trimmed like every body's; the password is taken as sent (``add-user`` stores it
-    as typed, spaces included, so trimming here would lock such a user out)."""
+    """The names are trimmed (an empty one is a user nobody is: 401); the password is taken as
+    sent (``add-user`` stores it as typed, spaces included, so trimming it would lock such a user out)."""
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]
     password: str = Field(min_length=1, max_length=1024)
-    tenant_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    tenant_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]
 
 
 class ClusterBody(_Body):
-    name: str
-    kind: Literal["notebook", "training", "deployment"]
+    name: str = Field(json_schema_extra=contract.pattern(contract.CLUSTER_NAME, "a DNS label"))
+    kind: Literal["notebook", "training", "deployment"] = Field(
+        json_schema_extra={"enum": ["notebook", "training"], "description": "deployments: POST /deployments"}
+    )
     members: int = Field(1, ge=1, le=16)
     cpu: str = Field("1", pattern=r"^[0-9]+(\.[0-9]+)?$")
     memory: str = Field("2Gi", pattern=r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|K|M|G)?$")
@@ -75,23 +79,39 @@ class ClusterBody(_Body):
     _name = field_validator("name")(lambda v: _named("cluster", v))
 
 
+_PARAMS_SCHEMA = {
+    "propertyNames": {"pattern": contract.PARAM_NAME, "not": {"enum": ["data", "output"]}},
+    "additionalProperties": {
+        "anyOf": [{"type": "string", "pattern": contract.NO_NUL}, {"type": "integer"}, {"type": "number"}]
+    },
+}
+
+
 class JobBody(_Body):
     cluster: str = Field(min_length=1, max_length=63)
-    code: str = Field(min_length=1, max_length=1024)
-    data: str = Field(min_length=1, max_length=1024)
-    output: str = Field(min_length=1, max_length=1024)
-    entrypoint: str = "train"
-    params: dict[str, str | int | float] = Field(default_factory=dict)
+    code: str = Field(
+        min_length=1,
+        max_length=1024,
+        json_schema_extra=contract.pattern(contract.CODE_PATH, "a package folder"),
+    )
+    data: str = Field(min_length=1, max_length=1024, json_schema_extra=contract.pattern(contract.REPO_PATH))
+    output: str = Field(min_length=1, max_length=1024, json_schema_extra=contract.pattern(contract.REPO_PATH))
+    entrypoint: str = Field("train", json_schema_extra=contract.pattern(contract.IDENTIFIER))
+    params: dict[str, str | int | float] = Field(default_factory=dict, json_schema_extra=_PARAMS_SCHEMA)
     name: str = Field("", max_length=200)
 
     _entry = field_validator("entrypoint")(lambda v: _named("identifier", v))
 
 
 class RegisterBody(_Body):
-    model: str
+    model: str = Field(json_schema_extra=contract.pattern(contract.MODEL_NAME))
     job_id: str | int
     description: str = Field("", max_length=2000)
-    scoring_path: str = Field("", max_length=1024)
+    scoring_path: str = Field(
+        "",
+        max_length=1024,
+        json_schema_extra=contract.pattern(contract.SCORING_PATH, "<dir>/<package>/<module>.py"),
+    )
 
     _model = field_validator("model")(lambda v: _named("model", v))
 
@@ -101,7 +121,7 @@ class StageBody(_Body):
 
 
 class DeploymentBody(_Body):
-    name: str
+    name: str = Field(json_schema_extra=contract.pattern(contract.CLUSTER_NAME, "a DNS label"))
     model: str = Field(min_length=1, max_length=63)
     version: int = Field(ge=1, le=10**9)
     max_batch_size: int | None = Field(
@@ -148,6 +168,17 @@ def _field(loc: tuple[Any, ...]) -> str | None:
     return ".".join(parts) or ("body" if loc and loc[0] == "body" else None)
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers on this path (RFC 9110 §15.5.6: a 405 carries ``Allow``)."""
+    scope = {**request.scope, "method": "\0"}  # a method no route has: a path match is PARTIAL
+    methods: set[str] = set()
+    for route in request.app.routes:
+        match, _ = route.matches(scope)
+        if match != Match.NONE and getattr(route, "methods", None):
+            methods |= set(route.methods)
+    return sorted(methods)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -177,9 +208,15 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 404:
             return _error(404, "not_found", f"no endpoint {request.method} {request.url.path}")
         if exc.status_code == 405:
-            return _error(
-                405, "invalid_input", f"{request.method} is not allowed on {request.url.path}", "method"
+            allowed = _allowed_methods(request)
+            response = _error(
+                405,
+                "invalid_input",
+                f"{request.method} is not allowed on {request.url.path}: use {', '.join(allowed)}",
+                "method",
             )
+            response.headers["Allow"] = ", ".join(allowed)
+            return response
         field = "body" if exc.status_code == 413 else None  # raised by body_limit while reading
         return _error(exc.status_code, "invalid_input", str(exc.detail), field)
 
@@ -214,6 +251,21 @@ def current_session(
 
 
 Session = Annotated[SessionInfo, Depends(current_session)]
+RepoPath = Annotated[
+    str,
+    PathParam(
+        description="a path in the project repository",
+        json_schema_extra={**contract.pattern(contract.REPO_PATH), "maxLength": 1024},
+    ),
+]
+RepoPrefix = Annotated[
+    str,
+    Query(
+        description="list what starts with this",
+        max_length=1024,
+        json_schema_extra=contract.pattern(contract.REPO_PREFIX),
+    ),
+]
 
 
 # -- the app ----------------------------------------------------------------------------------------
@@ -236,7 +288,13 @@ def create_app(platform: Platform) -> FastAPI:
         return Repo(platform.paths.tenant_repo(s.namespace))
 
     # -- session (Ezmeral protocol)
-    @app.post("/api/v2/session", status_code=201, tags=["session"], response_model=None)
+    @app.post(
+        "/api/v2/session",
+        status_code=201,
+        tags=["session"],
+        response_model=None,
+        responses=contract.responses(401, 429, session=False),
+    )
     async def login(body: LoginBody, request: Request, response: Response) -> dict[str, Any] | JSONResponse:
         client = request.client.host if request.client else "unknown"
         try:
@@ -248,28 +306,28 @@ def create_app(platform: Platform) -> FastAPI:
         response.headers["Location"] = info.id
         return info.to_json()
 
-    @app.get("/api/v2/session", tags=["session"])
+    @app.get("/api/v2/session", tags=["session"], responses=contract.responses())
     async def whoami(s: Session) -> dict[str, Any]:
         return s.to_json()
 
-    @app.get("/api/v2/session/{sid}", tags=["session"])
+    @app.get("/api/v2/session/{sid}", tags=["session"], responses=contract.responses(404))
     async def get_session(sid: str, s: Session) -> dict[str, Any]:
         if sid != s.uuid:
             raise not_found("no such session for this login", "sid")
         return s.to_json()
 
-    @app.delete("/api/v2/session/{sid}", status_code=204, tags=["session"])
+    @app.delete("/api/v2/session/{sid}", status_code=204, tags=["session"], responses=contract.responses(404))
     async def logout(sid: str, s: Session) -> Response:
         if sid != s.uuid:
             raise not_found("no such session for this login", "sid")
         platform.auth.logout(sid)
         return Response(status_code=204)
 
-    @app.get("/api/v2/k8skubeconfig", tags=["session"])
+    @app.get("/api/v2/k8skubeconfig", tags=["session"], responses=contract.responses(404))
     async def kubeconfig(s: Session) -> dict[str, Any]:
         raise not_found("the local platform has no Kubernetes API, so there is no kubeconfig")
 
-    @app.get(f"{V1}/health", tags=["platform"])
+    @app.get(f"{V1}/health", tags=["platform"], responses=contract.responses(session=False))
     async def health() -> dict[str, Any]:
         """``ok``, or ``degraded`` with ``reasons`` (e.g. disk full, naming the path) while it lasts."""
         reasons = platform.storage.reasons()
@@ -282,43 +340,45 @@ def create_app(platform: Platform) -> FastAPI:
         }
 
     # -- clusters
-    @app.get(f"{V1}/clusters", tags=["clusters"])
+    @app.get(f"{V1}/clusters", tags=["clusters"], responses=contract.responses())
     async def list_clusters(
         s: Session, kind: Literal["notebook", "training", "deployment"] | None = None
     ) -> list[dict[str, Any]]:
         return platform.clusters.list(s.tenant, kind)
 
-    @app.post(f"{V1}/clusters", status_code=201, tags=["clusters"])
+    @app.post(f"{V1}/clusters", status_code=201, tags=["clusters"], responses=contract.responses(409))
     async def create_cluster(body: ClusterBody, s: Session) -> dict[str, Any]:
         return platform.clusters.create(s.tenant, s.namespace, body.model_dump())
 
-    @app.get(f"{V1}/clusters/{{name}}", tags=["clusters"])
+    @app.get(f"{V1}/clusters/{{name}}", tags=["clusters"], responses=contract.responses(404))
     async def get_cluster(name: str, s: Session) -> dict[str, Any]:
         return platform.clusters.get(s.tenant, name)
 
-    @app.delete(f"{V1}/clusters/{{name}}", status_code=204, tags=["clusters"])
+    @app.delete(
+        f"{V1}/clusters/{{name}}", status_code=204, tags=["clusters"], responses=contract.responses(404, 409)
+    )
     async def delete_cluster(name: str, s: Session) -> Response:
         await platform.clusters.delete(s.tenant, name)
         return Response(status_code=204)
 
     # -- jobs
-    @app.post(f"{V1}/jobs", status_code=201, tags=["training"])
+    @app.post(f"{V1}/jobs", status_code=201, tags=["training"], responses=contract.responses(404, 409))
     async def submit_job(body: JobBody, s: Session) -> dict[str, Any]:
         return job_json(platform.engine.submit(s.tenant, s.namespace, s.user, body.model_dump()))
 
-    @app.get(f"{V1}/jobs", tags=["training"])
+    @app.get(f"{V1}/jobs", tags=["training"], responses=contract.responses())
     async def list_jobs(s: Session) -> list[dict[str, Any]]:
         return [job_json(r) for r in platform.engine.list(s.tenant)]
 
-    @app.get(f"{V1}/jobs/{{job_id}}", tags=["training"])
+    @app.get(f"{V1}/jobs/{{job_id}}", tags=["training"], responses=contract.responses(404))
     async def get_job(job_id: str, s: Session) -> dict[str, Any]:
         return job_json(platform.engine.get(s.tenant, job_id))
 
-    @app.post(f"{V1}/jobs/{{job_id}}/cancel", tags=["training"])
+    @app.post(f"{V1}/jobs/{{job_id}}/cancel", tags=["training"], responses=contract.responses(404, 409))
     async def cancel_job(job_id: str, s: Session) -> dict[str, Any]:
         return job_json(await platform.engine.cancel(s.tenant, job_id))
 
-    @app.get(f"{V1}/jobs/{{job_id}}/metrics", tags=["training"])
+    @app.get(f"{V1}/jobs/{{job_id}}/metrics", tags=["training"], responses=contract.responses(404))
     async def job_metrics(job_id: str, s: Session) -> dict[str, Any]:
         return platform.engine.metrics(s.tenant, job_id)
 
@@ -326,7 +386,7 @@ def create_app(platform: Platform) -> FastAPI:
         f"{V1}/jobs/{{job_id}}/log",
         tags=["training"],
         response_class=StreamingResponse,
-        responses={200: {"content": {"text/plain": {}}}},
+        responses={200: {"content": {"text/plain": {}}}, **contract.responses(404)},
     )
     async def job_log(
         job_id: str, s: Session, from_line: Annotated[int, Query(ge=0)] = 0, follow: bool = True
@@ -337,16 +397,26 @@ def create_app(platform: Platform) -> FastAPI:
         )
 
     # -- repository
-    @app.get(f"{V1}/repo", tags=["repository"])
-    async def list_repo(s: Session, prefix: str = "") -> list[dict[str, Any]]:
+    @app.get(f"{V1}/repo", tags=["repository"], responses=contract.responses())
+    async def list_repo(s: Session, prefix: RepoPrefix = "") -> list[dict[str, Any]]:
         return await asyncio.to_thread(repo(s).list, prefix)
 
-    @app.get(f"{V1}/repo/{{path:path}}", tags=["repository"], response_class=FileResponse)
-    async def fetch_repo(path: str, s: Session) -> FileResponse:
+    @app.get(
+        f"{V1}/repo/{{path:path}}",
+        tags=["repository"],
+        response_class=FileResponse,
+        responses={200: {"content": {"application/octet-stream": {}}}, **contract.responses(404, 409)},
+    )
+    async def fetch_repo(path: RepoPath, s: Session) -> FileResponse:
         return FileResponse(repo(s).read(path), media_type="application/octet-stream")
 
-    @app.put(f"{V1}/repo/{{path:path}}", status_code=201, tags=["repository"])
-    async def upload_repo(path: str, request: Request, s: Session) -> dict[str, Any]:
+    @app.put(
+        f"{V1}/repo/{{path:path}}",
+        status_code=201,
+        tags=["repository"],
+        responses=contract.responses(404, 409),
+    )
+    async def upload_repo(path: RepoPath, request: Request, s: Session) -> dict[str, Any]:
         r = repo(s)
         target, tmp = r.open_upload(path)
         size = 0
@@ -364,54 +434,68 @@ def create_app(platform: Platform) -> FastAPI:
             tmp.unlink(missing_ok=True)
         return r.entry(target)
 
-    @app.delete(f"{V1}/repo/{{path:path}}", status_code=204, tags=["repository"])
-    async def delete_repo(path: str, s: Session) -> Response:
+    @app.delete(
+        f"{V1}/repo/{{path:path}}", status_code=204, tags=["repository"], responses=contract.responses(404)
+    )
+    async def delete_repo(path: RepoPath, s: Session) -> Response:
         await asyncio.to_thread(repo(s).delete, path)
         return Response(status_code=204)
 
     # -- registry
-    @app.get(f"{V1}/models", tags=["registry"])
+    @app.get(f"{V1}/models", tags=["registry"], responses=contract.responses())
     async def list_models(s: Session) -> list[dict[str, Any]]:
         return platform.registry.models(s.tenant)
 
-    @app.post(f"{V1}/models", status_code=201, tags=["registry"])
+    @app.post(f"{V1}/models", status_code=201, tags=["registry"], responses=contract.responses(404, 409))
     async def register_model(body: RegisterBody, s: Session) -> dict[str, Any]:
         row = await asyncio.to_thread(
             platform.registry.register, s.tenant, s.namespace, s.user, body.model_dump()
         )
         return version_json(row)
 
-    @app.get(f"{V1}/models/{{model}}/versions", tags=["registry"])
+    @app.get(f"{V1}/models/{{model}}/versions", tags=["registry"], responses=contract.responses(404))
     async def list_versions(model: str, s: Session) -> list[dict[str, Any]]:
         return [version_json(r) for r in platform.registry.versions(s.tenant, model)]
 
-    @app.get(f"{V1}/models/{{model}}/versions/{{version}}", tags=["registry"])
+    @app.get(
+        f"{V1}/models/{{model}}/versions/{{version}}", tags=["registry"], responses=contract.responses(404)
+    )
     async def get_version(model: str, version: int, s: Session) -> dict[str, Any]:
         return version_json(platform.registry.get(s.tenant, model, version))
 
-    @app.patch(f"{V1}/models/{{model}}/versions/{{version}}", tags=["registry"])
+    @app.patch(
+        f"{V1}/models/{{model}}/versions/{{version}}", tags=["registry"], responses=contract.responses(404)
+    )
     async def set_stage(model: str, version: int, body: StageBody, s: Session) -> dict[str, Any]:
         return version_json(platform.registry.set_stage(s.tenant, model, version, body.stage))
 
-    @app.get(f"{V1}/models/{{model}}/versions/{{version}}/configmap", tags=["registry"])
+    @app.get(
+        f"{V1}/models/{{model}}/versions/{{version}}/configmap",
+        tags=["registry"],
+        responses=contract.responses(404),
+    )
     async def configmap(model: str, version: int, s: Session) -> dict[str, Any]:
         return platform.registry.configmap(s.tenant, s.namespace, model, version)
 
     # -- deployments
-    @app.get(f"{V1}/deployments", tags=["deployments"])
+    @app.get(f"{V1}/deployments", tags=["deployments"], responses=contract.responses())
     async def list_deployments(s: Session) -> list[dict[str, Any]]:
         return [platform.supervisor.deployment_json(r) for r in platform.supervisor.list(s.tenant)]
 
-    @app.post(f"{V1}/deployments", status_code=201, tags=["deployments"])
+    @app.post(
+        f"{V1}/deployments", status_code=201, tags=["deployments"], responses=contract.responses(404, 409)
+    )
     async def create_deployment(body: DeploymentBody, s: Session) -> dict[str, Any]:
         row = platform.supervisor.create(s.tenant, s.namespace, body.model_dump())
         return platform.supervisor.deployment_json(row)
 
-    @app.get(f"{V1}/deployments/{{name}}", tags=["deployments"])
+    @app.get(f"{V1}/deployments/{{name}}", tags=["deployments"], responses=contract.responses(404))
     async def get_deployment(name: str, s: Session) -> dict[str, Any]:
         return platform.supervisor.deployment_json(platform.supervisor.get(s.tenant, name))
 
-    @app.delete(f"{V1}/deployments/{{name}}", status_code=204, tags=["deployments"])
+    @app.delete(
+        f"{V1}/deployments/{{name}}", status_code=204, tags=["deployments"], responses=contract.responses(404)
+    )
     async def delete_deployment(name: str, s: Session) -> Response:
         await platform.supervisor.delete(s.tenant, name)
         return Response(status_code=204)

@@ -119,7 +119,7 @@ class Keeper:
             async with asyncio.timeout(CLAIM_TIMEOUT_S):
                 line = await reader.readline()
             words = line.decode(errors="replace").split()
-            if len(words) != 2 or words[0] != "claim" or not words[1].isdigit():
+            if len(words) != 2 or words[0] != "claim" or not (words[1].isascii() and words[1].isdigit()):
                 return
             conn: socket.socket = writer.get_extra_info("socket")
             with socket.socket(fileno=os.dup(conn.fileno())) as raw:

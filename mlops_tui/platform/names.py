@@ -38,6 +38,14 @@ def check(kind: str, value: str) -> str:
     return value
 
 
+JOB_ID = re.compile(r"^[0-9]{1,18}$")  # ASCII digits: str.isdigit() takes "²", which int() refuses
+
+
+def job_id(value: str) -> bool:
+    """Whether ``value`` can be a job id (a number of at most 18 ASCII digits)."""
+    return JOB_ID.match(value) is not None
+
+
 def namespace_for(tenant: str) -> str:
     """The tenant's namespace, as Ezmeral does it: the lower-cased name (a DNS label)."""
     return tenant.lower().replace("_", "-")

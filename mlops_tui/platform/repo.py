@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from mlops_tui.platform.errors import invalid, not_found
+from mlops_tui.platform.errors import conflict, invalid, not_found
 
 TOP_DIRS = ("data", "models", "code")
 
@@ -30,8 +30,10 @@ class Repo:
         """Normalise a client path (``a//b/`` → ``a/b``) or refuse it, naming ``field``."""
         if not isinstance(rel, str) or not rel.strip("/"):
             raise invalid(f"{field} must be a non-empty path relative to the project repository", field)
-        if "\x00" in rel or "\\" in rel or len(rel) > 1024:
-            raise invalid(f"{field} {rel[:80]!r} holds a forbidden character or is too long", field)
+        if "\\" in rel or len(rel) > 1024 or any(c < " " or c == "\x7f" for c in rel):
+            raise invalid(
+                f"{field} {rel[:80]!r} holds a control character or a backslash, or is too long", field
+            )
         pure = PurePosixPath(rel)
         if pure.is_absolute():
             raise invalid(f"{field} {rel!r} must be relative to the project repository, not absolute", field)
@@ -85,7 +87,9 @@ class Repo:
     def read(self, rel: str) -> Path:
         path = self.resolve(rel)
         if path.is_dir():
-            raise invalid(f"{rel!r} is a directory: list it with GET /repo?prefix={rel.rstrip('/')}/", "path")
+            raise conflict(
+                f"{rel!r} is a directory: list it with GET /repo?prefix={rel.rstrip('/')}/", "path"
+            )
         if not path.is_file():
             raise not_found(f"no file {rel!r} in the project repository", "path")
         return path
@@ -94,11 +98,11 @@ class Repo:
         """Where an upload goes (a temp file beside the target, renamed on success)."""
         path = self.resolve(rel)
         if path.is_dir():
-            raise invalid(f"{rel!r} is a directory; name a file to upload", "path")
+            raise conflict(f"{rel!r} is a directory; name a file to upload", "path")
         for parent in path.relative_to(self.root).parents:
             p = self.root / parent
             if p.exists() and not p.is_dir():
-                raise invalid(
+                raise conflict(
                     f"{parent.as_posix()!r} is a file, so {rel!r} cannot be created under it", "path"
                 )
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -412,14 +412,15 @@ def test_a_scorer_failure_caused_by_input_is_a_422(
 # -- part 4: the workshop engine's answer, and its history ------------------------------------------
 
 
-def test_the_answer_has_the_workshop_engine_fields(deployment: dict[str, Any]) -> None:
+def test_the_answer_has_the_workshop_engine_fields(api: httpx.Client, deployment: dict[str, Any]) -> None:
     """Issue 10 §4 (reference §5.5): id, qid, input, output, status, node, pid, log_url, request_url."""
     one = _predict(deployment, WORKSHOP_RIDE).json()
     assert {"id", "qid", "input", "output", "status", "node", "pid", "log_url", "request_url"} <= set(one)
     assert {"model", "version", "prediction", "latency_ms", "warnings"} <= set(one)
     assert (
         one["status"] == "Finished"
-        and one["pid"] == deployment["pid"]
+        and one["pid"]
+        == api.get(f"{V1}/deployments/{deployment['name']}").json()["pid"]  # (tests restart it)
         and one["node"] == socket.gethostname()
     )
     assert json.loads(one["input"]) == WORKSHOP_RIDE  # the rides as sent, as compact JSON text

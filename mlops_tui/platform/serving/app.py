@@ -29,9 +29,9 @@ import asyncio
 import hmac
 import logging
 import os
+import secrets
 import socket
 import time
-import uuid
 import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -179,6 +179,7 @@ class PredictionApp:
         self.batcher = batcher
         self.limits = limits or Limits()
         self.history = History()
+        self.run_id = secrets.token_hex(8)
         self.node = socket.gethostname()
         self.pid = os.getpid()
         self.can_batch = hasattr(scorer, "prepare") and hasattr(scorer, "predict_prepared")
@@ -293,9 +294,9 @@ class PredictionApp:
 
     def _entry(self, req: Request, endpoint: str) -> Entry:
         client = req.scope.get("client")
-        entry = Entry(
-            uuid.uuid4().hex, self.history.next_qid(), endpoint, client=f"{client[0]}" if client else ""
-        )
+        qid = self.history.next_qid()
+        # unique across restarts: this process's random prefix, then its request count
+        entry = Entry(f"{self.run_id}{qid:08x}", qid, endpoint, client=f"{client[0]}" if client else "")
         req.entry = entry
         return entry
 

@@ -5,17 +5,17 @@ One model call costs about as much for 1 row as for 50 (XGBoost's fixed cost per
 on its own spends most of its time on that fixed cost. Triton's dynamic batcher and MLServer's
 adaptive batching stack requests into one call; so does this, the same way:
 
-- a request's rows wait in a queue; a single worker takes everything queued (up to
-  ``max_batch_size`` rows, never splitting a request), stacks it, makes one model call and gives
-  each request exactly its own rows' values back, in order;
-- with nothing else queued the call is made at once: a lone client waits for nobody. Requests
-  that arrive during a call are queued and make the next call together (the worker yields to the
-  event loop between calls, so every request that has arrived is queued by then);
-- ``max_wait`` (0 by default) lets the worker wait up to that long for more rows before a call
-  that is not full, trading latency for larger batches (Triton's ``max_queue_delay``).
+- a request's rows wait in a queue; a model call takes everything queued (up to
+  ``max_batch_size`` rows, never splitting a request), stacks it, and gives each request exactly
+  its own rows' values back, in order;
+- the call is made in the same turn of the event loop as the requests that queued: a lone client
+  waits for nobody. Requests that arrive during a call are queued and make the next call
+  together;
+- ``max_wait`` (0 by default) lets a call that is not full wait up to that long for more rows,
+  trading latency for larger batches (Triton's ``max_queue_delay``).
 
-The model call runs on the event loop: it is short (about 0.1 ms for 1 row, 0.4 ms for 1,000),
-and a thread hand-off would cost about as much again.
+The model call runs on the event loop, as a plain callback (no task per call): it is short (about
+0.1 ms for 1 row, 0.4 ms for 1,000), and a thread hand-off would cost about as much again.
 """
 
 from __future__ import annotations
@@ -58,37 +58,33 @@ class AdaptiveBatcher:
         self.metrics = metrics
         self._queue: deque[_Waiting] = deque()
         self._queued_rows = 0
-        self._worker: asyncio.Task[None] | None = None
-        self._more = asyncio.Event()
+        self._scheduled: asyncio.Handle | None = None  # the next model call, once one is due
 
     async def score(self, rows: np.ndarray) -> tuple[list[float], int]:
         """The values of ``rows`` (n x features), and the rows of the model call that scored them.
         An exception of the model call is raised to every request of that call."""
-        future: asyncio.Future[tuple[list[float], int]] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[tuple[list[float], int]] = loop.create_future()
         self._queue.append(_Waiting(rows, future, time.perf_counter()))
         self._queued_rows += len(rows)
-        if self._queued_rows >= self.policy.max_batch_size:
-            self._more.set()
-        if self._worker is None:
-            self._worker = asyncio.create_task(self._work(), name="adaptive-batcher")
+        full = self._queued_rows >= self.policy.max_batch_size
+        if self._scheduled is None or (full and isinstance(self._scheduled, asyncio.TimerHandle)):
+            if self._scheduled is not None:
+                self._scheduled.cancel()
+            # call_soon: the requests already running in this turn of the event loop queue up first
+            wait = 0.0 if full else self.policy.max_wait_s
+            self._scheduled = loop.call_later(wait, self._run) if wait > 0 else loop.call_soon(self._run)
         return await future
 
-    async def _work(self) -> None:
-        try:
-            while self._queue:
-                if self.policy.max_wait_s > 0 and self._queued_rows < self.policy.max_batch_size:
-                    self._more.clear()
-                    wait = self.policy.max_wait_s - (time.perf_counter() - self._queue[0].since)
-                    if wait > 0:
-                        try:
-                            async with asyncio.timeout(wait):
-                                await self._more.wait()
-                        except TimeoutError:
-                            pass
-                self._call(self._take())
-                await asyncio.sleep(0)  # requests that arrived during the call queue up now
-        finally:
-            self._worker = None
+    def _run(self) -> None:
+        """One model call on what is queued; the next, if more is queued, in the next turn (the
+        requests that arrived during this call queue up meanwhile)."""
+        self._scheduled = None
+        if not self._queue:
+            return
+        self._call(self._take())
+        if self._queue:
+            self._scheduled = asyncio.get_running_loop().call_soon(self._run)
 
     def _take(self) -> list[_Waiting]:
         batch = [self._queue.popleft()]

@@ -16,6 +16,7 @@ prediction server must bound (issue 8 §5), this subclass adds:
 - **lingering close** (as nginx): a connection closed after an answer given before its body was
   read first drains what the client still sends (``linger_bytes`` within ``linger_s``), so that
   the client reads the answer instead of a reset;
+- **one write per answer**: head and body leave together (uvicorn writes them apart);
 - **draining on stop**: a request in progress is answered with ``Connection: close``; a
   connection accepted just before the stop is answered, not dropped; kept-alive idle ones are
   closed by the server's drain loop (``ConnectionSlots.close_kept_alive``).
@@ -84,6 +85,7 @@ class BoundedProtocol(HttpToolsProtocol):
         self._lingering = False
         self._linger_left = 0
         self._refusal: tuple[int, str] | None = None
+        self._holding: list[_CycleTransport] = []  # answers whose head waits for its body
 
     # -- connection
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -149,7 +151,7 @@ class BoundedProtocol(HttpToolsProtocol):
         super().on_headers_complete()
         cycle = self.cycle
         if cycle is not None:
-            cycle.transport = _LingeringClose(self)  # type: ignore[assignment]
+            cycle.transport = _CycleTransport(self)  # type: ignore[assignment]
             if self.state.draining:
                 cycle.keep_alive = False
 
@@ -158,6 +160,8 @@ class BoundedProtocol(HttpToolsProtocol):
         super().on_message_complete()
 
     def on_response_complete(self) -> None:
+        for held in list(self._holding):
+            held.flush()  # a head without a body (the answer to a HEAD)
         super().on_response_complete()
         self._in_head = True
         self._head_bytes = 0
@@ -227,15 +231,36 @@ class BoundedProtocol(HttpToolsProtocol):
         return None
 
 
-class _LingeringClose:
-    """The transport as uvicorn's request cycle sees it: closing it after an answer whose request
-    body was not read is a lingering close."""
+class _CycleTransport:
+    """The transport as uvicorn's request cycle sees it.
+
+    - the answer's head is held until its body is written, so that both leave in one write (one
+      segment with TCP_NODELAY, where uvicorn's two writes made two: a client reading the first
+      segment saw a head without its body); ``100 Continue`` is never held;
+    - closing it after an answer whose request body was not read is a lingering close.
+    """
 
     def __init__(self, protocol: BoundedProtocol) -> None:
         self._protocol = protocol
         self._transport = protocol.transport
+        self._head = b""
+
+    def write(self, data: bytes) -> None:
+        if not self._head and data.startswith(b"HTTP/1.1 ") and not data.startswith(b"HTTP/1.1 100 "):
+            self._head = data  # the answer's status line and headers: wait for the body
+            self._protocol._holding.append(self)
+            return
+        self.flush(data)
+
+    def flush(self, data: bytes = b"") -> None:
+        if self._head:
+            data, self._head = self._head + data, b""
+            self._protocol._holding.remove(self)
+        if data:
+            self._transport.write(data)
 
     def close(self) -> None:
+        self.flush()
         if self._protocol._message_complete:
             self._transport.close()
         else:

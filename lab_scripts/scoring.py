@@ -128,7 +128,8 @@ class Scorer:
         return self.predict_prepared(x), warnings
 
     def prepare(self, records: Any) -> tuple[np.ndarray, list[str]]:
-        """The feature rows (n x len(features), float64) of 1..n records, and their warnings.
+        """The feature rows (n x len(features), float64) of one record (a dict: messages name no
+        record number) or a list of 1..n records, and their warnings.
 
         The half of `predict` that depends on the request: a server may stack the rows of several
         requests and score them in one `predict_prepared` call (one model call costs about as

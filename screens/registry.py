@@ -37,6 +37,7 @@ from .base import BaseScreen, guarded
 from .dashboard import failure_label, registry_rows, state_text
 
 STAGES = ("none", "staging", "production", "archived")
+ANSWER_WIDTH = 52  # characters of a request's answer shown under it (the detail pane at 100x30)
 MAIN_METRICS = ("mae", "rmse", "r2", "rmsle", "baseline_mae")
 
 
@@ -111,12 +112,12 @@ def history_text(name: str, records: list[PredictionRecord]) -> Text:
         text.append("  none since the server started\n", style="dim italic")
     for r in records:
         text.append(f"  {short_time(r.received_at)}  ", style="dim")
-        text.append(f"{r.http_status} ", style="green" if r.http_status == 200 else "red")
+        text.append(f"{r.http_status}", style="green" if r.http_status == 200 else "red")
         rides = f"{r.rides} ride{'s' * (r.rides != 1)}" if r.rides else "-"
-        text.append_text(outside(f"{rides:<10} {r.latency_ms:7.1f} ms  ", "dim"))
+        text.append_text(outside(f"  {rides:<10} {r.latency_ms:7.1f} ms\n", "dim"))
         first = r.error or (r.output.splitlines() or [r.status])[0]
-        text.append_text(outside(first[:80], "" if r.http_status == 200 else "red"))
-        text.append("\n")
+        shown = first if len(first) <= ANSWER_WIDTH else first[: ANSWER_WIDTH - 1] + "…"
+        text.append_text(outside(f"    {shown}\n", "" if r.http_status == 200 else "red"))
     return text
 
 

@@ -309,18 +309,21 @@ class PredictionApp:
 
     # -- scoring
     async def _score(
-        self, rides: list[Any], entry: Entry, where: Callable[[Exception], HttpError]
+        self, rides: list[Any] | dict[str, Any], entry: Entry, where: Callable[[Exception], HttpError]
     ) -> tuple[list[float], list[str]]:
-        """Values and warnings of ``rides``; the scorer's refusal as ``where(exc)`` (a 422)."""
-        if len(rides) > self.limits.max_rides:
-            raise where(ValueError(f"{len(rides)} rides: at most {self.limits.max_rides} per request"))
-        entry.rides = len(rides)
+        """Values and warnings of ``rides`` (a list, or one ride: the scorer's messages then name
+        no record number); the scorer's refusal as ``where(exc)`` (a 422)."""
+        count = 1 if isinstance(rides, dict) else len(rides)
+        if count > self.limits.max_rides:
+            raise where(ValueError(f"{count} rides: at most {self.limits.max_rides} per request"))
+        entry.rides = count
         started = time.perf_counter()
         try:
-            if not self.can_batch:  # scoring code from before batching: one call, no batch
-                values, warnings = await self._maybe_thread(self.scorer.predict, rides)
+            if not self.can_batch:  # scoring code from before batching: one call, no batch, a list
+                listed = [rides] if isinstance(rides, dict) else rides
+                values, warnings = await self._maybe_thread(self.scorer.predict, listed)
                 self.metrics.prepared(time.perf_counter() - started)
-                entry.batch_rows = len(rides)
+                entry.batch_rows = count
                 entry.warnings = [str(w) for w in warnings]
                 return [float(v) for v in values], entry.warnings
             rows, warnings = await self._maybe_thread(self.scorer.prepare, rides)
@@ -342,8 +345,8 @@ class PredictionApp:
         entry.warnings = warnings
         return values, [str(w) for w in warnings]
 
-    async def _maybe_thread(self, call: Callable[[Any], Any], rides: list[Any]) -> Any:
-        if len(rides) < PREPARE_IN_THREAD:
+    async def _maybe_thread(self, call: Callable[[Any], Any], rides: list[Any] | dict[str, Any]) -> Any:
+        if isinstance(rides, dict) or len(rides) < PREPARE_IN_THREAD:
             return call(rides)
         return await asyncio.to_thread(call, rides)
 
@@ -360,7 +363,7 @@ class PredictionApp:
             text = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
             return HttpError(422, f"{name}: {text}", name)
 
-        values, warnings = await self._score(rides, entry, where)
+        values, warnings = await self._score(rides[0] if single else rides, entry, where)
         entry.output = text = workshop.output(values)
         base = self._base_url(req)
         answer = {

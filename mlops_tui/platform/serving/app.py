@@ -137,25 +137,31 @@ class Request:
 def _decompress(body: bytes, encoding: bytes, limit: int) -> bytes:
     """A gzip or deflate body (RFC 9110 §8.4.1), at most ``limit`` bytes once decompressed."""
     if encoding == b"gzip":
-        wbits = 16 + zlib.MAX_WBITS
+        tries = (16 + zlib.MAX_WBITS,)
     elif encoding == b"deflate":  # the zlib format (RFC 1950), as HTTP defines it; raw deflate too
-        wbits = zlib.MAX_WBITS if body[:1] and (body[0] & 0x0F) == 8 else -zlib.MAX_WBITS
+        tries = (zlib.MAX_WBITS, -zlib.MAX_WBITS)
     else:
         raise HttpError(
             415,
             f"Content-Encoding {encoding.decode('latin-1')} is not supported (gzip, deflate)",
             "Content-Encoding",
         )
-    d = zlib.decompressobj(wbits)
-    try:
-        out = d.decompress(body, limit + 1)
-    except zlib.error as exc:
-        raise HttpError(400, f"the {encoding.decode()} body cannot be decompressed: {exc}", "body") from None
-    if len(out) > limit or d.unconsumed_tail:
-        raise HttpError(413, f"the body is over {limit >> 20} MiB once decompressed", "body")
-    if not d.eof:
-        raise HttpError(400, f"the {encoding.decode()} body is cut short", "body")
-    return out
+    for i, wbits in enumerate(tries):
+        d = zlib.decompressobj(wbits)
+        try:
+            out = d.decompress(body, limit + 1)
+        except zlib.error as exc:
+            if i + 1 < len(tries):
+                continue
+            raise HttpError(
+                400, f"the {encoding.decode()} body cannot be decompressed: {exc}", "body"
+            ) from None
+        if len(out) > limit or d.unconsumed_tail:
+            raise HttpError(413, f"the body is over {limit >> 20} MiB once decompressed", "body")
+        if not d.eof:
+            raise HttpError(400, f"the {encoding.decode()} body is cut short", "body")
+        return out
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 class PredictionApp:

@@ -90,9 +90,11 @@ def _repo_path(path: str) -> str:
 
 
 def _plain(value: Any) -> Any:
-    """JSON-ready copy of a spec dataclass."""
+    """JSON-ready copy of a spec dataclass. A field left None (``DeploymentSpec.max_batch_size``:
+    the platform's default) is left out, as a person would write the body: the equivalent curl
+    command showed ``"max_batch_size": null``."""
     data = asdict(value)
-    return {k: (str(v) if isinstance(v, ClusterKind) else v) for k, v in data.items()}
+    return {k: (str(v) if isinstance(v, ClusterKind) else v) for k, v in data.items() if v is not None}
 
 
 class LocalPlatform:

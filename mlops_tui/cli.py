@@ -230,7 +230,7 @@ def _add_workshop(sub: Any) -> None:
     add.add_argument("--attendees", type=int, help="number of attendees to add (numbered)")
     reset = ws_sub.add_parser("reset-password", help="a new password for one user")
     reset.add_argument("user")
-    ws_sub.add_parser("stop", help="stop the class's platform (its deployments stop 30 s later)")
+    ws_sub.add_parser("stop", help="stop the class's platform and its deployments")
     status = ws_sub.add_parser("status", help="the class: who is where, who is stuck and why")
     status.add_argument("--output", "-o", choices=("text", "json"), default="text")
     status.add_argument(

@@ -249,7 +249,7 @@ def reset_password(args: Any) -> int:
 def stop(args: Any) -> int:
     root = state_dir(args)
     if launcher.stop_platform(root):
-        out(f"stopped the workshop platform of {root}; its deployments stop within 30 s")
+        out(f"stopped the workshop platform of {root} and its deployments")
     else:
         out(f"no workshop platform running for {root}")
     return 0

@@ -63,7 +63,9 @@ def klass(tmp_path_factory: pytest.TempPathFactory, local_platform: LocalPlatfor
     done = mlops(home, "workshop", "start", "--roster", str(roster), "--state-dir", str(state), timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr
     yield Class(home, state, read_handout(state / "handout.txt"))
-    mlops(home, "workshop", "stop", "--state-dir", str(state), timeout=60)
+    done = mlops(home, "workshop", "stop", "--state-dir", str(state), timeout=60)
+    # (it said "its deployments stop within 30 s": stop_platform stops them before it returns)
+    assert done.returncode == 0 and "platform of" in done.stdout and "and its deployments" in done.stdout
 
 
 def join(home: Path, klass: Class, user: str, password: str | None = None):  # type: ignore[no-untyped-def]

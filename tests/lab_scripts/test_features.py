@@ -220,8 +220,8 @@ def test_lab_code_is_self_contained() -> None:
     from mlops_tui import lab_scripts
 
     allowed = {"argparse", "csv", "collections", "dataclasses", "datetime", "difflib", "functools", "hashlib",
-               "gzip", "importlib", "io", "json", "math", "os", "pathlib", "re", "sys", "time", "typing",
-               "zoneinfo",
+               "gzip", "importlib", "io", "itertools", "json", "math", "operator", "os", "pathlib", "re",
+               "sys", "time", "typing", "zoneinfo",
                "__future__", "numpy", "pandas", "pyarrow", "xgboost"}
     for path in Path(lab_scripts.__file__).parent.glob("*.py"):
         tree = ast.parse(path.read_text())
@@ -293,3 +293,11 @@ def test_warnings_are_capped() -> None:
     rides = [{**RIDE, **{f"extra{j}": 1 for j in range(20)}} for _ in range(50)]
     _, warnings = records_to_matrix(rides)
     assert len(warnings) == MAX_WARNINGS and warnings[-1].endswith("more warnings")
+
+
+def test_importing_the_rules_does_not_import_numpy() -> None:
+    """The TUI's prediction form checks fields with these rules and stays open for hours: numpy
+    (about 20 MB resident) loads only where a matrix is computed (issue 9's footprint)."""
+    probe = "import sys, mlops_tui.lab_scripts.features; print('numpy' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "False", done.stderr

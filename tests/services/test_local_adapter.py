@@ -14,7 +14,14 @@ import pytest
 from mlops_tui.services import errors
 from mlops_tui.services.local.adapter import LocalPlatform
 from mlops_tui.services.platform import Platform
-from mlops_tui.services.types import ClusterKind, ClusterSpec, Credentials, JobSpec, JobState
+from mlops_tui.services.types import (
+    ClusterKind,
+    ClusterSpec,
+    Credentials,
+    DeploymentSpec,
+    JobSpec,
+    JobState,
+)
 
 from .conftest import Server
 
@@ -140,6 +147,16 @@ async def test_equivalent_curls_run_in_a_shell(platform_server: Server) -> None:
         clusters_line, cluster_line = run.stdout.strip().splitlines()[-2:]
         assert any(c["name"] == "training-engine-shared" for c in json.loads(clusters_line))
         assert json.loads(cluster_line)["state"] == "configured"
+
+
+def test_an_unset_serving_setting_is_left_out_of_the_body() -> None:
+    """The curl shown for a deployment said ``"max_batch_size": null, "max_batch_wait_ms": null``;
+    an unset setting is the platform's default, left out as a person would write it."""
+    p = LocalPlatform(Credentials("http://127.0.0.1:9", "t", "u", "p"))
+    shown = p.equivalent("create_deployment", spec=DeploymentSpec("dep", "model", 2))
+    assert "null" not in shown and '{"name": "dep", "model": "model", "version": 2}' in shown, shown
+    tuned = p.equivalent("create_deployment", spec=DeploymentSpec("dep", "model", 2, max_batch_size=64))
+    assert '"max_batch_size": 64' in tuned and "max_batch_wait_ms" not in tuned, tuned
 
 
 async def test_follow_log_counts_lines_as_the_server_does(platform_server: Server) -> None:

@@ -50,6 +50,7 @@ from mlops_tui.services.types import (
     Model,
     ModelVersion,
     Prediction,
+    PredictionRecord,
     RegisterSpec,
     RepoEntry,
     Session,
@@ -326,6 +327,9 @@ class KubernetesPlatform:
 
     async def delete_deployment(self, name: str) -> None:
         await self.deployments.delete(name)
+
+    async def prediction_history(self, deployment: str, limit: int = 10) -> list[PredictionRecord]:
+        return await self.predictor.history(await self.deployments.get(deployment), limit)
 
     async def predict(self, deployment: str, records: list[dict[str, Any]]) -> Prediction:
         dep = await self.deployments.get(deployment)

@@ -20,9 +20,9 @@ from typing import Any
 import httpx
 import pytest
 from local_platform_support import V1, LocalPlatform, has_sandbox, upload_lab_code, wait_job
+from mlops_tui.lab_scripts.synthetic import YELLOW_2019_COLUMNS
 from workshop_class_support import ClassRun, cli
 
-from mlops_tui.lab_scripts.synthetic import YELLOW_2019_COLUMNS
 from mlops_tui.services.local.adapter import LocalPlatform as LocalAdapter
 from mlops_tui.services.types import Credentials
 from mlops_tui.widgets.broadcast import BroadcastBanner
@@ -37,7 +37,9 @@ pytestmark = pytest.mark.skipif(not has_sandbox(), reason="needs bubblewrap (apt
 TENANT = "K8sMLTenant"
 # A trip file with the 2019 TLC header and no rows: train.py refuses it after reading it.
 EMPTY_DATA = "data/student01/empty.csv"
-NO_RIDES = "error: too few usable rides in empty.csv: 0 of 0 kept, at least 50 are needed; the file holds no rides"
+NO_RIDES = (
+    "error: too few usable rides in empty.csv: 0 of 0 kept, at least 50 are needed; the file holds no rides"
+)
 POLL = {**FAST, "class": 0.5, "broadcast": 0.5}
 WIDE = 170  # columns: the other columns and the whole "train failed: error: …" (125) in the last
 

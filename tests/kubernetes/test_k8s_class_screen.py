@@ -80,7 +80,8 @@ async def test_class_screen_on_kubernetes_shows_the_failed_training_first(
     )
     async with app.run_test(size=(100, 30)) as pilot:
         await _until(pilot, lambda: app.platform is not None, "connected")
-        assert "7 Class" in _text(app) or " 7" in _text(app)  # the tab: anyone on Kubernetes
+        # the tab (anyone on Kubernetes), drawn once the session is in: the tabs follow it
+        await _until(pilot, lambda: "7 Class" in _text(app) or " 7" in _text(app), "the Class tab")
         await app.goto("class")
         await _until(
             pilot,

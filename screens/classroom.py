@@ -70,8 +70,8 @@ def step_marks(member: ClassMember) -> Text:
 
 
 def failure(member: ClassMember) -> str:
-    """A failed step in the fewest words, for the table: ``train failed: error: argument --rounds:
-    invalid int value: 'abc'`` (the job's own last line, without its exit code); '' if none."""
+    """A failed step in the fewest words, for the table: ``train failed: error: too few usable rides
+    in empty.csv: 0 of 0 kept, …`` (the job's own last line, without its exit code); '' if none."""
     step = next((s for s in classroom.steps(member) if s.state == classroom.StepState.FAILED), None)
     if step is None:
         return ""

@@ -3,10 +3,13 @@ show): three tmux terminals, three HOMEs, the real ``mlops-tui``.
 
 The facilitator starts a workshop (``mlops-tui workshop start``) and opens ``mlops-tui --profile
 workshop`` (the Class screen). Each attendee, in a shell of their own, types the ``mlops-tui join``
-line of the handout and the password at its prompt, then runs ``mlops-tui``: student01 uploads
-the code and trains with ``rounds=abc``, a parameter the job fails on; student02 uploads and
-trains properly. The facilitator sees student01 first, stuck, with the job's error, and student02
-behind; a broadcast typed on the Class screen appears in student02's guide. With
+line of the handout and the password at its prompt, then runs ``mlops-tui``: student01 first
+uploads a trip file of their own (``mlops-tui data upload``; it holds the 2019 TLC header and no
+rides, and the upload warns that training will refuse it), then uploads the code and trains on
+that file (``train data=…``), a job that fails; student02 uploads and trains properly. The
+facilitator sees student01 first, stuck, with the job's error, and student02 behind; a broadcast
+typed on the Class screen appears in student02's guide; enter on student01 shows their whole error
+above the failed job's log. With
 ``MLOPS_TUI_SCREENSHOTS=DIR`` the facilitator's screen is written as ``DIR/class-facilitator.png``
 (docs/workshop.md shows it). Bounded: about a minute here; every step has a deadline.
 """
@@ -22,6 +25,7 @@ from typing import Any
 
 import pytest
 from local_platform_support import LocalPlatform, has_sandbox
+from mlops_tui.lab_scripts.synthetic import YELLOW_2019_COLUMNS
 from rich.text import Text
 
 from .screenshots import save_screenshot
@@ -30,6 +34,9 @@ from .test_tmux_labs import _env, _mlops_tui
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 WIDTH, HEIGHT = 100, 30
+NO_RIDES = (
+    "error: too few usable rides in empty.csv: 0 of 0 kept, at least 50 are needed; the file holds no rides"
+)
 STEP_S = 120.0
 
 
@@ -98,6 +105,7 @@ def test_the_facilitator_sees_the_stuck_attendee_first(tmp_path: Path, local_pla
     homes = {name: tmp_path / name for name in ("facilitator", "student01", "student02")}
     for home in homes.values():
         home.mkdir()
+    (homes["student01"] / "empty.csv").write_text(",".join(YELLOW_2019_COLUMNS) + "\n")  # no rides
     state = homes["facilitator"] / "workshop"
     shutil.copytree(local_platform.state_dir / "cache" / "default-data", state / "cache" / "default-data")
     env = _env(homes["facilitator"])
@@ -126,12 +134,18 @@ def test_the_facilitator_sees_the_stuck_attendee_first(tmp_path: Path, local_pla
             term.wait(lambda s: "password of" in s, "the password prompt")
             term.type(password)
             term.wait(lambda s: "now run: mlops-tui" in s, "joined")
+            if user == "student01":  # their own trip file, into their data folder
+                term.type(f"{exe} data upload ~/empty.csv --as student01/empty.csv")
+                term.wait(lambda s: "training will refuse it" in s, "the upload's warning")
             term.type(f"{exe}")
             term.wait(lambda s: "enter runs it" in s, "the guide")
             term.type("run upload")
             term.wait(lambda s: "Upload the training code" in s and "verified" in s, "the code uploaded")
-        terms["student01"].type("train rounds=abc")  # a parameter the job fails on
-        terms["student01"].wait(lambda s: "invalid int value" in s, "the failed job in the guide")
+        terms["student01"].type("train data=student01/empty.csv")  # a job that fails
+        guide = terms["student01"].wait(
+            lambda s: "✖ Train the model failed" in s, "the failed job in the guide"
+        )
+        assert "error: too few usable rides in" in guide and "the file holds no rides" in guide, guide
         terms["student02"].type("train rounds=5")
         # the facilitator's Class screen: student01 first, stuck, with the job's error
         boss = terms["facilitator"]
@@ -141,7 +155,8 @@ def test_the_facilitator_sees_the_stuck_attendee_first(tmp_path: Path, local_pla
         )
         assert _rows(screen) == ["student01", "student02"], screen
         stuck = _row(screen, "student01")
-        assert "Lab 3" in stuck and "✔·✔✖···" in stuck and "train failed: error: argument --rounds" in stuck
+        assert "Lab 3" in stuck and "✔·✔✖···" in stuck
+        assert "train failed: error: too few usable rides in empty.csv: 0 … │" in stuck  # cut to fit
         assert "Lab 4" in _row(screen, "student02") and "✔·✔✔···" in _row(screen, "student02")
         assert "Traceback" not in screen
         # a broadcast from the Class screen reaches student02's guide live
@@ -158,6 +173,13 @@ def test_the_facilitator_sees_the_stuck_attendee_first(tmp_path: Path, local_pla
         save_screenshot(
             terms["student02"].ansi(), "class-attendee-broadcast", "mlops-tui: an attendee's guide", WIDTH
         )
+        # enter: student01 (the first row), with the whole error above the failed job's log
+        boss.tmux("send-keys", "-t", "t", "Enter")
+        screen = boss.wait(
+            lambda s: "Log · job" in s and "0 rides read, 0 kept after cleaning" in s, "the failed job's log"
+        )
+        assert screen.splitlines()[1].startswith(" student01 · Lab 3 · last progress "), screen
+        assert NO_RIDES in " ".join(screen.split()), screen
     finally:
         for term in terms.values():
             term.close()

@@ -1,8 +1,10 @@
 """The facilitator's Class screen and the broadcast, on a real workshop platform (issue 9 §6).
 
 A small class (``workshop start --attendees 2``, the real CLI) where student01's training job fails
-on a bad parameter: the facilitator sees student01 first with the job's error, opens them and reads
-the failed job's log; an attendee has no Class screen; a broadcast reaches the attendee's guide
+as a real attendee's can: they upload a trip file in the 2019 TLC layout that holds no rides and
+train on it (the parameters are checked before anything is submitted, so a bad one never becomes a
+job). The facilitator sees student01 first with the job's error, opens them and reads the failed
+job's log; an attendee has no Class screen; a broadcast reaches the attendee's guide
 live, announced once. The 20-attendee class of ``tests/conftest.py`` shows 20 rows at Lab 5.
 """
 
@@ -17,7 +19,8 @@ from typing import Any
 
 import httpx
 import pytest
-from local_platform_support import DEFAULT_DATA, V1, LocalPlatform, has_sandbox, upload_lab_code, wait_job
+from local_platform_support import V1, LocalPlatform, has_sandbox, upload_lab_code, wait_job
+from mlops_tui.lab_scripts.synthetic import YELLOW_2019_COLUMNS
 from workshop_class_support import ClassRun, cli
 
 from mlops_tui.services.local.adapter import LocalPlatform as LocalAdapter
@@ -32,7 +35,13 @@ from .conftest import FAST, screen_text, wait_for
 pytestmark = pytest.mark.skipif(not has_sandbox(), reason="needs bubblewrap (apt-get install bubblewrap)")
 
 TENANT = "K8sMLTenant"
+# A trip file with the 2019 TLC header and no rows: train.py refuses it after reading it.
+EMPTY_DATA = "data/student01/empty.csv"
+NO_RIDES = (
+    "error: too few usable rides in empty.csv: 0 of 0 kept, at least 50 are needed; the file holds no rides"
+)
 POLL = {**FAST, "class": 0.5, "broadcast": 0.5}
+WIDE = 170  # columns: the other columns and the whole "train failed: error: …" (125) in the last
 
 
 @dataclass
@@ -75,19 +84,22 @@ def small_class(
         klass = SmallClass(url, passwords, {})
         with klass.client("student01") as student:
             code = upload_lab_code(student, "student01")
+            header = ",".join(YELLOW_2019_COLUMNS) + "\n"
+            r = student.put(f"{V1}/repo/{EMPTY_DATA}", content=header.encode())
+            assert r.status_code == 201, r.text
             r = student.post(
                 f"{V1}/jobs",
                 json={
                     "cluster": "training-engine-shared",
                     "code": code,
-                    "data": DEFAULT_DATA,
-                    "output": "models/student01/bad-rounds",
-                    "params": {"rounds": "abc"},  # train.py: --rounds: invalid int value
+                    "data": EMPTY_DATA,
+                    "output": "models/student01/no-rides",
                 },
             )
             assert r.status_code == 201, r.text
             klass.failed_job = wait_job(student, str(r.json()["id"]))
         assert klass.failed_job["state"] == "failed", klass.failed_job
+        assert klass.failed_job["message"] == f"exit code 2: {NO_RIDES}", klass.failed_job
         yield klass
     finally:
         cli(home, "workshop", "stop", "--state-dir", str(state), timeout=60)
@@ -116,7 +128,7 @@ async def test_the_stuck_attendee_comes_first_with_the_error_of_their_job(
         assert _order(app) == ["student01", "student02"]
         row = _cells(app)["student01"]
         assert row[1] == "Lab 3" and row[2] == "✔·✔✖···"
-        assert row[4].startswith("train failed: error: argument --rounds")  # cut to fit 80 columns
+        assert row[4] == "train failed: error: too few usable ri…"  # cut to fit 80 columns
         text = screen_text(app)
         assert "1 stuck" in text and "7 Class" in text and "Traceback" not in text
         # enter: the attendee, their steps and the failed job's log
@@ -125,18 +137,20 @@ async def test_the_stuck_attendee_comes_first_with_the_error_of_their_job(
         log = app.screen.query_one(LiveLog)
         await wait_for(
             pilot,
-            lambda: any("invalid int value: 'abc'" in line for line in log.view.lines()),
+            lambda: any(NO_RIDES in line for line in log.view.lines()),
             what="the failed job's log",
         )
+        assert any("0 rides read, 0 kept after cleaning" in line for line in log.view.lines())
         assert f"Log · job {small_class.failed_job['id']}" in screen_text(app)
         assert "✖ 3 train" in screen_text(app)
-        assert "invalid int value: 'abc'" in screen_text(app)  # the whole error, above the log
+        # the whole error, above the log (the title wraps it over up to three lines)
+        assert NO_RIDES in " ".join(screen_text(app).split())
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen.query("#tbl-class"), what="back on the class")
-        await pilot.resize_terminal(130, 24)
+        await pilot.resize_terminal(WIDE, 24)
         await wait_for(
             pilot,
-            lambda: "train failed: error: argument --rounds: invalid int value: 'abc'" in screen_text(app),
+            lambda: f"train failed: {NO_RIDES}" in screen_text(app),
             what="the whole error in a wider terminal",
         )
     await adapter.aclose()

@@ -1,8 +1,9 @@
 """SVG snapshots of the facilitator's Class screen and of one attendee, at 80x24, on a full terminal
 and on the terminals of issue 7 part 4 (16 colours, NO_COLOR, ASCII).
 
-Fixed data (a class of five at frozen time): student03's training failed, student05 has not moved
-for 25 minutes, student04 waits in the training queue, student02 is done, student01 is deploying.
+Fixed data (a class of five at frozen time): student03's training failed (on a trip file that
+holds no rides), student05 has not moved for 25 minutes, student04 waits in the training queue,
+student02 is done, student01 is deploying.
 The behaviour against a real workshop platform is in test_class_screen.py; update these with
 ``pytest --snapshot-update`` after a deliberate change, and look at the SVGs.
 """
@@ -39,6 +40,10 @@ from .fixed_platform import T0, FixedPlatform, frozen_clock
 from .terminal_support import TERMINALS, screen_text, use_terminal
 
 SIZE = (80, 24)
+# train.py's last line on a trip file with the 2019 TLC header and no rows (the job's message)
+NO_RIDES = (
+    "error: too few usable rides in empty.csv: 0 of 0 kept, at least 50 are needed; the file holds no rides"
+)
 NOW = frozen_clock()
 
 
@@ -97,7 +102,7 @@ def class_view() -> ClassView:
         7,
         JobState.FAILED,
         3,
-        "exit code 2: error: argument --rounds: invalid int value: 'abc' (see --help)",
+        f"exit code 2: {NO_RIDES}",
     )
     queued = _job(
         "student04",
@@ -163,8 +168,10 @@ class FacilitatorPlatform(FixedPlatform):
 
     async def follow_log(self, job_id: str, *, from_line: int = 0, follow: bool = True):  # type: ignore[no-untyped-def]
         for line in (
-            "$ python -u -m taxi.train --rounds abc",
-            "error: argument --rounds: invalid int value: 'abc'",
+            "$ python -u -m taxi.train --data data/student03/empty.csv --output models/student03",
+            "Reading data/student03/empty.csv ...",
+            "0 rides read, 0 kept after cleaning (zones layout, period no readable time)",
+            NO_RIDES,
         ):
             yield line
 
@@ -198,7 +205,7 @@ async def _class(pilot: Any) -> None:
 async def _attendee(pilot: Any) -> None:
     await _class(pilot)
     await pilot.press("enter")  # the first row: the stuck student03
-    await wait_for(pilot, lambda: "invalid int value" in screen_text(pilot.app), what="the log")
+    await wait_for(pilot, lambda: "0 rides read" in screen_text(pilot.app), what="the log")
     await pilot.pause(0.3)
 
 

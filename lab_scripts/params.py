@@ -64,15 +64,46 @@ class Param:
 
 
 PARAMS: tuple[Param, ...] = (
-    Param("rounds", int, 300, 1, 10_000, "Boosting rounds",
-          "the most boosting rounds; early stopping usually ends sooner"),
+    Param(
+        "rounds",
+        int,
+        300,
+        1,
+        10_000,
+        "Boosting rounds",
+        "the most boosting rounds; early stopping usually ends sooner",
+    ),
     Param("max-depth", int, 6, 1, 20, "Max tree depth", "how deep each tree may grow"),
-    Param("learning-rate", float, 0.15, 0, 1, "Learning rate",
-          "XGBoost's eta: how much each tree corrects", low_open=True),
-    Param("early-stopping", int, 20, 0, 10_000, "Early stopping",
-          "stop after this many rounds without improvement; 0 = off"),
-    Param("test-size", float, 0.2, 0, 0.9, "Test share", "share of rides held out for the test set",
-          low_open=True, high_open=True),
+    Param(
+        "learning-rate",
+        float,
+        0.15,
+        0,
+        1,
+        "Learning rate",
+        "XGBoost's eta: how much each tree corrects",
+        low_open=True,
+    ),
+    Param(
+        "early-stopping",
+        int,
+        20,
+        0,
+        10_000,
+        "Early stopping",
+        "stop after this many rounds without improvement; 0 = off",
+    ),
+    Param(
+        "test-size",
+        float,
+        0.2,
+        0,
+        0.9,
+        "Test share",
+        "share of rides held out for the test set",
+        low_open=True,
+        high_open=True,
+    ),
     Param("seed", int, 0, 0, 2**31 - 1, "Seed", "seed of the train/test split and the subsampling"),
 )
 BY_NAME: dict[str, Param] = {p.name: p for p in PARAMS}
@@ -139,6 +170,42 @@ def problems(values: Mapping[str, Any]) -> tuple[dict[str, int | float | str], d
         except ParamError as exc:
             bad[exc.name] = exc
     return good, bad
+
+
+KEY = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")  # a job parameter's name: it becomes a --flag
+KEY_RULE = "must be lower-case letters, digits, '_' or '-', starting with a letter"
+JOB_FIELDS = ("data", "output")  # a job's own fields: never passed as a parameter
+
+
+def check_job_params(entrypoint: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """A job's ``params`` as a platform must take them (the local platform's job API and the
+    Kubernetes adapter, where each becomes ``--name value`` on the training command line).
+
+    Every name matches `KEY` and is not a job field (``--data`` given twice would train on other
+    data than the job shows); every value is text or a number; for the workshop's ``train``
+    entrypoint the known parameters are checked with `check` (converted to their type), so a bad
+    value is refused before submission, not 20 s into the job. Raises `ParamError` whose ``name``
+    is the field ``params.<name>``."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        field = f"params.{key}"
+        if key in JOB_FIELDS:
+            raise ParamError(
+                field,
+                "a job field",
+                f"{field}: {key} is not a training parameter; give it as the job's own '{key}' field",
+            )
+        if not isinstance(key, str) or not KEY.fullmatch(key):
+            raise ParamError(field, KEY_RULE, f"{field}: {KEY_RULE}")
+        if isinstance(value, bool) or not isinstance(value, str | int | float) or "\x00" in str(value):
+            raise ParamError(field, "text or a number", f"{field} must be a string or a number")
+        if entrypoint == "train" and canonical(key) in NAMES:
+            try:
+                value = check(key, value)
+            except ParamError as exc:
+                raise ParamError(field, exc.problem, f"params.{exc}") from None
+        out[key] = value
+    return out
 
 
 def defaults() -> dict[str, int | float]:

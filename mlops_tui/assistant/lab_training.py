@@ -214,10 +214,11 @@ async def _run_train(p: Platform, ctx: LabContext) -> AsyncIterator[StepEvent]:
         job = await p.get_job(job.id)
     if job.state != JobState.FINISHED:
         last = " | ".join(line for line in tail[-3:] if line.strip())
+        said = job.message or last or "see its log"
+        # the platform's message often begins with the exit code already ("exit code 2: ...")
+        code = job.exit_code is not None and f"exit code {job.exit_code}" not in said
         raise StepFailed(
-            f"training job {job.id} {job.state}"
-            + (f" (exit {job.exit_code})" if job.exit_code is not None else "")
-            + f": {job.message or last or 'see its log'}"
+            f"training job {job.id} {job.state}" + (f" (exit {job.exit_code})" if code else "") + f": {said}"
         )
     metrics = await p.job_metrics(job.id)
     duration = f" in {job.duration_s:.1f} s" if job.duration_s is not None else ""

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import re
 
+from mlops_tui.lab_scripts import params as training_params
+
 TENANT = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,62}$")
 USER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._@-]{0,63}$")
 # KubeDirector cluster names are DNS labels; so are ours, clusters and deployments share them.
 CLUSTER = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 MODEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-PARAM = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
+PARAM = training_params.KEY  # one rule: the job API and the Kubernetes adapter check the same
 # A data file: folders and a file name of letters, digits, '.', '_', '-' (a TLC name such as
 # yellow_tripdata_2019-02.parquet fits), in a format the taxi code reads.
 DATA_DIR = "data"
@@ -29,7 +31,7 @@ MESSAGES = {
     "not starting or ending with '-'",
     "model": "must start with a letter or digit and hold only letters, digits and '._-' (at most 63)",
     "identifier": "must be a Python identifier (letters, digits, '_'; not starting with a digit)",
-    "param": "must be lower-case letters, digits, '_' or '-', starting with a letter",
+    "param": training_params.KEY_RULE,
     "data": "must name a data file of the project repository: a name such as march.csv or "
     "data/NYCTaxi/march.csv, made of letters, digits, '.', '_' and '-' (folders separated by '/', "
     "none starting with '.' or '-'), ending in .csv, .csv.gz or .parquet",

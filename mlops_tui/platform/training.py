@@ -319,25 +319,10 @@ class TrainingEngine:
             raise not_found(f"data {spec['data']!r} does not exist in the project repository", "data")
         output = repo.clean(spec["output"], "output")
         repo.resolve(output, "output", write=True)
-        params: dict[str, Any] = {}
-        for key, value in (spec.get("params") or {}).items():
-            if key in ("data", "output"):
-                raise invalid(
-                    f"params.{key}: {key} is not a training parameter; give it as the job's own "
-                    f"'{key}' field",
-                    f"params.{key}",
-                )
-            if not names.PARAM.fullmatch(str(key)):
-                raise invalid(f"params.{key}: {names.MESSAGES['param']}", f"params.{key}")
-            if isinstance(value, bool) or not isinstance(value, str | int | float) or "\x00" in str(value):
-                raise invalid(f"params.{key} must be a string or a number", f"params.{key}")
-            if entrypoint == "train" and training_params.canonical(key) in training_params.NAMES:
-                # the workshop's training script: its parameters are refused here, not 20 s into the job
-                try:
-                    value = training_params.check(key, value)
-                except training_params.ParamError as exc:
-                    raise invalid(f"params.{exc}", f"params.{key}") from None
-            params[key] = value
+        try:
+            params = training_params.check_job_params(entrypoint, spec.get("params") or {})
+        except training_params.ParamError as exc:
+            raise invalid(str(exc), exc.name) from None
         cur = self.db.execute(
             "INSERT INTO jobs (tenant, user, cluster, name, code, entrypoint, data, output, params, state,"
             " submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)",

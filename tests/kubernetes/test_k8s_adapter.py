@@ -243,3 +243,43 @@ async def test_exec_credential_plugin_is_run_and_rerun_after_401(world: FakeWorl
     finally:
         await p.aclose()
     assert world.violations == []
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "message"),
+    [
+        (
+            {"rounds": "abc"},
+            "params.rounds",
+            "params.rounds must be a whole number from 1 to 10000, not 'abc'",
+        ),
+        (
+            {"data": "data/other.csv"},
+            "params.data",
+            "params.data: data is not a training parameter; give it as the job's own 'data' field",
+        ),
+        (
+            {"Rounds --data x": 1},
+            "params.Rounds --data x",
+            "params.Rounds --data x: must be lower-case letters, digits, '_' or '-', starting with a letter",
+        ),
+    ],
+)
+async def test_training_parameters_are_refused_before_a_job_is_created(
+    world: FakeWorld, platform: KubernetesPlatform, params: dict[str, Any], field: str, message: str
+) -> None:
+    """Issue 11 §1 on Kubernetes: the same rules and words as the local platform's job API (each
+    parameter becomes a --flag of the training command: a bad name could override --data)."""
+    await platform.login()
+    spec = JobSpec(
+        cluster="training-engine-shared",
+        code="code/student01/taxi",
+        data="data/NYCTaxi/synthetic-yellow-2019H1.csv",
+        output="models/student01",
+        params=params,
+    )
+    with pytest.raises(errors.InvalidInput) as info:
+        await platform.submit_job(spec)
+    assert info.value.message == message
+    assert info.value.field == field
+    assert await platform.list_jobs() == []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import importlib.resources
 import json
 import re
@@ -18,6 +19,7 @@ from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
+from mlops_tui.lab_scripts import params as training_params
 from mlops_tui.services import errors
 from mlops_tui.services.kubernetes import convert, manifests
 from mlops_tui.services.kubernetes import names as n
@@ -90,6 +92,11 @@ class Training:
             raise errors.InvalidInput(
                 "training needs the project repository volume: set repo_pvc in the profile", field="repo_pvc"
             )
+        try:  # the same rules as the local platform's job API; each becomes a --flag below
+            params = training_params.check_job_params(spec.entrypoint, spec.params)
+        except training_params.ParamError as exc:
+            raise errors.InvalidInput(str(exc), field=exc.name) from None
+        spec = dataclasses.replace(spec, params=params)
         code = check_repo_path(spec.code, field="code")
         data = check_repo_path(spec.data, field="data")
         output = check_repo_path(spec.output, field="output")

@@ -3,11 +3,9 @@ its Prometheus collector."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pytest
-from mlops_tui.lab_scripts.feature_bins import feature_distribution
+from drift_support import daytime_manhattan, manifest, night_airport
 from mlops_tui.lab_scripts.features import FEATURES
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
@@ -15,27 +13,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from mlops_tui.platform import psi
 from mlops_tui.platform.drift_monitor import DriftCollector, DriftMonitor, unavailable_reason
 
-from .test_feature_bins import _matrix
-
-HOUR, DISTANCE = FEATURES.index("hour"), FEATURES.index("distance")
-
-
-def _manifest(x: np.ndarray) -> dict[str, Any]:
-    return {"features": list(FEATURES), "feature_distribution": feature_distribution(x, FEATURES)}
-
-
-def _night_airport(n: int, seed: int = 1) -> np.ndarray:
-    x = _matrix(n, seed)
-    x[:, HOUR] = np.random.default_rng(seed).integers(0, 5, n)
-    x[:, FEATURES.index("work")] = 0
-    x[:, DISTANCE] = np.random.default_rng(seed).uniform(12, 20, n)
-    x[:, FEATURES.index("dropoff_lon")] = -73.78  # JFK
-    return x
-
 
 def test_rows_like_the_training_data_stay_stable() -> None:
-    monitor = DriftMonitor(_manifest(_matrix(20_000)))
-    for chunk in np.array_split(_matrix(600, seed=5), 37):  # requests of 16-17 rides
+    monitor = DriftMonitor(manifest(daytime_manhattan(20_000)))
+    for chunk in np.array_split(daytime_manhattan(600, seed=5), 37):  # requests of 16-17 rides
         monitor.observe(chunk)
     report = monitor.report()
     assert report["status"] == "stable" and report["drifted"] == []
@@ -44,8 +25,8 @@ def test_rows_like_the_training_data_stay_stable() -> None:
 
 
 def test_night_airport_rides_drift_on_hour_and_distance() -> None:
-    monitor = DriftMonitor(_manifest(_matrix(20_000)))
-    for row in _night_airport(400):  # one ride a request: the small-batch path
+    monitor = DriftMonitor(manifest(daytime_manhattan(20_000)))
+    for row in night_airport(400):  # one ride a request: the small-batch path
         monitor.observe(row[None, :])
     report = monitor.report()
     assert report["status"] == "drift"
@@ -59,22 +40,22 @@ def test_night_airport_rides_drift_on_hour_and_distance() -> None:
 
 
 def test_one_ride_and_a_batch_are_binned_alike() -> None:
-    monitor = DriftMonitor(_manifest(_matrix(5000)))
-    rows = np.vstack([_matrix(20, seed=3), _night_airport(20)])
+    monitor = DriftMonitor(manifest(daytime_manhattan(5000)))
+    rows = np.vstack([daytime_manhattan(20, seed=3), night_airport(20)])
     one_by_one = np.vstack([monitor.bins(r[None, :]) for r in rows])
     assert one_by_one.tolist() == monitor.bins(rows).tolist()
 
 
 def test_too_few_rides_are_collecting_not_judged() -> None:
-    monitor = DriftMonitor(_manifest(_matrix(5000)))
+    monitor = DriftMonitor(manifest(daytime_manhattan(5000)))
     assert monitor.report()["status"] == "collecting"
     assert all(f["psi"] is None for f in monitor.report()["features"])
-    monitor.observe(_night_airport(psi.MIN_RIDES - 1))
+    monitor.observe(night_airport(psi.MIN_RIDES - 1))
     report = monitor.report()
     assert report["status"] == "collecting" and report["drifted"] == []
     assert report["reason"] == f"{psi.MIN_RIDES - 1} of the {psi.MIN_RIDES} rides PSI needs"
     assert report["features"][0]["psi"] > 0.2 and report["features"][0]["level"] is None
-    monitor.observe(_night_airport(1))
+    monitor.observe(night_airport(1))
     assert monitor.report()["status"] == "drift"
 
 
@@ -83,25 +64,25 @@ def test_a_model_without_a_distribution_cannot_be_monitored() -> None:
     assert "trained before" in (unavailable_reason(old) or "")
     with pytest.raises(ValueError, match="trained before"):
         DriftMonitor(old)
-    assert unavailable_reason(_manifest(_matrix(100))) is None
+    assert unavailable_reason(manifest(daytime_manhattan(100))) is None
 
 
 def test_rows_of_another_shape_are_ignored() -> None:
-    monitor = DriftMonitor(_manifest(_matrix(1000)))
+    monitor = DriftMonitor(manifest(daytime_manhattan(1000)))
     monitor.observe(np.zeros((3, 4)))
     monitor.observe(np.zeros((0, len(FEATURES))))
     assert monitor.histogram.total_rides == 0
 
 
 def test_prometheus_exposition() -> None:
-    monitor = DriftMonitor(_manifest(_matrix(5000)))
+    monitor = DriftMonitor(manifest(daytime_manhattan(5000)))
     registry = CollectorRegistry()
     registry.register(DriftCollector(monitor))
-    monitor.observe(_night_airport(10))
+    monitor.observe(night_airport(10))
     families = {f.name: f for f in text_string_to_metric_families(generate_latest(registry).decode())}
     assert families["mlops_feature_psi"].samples == []  # too few rides: no value to alert on
     assert families["mlops_drift_detected"].samples[0].value == 0
-    monitor.observe(_night_airport(500))
+    monitor.observe(night_airport(500))
     text = generate_latest(registry).decode()
     families = {f.name: f for f in text_string_to_metric_families(text)}
     psi_by_feature = {s.labels["feature"]: s.value for s in families["mlops_feature_psi"].samples}

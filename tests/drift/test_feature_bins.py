@@ -4,28 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from drift_support import daytime_manhattan
 from mlops_tui.lab_scripts import feature_bins
 from mlops_tui.lab_scripts.features import FEATURES
 
 from mlops_tui.platform.drift_monitor import BINS_FORMAT
-
-
-def _matrix(n: int, seed: int = 0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    x = np.empty((n, len(FEATURES)))
-    col = {name: i for i, name in enumerate(FEATURES)}
-    x[:, col["weekday"]] = rng.integers(0, 2, n)
-    x[:, col["hour"]] = rng.integers(8, 18, n)  # daytime only
-    x[:, col["work"]] = x[:, col["weekday"]]
-    x[:, col["month"]] = 3
-    x[:, col["distance"]] = rng.gamma(2.0, 1.0, n)
-    x[:, col["straight_distance"]] = x[:, col["distance"]] / 1.3
-    for name in ("pickup_lat", "dropoff_lat"):
-        x[:, col[name]] = rng.uniform(40.70, 40.80, n)
-    for name in ("pickup_lon", "dropoff_lon"):
-        x[:, col[name]] = rng.uniform(-74.02, -73.93, n)
-    x[:, col["passengers"]] = 1
-    return x
 
 
 def test_the_bin_rule_counts_cuts_at_or_below_the_value() -> None:
@@ -36,7 +19,7 @@ def test_the_bin_rule_counts_cuts_at_or_below_the_value() -> None:
 
 
 def test_discrete_features_get_one_bin_per_value() -> None:
-    dist = feature_bins.feature_distribution(_matrix(2000), FEATURES)
+    dist = feature_bins.feature_distribution(daytime_manhattan(2000), FEATURES)
     hour = dist["features"]["hour"]
     assert hour["kind"] == "category"
     assert hour["cuts"] == [h + 0.5 for h in range(23)]
@@ -50,7 +33,7 @@ def test_discrete_features_get_one_bin_per_value() -> None:
 
 
 def test_continuous_features_get_training_deciles() -> None:
-    x = _matrix(5000)
+    x = daytime_manhattan(5000)
     dist = feature_bins.feature_distribution(x, FEATURES)
     distance = dist["features"]["distance"]
     assert distance["kind"] == "quantile"
@@ -63,14 +46,14 @@ def test_continuous_features_get_training_deciles() -> None:
 
 
 def test_a_dominant_value_merges_cuts() -> None:
-    x = _matrix(1000)
+    x = daytime_manhattan(1000)
     x[:900, FEATURES.index("distance")] = 1.0
     cuts = feature_bins.feature_distribution(x, FEATURES)["features"]["distance"]["cuts"]
     assert cuts == sorted(set(cuts)) and len(cuts) < 9
 
 
 def test_large_training_sets_are_sampled_every_kth_ride() -> None:
-    x = _matrix(250_000)
+    x = daytime_manhattan(250_000)
     dist = feature_bins.feature_distribution(x, FEATURES)
     assert dist["of_rows"] == 250_000
     assert dist["rows"] == len(range(0, 250_000, 3)) <= feature_bins.SAMPLE_ROWS

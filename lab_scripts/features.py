@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -60,12 +61,13 @@ EARTH_RADIUS_MILES = 3958.8
 # cost of one request must be bounded by its input, not by what a client chooses to send (a
 # 100,000-word zone name once blocked a server for 9 s). With these bounds the worst request costs
 # tens of milliseconds (measured in benchmarks/load_fault.py).
-MAX_RECORDS = 1000      # rides per request
+MAX_RECORDS = 10_000    # rides per request (a batch is validated by columns: about 1 µs a ride)
 MAX_FIELDS = 40         # fields per ride (the workshop request has 14, a raw ride at most 9)
 MAX_FIELD_NAME = 64     # characters of a field name
 MAX_TEXT = 64           # characters of any text value (zone names <= 45, ISO 8601 date-times <= 32)
 MAX_ZONE_NAMES = 16     # distinct zone names matched by text per request (zone ids are not limited)
 MAX_WARNINGS = 100      # warnings returned per request (the rest are counted)
+COLUMNAR_FROM = 6       # rides from which a batch is checked by columns (fewer: faster one by one)
 
 
 class FieldError(ValueError):
@@ -155,19 +157,44 @@ _WORKSHOP_KEYS = {"work", "start_latitude", "start_longitude", "end_latitude", "
 _COMMON_KEYS = {"distance", "trip_distance", "passengers", "passenger_count"}
 
 
+def strict_json(text: str | bytes, field: str = "scoring_args") -> Any:
+    """Parse JSON as RFC 8259 defines it: NaN, Infinity and numbers beyond a float's range are
+    refused (Python's json accepts them, and a NaN taken in comes back out as invalid JSON).
+    Raises FieldError naming ``field``."""
+
+    def constant(name: str) -> Any:
+        raise FieldError(field, f"{field} is not valid JSON: {name} is not a JSON number")
+
+    def number(text: str) -> float:
+        value = float(text)
+        if not math.isfinite(value):
+            raise FieldError(field, f"{field} is not valid JSON: the number {_show(text, 24)} does not fit "
+                                    "a 64-bit float")
+        return value
+
+    try:
+        return json.loads(text, parse_constant=constant, parse_float=number)
+    except RecursionError:
+        raise FieldError(field, f"{field} nests JSON too deeply") from None
+    except ValueError as exc:
+        if isinstance(exc, FieldError):
+            raise
+        raise FieldError(field, f"{field} is not valid JSON: {exc}") from None
+
+
 def records_to_matrix(
     records: Mapping[str, Any] | Sequence[Mapping[str, Any]] | str,
     zones: ZoneTable | None = None,
+    positional: Sequence[str] | None = None,
 ) -> tuple[np.ndarray, list[str]]:
     """Feature matrix and warnings for request records (one dict, a list of dicts, or JSON text).
 
-    Raises FieldError naming the first bad field. Warnings name what was ignored or estimated.
+    ``positional`` names the fields of the workshop's earliest request, which posted them as
+    ``f0`` … ``f13`` (default `WORKSHOP_COLUMNS`; a model's manifest records its own). Raises
+    FieldError naming the first bad field. Warnings name what was ignored or estimated.
     """
     if isinstance(records, str | bytes):
-        try:
-            records = json.loads(records)
-        except ValueError as exc:
-            raise FieldError("scoring_args", f"scoring_args is not valid JSON: {exc}") from None
+        records = strict_json(records)
     if isinstance(records, Mapping):
         items: Sequence[Any] = [records]
         single = True
@@ -180,21 +207,51 @@ def records_to_matrix(
                 f"scoring_args holds {len(items)} rides; at most {MAX_RECORDS} per request"))
     else:
         raise FieldError("scoring_args", "scoring_args must be an object (one ride) or a list of them")
+    import numpy as np
+
+    from . import columnar as _columnar  # here, not at import: it holds numpy (see the docstring)
+
     table = _RequestZones(zones if zones is not None else load_zones())
-    rows: list[tuple[float, ...]] = []
-    warnings: list[str] = []
-    for i, rec in enumerate(items):
-        index = None if single else i
-        row, notes = parse_record(rec, table, index)
-        rows.append(row)
-        warnings.extend(f"record {i}: {n}" if index is not None else n for n in notes)
+    items, warnings = _named_positional(items, positional or WORKSHOP_COLUMNS)
+    checked = _columnar.validate(items, table) if len(items) >= COLUMNAR_FROM else None
+    if isinstance(checked, tuple):
+        cols, notes = checked
+        warnings.extend(notes)
+    else:
+        if isinstance(checked, int):  # the first failing ride: parse_record names its error
+            parse_record(items[checked], table, checked)
+        rows: list[tuple[float, ...]] = []  # not uniform (or, never seen, the columns disagree)
+        for i, rec in enumerate(items):
+            index = None if single else i
+            row, notes = parse_record(rec, table, index)
+            rows.append(row)
+            warnings.extend(f"record {i}: {n}" if index is not None else n for n in notes)
+        cols = list(np.array(rows, dtype=np.float64).T)
     if len(warnings) > MAX_WARNINGS:
         hidden = len(warnings) - MAX_WARNINGS + 1
         warnings[MAX_WARNINGS - 1:] = [f"... and {hidden} more warnings"]
-    import numpy as np
-
-    cols = np.array(rows, dtype=np.float64).T
     return feature_columns(*cols), warnings
+
+
+_POSITIONAL = re.compile(r"f(0|[1-9][0-9]?)")
+
+
+def _named_positional(items: Sequence[Any], names: Sequence[str]) -> tuple[Sequence[Any], list[str]]:
+    """Rides posted as ``f0`` … ``f13`` (every field named so), renamed by ``names``; and the
+    warning that says so. Other rides are returned as they are."""
+    first = items[0]
+    if not isinstance(first, Mapping) or "f0" not in first or len(first) > len(names):
+        return items, []
+    if not all(isinstance(k, str) and _POSITIONAL.fullmatch(k) and int(k[1:]) < len(names) for k in first):
+        return items, []
+    renamed = [
+        {(names[int(k[1:])] if isinstance(k, str) and _POSITIONAL.fullmatch(k) and int(k[1:]) < len(names)
+          else k): v for k, v in r.items()} if isinstance(r, Mapping) else r
+        for r in items
+    ]
+    shown = ", ".join(f"f{i}={n}" for i, n in enumerate(names))
+    return renamed, [f"fields f0..f{len(names) - 1} were read in the workshop's column order ({shown}); "
+                     "send them by name"]
 
 
 class _RequestZones:
@@ -329,7 +386,10 @@ class _Parser:
         value = self.rec[name]
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.fail(name, f"{name} must be a number, got {type(value).__name__} {_show(value)}")
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:  # an integer of hundreds of digits
+            raise self.fail(name, f"{name} must be a finite number, got {_show(value, 24)}") from None
         if not math.isfinite(value):
             raise self.fail(name, f"{name} must be a finite number, got {value}")
         if integer and not value.is_integer():
@@ -507,5 +567,9 @@ def _build_schema() -> dict[str, Any]:
 #: with its inconsistent `work: 0`, which serving ignores with a warning.
 WORKSHOP_EXAMPLE: dict[str, Any] = {**workshop_ride.SCORING_ARGS, "work": 0}
 
+#: The order of the workshop's request fields, which its model saw as columns ``f0`` … ``f13``.
+WORKSHOP_COLUMNS: tuple[str, ...] = tuple(WORKSHOP_EXAMPLE)
+
 #: JSON-able description of the request fields; the TUI generates its form from `fields`.
 INPUT_SCHEMA: dict[str, Any] = _build_schema()
+

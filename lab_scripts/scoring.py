@@ -71,9 +71,13 @@ class Scorer:
         self.booster = booster
         self.zones = zones
         self.features: list[str] = list(manifest["features"])
+        self.positional = tuple(manifest.get("workshop_columns") or _features.WORKSHOP_COLUMNS)
         ranges = manifest.get("feature_ranges") or {}
         self._checked = [(i, n, ranges[n][0] - _MARGIN.get(n, 0.0), ranges[n][1] + _MARGIN.get(n, 0.0))
                          for i, n in enumerate(self.features) if n in ranges and n not in _BINARY]
+        self._checked_columns = [i for i, *_ in self._checked]
+        self._low = np.array([lo for _, _, lo, _ in self._checked], dtype=np.float64)
+        self._high = np.array([hi for *_, hi in self._checked], dtype=np.float64)
 
     @property
     def xgboost_version(self) -> str:
@@ -120,12 +124,32 @@ class Scorer:
 
         Raises features.FieldError (a ValueError, `.field` names the field) on bad input.
         """
-        x, warnings = _features.records_to_matrix(records, self.zones)
-        values = self.booster.inplace_predict(x)
-        out = [round(max(0.0, float(v)), 1) for v in values]
-        return out, warnings + self._range_warnings(x)
+        x, warnings = self.prepare(records)
+        return self.predict_prepared(x), warnings
+
+    def prepare(self, records: Any) -> tuple[np.ndarray, list[str]]:
+        """The feature rows (n x len(features), float64) of one record (a dict: messages name no
+        record number) or a list of 1..n records, and their warnings.
+
+        The half of `predict` that depends on the request: a server may stack the rows of several
+        requests and score them in one `predict_prepared` call (one model call costs about as
+        much for 1 row as for 50). Raises features.FieldError on bad input.
+        """
+        x, warnings = _features.records_to_matrix(records, self.zones, self.positional)
+        return x, warnings + self._range_warnings(x)
+
+    def predict_prepared(self, x: np.ndarray) -> list[float]:
+        """Durations in seconds (>= 0, rounded to 0.1 s half to even) of rows made by `prepare`:
+        one model call."""
+        values = self.booster.inplace_predict(x).astype(np.float64)
+        return np.round(np.maximum(values, 0.0), 1).tolist()
 
     def _range_warnings(self, x: np.ndarray) -> list[str]:
+        if not self._checked:
+            return []
+        checked = x[:, self._checked_columns]  # one test for every column (one ride costs 3 µs, not 17)
+        if not ((checked < self._low) | (checked > self._high)).any():
+            return []
         notes = []
         for i, name, lo, hi in self._checked:
             col = x[:, i]

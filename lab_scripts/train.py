@@ -36,7 +36,7 @@ import numpy as np
 
 from .data_profile import describe_dropped, too_few_rides
 from .feature_bins import feature_distribution
-from .features import FEATURES, INPUT_SCHEMA, frame_to_matrix
+from .features import FEATURES, INPUT_SCHEMA, WORKSHOP_COLUMNS, frame_to_matrix
 from .params import PARAMS, ParamError, check
 from .synthetic import is_synthetic
 from .tlc import load_trips, parse_period
@@ -250,6 +250,7 @@ def _write_bundle(out: Path, booster: Any, xgb_version: str, zones: Any,
         "features": list(FEATURES),
         "target": {"name": "duration", "unit": "seconds"},
         "input_schema": INPUT_SCHEMA,
+        "workshop_columns": list(WORKSHOP_COLUMNS),  # f0 ... f13 of the workshop's earliest request
         **parts,
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "job_id": os.environ.get("MLOPS_JOB_ID"),

@@ -18,7 +18,16 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from mlops_tui.live import RegistryEntry
-from mlops_tui.services.types import Deployment, DeploymentSpec, Job, JobState, ModelVersion, RegisterSpec
+from mlops_tui.services.errors import PlatformError
+from mlops_tui.services.types import (
+    Deployment,
+    DeploymentSpec,
+    Job,
+    JobState,
+    ModelVersion,
+    PredictionRecord,
+    RegisterSpec,
+)
 from mlops_tui.widgets.format import short_time
 from mlops_tui.widgets.panel import StalePanel
 from mlops_tui.widgets.safe_text import outside, outside_markup
@@ -29,6 +38,7 @@ from .dashboard import failure_label, registry_rows, state_text
 from .dialogs import ConfirmScreen
 
 STAGES = ("none", "staging", "production", "archived")
+ANSWER_WIDTH = 52  # characters of a request's answer shown under it (the detail pane at 100x30)
 MAIN_METRICS = ("mae", "rmse", "r2", "rmsle", "baseline_mae")
 
 
@@ -81,8 +91,34 @@ def version_detail(version: ModelVersion, deployments: list[Deployment]) -> Text
             text.append_text(outside(f"  {dep.name} "))
             text.append_text(state_text(dep.state))
             text.append_text(outside(f"  {dep.url}\n", "dim"))
+            if dep.max_batch_size is not None:
+                row("    batching", batching_text(dep))
     else:
         text.append("  not deployed — press d to deploy this version\n", style="dim italic")
+    return text
+
+
+def batching_text(dep: Deployment) -> str:
+    """The deployment's adaptive batching, in words."""
+    wait = dep.max_batch_wait_ms or 0
+    waits = f"waits up to {wait:g} ms for more" if wait else "never waits for more"
+    return f"up to {dep.max_batch_size} rides per model call; {waits}"
+
+
+def history_text(name: str, records: list[PredictionRecord]) -> Text:
+    """A deployment's recent requests, newest first: time, HTTP status, rides, latency, answer."""
+    text = Text()
+    text.append(f"\nrecent requests to {name}\n", style="bold underline")
+    if not records:
+        text.append("  none since the server started\n", style="dim italic")
+    for r in records:
+        text.append(f"  {short_time(r.received_at)}  ", style="dim")
+        text.append(f"{r.http_status}", style="green" if r.http_status == 200 else "red")
+        rides = f"{r.rides} ride{'s' * (r.rides != 1)}" if r.rides else "-"
+        text.append_text(outside(f"  {rides:<10} {r.latency_ms:7.1f} ms\n", "dim"))
+        first = r.error or (r.output.splitlines() or [r.status])[0]
+        shown = first if len(first) <= ANSWER_WIDTH else first[: ANSWER_WIDTH - 1] + "…"
+        text.append_text(outside(f"    {shown}\n", "" if r.http_status == 200 else "red"))
     return text
 
 
@@ -123,6 +159,7 @@ class RegistryScreen(BaseScreen):
                 VerticalScroll(id="detail-scroll"),
             ):
                 yield Static("Select a version.", id="version-detail")
+                yield Static("", id="recent-requests")
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -199,9 +236,31 @@ class RegistryScreen(BaseScreen):
             panel.border_title = "Version"
             return
         panel.border_title = f"{version.model} v{version.version}"
-        body.update(version_detail(version, self.mlops.data.get("deployments") or []))
+        deployments: list[Deployment] = self.mlops.data.get("deployments") or []
+        body.update(version_detail(version, deployments))
         if self.mlops.updated.get("registry"):
             panel.mark_updated(self.mlops.updated["registry"])
+        serving = [
+            d for d in deployments if d.model == version.model and d.version == version.version and d.ready
+        ]
+        if serving:
+            self._load_history(serving[0].name)
+        else:
+            self.query_one("#recent-requests", Static).update("")
+
+    @work(group="history", exclusive=True)
+    async def _load_history(self, name: str) -> None:
+        """The deployment's last requests (its server's history), below the version's detail."""
+        target = self.query_one("#recent-requests", Static)
+        platform = self.mlops.platform
+        if platform is None:
+            return
+        try:
+            records = await platform.prediction_history(name, 8)
+        except PlatformError as exc:
+            target.update(outside(f"\nrecent requests to {name}: {exc}", "dim"))
+            return
+        target.update(history_text(name, records))
 
     def action_filter(self) -> None:
         from .filter_prompt import FilterPrompt

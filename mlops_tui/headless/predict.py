@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from mlops_tui import strict_json
 from mlops_tui.assistant import workshop as ws
 from mlops_tui.headless.common import connect, out
 from mlops_tui.services.errors import InvalidInput
@@ -54,9 +55,10 @@ def build_record(args: Any) -> dict[str, Any]:
         except OSError as exc:
             raise InvalidInput(f"cannot read {args.json_file}: {exc.strerror}", field="json-file") from None
         try:
-            data = json.loads(raw)
-        except ValueError as exc:
-            raise InvalidInput(f"the JSON is not valid: {exc}", field="json") from None
+            data = strict_json.loads(raw, "the JSON")
+        except strict_json.JsonRefused as exc:  # NaN, Infinity, a number beyond a float: named
+            field = "json" if exc.field == "body" else f"json.{exc.field}"
+            raise InvalidInput(f"--json: {exc.message}", field=field) from None
         if isinstance(data, dict) and "scoring_args" in data:
             data = data["scoring_args"]  # a whole workshop body was given
         if not isinstance(data, dict):
@@ -113,7 +115,7 @@ async def run(args: Any) -> int:
                 out(line)
         prediction = await p.predict(deployment, [record])
         if args.output == "json":
-            out(json.dumps(prediction.response, indent=2))
+            out(strict_json.dumps(prediction.response, indent=True).decode())  # never NaN
             return 0
         for warning in prediction.warnings:
             out(f"warning: {warning}")

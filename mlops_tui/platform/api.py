@@ -20,13 +20,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from fastapi.responses import JSONResponse, ORJSONResponse, StreamingResponse
+from pydantic import BaseModel, Field, StringConstraints, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from mlops_tui import __version__
-from mlops_tui.platform import classroom, names, peer
+from mlops_tui.platform import classroom, contract, names, peer
 from mlops_tui.platform.access import ATTENDEE, require_owner
 from mlops_tui.platform.auth import SessionInfo
 from mlops_tui.platform.body_limit import MAX_JSON_BODY, BodySizeLimit
@@ -36,6 +38,7 @@ from mlops_tui.platform.login_backoff import TooManyAttempts
 from mlops_tui.platform.registry import version_json
 from mlops_tui.platform.repo import Repo
 from mlops_tui.platform.storage import is_disk_full
+from mlops_tui.platform.strict_body import StrictJsonBody
 from mlops_tui.platform.training import FINAL, job_json
 
 if TYPE_CHECKING:
@@ -54,25 +57,35 @@ V1 = "/api/mlops/v1"
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True)
+    """Fields are taken exactly as sent (the description's patterns are the rules; clients trim)."""
 
 
 def _named(kind: str, value: str) -> str:
     return names.check(kind, value)
 
 
-class LoginBody(BaseModel):
-    """Names are trimmed like every body's; the password is taken as sent (``add-user`` stores it
-    as typed, spaces included, so trimming here would lock such a user out)."""
+def _data_file(value: str) -> str:
+    """A job's data, by the data-name rule (``names.data_path``), taken as sent like every field
+    (the CLI and the guide trim what a person typed; the API refuses spaces around a name)."""
+    if value != value.strip():
+        raise ValueError(f"{value!r} {names.MESSAGES['data']} (no spaces around it)")
+    return names.data_path(value)
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+class LoginBody(BaseModel):
+    """The names are trimmed (an empty one is a user nobody is: 401); the password is taken as
+    sent (``add-user`` stores it as typed, spaces included, so trimming it would lock such a user out)."""
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]
     password: str = Field(min_length=1, max_length=1024)
-    tenant_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    tenant_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]
 
 
 class ClusterBody(_Body):
-    name: str
-    kind: Literal["notebook", "training", "deployment"]
+    name: str = Field(json_schema_extra=contract.pattern(contract.CLUSTER_NAME, "a DNS label"))
+    kind: Literal["notebook", "training", "deployment"] = Field(
+        json_schema_extra={"enum": ["notebook", "training"], "description": "deployments: POST /deployments"}
+    )
     members: int = Field(1, ge=1, le=16)
     cpu: str = Field("1", pattern=r"^[0-9]+(\.[0-9]+)?$")
     memory: str = Field("2Gi", pattern=r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|K|M|G)?$")
@@ -81,24 +94,46 @@ class ClusterBody(_Body):
     _name = field_validator("name")(lambda v: _named("cluster", v))
 
 
+_PARAMS_SCHEMA = {
+    "propertyNames": {"pattern": contract.PARAM_NAME, "not": {"enum": ["data", "output"]}},
+    "additionalProperties": {
+        "anyOf": [{"type": "string", "pattern": contract.NO_NUL}, {"type": "integer"}, {"type": "number"}]
+    },
+}
+
+
 class JobBody(_Body):
     cluster: str = Field(min_length=1, max_length=63)
-    code: str = Field(min_length=1, max_length=1024)
-    data: str = Field(min_length=1, max_length=1024)
-    output: str = Field(min_length=1, max_length=1024)
-    entrypoint: str = "train"
-    params: dict[str, str | int | float] = Field(default_factory=dict)
+    code: str = Field(
+        min_length=1,
+        max_length=1024,
+        json_schema_extra=contract.pattern(contract.CODE_PATH, "a package folder"),
+    )
+    data: str = Field(
+        min_length=1,
+        max_length=255,
+        json_schema_extra=contract.pattern(
+            contract.DATA_PATH, "a data file: march.csv, data/NYCTaxi/x.parquet"
+        ),
+    )
+    output: str = Field(min_length=1, max_length=1024, json_schema_extra=contract.pattern(contract.REPO_PATH))
+    entrypoint: str = Field("train", json_schema_extra=contract.pattern(contract.IDENTIFIER))
+    params: dict[str, str | int | float] = Field(default_factory=dict, json_schema_extra=_PARAMS_SCHEMA)
     name: str = Field("", max_length=200)
 
     _entry = field_validator("entrypoint")(lambda v: _named("identifier", v))
-    _data = field_validator("data")(lambda v: names.data_path(v))
+    _data = field_validator("data")(lambda v: _data_file(v))
 
 
 class RegisterBody(_Body):
-    model: str
+    model: str = Field(json_schema_extra=contract.pattern(contract.MODEL_NAME))
     job_id: str | int
     description: str = Field("", max_length=2000)
-    scoring_path: str = Field("", max_length=1024)
+    scoring_path: str = Field(
+        "",
+        max_length=1024,
+        json_schema_extra=contract.pattern(contract.SCORING_PATH, "<dir>/<package>/<module>.py"),
+    )
 
     _model = field_validator("model")(lambda v: _named("model", v))
 
@@ -112,9 +147,19 @@ class BroadcastBody(BaseModel):
 
 
 class DeploymentBody(_Body):
-    name: str
+    name: str = Field(json_schema_extra=contract.pattern(contract.CLUSTER_NAME, "a DNS label"))
     model: str = Field(min_length=1, max_length=63)
     version: int = Field(ge=1, le=10**9)
+    max_batch_size: int | None = Field(
+        None, ge=1, le=10_000, description="rides per model call at most (adaptive batching; default 1024)"
+    )
+    max_batch_wait_ms: float | None = Field(
+        None,
+        ge=0,
+        le=1000,
+        allow_inf_nan=False,
+        description="how long a model call not yet full waits for more rides (default 0: never)",
+    )
 
     _name = field_validator("name")(lambda v: _named("cluster", v))
 
@@ -149,6 +194,17 @@ def _field(loc: tuple[Any, ...]) -> str | None:
     return ".".join(parts) or ("body" if loc and loc[0] == "body" else None)
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers on this path (RFC 9110 §15.5.6: a 405 carries ``Allow``)."""
+    scope = {**request.scope, "method": "\0"}  # a method no route has: a path match is PARTIAL
+    methods: set[str] = set()
+    for route in request.app.routes:
+        match, _ = route.matches(scope)
+        if match != Match.NONE and getattr(route, "methods", None):
+            methods |= set(route.methods)
+    return sorted(methods)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -178,9 +234,15 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 404:
             return _error(404, "not_found", f"no endpoint {request.method} {request.url.path}")
         if exc.status_code == 405:
-            return _error(
-                405, "invalid_input", f"{request.method} is not allowed on {request.url.path}", "method"
+            allowed = _allowed_methods(request)
+            response = _error(
+                405,
+                "invalid_input",
+                f"{request.method} is not allowed on {request.url.path}: use {', '.join(allowed)}",
+                "method",
             )
+            response.headers["Allow"] = ", ".join(allowed)
+            return response
         field = "body" if exc.status_code == 413 else None  # raised by body_limit while reading
         return _error(exc.status_code, "invalid_input", str(exc.detail), field)
 
@@ -215,6 +277,21 @@ def current_session(
 
 
 Session = Annotated[SessionInfo, Depends(current_session)]
+RepoPath = Annotated[
+    str,
+    PathParam(
+        description="a path in the project repository",
+        json_schema_extra={**contract.pattern(contract.REPO_PATH), "maxLength": 1024},
+    ),
+]
+RepoPrefix = Annotated[
+    str,
+    Query(
+        description="list what starts with this",
+        max_length=1024,
+        json_schema_extra=contract.pattern(contract.REPO_PREFIX),
+    ),
+]
 
 
 class _FileBody(StreamingResponse):
@@ -253,6 +330,7 @@ def _not_attendee(s: SessionInfo, what: str) -> None:
 
 def create_app(platform: Platform) -> FastAPI:
     app = FastAPI(
+        default_response_class=ORJSONResponse,  # strict JSON out: a NaN is written as null, never NaN
         title="mlops-tui local platform",
         version=__version__,
         description="The embedded local ML Ops platform: Ezmeral-style sessions, training engine, "
@@ -260,13 +338,20 @@ def create_app(platform: Platform) -> FastAPI:
     )
     app.state.platform = platform
     install_error_handlers(app)
+    app.add_middleware(StrictJsonBody, skip=(f"{V1}/repo/",))  # runs inside the size limit
     app.add_middleware(BodySizeLimit, default=MAX_JSON_BODY, routes=[("PUT", f"{V1}/repo/", MAX_UPLOAD)])
 
     def repo(s: SessionInfo) -> Repo:
         return Repo(platform.paths.tenant_repo(s.namespace), platform.folder_rule(s.tenant, s.user))
 
     # -- session (Ezmeral protocol)
-    @app.post("/api/v2/session", status_code=201, tags=["session"], response_model=None)
+    @app.post(
+        "/api/v2/session",
+        status_code=201,
+        tags=["session"],
+        response_model=None,
+        responses=contract.responses(401, 429, session=False),
+    )
     async def login(body: LoginBody, request: Request, response: Response) -> dict[str, Any] | JSONResponse:
         host, port = (request.client.host, request.client.port) if request.client else ("unknown", None)
         server_port = (request.scope.get("server") or (None, None))[1]
@@ -277,28 +362,28 @@ def create_app(platform: Platform) -> FastAPI:
         response.headers["Location"] = info.id
         return info.to_json()
 
-    @app.get("/api/v2/session", tags=["session"])
+    @app.get("/api/v2/session", tags=["session"], responses=contract.responses())
     async def whoami(s: Session) -> dict[str, Any]:
         return s.to_json()
 
-    @app.get("/api/v2/session/{sid}", tags=["session"])
+    @app.get("/api/v2/session/{sid}", tags=["session"], responses=contract.responses(404))
     async def get_session(sid: str, s: Session) -> dict[str, Any]:
         if sid != s.uuid:
             raise not_found("no such session for this login", "sid")
         return s.to_json()
 
-    @app.delete("/api/v2/session/{sid}", status_code=204, tags=["session"])
+    @app.delete("/api/v2/session/{sid}", status_code=204, tags=["session"], responses=contract.responses(404))
     async def logout(sid: str, s: Session) -> Response:
         if sid != s.uuid:
             raise not_found("no such session for this login", "sid")
         platform.auth.logout(sid)
         return Response(status_code=204)
 
-    @app.get("/api/v2/k8skubeconfig", tags=["session"])
+    @app.get("/api/v2/k8skubeconfig", tags=["session"], responses=contract.responses(404))
     async def kubeconfig(s: Session) -> dict[str, Any]:
         raise not_found("the local platform has no Kubernetes API, so there is no kubeconfig")
 
-    @app.get(f"{V1}/health", tags=["platform"])
+    @app.get(f"{V1}/health", tags=["platform"], responses=contract.responses(session=False))
     async def health() -> dict[str, Any]:
         """``ok``, or ``degraded`` with ``reasons`` (e.g. disk full, naming the path) while it lasts."""
         reasons = platform.storage.reasons()
@@ -311,49 +396,54 @@ def create_app(platform: Platform) -> FastAPI:
         }
 
     # -- clusters
-    @app.get(f"{V1}/clusters", tags=["clusters"])
+    @app.get(f"{V1}/clusters", tags=["clusters"], responses=contract.responses())
     async def list_clusters(
         s: Session, kind: Literal["notebook", "training", "deployment"] | None = None
     ) -> list[dict[str, Any]]:
         return platform.clusters.list(s.tenant, kind, s)
 
-    @app.post(f"{V1}/clusters", status_code=201, tags=["clusters"])
+    @app.post(f"{V1}/clusters", status_code=201, tags=["clusters"], responses=contract.responses(409))
     async def create_cluster(body: ClusterBody, s: Session) -> dict[str, Any]:
         return platform.clusters.create(s.tenant, s.namespace, body.model_dump(), s)
 
-    @app.get(f"{V1}/clusters/{{name}}", tags=["clusters"])
+    @app.get(f"{V1}/clusters/{{name}}", tags=["clusters"], responses=contract.responses(404))
     async def get_cluster(name: str, s: Session) -> dict[str, Any]:
         return platform.clusters.get(s.tenant, name, s)
 
-    @app.delete(f"{V1}/clusters/{{name}}", status_code=204, tags=["clusters"])
+    @app.delete(
+        f"{V1}/clusters/{{name}}",
+        status_code=204,
+        tags=["clusters"],
+        responses=contract.responses(403, 404, 409),
+    )
     async def delete_cluster(name: str, s: Session) -> Response:
         await platform.clusters.delete(s.tenant, name, s)
         return Response(status_code=204)
 
     # -- jobs
-    @app.post(f"{V1}/jobs", status_code=201, tags=["training"])
+    @app.post(f"{V1}/jobs", status_code=201, tags=["training"], responses=contract.responses(403, 404, 409))
     async def submit_job(body: JobBody, s: Session) -> dict[str, Any]:
         rule = platform.folder_rule(s.tenant, s.user)
         row = platform.engine.submit(s.tenant, s.namespace, s.user, body.model_dump(), rule)
         return job_json(row, platform.engine.queue_view())
 
-    @app.get(f"{V1}/jobs", tags=["training"])
+    @app.get(f"{V1}/jobs", tags=["training"], responses=contract.responses())
     async def list_jobs(s: Session) -> list[dict[str, Any]]:
         """The tenant's jobs, newest first; queued ones with ``queue_position`` and ``estimated_start_at``."""
         queue = platform.engine.queue_view()
         return [job_json(r, queue) for r in platform.engine.list(s.tenant)]
 
-    @app.get(f"{V1}/jobs/{{job_id}}", tags=["training"])
+    @app.get(f"{V1}/jobs/{{job_id}}", tags=["training"], responses=contract.responses(404))
     async def get_job(job_id: str, s: Session) -> dict[str, Any]:
         return job_json(platform.engine.get(s.tenant, job_id), platform.engine.queue_view())
 
-    @app.post(f"{V1}/jobs/{{job_id}}/cancel", tags=["training"])
+    @app.post(f"{V1}/jobs/{{job_id}}/cancel", tags=["training"], responses=contract.responses(403, 404, 409))
     async def cancel_job(job_id: str, s: Session) -> dict[str, Any]:
         row = platform.engine.get(s.tenant, job_id)
         require_owner(s, row["user"], f"job {row['id']}", "id")
         return job_json(await platform.engine.cancel(s.tenant, job_id))
 
-    @app.get(f"{V1}/jobs/{{job_id}}/metrics", tags=["training"])
+    @app.get(f"{V1}/jobs/{{job_id}}/metrics", tags=["training"], responses=contract.responses(404))
     async def job_metrics(job_id: str, s: Session) -> dict[str, Any]:
         return platform.engine.metrics(s.tenant, job_id)
 
@@ -361,7 +451,7 @@ def create_app(platform: Platform) -> FastAPI:
         f"{V1}/jobs/{{job_id}}/log",
         tags=["training"],
         response_class=StreamingResponse,
-        responses={200: {"content": {"text/plain": {}}}},
+        responses={200: {"content": {"text/plain": {}}}, **contract.responses(404)},
     )
     async def job_log(
         job_id: str,
@@ -385,22 +475,27 @@ def create_app(platform: Platform) -> FastAPI:
         )
 
     # -- repository
-    @app.get(f"{V1}/repo", tags=["repository"])
-    async def list_repo(s: Session, prefix: str = "") -> list[dict[str, Any]]:
+    @app.get(f"{V1}/repo", tags=["repository"], responses=contract.responses())
+    async def list_repo(s: Session, prefix: RepoPrefix = "") -> list[dict[str, Any]]:
         return await asyncio.to_thread(repo(s).list, prefix)
 
     @app.get(
         f"{V1}/repo/{{path:path}}",
         tags=["repository"],
         response_class=StreamingResponse,
-        responses={200: {"content": {"application/octet-stream": {}}}},
+        responses={200: {"content": {"application/octet-stream": {}}}, **contract.responses(403, 404, 409)},
     )
-    async def fetch_repo(path: str, s: Session) -> StreamingResponse:
+    async def fetch_repo(path: RepoPath, s: Session) -> StreamingResponse:
         fd, st = await asyncio.to_thread(repo(s).open_read, path)
         return _FileBody(fd, st.st_size)
 
-    @app.put(f"{V1}/repo/{{path:path}}", status_code=201, tags=["repository"])
-    async def upload_repo(path: str, request: Request, s: Session) -> dict[str, Any]:
+    @app.put(
+        f"{V1}/repo/{{path:path}}",
+        status_code=201,
+        tags=["repository"],
+        responses=contract.responses(403, 404, 409),
+    )
+    async def upload_repo(path: RepoPath, request: Request, s: Session) -> dict[str, Any]:
         r = repo(s)
         # The size limit (MAX_UPLOAD) is enforced by BodySizeLimit, from Content-Length before a
         # byte is read and while the body streams in.
@@ -413,17 +508,22 @@ def create_app(platform: Platform) -> FastAPI:
             upload.close()
         return r.entry(target)
 
-    @app.delete(f"{V1}/repo/{{path:path}}", status_code=204, tags=["repository"])
-    async def delete_repo(path: str, s: Session) -> Response:
+    @app.delete(
+        f"{V1}/repo/{{path:path}}",
+        status_code=204,
+        tags=["repository"],
+        responses=contract.responses(403, 404),
+    )
+    async def delete_repo(path: RepoPath, s: Session) -> Response:
         await asyncio.to_thread(repo(s).delete, path)
         return Response(status_code=204)
 
     # -- registry
-    @app.get(f"{V1}/models", tags=["registry"])
+    @app.get(f"{V1}/models", tags=["registry"], responses=contract.responses())
     async def list_models(s: Session) -> list[dict[str, Any]]:
         return platform.registry.models(s.tenant)
 
-    @app.post(f"{V1}/models", status_code=201, tags=["registry"])
+    @app.post(f"{V1}/models", status_code=201, tags=["registry"], responses=contract.responses(403, 404, 409))
     async def register_model(body: RegisterBody, s: Session) -> dict[str, Any]:
         row = await asyncio.to_thread(
             platform.registry.register,
@@ -436,44 +536,64 @@ def create_app(platform: Platform) -> FastAPI:
         )
         return version_json(row)
 
-    @app.get(f"{V1}/models/{{model}}/versions", tags=["registry"])
+    @app.get(f"{V1}/models/{{model}}/versions", tags=["registry"], responses=contract.responses(404))
     async def list_versions(model: str, s: Session) -> list[dict[str, Any]]:
         return [version_json(r) for r in platform.registry.versions(s.tenant, model)]
 
-    @app.get(f"{V1}/models/{{model}}/versions/{{version}}", tags=["registry"])
+    @app.get(
+        f"{V1}/models/{{model}}/versions/{{version}}", tags=["registry"], responses=contract.responses(404)
+    )
     async def get_version(model: str, version: int, s: Session) -> dict[str, Any]:
         return version_json(platform.registry.get(s.tenant, model, version))
 
-    @app.patch(f"{V1}/models/{{model}}/versions/{{version}}", tags=["registry"])
+    @app.patch(
+        f"{V1}/models/{{model}}/versions/{{version}}",
+        tags=["registry"],
+        responses=contract.responses(403, 404),
+    )
     async def set_stage(model: str, version: int, body: StageBody, s: Session) -> dict[str, Any]:
         return version_json(platform.registry.set_stage(s.tenant, model, version, body.stage, s))
 
-    @app.get(f"{V1}/models/{{model}}/versions/{{version}}/configmap", tags=["registry"])
+    @app.get(
+        f"{V1}/models/{{model}}/versions/{{version}}/configmap",
+        tags=["registry"],
+        responses=contract.responses(404),
+    )
     async def configmap(model: str, version: int, s: Session) -> dict[str, Any]:
         return platform.registry.configmap(s.tenant, s.namespace, model, version)
 
     # -- deployments
-    @app.get(f"{V1}/deployments", tags=["deployments"])
+    @app.get(f"{V1}/deployments", tags=["deployments"], responses=contract.responses())
     async def list_deployments(s: Session) -> list[dict[str, Any]]:
         return [platform.supervisor.deployment_json(r, s) for r in platform.supervisor.list(s.tenant)]
 
-    @app.post(f"{V1}/deployments", status_code=201, tags=["deployments"])
+    @app.post(
+        f"{V1}/deployments",
+        status_code=201,
+        tags=["deployments"],
+        responses=contract.responses(403, 404, 409),
+    )
     async def create_deployment(body: DeploymentBody, s: Session) -> dict[str, Any]:
         row = platform.supervisor.create(s.tenant, s.namespace, body.model_dump(), s)
         return platform.supervisor.deployment_json(row, s)
 
-    @app.get(f"{V1}/deployments/{{name}}", tags=["deployments"])
+    @app.get(f"{V1}/deployments/{{name}}", tags=["deployments"], responses=contract.responses(404))
     async def get_deployment(name: str, s: Session) -> dict[str, Any]:
         return platform.supervisor.deployment_json(platform.supervisor.get(s.tenant, name), s)
 
-    @app.get(f"{V1}/deployments/{{name}}/drift", tags=["deployments"])
+    @app.get(f"{V1}/deployments/{{name}}/drift", tags=["deployments"], responses=contract.responses(404))
     async def get_deployment_drift(name: str, s: Session) -> dict[str, Any]:
         """Population stability index of each feature: what the deployment's server was asked
         (its last 5,000 to 10,000 rides) against the model's training data (docs/drift.md).
         A deployment that cannot be measured answers ``available: false`` with the reason."""
         return await deployment_drift(platform.supervisor.get(s.tenant, name))
 
-    @app.delete(f"{V1}/deployments/{{name}}", status_code=204, tags=["deployments"])
+    @app.delete(
+        f"{V1}/deployments/{{name}}",
+        status_code=204,
+        tags=["deployments"],
+        responses=contract.responses(403, 404),
+    )
     async def delete_deployment(name: str, s: Session) -> Response:
         row = platform.supervisor.get(s.tenant, name)
         require_owner(s, row["owner"], f"deployment {name!r}", "name")
@@ -481,19 +601,19 @@ def create_app(platform: Platform) -> FastAPI:
         return Response(status_code=204)
 
     # -- workshop: the class and the broadcast
-    @app.get(f"{V1}/class", tags=["workshop"])
+    @app.get(f"{V1}/class", tags=["workshop"], responses=contract.responses(403))
     async def class_view(s: Session) -> dict[str, Any]:
         """Every user of the tenant with their objects, queue position, last error and progress
         (the facilitator's Class screen; attendees: 403)."""
         _not_attendee(s, "the class view")
         return await classroom.class_view(platform, s)
 
-    @app.get(f"{V1}/broadcast", tags=["workshop"])
+    @app.get(f"{V1}/broadcast", tags=["workshop"], responses=contract.responses())
     async def get_broadcast(s: Session) -> dict[str, Any]:
         """The tenant's broadcast: ``{"message", "author", "at"}``, or ``{"message": null}``."""
         return classroom.broadcast(platform, s.tenant) or _NO_BROADCAST
 
-    @app.put(f"{V1}/broadcast", tags=["workshop"])
+    @app.put(f"{V1}/broadcast", tags=["workshop"], responses=contract.responses(403))
     async def put_broadcast(body: BroadcastBody, s: Session) -> dict[str, Any]:
         """Set the message every attendee's guide shows (an empty one clears it; attendees: 403)."""
         _not_attendee(s, "the broadcast")
@@ -503,7 +623,7 @@ def create_app(platform: Platform) -> FastAPI:
             "at": None,
         }
 
-    @app.delete(f"{V1}/broadcast", status_code=204, tags=["workshop"])
+    @app.delete(f"{V1}/broadcast", status_code=204, tags=["workshop"], responses=contract.responses(403))
     async def delete_broadcast(s: Session) -> Response:
         _not_attendee(s, "the broadcast")
         classroom.set_broadcast(platform, s, "")

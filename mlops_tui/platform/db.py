@@ -96,17 +96,19 @@ CREATE TABLE IF NOT EXISTS deployments (
     tenant TEXT NOT NULL, name TEXT NOT NULL, model TEXT NOT NULL, version INTEGER NOT NULL,
     port INTEGER NOT NULL, token TEXT NOT NULL, state TEXT NOT NULL, message TEXT NOT NULL DEFAULT '',
     restarts INTEGER NOT NULL DEFAULT 0, pid INTEGER, created_at TEXT NOT NULL,
-    PRIMARY KEY (tenant, name));
+    serving TEXT NOT NULL DEFAULT '{}', PRIMARY KEY (tenant, name));
 CREATE TABLE IF NOT EXISTS broadcasts (
     tenant TEXT PRIMARY KEY, message TEXT NOT NULL, author TEXT NOT NULL, at TEXT NOT NULL);
 """
 
 # Columns added after their table was first shipped: ``ALTER TABLE`` adds the missing ones on open,
 # so a database made by an older version gains them (existing rows get the default: an object
-# made before owners existed has owner '', which only a member or the facilitator may change).
+# made before owners existed has owner '', which only a member or the facilitator may change; a
+# deployment made before serving settings has none, so the defaults of deployments.SERVING_DEFAULTS).
 ADDED_COLUMNS = (
     ("clusters", "owner", "TEXT NOT NULL DEFAULT ''"),
     ("deployments", "owner", "TEXT NOT NULL DEFAULT ''"),
+    ("deployments", "serving", "TEXT NOT NULL DEFAULT '{}'"),
     ("models", "owner", "TEXT NOT NULL DEFAULT ''"),
     ("users", "last_login_at", "TEXT"),
 )

@@ -92,6 +92,17 @@ class Unservable(Exception):
     """The registered version cannot be served as it is (the message says why and what to do)."""
 
 
+# A deployment's serving settings (``POST /deployments`` body), with their defaults: adaptive
+# batching (serving/batching.py) takes up to max_batch_size rides per model call and waits up to
+# max_batch_wait_ms for more when a call is not full.
+SERVING_DEFAULTS: dict[str, int | float] = {"max_batch_size": 1024, "max_batch_wait_ms": 0.0}
+
+
+def serving_settings(row: dict[str, Any]) -> dict[str, int | float]:
+    """The serving settings of a deployment row, defaults filled in."""
+    return {**SERVING_DEFAULTS, **loads(row.get("serving"), {})}
+
+
 @dataclass(frozen=True)
 class ServingPolicy:
     """How deployments are supervised; every figure in seconds. ``serve --restart-backoff``,
@@ -244,6 +255,7 @@ class Supervisor:
             "pid": row["pid"],
             "port": row["port"],
             "owner": row["owner"],
+            **serving_settings(row),
         }
 
     @property
@@ -435,11 +447,13 @@ class Supervisor:
         if why_not is not None:
             raise conflict(why_not, "version")
         self._check_caps(tenant, who)
+        serving = {k: body[k] for k in SERVING_DEFAULTS if body.get(k) is not None}
         sock = _bind(self.host, 0)
         port = sock.getsockname()[1]
         self.db.execute(
             "INSERT INTO deployments (tenant, name, model, version, port, token, state, message, created_at,"
-            " owner) VALUES (?, ?, ?, ?, ?, ?, 'creating', 'starting the prediction server', ?, ?)",
+            " owner, serving)"
+            " VALUES (?, ?, ?, ?, ?, ?, 'creating', 'starting the prediction server', ?, ?, ?)",
             (
                 tenant,
                 name,
@@ -449,6 +463,7 @@ class Supervisor:
                 secrets.token_hex(16),
                 utcnow(),
                 who.user if who is not None else "",
+                dumps(serving),
             ),
         )
         self._launch(Managed(tenant, name, namespace, sock, port))
@@ -485,6 +500,7 @@ class Supervisor:
             "host": self.host,
             "port": m.port,
             "handover_grace_s": self.policy.handover_grace,
+            **serving_settings(row),
         }
         path = self._config_path(m.namespace, m.name)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -530,8 +546,14 @@ class Supervisor:
         """Start a server on the deployment's socket; returns it and the read end of its readiness pipe.
 
         On a shared platform it runs in a sandbox (``sandbox``), limits applied inside by
-        ``prlimit``; raises :class:`SandboxUnavailable` when none can be made.
+        ``prlimit``; raises :class:`SandboxUnavailable` when none can be made. Either way the
+        server's pid as recorded here (``m.server_pid``: in a sandbox the command's, not bwrap's)
+        is written to its ``--pid-fd`` pipe: inside a sandbox its own pid is 1, and its answers
+        must name the process the deployment shows (``predictor.host_pid``).
         """
+        confinement = self._confinement(m, config) if self.sandboxing is not None else None
+        ready_r, ready_w = os.pipe()  # the server writes "ready" once it serves
+        pid_r, pid_w = os.pipe()  # the platform writes the server's host pid (predictor.host_pid)
         argv = [
             sys.executable,
             "-m",
@@ -542,15 +564,19 @@ class Supervisor:
             str(m.sock.fileno()),
             "--owner",
             str(os.getpid()),
+            "--ready-fd",
+            str(ready_w),
+            "--pid-fd",
+            str(pid_r),
         ]
-        sandboxed = None
-        if self.sandboxing is not None:
-            confinement = self._confinement(m, config)
-            sandboxed = self.sandboxing.wrap([*argv, "--ready-fd", "0"], confinement, SERVER_LIMITS)
-        ready_r, ready_w = os.pipe()
-        argv += ["--ready-fd", str(ready_w)]
-        if sandboxed is not None:
-            sandboxed[-1] = str(ready_w)
+        try:
+            sandboxed = None
+            if self.sandboxing is not None and confinement is not None:
+                sandboxed = self.sandboxing.wrap(argv, confinement, SERVER_LIMITS)
+        except BaseException:
+            for fd in (ready_r, ready_w, pid_r, pid_w):
+                os.close(fd)
+            raise
         env = {
             "HOME": str(config.parent),
             "PYTHONUNBUFFERED": "1",
@@ -561,7 +587,7 @@ class Supervisor:
             with _open_log(log_path, f"--- {utcnow()} starting prediction server on port {m.port}\n") as logf:
                 proc = await asyncio.create_subprocess_exec(
                     *(sandboxed or argv),
-                    pass_fds=(m.sock.fileno(), ready_w, self._lifeline_r),
+                    pass_fds=(m.sock.fileno(), ready_w, pid_r, self._lifeline_r),
                     stdin=asyncio.subprocess.DEVNULL,
                     stdout=logf,
                     stderr=logf,
@@ -569,14 +595,27 @@ class Supervisor:
                     cwd=config.parent,
                     env=child_environment(env),
                 )
+        except BaseException:
+            for fd in (ready_r, pid_w):
+                os.close(fd)
+            raise
         finally:
             os.close(ready_w)
+            os.close(pid_r)
         m.sandboxed = sandboxed is not None
         m.server_pid = proc.pid
-        if not m.sandboxed:
-            apply_limits(**SERVER_LIMITS, pid=proc.pid)  # right after exec; no preexec_fn (threads)
-        else:  # the pid people see (and kill) is the server's own, not its sandbox's
-            m.server_pid = await wait_for_command(proc.pid) or proc.pid
+        try:
+            if not m.sandboxed:
+                apply_limits(**SERVER_LIMITS, pid=proc.pid)  # right after exec; no preexec_fn (threads)
+            else:  # the pid people see (and kill) is the server's own, not its sandbox's
+                m.server_pid = await wait_for_command(proc.pid) or proc.pid
+            with contextlib.suppress(OSError):  # a server already gone reads nothing
+                os.write(pid_w, f"{m.server_pid}\n".encode())
+        except BaseException:  # (cancelled: the platform is stopping)
+            os.close(ready_r)
+            raise
+        finally:
+            os.close(pid_w)
         return proc, ready_r
 
     async def _supervise(self, m: Managed) -> None:

@@ -218,7 +218,7 @@ class Keeper:
                 print("asked to stop over the control socket (platform stop)", flush=True)
                 loop.call_soon_threadsafe(self.on_expired)
                 return
-            if len(words) != 2 or words[0] != "claim" or not words[1].isdigit():
+            if len(words) != 2 or words[0] != "claim" or not (words[1].isascii() and words[1].isdigit()):
                 return
             socket.send_fds(conn, [b"ok\n"], [self.sock.fileno()])
         except (OSError, ValueError):

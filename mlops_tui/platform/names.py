@@ -46,7 +46,9 @@ def check(kind: str, value: str) -> str:
         "identifier": IDENTIFIER,
         "param": PARAM,
     }[kind]
-    if not isinstance(value, str) or not pattern.match(value):
+    if not isinstance(value, str) or not pattern.fullmatch(
+        value
+    ):  # ("$" also matches before a final newline)
         raise ValueError(f"{value!r} {MESSAGES[kind]}")
     return value
 
@@ -66,7 +68,7 @@ def data_path(value: str) -> str:
         bool(parts)
         and not text.startswith("/")
         and len(text) <= 255
-        and all(DATA_SEGMENT.match(p) for p in parts)
+        and all(DATA_SEGMENT.fullmatch(p) for p in parts)
         and parts[-1].lower().endswith(DATA_SUFFIXES)
     )
     if not ok:
@@ -80,6 +82,14 @@ def is_data_file(path: str) -> bool:
         return data_path(path) == path
     except ValueError:
         return False
+
+
+JOB_ID = re.compile(r"^[0-9]{1,18}$")  # ASCII digits: str.isdigit() takes "²", which int() refuses
+
+
+def job_id(value: str) -> bool:
+    """Whether ``value`` can be a job id (a number of at most 18 ASCII digits)."""
+    return JOB_ID.fullmatch(value) is not None
 
 
 def namespace_for(tenant: str) -> str:

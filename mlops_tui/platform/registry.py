@@ -129,7 +129,7 @@ def verify_against_manifest(bundle: Path, manifest: dict[str, Any], actual: dict
     """Refuse a bundle whose files differ from what the training run recorded."""
     recorded = manifest.get("files")
     if not isinstance(recorded, dict) or not recorded:
-        raise invalid(
+        raise conflict(
             f"the bundle's {MANIFEST} lists no files with checksums; it cannot be verified", "job_id"
         )
     for rel, expected in recorded.items():
@@ -222,7 +222,7 @@ class Registry:
         job_id = str(body["job_id"])
         job = self.db.one(
             "SELECT * FROM jobs WHERE id = ? AND tenant = ?",
-            (int(job_id) if job_id.isdigit() and len(job_id) <= 18 else -1, tenant),
+            (int(job_id) if names.job_id(job_id) else -1, tenant),
         )
         if job is None:
             raise not_found(f"no job {job_id!r} in this tenant", "job_id")
@@ -252,11 +252,13 @@ class Registry:
         verify_against_manifest(bundle, manifest, checksums)
         scoring_rel = body.get("scoring_path") or f"{job['code']}/scoring.py"
         scoring = repo.resolve(scoring_rel, "scoring_path", write=False)
-        if not scoring.is_file() or scoring.suffix != ".py":
-            raise invalid(
-                f"scoring_path {scoring_rel!r} is not a Python file in the project repository", "scoring_path"
+        if scoring.suffix != ".py":
+            raise invalid(f"scoring_path {scoring_rel!r} must name a Python file (.py)", "scoring_path")
+        if not scoring.is_file():
+            raise not_found(
+                f"scoring_path {scoring_rel!r} is not a file in the project repository", "scoring_path"
             )
-        if not names.IDENTIFIER.match(scoring.parent.name) or not names.IDENTIFIER.match(scoring.stem):
+        if not all(names.IDENTIFIER.fullmatch(part) for part in (scoring.parent.name, scoring.stem)):
             raise invalid(
                 f"scoring_path {scoring_rel!r} must be <dir>/<package>/<module>.py with Python names",
                 "scoring_path",

@@ -25,7 +25,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from mlops_tui.platform.access import ATTENDEE
-from mlops_tui.platform.errors import forbidden, invalid, not_found
+from mlops_tui.platform.errors import conflict, forbidden, invalid, not_found
 from mlops_tui.platform.names import user_folder
 
 TOP_DIRS = ("data", "models", "code")
@@ -149,8 +149,10 @@ class Repo:
         """Normalise a client path (``a//b/`` → ``a/b``) or refuse it, naming ``field``."""
         if not isinstance(rel, str) or not rel.strip("/"):
             raise invalid(f"{field} must be a non-empty path relative to the project repository", field)
-        if "\x00" in rel or "\\" in rel or len(rel) > 1024:
-            raise invalid(f"{field} {rel[:80]!r} holds a forbidden character or is too long", field)
+        if "\\" in rel or len(rel) > 1024 or any(c < " " or c == "\x7f" for c in rel):
+            raise invalid(
+                f"{field} {rel[:80]!r} holds a control character or a backslash, or is too long", field
+            )
         pure = PurePosixPath(rel)
         if pure.is_absolute():
             raise invalid(f"{field} {rel!r} must be relative to the project repository, not absolute", field)
@@ -242,14 +244,16 @@ class Repo:
     def open_read(self, rel: str) -> tuple[int, os.stat_result]:
         """Open the file ``rel`` for reading: a descriptor and its ``fstat``; the caller closes it.
 
-        Refused: a directory (400), a missing file (404), a special file (400; a FIFO would block,
+        Refused: a directory (409), a missing file (404), a special file (409; a FIFO would block,
         so it is opened non-blocking), a file the folder rule hides from the caller, by the name
         asked for or by the real path of what was opened (403), and a file with more than one name
         (403: a hard link's other name may be in a folder or tenant the caller cannot read).
         """
         path = self.resolve(rel, write=False)
         if path.is_dir():
-            raise invalid(f"{rel!r} is a directory: list it with GET /repo?prefix={rel.rstrip('/')}/", "path")
+            raise conflict(
+                f"{rel!r} is a directory: list it with GET /repo?prefix={rel.rstrip('/')}/", "path"
+            )
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
         except FileNotFoundError:
@@ -257,7 +261,7 @@ class Repo:
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
-                raise invalid(f"{rel!r} is not a regular file", "path")
+                raise conflict(f"{rel!r} is not a regular file", "path")
             real = _real_rel(fd, self.root)
             if real is None:
                 raise invalid(f"path {rel!r} points outside the project repository", "path")
@@ -282,7 +286,7 @@ class Repo:
         for parent in reversed(path.relative_to(self.root).parents):
             p = self.root / parent
             if p.exists() and not p.is_dir():
-                raise invalid(
+                raise conflict(
                     f"{parent.as_posix()!r} is a file, so {rel!r} cannot be created under it", "path"
                 )
         folder = path.parent
@@ -306,7 +310,7 @@ class Repo:
         """Where an upload goes: a temporary file in the target's folder, renamed over it on commit."""
         path = self.resolve(rel, write=True)
         if path.is_dir():
-            raise invalid(f"{rel!r} is a directory; name a file to upload", "path")
+            raise conflict(f"{rel!r} is a directory; name a file to upload", "path")
         dir_fd, path = self._open_folder(rel, create=True)
         tmp_name = f".{path.name}.upload-{os.getpid()}-{id(path)}"
         try:

@@ -213,7 +213,7 @@ class TrainingEngine:
         return self._with_end(row)["state"] if row else None
 
     def get(self, tenant: str, job_id: str) -> dict[str, Any]:
-        if not str(job_id).isdigit() or len(str(job_id)) > 18:
+        if not names.job_id(str(job_id)):
             raise not_found(f"no job {job_id!r} in this tenant", "id")
         row = self.db.one("SELECT * FROM jobs WHERE id = ? AND tenant = ?", (int(job_id), tenant))
         if row is None:
@@ -299,21 +299,24 @@ class TrainingEngine:
         except ValueError as exc:
             raise invalid(f"entrypoint {exc}", "entrypoint") from None
         code_dir = repo.resolve(spec["code"], "code", write=False)
-        if not code_dir.is_dir():
-            raise invalid(
-                f"code {spec['code']!r} is not a directory of the project repository (upload the code first)",
-                "code",
+        if not code_dir.exists():
+            raise not_found(
+                f"code {spec['code']!r} is not in the project repository (upload the code first)", "code"
             )
-        if not names.IDENTIFIER.match(code_dir.name):
+        if not code_dir.is_dir():
+            raise conflict(
+                f"code {spec['code']!r} is a file, not a directory of the project repository", "code"
+            )
+        if not names.IDENTIFIER.fullmatch(code_dir.name):
             raise invalid(f"code {spec['code']!r}: its last segment must be a Python package name", "code")
         if (
             not (code_dir / f"{entrypoint}.py").is_file()
             and not (code_dir / entrypoint / "__main__.py").is_file()
         ):
-            raise invalid(f"entrypoint: no {entrypoint}.py in {spec['code']!r}", "entrypoint")
+            raise not_found(f"entrypoint: no {entrypoint}.py in {spec['code']!r}", "entrypoint")
         data_path = repo.resolve(spec["data"], "data", write=False)
         if not data_path.exists():
-            raise invalid(f"data {spec['data']!r} does not exist in the project repository", "data")
+            raise not_found(f"data {spec['data']!r} does not exist in the project repository", "data")
         output = repo.clean(spec["output"], "output")
         repo.resolve(output, "output", write=True)
         params: dict[str, Any] = {}
@@ -324,7 +327,7 @@ class TrainingEngine:
                     f"'{key}' field",
                     f"params.{key}",
                 )
-            if not names.PARAM.match(str(key)):
+            if not names.PARAM.fullmatch(str(key)):
                 raise invalid(f"params.{key}: {names.MESSAGES['param']}", f"params.{key}")
             if isinstance(value, bool) or not isinstance(value, str | int | float) or "\x00" in str(value):
                 raise invalid(f"params.{key} must be a string or a number", f"params.{key}")

@@ -33,6 +33,7 @@ from mlops_tui.services.types import (
     Model,
     ModelVersion,
     Prediction,
+    PredictionRecord,
     RegisterSpec,
     RepoEntry,
     Session,
@@ -156,6 +157,11 @@ class Platform(Protocol):
 
     async def set_broadcast(self, message: str) -> Broadcast | None:
         """Set the message every attendee's guide shows (empty: clear it); the facilitator's."""
+        ...
+
+    async def prediction_history(self, deployment: str, limit: int = 10) -> list[PredictionRecord]:
+        """The last ``limit`` requests the deployment's server answered, newest first (its
+        ``/history``, as the workshop's deployment engine kept it)."""
         ...
 
     async def aclose(self) -> None: ...

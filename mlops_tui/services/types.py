@@ -303,9 +303,14 @@ class RegisterSpec:
 
 @dataclass(frozen=True)
 class DeploymentSpec:
+    """``max_batch_size`` (rides per model call) and ``max_batch_wait_ms``: the server's adaptive
+    batching; None leaves the platform's default (1024 rides, no wait)."""
+
     name: str
     model: str
     version: int
+    max_batch_size: int | None = None
+    max_batch_wait_ms: float | None = None
 
 
 @dataclass(frozen=True)
@@ -326,6 +331,8 @@ class Deployment(_FromDict):
     # and when the platform saw that count change (None until it has).
     predictions: int | None = None
     predictions_seen_at: datetime | None = None
+    max_batch_size: int | None = None  # adaptive batching, where the platform reports it
+    max_batch_wait_ms: float | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Deployment:
@@ -419,6 +426,34 @@ class DeploymentDrift(_FromDict):
         """The feature with the highest PSI (None before any ride)."""
         measured = [f for f in self.features if f.psi is not None]
         return max(measured, key=lambda f: f.psi or 0.0) if measured else None
+
+
+@dataclass(frozen=True)
+class PredictionRecord(_FromDict):
+    """One request a prediction server answered, from its history (``GET /history``): the workshop
+    engine's ``id``, ``qid`` (its number since the server started), ``status`` (Finished or
+    Failed), ``input`` (the rides as sent, shortened) and ``output``."""
+
+    id: str
+    qid: int = 0
+    status: str = ""
+    endpoint: str = ""
+    received_at: datetime | None = None
+    http_status: int = 0
+    rides: int = 0
+    input: str = ""
+    output: str = ""
+    error: str | None = None
+    warnings: tuple[str, ...] = ()
+    latency_ms: float = 0.0
+    batch_rows: int = 0
+    log_url: str = ""
+    request_url: str = ""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PredictionRecord:
+        base = super().from_dict(data)
+        return dataclasses.replace(base, warnings=tuple(str(w) for w in data.get("warnings") or ()))
 
 
 @dataclass(frozen=True)

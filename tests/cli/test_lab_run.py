@@ -115,6 +115,14 @@ def test_predict_command(lab_run: LabRun) -> None:
     assert as_json.returncode == 0, as_json.stderr
     assert json.loads(as_json.stdout)["status"] == "Finished"
 
+    for text, field in (
+        ('{"distance": NaN}', "--json: distance:"),
+        ('{"hour": 1' + "0" * 400 + "}", "--json: hour:"),
+    ):
+        refused = mlops(lab_run.home, "predict", "--json", text, "-o", "json")  # issue 10 §3
+        assert refused.returncode == 1 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+        assert field in refused.stderr and "unexpected error" not in refused.stderr
+
     bad = mlops(lab_run.home, "predict", "--pickup-zone", "Nowhere Land", "--dropoff-zone", "230")
     assert bad.returncode == 1
     assert "pickup_zone" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1

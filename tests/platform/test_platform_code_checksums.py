@@ -122,11 +122,19 @@ def test_a_symbolic_link_in_the_scoring_package_is_refused_at_registration(
     folder = "code/student01/linked"
     _upload_package(api, folder)
     repo = next(p for p in (local_platform.state_dir / "repo").iterdir() if (p / folder).is_dir())
-    Path(repo / folder / "extra.py").symlink_to("/etc/hostname")  # as a notebook terminal could
-    r = api.post(
-        f"{V1}/models",
-        json={"model": "linked-code", "job_id": trained_job["id"], "scoring_path": f"{folder}/scoring.py"},
-    )
+    link = Path(repo / folder / "extra.py")
+    link.symlink_to("/etc/hostname")  # as a notebook terminal could
+    try:
+        r = api.post(
+            f"{V1}/models",
+            json={
+                "model": "linked-code",
+                "job_id": trained_job["id"],
+                "scoring_path": f"{folder}/scoring.py",
+            },
+        )
+    finally:
+        link.unlink()  # (a link's mode is 0777: test_state_files_are_private would take it for shared)
     assert r.status_code == 400 and r.json()["field"] == "scoring_path" and "extra.py" in r.json()["error"]
 
 

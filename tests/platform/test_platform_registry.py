@@ -90,7 +90,7 @@ def test_missing_scoring_code_is_refused(api: httpx.Client, trained_job: dict[st
     r = api.post(
         f"{V1}/models", json={"model": "x", "job_id": trained_job["id"], "scoring_path": "code/none.py"}
     )
-    assert r.status_code == 400 and r.json()["field"] == "scoring_path"
+    assert r.status_code == 404 and r.json()["field"] == "scoring_path"
     r = api.post(
         f"{V1}/models", json={"model": "x", "job_id": trained_job["id"], "scoring_path": "../../etc/passwd"}
     )

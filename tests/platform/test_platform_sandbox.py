@@ -243,8 +243,14 @@ def test_an_attendees_prediction_server_sees_only_its_model_and_scoring_code(sha
         got = json.loads(line.removeprefix("@@probe "))
         assert got and all(v.startswith("refused") for v in got.values()), got
         ride = {"use_scoring": True, "scoring_args": WORKSHOP_RIDE}
-        r = httpx.post(dep["url"], json=ride, headers={"X-Auth-Token": dep["auth_token"]}, timeout=30)
+        token = {"X-Auth-Token": dep["auth_token"]}
+        r = httpx.post(dep["url"], json=ride, headers=token, timeout=30)
         assert r.status_code == 200 and r.json()["prediction"][0] > 0, r.text
+        # pid 1 in its sandbox; its answers and its history name the pid the deployment shows
+        assert r.json()["pid"] == dep["pid"] != 1, (r.json()["pid"], dep["pid"])
+        base = dep["url"].rsplit("/", 3)[0]
+        recent = httpx.get(f"{base}/history", params={"limit": 1}, headers=token, timeout=30).json()
+        assert recent[0]["id"] == r.json()["id"] and recent[0]["pid"] == dep["pid"], recent
     finally:
         b.delete(f"{V1}/deployments/mlops-inference-server-student02")
         b.close()

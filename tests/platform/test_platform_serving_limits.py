@@ -21,7 +21,9 @@ from fault_support import HEALTH_EVERY_S, FaultPlatform, predict
 from local_platform_support import V1
 
 from mlops_tui.platform.predictor import MAX_CONNECTIONS
+from mlops_tui.platform.serving.app import Limits
 
+MAX_RIDES = Limits().max_rides
 RIDE = {"pickup_datetime": "2019-02-12T09:00:00", "pickup_zone": 68, "dropoff_zone": 144, "distance": 2.1}
 IDLE = 4200  # the case: 4,200 idle connections without any token
 
@@ -56,13 +58,13 @@ def test_a_200_kb_zone_name_is_a_422_and_blocks_nobody(dep: dict[str, Any]) -> N
     for r in answers:
         assert r.status_code == 422 and r.json()["field"] == "scoring_args.pickup_zone"
         assert "at most 64" in r.json()["error"] and len(r.text) < 1000  # nothing echoed
-    many = predict(dep, timeout=5, ride=[RIDE] * 1001)
-    assert (
-        many.status_code == 422 and many.json()["field"] == "scoring_args" and "1000" in many.json()["error"]
-    )
+    many = predict(dep, timeout=5, ride=[RIDE] * (MAX_RIDES + 1))
+    assert many.status_code == 422 and many.json()["field"] == "scoring_args"
+    assert str(MAX_RIDES) in many.json()["error"]
+    over = MAX_RIDES + 1
     infer = {
         "inputs": [
-            {"name": k, "datatype": "BYTES", "shape": [2000], "data": [v] * 2000} for k, v in RIDE.items()
+            {"name": k, "datatype": "BYTES", "shape": [over], "data": [v] * over} for k, v in RIDE.items()
         ]
     }
     base = dep["url"].rsplit("/", 3)[0]
@@ -72,7 +74,7 @@ def test_a_200_kb_zone_name_is_a_422_and_blocks_nobody(dep: dict[str, Any]) -> N
         headers={"X-Auth-Token": dep["auth_token"]},
         timeout=5,
     )
-    assert r.status_code == 422 and r.json()["field"] == "inputs"
+    assert r.status_code == 422 and r.json()["field"] == "inputs[0]" and str(MAX_RIDES) in r.json()["error"]
 
 
 def test_a_body_without_a_token_is_never_read(dep: dict[str, Any]) -> None:

@@ -33,7 +33,10 @@ def test_a_server_killed_again_and_again_backs_off_and_never_gives_up(fp: FaultP
     pids = []
     for kill in range(1, 7):
         ready = wait_state(fp.api, f"{V1}/deployments/crash-loop", states=("configured",))
-        assert predict(ready).status_code == 200  # ready and serving when it is killed
+        answer = predict(ready)
+        assert answer.status_code == 200  # ready and serving when it is killed
+        # the answer names the process the deployment shows and kill reaches (sandboxed: not 1)
+        assert answer.json()["pid"] == ready["pid"] != 1, (answer.json()["pid"], ready["pid"])
         pids.append(ready["pid"])
         os.kill(ready["pid"], signal.SIGKILL)
         if kill == 6:  # back-off at its cap (2 s here): the state says so, the port answers at once

@@ -36,7 +36,7 @@ BAD_REQUESTS = [
             "data": DEFAULT_DATA,
             "output": "models/x",
         },
-        400,
+        404,
         "code",
     ),
     (
@@ -60,7 +60,7 @@ BAD_REQUESTS = [
             "data": "data/missing.csv",
             "output": "models/x",
         },
-        400,
+        404,
         "data",
     ),
     (
@@ -98,7 +98,7 @@ BAD_REQUESTS = [
             "output": "models/x",
             "entrypoint": "nothere",
         },
-        400,
+        404,
         "entrypoint",
     ),
     (
@@ -132,7 +132,7 @@ BAD_REQUESTS = [
     ("GET", "/api/mlops/v1/jobs/1/log?from_line=-1", None, 422, "from_line"),
     ("GET", "/api/mlops/v1/repo/..%2F..%2Fplatform.db", None, 400, "path"),
     ("GET", "/api/mlops/v1/repo/data/..%2F..%2F..%2Fplatform.db", None, 400, "path"),
-    ("GET", "/api/mlops/v1/repo/data", None, 400, "path"),
+    ("GET", "/api/mlops/v1/repo/data", None, 409, "path"),  # a directory: a state, not a syntax
     ("GET", "/api/mlops/v1/repo/data/none.csv", None, 404, "path"),
     ("DELETE", "/api/mlops/v1/repo/data/none.csv", None, 404, "path"),
     ("GET", "/api/mlops/v1/repo?prefix=../", None, 400, "prefix"),
@@ -185,7 +185,7 @@ def test_repo_round_trip_and_listing(api: httpx.Client) -> None:
         ("data/sub/dir/file.txt", False),
     ]
     bad = api.put(f"{V1}/repo/data/sub/dir/file.txt/inner", content=b"x")
-    assert bad.status_code == 400 and bad.json()["field"] == "path"
+    assert bad.status_code == 409 and bad.json()["field"] == "path"
     assert api.delete(f"{V1}/repo/data/sub").status_code == 204
     assert api.get(f"{V1}/repo", params={"prefix": "data/sub/"}).json() == []
 

@@ -36,6 +36,7 @@ from mlops_tui.services.types import (
     Model,
     ModelVersion,
     Prediction,
+    PredictionRecord,
     RegisterSpec,
     RepoEntry,
     Session,
@@ -312,8 +313,38 @@ class FixedPlatform:
                 auth_token="0123456789abcdef0123456789abcdef",
                 restarts=1,
                 created_at=T0 + timedelta(minutes=20),
+                max_batch_size=1024,
+                max_batch_wait_ms=0.0,
             )
         ]
+
+    async def prediction_history(self, deployment: str, limit: int = 10) -> list[PredictionRecord]:
+        self._rec("prediction_history", deployment=deployment)
+        ok = "The ride duration prediction is 812.4 seconds.\n"
+        return [
+            PredictionRecord(
+                "b7e1",
+                2,
+                "Failed",
+                "predict",
+                T0 + timedelta(minutes=31),
+                422,
+                1,
+                error="scoring_args.hour: hour must be between 0 and 23, got 31",
+                latency_ms=0.6,
+            ),
+            PredictionRecord(
+                "a3f0",
+                1,
+                "Finished",
+                "predict",
+                T0 + timedelta(minutes=30),
+                200,
+                1,
+                output=ok,
+                latency_ms=0.9,
+            ),
+        ][:limit]
 
     async def get_deployment(self, name: str) -> Deployment:
         for dep in await self.list_deployments():

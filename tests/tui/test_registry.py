@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from local_platform_support import WORKSHOP_RIDE
 from mlops_tui.screens.dialogs import DetailScreen
 from mlops_tui.screens.model_forms import DeployScreen, RegisterScreen
 
@@ -65,6 +66,17 @@ async def test_register_inspect_and_deploy(make_app: Any, adapter: Any, trained_
                 pilot, lambda: dep_name in str(detail_widget.render()), what="deployment in the detail"
             )
             assert "curl" in (screen.query_one("#command-pane").last or "")
+            assert "up to 1024 rides per model call" in str(detail_widget.render())  # issue 10 §5
+            # Issue 10 §4: the deployment's recent requests, from its server's history
+            await adapter.predict(dep_name, [WORKSHOP_RIDE])
+            app.refresh_data("deployments")
+            recent = screen.query_one("#recent-requests")
+            await wait_for(
+                pilot,
+                lambda: "The ride duration prediction is" in str(recent.render()),
+                what="the request in the deployment's recent requests",
+            )
+            assert f"recent requests to {dep_name}" in str(recent.render()) and "200" in str(recent.render())
     finally:
         from mlops_tui.services.local.adapter import LocalPlatform as LocalAdapter
 

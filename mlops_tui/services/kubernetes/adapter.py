@@ -52,6 +52,7 @@ from mlops_tui.services.types import (
     Model,
     ModelVersion,
     Prediction,
+    PredictionRecord,
     RegisterSpec,
     RepoEntry,
     Session,
@@ -346,6 +347,9 @@ class KubernetesPlatform:
             status=DriftStatus.UNAVAILABLE,
             reason=DRIFT_UNAVAILABLE,
         )
+
+    async def prediction_history(self, deployment: str, limit: int = 10) -> list[PredictionRecord]:
+        return await self.predictor.history(await self.deployments.get(deployment), limit)
 
     async def predict(self, deployment: str, records: list[dict[str, Any]]) -> Prediction:
         dep = await self.deployments.get(deployment)

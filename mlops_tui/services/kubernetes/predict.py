@@ -21,7 +21,7 @@ from mlops_tui.services.kubernetes import errmap
 from mlops_tui.services.kubernetes.options import KubernetesOptions
 from mlops_tui.services.kubernetes.rest import tls_flags
 from mlops_tui.services.platform import CallRecord
-from mlops_tui.services.types import Deployment, Prediction
+from mlops_tui.services.types import Deployment, Prediction, PredictionRecord
 
 TOKEN_VAR = "AUTH_TOKEN"
 _VALUE = re.compile(r"prediction is\s+([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*seconds", re.IGNORECASE)
@@ -141,6 +141,37 @@ class Predictor:
             request=bodies[0] if len(bodies) == 1 else {"requests": bodies},
             response=responses[0] if len(responses) == 1 else {"responses": responses},
         )
+
+    async def history(self, deployment: Deployment, limit: int) -> list[PredictionRecord]:
+        """``GET <endpoint>/history?limit=N`` beside the predict path (the workshop engine served
+        ``/history/<id>`` for each request; a list needs a server that keeps one)."""
+        if not deployment.url:
+            raise errors.Conflict(f"deployment {deployment.name} has no endpoint yet")
+        base = deployment.url.rsplit("/", 3)[0]
+        url = f"{base}/history"
+        headers = {"X-Auth-Token": deployment.auth_token or "", "Accept": "application/json"}
+        try:
+            response = await self._http.get(url, params={"limit": limit}, headers=headers)
+        except httpx.HTTPError as exc:
+            where = f"the deployment endpoint {url}"
+            raise httpclient.unreachable(where, url, exc, self._proxies) or errmap.unreachable(
+                where, exc
+            ) from None
+        if response.status_code == 404:
+            raise errors.NotFound(
+                f"the deployment engine of {deployment.name} keeps no request history ({url} answers 404)",
+                hint="each answer's request_url still shows that one request",
+            )
+        if not response.is_success:
+            message = errmap.status_message(response.content) or response.reason_phrase
+            raise errmap.from_status(response.status_code, message, f"history of {deployment.name}")
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, list):
+            raise errors.PlatformFailure(f"{url} answered something else than a list of requests")
+        return [PredictionRecord.from_dict(d) for d in data if isinstance(d, dict) and "id" in d]
 
     async def aclose(self) -> None:
         await self._http.aclose()

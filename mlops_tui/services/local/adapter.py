@@ -39,6 +39,7 @@ from mlops_tui.services.types import (
     Model,
     ModelVersion,
     Prediction,
+    PredictionRecord,
     RegisterSpec,
     RepoEntry,
     Session,
@@ -333,6 +334,12 @@ class LocalPlatform:
         body = {"use_scoring": True, "scoring_args": records[0] if len(records) == 1 else records}
         token = Secret(TOKEN_VAR, dep.auth_token if dep else None)
         return _Req("predict", "POST", url, json=body, session=False, token=token)
+
+    def _r_prediction_history(self, deployment: str = "NAME", limit: int = 10, **_: Any) -> _Req:
+        dep = self._deployments.get(deployment)
+        url = f"{dep.url.rsplit('/', 3)[0]}/history" if dep and dep.url else "$HISTORY_URL"
+        token = Secret(TOKEN_VAR, dep.auth_token if dep else None)
+        return _Req("prediction_history", "GET", url, params={"limit": limit}, session=False, token=token)
 
     # -- sending ---------------------------------------------------------------------------------
 
@@ -690,6 +697,23 @@ class LocalPlatform:
     async def set_broadcast(self, message: str) -> Broadcast | None:
         data = await self._json(self._r_set_broadcast(message=message.strip()))
         return Broadcast.from_dict(data) if isinstance(data, dict) and data.get("message") else None
+
+    async def prediction_history(self, deployment: str, limit: int = 10) -> list[PredictionRecord]:
+        """The deployment server's ``GET /history?limit=N`` (its token): newest first."""
+        if deployment not in self._deployments:
+            await self.get_deployment(deployment)
+        req = self._r_prediction_history(deployment=deployment, limit=limit)
+        if req.path.startswith("$"):
+            raise errors.Conflict(f"deployment {deployment!r} has no endpoint yet", status=409)
+        response = await self._send_once(req)
+        if not response.is_success:
+            raise _error_for(response, login=False)
+        data = _safe_json(response)
+        if not isinstance(data, list):
+            raise errors.PlatformFailure(
+                f"the deployment {deployment} answered its history with something else"
+            )
+        return [PredictionRecord.from_dict(d) for d in data if isinstance(d, dict) and "id" in d]
 
     def _unreachable(self, url: str, exc: Exception) -> errors.Unreachable:
         return httpclient.unreachable(url, url, exc, self._proxies) or _unreachable(url, exc)

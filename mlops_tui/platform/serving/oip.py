@@ -1,0 +1,279 @@
+"""The Open Inference Protocol (KServe v2) as stock clients speak it: JSON and binary tensors.
+
+Source: the protocol's REST form (kserve/open-inference-protocol, ``required_api.md``) and
+Triton's extensions that its clients use by default: binary tensor data
+(``binary_tensor_data.md``: with ``Inference-Header-Content-Length: N`` the body is N bytes of
+JSON, then each tensor whose ``parameters.binary_data_size`` is set, in order, little-endian,
+a BYTES element as a 4-byte length then its bytes), model configuration and statistics.
+tritonclient's HTTP client sends binary tensors and asks for binary outputs unless told otherwise.
+
+A tensor's ``data`` may be flat or nested (row-major, as the protocol allows); its element count
+must be the product of its ``shape``. Each input tensor is one field of the rides, one element per
+ride; errors name the tensor (``inputs[2]``) and the element.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from mlops_tui import strict_json
+from mlops_tui.platform.serving.errors import HttpError
+
+OUTPUT = "duration_seconds"
+MAX_NAME = 64  # characters of a tensor name (a ride's field name is at most 64: features.MAX_FIELD_NAME)
+
+#: Datatypes of the protocol (``required_api.md``, "Tensor Data Types") and their little-endian
+#: layout in the binary extension; BYTES is length-prefixed.
+NUMPY = {
+    "BOOL": np.dtype("?"),
+    "UINT8": np.dtype("<u1"),
+    "UINT16": np.dtype("<u2"),
+    "UINT32": np.dtype("<u4"),
+    "UINT64": np.dtype("<u8"),
+    "INT8": np.dtype("<i1"),
+    "INT16": np.dtype("<i2"),
+    "INT32": np.dtype("<i4"),
+    "INT64": np.dtype("<i8"),
+    "FP16": np.dtype("<f2"),
+    "FP32": np.dtype("<f4"),
+    "FP64": np.dtype("<f8"),
+}
+DATATYPES = (*NUMPY, "BYTES")
+_END = object()
+
+
+@dataclass
+class InferRequest:
+    """A decoded ``/infer`` request: one column of values per input tensor, in request order."""
+
+    id: str | None
+    names: list[str]
+    columns: list[list[Any]]
+    rows: int
+    binary_output: bool
+
+    def records(self) -> list[dict[str, Any]]:
+        """One ride per element: ``{tensor name: element}``."""
+        names = self.names
+        return [dict(zip(names, row, strict=True)) for row in zip(*self.columns, strict=True)]
+
+    def where(self, field: str, index: int | None, message: str) -> HttpError:
+        """A scorer's error about ``field`` of ride ``index``, named by tensor and element."""
+        if field in self.names:
+            t = self.names.index(field)
+            element = index or 0
+            plain = message.removeprefix(f"record {element}: ")
+            return HttpError(
+                422, f"inputs[{t}] ({field}) element {element}: {plain}", f"inputs[{t}].data[{element}]"
+            )
+        return HttpError(422, f"inputs: {message}", "inputs")
+
+
+def parse_request(body: bytes, header_length: int | None, max_rows: int) -> InferRequest:
+    """Decode an infer request (JSON, or JSON plus binary tensors); HttpError 400 naming what is wrong."""
+    if header_length is not None:
+        if not 0 < header_length <= len(body):
+            raise HttpError(
+                400,
+                f"Inference-Header-Content-Length is {header_length} but the body holds {len(body)} bytes",
+                "Inference-Header-Content-Length",
+            )
+        head = strict_json.loads(body[:header_length], "the JSON part of the request")
+        binary = memoryview(body)[header_length:]
+    else:
+        head, binary = strict_json.loads(body), memoryview(b"")
+    if not isinstance(head, dict):
+        raise HttpError(400, "the request must be a JSON object with inputs", "body")
+    inputs = head.get("inputs")
+    if not isinstance(inputs, list) or not inputs:
+        raise HttpError(
+            400, "inputs must be a non-empty list of tensors {name, datatype, shape, data}", "inputs"
+        )
+    names: list[str] = []
+    columns: list[list[Any]] = []
+    offset = 0
+    for i, tensor in enumerate(inputs):
+        name, count = _header(tensor, i, names, max_rows)
+        size = (tensor.get("parameters") or {}).get("binary_data_size")
+        if size is not None:
+            if "data" in tensor:
+                raise HttpError(400, f"inputs[{i}] has both data and binary_data_size", f"inputs[{i}]")
+            if not isinstance(size, int) or isinstance(size, bool) or size < 0 or offset + size > len(binary):
+                raise HttpError(
+                    400,
+                    f"inputs[{i}]: binary_data_size {size!r} does not fit the {len(binary) - offset} bytes "
+                    "of binary data left",
+                    f"inputs[{i}].parameters.binary_data_size",
+                )
+            values = _decode(binary[offset : offset + size], tensor["datatype"], count, i)
+            offset += size
+        else:
+            if "data" not in tensor:
+                raise HttpError(400, f"inputs[{i}] has no data (nor binary_data_size)", f"inputs[{i}].data")
+            values = _flatten(tensor["data"], count, i)
+        names.append(name)
+        columns.append(values)
+    if offset != len(binary):
+        raise HttpError(
+            400,
+            f"{len(binary) - offset} bytes of binary data follow the tensors that claim them",
+            "Inference-Header-Content-Length",
+        )
+    rows = {len(c) for c in columns}
+    if len(rows) != 1:
+        raise HttpError(400, "every input tensor must hold one element per ride (the same count)", "inputs")
+    n = rows.pop()
+    if n == 0:
+        raise HttpError(400, "the input tensors are empty", "inputs")
+    request_id = head.get("id")
+    if request_id is not None and not isinstance(request_id, str):
+        raise HttpError(400, "id must be a string", "id")
+    return InferRequest(request_id, names, columns, n, _binary_output(head))
+
+
+def _header(tensor: Any, i: int, names: list[str], max_rows: int) -> tuple[str, int]:
+    """A tensor's name and element count, after checking its name, datatype and shape."""
+    if not isinstance(tensor, dict):
+        raise HttpError(400, f"inputs[{i}] must be an object {{name, datatype, shape, data}}", f"inputs[{i}]")
+    name = tensor.get("name")
+    if not isinstance(name, str) or not name or len(name) > MAX_NAME:
+        raise HttpError(
+            400, f"inputs[{i}].name must be a field name of 1-{MAX_NAME} characters", f"inputs[{i}].name"
+        )
+    if name in names:
+        raise HttpError(400, f"inputs[{i}]: a second tensor named {name}", f"inputs[{i}].name")
+    datatype = tensor.get("datatype")
+    if datatype not in DATATYPES:
+        raise HttpError(
+            400, f"inputs[{i}].datatype must be one of {', '.join(DATATYPES)}", f"inputs[{i}].datatype"
+        )
+    shape = tensor.get("shape")
+    if (
+        not isinstance(shape, list)
+        or not shape
+        or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)
+    ):
+        raise HttpError(400, f"inputs[{i}].shape must be a list of sizes, e.g. [1]", f"inputs[{i}].shape")
+    count = math.prod(shape)
+    if count > max_rows:
+        raise HttpError(
+            422, f"inputs[{i}] holds {count} elements: at most {max_rows} rides per request", f"inputs[{i}]"
+        )
+    return name, count
+
+
+def _flatten(data: Any, count: int, i: int) -> list[Any]:
+    """JSON tensor data, nested or not, in row-major order; its length must be ``count``."""
+    if not isinstance(data, list):
+        data = [data]
+    if any(isinstance(v, list) for v in data):
+        flat: list[Any] = []
+        pending = [iter(data)]
+        while pending and len(flat) <= count:
+            v = next(pending[-1], _END)
+            if v is _END:
+                pending.pop()
+            elif isinstance(v, list):
+                pending.append(iter(v))
+            else:
+                flat.append(v)
+        data = flat
+    if len(data) != count:
+        raise HttpError(
+            400,
+            f"inputs[{i}]: its shape holds {count} element{'s' * (count != 1)} but its data "
+            f"{'has more' if len(data) > count else f'has {len(data)}'}",
+            f"inputs[{i}]",
+        )
+    return data
+
+
+def _decode(raw: memoryview, datatype: str, count: int, i: int) -> list[Any]:
+    """Binary tensor data (little-endian; BYTES as 4-byte length + bytes) as Python values."""
+    if datatype == "BYTES":
+        out: list[Any] = []
+        pos = 0
+        while pos < len(raw):
+            if pos + 4 > len(raw):
+                raise HttpError(400, f"inputs[{i}]: a BYTES element is cut short", f"inputs[{i}]")
+            size = int.from_bytes(raw[pos : pos + 4], "little")
+            element = bytes(raw[pos + 4 : pos + 4 + size])
+            if len(element) != size:
+                raise HttpError(400, f"inputs[{i}]: a BYTES element is cut short", f"inputs[{i}]")
+            try:
+                out.append(element.decode())
+            except UnicodeDecodeError:
+                raise HttpError(
+                    400, f"inputs[{i}]: element {len(out)} is not UTF-8 text", f"inputs[{i}]"
+                ) from None
+            pos += 4 + size
+            if len(out) > count:
+                break
+    else:
+        dtype = NUMPY[datatype]
+        if len(raw) != count * dtype.itemsize:
+            raise HttpError(
+                400,
+                f"inputs[{i}]: {count} {datatype} elements take {count * dtype.itemsize} bytes, "
+                f"binary_data_size is {len(raw)}",
+                f"inputs[{i}]",
+            )
+        out = np.frombuffer(raw, dtype=dtype).tolist()
+    if len(out) != count:
+        raise HttpError(
+            400, f"inputs[{i}]: its shape holds {count} elements but its data has {len(out)}", f"inputs[{i}]"
+        )
+    return out
+
+
+def _binary_output(head: dict[str, Any]) -> bool:
+    """Whether the answer carries its output as binary data (``binary_data_output`` for all
+    outputs, or ``binary_data`` on the one output asked for by name)."""
+    params = head.get("parameters") or {}
+    if not isinstance(params, dict):
+        raise HttpError(400, "parameters must be an object", "parameters")
+    outputs = head.get("outputs")
+    binary = params.get("binary_data_output") is True
+    if outputs is None:
+        return binary
+    if not isinstance(outputs, list):
+        raise HttpError(400, "outputs must be a list of {name}", "outputs")
+    for j, out in enumerate(outputs):
+        if not isinstance(out, dict) or out.get("name") != OUTPUT:
+            raise HttpError(
+                400, f"outputs[{j}].name: this model has one output, {OUTPUT}", f"outputs[{j}].name"
+            )
+        binary = binary or (out.get("parameters") or {}).get("binary_data") is True
+    return binary
+
+
+def response(
+    model: str, version: str, request_id: str, values: list[float], warnings: list[str], binary: bool
+) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    """The infer answer's body and headers (JSON, or JSON then the FP64 output as binary data)."""
+    output: dict[str, Any] = {"name": OUTPUT, "datatype": "FP64", "shape": [len(values)]}
+    raw = b""
+    if binary:
+        raw = np.asarray(values, dtype="<f8").tobytes()
+        output["parameters"] = {"binary_data_size": len(raw)}
+    else:
+        output["data"] = values
+    doc: dict[str, Any] = {
+        "model_name": model,
+        "model_version": version,
+        "id": request_id,
+        "outputs": [output],
+    }
+    if warnings:
+        doc["parameters"] = {"warnings": warnings}
+    head = strict_json.dumps(doc)
+    if not binary:
+        return head, [(b"content-type", b"application/json")]
+    return head + raw, [
+        (b"content-type", b"application/octet-stream"),
+        (b"inference-header-content-length", str(len(head)).encode()),
+    ]

@@ -1,0 +1,64 @@
+"""The workshop's prediction request and answer (``POST /<model>/<version>/predict``).
+
+Request: ``{"use_scoring": true, "scoring_args": {...}}`` (one ride, a list of rides, or the same
+as JSON text). Answer: what the workshop's deployment engine answered (reference
+``ezmeral-platform.md`` §5.5: ``id``, ``qid``, ``input`` (the ``scoring_args`` echoed as text),
+``output`` (the scoring script's stdout), ``status``, ``node``, ``pid``, ``log_url``,
+``request_url``) and this platform's own fields (``model``, ``version``, ``prediction``,
+``latency_ms``, ``warnings``). The echo is bounded: a 5,000-ride answer once weighed 1.4 MB
+because every ride came back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlops_tui import strict_json
+from mlops_tui.platform.serving.errors import HttpError
+
+ECHO_RIDES = 3  # rides of a batch echoed in ``input``
+ECHO_CHARS = 2048  # characters of ``input`` at most
+
+
+def parse(body: bytes) -> tuple[Any, list[Any], bool]:
+    """``(scoring_args as sent, rides, one ride)``; HttpError naming the field."""
+    if not body:
+        raise HttpError(400, "the request body is empty: send a JSON object", "body")
+    req = strict_json.loads(body)
+    if not isinstance(req, dict):
+        raise HttpError(
+            400, 'the body must be a JSON object {"use_scoring": true, "scoring_args": {...}}', "body"
+        )
+    if req.get("use_scoring", True) is not True:
+        raise HttpError(
+            422, "use_scoring must be true: this deployment answers through its scoring code", "use_scoring"
+        )
+    if "scoring_args" not in req:
+        raise HttpError(
+            422, "scoring_args is missing: send the ride as an object (or a list of them)", "scoring_args"
+        )
+    sent = args = req["scoring_args"]
+    if isinstance(args, str):
+        args = strict_json.loads(args.encode(), "scoring_args (a string)", "scoring_args")
+    rides = [args] if isinstance(args, dict) else args
+    if not isinstance(rides, list) or not rides or not all(isinstance(r, dict) for r in rides):
+        raise HttpError(422, "scoring_args must be an object or a non-empty list of objects", "scoring_args")
+    return sent, rides, isinstance(args, dict)
+
+
+def echo(sent: Any) -> str:
+    """``scoring_args`` as compact JSON text (the workshop's ``input``): a batch shows its first
+    rides and how many more there were; at most ECHO_CHARS characters."""
+    if isinstance(sent, str):
+        text = sent
+    elif isinstance(sent, list) and len(sent) > ECHO_RIDES:
+        shown = strict_json.dumps(sent[:ECHO_RIDES]).decode()
+        text = f"{shown[:-1]}, … {len(sent) - ECHO_RIDES} more rides]"
+    else:
+        text = strict_json.dumps(sent).decode()
+    return text if len(text) <= ECHO_CHARS else text[: ECHO_CHARS - 1] + "…"
+
+
+def output(values: list[float]) -> str:
+    """What the workshop's scoring script printed: one sentence per ride."""
+    return "".join(f"The ride duration prediction is {v:.1f} seconds.\n" for v in values)

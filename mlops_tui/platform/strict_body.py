@@ -1,0 +1,98 @@
+"""JSON request bodies of the platform's API are strict JSON (RFC 8259), named where they are not.
+
+FastAPI parses a body with Python's ``json``, which takes ``NaN``, ``Infinity`` and numbers beyond
+any float: a NaN then travelled into the platform's answers (which Starlette cannot write: a 500),
+and JSON nested 10,000 levels deep raised RecursionError (a 500). This ASGI middleware reads each
+JSON body first (bodies are small: ``body_limit`` bounds them before this runs) and answers 400
+naming the field for what strict JSON refuses, or naming ``body`` for nesting beyond 1,024 levels;
+a body that is not JSON at all is left to FastAPI's own 422. The body is then handed on unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+
+import orjson
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mlops_tui import strict_json
+
+METHODS = (b"POST", b"PUT", b"PATCH")
+
+
+class StrictJsonBody:
+    """``skip``: path prefixes whose bodies are not JSON (repository uploads)."""
+
+    def __init__(self, app: ASGIApp, *, skip: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.skip = skip
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"].encode() not in METHODS
+            or scope["path"].startswith(self.skip)
+        ):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        try:
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    await self.app(scope, _replay([], message, receive), send)
+                    return
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    break
+        except HTTPException as exc:  # body_limit refused the body while it was read (a 413)
+            error = {"error": str(exc.detail), "code": "invalid_input", "field": "body"}
+            await JSONResponse(error, status_code=exc.status_code, headers={"Connection": "close"})(
+                scope, receive, send
+            )
+            return
+        body = b"".join(chunks)
+        refusal = _refusal(body) if body else None
+        if refusal is not None:
+            message_text, field = refusal
+            await JSONResponse(
+                {"error": message_text, "code": "invalid_input", "field": field}, status_code=400
+            )(scope, receive, send)
+            return
+        await self.app(scope, _replay([body], None, receive), send)
+
+
+def _refusal(body: bytes) -> tuple[str, str] | None:
+    """Why strict JSON refuses a body Python's json would take, or None (valid, or not JSON at all)."""
+    try:
+        orjson.loads(body)
+        return None
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        json.loads(body)
+    except RecursionError:
+        return f"body: the JSON nests more than {strict_json.MAX_DEPTH} levels deep", "body"
+    except ValueError:
+        return None  # not JSON at all: FastAPI says so (422)
+    try:
+        strict_json.loads(body)
+    except strict_json.JsonRefused as exc:
+        return exc.message, exc.field
+    return None
+
+
+def _replay(bodies: list[bytes], last: Message | None, then: Receive) -> Receive:
+    """A receive that gives the body already read, then what the client sends next (``then``)."""
+    pending: list[Message] = [{"type": "http.request", "body": b, "more_body": False} for b in bodies]
+    if last is not None:
+        pending.append(last)
+
+    async def receive() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await then()
+
+    return receive

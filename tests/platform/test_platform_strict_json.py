@@ -1,0 +1,78 @@
+"""Strict JSON at the platform's API (issue 10 §3): what strict JSON refuses is a 400 naming the
+field, and no answer ever holds NaN or Infinity, even when a job reports a NaN metric."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from local_platform_support import DEFAULT_DATA, DEFAULT_USER, V1, wait_job
+
+
+def _post(api: httpx.Client, path: str, body: bytes) -> httpx.Response:
+    r = api.post(path, content=body, headers={"Content-Type": "application/json"})
+    orjson.loads(r.content)  # every answer is strict JSON
+    return r
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        (
+            f"{V1}/jobs",
+            b'{"cluster": "training-engine-shared", "code": "c", "data": "d", "output": "o",'
+            b' "params": {"lr": NaN}}',
+            "params.lr",
+        ),
+        (
+            f"{V1}/deployments",
+            b'{"name": "x", "model": "m", "version": 1, "max_batch_wait_ms": Infinity}',
+            "max_batch_wait_ms",
+        ),
+        (f"{V1}/clusters", b'{"name": "x", "kind": "notebook", "members": 1' + b"0" * 400 + b"}", "members"),
+        ("/api/v2/session", b'{"name": ' + b"[" * 10_000 + b"]" * 10_000 + b"}", "body"),
+    ],
+)
+def test_what_strict_json_refuses_is_a_400_naming_the_field(
+    api: httpx.Client, path: str, body: bytes, field: str
+) -> None:
+    r = _post(api, path, body)
+    assert r.status_code == 400 and r.json()["field"] == field, r.text
+
+
+def test_a_body_that_is_not_json_is_still_a_422(api: httpx.Client) -> None:
+    r = _post(api, f"{V1}/deployments", b"{not json")
+    assert r.status_code == 422 and r.json()["field"] == "body"
+
+
+NAN_METRICS = b"""
+print('@@mlops {"type": "round", "round": 1, "rmse": NaN}', flush=True)
+print('@@mlops {"type": "metrics", "rmse": NaN, "mae": Infinity, "r2": 0.5}', flush=True)
+"""
+
+
+def test_a_job_reporting_nan_metrics_is_answered_in_strict_json(api: httpx.Client) -> None:
+    """A diverged training reports NaN: the platform's answers carry null there, never NaN (the
+    answer was a 500: Starlette cannot write NaN)."""
+    folder = f"code/{DEFAULT_USER}/diverges"
+    assert api.put(f"{V1}/repo/{folder}/train.py", content=NAN_METRICS).status_code == 201
+    r = api.post(
+        f"{V1}/jobs",
+        json={
+            "cluster": "training-engine-shared",
+            "code": folder,
+            "data": DEFAULT_DATA,
+            "output": f"models/{DEFAULT_USER}/diverges",
+        },
+    )
+    assert r.status_code == 201, r.text
+    job: dict[str, Any] = wait_job(api, r.json()["id"])
+    for path in (f"{V1}/jobs/{job['id']}", f"{V1}/jobs/{job['id']}/metrics", f"{V1}/jobs"):
+        answer = api.get(path)
+        assert answer.status_code == 200, answer.text
+        orjson.loads(answer.content)  # strict: no NaN, no Infinity
+        assert b"NaN" not in answer.content and b"Infinity" not in answer.content
+    got = api.get(f"{V1}/jobs/{job['id']}").json()["metrics"]
+    assert got["rmse"] is None and got["mae"] is None and got["r2"] == 0.5

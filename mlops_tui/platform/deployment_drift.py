@@ -1,7 +1,7 @@
 """``GET /deployments/<name>/drift``: the drift report of one deployment, as its server measures it.
 
 Each prediction server counts what it is asked in the bins of its model's training data and
-answers ``GET /drift`` on its loopback port (:mod:`mlops_tui.platform.drift_monitor`). The platform
+answers ``GET /drift`` on its loopback port (:mod:`mlops_tui.platform.serving.drift`). The platform
 asks it with a short deadline and passes the report on, with the deployment's name, model and
 version. Whatever keeps a report from being made is an answer too, never an error of the route:
 ``{"available": false, "status": "unavailable", "reason": ...}`` naming why (the deployment is not

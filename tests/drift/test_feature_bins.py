@@ -8,7 +8,7 @@ from drift_support import daytime_manhattan
 from mlops_tui.lab_scripts import feature_bins
 from mlops_tui.lab_scripts.features import FEATURES
 
-from mlops_tui.platform.drift_monitor import BINS_FORMAT
+from mlops_tui.platform.serving.drift import BINS_FORMAT
 
 
 def test_the_bin_rule_counts_cuts_at_or_below_the_value() -> None:

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from mlops_tui.platform import psi
+from mlops_tui.platform.serving import psi
 
 
 def test_psi_of_a_hand_computed_shift() -> None:

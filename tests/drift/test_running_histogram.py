@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mlops_tui.platform.running_histogram import RunningHistogram
+from mlops_tui.platform.serving.running_histogram import RunningHistogram
 
 
 class Clock:

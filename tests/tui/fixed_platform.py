@@ -366,7 +366,7 @@ class FixedPlatform:
         self._rec("deployment_drift", name=name)
         from drift_support import daytime_manhattan, manifest, night_airport
 
-        from mlops_tui.platform.drift_monitor import DriftMonitor
+        from mlops_tui.platform.serving.drift import DriftMonitor
 
         monitor = DriftMonitor(manifest(daytime_manhattan(20_000)), clock=lambda: T0.timestamp() + 1500)
         monitor.observe(np.vstack([daytime_manhattan(100, seed=4), night_airport(300)]))

@@ -10,8 +10,8 @@ from mlops_tui.lab_scripts.features import FEATURES
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from mlops_tui.platform import psi
-from mlops_tui.platform.drift_monitor import DriftCollector, DriftMonitor, unavailable_reason
+from mlops_tui.platform.serving import psi
+from mlops_tui.platform.serving.drift import DriftCollector, DriftMonitor, unavailable_reason
 
 
 def test_rows_like_the_training_data_stay_stable() -> None:

@@ -2,21 +2,24 @@
 
 The model's manifest holds each feature's training distribution as histogram bins
 (``feature_distribution``, written by lab_scripts/feature_bins.py at training). The server hands
-every feature matrix it scores to :meth:`DriftMonitor.observe`, which bins each column with the
-manifest's rule and counts it in a :class:`~mlops_tui.platform.running_histogram.RunningHistogram`
+every feature matrix it scores to :meth:`DriftMonitor.observe` (``ServingMetrics.model_call``'s
+feature observers: every row the model saw, once), which bins each column with the manifest's
+rule and counts it in a :class:`~mlops_tui.platform.serving.running_histogram.RunningHistogram`
 (the last 5,000 to 10,000 rides). :meth:`DriftMonitor.report` compares the two per feature with
-the population stability index (:mod:`mlops_tui.platform.psi`): that report is what the server's
-``/drift`` answers, the platform passes on per deployment, the dashboard's badge and
+the population stability index (:mod:`mlops_tui.platform.serving.psi`): that report is what the
+server's ``GET /drift`` answers, the platform passes on per deployment, the dashboard's badge and
 ``mlops-tui status`` show, and :class:`DriftCollector` exports to Prometheus.
 
-A model trained before the manifest held the distribution has nothing to compare with:
-:func:`unavailable_reason` says so and no monitor is built.
+:func:`attach` wires it into a server; where drift cannot be measured (a model trained before the
+manifest held the distribution, scoring code that does not hand the server its feature rows) it
+says why, and ``/drift`` answers that reason.
 """
 
 from __future__ import annotations
 
 import bisect
 import itertools
+import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,8 +29,11 @@ import numpy as np
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from mlops_tui.platform import psi
-from mlops_tui.platform.running_histogram import BLOCK_RIDES, RunningHistogram
+from mlops_tui.platform.serving import psi
+from mlops_tui.platform.serving.metrics import ServingMetrics
+from mlops_tui.platform.serving.running_histogram import BLOCK_RIDES, RunningHistogram
+
+log = logging.getLogger("mlops_tui.platform.serving")
 
 BINS_FORMAT = "mlops-tui-feature-bins/1"  # lab_scripts/feature_bins.py FORMAT
 SMALL_BATCH = 8  # rows binned with bisect in Python below this; numpy above (fewer calls per row)
@@ -216,3 +222,50 @@ class DriftCollector(Collector):
             for label, count in zip(feature.labels, monitor.histogram.total(j), strict=True):
                 counter.add_metric([feature.name, label], count)
         yield counter
+
+
+NO_ROWS = (
+    "this version's scoring code scores rides without handing the server their feature rows (it has "
+    "no prepare/predict_prepared), so what it is asked cannot be counted: register a new version"
+)
+
+
+@dataclass
+class Drift:
+    """A server's drift monitoring: the monitor, or why there is none (``reason``)."""
+
+    monitor: DriftMonitor | None
+    reason: str = ""
+
+    def report(self) -> dict[str, Any]:
+        """The ``GET /drift`` document: the monitor's report, or ``available: false`` and why."""
+        if self.monitor is None:
+            return {"available": False, "status": UNAVAILABLE, "reason": self.reason, "features": []}
+        return self.monitor.report()
+
+
+def attach(manifest: dict[str, Any], metrics: ServingMetrics, *, rows_seen: bool = True) -> Drift:
+    """Monitor the rows the server scores (``rows_seen``: its scoring code hands them over), with
+    its Prometheus collector on ``metrics.registry``. A fault of the monitor is logged once and
+    never fails a prediction."""
+    reason = unavailable_reason(manifest) or ("" if rows_seen else NO_ROWS)
+    if reason:
+        return Drift(None, reason)
+    try:
+        monitor = DriftMonitor(manifest)
+    except ValueError as exc:
+        return Drift(None, str(exc))
+    metrics.registry.register(DriftCollector(monitor))
+    failed = False
+
+    def observe(rows: np.ndarray) -> None:
+        nonlocal failed
+        try:
+            monitor.observe(rows)
+        except Exception:
+            if not failed:
+                log.exception("drift monitoring failed on a model call (reported once)")
+                failed = True
+
+    metrics.feature_observers.append(observe)
+    return Drift(monitor)

@@ -54,6 +54,19 @@ def test_the_window_stays_within_two_blocks_whatever_the_batches() -> None:
     assert h.total_rides == seen == sum(h.total(0))
 
 
+def test_rows_and_batches_count_alike() -> None:
+    rng = np.random.default_rng(3)
+    bins = np.column_stack([rng.integers(0, 24, 300), rng.integers(0, 10, 300)])
+    by_rows, by_batch = RunningHistogram([24, 10], block=70), RunningHistogram([24, 10], block=70)
+    for start in range(0, 300, 3):
+        by_rows.add_rows(bins[start : start + 3].tolist())
+    for start in range(0, 300, 50):
+        by_batch.add(bins[start : start + 50])
+    for f in (0, 1):
+        assert by_rows.window(f) == by_batch.window(f) and by_rows.total(f) == by_batch.total(f)
+    assert by_rows.window_rides == by_batch.window_rides == 90  # 300 = 4 x 70 + 20
+
+
 def test_bad_bins_are_refused() -> None:
     h = RunningHistogram([3, 2], block=10)
     with pytest.raises(ValueError, match="n x 2"):
@@ -62,7 +75,10 @@ def test_bad_bins_are_refused() -> None:
         h.add(np.array([[3, 0]]))
     with pytest.raises(ValueError, match="outside"):
         h.add(np.array([[0, -1]]))
+    with pytest.raises(ValueError, match="one bin per feature"):
+        h.add_rows([[0, 1], [0, 2]])
     h.add(np.empty((0, 2), dtype=np.int64))
+    h.add_rows([])
     assert h.window_rides == 0 and h.window_since is None
     with pytest.raises(ValueError):
         RunningHistogram([], block=10)

@@ -42,8 +42,12 @@ def test_night_airport_rides_drift_on_hour_and_distance() -> None:
 def test_one_ride_and_a_batch_are_binned_alike() -> None:
     monitor = DriftMonitor(manifest(daytime_manhattan(5000)))
     rows = np.vstack([daytime_manhattan(20, seed=3), night_airport(20)])
-    one_by_one = np.vstack([monitor.bins(r[None, :]) for r in rows])
-    assert one_by_one.tolist() == monitor.bins(rows).tolist()
+    assert monitor._bins_of_few(rows) == monitor.bins(rows).tolist()
+    # a value on a cut goes to the bin above it, on both paths
+    on_cuts = rows[:3].copy()
+    on_cuts[:, 4] = monitor.features[4].cuts[2]  # distance
+    assert monitor._bins_of_few(on_cuts) == monitor.bins(on_cuts).tolist()
+    assert monitor.bins(on_cuts)[0, 4] == 3
 
 
 def test_too_few_rides_are_collecting_not_judged() -> None:

@@ -101,25 +101,27 @@ class DriftMonitor:
 
     def bins(self, rows: np.ndarray) -> np.ndarray:
         """The bin of each monitored feature of each row (n x monitored features)."""
-        if len(rows) < SMALL_BATCH:
-            cuts = self._cuts_lists
-            return np.array(
-                [
-                    [bisect.bisect_right(cuts[j], row[c]) for j, c in enumerate(self._columns)]
-                    for row in rows.tolist()
-                ],
-                dtype=np.int64,
-            ).reshape(len(rows), len(cuts))
         out = np.empty((len(rows), len(self.features)), dtype=np.int64)
         for j, (c, cuts) in enumerate(zip(self._columns, self._cuts_arrays, strict=True)):
             out[:, j] = np.searchsorted(cuts, rows[:, c], side="right")
         return out
 
+    def _bins_of_few(self, rows: np.ndarray) -> list[list[int]]:
+        """`bins` for a few rows in plain Python (the same rule: cuts <= value, via bisect):
+        numpy's per-call overhead would cost more than the work for one ride."""
+        cuts, columns = self._cuts_lists, self._columns
+        return [
+            [bisect.bisect_right(cuts[j], row[c]) for j, c in enumerate(columns)] for row in rows.tolist()
+        ]
+
     def observe(self, rows: np.ndarray) -> None:
         """Count the rows of one model call (n x len(manifest features), float64)."""
         if rows.ndim != 2 or rows.shape[1] != self.width or not len(rows):
             return  # not this model's feature rows: nothing to count (never a failed prediction)
-        self.histogram.add(self.bins(rows))
+        if len(rows) < SMALL_BATCH:
+            self.histogram.add_rows(self._bins_of_few(rows))
+        else:
+            self.histogram.add(self.bins(rows))
 
     def feature_psi(self) -> list[tuple[_Feature, list[int], float | None]]:
         """Each feature with its window counts and PSI (None while the window is empty)."""

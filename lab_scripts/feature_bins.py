@@ -31,8 +31,9 @@ Manhattan centroid) sees those rides pile up in the last longitude bin.
 The bins are computed on at most `SAMPLE_ROWS` rides, every k-th ride of the training data (a
 systematic sample: TLC files are in time order, so it spans the whole period). A share estimated on
 100,000 rides is within about 0.001 of the whole file's (one standard error of a 10 % share), far
-below what PSI's thresholds see, and it keeps this step near 0.05 s on a million rides instead of
-0.4 s (quantiles and binning of 11 columns), in a training that issue 6 holds to 1.2x plain XGBoost.
+below what PSI's thresholds see, and it keeps this step near 0.03 s on a million rides instead of
+0.4 s (quantiles and binning of 11 columns; benchmarks/drift.py), in a training that issue 6
+holds to 1.2x plain XGBoost.
 
 numpy only; the manifest keeps plain JSON numbers (cuts exactly as computed, counts as integers).
 """

@@ -7,8 +7,8 @@ rides validated and turned into feature rows) and ``predict_prepared`` (the mode
 share drift adds to them. Then the time of a ``/drift`` report (PSI of 11 features).
 
 Training: ``feature_bins.feature_distribution`` (the bins stored in the manifest) on 100,000 and
-1,000,000 rides (median of 3), next to ``numpy.quantile`` of all the columns of the full matrix (what computing
-the deciles without sampling would cost).
+1,000,000 rides (median of 3), next to ``numpy.quantile`` of all the columns of the full matrix
+(what computing the deciles without sampling would cost).
 
 The model is trained here with ``train.py`` on 20,000 synthetic rides (about 10 s).
 

@@ -205,11 +205,8 @@ class DashboardScreen(BaseScreen):
         "Each panel's bottom border says when its data was last fetched. When the platform goes away "
         "the badge says [b]disconnected, retrying in Ns[/b] and everything refills by itself "
         "when it is back.\n"
-        "[b]Drift[/b]: what the selected deployment was asked (its last thousands of rides) against "
-        "its model's training data, per feature, as a population stability index (PSI): below 0.1 "
-        "stable, past 0.2 the [b]DRIFT[/b] badge; the plot shows the most drifted feature's shares "
-        "in training and served. The Deployments table's DRIFT column gives each deployment's "
-        "highest PSI.\n"
+        "[b]Drift[/b]: the selected deployment's rides against its training data, a PSI per "
+        "feature; past 0.2 the [b]DRIFT[/b] badge (docs/drift.md).\n"
         "[b]enter[/b] opens the selected job, model version or deployment on its screen."
     )
     DESTRUCTIVE_ACTIONS = frozenset({"delete_deployment"})

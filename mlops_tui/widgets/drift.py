@@ -5,7 +5,9 @@ share of each bin in the training data and among the rides served. A daytime mod
 night rides shows its training hump in the middle of the day and the served one at the start.
 A feature with more bins than the line has columns gets neighbouring bins added together.
 
-Rich text only (no widget): the dashboard's Drift panel and its Deployments table use it.
+Rich text only (no widget): the dashboard's Drift panel and its Deployments table use it. No style
+run starts with a blank: SVG screenshots (``ctrl+p`` Screenshot, the docs' PNGs) drop a run's
+leading blanks (see screens/dashboard.latency_summary), so blanks go at the end of the run before.
 """
 
 from __future__ import annotations
@@ -51,9 +53,11 @@ def feature_plot(feature: FeatureDrift, width: int) -> list[Text]:
     muted = tone_style(Tone.MUTED)
     lines = []
     for label, values, style in (("trained ", expected, ""), ("served  ", actual, "bold")):
+        bars = sparkline(values, top)
+        lead = len(bars) - len(bars.lstrip(" "))  # empty first bins: with the label's run
         line = Text()
-        line.append(label, style=muted)
-        line.append(sparkline(values, top), style=style)
+        line.append(label + bars[:lead], style=muted)
+        line.append(bars[lead:], style=style)
         lines.append(line)
     return lines
 
@@ -63,21 +67,20 @@ def _psi(value: float | None) -> str:
 
 
 def badge(drift: DeploymentDrift) -> Text:
-    """One line: ``DRIFT hour 2.31 · distance 0.87``, ``stable · max PSI 0.03 hour``,
+    """One line: ``⚠ DRIFT hour 2.31 · distance 0.87``, ``stable · max PSI 0.03 hour``,
     ``collecting 37 of 300 rides`` or ``not measured: <why>``."""
     if drift.status is DriftStatus.DRIFT:
         text = Text()
-        text.append(" DRIFT ", style=f"bold reverse {tone_style(Tone.WARN)}")
-        text.append(" ")
+        text.append("⚠ DRIFT ", style=f"bold reverse {tone_style(Tone.WARN)}")
         names = " · ".join(f"{f.name} {_psi(f.psi)}" for f in drift.drifted)
         text.append(names, style=f"bold {tone_style(Tone.WARN)}")
         return text
     if drift.status is DriftStatus.STABLE:
         worst = drift.worst
         text = Text()
-        text.append("✓ stable", style=tone_style(Tone.OK))
+        text.append("✓ stable" + (" · " if worst is not None else ""), style=tone_style(Tone.OK))
         if worst is not None:
-            text.append(f" · max PSI {_psi(worst.psi)} {worst.name}")
+            text.append(f"max PSI {_psi(worst.psi)} {worst.name}")
         return text
     if drift.status is DriftStatus.COLLECTING:
         return Text(

@@ -333,7 +333,8 @@ class LiveLink:
 
     async def _fetch_drift(self) -> Any:
         """The drift report of each of one's own ready deployments, by name (while the dashboard
-        is shown). A deployment deleted meanwhile is left out."""
+        is shown). One the platform does not find (deleted meanwhile, or a platform older than
+        drift monitoring) gets an unavailable report saying so."""
         if not self.drift_enabled:
             return NOT_CONTACTED
         platform = self._require()
@@ -343,14 +344,14 @@ class LiveLink:
         user = platform.credentials.user
         mine = [d for d in deployments if d.ready and d.owner in ("", user)][:MAX_DRIFT_DEPLOYMENTS]
 
-        async def one(name: str) -> DeploymentDrift | None:
+        async def one(d: Deployment) -> DeploymentDrift:
             try:
-                return await platform.deployment_drift(name)
-            except errors.NotFound:
-                return None
+                return await platform.deployment_drift(d.name)
+            except errors.NotFound as exc:
+                return DeploymentDrift(d.name, d.model, d.version, reason=exc.message)
 
-        reports = await asyncio.gather(*(one(d.name) for d in mine))
-        return {r.deployment: r for r in reports if r is not None}
+        reports = await asyncio.gather(*(one(d) for d in mine))
+        return {r.deployment: r for r in reports}
 
     async def _fetch_health(self) -> Any:
         """``/health`` where the adapter has it (the local platform); nothing to ask otherwise."""

@@ -331,8 +331,9 @@ class DashboardScreen(BaseScreen):
 
     def _show_drift(self) -> None:
         """The selected deployment's drift, else the first that drifts, else the first measured."""
-        reports: dict[str, DeploymentDrift] = self.mlops.data.get("drift") or {}
         deployments: list[Deployment] | None = self.mlops.data.get("deployments")
+        listed = {d.name for d in deployments or ()}
+        reports = {k: r for k, r in (self.mlops.data.get("drift") or {}).items() if k in listed}
         view = self.query_one("#drift-view", DriftView)
         panel = self.query_one("#panel-drift", StalePanel)
         selected = self.query_one("#tbl-deployments", LiveTable).selected_key

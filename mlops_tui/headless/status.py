@@ -32,15 +32,22 @@ def _when(value: object) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "strftime") else "-"
 
 
+SHOWN_FEATURES = 3  # drifted features named per deployment (the most drifted first)
+
+
 def drift_row(d: DeploymentDrift) -> tuple[str, str, str, str]:
-    """NAME, DRIFT, RIDES, PSI of one deployment's drift report (docs/drift.md)."""
+    """NAME, DRIFT, RIDES, PSI of one deployment's drift report (docs/drift.md): past the
+    threshold the most drifted features (at most SHOWN_FEATURES, then how many more), else the
+    highest PSI."""
     if not d.available:
         return d.deployment, "not measured", "", d.reason
     rides = f"{d.window_rides}" + (f" of {d.observed_rides}" if d.observed_rides > d.window_rides else "")
     if d.status is DriftStatus.COLLECTING:
         return d.deployment, "collecting", rides, f"PSI needs {d.min_rides} rides"
     shown = d.drifted or tuple(f for f in (d.worst,) if f is not None)
-    psi = ", ".join(f"{f.name} {f.psi:.2f}" for f in shown if f.psi is not None)
+    psi = ", ".join(f"{f.name} {f.psi:.2f}" for f in shown[:SHOWN_FEATURES] if f.psi is not None)
+    if len(shown) > SHOWN_FEATURES:
+        psi += f" (+{len(shown) - SHOWN_FEATURES} more)"
     return d.deployment, "DRIFT" if d.status is DriftStatus.DRIFT else "stable", rides, psi
 
 
@@ -59,7 +66,10 @@ async def _drift(p: Platform, serving: list[Deployment]) -> None:
     reports = await asyncio.gather(*(one(d) for d in serving))
     threshold = next((r.threshold for r in reports if r.available), DeploymentDrift.threshold)
     out()
-    out(f"drift (PSI of each feature, served rides against the training data; past {threshold:g}: DRIFT)")
+    wrap(
+        f"drift (PSI of each feature, served rides against the training data; past {threshold:g}: DRIFT)",
+        hang=2,
+    )
     table(["NAME", "DRIFT", "RIDES", "PSI"], [drift_row(r) for r in reports], whole=("PSI",))
 
 

@@ -99,11 +99,27 @@ async def test_status_reports_drift(
     assert login.returncode == 0, login.stderr
     done = mlops("status", "--profile", "drift")
     assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
-    heading = next(i for i, line in enumerate(lines) if line.startswith("drift ("))
-    rows = {line.split()[0]: line for line in lines[heading + 1 :] if line.strip()}
+    rows = _status_rows(done.stdout, "drift (")
     assert "DRIFT" in rows["drift-shifted"] and "hour" in rows["drift-shifted"], done.stdout
     assert "stable" in rows["drift-quiet"], done.stdout
+
+
+def _status_rows(stdout: str, heading: str) -> dict[str, str]:
+    """The rows of a ``status`` table by their first cell, whichever form the table took (one line
+    a row, or, when too wide, a block: the name, then its fields indented)."""
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(heading)) + 1
+    rows: dict[str, str] = {}
+    name = ""
+    for line in lines[start:]:
+        if not line.strip() or not line.startswith("  "):
+            break
+        if not line.startswith("   "):  # a row, or a block's name
+            name = line.split()[0]
+            rows[name] = line
+        else:
+            rows[name] += " " + line.strip()
+    return rows
 
 
 async def test_an_unknown_deployment_is_not_found(adapter: Any) -> None:

@@ -38,7 +38,7 @@ async def test_the_drift_badge_on_the_dashboard(make_app: Any, adapter: Any, dri
         assert table.select_key(shifted)
         await wait_for(pilot, lambda: str(panel.border_title).endswith(shifted), what="the shifted one shown")
         below = screen_text(app).split("Drift (PSI) · ")[1]  # the bottom row: latency and drift
-        assert " DRIFT  hour" in below and "trained" in below and "served" in below, below
+        assert "⚠ DRIFT hour" in below and "trained" in below and "served" in below, below
         drift_cell = str(table.get_row(shifted)[2])  # NAME, STATE, DRIFT
         assert drift_cell.startswith("⚠ ") and float(drift_cell[2:]) > 0.2, drift_cell
         assert float(str(table.get_row(quiet)[2])) < 0.2

@@ -66,10 +66,7 @@ async def _drift(p: Platform, serving: list[Deployment]) -> None:
     reports = await asyncio.gather(*(one(d) for d in serving))
     threshold = next((r.threshold for r in reports if r.available), DeploymentDrift.threshold)
     out()
-    wrap(
-        f"drift (PSI of each feature, served rides against the training data; past {threshold:g}: DRIFT)",
-        hang=2,
-    )
+    out(f"drift (PSI per feature vs training data; DRIFT past {threshold:g})")
     table(["NAME", "DRIFT", "RIDES", "PSI"], [drift_row(r) for r in reports], whole=("PSI",))
 
 

@@ -15,7 +15,9 @@ Output for the platform: lines `@@mlops {"type": ...}` (progress, data, round, m
 see docs/local-platform-api.md section 4) between human-readable lines, all flushed. The bundle
 in DIR: model.ubj (XGBoost UBJSON: no pickle, no code), zones.csv (the zone coordinates used),
 manifest.json (features, input schema, metrics, params, data fingerprint, file checksums,
-XGBoost version). Exit 2 with a one-line message on bad input.
+XGBoost version, and each feature's distribution in the training data as histogram bins, which
+the prediction server compares what it is asked with: feature_bins.py). Exit 2 with a one-line
+message on bad input.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from .data_profile import describe_dropped, too_few_rides
+from .feature_bins import feature_distribution
 from .features import FEATURES, INPUT_SCHEMA, WORKSHOP_COLUMNS, frame_to_matrix
 from .params import PARAMS, ParamError, check
 from .synthetic import is_synthetic
@@ -141,6 +144,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     y = trips["duration"].to_numpy(dtype=np.float64)
     del trips  # the matrix holds what training needs: free the frame before XGBoost's copies
     feature_ranges = {n: [float(x[:, i].min()), float(x[:, i].max())] for i, n in enumerate(FEATURES)}
+    distribution = feature_distribution(x, FEATURES)  # the training side of drift (docs/drift.md)
     train_idx, test_idx = split_indices(len(y), args.test_size, args.seed)
     fit_idx, valid_idx = split_indices(len(train_idx), VALIDATION_SHARE, args.seed + 1)
     fit_idx, valid_idx = train_idx[fit_idx], train_idx[valid_idx]
@@ -199,6 +203,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
                    "validation_share": VALIDATION_SHARE, "best_round": best + 1},
         "data": info,
         "feature_ranges": feature_ranges,
+        "feature_distribution": distribution,
     })
     emit("artifact", path=str(out.resolve()), model_file=MODEL_FILE, manifest=MANIFEST_FILE,
          files=manifest["files"])

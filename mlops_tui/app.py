@@ -313,6 +313,7 @@ class MlopsApp(App[int]):
         """Switch to ``mode``, polling what it shows (the latency probe on the dashboard, the class
         view on the Class screen); a person switching screens ends idle polling."""
         self.link.probe_enabled = mode == "dashboard"
+        self.link.drift_enabled = mode == "dashboard"
         self.link.class_enabled = mode == "class"
         self.link.activity()
         await self.switch_mode(mode)

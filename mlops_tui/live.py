@@ -8,7 +8,9 @@ Topics polled: ``clusters``, ``jobs``, ``registry`` (models with their versions)
 ``deployments``; ``broadcast`` (the facilitator's message, workshop accounts only); ``class`` (the
 facilitator's class view, only while the Class screen is shown: ``class_enabled``); ``latency``
 is a probe (the workshop's example ride, every few seconds) against the person's own ready
-deployment (else the first they may use) while someone watches the dashboard; ``health`` is the platform's
+deployment (else the first they may use) while someone watches the dashboard; ``drift`` is the
+drift report of each of the person's own ready deployments (at most ``MAX_DRIFT_DEPLOYMENTS``),
+also only while the dashboard is shown, as a dict by deployment name; ``health`` is the platform's
 ``/health`` (where the adapter has it: the local platform), whose ``degraded`` reasons (disk full,
 naming the path) go into the connection status, so the header badge and the dashboard show them.
 One small unauthenticated GET every 5 s; it is not published as data.
@@ -37,7 +39,7 @@ from mlops_tui.services import errors
 from mlops_tui.services.platform import Platform
 from mlops_tui.services.poller import NOT_CONTACTED, ConnectionState, Poller
 from mlops_tui.services.terminal_text import plain
-from mlops_tui.services.types import Deployment, Model, ModelVersion
+from mlops_tui.services.types import Deployment, DeploymentDrift, Model, ModelVersion
 from mlops_tui.widgets.connection import ConnectionStatus, Link
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,7 @@ INTERVALS = {
     "registry": 5.0,
     "deployments": 3.0,
     "latency": 5.0,
+    "drift": 10.0,  # a window of thousands of rides moves slowly
     "health": 5.0,
     "broadcast": 10.0,
     "class": 5.0,
@@ -55,6 +58,7 @@ INTERVALS = {
 }
 IDLE_AFTER = 30.0  # seconds without a change of data before polling slows to INTERVALS["idle"]
 REGISTRY_FULL_S = 60.0  # every version list fetched again at least this often
+MAX_DRIFT_DEPLOYMENTS = 8  # drift reports asked for per poll (one platform call each)
 # Session roles that take part in a workshop (services.types.Session.role): they hear the broadcast.
 WORKSHOP_ROLES = ("attendee", "facilitator")
 
@@ -98,6 +102,7 @@ class LiveLink:
         self.status = ConnectionStatus()
         self.degraded: tuple[str, ...] = ()  # the platform's reasons while /health says degraded
         self.probe_enabled = False
+        self.drift_enabled = False  # the dashboard is shown: poll the deployments' drift
         self.class_enabled = False  # the Class screen is shown: poll the class view
         self._probe_record = probe
         self._versions: dict[str, tuple[Model, tuple[ModelVersion, ...]]] = {}
@@ -210,6 +215,7 @@ class LiveLink:
             ("broadcast", self._fetch_broadcast, True),
             ("class", self._fetch_class, False),  # its time stamps and prediction counts always move
             ("latency", self._fetch_latency, False),  # every answer differs
+            ("drift", self._fetch_drift, False),  # its counts move with every prediction
             ("health", self._fetch_health, False),
         ):
             poller.add_source(
@@ -324,6 +330,28 @@ class LiveLink:
             self._probe_failure = None
         latency = prediction.latency_ms or (time.perf_counter() - started) * 1000
         return LatencySample(self.clock(), ready[0].name, latency, prediction.value)
+
+    async def _fetch_drift(self) -> Any:
+        """The drift report of each of one's own ready deployments, by name (while the dashboard
+        is shown). One the platform does not find (deleted meanwhile, or a platform older than
+        drift monitoring) gets an unavailable report saying so."""
+        if not self.drift_enabled:
+            return NOT_CONTACTED
+        platform = self._require()
+        deployments = self.poller.status("deployments").value if self.poller else None
+        if deployments is None:
+            deployments = await platform.list_deployments()
+        user = platform.credentials.user
+        mine = [d for d in deployments if d.ready and d.owner in ("", user)][:MAX_DRIFT_DEPLOYMENTS]
+
+        async def one(d: Deployment) -> DeploymentDrift:
+            try:
+                return await platform.deployment_drift(d.name)
+            except errors.NotFound as exc:
+                return DeploymentDrift(d.name, d.model, d.version, reason=exc.message)
+
+        reports = await asyncio.gather(*(one(d) for d in mine))
+        return {r.deployment: r for r in reports}
 
     async def _fetch_health(self) -> Any:
         """``/health`` where the adapter has it (the local platform); nothing to ask otherwise."""

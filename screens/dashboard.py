@@ -1,4 +1,5 @@
-"""The pipeline at a glance: clusters and members, jobs, registry, deployments, prediction latency.
+"""The pipeline at a glance: clusters and members, jobs, registry, deployments, prediction latency
+and drift (what each deployment is asked, against its model's training data: docs/drift.md).
 
 Everything comes from the app's live link (chained polling); each panel says how fresh it is. The
 screen never exits because the platform is away: panels keep their last data, marked stale, and
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -21,8 +23,17 @@ from mlops_tui.live import RegistryEntry
 from mlops_tui.services import errors
 from mlops_tui.services.classroom import queue_place
 from mlops_tui.services.terminal_text import plain
-from mlops_tui.services.types import SHOW_TOKENS_COMMAND, Cluster, ClusterKind, ClusterState, Deployment, Job
+from mlops_tui.services.types import (
+    SHOW_TOKENS_COMMAND,
+    Cluster,
+    ClusterKind,
+    ClusterState,
+    Deployment,
+    DeploymentDrift,
+    Job,
+)
 from mlops_tui.terminal import Tone, tone_style
+from mlops_tui.widgets import drift as drift_text
 from mlops_tui.widgets.format import duration
 from mlops_tui.widgets.panel import StalePanel
 from mlops_tui.widgets.plots import LinePlot
@@ -143,14 +154,44 @@ def registry_rows(entries: list[RegistryEntry]) -> list[Row]:
     return rows
 
 
-def deployment_rows(deployments: list[Deployment]) -> list[Row]:
+def deployment_rows(
+    deployments: list[Deployment], drift: dict[str, DeploymentDrift] | None = None
+) -> list[Row]:
+    """One row per deployment; DRIFT is the highest PSI of its features (``⚠`` past 0.2)."""
     rows: list[Row] = []
     for d in deployments:
         host = d.url.split("://", 1)[-1].split("/", 1)[0] if d.url else ""
         port = ":" + host.rsplit(":", 1)[-1] if ":" in host else host
         restarts = str(d.restarts) if d.restarts else ""
-        rows.append((d.name, (d.name, state_text(d.state), f"v{d.version}", restarts, port)))
+        report = (drift or {}).get(d.name)
+        rows.append(
+            (d.name, (d.name, state_text(d.state), drift_text.cell(report), f"v{d.version}", restarts, port))
+        )
     return rows
+
+
+class DriftView(Static):
+    """The Drift panel's body: one deployment's report, drawn to the panel's size."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("waiting for data", **kwargs)
+        self.report: DeploymentDrift | None = None
+        self.waiting = "waiting for data"
+
+    def show(self, report: DeploymentDrift | None, waiting: str = "") -> None:
+        self.report = report
+        self.waiting = waiting or self.waiting
+        self._draw()
+
+    def on_resize(self) -> None:
+        self._draw()
+
+    def _draw(self) -> None:
+        if self.report is None:
+            self.update(Text(self.waiting, style="dim"))
+            return
+        width, height = self.size.width or 40, self.size.height or 4
+        self.update(drift_text.detail(self.report, width, height))
 
 
 class DashboardScreen(BaseScreen):
@@ -164,6 +205,8 @@ class DashboardScreen(BaseScreen):
         "Each panel's bottom border says when its data was last fetched. When the platform goes away "
         "the badge says [b]disconnected, retrying in Ns[/b] and everything refills by itself "
         "when it is back.\n"
+        "[b]Drift[/b]: the selected deployment's rides against its training data, a PSI per "
+        "feature; past 0.2 the [b]DRIFT[/b] badge (docs/drift.md).\n"
         "[b]enter[/b] opens the selected job, model version or deployment on its screen."
     )
     DESTRUCTIVE_ACTIONS = frozenset({"delete_deployment"})
@@ -179,6 +222,7 @@ class DashboardScreen(BaseScreen):
         "registry": "#panel-registry",
         "deployments": "#panel-deployments",
         "latency": "#panel-latency",
+        "drift": "#panel-drift",
     }
 
     def compose_body(self) -> Iterable[Widget]:
@@ -193,13 +237,22 @@ class DashboardScreen(BaseScreen):
                 )
             with StalePanel("Deployments", id="panel-deployments"):
                 yield LiveTable(
-                    "NAME", "STATE", "VER", "↻", "PORT", id="tbl-deployments", empty="no deployments yet"
+                    "NAME",
+                    "STATE",
+                    "DRIFT",
+                    "VER",
+                    "↻",
+                    "PORT",
+                    id="tbl-deployments",
+                    empty="no deployments yet",
                 )
             with StalePanel("Registry", id="panel-registry"):
                 yield LiveTable("MODEL", "STAGE", "MAE s", "JOB", id="tbl-registry", empty="no models yet")
             with StalePanel("Prediction latency (ms)", id="panel-latency", stale_after=30):
                 yield Static("", id="latency-summary")
                 yield LinePlot(empty_text="loading…", id="latency-plot")
+            with StalePanel("Drift (PSI)", id="panel-drift", stale_after=30):
+                yield DriftView(id="drift-view")
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -207,12 +260,14 @@ class DashboardScreen(BaseScreen):
             self.on_data(topic)
         self.query_one("#tbl-clusters").focus()
         self.mlops.refresh_data("latency")  # the first probe now, not one interval after showing
+        self.mlops.refresh_data("drift")
 
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
         for topic in self.TOPICS:
             self.on_data(topic)
         self.mlops.refresh_data("latency")
+        self.mlops.refresh_data("drift")
 
     def _status_changed(self, status: object) -> None:
         super()._status_changed(status)
@@ -262,7 +317,38 @@ class DashboardScreen(BaseScreen):
         elif topic == "registry":
             self.query_one("#tbl-registry", LiveTable).show(registry_rows(value))
         elif topic == "deployments":
-            self.query_one("#tbl-deployments", LiveTable).show(deployment_rows(value))
+            self.query_one("#tbl-deployments", LiveTable).show(deployment_rows(value, app.data.get("drift")))
+            self._show_drift()
+        elif topic == "drift":
+            deployments = app.data.get("deployments")
+            if deployments is not None:
+                self.query_one("#tbl-deployments", LiveTable).show(deployment_rows(deployments, value))
+            self._show_drift()
+
+    @on(DataTable.RowHighlighted, "#tbl-deployments")
+    def _deployment_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_drift()
+
+    def _show_drift(self) -> None:
+        """The selected deployment's drift, else the first that drifts, else the first measured."""
+        deployments: list[Deployment] | None = self.mlops.data.get("deployments")
+        listed = {d.name for d in deployments or ()}
+        reports = {k: r for k, r in (self.mlops.data.get("drift") or {}).items() if k in listed}
+        view = self.query_one("#drift-view", DriftView)
+        panel = self.query_one("#panel-drift", StalePanel)
+        selected = self.query_one("#tbl-deployments", LiveTable).selected_key
+        report = reports.get(selected or "") or next(
+            (r for r in reports.values() if r.status == "drift"), next(iter(reports.values()), None)
+        )
+        panel.border_title = f"Drift (PSI) · {report.deployment}" if report else "Drift (PSI)"
+        if report is not None:
+            view.show(report)
+        elif deployments is None or "drift" not in self.mlops.data:
+            view.show(None, "loading…")
+        elif not any(d.ready for d in deployments):
+            view.show(None, "no deployment serving: deploy a model (4, then d)")
+        else:
+            view.show(None, "none of the serving deployments is yours to watch")
 
     def _show_latency(self) -> None:
         samples = list(self.mlops.latency)

@@ -11,6 +11,9 @@ created with the real ``add-user`` command before the first start. It offers ``.
 one real training run on the default synthetic data, one registry version, one prediction server,
 shared by every test that needs them. Helpers: ``tests/local_platform_support.py``.
 
+``drift_model`` (session-scoped): a model trained on daytime Manhattan rides, deployed twice
+(``drift-quiet``, ``drift-shifted``) for the drift tests (``tests/drift_support.py``).
+
 ``twenty_attendees`` (session-scoped, slow): a workshop platform on which 20 attendees ran Labs
 1-5 at once (``tests/workshop_class_support.py``), kept up for the session: the headless checks
 (``tests/cli/test_workshop_class.py``) and the facilitator's Class screen
@@ -25,6 +28,7 @@ from typing import Any
 
 import httpx
 import pytest
+from drift_support import DriftModel, write_daytime_manhattan
 from local_platform_support import (
     DEFAULT_USER,
     V1,
@@ -135,3 +139,28 @@ def twenty_attendees(
         seed_cache=local_platform.state_dir / "cache" / "default-data",
     ) as run:
         yield run
+
+
+@pytest.fixture(scope="session")
+def drift_model(api: httpx.Client, lab_code: str, tmp_path_factory: pytest.TempPathFactory) -> DriftModel:
+    path = tmp_path_factory.mktemp("drift") / "daytime-manhattan.csv"
+    trips, source = write_daytime_manhattan(path)
+    assert len(trips) >= 500, f"only {len(trips)} daytime Manhattan rides in {source}"
+    r = api.put(f"{V1}/repo/data/daytime-manhattan.csv", content=path.read_bytes())
+    assert r.status_code == 201, r.text
+    job = submit_training(api, lab_code, data="data/daytime-manhattan.csv", rounds=30, **{"max-depth": 4})
+    done = wait_job(api, job["id"])
+    assert done["state"] == "finished", done["message"]
+    r = api.post(f"{V1}/models", json={"model": "drift-daytime-manhattan", "job_id": done["id"]})
+    assert r.status_code == 201, r.text
+    version = r.json()
+    deployed = {}
+    for name in ("drift-quiet", "drift-shifted"):
+        r = api.post(
+            f"{V1}/deployments", json={"name": name, "model": version["model"], "version": version["version"]}
+        )
+        assert r.status_code == 201, r.text
+    for name in ("drift-quiet", "drift-shifted"):
+        deployed[name] = wait_state(api, f"{V1}/deployments/{name}")
+        assert deployed[name]["state"] == "configured", deployed[name]
+    return DriftModel(trips, source, version, deployed["drift-quiet"], deployed["drift-shifted"])

@@ -1,5 +1,5 @@
 """``mlops-tui status``: the pipeline at a glance (platform, session, clusters, jobs, models,
-deployments) as compact tables."""
+deployments and their drift) as compact tables."""
 
 from __future__ import annotations
 
@@ -7,8 +7,18 @@ import asyncio
 
 from mlops_tui.assistant.labs import format_metrics
 from mlops_tui.headless.common import connect, out, table, wrap
-from mlops_tui.services.errors import NotFound
-from mlops_tui.services.types import SHOW_TOKENS_COMMAND, Cluster, ClusterKind, ClusterState, JobState
+from mlops_tui.services.errors import NotFound, PlatformError
+from mlops_tui.services.platform import Platform
+from mlops_tui.services.types import (
+    SHOW_TOKENS_COMMAND,
+    Cluster,
+    ClusterKind,
+    ClusterState,
+    Deployment,
+    DeploymentDrift,
+    DriftStatus,
+    JobState,
+)
 
 MAX_JOBS = 8
 
@@ -20,6 +30,44 @@ def optional_unavailable(cluster: Cluster) -> bool:
 
 def _when(value: object) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "strftime") else "-"
+
+
+SHOWN_FEATURES = 3  # drifted features named per deployment (the most drifted first)
+
+
+def drift_row(d: DeploymentDrift) -> tuple[str, str, str, str]:
+    """NAME, DRIFT, RIDES, PSI of one deployment's drift report (docs/drift.md): past the
+    threshold the most drifted features (at most SHOWN_FEATURES, then how many more), else the
+    highest PSI."""
+    if not d.available:
+        return d.deployment, "not measured", "", d.reason
+    rides = f"{d.window_rides}" + (f" of {d.observed_rides}" if d.observed_rides > d.window_rides else "")
+    if d.status is DriftStatus.COLLECTING:
+        return d.deployment, "collecting", rides, f"PSI needs {d.min_rides} rides"
+    shown = d.drifted or tuple(f for f in (d.worst,) if f is not None)
+    psi = ", ".join(f"{f.name} {f.psi:.2f}" for f in shown[:SHOWN_FEATURES] if f.psi is not None)
+    if len(shown) > SHOWN_FEATURES:
+        psi += f" (+{len(shown) - SHOWN_FEATURES} more)"
+    return d.deployment, "DRIFT" if d.status is DriftStatus.DRIFT else "stable", rides, psi
+
+
+async def _drift(p: Platform, serving: list[Deployment]) -> None:
+    """Drift of each serving deployment: past the threshold the features that drift, else the
+    highest PSI; a deployment that cannot be measured says why."""
+    if not serving:
+        return
+
+    async def one(d: Deployment) -> DeploymentDrift:
+        try:
+            return await p.deployment_drift(d.name)
+        except PlatformError as exc:
+            return DeploymentDrift(d.name, d.model, d.version, reason=exc.message)
+
+    reports = await asyncio.gather(*(one(d) for d in serving))
+    threshold = next((r.threshold for r in reports if r.available), DeploymentDrift.threshold)
+    out()
+    out(f"drift (PSI per feature vs training data; DRIFT past {threshold:g})")
+    table(["NAME", "DRIFT", "RIDES", "PSI"], [drift_row(r) for r in reports], whole=("PSI",))
 
 
 async def run(profile: str | None, *, start: bool = False, show_tokens: bool = False) -> int:
@@ -114,6 +162,7 @@ async def run(profile: str | None, *, start: bool = False, show_tokens: bool = F
             [(d.name, f"{d.model} v{d.version}", d.state, d.restarts, d.url) for d in deployments],
             whole=("URL",),
         )
+        await _drift(p, [d for d in deployments if d.ready])
         return 0
     finally:
         await p.aclose()

@@ -32,6 +32,7 @@ from mlops_tui.platform import classroom, contract, names, peer
 from mlops_tui.platform.access import ATTENDEE, require_owner
 from mlops_tui.platform.auth import SessionInfo
 from mlops_tui.platform.body_limit import MAX_JSON_BODY, BodySizeLimit
+from mlops_tui.platform.deployment_drift import deployment_drift
 from mlops_tui.platform.errors import ApiError, disk_full, forbidden, not_found
 from mlops_tui.platform.login_backoff import TooManyAttempts
 from mlops_tui.platform.registry import version_json
@@ -579,6 +580,13 @@ def create_app(platform: Platform) -> FastAPI:
     @app.get(f"{V1}/deployments/{{name}}", tags=["deployments"], responses=contract.responses(404))
     async def get_deployment(name: str, s: Session) -> dict[str, Any]:
         return platform.supervisor.deployment_json(platform.supervisor.get(s.tenant, name), s)
+
+    @app.get(f"{V1}/deployments/{{name}}/drift", tags=["deployments"], responses=contract.responses(404))
+    async def get_deployment_drift(name: str, s: Session) -> dict[str, Any]:
+        """Population stability index of each feature: what the deployment's server was asked
+        (its last 5,000 to 10,000 rides) against the model's training data (docs/drift.md).
+        A deployment that cannot be measured answers ``available: false`` with the reason."""
+        return await deployment_drift(platform.supervisor.get(s.tenant, name))
 
     @app.delete(
         f"{V1}/deployments/{{name}}",

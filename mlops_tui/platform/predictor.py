@@ -123,6 +123,7 @@ def build_app(
 ) -> Any:
     """The deployment's ASGI app, its batching and metrics, from its configuration; ``pid`` is the
     server's as the platform sees it (its answers' ``pid``), default ``os.getpid()``."""
+    from mlops_tui.platform.serving import drift
     from mlops_tui.platform.serving.app import PredictionApp
     from mlops_tui.platform.serving.batching import AdaptiveBatcher, BatchPolicy
     from mlops_tui.platform.serving.metrics import ServingMetrics
@@ -134,7 +135,9 @@ def build_app(
     )
     predict = getattr(scorer, "predict_prepared", None)
     batcher = AdaptiveBatcher(predict, policy, metrics)  # type: ignore[arg-type]
-    return PredictionApp(cfg, scorer, manifest, metrics, batcher, pid=pid)
+    rows_seen = hasattr(scorer, "prepare") and predict is not None  # (PredictionApp.can_batch)
+    monitor = drift.attach(manifest, metrics, rows_seen=rows_seen)
+    return PredictionApp(cfg, scorer, manifest, metrics, batcher, pid=pid, drift=monitor)
 
 
 async def _serve(

@@ -25,6 +25,7 @@ from mlops_tui.services.types import (
     ClusterSpec,
     Credentials,
     Deployment,
+    DeploymentDrift,
     DeploymentSpec,
     Job,
     JobMetrics,
@@ -131,6 +132,12 @@ class Platform(Protocol):
     async def get_deployment(self, name: str) -> Deployment: ...
     async def create_deployment(self, spec: DeploymentSpec) -> Deployment: ...
     async def delete_deployment(self, name: str) -> None: ...
+    async def deployment_drift(self, name: str) -> DeploymentDrift:
+        """Population stability index of each feature of what the deployment was asked, against
+        its model's training data (docs/drift.md); ``available`` False with the reason where the
+        platform does not measure it. Raises NotFound for an unknown deployment."""
+        ...
+
     async def predict(self, deployment: str, records: list[dict[str, Any]]) -> Prediction:
         """Score ``records`` (workshop ``scoring_args`` dicts or raw rides) on the deployment."""
         ...

@@ -345,6 +345,90 @@ class Deployment(_FromDict):
 
 
 @dataclass(frozen=True)
+class DriftBin(_FromDict):
+    """One histogram bin of a feature: its label (an hour, or a range such as ``1.2-1.9``), its
+    share of the training rides (``expected``) and of the rides served (``actual``), 0 to 1."""
+
+    label: str
+    expected: float = 0.0
+    actual: float = 0.0
+
+
+@dataclass(frozen=True)
+class FeatureDrift(_FromDict):
+    """One feature's population stability index against the training data (None: no ride yet)
+    and its ``level``: ``stable`` (< 0.1), ``moderate`` (0.1-0.2), ``significant`` (> 0.2), or
+    None while too few rides were served to judge."""
+
+    name: str
+    psi: float | None = None
+    level: str | None = None
+    bins: tuple[DriftBin, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FeatureDrift:
+        base = super().from_dict(data)
+        return dataclasses.replace(base, bins=tuple(DriftBin.from_dict(b) for b in data.get("bins") or ()))
+
+
+class DriftStatus(StrEnum):
+    DRIFT = "drift"  # a feature's PSI passes 0.2: the badge
+    STABLE = "stable"
+    COLLECTING = "collecting"  # fewer rides served than PSI needs (``min_rides``)
+    UNAVAILABLE = "unavailable"  # not measured here: ``reason`` says why
+
+
+@dataclass(frozen=True)
+class DeploymentDrift(_FromDict):
+    """Drift of one deployment: what its server was asked (the last ``window_rides`` rides, at
+    most ``window_max_rides``) against its model's training data, per feature, most drifted
+    first (docs/drift.md). ``available`` False: not measured, ``reason`` says why."""
+
+    deployment: str
+    model: str = ""
+    version: int = 0
+    available: bool = False
+    status: DriftStatus = DriftStatus.UNAVAILABLE
+    reason: str = ""
+    threshold: float = 0.2
+    min_rides: int = 0
+    window_rides: int = 0
+    window_max_rides: int = 0
+    observed_rides: int = 0
+    training_rides: int = 0
+    since_at: datetime | None = None
+    last_at: datetime | None = None
+    features: tuple[FeatureDrift, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DeploymentDrift:
+        base = super().from_dict(data)
+        try:
+            status = DriftStatus(data.get("status") or "unavailable")
+        except ValueError:
+            status = DriftStatus.UNAVAILABLE
+        return dataclasses.replace(
+            base,
+            version=int(data.get("version") or 0),
+            status=status,
+            features=tuple(
+                FeatureDrift.from_dict(f) for f in data.get("features") or () if isinstance(f, dict)
+            ),
+        )
+
+    @property
+    def drifted(self) -> tuple[FeatureDrift, ...]:
+        """The features whose PSI passes the threshold (empty unless ``status`` is drift)."""
+        return tuple(f for f in self.features if f.level == "significant")
+
+    @property
+    def worst(self) -> FeatureDrift | None:
+        """The feature with the highest PSI (None before any ride)."""
+        measured = [f for f in self.features if f.psi is not None]
+        return max(measured, key=lambda f: f.psi or 0.0) if measured else None
+
+
+@dataclass(frozen=True)
 class PredictionRecord(_FromDict):
     """One request a prediction server answered, from its history (``GET /history``): the workshop
     engine's ``id``, ``qid`` (its number since the server started), ``status`` (Finished or

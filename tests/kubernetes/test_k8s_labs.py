@@ -10,9 +10,9 @@ from kdfake.world import FakeWorld
 from mlops_tui.assistant import labs
 from mlops_tui.assistant.labs import EventKind, LabContext
 from mlops_tui.services import classroom
-from mlops_tui.services.errors import NotSupported
+from mlops_tui.services.errors import NotFound, NotSupported
 from mlops_tui.services.kubernetes import KubernetesPlatform
-from mlops_tui.services.types import ClusterKind, JobState
+from mlops_tui.services.types import ClusterKind, DriftStatus, JobState
 
 pytestmark = pytest.mark.slow
 
@@ -79,4 +79,10 @@ async def test_labs_1_to_5_on_fake_ezmeral(
     assert classroom.lab_reached(me) == 5  # Kubernetes keeps no count of the predictions served
     with pytest.raises(NotSupported):
         await platform.broadcast()
+    # drift is not measured here, and says so (docs/drift.md); an unknown deployment is not found
+    drift = await platform.deployment_drift("mlops-inference-server-student01")
+    assert (drift.available, drift.status, drift.version) == (False, DriftStatus.UNAVAILABLE, 1)
+    assert drift.reason.startswith("drift is not measured on Kubernetes") and drift.features == ()
+    with pytest.raises(NotFound):
+        await platform.deployment_drift("no-such-deployment")
     assert world.violations == []

@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
+
 from mlops_tui.services import errors
 from mlops_tui.services.platform import CallRecord
 from mlops_tui.services.types import (
@@ -22,6 +24,7 @@ from mlops_tui.services.types import (
     ClusterState,
     Credentials,
     Deployment,
+    DeploymentDrift,
     DeploymentSpec,
     Endpoint,
     Job,
@@ -355,6 +358,22 @@ class FixedPlatform:
 
     async def delete_deployment(self, name: str) -> None:
         self._rec("delete_deployment", name=name)
+
+    async def deployment_drift(self, name: str) -> DeploymentDrift:
+        """A daytime Manhattan model asked about 400 night airport rides, measured by the real
+        drift monitor on seeded rides (the times are fixed for the snapshots)."""
+        await self.get_deployment(name)
+        self._rec("deployment_drift", name=name)
+        from drift_support import daytime_manhattan, manifest, night_airport
+
+        from mlops_tui.platform.serving.drift import DriftMonitor
+
+        monitor = DriftMonitor(manifest(daytime_manhattan(20_000)), clock=lambda: T0.timestamp() + 1500)
+        monitor.observe(np.vstack([daytime_manhattan(100, seed=4), night_airport(300)]))
+        report = monitor.report()
+        return DeploymentDrift.from_dict(
+            {**report, "deployment": name, "model": "mlops-model-alice", "version": 2}
+        )
 
     async def predict(self, deployment: str, records: list[dict[str, Any]]) -> Prediction:
         self._rec("predict", deployment=deployment)

@@ -53,6 +53,10 @@ async def _feed(pilot: Any) -> None:
     app._link_data("jobs", await platform.list_jobs())
     app._link_data("registry", await link._fetch_registry())
     app._link_data("deployments", await platform.list_deployments())
+    app._link_data(
+        "drift",
+        {"mlops-inference-server-alice": await platform.deployment_drift("mlops-inference-server-alice")},
+    )
     start = frozen_clock() - timedelta(seconds=120)
     for i in range(40):
         latency = 2.0 + (i * 7 % 11) / 4

@@ -14,6 +14,7 @@ path                                            method  token  what
 ``/v2``, ``/v2/health/live``, ``/v2/health/ready``, ``/healthz``  GET  server metadata and health
 ``/metrics``                                    GET            Prometheus metrics
 ``/history``, ``/history/<id>``, ``/logs/<id>``  GET     yes    the last requests (``history``)
+``/drift``                                      GET            served rides against training (``drift``)
 ==============================================  ======  =====  ==========================================
 
 Every answer is JSON (strict: never NaN) except ``/metrics``, ``/logs`` and binary infer answers;
@@ -41,6 +42,7 @@ from urllib.parse import parse_qs
 from mlops_tui import strict_json
 from mlops_tui.platform.serving import oip, workshop
 from mlops_tui.platform.serving.batching import AdaptiveBatcher
+from mlops_tui.platform.serving.drift import Drift
 from mlops_tui.platform.serving.errors import HttpError
 from mlops_tui.platform.serving.history import SIZE as HISTORY_SIZE
 from mlops_tui.platform.serving.history import Entry, History
@@ -176,6 +178,7 @@ class PredictionApp:
         batcher: AdaptiveBatcher,
         limits: Limits | None = None,
         pid: int | None = None,
+        drift: Drift | None = None,
     ) -> None:
         self.model = str(cfg["model"])
         self.version = str(cfg["version"])
@@ -190,6 +193,7 @@ class PredictionApp:
         self.node = socket.gethostname()
         self.pid = pid or os.getpid()  # the host's pid of this server (predictor.host_pid)
         self.can_batch = hasattr(scorer, "prepare") and hasattr(scorer, "predict_prepared")
+        self.drift = drift or Drift(None, "this server does not monitor drift")
         self.predict_path = f"/{self.model}/{self.version}/predict"
         self.routes: dict[str, Route] = {
             self.predict_path: Route("predict", "POST", self.predict, token=True),
@@ -200,6 +204,7 @@ class PredictionApp:
             "/v2/models/stats": Route("metadata", "GET", self.stats),
             "/metrics": Route("metrics", "GET", self.metrics_text),
             "/history": Route("history", "GET", self.history_list, token=True),
+            "/drift": Route("drift", "GET", self.drift_report),
         }
         for base in (f"/v2/models/{self.model}", f"/v2/models/{self.model}/versions/{self.version}"):
             self.routes.update(
@@ -501,6 +506,13 @@ class PredictionApp:
     async def metrics_text(self, req: Request) -> Reply:
         body, content_type = self.metrics.exposition(req.headers.get(b"accept", b"").decode("latin-1"))
         return 200, body, [(b"content-type", content_type.encode())]
+
+    # -- drift
+    async def drift_report(self, req: Request) -> Reply:
+        """Each feature's PSI, served rides against the training data (no token: aggregates
+        only, like ``/metrics``); ``available: false`` and why where it is not measured."""
+        report = {"model": self.model, "version": self.version, **self.drift.report()}
+        return 200, strict_json.dumps(report), [JSON]
 
     # -- history
     async def history_list(self, req: Request) -> Reply:

@@ -4,16 +4,18 @@ Protocol's statistics extension (Triton's ``/v2/models/<m>/stats``), fed by the 
 Metrics (the model and version are on ``mlops_model_info``: one server serves one version):
 
 - ``mlops_requests_total{endpoint,status}`` and ``mlops_request_duration_seconds{endpoint}``:
-  every request, by endpoint (predict, infer, health, metadata, metrics, history, other);
+  every request, by endpoint (predict, infer, health, metadata, metrics, history, drift,
+  other);
 - ``mlops_prediction_latency_seconds``: server time of successful predict and infer requests;
 - ``mlops_predicted_records_total``; ``mlops_model_load_seconds`` (verify and load at start);
 - ``mlops_batch_rows`` (rows per model call), ``mlops_batch_queue_seconds`` (a request's wait for
   its model call) and ``mlops_model_call_seconds``: what adaptive batching does;
 - prometheus_client's process and Python collectors (CPU, memory, open files, GC).
 
-Drift monitoring adds its collectors to ``registry`` and takes each scored feature matrix from
-:meth:`ServingMetrics.model_call` (``rows``: n x features, float64): every row the model saw,
-once, in the order scored.
+Drift monitoring (``drift``) adds its collector to ``registry`` (``mlops_feature_psi{feature}``,
+``mlops_drift_detected``, ``mlops_drift_window_rides``, ``mlops_feature_values_total{feature,bin}``)
+and takes each scored feature matrix from :meth:`ServingMetrics.model_call` (``rows``: n x
+features, float64): every row the model saw, once, in the order scored.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from prometheus_client.gc_collector import GCCollector
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 ROW_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384)
-ENDPOINTS = ("predict", "infer", "health", "metadata", "metrics", "history", "other")
+ENDPOINTS = ("predict", "infer", "health", "metadata", "metrics", "history", "drift", "other")
 
 disable_created_metrics()  # no *_created series: a server's start time is process_start_time_seconds
 

@@ -43,7 +43,9 @@ from mlops_tui.services.types import (
     ClusterSpec,
     Credentials,
     Deployment,
+    DeploymentDrift,
     DeploymentSpec,
+    DriftStatus,
     Job,
     JobMetrics,
     JobSpec,
@@ -57,6 +59,10 @@ from mlops_tui.services.types import (
 )
 
 MAX_CALLS = 500
+DRIFT_UNAVAILABLE = (
+    "drift is not measured on Kubernetes: the KubeDirector deployment engine keeps no histogram of "
+    "the rides it is asked about (the local platform's prediction servers do: docs/drift.md)"
+)
 
 
 class KubernetesPlatform:
@@ -328,6 +334,20 @@ class KubernetesPlatform:
     async def delete_deployment(self, name: str) -> None:
         await self.deployments.delete(name)
 
+    async def deployment_drift(self, name: str) -> DeploymentDrift:
+        """Not measured here, and said so: the workshop's KubeDirector deployment engine answers
+        predictions and keeps no histogram of what it is asked, and Kubernetes has no API for it.
+        The deployment is looked up all the same (NotFound for an unknown name)."""
+        dep = await self.deployments.get(name)
+        return DeploymentDrift(
+            deployment=dep.name,
+            model=dep.model,
+            version=dep.version,
+            available=False,
+            status=DriftStatus.UNAVAILABLE,
+            reason=DRIFT_UNAVAILABLE,
+        )
+
     async def prediction_history(self, deployment: str, limit: int = 10) -> list[PredictionRecord]:
         return await self.predictor.history(await self.deployments.get(deployment), limit)
 
@@ -402,6 +422,7 @@ class KubernetesPlatform:
                 f"{n.LABEL_KDCLUSTER}={p.get('name', 'NAME')},{n.LABEL_ROLE}=LoadBalancer",
             ),
             "delete_deployment": lambda: k("delete", "kdcluster", p.get("name", "NAME")),
+            "deployment_drift": lambda: f"true  # {DRIFT_UNAVAILABLE}",
             "list_repo": lambda: k(
                 "exec", "POD", "--", "find", f"{self.options.repo_mount}/{p.get('prefix', '')}"
             ),

@@ -31,6 +31,7 @@ from mlops_tui.services.types import (
     ClusterSpec,
     Credentials,
     Deployment,
+    DeploymentDrift,
     DeploymentSpec,
     Job,
     JobMetrics,
@@ -308,6 +309,9 @@ class LocalPlatform:
     def _r_create_deployment(self, spec: DeploymentSpec | None = None, **_: Any) -> _Req:
         body = _plain(spec) if spec else {"name": "NAME", "model": "MODEL", "version": 1}
         return _Req("create_deployment", "POST", f"{API}/deployments", json=body)
+
+    def _r_deployment_drift(self, name: str = "NAME", **_: Any) -> _Req:
+        return _Req("deployment_drift", "GET", f"{API}/deployments/{_seg(name)}/drift")
 
     def _r_delete_deployment(self, name: str = "NAME", **_: Any) -> _Req:
         return _Req("delete_deployment", "DELETE", f"{API}/deployments/{_seg(name)}")
@@ -628,6 +632,9 @@ class LocalPlatform:
 
     async def create_deployment(self, spec: DeploymentSpec) -> Deployment:
         return self._remember(Deployment.from_dict(await self._json(self._r_create_deployment(spec=spec))))
+
+    async def deployment_drift(self, name: str) -> DeploymentDrift:
+        return DeploymentDrift.from_dict(await self._json(self._r_deployment_drift(name=name)))
 
     async def delete_deployment(self, name: str) -> None:
         await self._call(self._r_delete_deployment(name=name))

@@ -476,6 +476,8 @@ class _Parser:
             raise self.fail(zone_key, f"{zone_key} is required (a zone id or name, or {lat_key}/{lon_key})")
         if isinstance(value, float) and value.is_integer():
             value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int | str):  # a list, an object, 1.5
+            raise self.fail(zone_key, f"{zone_key} must be a zone id or name, not {_show(value)}")
         try:
             zone: Zone = zones.resolve(value)
         except LookupError as exc:

@@ -174,6 +174,21 @@ def test_field_errors_name_the_field(record: dict[str, Any], field: str) -> None
     assert isinstance(info.value, ValueError)
 
 
+@pytest.mark.parametrize("zone", [[161], {"id": 161}, True, 1.5])
+def test_a_zone_that_is_neither_id_nor_name_is_a_field_error(zone: Any) -> None:
+    """Found by the batch-equals-one-by-one property: a list as a zone raised TypeError
+    ("unhashable type: 'list'"), a 500 instead of a 422 naming the field."""
+    ride = dict(RIDE)
+    with pytest.raises(FieldError) as info:
+        records_to_matrix({**ride, "pickup_zone": zone})
+    assert info.value.field == "pickup_zone"
+    assert str(info.value) == f"pickup_zone must be a zone id or name, not {zone!r}"
+    batch = [ride] * 40 + [{**ride, "pickup_zone": zone}]  # COLUMNAR_FROM rides or more: by columns
+    with pytest.raises(FieldError) as info:
+        records_to_matrix(batch)
+    assert info.value.field == "pickup_zone" and info.value.index == 40
+
+
 @pytest.mark.parametrize("payload", ["{not json", [], 42, [42], "[1, 2]"])
 def test_malformed_payloads(payload: Any) -> None:
     with pytest.raises(FieldError) as info:

@@ -42,6 +42,10 @@ INTERVALS = {
     "health": 5.0,
 }
 
+# Topics whose answers come from elsewhere than the platform (a prediction server keeps serving
+# while the platform is frozen, killed or stopped): they never change the connection badge.
+NOT_THE_PLATFORM = frozenset({"latency"})
+
 
 @dataclass(frozen=True)
 class RegistryEntry:
@@ -180,6 +184,7 @@ class LiveLink:
     def _start_poller(self) -> None:
         poller = Poller(relogin=self._relogin)
         self.poller = poller
+        # The probe asks a prediction server, not the platform: it never tells the connection.
         for topic, fetch in (
             ("clusters", self._fetch_clusters),
             ("jobs", self._fetch_jobs),
@@ -189,7 +194,12 @@ class LiveLink:
             ("health", self._fetch_health),
         ):
             poller.add_source(
-                topic, fetch, interval=self.intervals[topic], on_result=self._result, on_error=self._error
+                topic,
+                fetch,
+                interval=self.intervals[topic],
+                on_result=self._result,
+                on_error=self._error,
+                tells_connection=topic not in NOT_THE_PLATFORM,
             )
         poller.subscribe(self._poller_state)
         poller.start()
@@ -256,7 +266,7 @@ class LiveLink:
         return NOT_CONTACTED if health is None else await health()
 
     def _result(self, topic: str, value: Any) -> None:
-        if self.status.link in (Link.RELOGIN, Link.CONNECTING):
+        if self.status.link in (Link.RELOGIN, Link.CONNECTING) and topic not in NOT_THE_PLATFORM:
             # A transparent re-login by the adapter: the poller never saw a state change.
             self._set(Link.CONNECTED)
         if topic == "health":

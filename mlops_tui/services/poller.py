@@ -5,6 +5,12 @@ poll is scheduled only after the previous one finished, so a slow platform is ne
 the platform is unreachable the delay grows exponentially up to a cap; the first success resets it.
 A :class:`SessionExpired` leads to one re-login through the platform, then the poll is retried.
 
+Only sources that call the platform itself tell the connection state. A source added with
+``tells_connection=False`` (the latency probe, which goes straight to a prediction server that
+keeps serving while the platform is frozen or gone) is polled and backed off like the others, but
+neither its successes nor its failures ever change the state: a live deployment must not turn the
+badge "connected" while every call to the platform times out.
+
 The TUI subscribes with callbacks (plain functions, called on the event loop); nothing here
 imports Textual.
 """
@@ -67,6 +73,7 @@ class _Source:
     fetch: Callable[[], Awaitable[Any]]
     on_result: ResultCallback | None
     on_error: ErrorCallback | None
+    tells_connection: bool = True
     task: asyncio.Task[None] | None = None
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -101,10 +108,13 @@ class Poller:
         interval: float = 2.0,
         on_result: ResultCallback | None = None,
         on_error: ErrorCallback | None = None,
+        tells_connection: bool = True,
     ) -> SourceStatus:
+        """Poll ``fetch`` every ``interval`` seconds (after the previous poll ended). With
+        ``tells_connection=False`` its outcome never changes the connection state (see the module)."""
         if name in self._sources:
-            raise ValueError(f"source {name!r} already added")
-        source = _Source(SourceStatus(name, interval), fetch, on_result, on_error)
+            raise ValueError(f"source {name} already added")
+        source = _Source(SourceStatus(name, interval), fetch, on_result, on_error, tells_connection)
         self._sources[name] = source
         if self._running:
             source.task = asyncio.create_task(self._run(source), name=f"poll:{name}")
@@ -177,7 +187,7 @@ class Poller:
             status.failures += 1
             status.last_error = exc
             status.next_delay = self.backoff(status.failures)
-            if isinstance(exc, Unreachable):
+            if isinstance(exc, Unreachable) and source.tells_connection:
                 detail = f"{exc.message}; retrying in {status.next_delay:.0f} s"
                 self._set_state(ConnectionState.RETRYING, detail)
             if source.on_error:
@@ -198,7 +208,8 @@ class Poller:
         status.value = value
         status.last_updated = datetime.now(UTC)
         status.next_delay = status.interval
-        self._set_state(ConnectionState.CONNECTED)
+        if source.tells_connection:
+            self._set_state(ConnectionState.CONNECTED)
         if source.on_result:
             source.on_result(status.name, value)
         return value

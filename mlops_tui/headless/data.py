@@ -20,6 +20,7 @@ from typing import Any
 from mlops_tui import config
 from mlops_tui.headless.common import connect, out, table
 from mlops_tui.services import datasets, errors, tlc_fetch
+from mlops_tui.services.terminal_text import plain
 
 Update = Callable[[int, int | None], None]
 
@@ -28,8 +29,10 @@ Update = Callable[[int, int | None], None]
 def bar(description: str, *, unit: str = "bytes") -> Iterator[Update]:
     """A progress bar on stderr (rich; a terminal sees it move, a pipe gets its final state).
 
-    It appears with the first update, so work that fails before anything moves shows no bar."""
+    It appears with the first update, so work that fails before anything moves shows no bar. The
+    description quotes a file name: sanitised, and never read as Rich markup."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import (
         BarColumn,
         DownloadColumn,
@@ -44,7 +47,7 @@ def bar(description: str, *, unit: str = "bytes") -> Iterator[Update]:
     columns += [DownloadColumn(), TransferSpeedColumn()] if unit == "bytes" else [MofNCompleteColumn()]
     columns.append(TimeRemainingColumn())
     progress = Progress(*columns, console=Console(stderr=True))
-    task = progress.add_task(description, total=None)
+    task = progress.add_task(escape(plain(description)), total=None)
 
     def update(done: int, total: int | None) -> None:
         if not progress.live.is_started:

@@ -21,13 +21,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlops_tui.services import errors
+from mlops_tui.services import errors, httpclient
 from mlops_tui.services.doctor import hops
 from mlops_tui.services.doctor.core import Check, Finding
 from mlops_tui.services.kubernetes import kubeconfigs
 from mlops_tui.services.kubernetes import names as n
 from mlops_tui.services.kubernetes.exec_credential import ExecListener, PluginRun, plugin_name
-from mlops_tui.services.kubernetes.kube import KD_GROUP, KD_PLURAL, KD_VERSION, choose_proxy, context_cluster
+from mlops_tui.services.kubernetes.kube import (
+    KD_GROUP,
+    KD_PLURAL,
+    KD_VERSION,
+    check_supported,
+    choose_proxy,
+    context_cluster,
+)
 from mlops_tui.services.kubernetes.options import KubernetesOptions
 from mlops_tui.services.kubernetes.permissions import NEEDED
 from mlops_tui.services.proxy import ProxyEnvironment
@@ -110,6 +117,7 @@ class KubeContext:
             insecure=not self.profile.verify_tls,
             trust=f"ca_file {ca}" if ca else "the system's CA certificates",
             tls_todo=todo,
+            proxy_supported=httpclient.check_supported,
         )
 
     async def call(self, what: str, fn: Any) -> Any:
@@ -270,6 +278,7 @@ def _api_hop(ctx: KubeContext, cluster: dict[str, Any], server: str) -> hops.Hop
         insecure_switch="insecure-skip-tls-verify"
         if cluster.get("insecure-skip-tls-verify")
         else "verify_tls = false",
+        proxy_supported=check_supported,
     )
 
 

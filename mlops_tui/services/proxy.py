@@ -15,7 +15,8 @@ The rule (one for every client of the app: httpx for REST and predictions, the k
   ignored (curl ``lib/noproxy.c``). An IP address or CIDR block (``10.0.0.0/8``, ``fd00::/8``)
   matches IP hosts in it (curl >= 7.86). An entry with a port (``gw.example.com:8080``) applies to
   that port only (kubectl's rule; curl ignores such entries, which would leave the proxy on for a
-  host the person meant to exclude).
+  host the person meant to exclude). Printed curl commands are judged by curl's own reading
+  (:func:`curl_environment`), since that is what runs them when pasted.
 
 Why not httpx's own ``trust_env``: it proxies loopback, reads ``.example.com`` as sub-domains only
 and has no CIDR blocks; urllib's ``proxy_bypass_environment`` has no CIDR and no loopback rule
@@ -227,13 +228,34 @@ class ProxyEnvironment:
         return proxy, loopback, any(entry.matches(host, address, port) for entry in self.no_proxy)
 
 
+def curl_environment(environ: Mapping[str, str] | None = None) -> ProxyEnvironment:
+    """The proxy settings as curl itself reads them (curl(1) ENVIRONMENT, ``lib/noproxy.c``), which
+    differs from the app's rule in three ways: ``http_proxy`` is read in lower case only
+    (``HTTP_PROXY`` is ignored, against "httpoxy"); ``NO_PROXY`` entries with a port never match (curl
+    compares the host name or address alone, so ``127.0.0.1:40919`` covers nothing); and loopback
+    gets no exception (see :meth:`ProxyEnvironment._route`'s ``loopback``, which curl ignores)."""
+    env = os.environ if environ is None else environ
+    app = ProxyEnvironment.from_environ(env)
+    http_value = env.get("http_proxy", "").strip()
+    return ProxyEnvironment(
+        http=Proxy(_normalise(http_value), "http_proxy") if http_value else None,
+        https=app.https,
+        all=app.all,
+        no_proxy=tuple(entry for entry in app.no_proxy if entry.port is None),
+    )
+
+
 def curl_would_proxy(url: str, environ: Mapping[str, str] | None = None) -> bool:
-    """True when a pasted ``curl url`` would go through a proxy that the app does not use: ``url``
-    is on loopback (which the app reaches directly, see the rule above) while this environment
-    sets a proxy for its scheme that ``NO_PROXY`` does not cover. Printed commands then carry
-    ``--noproxy '*'`` so they do what the app did (issue 7, parts 1 and 6)."""
-    proxy, loopback, excluded = ProxyEnvironment.from_environ(environ)._route(url)
-    return proxy is not None and loopback and not excluded
+    """True when a pasted ``curl url`` would go through a proxy where the app goes direct: by
+    curl's own reading of the environment (:func:`curl_environment`) a proxy is set for ``url``'s
+    scheme and ``NO_PROXY`` does not cover it, while the app's rule (loopback direct, NO_PROXY
+    entries with a port for that port) reaches it directly. Printed commands then carry
+    ``--noproxy '*'`` so they do what the app did (issue 7, parts 1 and 6; a ``NO_PROXY`` of
+    ``127.0.0.1:PORT``, which the app honours and curl ignores, issue 13)."""
+    proxy, _loopback, excluded = curl_environment(environ)._route(url)
+    if proxy is None or excluded:
+        return False
+    return ProxyEnvironment.from_environ(environ).for_url(url) is None
 
 
 def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

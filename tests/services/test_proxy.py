@@ -7,7 +7,14 @@ import pytest
 
 from mlops_tui.services import errors, httpclient
 from mlops_tui.services.kubernetes import kube
-from mlops_tui.services.proxy import KUBECONFIG_SOURCE, Proxy, ProxyEnvironment, check_valid, redact
+from mlops_tui.services.proxy import (
+    KUBECONFIG_SOURCE,
+    Proxy,
+    ProxyEnvironment,
+    check_valid,
+    curl_would_proxy,
+    redact,
+)
 
 DEAD = "http://127.0.0.1:9"
 
@@ -118,3 +125,24 @@ def test_a_malformed_proxy_value_is_one_line_naming_the_variable(value: str, sai
 )
 def test_a_well_formed_proxy_value_has_no_problem(value: str) -> None:
     assert Proxy(value, "HTTPS_PROXY").problem is None
+
+
+@pytest.mark.parametrize(
+    ("environ", "url", "curl_proxies"),
+    [
+        # the case of issue 13: the app honours the port entry (direct); curl ignores it (proxied)
+        ({"http_proxy": DEAD, "NO_PROXY": "127.0.0.1:40919"}, "http://127.0.0.1:40919/p", True),
+        ({"http_proxy": DEAD, "NO_PROXY": "127.0.0.1"}, "http://127.0.0.1:40919/p", False),
+        ({"http_proxy": DEAD, "NO_PROXY": "127.0.0.0/8"}, "http://127.0.0.1:40919/p", False),
+        ({"http_proxy": DEAD}, "http://127.0.0.1:40919/p", True),  # loopback: curl proxies it
+        ({"HTTP_PROXY": DEAD}, "http://127.0.0.1:40919/p", False),  # curl reads http_proxy only
+        ({"HTTPS_PROXY": DEAD}, "https://localhost:8443/", True),
+        ({"ALL_PROXY": DEAD, "no_proxy": "*"}, "http://127.0.0.1:1/", False),
+        # remote: the app and curl agree (both proxy), except for an entry with a port
+        ({"https_proxy": DEAD}, "https://gw.example.com:8080/", False),
+        ({"https_proxy": DEAD, "NO_PROXY": "gw.example.com:8080"}, "https://gw.example.com:8080/", True),
+        ({"https_proxy": DEAD, "NO_PROXY": "gw.example.com"}, "https://gw.example.com:8080/", False),
+    ],
+)
+def test_printed_curl_is_judged_by_curls_own_rule(environ: dict, url: str, curl_proxies: bool) -> None:
+    assert curl_would_proxy(url, environ) is curl_proxies

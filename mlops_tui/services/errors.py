@@ -76,9 +76,12 @@ class NotSupported(PlatformError):
 
 
 class PlatformFailure(PlatformError):
-    """The platform answered with a server error; the request may be retried later."""
+    """The platform answered with a server error; the request may be retried later.
 
-    hint = "the platform reported an internal error; see its log"
+    The default hint names no cause: a 503 (unavailable for now), a 429 (too many requests) or a
+    507 (:class:`DiskFull`) is not an internal error, and the adapters give those their own hint."""
+
+    hint = "try again in a moment; if it keeps failing, the platform's log says why"
 
 
 class DiskFull(PlatformFailure):
@@ -95,6 +98,18 @@ class DiskFull(PlatformFailure):
         kwargs.setdefault("hint", free_space_hint(path))
         super().__init__(message, **kwargs)
         self.path = path
+
+
+def cannot_log_in(exc: DiskFull) -> DiskFull:
+    """What a login refused for want of space becomes: the platform must write a session to log
+    anyone in, so "disk full" is why nobody can log in now, and freeing space is what to do."""
+    reason = exc.message.removeprefix("disk full: ")
+    return DiskFull(
+        f"cannot log in: disk full, the platform cannot write the session: {reason}",
+        path=exc.path,
+        hint=exc.hint,
+        status=exc.status,
+    )
 
 
 def is_disk_full(exc: BaseException) -> bool:

@@ -220,8 +220,13 @@ async def test_every_disk_full_answer_reaches_the_person_as_disk_full(
         upload = platform.cli("data", "upload", str(blob), "--no-profile", timeout=60)
         assert upload.returncode == 1, upload
         for shown in (status.stderr, upload.stderr):  # status: its login, if that could not be written
-            for line in shown.splitlines():
-                assert line.startswith("mlops-tui: disk full: no space left on the device holding"), line
+            for line in shown.splitlines():  # the login is what a full disk refuses first
+                assert line.startswith(
+                    (
+                        "mlops-tui: disk full: no space left on the device holding",
+                        "mlops-tui: cannot log in: disk full, the platform cannot write the session",
+                    )
+                ), line
                 assert f"free space on the file system holding {platform.state_dir}" in line, line
         assert upload.stderr.strip()
     finally:

@@ -164,7 +164,10 @@ class EzmeralRest:
                 status=response.status_code,
             )
         if response.status_code != 201 and not response.is_success:
-            raise errmap.from_status(response.status_code, errmap.status_message(response.content), "login")
+            refused = errmap.from_status(
+                response.status_code, errmap.status_message(response.content), "login"
+            )
+            raise errors.cannot_log_in(refused) if isinstance(refused, errors.DiskFull) else refused
         location = response.headers.get("Location", "").strip()
         if not location.startswith(SESSION_PATH + "/"):
             raise errors.PlatformFailure(

@@ -799,7 +799,8 @@ def _error_for(response: httpx.Response, *, login: bool) -> errors.PlatformError
         path = _body_text(response, "path")
         if path:
             message = f"disk full: no space left on the device holding {path}"
-        return errors.DiskFull(message, path=path, status=status)
+        full = errors.DiskFull(message, path=path, status=status)
+        return errors.cannot_log_in(full) if login else full
     if status == 503:  # not serving (a deployment), or a database it cannot use: the message says why
         wait = response.headers.get("Retry-After", "")
         hint = f"try again in {wait} s" if wait.isdigit() else ""

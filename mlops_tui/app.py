@@ -33,6 +33,7 @@ from textual.worker import WorkerFailed
 
 from mlops_tui import actions, terminal
 from mlops_tui.live import LatencySample, LiveLink
+from mlops_tui.platform.names import shown
 from mlops_tui.services import errors
 from mlops_tui.services.terminal_text import plain
 from mlops_tui.themes import MLOPS_THEME, THEMES, themes_for
@@ -266,7 +267,7 @@ class MlopsApp(App[int]):
 
     async def goto(self, mode: str) -> None:
         if mode not in SCREEN_CLASSES:
-            self.notify(f"No screen named {mode!r}.", severity="warning")
+            self.notify(f"No screen named {shown(mode)}.", severity="warning")
             return
         if mode == self.current_mode:
             return
@@ -504,7 +505,7 @@ class MlopsApp(App[int]):
             if rest[0] in self.available_themes:
                 self.theme = rest[0]
             else:
-                self.notify(f"No theme {rest[0]!r}; try: {', '.join(THEMES)}", severity="warning")
+                self.notify(f"No theme {shown(rest[0])}; try: {', '.join(THEMES)}", severity="warning")
             return
         action = actions.find(head)
         if action is None:

@@ -15,6 +15,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from mlops_tui.platform.names import shown
+
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -254,7 +256,7 @@ def _params(pairs: Sequence[str]) -> dict[str, int | float | str]:
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
-            raise InvalidInput(f"--param {pair!r}: write NAME=VALUE, e.g. rounds=50", field="param")
+            raise InvalidInput(f"--param {shown(pair)}: write NAME=VALUE, e.g. rounds=50", field="param")
         if training_params.canonical(name) == "data":
             out["data"] = value.strip()
             continue

@@ -41,7 +41,7 @@ def choose_data(ctx: LabContext, value: str, *, local_files: bool = True) -> Non
     local = Path(value).expanduser()
     if local_files and local.is_file():
         ctx.data_file = local
-        ctx.data_path = datasets.data_path(local.name)
+        ctx.data_path = datasets.upload_path(local)
         return
     ctx.data_file = None
     ctx.data_path = datasets.data_path(value)

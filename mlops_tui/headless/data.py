@@ -19,6 +19,7 @@ from typing import Any
 
 from mlops_tui import config
 from mlops_tui.headless.common import connect, out, table
+from mlops_tui.platform import names
 from mlops_tui.services import datasets, errors, tlc_fetch
 from mlops_tui.services.terminal_text import plain
 
@@ -82,15 +83,25 @@ async def _upload(p: Any, file: Path, name: str | None, *, period: str | None, p
     _print_profile(prof)
 
 
+def _check_upload(file: Path, name: str | None) -> None:
+    """Refuse a missing file, or a name that cannot be a data file's (``datasets.upload_path``),
+    before anything is started: the message names them as typed."""
+    if not file.is_file():
+        where = "" if file.is_absolute() else f" in {Path.cwd()}"
+        what = "is a folder, not a file" if file.is_dir() else "does not exist"
+        raise errors.InvalidInput(
+            f"{names.shown(str(file))} {what}{where}", field="file", hint="check the file's name and folder"
+        )
+    datasets.upload_path(file, name)
+
+
 async def run(args: argparse.Namespace) -> int:
     action = args.data_command
     if action == "fetch":
         return await fetch(args)
     # what can be refused here is refused before the platform is started or reached
     if action == "upload":
-        if not Path(args.file).is_file():
-            raise errors.InvalidInput(f"no such file: {args.file}", field="file")
-        datasets.data_path(args.name or Path(args.file).name)
+        _check_upload(Path(args.file), args.name)
     elif action in ("preview", "rm"):
         datasets.data_path(args.name)
     conn = connect(args.profile)

@@ -31,6 +31,7 @@ from mlops_tui.platform.auth import SessionInfo
 from mlops_tui.platform.body_limit import MAX_JSON_BODY, BodySizeLimit
 from mlops_tui.platform.errors import ApiError, disk_full, forbidden, not_found
 from mlops_tui.platform.login_backoff import TooManyAttempts
+from mlops_tui.platform.names import shown
 from mlops_tui.platform.registry import version_json
 from mlops_tui.platform.repo import Repo
 from mlops_tui.platform.storage import is_disk_full
@@ -454,7 +455,7 @@ def create_app(platform: Platform) -> FastAPI:
     @app.delete(f"{V1}/deployments/{{name}}", status_code=204, tags=["deployments"])
     async def delete_deployment(name: str, s: Session) -> Response:
         row = platform.supervisor.get(s.tenant, name)
-        require_owner(s, row["owner"], f"deployment {name!r}", "name")
+        require_owner(s, row["owner"], f"deployment {shown(name)}", "name")
         await platform.supervisor.delete(s.tenant, name)
         return Response(status_code=204)
 

@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from mlops_tui.platform.errors import ApiError
+from mlops_tui.platform.names import shown
 
 USER_FREE_FAILURES = 5
 CLIENT_FREE_FAILURES = 20
@@ -85,7 +86,7 @@ class LoginBackoff:
         """
         keys = (f"user:{user}", f"client:{client}")
         frees = (self.user_free, self.client_free)
-        what = (f"for user {user.split('/', 1)[-1]!r}", "from this address")
+        what = (f"for user {shown(user.split('/', 1)[-1])}", "from this address")
         with self._lock:
             now = self.clock()
             entries = [self._entry(k, free, now) for k, free in zip(keys, frees, strict=True)]

@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import quote
 
 from mlops_tui.platform.access import ATTENDEE
 from mlops_tui.platform.errors import forbidden, invalid, not_found
-from mlops_tui.platform.names import user_folder
+from mlops_tui.platform.names import shown, user_folder
 
 TOP_DIRS = ("data", "models", "code")
 
@@ -150,13 +151,15 @@ class Repo:
         if not isinstance(rel, str) or not rel.strip("/"):
             raise invalid(f"{field} must be a non-empty path relative to the project repository", field)
         if "\x00" in rel or "\\" in rel or len(rel) > 1024:
-            raise invalid(f"{field} {rel[:80]!r} holds a forbidden character or is too long", field)
+            raise invalid(f"{field} {shown(rel[:80])} holds a forbidden character or is too long", field)
         pure = PurePosixPath(rel)
         if pure.is_absolute():
-            raise invalid(f"{field} {rel!r} must be relative to the project repository, not absolute", field)
+            raise invalid(
+                f"{field} {shown(rel)} must be relative to the project repository, not absolute", field
+            )
         if any(part in ("..", ".") for part in pure.parts):
             raise invalid(
-                f"{field} {rel!r} must stay inside the project repository ('.' and '..' refused)", field
+                f"{field} {shown(rel)} must stay inside the project repository ('.' and '..' refused)", field
             )
         return str(pure)
 
@@ -167,7 +170,7 @@ class Repo:
         path = self.root / clean
         real, root = os.path.realpath(path), os.path.realpath(self.root)
         if real != root and not real.startswith(root + os.sep):
-            raise invalid(f"{field} {rel!r} points outside the project repository", field)
+            raise invalid(f"{field} {shown(rel)} points outside the project repository", field)
         if write is not None:
             for checked in (clean, real[len(root) + 1 :] if real != root else ""):
                 check_folder_access(self.rule, checked, write=write, field=field)
@@ -249,24 +252,27 @@ class Repo:
         """
         path = self.resolve(rel, write=False)
         if path.is_dir():
-            raise invalid(f"{rel!r} is a directory: list it with GET /repo?prefix={rel.rstrip('/')}/", "path")
+            raise invalid(
+                f"{shown(rel)} is a directory: list it with GET /repo?prefix={quote(rel.rstrip('/'))}/",
+                "path",
+            )
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
         except FileNotFoundError:
-            raise not_found(f"no file {rel!r} in the project repository", "path") from None
+            raise not_found(f"no file {shown(rel)} in the project repository", "path") from None
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
-                raise invalid(f"{rel!r} is not a regular file", "path")
+                raise invalid(f"{shown(rel)} is not a regular file", "path")
             real = _real_rel(fd, self.root)
             if real is None:
-                raise invalid(f"path {rel!r} points outside the project repository", "path")
+                raise invalid(f"path {shown(rel)} points outside the project repository", "path")
             check_folder_access(self.rule, real, write=False)
             if st.st_nlink > 1:
                 raise forbidden(
-                    f"{rel!r} has {st.st_nlink} names (a hard link): the platform serves only files with "
-                    "one name, because another name may be in a folder you cannot read; copy the file "
-                    "instead of linking it",
+                    f"{shown(rel)} has {st.st_nlink} names (a hard link): the platform serves only "
+                    "files with one name, because another name may be in a folder you cannot read; "
+                    "copy the file instead of linking it",
                     "path",
                 )
         except BaseException:
@@ -283,7 +289,8 @@ class Repo:
             p = self.root / parent
             if p.exists() and not p.is_dir():
                 raise invalid(
-                    f"{parent.as_posix()!r} is a file, so {rel!r} cannot be created under it", "path"
+                    f"{shown(parent.as_posix())} is a file, so {shown(rel)} cannot be created under it",
+                    "path",
                 )
         folder = path.parent
         if create:
@@ -291,11 +298,11 @@ class Repo:
         try:
             dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
         except FileNotFoundError:
-            raise not_found(f"no folder {folder.relative_to(self.root).as_posix()!r}", "path") from None
+            raise not_found(f"no folder {shown(folder.relative_to(self.root).as_posix())}", "path") from None
         real = _real_rel(dir_fd, self.root)
         try:
             if real is None:
-                raise invalid(f"path {rel!r} points outside the project repository", "path")
+                raise invalid(f"path {shown(rel)} points outside the project repository", "path")
             check_folder_access(self.rule, f"{real}/{path.name}" if real else path.name, write=True)
         except BaseException:
             os.close(dir_fd)
@@ -306,7 +313,7 @@ class Repo:
         """Where an upload goes: a temporary file in the target's folder, renamed over it on commit."""
         path = self.resolve(rel, write=True)
         if path.is_dir():
-            raise invalid(f"{rel!r} is a directory; name a file to upload", "path")
+            raise invalid(f"{shown(rel)} is a directory; name a file to upload", "path")
         dir_fd, path = self._open_folder(rel, create=True)
         tmp_name = f".{path.name}.upload-{os.getpid()}-{id(path)}"
         try:
@@ -323,7 +330,9 @@ class Repo:
             try:
                 st = os.stat(path.name, dir_fd=dir_fd, follow_symlinks=False)
             except FileNotFoundError:
-                raise not_found(f"no file or directory {rel!r} in the project repository", "path") from None
+                raise not_found(
+                    f"no file or directory {shown(rel)} in the project repository", "path"
+                ) from None
             if stat.S_ISDIR(st.st_mode):
                 shutil.rmtree(path.name, dir_fd=dir_fd)
             else:

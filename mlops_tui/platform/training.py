@@ -38,6 +38,7 @@ from mlops_tui.platform import fair_queue, names
 from mlops_tui.platform.db import Database, dumps, loads
 from mlops_tui.platform.errors import conflict, invalid, not_found
 from mlops_tui.platform.limits import apply_limits
+from mlops_tui.platform.names import shown
 from mlops_tui.platform.repo import EVERYTHING, FolderRule, Repo
 from mlops_tui.platform.sandbox import (
     Confinement,
@@ -210,10 +211,10 @@ class TrainingEngine:
 
     def get(self, tenant: str, job_id: str) -> dict[str, Any]:
         if not str(job_id).isdigit() or len(str(job_id)) > 18:
-            raise not_found(f"no job {job_id!r} in this tenant", "id")
+            raise not_found(f"no job {shown(job_id)} in this tenant", "id")
         row = self.db.one("SELECT * FROM jobs WHERE id = ? AND tenant = ?", (int(job_id), tenant))
         if row is None:
-            raise not_found(f"no job {job_id!r} in this tenant", "id")
+            raise not_found(f"no job {shown(job_id)} in this tenant", "id")
         return self._with_end(row)
 
     def list(self, tenant: str) -> list[dict[str, Any]]:
@@ -284,10 +285,10 @@ class TrainingEngine:
             "SELECT kind, state FROM clusters WHERE tenant = ? AND name = ?", (tenant, spec["cluster"])
         )
         if cluster is None or cluster["kind"] != "training":
-            raise not_found(f"no training cluster {spec['cluster']!r} in this tenant", "cluster")
+            raise not_found(f"no training cluster {shown(spec['cluster'])} in this tenant", "cluster")
         if cluster["state"] != "configured":
             raise conflict(
-                f"training cluster {spec['cluster']!r} is {cluster['state']}, not configured", "cluster"
+                f"training cluster {shown(spec['cluster'])} is {cluster['state']}, not configured", "cluster"
             )
         entrypoint = spec.get("entrypoint") or "train"
         try:
@@ -297,19 +298,22 @@ class TrainingEngine:
         code_dir = repo.resolve(spec["code"], "code", write=False)
         if not code_dir.is_dir():
             raise invalid(
-                f"code {spec['code']!r} is not a directory of the project repository (upload the code first)",
+                f"code {shown(spec['code'])} is not a directory of the project repository "
+                "(upload the code first)",
                 "code",
             )
         if not names.IDENTIFIER.match(code_dir.name):
-            raise invalid(f"code {spec['code']!r}: its last segment must be a Python package name", "code")
+            raise invalid(
+                f"code {shown(spec['code'])}: its last segment must be a Python package name", "code"
+            )
         if (
             not (code_dir / f"{entrypoint}.py").is_file()
             and not (code_dir / entrypoint / "__main__.py").is_file()
         ):
-            raise invalid(f"entrypoint: no {entrypoint}.py in {spec['code']!r}", "entrypoint")
+            raise invalid(f"entrypoint: no {entrypoint}.py in {shown(spec['code'])}", "entrypoint")
         data_path = repo.resolve(spec["data"], "data", write=False)
         if not data_path.exists():
-            raise invalid(f"data {spec['data']!r} does not exist in the project repository", "data")
+            raise invalid(f"data {shown(spec['data'])} does not exist in the project repository", "data")
         output = repo.clean(spec["output"], "output")
         repo.resolve(output, "output", write=True)
         params: dict[str, Any] = {}

@@ -54,7 +54,30 @@ def data_path(name: str) -> str:
     try:
         return names.data_path(name)
     except ValueError as exc:
-        raise errors.InvalidInput(f"data {exc}", field="data") from None
+        raise errors.InvalidInput(str(exc), field="data") from None
+
+
+def upload_path(file: Path, name: str | None = None) -> str:
+    """The repository path the local ``file`` is uploaded to: ``data/<name>``, else
+    ``data/<the file's own name>``.
+
+    Raises InvalidInput naming the refused name as typed; when it is the file's own name (spaces,
+    quotes), the hint is the command that uploads it under an accepted one, the file name
+    shell-quoted so the command works when pasted (``mlops-tui data upload 'my rides.csv' --as
+    my-rides.csv``); when it is ``name`` (``--as``), the hint names an accepted one."""
+    wanted = file.name if name is None else name
+    try:
+        return names.data_path(wanted)
+    except ValueError as exc:
+        better = names.suggested_data_name(wanted)
+        if better is None:
+            hint = "the taxi code reads only CSV, CSV.gz and Parquet files (.csv, .csv.gz, .parquet)"
+        elif name is None:
+            upload = f"mlops-tui data upload {names.as_argument(str(file))} --as {better}"
+            hint = f"upload it under a name such as {better}: {upload}"
+        else:
+            hint = f"choose a name such as {better}"
+        raise errors.InvalidInput(str(exc), field="data", hint=hint) from None
 
 
 def profile_path(path: str) -> str:
@@ -130,9 +153,9 @@ async def upload_data(
 ) -> tuple[RepoEntry, dict[str, Any] | None]:
     """Profile ``file`` (refusing what the taxi code cannot read), upload it as ``data/<name>``
     (default: its own name), then store its profile beside it. Returns the entry and the profile."""
-    path = data_path(name or file.name)
+    path = upload_path(file, name)
     if not file.is_file():
-        raise errors.InvalidInput(f"no such file: {file}", field="file")
+        raise errors.InvalidInput(f"{names.shown(str(file))} does not exist", field="file")
     prof = await asyncio.to_thread(profile_file, file, period=period, name=path) if profile else None
     entry = await p.upload_repo(path, file, source=str(file), progress=progress)
     if prof is not None:

@@ -293,3 +293,18 @@ def test_warnings_are_capped() -> None:
     rides = [{**RIDE, **{f"extra{j}": 1 for j in range(20)}} for _ in range(50)]
     _, warnings = records_to_matrix(rides)
     assert len(warnings) == MAX_WARNINGS and warnings[-1].endswith("more warnings")
+
+
+@pytest.mark.parametrize(("record", "said"), [
+    ({**WORKSHOP_EXAMPLE, "hour": "9"}, 'hour must be a number, got string "9"'),
+    ({**WORKSHOP_EXAMPLE, "distance": [2.1]}, "distance must be a number, got array [2.1]"),
+    ({**RIDE, "pickup_datetime": 1549962000},
+     "pickup_datetime must be an ISO 8601 string, got number 1549962000"),
+    ({**RIDE, "pickup_datetime": "it's 9"}, "pickup_datetime is not an ISO 8601 date-time: \"it's 9\""),
+    ({**WORKSHOP_EXAMPLE, "month_3": "yes"}, 'month_3 must be 0 or 1, got "yes"'),
+])
+def test_a_refused_value_is_shown_as_the_json_the_client_sent(record: dict[str, Any], said: str) -> None:
+    """Python's notation ('9', None, str) is not what a client sent (issue 13 tester, item 7)."""
+    with pytest.raises(FieldError) as info:
+        records_to_matrix(record)
+    assert said in str(info.value), str(info.value)

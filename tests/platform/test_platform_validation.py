@@ -268,3 +268,34 @@ def test_a_training_parameter_out_of_its_range_is_refused_at_submission(
     assert r.status_code == 400, r.text
     assert r.json()["field"] == f"params.{next(iter(params))}" and message in r.json()["error"]
     assert len(api.get(f"{V1}/jobs").json()) == jobs
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "said"),
+    [
+        (
+            "POST",
+            "/jobs",
+            {
+                "cluster": "training-engine-shared",
+                "code": "code/x",
+                "data": "my rides.csv",
+                "output": "models/x",
+            },
+            "data: my rides.csv is refused as a data file name: it must name a data file",
+        ),
+        ("POST", "/models", {"model": "my model", "job_id": 1}, "model: my model is refused as a model name"),
+        ("GET", "/models/it's/versions", None, "no model it's in this tenant's registry"),
+        ("GET", "/repo/data/no such.csv", None, "no file data/no such.csv in the project repository"),
+        ("DELETE", "/deployments/my dep", None, "no deployment my dep in this tenant"),
+    ],
+)
+def test_the_api_names_what_it_refuses_as_typed(
+    api: httpx.Client, method: str, path: str, body: dict[str, Any] | None, said: str
+) -> None:
+    """The API's error detail reaches the person (CLI, TUI): a Python repr ('my rides.csv') in it
+    is a notation nobody typed (issue 13 tester, item 7)."""
+    r = api.request(method, f"{V1}{path}", json=body)
+    assert 400 <= r.status_code < 500, r.text
+    assert said in r.json()["error"], r.json()["error"]
+    assert "'my" not in r.json()["error"] and '"it' not in r.json()["error"]

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlops_tui.platform.names import shown
 from mlops_tui.services import errors, httpclient
 from mlops_tui.services.doctor import hops
 from mlops_tui.services.doctor.core import Check, Finding
@@ -134,7 +135,7 @@ async def profile_check(ctx: KubeContext) -> Finding:
     missing = []
     if p.url and not re.match(r"^https?://[^/\s:]+", p.url):
         return Finding.failed(
-            f"url {p.url!r} is not a gateway URL", "write it as https://<gateway>:8080 (reference §1.1)"
+            f"url {shown(p.url)} is not a gateway URL", "write it as https://<gateway>:8080 (reference §1.1)"
         )
     if p.url and not p.tenant:
         missing.append("tenant")
@@ -213,14 +214,15 @@ async def kubeconfig_check(ctx: KubeContext) -> Finding:
     contexts = {c.get("name"): c.get("context") or {} for c in config.get("contexts") or []}
     if context not in contexts:
         return Finding.failed(
-            f"the kubeconfig ({source}) has no context {context!r} (has: {', '.join(map(str, contexts))})",
+            f"the kubeconfig ({source}) has no context {shown(context)} "
+            f"(has: {', '.join(map(shown, contexts))})",
             "set context in the profile to one of those",
         )
     cluster = context_cluster(config, ctx.options.context)
     server = str(cluster.get("server") or "")
     if not server.startswith(("https://", "http://")):
         return Finding.failed(
-            f"context {context} names no cluster with a server URL (server: {server!r})",
+            f"context {context} names no cluster with a server URL (server: {shown(server)})",
             "fix the kubeconfig's clusters entry",
         )
     ctx.config, ctx.config_dir = config, path.parent
@@ -344,7 +346,9 @@ async def api_version_check(ctx: KubeContext) -> Finding:
 
     m = _VERSION.match(ctx.version)
     if m is None:
-        return Finding.failed(f"the API server reports version {ctx.version!r}", "report it: unknown format")
+        return Finding.failed(
+            f"the API server reports version {shown(ctx.version)}", "report it: unknown format"
+        )
     found = (int(m[1]), int(m[2]))
     client = f"kubernetes client {version('kubernetes')}"
     if found < MIN_VERSION:
@@ -506,7 +510,7 @@ async def job_image_check(ctx: KubeContext) -> Finding:
         )
     if not _IMAGE.match(image):
         return Finding.failed(
-            f"job_image {image!r} is not a valid image reference", "write it as registry/name:tag"
+            f"job_image {shown(image)} is not a valid image reference", "write it as registry/name:tag"
         )
 
     def pods(a: Any) -> Any:

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from mlops_tui.platform.names import shown
 from mlops_tui.services import classroom, errors
 from mlops_tui.services.curl import read_secret
 from mlops_tui.services.kubernetes import kubeconfigs, manifests
@@ -441,7 +442,7 @@ class KubernetesPlatform:
                 self.options,
                 reveal=reveal,
             )
-        raise errors.InvalidInput(f"no such platform operation {op!r}", field="op")
+        raise errors.InvalidInput(f"no such platform operation {shown(op)}", field="op")
 
     @staticmethod
     def _cm_name(p: dict[str, Any]) -> str:

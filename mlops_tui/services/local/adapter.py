@@ -20,6 +20,7 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
+from mlops_tui.platform.names import shown
 from mlops_tui.services import errors, httpclient
 from mlops_tui.services.curl import Curl, Secret, read_secret
 from mlops_tui.services.platform import CallRecord, Progress
@@ -83,7 +84,8 @@ def _repo_path(path: str) -> str:
     parts = path.split("/")
     if not path or path.startswith("/") or any(p in ("..", ".") for p in parts):
         raise errors.InvalidInput(
-            f"repository path {path!r} must be relative and stay inside the project repository", field="path"
+            f"repository path {shown(path)} must be relative and stay inside the project repository",
+            field="path",
         )
     return quote(path, safe="/")
 
@@ -181,7 +183,7 @@ class LocalPlatform:
     def _build(self, op: str, **p: Any) -> _Req:
         builder = getattr(self, f"_r_{op}", None)
         if builder is None:
-            raise errors.InvalidInput(f"no such platform operation {op!r}", field="op")
+            raise errors.InvalidInput(f"no such platform operation {shown(op)}", field="op")
         return builder(**p)
 
     def _r_login(self, **_: Any) -> _Req:
@@ -618,7 +620,7 @@ class LocalPlatform:
         for attempt in (1, 2):
             req = self._r_predict(deployment=deployment, records=records)
             if req.path.startswith("$"):
-                raise errors.Conflict(f"deployment {deployment!r} has no endpoint yet", status=409)
+                raise errors.Conflict(f"deployment {shown(deployment)} has no endpoint yet", status=409)
             started = time.perf_counter()
             try:
                 response = await self._send_once(req)
@@ -634,7 +636,7 @@ class LocalPlatform:
                 continue
             if response.status_code == 401:
                 raise errors.Forbidden(
-                    f"deployment {deployment!r} refused the auth token: {_message(response)}",
+                    f"deployment {shown(deployment)} refused the auth token: {_message(response)}",
                     hint="check the X-Auth-Token of the deployment",
                     status=401,
                 )

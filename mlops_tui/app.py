@@ -271,7 +271,7 @@ class MlopsApp(App[int]):
             return
         if mode == self.current_mode:
             return
-        if self.current_mode:
+        if self.current_mode in SCREEN_CLASSES:  # not Textual's "_default" before the first screen
             self._mode_history.append(self.current_mode)
             del self._mode_history[:-20]
         self.link.probe_enabled = mode == "dashboard"
@@ -453,7 +453,7 @@ class MlopsApp(App[int]):
             return
         while self._mode_history:
             mode = self._mode_history.pop()
-            if mode != self.current_mode:
+            if mode != self.current_mode and mode in SCREEN_CLASSES:
                 self.link.probe_enabled = mode == "dashboard"
                 await self.switch_mode(mode)
                 return

@@ -20,6 +20,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from mlops_tui.services import datasets
+from mlops_tui.terminal import Tone, tone_style
 from mlops_tui.widgets.panel import StalePanel
 from mlops_tui.widgets.tables import LiveTable
 
@@ -40,6 +41,16 @@ def profile_text(path: str, prof: dict[str, Any] | None, stale: bool = False) ->
         style = "bold" if n < 2 else ("yellow" if "dropped:" in line else "")
         text.append(line + "\n", style=style)
     return text
+
+
+def profile_state(file: datasets.DataFile) -> Text:
+    """A data file's state, for its own column (which a narrow table keeps whole): ``profiled``,
+    ``stale`` (the file changed since its profile was stored) or ``not profiled``."""
+    if file.stale:
+        return Text("stale", style=tone_style(Tone.WARN))
+    if file.profile is None:
+        return Text("not profiled", style=tone_style(Tone.MUTED))
+    return Text("profiled", style=tone_style(Tone.OK))
 
 
 class DataScreen(BaseScreen):
@@ -71,7 +82,9 @@ class DataScreen(BaseScreen):
     def compose_body(self) -> Iterable[Widget]:
         with Vertical(id="data-body"):
             with StalePanel("Data files", id="panel-files", stale_after=1e9):
-                yield LiveTable("NAME", "SIZE", "PROFILE", id="tbl-data", empty="no data files: press u")
+                yield LiveTable(
+                    "NAME", "STATE", "SIZE", "PROFILE", id="tbl-data", empty="no data files: press u"
+                )
             with (
                 StalePanel("Profile", id="panel-profile", stale_after=1e9),
                 VerticalScroll(id="profile-scroll"),
@@ -107,8 +120,9 @@ class DataScreen(BaseScreen):
                 f.path,
                 [
                     f.name,
+                    profile_state(f),
                     f"{f.entry.size / 1e6:.1f} MB",
-                    datasets.summary(f.profile) + (" (stale)" if f.stale else ""),
+                    datasets.summary(f.profile) if f.profile else "",
                 ],
             )
             for f in files

@@ -70,7 +70,7 @@ async def test_dashboard_survives_the_platform_going_away(make_app: Any, platfor
             assert "Traceback" not in text
             assert app.is_running and app.return_code is None
             # The last data stays on screen, marked stale.
-            assert "training-engine-shared" in text
+            assert "training-engine-shared" in text, text
             await in_thread(server.start)
             await wait_for(
                 pilot, lambda: app.connection.link is Link.CONNECTED, timeout=60, what="reconnected"

@@ -71,6 +71,11 @@ def test_dashboard_80x24(snap_compare: Any, tmp_path: Path) -> None:
     assert snap_compare(_app(tmp_path, "dashboard"), terminal_size=(80, 24), run_before=_feed)
 
 
+def test_dashboard_60x24(snap_compare: Any, tmp_path: Path) -> None:
+    """Every state whole at 60 columns: names cut, the columns on the right hidden (item 8)."""
+    assert snap_compare(_app(tmp_path, "dashboard"), terminal_size=(60, 24), run_before=_feed)
+
+
 def test_dashboard_disconnected(snap_compare: Any, tmp_path: Path) -> None:
     async def run_before(pilot: Any) -> None:
         await _feed(pilot)

@@ -1,5 +1,5 @@
-"""SVG snapshots of the guide, the dashboard and the predict screen on the terminals of issue 7
-part 4: 16 colours (``TERM=xterm``), ``NO_COLOR=1`` and a non-UTF-8 locale (``LC_ALL=C``).
+"""SVG snapshots of the guide, the dashboard, the predict and the login screen (its checkboxes) on
+the terminals of issue 7 part 4: 16 colours (``TERM=xterm``), ``NO_COLOR=1`` and a non-UTF-8 locale (``LC_ALL=C``).
 
 Same fixed data and frozen clock as test_snapshots.py. The SVG shows ANSI colours in Textual's
 export palette, not PuTTY's; test_terminals.py checks the colours a PuTTY user really sees.
@@ -82,7 +82,13 @@ async def _settled(pilot: Any, timeout: float = 5.0) -> None:
         before = now
 
 
-RUN_BEFORE = {"guide": _guide, "dashboard": _dashboard, "predict": _predict}
+async def _login(pilot: Any) -> None:
+    """The Login form: its checkboxes on (Verify TLS, Remember) and off (Read-only), item 10."""
+    await _feed(pilot)
+    await _settled(pilot)
+
+
+RUN_BEFORE = {"guide": _guide, "dashboard": _dashboard, "predict": _predict, "login": _login}
 
 
 @pytest.mark.usefixtures("tui_home")

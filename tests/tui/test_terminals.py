@@ -393,3 +393,18 @@ async def test_a_checkbox_reads_on_or_off_without_colour(
         await pilot.pause(0.2)
         shown = on if upload.value else off
         assert f"{shown} Upload the lab's training code" in screen_text(app)
+
+
+def test_every_toggle_is_a_state_checkbox() -> None:
+    """Textual's Checkbox, RadioButton and Switch tell on from off by colour alone; the screens use
+    StateCheckbox (widgets/checkbox.py) so a future dialog does not bring one back."""
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    sources = [*(root / "screens").glob("*.py"), *(root / "mlops_tui").rglob("*.py")]
+    used = {
+        f"{path.relative_to(root)}: {match.group(0)}"
+        for path in sources
+        for match in re.finditer(r"(?<![\w.])(Checkbox|RadioButton|RadioSet|Switch)\(", path.read_text())
+    }
+    assert not used, used

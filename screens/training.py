@@ -48,6 +48,21 @@ def parse_round(line: str) -> dict[str, Any] | None:
 YIELD_EVERY = 64
 
 
+def plot_title(job_id: str | None, rounds: list[dict[str, Any]]) -> str:
+    """The plot's title names what it plots: ``RMSE per round · job 4 · round 40 eval 214.2``;
+    ``RMSE per round · job 4: no round yet`` before its first one; no job, no job named."""
+    title = "RMSE per round"
+    if job_id is None:
+        return title
+    title += f" · job {job_id}"
+    if not rounds:
+        return title + ": no round yet"
+    last = rounds[-1]
+    value = last.get("eval-rmse")
+    shown = f"{value:.1f}" if isinstance(value, int | float) else "-"
+    return title + f" · round {last.get('round')} eval {shown}"
+
+
 class TrainingScreen(BaseScreen):
     MODE = "training"
     TITLE_TEXT = "Training"
@@ -73,8 +88,10 @@ class TrainingScreen(BaseScreen):
         self.job_id: str | None = None
         self._job: Job | None = None
         self._chosen = False  # the person picked a job: the log stays on it, not on the newest
-        self._rounds: list[dict[str, Any]] = []
-        self._plotted = 0  # len(self._rounds) when the plot was last drawn
+        # the selected job's boosting rounds by round number: from its log as it streams and from
+        # its metrics when they load (both hold the same rounds: keyed, they never add up)
+        self._rounds: dict[int, dict[str, Any]] = {}
+        self._plotted: tuple[str | None, int] = (None, 0)  # (job, rounds) when last drawn
         # Lines received since the last frame. Bounded like the log: in a flood, lines that would
         # fall out of the log at once are dropped here (counted, never formatted).
         self._pending: deque[str] = deque(maxlen=MAX_LINES)
@@ -88,7 +105,7 @@ class TrainingScreen(BaseScreen):
                 yield Static("Select a job (enter) to follow its log.", id="job-summary")
                 with StalePanel("Log", id="panel-log"):
                     yield LiveLog(id="job-log")
-                with StalePanel("Eval RMSE per round", id="panel-plot", stale_after=1e9):
+                with StalePanel(plot_title(None, []), id="panel-plot", stale_after=1e9):
                     yield LinePlot(
                         empty_text="the plot appears with the first boosting round", id="rounds-plot"
                     )
@@ -158,8 +175,7 @@ class TrainingScreen(BaseScreen):
         self.job_id = job_id
         jobs: list[Job] = self.mlops.data.get("jobs") or []
         self._job = next((j for j in jobs if j.id == job_id), None)
-        self._rounds = []
-        self._plotted = 0
+        self._rounds = {}
         self._pending.clear()
         self._pending_count = 0
         log = self.query_one(LiveLog)
@@ -197,13 +213,15 @@ class TrainingScreen(BaseScreen):
             try:
                 platform = self.mlops.require_platform()
                 async for line in platform.follow_log(job_id, from_line=received, follow=True):
+                    if self.job_id != job_id:  # another job was picked: its lines are not this one's
+                        return
                     received += 1
                     self._pending.append(line)
                     self._pending_count += 1
                     if line.startswith(STRUCTURED_PREFIX):
                         data = parse_round(line)
-                        if data is not None:
-                            self._rounds.append(data)
+                        if data is not None and isinstance(data.get("round"), int):
+                            self._rounds[data["round"]] = data
                     if not received % YIELD_EVERY:
                         await asyncio.sleep(0)  # a flood arrives in big reads: let keys in between
                 panel.mark_updated()
@@ -241,7 +259,7 @@ class TrainingScreen(BaseScreen):
         self._pending_count = 0
         self.query_one(LiveLog).write_lines(lines, received=count)
         self.query_one("#panel-log", StalePanel).mark_updated()
-        if len(self._rounds) != self._plotted:
+        if (self.job_id, len(self._rounds)) != self._plotted:
             self._plot()
 
     # -- metrics plot ----------------------------------------------------------------------------
@@ -258,14 +276,15 @@ class TrainingScreen(BaseScreen):
             return
         if job_id != self.job_id:
             return
-        if metrics.rounds and len(metrics.rounds) >= len(self._rounds):
-            self._rounds = list(metrics.rounds)
+        for record in metrics.rounds:
+            if isinstance(record.get("round"), int):
+                self._rounds[record["round"]] = record
         self._plot()
         self.query_one("#panel-plot", StalePanel).mark_updated()
 
     def _plot(self) -> None:
-        rounds = self._rounds
-        self._plotted = len(rounds)
+        rounds = [self._rounds[n] for n in sorted(self._rounds)]
+        self._plotted = (self.job_id, len(rounds))
         series = []
         for key, label in (("train-rmse", "train"), ("eval-rmse", "eval")):  # eval drawn last, on top
             points = [(r["round"], r[key]) for r in rounds if key in r and "round" in r]
@@ -274,13 +293,9 @@ class TrainingScreen(BaseScreen):
         plot = self.query_one("#rounds-plot", LinePlot)
         plot.xlabel = "round"
         plot.plot(series)
-        title = "RMSE per round"  # the selected job's: never an earlier job's last round
-        if rounds:
-            last = rounds[-1]
-            value = last.get("eval-rmse")
-            shown = f"{value:.1f}" if isinstance(value, int | float) else "-"
-            title += f" · round {last.get('round')} eval {shown}"
-        self.query_one("#panel-plot", StalePanel).border_title = title
+        self.query_one("#panel-plot", StalePanel).border_title = outside_markup(
+            plot_title(self.job_id, rounds)
+        )
 
     # -- actions ---------------------------------------------------------------------------------
 

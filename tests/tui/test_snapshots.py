@@ -138,8 +138,8 @@ def test_predict_result(snap_compare: Any, tmp_path: Path) -> None:
     assert snap_compare(_app(tmp_path, "predict"), terminal_size=SIZE, run_before=run_before)
 
 
-def test_login(snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # A fixed (never created) home, so the credentials path on screen is the same on every run.
+def fixed_home(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fixed (never created) home, so the credentials path on screen is the same on every run."""
     monkeypatch.setenv("HOME", "/home/alice")
     monkeypatch.setenv("XDG_CONFIG_HOME", "/home/alice/.config")
     monkeypatch.setenv("MLOPS_TUI_CREDENTIALS", "file")
@@ -148,6 +148,10 @@ def test_login(snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     from mlops_tui import credentials
 
     credentials._backend_cache.clear()
+
+
+def test_login(snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fixed_home(monkeypatch)
 
     async def run_before(pilot: Any) -> None:
         screen = pilot.app.screen

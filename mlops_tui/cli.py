@@ -64,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="training parameter, e.g. rounds=50 (data=NAME is the same as --data)",
     )
     lab_run.add_argument(
+        "--replace-code",
+        action="store_true",
+        help="put the lab's code files back over ones changed in your code folder (kept otherwise)",
+    )
+    lab_run.add_argument(
         "--data",
         metavar="FILE|NAME",
         help="train on a local trip file (uploaded with its profile first) or a data file of the "
@@ -275,7 +280,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         from mlops_tui.headless import lab_run
 
         return asyncio.run(
-            lab_run.run(args.profile, args.from_lab, train_params=_params(args.param), data=args.data)
+            lab_run.run(
+                args.profile,
+                args.from_lab,
+                train_params=_params(args.param),
+                data=args.data,
+                replace_code=args.replace_code,
+            )
         )
     if cmd == "data":
         from mlops_tui.headless import data

@@ -19,9 +19,10 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Static
 
-from mlops_tui.services import datasets
+from mlops_tui.services import datasets, errors
 from mlops_tui.terminal import Tone, tone_style
 from mlops_tui.widgets.panel import StalePanel
+from mlops_tui.widgets.safe_text import outside_markup
 from mlops_tui.widgets.tables import LiveTable
 
 from .base import BaseScreen, guarded
@@ -187,17 +188,32 @@ class DataScreen(BaseScreen):
                 f"({100 * sent / max(total, 1):.0f}%)"
             )
 
-        try:
-            entry, prof = await self.call(
+        async def upload(replace: bool) -> datasets.Uploaded:
+            return await self.call(
                 "upload a data file",
                 "upload_repo",
-                lambda: datasets.upload_data(p, choice.file, choice.name, progress=progress),
+                lambda: datasets.upload_data(p, choice.file, choice.name, progress=progress, replace=replace),
                 path=choice.name,
                 source=str(choice.file),
+                replace=replace,
             )
+
+        try:
+            try:
+                done = await upload(replace=False)
+            except errors.AlreadyExists as exc:  # never replaced without the person's yes
+                self._status("")
+                question = f"{exc.message}.\nReplace it with {choice.file.name}? Its old content is lost."
+                if not await self.app.push_screen_wait(
+                    ConfirmScreen(outside_markup(question), yes="Replace")
+                ):
+                    self.notify(f"{choice.name} kept as it was; nothing uploaded.", title="Data", timeout=5)
+                    return
+                done = await upload(replace=True)
         finally:
             self.busy = ""
-        self.notify(f"Uploaded {entry.path}: {datasets.summary(prof)}", title="Data", timeout=6)
+        said = "is already there with the same content" if done.unchanged else "uploaded"
+        self.notify(f"{done.entry.path} {said}: {datasets.summary(done.profile)}", title="Data", timeout=6)
         self.load()
 
     async def action_train(self) -> None:

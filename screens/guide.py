@@ -394,7 +394,7 @@ class GuideScreen(BaseScreen):
             case "next":
                 self._run_current()
             case "run":
-                self._run_named(cmd.arg)
+                self._run_named(cmd.arg, replace=bool(cmd.params.get("replace")))
             case "help":
                 self.chat.say(say.help_text())
             case "status":
@@ -476,12 +476,16 @@ class GuideScreen(BaseScreen):
         self._refresh_steps()
         self._announce()
 
-    def _run_named(self, arg: str) -> None:
+    def _run_named(self, arg: str, *, replace: bool = False) -> None:
+        """``run <step>``; ``replace`` (``run upload --replace``): the lab's code files replace the
+        ones changed in the code folder, which the step otherwise keeps."""
         try:
             index = match_step(arg, [(s.id, s.lab, s.title) for s in self.steps])
         except LookupError as exc:
             self.chat.error(str(exc))
             return
+        if replace and self.context is not None:
+            self.context.extra["replace_code"] = True
         self.current = index
         self._announced = index
         self._run_step(self.steps[index])

@@ -345,21 +345,45 @@ class TrainingScreen(BaseScreen):
         self.select_job(job.id)
 
     async def _upload_code(self, code_dir: str) -> None:
-        from mlops_tui.assistant.labs import lab_code_files
+        """The lab's code into ``code_dir``: files changed there are replaced only after a yes."""
+        from mlops_tui.assistant.labs import upload_lab_code
 
         platform = self.mlops.require_platform()
-        files = await asyncio.to_thread(lab_code_files)
-        for name, f in files.items():
-            content = await asyncio.to_thread(f.read_bytes)
-            path = f"{code_dir}/{name}"
-            await self.call(
+
+        async def send(path: str, content: bytes, source: str, replace: bool) -> object:
+            name = path.rsplit("/", 1)[-1]
+            return await self.call(
                 f"upload {name}",
                 "upload_repo",
-                lambda p=path, c=content, s=str(f): platform.upload_repo(p, c, source=s),
+                lambda: platform.upload_repo(path, content, source=source, replace=replace),
                 path=path,
-                source=str(f),
+                source=source,
+                replace=replace,
             )
-        self.notify(f"Uploaded {len(files)} files to {code_dir}/.", title="Training code")
+
+        done = await upload_lab_code(platform, code_dir, send=send)
+        if done.kept:
+            them = "it" if len(done.kept) == 1 else "them"
+            question = (
+                f"{', '.join(done.kept)} in {code_dir}/ changed since the lab put {them} there (in the "
+                "notebook, or by hand).\nReplace with the lab's copies? Your changes are lost."
+            )
+            replace = await self.app.push_screen_wait(ConfirmScreen(outside_markup(question), yes="Replace"))
+        else:
+            replace = False
+        replaced = (
+            (await upload_lab_code(platform, code_dir, replace=True, send=send)).sent if replace else []
+        )
+        parts = [
+            f"uploaded {len(done.sent)} files to {code_dir}/"
+            if done.sent
+            else f"{code_dir}/ has the lab's code"
+        ]
+        if replaced:
+            parts.append(f"replaced {', '.join(replaced)}")
+        elif done.kept:
+            parts.append(f"kept your changed {', '.join(done.kept)} (training uses it)")
+        self.notify("; ".join(parts).capitalize() + ".", title="Training code")
 
     def action_cancel_job(self) -> None:
         if not self.mlops.require_writable("Cancelling a job"):

@@ -74,13 +74,19 @@ def _print_profile(prof: dict[str, Any] | None) -> None:
         out(f"  training will refuse it: {why}")
 
 
-async def _upload(p: Any, file: Path, name: str | None, *, period: str | None, profile: bool) -> None:
+async def _upload(
+    p: Any, file: Path, name: str | None, *, period: str | None, profile: bool, replace: bool
+) -> None:
     with bar(f"upload {file.name}") as update:
-        entry, prof = await datasets.upload_data(
-            p, file, name, progress=update, period=period, profile=profile
+        done = await datasets.upload_data(
+            p, file, name, progress=update, period=period, profile=profile, replace=replace
         )
-    out(f"uploaded {file} to {entry.path} ({entry.size / 1e6:.1f} MB)")
-    _print_profile(prof)
+    entry = done.entry
+    if done.unchanged:
+        out(f"{entry.path} is already in the project repository with the same content: nothing to upload")
+    else:
+        out(f"uploaded {file} to {entry.path} ({entry.size / 1e6:.1f} MB)")
+    _print_profile(done.profile)
 
 
 def _check_upload(file: Path, name: str | None) -> None:
@@ -108,7 +114,14 @@ async def run(args: argparse.Namespace) -> int:
     p = conn.platform
     try:
         if action == "upload":
-            await _upload(p, Path(args.file), args.name, period=args.period, profile=not args.no_profile)
+            await _upload(
+                p,
+                Path(args.file),
+                args.name,
+                period=args.period,
+                profile=not args.no_profile,
+                replace=args.replace,
+            )
         elif action == "list":
             files = await datasets.list_data(p)
             if args.json:
@@ -175,7 +188,9 @@ async def fetch(args: argparse.Namespace) -> int:
         return 0
     conn = connect(args.profile)
     try:
-        await _upload(conn.platform, upload, args.name or upload.name, period=None, profile=True)
+        await _upload(
+            conn.platform, upload, args.name or upload.name, period=None, profile=True, replace=args.replace
+        )
     finally:
         await conn.platform.aclose()
     return 0

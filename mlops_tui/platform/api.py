@@ -386,11 +386,12 @@ def create_app(platform: Platform) -> FastAPI:
         return _FileBody(fd, st.st_size)
 
     @app.put(f"{V1}/repo/{{path:path}}", status_code=201, tags=["repository"])
-    async def upload_repo(path: str, request: Request, s: Session) -> dict[str, Any]:
+    async def upload_repo(path: str, request: Request, s: Session, replace: bool = False) -> dict[str, Any]:
+        """A file already at ``path`` is replaced only with ``?replace=true``; else 409 ``exists``."""
         r = repo(s)
         # The size limit (MAX_UPLOAD) is enforced by BodySizeLimit, from Content-Length before a
         # byte is read and while the body streams in.
-        upload = r.open_upload(path)
+        upload = r.open_upload(path, replace=replace)
         try:
             async for chunk in request.stream():
                 upload.write(chunk)

@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import quote
 
 from mlops_tui.platform.access import ATTENDEE
-from mlops_tui.platform.errors import forbidden, invalid, not_found
+from mlops_tui.platform.errors import ApiError, exists, forbidden, invalid, not_found
 from mlops_tui.platform.names import shown, user_folder
 
 TOP_DIRS = ("data", "models", "code")
@@ -92,6 +92,15 @@ def can_read(rule: FolderRule, rel: str) -> bool:
     return True
 
 
+def already_there(rel: str) -> ApiError:
+    """The 409 of an upload to a taken path: it names the path and how to replace it."""
+    return exists(
+        f"{shown(rel)} already exists in the project repository; nothing was written: upload it "
+        "again with replace=true to replace it, or choose another name",
+        rel,
+    )
+
+
 def _real_rel(fd: int, root: Path) -> str | None:
     """The repository path of what ``fd`` is open on (None when it is outside ``root``)."""
     real = os.readlink(f"/proc/self/fd/{fd}")
@@ -106,13 +115,19 @@ def _real_rel(fd: int, root: Path) -> str | None:
 @dataclass
 class Upload:
     """A file being uploaded: written to a temporary name in the (checked) target folder, then
-    renamed over the target in that same folder (its descriptor: no path is looked up again)."""
+    put in place in that same folder (its descriptor: no path is looked up again).
+
+    Without ``replace`` it is linked to the target's name, which fails if that name was taken
+    meanwhile (``link(2)`` never replaces: no check-then-write race), and the temporary name is
+    dropped; with ``replace`` it is renamed over the target (``rename(2)``, atomic)."""
 
     dir_fd: int
     name: str
     tmp_name: str
     fd: int
     target: Path
+    rel: str
+    replace: bool = False
 
     def write(self, chunk: bytes) -> None:
         view = memoryview(chunk)
@@ -120,9 +135,24 @@ class Upload:
             view = view[os.write(self.fd, view) :]
 
     def commit(self) -> Path:
+        """Put the file in place; raises the 409 ``exists`` error when, without ``replace``, the
+        target's name is taken (the temporary file is then dropped by :meth:`close`)."""
         os.close(self.fd)
         self.fd = -1
-        os.replace(self.tmp_name, self.name, src_dir_fd=self.dir_fd, dst_dir_fd=self.dir_fd)
+        if self.replace:
+            os.replace(self.tmp_name, self.name, src_dir_fd=self.dir_fd, dst_dir_fd=self.dir_fd)
+        else:
+            try:
+                os.link(
+                    self.tmp_name,
+                    self.name,
+                    src_dir_fd=self.dir_fd,
+                    dst_dir_fd=self.dir_fd,
+                    follow_symlinks=False,
+                )
+            except FileExistsError:
+                raise already_there(self.rel) from None
+            os.unlink(self.tmp_name, dir_fd=self.dir_fd)
         self.tmp_name = ""
         return self.target
 
@@ -309,11 +339,18 @@ class Repo:
             raise
         return dir_fd, path
 
-    def open_upload(self, rel: str) -> Upload:
-        """Where an upload goes: a temporary file in the target's folder, renamed over it on commit."""
+    def open_upload(self, rel: str, *, replace: bool = False) -> Upload:
+        """Where an upload goes: a temporary file in the target's folder, put in place on commit.
+
+        A file already at ``rel`` is replaced only with ``replace`` (an explicit choice of the
+        client); otherwise the upload is refused here, before a byte of it is read (409 ``exists``),
+        and again on commit if the name was taken meanwhile: nobody's file is overwritten silently.
+        """
         path = self.resolve(rel, write=True)
         if path.is_dir():
             raise invalid(f"{shown(rel)} is a directory; name a file to upload", "path")
+        if not replace and os.path.lexists(path):
+            raise already_there(self.clean(rel))
         dir_fd, path = self._open_folder(rel, create=True)
         tmp_name = f".{path.name}.upload-{os.getpid()}-{id(path)}"
         try:
@@ -321,7 +358,7 @@ class Repo:
         except BaseException:
             os.close(dir_fd)
             raise
-        return Upload(dir_fd, path.name, tmp_name, fd, path)
+        return Upload(dir_fd, path.name, tmp_name, fd, path, self.clean(rel), replace)
 
     def delete(self, rel: str) -> None:
         path = self.resolve(rel, write=True)

@@ -69,6 +69,18 @@ class Conflict(PlatformError):
     hint = "choose another name or wait for the current action to finish"
 
 
+class AlreadyExists(Conflict):
+    """An upload to a path that is taken: nothing was written, since replacing a person's file
+    must be their explicit choice. ``path`` names it; the caller's hint says how to replace it
+    (``--replace``, a confirmation) or to choose another name."""
+
+    hint = "choose another name, or replace it explicitly"
+
+    def __init__(self, message: str, *, path: str = "", **kwargs) -> None:
+        super().__init__(message, **kwargs)
+        self.path = path
+
+
 class NotSupported(PlatformError):
     """This platform (adapter) cannot do that at all; the message says which and what instead."""
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
-from local_platform_support import DEFAULT_DATA, V1
+from local_platform_support import DEFAULT_DATA, REPLACE, V1
 
 BAD_REQUESTS = [
     # (method, path, json body, status, field)
@@ -176,7 +176,7 @@ def test_invalid_json_body_names_the_body(api: httpx.Client) -> None:
 
 
 def test_repo_round_trip_and_listing(api: httpx.Client) -> None:
-    r = api.put(f"{V1}/repo/data/sub/dir/file.txt", content=b"hello")
+    r = api.put(f"{V1}/repo/data/sub/dir/file.txt", params=REPLACE, content=b"hello")
     assert r.status_code == 201 and r.json()["path"] == "data/sub/dir/file.txt" and r.json()["size"] == 5
     assert api.get(f"{V1}/repo/data/sub/dir/file.txt").content == b"hello"
     listing = api.get(f"{V1}/repo", params={"prefix": "data/sub/"}).json()
@@ -184,7 +184,7 @@ def test_repo_round_trip_and_listing(api: httpx.Client) -> None:
         ("data/sub/dir", True),
         ("data/sub/dir/file.txt", False),
     ]
-    bad = api.put(f"{V1}/repo/data/sub/dir/file.txt/inner", content=b"x")
+    bad = api.put(f"{V1}/repo/data/sub/dir/file.txt/inner", params=REPLACE, content=b"x")
     assert bad.status_code == 400 and bad.json()["field"] == "path"
     assert api.delete(f"{V1}/repo/data/sub").status_code == 204
     assert api.get(f"{V1}/repo", params={"prefix": "data/sub/"}).json() == []

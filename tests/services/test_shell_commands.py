@@ -114,7 +114,9 @@ async def test_login_whoami_upload_fetch_logout_in_bash(
                 'printf "session=%s\\n" "$MLOPS_SESSION"',
                 p.equivalent("whoami"),
                 "echo",
-                p.equivalent("upload_repo", path=repo_path, source=ODD_FILE),
+                p.equivalent(
+                    "upload_repo", path=repo_path, source=ODD_FILE, replace=True
+                ),  # run once per tool
                 "echo",
                 p.equivalent("list_repo", prefix=f"data/{user}/ride's $HOME"),
                 "echo",

@@ -249,12 +249,18 @@ class KubernetesPlatform:
         return await self.repo.fetch(path)
 
     async def upload_repo(
-        self, path: str, content: bytes | Path, *, source: str | None = None, progress: Progress | None = None
+        self,
+        path: str,
+        content: bytes | Path,
+        *,
+        source: str | None = None,
+        progress: Progress | None = None,
+        replace: bool = False,
     ) -> RepoEntry:
         if isinstance(content, Path):
             source = source or str(content)
             content = await self.repo.read_local(content)
-        entry = await self.repo.upload(path, content, source=source)
+        entry = await self.repo.upload(path, content, source=source, replace=replace)
         if progress is not None:
             progress(len(content), len(content))
         return entry

@@ -249,13 +249,16 @@ class LocalPlatform:
         content: bytes | Path | None = None,
         source: str | None = None,
         progress: Progress | None = None,
+        replace: bool = False,
         **_: Any,
     ) -> _Req:
+        params = {"replace": True} if replace else None  # without it, a taken path is refused (409)
         if isinstance(content, Path):
             return _Req(
                 "upload_repo",
                 "PUT",
                 f"{API}/repo/{_repo_path(path)}",
+                params=params,
                 content_file=source or str(content),
                 upload=content,
                 progress=progress,
@@ -265,6 +268,7 @@ class LocalPlatform:
             "upload_repo",
             "PUT",
             f"{API}/repo/{_repo_path(path)}",
+            params=params,
             content=content or b"",
             content_file=src,
         )
@@ -557,9 +561,17 @@ class LocalPlatform:
         return (await self._call(self._r_fetch_repo(path=path))).content
 
     async def upload_repo(
-        self, path: str, content: bytes | Path, *, source: str | None = None, progress: Progress | None = None
+        self,
+        path: str,
+        content: bytes | Path,
+        *,
+        source: str | None = None,
+        progress: Progress | None = None,
+        replace: bool = False,
     ) -> RepoEntry:
-        req = self._r_upload_repo(path=path, content=content, source=source, progress=progress)
+        req = self._r_upload_repo(
+            path=path, content=content, source=source, progress=progress, replace=replace
+        )
         return RepoEntry.from_dict(await self._json(req))
 
     async def delete_repo(self, path: str) -> None:
@@ -784,6 +796,14 @@ def _error_for(response: httpx.Response, *, login: bool) -> errors.PlatformError
         return errors.Forbidden(message, status=status)
     if status == 404:
         return errors.NotFound(message, status=status)
+    if status == 409 and _body_text(response, "code") == "exists":  # an upload to a taken path
+        taken = _body_text(response, "path") or ""
+        said = (
+            f"{shown(taken)} already exists in the project repository; nothing was written"
+            if taken
+            else message
+        )
+        return errors.AlreadyExists(said, path=taken, status=status)
     if status == 409:  # a workshop's cap says itself what to do: no generic hint after it
         limit = isinstance(_safe_json(response), dict) and _safe_json(response).get("code") == "limit_reached"
         return errors.Conflict(message, status=status, hint="" if limit else None)

@@ -299,9 +299,21 @@ def _check_sizes(record: Mapping[Any, Any], index: int | None) -> None:
 
 
 def _show(value: Any, width: int = 40) -> str:
-    """`repr(value)` cut to `width` characters: error messages never echo a whole large input."""
-    text = repr(value)
+    """`value` as the JSON the client sent (`"5"`, `null`, `[1, 2]`; a Python repr such as `'5'`
+    or `None` is a notation the client never wrote), cut to `width` characters: error messages
+    never echo a whole large input."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _json_type(value: Any) -> str:
+    """The JSON type name of a decoded value (RFC 8259 §3), not Python's (`str`, `NoneType`)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    kinds = ((str, "string"), (int | float, "number"), (dict, "object"), (list | tuple, "array"))
+    return next((name for kind, name in kinds if isinstance(value, kind)), type(value).__name__)
 
 
 def parse_record(
@@ -387,7 +399,7 @@ class _Parser:
             raise self.fail(name, f"{name} is required")
         value = self.rec[name]
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.fail(name, f"{name} must be a number, got {type(value).__name__} {_show(value)}")
+            raise self.fail(name, f"{name} must be a number, got {_json_type(value)} {_show(value)}")
         try:
             value = float(value)
         except OverflowError:  # an integer of hundreds of digits
@@ -454,7 +466,8 @@ class _Parser:
         if value is None:
             raise self.fail(name, f"{name} is required (ISO 8601, e.g. 2019-02-12T09:00:00)")
         if not isinstance(value, str):
-            raise self.fail(name, f"{name} must be an ISO 8601 string, got {type(value).__name__}")
+            got = f"{_json_type(value)} {_show(value)}"
+            raise self.fail(name, f"{name} must be an ISO 8601 string, got {got}")
         try:
             when = datetime.fromisoformat(value.strip())
         except ValueError:

@@ -21,6 +21,7 @@ distance. Standard library only (shipped to the training cluster; imported by th
 from __future__ import annotations
 
 import difflib
+import json
 import math
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
@@ -86,7 +87,7 @@ def resolve_zone(table: _Table, text: str | int) -> Any:
 
     Raises ZoneNotFound or AmbiguousZone (both LookupError)."""
     if isinstance(text, bool) or not isinstance(text, int | str):
-        raise ZoneNotFound(str(text), f"not a zone: {text!r}")
+        raise ZoneNotFound(str(text), f"not a zone: {json.dumps(text, default=str)}")
     query = str(text).strip()
     if not query:
         raise ZoneNotFound("", "no zone given (a zone name or id)")

@@ -186,9 +186,9 @@ def parse_period(text: str) -> tuple[np.datetime64, np.datetime64]:
         lo = np.datetime64(first.strip(), "M")
         hi = np.datetime64((last if sep else first).strip(), "M")
     except ValueError:
-        raise ValueError(f"period {text!r} must be a month YYYY-MM or a range YYYY-MM..YYYY-MM") from None
+        raise ValueError(f"period {text} must be a month YYYY-MM or a range YYYY-MM..YYYY-MM") from None
     if hi < lo:
-        raise ValueError(f"period {text!r} ends before it starts")
+        raise ValueError(f"period {text} ends before it starts")
     return lo, hi + 1
 
 

@@ -34,6 +34,7 @@ from textual.worker import WorkerFailed
 
 from mlops_tui import actions, terminal, tui_log
 from mlops_tui.live import LatencySample, LiveLink
+from mlops_tui.platform.names import shown
 from mlops_tui.services import errors
 from mlops_tui.services.terminal_text import plain
 from mlops_tui.themes import MLOPS_THEME, THEMES, themes_for
@@ -296,7 +297,7 @@ class MlopsApp(App[int]):
 
     async def goto(self, mode: str) -> None:
         if mode not in SCREEN_CLASSES:
-            self.notify(f"No screen named {mode!r}.", severity="warning")
+            self.notify(f"No screen named {shown(mode)}.", severity="warning")
             return
         if mode == self.current_mode:
             return
@@ -304,7 +305,7 @@ class MlopsApp(App[int]):
         if refused:
             self.notify(refused, title="Not available", severity="warning")
             return
-        if self.current_mode:
+        if self.current_mode in SCREEN_CLASSES:  # not Textual's "_default" before the first screen
             self._mode_history.append(self.current_mode)
             del self._mode_history[:-20]
         await self._enter(mode)
@@ -523,7 +524,7 @@ class MlopsApp(App[int]):
             return
         while self._mode_history:
             mode = self._mode_history.pop()
-            if mode != self.current_mode and not self.refusal(mode):
+            if mode != self.current_mode and mode in SCREEN_CLASSES and not self.refusal(mode):
                 await self._enter(mode)
                 return
 
@@ -574,7 +575,7 @@ class MlopsApp(App[int]):
             if rest[0] in self.available_themes:
                 self.theme = rest[0]
             else:
-                self.notify(f"No theme {rest[0]!r}; try: {', '.join(THEMES)}", severity="warning")
+                self.notify(f"No theme {shown(rest[0])}; try: {', '.join(THEMES)}", severity="warning")
             return
         action = actions.find(head)
         if action is None:

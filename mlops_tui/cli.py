@@ -15,6 +15,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from mlops_tui.platform.names import shown
+
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -60,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="NAME=VALUE",
         help="training parameter, e.g. rounds=50 (data=NAME is the same as --data)",
+    )
+    lab_run.add_argument(
+        "--replace-code",
+        action="store_true",
+        help="put the lab's code files back over ones changed in your code folder (kept otherwise)",
     )
     lab_run.add_argument(
         "--data",
@@ -269,7 +276,7 @@ def _params(pairs: Sequence[str]) -> dict[str, int | float | str]:
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
-            raise InvalidInput(f"--param {pair!r}: write NAME=VALUE, e.g. rounds=50", field="param")
+            raise InvalidInput(f"--param {shown(pair)}: write NAME=VALUE, e.g. rounds=50", field="param")
         if training_params.canonical(name) == "data":
             out["data"] = value.strip()
             continue
@@ -288,7 +295,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         from mlops_tui.headless import lab_run
 
         return asyncio.run(
-            lab_run.run(args.profile, args.from_lab, train_params=_params(args.param), data=args.data)
+            lab_run.run(
+                args.profile,
+                args.from_lab,
+                train_params=_params(args.param),
+                data=args.data,
+                replace_code=args.replace_code,
+            )
         )
     if cmd == "data":
         from mlops_tui.headless import data

@@ -24,6 +24,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mlops_tui.platform.names import shown
+
 APP = "mlops-tui"
 DEFAULT_TENANT = "K8sMLTenant"
 PLATFORM_KINDS = ("local", "kubernetes")
@@ -108,14 +110,14 @@ class Profile:
 
     def __post_init__(self) -> None:
         if not self.name or any(c in self.name for c in " \t\n\"'[]."):
-            raise ConfigError(f"invalid profile name {self.name!r}: use letters, digits, '-' or '_'")
+            raise ConfigError(f"invalid profile name {shown(self.name)}: use letters, digits, '-' or '_'")
         if self.platform not in PLATFORM_KINDS:
             raise ConfigError(
-                f"profile {self.name!r}: platform must be one of {', '.join(PLATFORM_KINDS)}, "
-                f"not {self.platform!r}"
+                f"profile {shown(self.name)}: platform must be one of {', '.join(PLATFORM_KINDS)}, "
+                f"not {shown(self.platform)}"
             )
         if self.platform == "kubernetes" and not (self.url or self.kubeconfig):
-            raise ConfigError(f"profile {self.name!r}: a kubernetes profile needs --url or --kubeconfig")
+            raise ConfigError(f"profile {shown(self.name)}: a kubernetes profile needs --url or --kubeconfig")
 
     @property
     def effective_user(self) -> str:
@@ -129,15 +131,17 @@ class Profile:
             if key == "name":
                 continue
             if key not in known:
-                raise ConfigError(f"profile {name!r}: unknown setting {key!r} (known: {', '.join(known)})")
+                raise ConfigError(
+                    f"profile {shown(name)}: unknown setting {shown(key)} (known: {', '.join(known)})"
+                )
             kind = known[key].type
             expected = bool if kind in ("bool", bool) else float if kind in ("float", float) else str
             number = expected is float and isinstance(value, int | float) and not isinstance(value, bool)
             if not (number or isinstance(value, expected)):
                 what = "number (seconds)" if expected is float else expected.__name__
-                raise ConfigError(f"profile {name!r}: {key} must be a {what}, not {value!r}")
+                raise ConfigError(f"profile {shown(name)}: {key} must be a {what}, not {_toml_value(value)}")
             if number and value < 0:
-                raise ConfigError(f"profile {name!r}: {key} must not be negative, not {value!r}")
+                raise ConfigError(f"profile {shown(name)}: {key} must not be negative, not {value}")
             kwargs[key] = float(value) if number else value
         return cls(**kwargs)  # type: ignore[arg-type]
 
@@ -168,13 +172,13 @@ class Config:
             return self.profiles[name]
         except KeyError:
             raise ConfigError(
-                f"no profile named {name!r} (have: {', '.join(sorted(self.profiles))}); "
+                f"no profile named {shown(name)} (have: {', '.join(sorted(self.profiles))}); "
                 "add one with: mlops-tui profile add"
             ) from None
 
     def add(self, profile: Profile, *, replace: bool = False) -> None:
         if profile.name in self.profiles and not replace:
-            raise ConfigError(f"profile {profile.name!r} already exists")
+            raise ConfigError(f"profile {shown(profile.name)} already exists")
         self.profiles[profile.name] = profile
 
     def use(self, name: str) -> None:
@@ -212,7 +216,7 @@ def load_config(path: Path | None = None) -> Config:
         profiles[name] = Profile.from_mapping(name, body)
     active = data.get("active", "local")
     if not isinstance(active, str) or active not in profiles:
-        raise ConfigError(f"{path}: active profile {active!r} is not defined")
+        raise ConfigError(f"{path}: active profile {shown(active)} is not defined")
     return Config(path=path, profiles=profiles, active=active)
 
 
@@ -223,10 +227,15 @@ def active_profile(name: str | None = None) -> Profile:
 
 
 def _toml_value(value: object) -> str:
+    """``value`` as TOML writes it (``true``, ``30``, ``"30"``): how the file and the messages about
+    it show a value, so a string ``"30"`` is told from the number ``30`` (an array or a table, only
+    ever shown in a message, in JSON notation)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False, default=str)
     # A JSON string is a valid TOML basic string for everything we store (no control characters).
     return json.dumps(str(value), ensure_ascii=False)
 

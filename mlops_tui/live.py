@@ -62,6 +62,10 @@ MAX_DRIFT_DEPLOYMENTS = 8  # drift reports asked for per poll (one platform call
 # Session roles that take part in a workshop (services.types.Session.role): they hear the broadcast.
 WORKSHOP_ROLES = ("attendee", "facilitator")
 
+# Topics whose answers come from elsewhere than the platform (a prediction server keeps serving
+# while the platform is frozen, killed or stopped): they never change the connection badge.
+NOT_THE_PLATFORM = frozenset({"latency"})
+
 
 @dataclass(frozen=True)
 class RegistryEntry:
@@ -207,6 +211,7 @@ class LiveLink:
         self.poller = poller
         self._versions.clear()
         self._registry_full_at = float("-inf")
+        # The probe asks a prediction server, not the platform: it never tells the connection.
         for topic, fetch, activity in (
             ("clusters", self._fetch_clusters, True),
             ("jobs", self._fetch_jobs, True),
@@ -225,6 +230,7 @@ class LiveLink:
                 on_result=self._result,
                 on_error=self._error,
                 activity=activity,
+                tells_connection=topic not in NOT_THE_PLATFORM,
             )
         poller.subscribe(self._poller_state)
         poller.start()
@@ -359,7 +365,7 @@ class LiveLink:
         return NOT_CONTACTED if health is None else await health()
 
     def _result(self, topic: str, value: Any) -> None:
-        if self.status.link in (Link.RELOGIN, Link.CONNECTING):
+        if self.status.link in (Link.RELOGIN, Link.CONNECTING) and topic not in NOT_THE_PLATFORM:
             # A transparent re-login by the adapter: the poller never saw a state change.
             self._set(Link.CONNECTED)
         if topic == "health":

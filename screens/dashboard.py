@@ -19,7 +19,7 @@ from textual.containers import Grid
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 
-from mlops_tui.live import RegistryEntry
+from mlops_tui.live import LatencySample, RegistryEntry
 from mlops_tui.services import errors
 from mlops_tui.services.classroom import queue_place
 from mlops_tui.services.terminal_text import plain
@@ -248,7 +248,7 @@ class DashboardScreen(BaseScreen):
                 )
             with StalePanel("Registry", id="panel-registry"):
                 yield LiveTable("MODEL", "STAGE", "MAE s", "JOB", id="tbl-registry", empty="no models yet")
-            with StalePanel("Prediction latency (ms)", id="panel-latency", stale_after=30):
+            with StalePanel(LATENCY_TITLE, id="panel-latency", stale_after=30):
                 yield Static("", id="latency-summary")
                 yield LinePlot(empty_text="loading…", id="latency-plot")
             with StalePanel("Drift (PSI)", id="panel-drift", stale_after=30):
@@ -351,9 +351,11 @@ class DashboardScreen(BaseScreen):
             view.show(None, "none of the serving deployments is yours to watch")
 
     def _show_latency(self) -> None:
-        samples = list(self.mlops.latency)
+        deployment, samples = plotted_latency(list(self.mlops.latency))
         summary = self.query_one("#latency-summary", Static)
         plot = self.query_one("#latency-plot", LinePlot)
+        title = LATENCY_TITLE + (f" · {deployment}" if deployment else "")
+        self.query_one("#panel-latency", StalePanel).border_title = outside_markup(title)
         if not samples:
             summary.update("")
             plot.empty_text = self._latency_waiting()
@@ -494,6 +496,23 @@ def failure_label(error: Exception) -> str:
         return "platform disk full"
     message = plain(str(error))
     return message if len(message) <= 40 else message[:39] + "…"
+
+
+LATENCY_TITLE = "Prediction latency (ms)"
+
+
+def plotted_latency(samples: list[LatencySample]) -> tuple[str, list[LatencySample]]:
+    """The deployment the latency panel plots and its samples, oldest first.
+
+    One deployment at a time, named in the panel's title: the one the probe asks now (its newest
+    sample's), else the one of the newest sample (a person's own predictions, probe off). Samples
+    of another deployment (one deleted since, or predicted on from the Predict screen) are not
+    drawn under its name. ``("", [])`` when there are none."""
+    if not samples:
+        return "", []
+    probes = [s for s in samples if s.source == "probe"]
+    deployment = (probes or samples)[-1].deployment
+    return deployment, [s for s in samples if s.deployment == deployment]
 
 
 def latency_summary(last: float, p50: float, p95: float, count: int, deployment: str) -> Text:

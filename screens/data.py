@@ -19,9 +19,11 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Static
 
-from mlops_tui.services import datasets
+from mlops_tui.services import datasets, errors
 from mlops_tui.services.units import size_text
+from mlops_tui.terminal import Tone, tone_style
 from mlops_tui.widgets.panel import StalePanel
+from mlops_tui.widgets.safe_text import outside_markup
 from mlops_tui.widgets.tables import LiveTable
 
 from .base import BaseScreen, guarded
@@ -41,6 +43,16 @@ def profile_text(path: str, prof: dict[str, Any] | None, stale: bool = False) ->
         style = "bold" if n < 2 else ("yellow" if "dropped:" in line else "")
         text.append(line + "\n", style=style)
     return text
+
+
+def profile_state(file: datasets.DataFile) -> Text:
+    """A data file's state, for its own column (which a narrow table keeps whole): ``profiled``,
+    ``stale`` (the file changed since its profile was stored) or ``not profiled``."""
+    if file.stale:
+        return Text("stale", style=tone_style(Tone.WARN))
+    if file.profile is None:
+        return Text("not profiled", style=tone_style(Tone.MUTED))
+    return Text("profiled", style=tone_style(Tone.OK))
 
 
 class DataScreen(BaseScreen):
@@ -72,7 +84,9 @@ class DataScreen(BaseScreen):
     def compose_body(self) -> Iterable[Widget]:
         with Vertical(id="data-body"):
             with StalePanel("Data files", id="panel-files", stale_after=1e9):
-                yield LiveTable("NAME", "SIZE", "PROFILE", id="tbl-data", empty="no data files: press u")
+                yield LiveTable(
+                    "NAME", "STATE", "SIZE", "PROFILE", id="tbl-data", empty="no data files: press u"
+                )
             with (
                 StalePanel("Profile", id="panel-profile", stale_after=1e9),
                 VerticalScroll(id="profile-scroll"),
@@ -108,8 +122,9 @@ class DataScreen(BaseScreen):
                 f.path,
                 [
                     f.name,
+                    profile_state(f),
                     size_text(f.entry.size),
-                    datasets.summary(f.profile) + (" (stale)" if f.stale else ""),
+                    datasets.summary(f.profile) if f.profile else "",
                 ],
             )
             for f in files
@@ -174,17 +189,32 @@ class DataScreen(BaseScreen):
                 f"({100 * sent / max(total, 1):.0f}%)"
             )
 
-        try:
-            entry, prof = await self.call(
+        async def upload(replace: bool) -> datasets.Uploaded:
+            return await self.call(
                 "upload a data file",
                 "upload_repo",
-                lambda: datasets.upload_data(p, choice.file, choice.name, progress=progress),
+                lambda: datasets.upload_data(p, choice.file, choice.name, progress=progress, replace=replace),
                 path=choice.name,
                 source=str(choice.file),
+                replace=replace,
             )
+
+        try:
+            try:
+                done = await upload(replace=False)
+            except errors.AlreadyExists as exc:  # never replaced without the person's yes
+                self._status("")
+                question = f"{exc.message}.\nReplace it with {choice.file.name}? Its old content is lost."
+                if not await self.app.push_screen_wait(
+                    ConfirmScreen(outside_markup(question), yes="Replace")
+                ):
+                    self.notify(f"{choice.name} kept as it was; nothing uploaded.", title="Data", timeout=5)
+                    return
+                done = await upload(replace=True)
         finally:
             self.busy = ""
-        self.notify(f"Uploaded {entry.path}: {datasets.summary(prof)}", title="Data", timeout=6)
+        said = "is already there with the same content" if done.unchanged else "uploaded"
+        self.notify(f"{done.entry.path} {said}: {datasets.summary(done.profile)}", title="Data", timeout=6)
         self.load()
 
     async def action_train(self) -> None:

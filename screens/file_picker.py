@@ -105,7 +105,8 @@ class FilePickerScreen(ModalScreen[UploadChoice | None]):
         try:
             name = names.data_path(raw)
         except ValueError as exc:
-            self._problem(str(exc))
+            better = names.suggested_data_name(raw)
+            self._problem(f"{exc} — e.g. {better}" if better else str(exc))
             self.query_one("#picker-name", Input).focus()
             return
         self.dismiss(UploadChoice(self.chosen, name))

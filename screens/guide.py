@@ -230,9 +230,17 @@ class GuideScreen(BaseScreen):
         return [StepRow(s.id, s.lab, s.title, self.states[s.id]) for s in self.steps]
 
     def _refresh_steps(self) -> None:
+        self._follow_states()
         self.sidebar.show(self._rows(), self.current)
         self.query_one("#guide-summary", Static).update(self.sidebar.summary())
         self._update_prompt()
+
+    def _follow_states(self) -> None:
+        """Once every step was done, a step that is no longer (a retry that failed, something
+        removed from the platform) is the one marked ▶ again: the prompt and enter follow the
+        steps' current state, never an "all done" of the past."""
+        if self.current is None and self.running is None:
+            self.current = self._next_unfinished()
 
     def _update_prompt(self) -> None:
         """One line saying what enter does now (the e2e test reads it, so keep its shapes)."""
@@ -388,7 +396,7 @@ class GuideScreen(BaseScreen):
             case "next":
                 self._run_current()
             case "run":
-                self._run_named(cmd.arg)
+                self._run_named(cmd.arg, replace=bool(cmd.params.get("replace")))
             case "help":
                 self.chat.say(say.help_text())
             case "status":
@@ -470,12 +478,16 @@ class GuideScreen(BaseScreen):
         self._refresh_steps()
         self._announce()
 
-    def _run_named(self, arg: str) -> None:
+    def _run_named(self, arg: str, *, replace: bool = False) -> None:
+        """``run <step>``; ``replace`` (``run upload --replace``): the lab's code files replace the
+        ones changed in the code folder, which the step otherwise keeps."""
         try:
             index = match_step(arg, [(s.id, s.lab, s.title) for s in self.steps])
         except LookupError as exc:
             self.chat.error(str(exc))
             return
+        if replace and self.context is not None:
+            self.context.extra["replace_code"] = True
         self.current = index
         self._announced = index
         self._run_step(self.steps[index])
@@ -618,13 +630,14 @@ class GuideScreen(BaseScreen):
         ctx = self.context
         if ctx is not None and step.id == "train":
             ctx.train_params = {}  # the next try is not the same bad experiment again
-        current = self.current is not None and self.steps[self.current] is step
         if check.state != labs.CheckState.PENDING:
             self._set_check(step, check)
             again = "train" if step.id == "train" else f"run {step.id}"
             self.chat.say(f"Lab {step.lab} stays done: {check.detail}. {again} tries again.", "note")
         else:
             self.states[step.id] = "failed"
+            self._follow_states()
+            current = self.current is not None and self.steps[self.current] is step
             again = "Enter tries again · skip goes on" if current else f"run {step.id} tries again"
             self.chat.say(f"{again} · show curl shows the calls made.", "note")
         if step.id == "train":

@@ -83,7 +83,8 @@ def help_text() -> Text:
         text.append("  ")
         text.append(what)
     text.append(
-        f"\nKeys: {screen_keys()} screens (on an empty line) · PgUp/PgDn scroll · ctrl+y copy · ctrl+q quit",
+        f"\nKeys: PgUp/PgDn scroll · ctrl+y copy · ctrl+q quit; on an empty line {screen_keys()} screens"
+        " · : command line · ? help",
         "dim",
     )
     return text

@@ -14,10 +14,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from mlops_tui.assistant import workshop as ws
 from mlops_tui.platform import names
+from mlops_tui.widgets.checkbox import StateCheckbox
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ class JobFormScreen(ModalScreen[JobForm | None]):
                     yield Input(defaults[key], id=f"f-{key}", tooltip=help_text, compact=True)
                 yield Static("", id=f"err-{key}", classes="jobform-error")
             upload = self.code_present is not True
-            yield Checkbox("Upload the lab's training code first (needed once)", upload, id="f-upload")
+            yield StateCheckbox("Upload the lab's training code first (needed once)", upload, id="f-upload")
             with Horizontal(id="jobform-buttons"):
                 yield Button("Cancel", id="cancel", compact=True)
                 yield Button("Submit (ctrl+s)", id="submit", variant="primary", compact=True)
@@ -140,7 +141,7 @@ class JobFormScreen(ModalScreen[JobForm | None]):
                 output=ws.models_dir(self.user),
                 name=f"taxi-{ws.dns_name(self.user)}",
                 params=params,
-                upload_code=self.query_one("#f-upload", Checkbox).value,
+                upload_code=self.query_one("#f-upload", StateCheckbox).value,
             )
         )
 

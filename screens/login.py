@@ -16,11 +16,12 @@ from textual import on, work
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Button, Checkbox, Input, Label, OptionList, Static
+from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from mlops_tui.config import DEFAULT_TENANT, Config, ConfigError, Profile
 from mlops_tui.terminal import Tone, tone_style
+from mlops_tui.widgets.checkbox import StateCheckbox
 from mlops_tui.widgets.safe_text import outside
 from mlops_tui.widgets.select import SafeSelect
 
@@ -89,14 +90,14 @@ class LoginScreen(BaseScreen):
                     with Horizontal(classes="field-row"):
                         yield Label(label, classes="field-label")
                         yield Input(id=f"f-{key}", password=key == "password", compact=True)
-                yield Checkbox("Verify TLS certificates", True, id="f-verify")
-                yield Checkbox(
+                yield StateCheckbox("Verify TLS certificates", True, id="f-verify")
+                yield StateCheckbox(
                     "Remember the password",
                     True,
                     id="f-remember",
                     tooltip="OS keyring, or a 0600 file where there is none",
                 )
-                yield Checkbox("Read-only (attendees: look and predict)", False, id="f-readonly")
+                yield StateCheckbox("Read-only (attendees: look and predict)", False, id="f-readonly")
                 yield Static("", id="login-status")
                 with Horizontal(id="login-buttons"):
                     yield Button("Log in (ctrl+s)", id="login", variant="primary", compact=True)
@@ -174,8 +175,8 @@ class LoginScreen(BaseScreen):
         self.query_one("#f-url", Input).placeholder = (
             "empty: the platform mlops-tui starts" if profile.platform == "local" else "https://ezmeral:8080"
         )
-        self.query_one("#f-verify", Checkbox).value = profile.verify_tls
-        self.query_one("#f-readonly", Checkbox).value = profile.read_only
+        self.query_one("#f-verify", StateCheckbox).value = profile.verify_tls
+        self.query_one("#f-readonly", StateCheckbox).value = profile.read_only
         self.query_one("#login-form").border_title = f"Profile {profile.name}"
 
     @on(OptionList.OptionSelected, "#profile-list")
@@ -204,8 +205,8 @@ class LoginScreen(BaseScreen):
             tenant=get("tenant") or DEFAULT_TENANT,
             user=user,
             ca_file=get("ca_file"),
-            verify_tls=self.query_one("#f-verify", Checkbox).value,
-            read_only=self.query_one("#f-readonly", Checkbox).value,
+            verify_tls=self.query_one("#f-verify", StateCheckbox).value,
+            read_only=self.query_one("#f-readonly", StateCheckbox).value,
         )
 
     def _status(self, text: str, style: str = "") -> None:
@@ -262,7 +263,7 @@ class LoginScreen(BaseScreen):
             self._status(str(exc), tone_style(Tone.FAIL))
             return
         password = self.query_one("#f-password", Input).value or None
-        remember = self.query_one("#f-remember", Checkbox).value
+        remember = self.query_one("#f-remember", StateCheckbox).value
         app = self.mlops
         self._status(f"connecting to {profile.name}…", "italic")
         try:

@@ -23,6 +23,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from mlops_tui.services.kubernetes.exec_credential import PluginRun, sign_in_hint
+from mlops_tui.services.terminal_text import plain
+from mlops_tui.widgets.safe_text import outside_styled
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -63,18 +65,24 @@ class SignInScreen(ModalScreen[None]):
             self.dismiss()
 
     @property
+    def text(self) -> str:
+        """The plugin's lines so far as a terminal shows them (the one sanitiser: no title change,
+        no clear-screen, nothing that is not text reaches the screen or the clipboard)."""
+        return plain(self.run.text)
+
+    @property
     def url(self) -> str | None:
-        return sign_in_hint(self.run.text)[0]
+        return sign_in_hint(self.text)[0]
 
     @property
     def code(self) -> str | None:
-        return sign_in_hint(self.run.text)[1]
+        return sign_in_hint(self.text)[1]
 
     def refresh_text(self) -> None:
         """Show the plugin's lines so far (called as each arrives)."""
-        url, code = sign_in_hint(self.run.text)
-        # Rich decodes the plugin's colours and drops other escape sequences.
-        self.query_one("#sign-in-text", Static).update(Text.from_ansi(self.run.text))
+        url, code = sign_in_hint(self.text)
+        # Its colours are kept; every other control sequence is removed (services/terminal_text.py).
+        self.query_one("#sign-in-text", Static).update(outside_styled(self.run.text))
         self.query_one("#sign-in-url", Static).update(Text.assemble(("URL   ", "bold"), url or "-"))
         code_text = Text.assemble(("Code  ", "bold"), (code or "-", "reverse"))
         self.query_one("#sign-in-code", Static).update(code_text)
@@ -87,7 +95,7 @@ class SignInScreen(ModalScreen[None]):
 
     def _copy(self, value: str | None, what: str) -> None:
         if value is None:  # no code/URL recognised: the whole message is the next best thing
-            value, what = self.run.text, "sign-in message"
+            value, what = self.text, "sign-in message"
         self.app.copy_text(value, what)  # type: ignore[attr-defined]
 
     def action_cancel(self) -> None:

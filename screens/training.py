@@ -48,6 +48,21 @@ def parse_round(line: str) -> dict[str, Any] | None:
 YIELD_EVERY = 64
 
 
+def plot_title(job_id: str | None, rounds: list[dict[str, Any]]) -> str:
+    """The plot's title names what it plots: ``RMSE per round · job 4 · round 40 eval 214.2``;
+    ``RMSE per round · job 4: no round yet`` before its first one; no job, no job named."""
+    title = "RMSE per round"
+    if job_id is None:
+        return title
+    title += f" · job {job_id}"
+    if not rounds:
+        return title + ": no round yet"
+    last = rounds[-1]
+    value = last.get("eval-rmse")
+    shown = f"{value:.1f}" if isinstance(value, int | float) else "-"
+    return title + f" · round {last.get('round')} eval {shown}"
+
+
 class TrainingScreen(BaseScreen):
     MODE = "training"
     TITLE_TEXT = "Training"
@@ -73,8 +88,10 @@ class TrainingScreen(BaseScreen):
         self.job_id: str | None = None
         self._job: Job | None = None
         self._chosen = False  # the person picked a job: the log stays on it, not on the newest
-        self._rounds: list[dict[str, Any]] = []
-        self._plotted = 0  # len(self._rounds) when the plot was last drawn
+        # the selected job's boosting rounds by round number: from its log as it streams and from
+        # its metrics when they load (both hold the same rounds: keyed, they never add up)
+        self._rounds: dict[int, dict[str, Any]] = {}
+        self._plotted: tuple[str | None, int] = (None, 0)  # (job, rounds) when last drawn
         # Lines received since the last frame. Bounded like the log: in a flood, lines that would
         # fall out of the log at once are dropped here (counted, never formatted).
         self._pending: deque[str] = deque(maxlen=MAX_LINES)
@@ -88,7 +105,7 @@ class TrainingScreen(BaseScreen):
                 yield Static("Select a job (enter) to follow its log.", id="job-summary")
                 with StalePanel("Log", id="panel-log"):
                     yield LiveLog(id="job-log")
-                with StalePanel("Eval RMSE per round", id="panel-plot", stale_after=1e9):
+                with StalePanel(plot_title(None, []), id="panel-plot", stale_after=1e9):
                     yield LinePlot(
                         empty_text="the plot appears with the first boosting round", id="rounds-plot"
                     )
@@ -158,8 +175,7 @@ class TrainingScreen(BaseScreen):
         self.job_id = job_id
         jobs: list[Job] = self.mlops.data.get("jobs") or []
         self._job = next((j for j in jobs if j.id == job_id), None)
-        self._rounds = []
-        self._plotted = 0
+        self._rounds = {}
         self._pending.clear()
         self._pending_count = 0
         log = self.query_one(LiveLog)
@@ -204,14 +220,15 @@ class TrainingScreen(BaseScreen):
             try:
                 platform = self.mlops.require_platform()
                 async for line in platform.follow_log(job_id, follow=True, tail=MAX_LINES):
+                    if self.job_id != job_id:  # another job was picked: its lines are not this one's
+                        return
                     received += 1
                     self._pending.append(line)
                     self._pending_count += 1
                     if line.startswith(STRUCTURED_PREFIX):
                         data = parse_round(line)
-                        last = self._rounds[-1].get("round", -1) if self._rounds else -1
-                        if data is not None and data.get("round", 0) > last:  # not one the metrics had
-                            self._rounds.append(data)
+                        if data is not None and isinstance(data.get("round"), int):
+                            self._rounds[data["round"]] = data
                     if not received % YIELD_EVERY:
                         await asyncio.sleep(0)  # a flood arrives in big reads: let keys in between
                 panel.mark_updated()
@@ -249,7 +266,7 @@ class TrainingScreen(BaseScreen):
         self._pending_count = 0
         self.query_one(LiveLog).write_lines(lines, received=count)
         self.query_one("#panel-log", StalePanel).mark_updated()
-        if len(self._rounds) != self._plotted:
+        if (self.job_id, len(self._rounds)) != self._plotted:
             self._plot()
 
     # -- metrics plot ----------------------------------------------------------------------------
@@ -266,14 +283,15 @@ class TrainingScreen(BaseScreen):
             return
         if job_id != self.job_id:
             return
-        if metrics.rounds and len(metrics.rounds) >= len(self._rounds):
-            self._rounds = list(metrics.rounds)
+        for record in metrics.rounds:
+            if isinstance(record.get("round"), int):
+                self._rounds[record["round"]] = record
         self._plot()
         self.query_one("#panel-plot", StalePanel).mark_updated()
 
     def _plot(self) -> None:
-        rounds = self._rounds
-        self._plotted = len(rounds)
+        rounds = [self._rounds[n] for n in sorted(self._rounds)]
+        self._plotted = (self.job_id, len(rounds))
         series = []
         for key, label in (("train-rmse", "train"), ("eval-rmse", "eval")):  # eval drawn last, on top
             points = [(r["round"], r[key]) for r in rounds if key in r and "round" in r]
@@ -282,13 +300,9 @@ class TrainingScreen(BaseScreen):
         plot = self.query_one("#rounds-plot", LinePlot)
         plot.xlabel = "round"
         plot.plot(series)
-        title = "RMSE per round"  # the selected job's: never an earlier job's last round
-        if rounds:
-            last = rounds[-1]
-            value = last.get("eval-rmse")
-            shown = f"{value:.1f}" if isinstance(value, int | float) else "-"
-            title += f" · round {last.get('round')} eval {shown}"
-        self.query_one("#panel-plot", StalePanel).border_title = title
+        self.query_one("#panel-plot", StalePanel).border_title = outside_markup(
+            plot_title(self.job_id, rounds)
+        )
 
     # -- actions ---------------------------------------------------------------------------------
 
@@ -338,21 +352,45 @@ class TrainingScreen(BaseScreen):
         self.select_job(job.id)
 
     async def _upload_code(self, code_dir: str) -> None:
-        from mlops_tui.assistant.labs import lab_code_files
+        """The lab's code into ``code_dir``: files changed there are replaced only after a yes."""
+        from mlops_tui.assistant.labs import upload_lab_code
 
         platform = self.mlops.require_platform()
-        files = await asyncio.to_thread(lab_code_files)
-        for name, f in files.items():
-            content = await asyncio.to_thread(f.read_bytes)
-            path = f"{code_dir}/{name}"
-            await self.call(
+
+        async def send(path: str, content: bytes, source: str, replace: bool) -> object:
+            name = path.rsplit("/", 1)[-1]
+            return await self.call(
                 f"upload {name}",
                 "upload_repo",
-                lambda p=path, c=content, s=str(f): platform.upload_repo(p, c, source=s),
+                lambda: platform.upload_repo(path, content, source=source, replace=replace),
                 path=path,
-                source=str(f),
+                source=source,
+                replace=replace,
             )
-        self.notify(f"Uploaded {len(files)} files to {code_dir}/.", title="Training code")
+
+        done = await upload_lab_code(platform, code_dir, send=send)
+        if done.kept:
+            them = "it" if len(done.kept) == 1 else "them"
+            question = (
+                f"{', '.join(done.kept)} in {code_dir}/ changed since the lab put {them} there (in the "
+                "notebook, or by hand).\nReplace with the lab's copies? Your changes are lost."
+            )
+            replace = await self.app.push_screen_wait(ConfirmScreen(outside_markup(question), yes="Replace"))
+        else:
+            replace = False
+        replaced = (
+            (await upload_lab_code(platform, code_dir, replace=True, send=send)).sent if replace else []
+        )
+        parts = [
+            f"uploaded {len(done.sent)} files to {code_dir}/"
+            if done.sent
+            else f"{code_dir}/ has the lab's code"
+        ]
+        if replaced:
+            parts.append(f"replaced {', '.join(replaced)}")
+        elif done.kept:
+            parts.append(f"kept your changed {', '.join(done.kept)} (training uses it)")
+        self.notify("; ".join(parts).capitalize() + ".", title="Training code")
 
     def action_cancel_job(self) -> None:
         if not self.mlops.require_writable("Cancelling a job"):

@@ -21,6 +21,7 @@ from mlops_tui.lab_scripts.features import WORKSHOP_EXAMPLE
 from mlops_tui.platform.state import HANDOVER_SIGNAL
 from mlops_tui.services.types import Credentials
 
+REPLACE = {"replace": "true"}  # tests write their own fixture files, over earlier ones
 V1 = "/api/mlops/v1"
 DEFAULT_TENANT = "K8sMLTenant"
 DEFAULT_USER = "student01"
@@ -297,7 +298,7 @@ def upload_lab_code(client: httpx.Client, user: str) -> str:
             and path.suffix in (".py", ".csv", ".md", ".json")
         ):
             rel = path.relative_to(src).as_posix()
-            r = client.put(f"{V1}/repo/code/{user}/taxi/{rel}", content=path.read_bytes())
+            r = client.put(f"{V1}/repo/code/{user}/taxi/{rel}", params=REPLACE, content=path.read_bytes())
             assert r.status_code == 201, r.text
     return f"code/{user}/taxi"
 
@@ -320,7 +321,7 @@ NOISY_NAME = "\x1b[1mnoisy\x1b[0m \x1b]2;title\x07job"
 
 def submit_noisy_job(client: httpx.Client, user: str = DEFAULT_USER) -> dict[str, Any]:
     """Upload ``NOISY_TRAIN`` as ``code/<user>/noisy/train.py``, run it, wait for its failure."""
-    r = client.put(f"{V1}/repo/code/{user}/noisy/train.py", content=NOISY_TRAIN.encode())
+    r = client.put(f"{V1}/repo/code/{user}/noisy/train.py", params=REPLACE, content=NOISY_TRAIN.encode())
     assert r.status_code == 201, r.text
     r = client.post(
         f"{V1}/jobs",
@@ -434,7 +435,7 @@ def start_workshop(
 def probe_job(client: httpx.Client, user: str, source: str, name: str = "probe") -> dict[str, Any]:
     """Run ``source`` as ``code/<user>/<name>/train.py`` on the shared training cluster; its
     finished job (``log`` holds what it printed)."""
-    r = client.put(f"{V1}/repo/code/{user}/{name}/train.py", content=source.encode())
+    r = client.put(f"{V1}/repo/code/{user}/{name}/train.py", params=REPLACE, content=source.encode())
     assert r.status_code == 201, r.text
     r = client.post(
         f"{V1}/jobs",

@@ -339,6 +339,13 @@ def parse_command(text: str, zones: ZoneIndex | None = None, *, today: date | No
             return Command("zones", error="zones needs a word to look for, e.g. 'zones midtown'")
         case "logs" if arg and not arg.isdigit():
             return Command("logs", arg, error=f"logs takes a job id (a number), not '{arg}'")
+        case "run" if "--replace" in arg.split():  # run upload --replace: the lab's code over yours
+            step = " ".join(w for w in arg.split() if w != "--replace")
+            if step.lower() not in ("upload", "upload the training code"):
+                return Command(
+                    "run", arg, error="--replace goes with run upload only (the lab's code over yours)"
+                )
+            return Command("run", step, params={"replace": 1})
         case "back" | "skip" | "clear" | "status" | "quit" | "copy" | "token" | "url" | "explain" if arg:
             return Command(verb, arg, error=f"'{verb}' takes no argument (got '{arg}')")
     return Command(verb, arg)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -33,6 +34,13 @@ async def _versions(p: Platform, model: str) -> list[ModelVersion]:
         return []
 
 
+def _yaml_scalar(value: Any) -> str:
+    """A ConfigMap value as YAML reads it back: a string in double quotes with JSON escapes (YAML
+    1.2 §7.3.1: a JSON string is a YAML double-quoted scalar), where a Python repr would give
+    single quotes in which YAML takes ``\\n`` literally."""
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else str(value)
+
+
 def _configmap_text(cm: dict[str, Any]) -> str:
     meta = cm.get("metadata", {})
     lines = [
@@ -44,9 +52,9 @@ def _configmap_text(cm: dict[str, Any]) -> str:
     labels = meta.get("labels") or {}
     if labels:
         lines.append("  labels:")
-        lines += [f"    {k}: {v!r}" if isinstance(v, str) else f"    {k}: {v}" for k, v in labels.items()]
+        lines += [f"    {k}: {_yaml_scalar(v)}" for k, v in labels.items()]
     lines.append("data:")
-    lines += [f"  {k}: {v!r}" for k, v in (cm.get("data") or {}).items()]
+    lines += [f"  {k}: {_yaml_scalar(v)}" for k, v in (cm.get("data") or {}).items()]
     return "\n".join(lines)
 
 

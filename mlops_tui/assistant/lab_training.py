@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from mlops_tui.assistant.steps import (
     equivalent_commands,
     event,
 )
-from mlops_tui.services import datasets, job_output, taxi_zones
+from mlops_tui.services import datasets, errors, job_output, taxi_zones
 from mlops_tui.services.classroom import queue_place
 from mlops_tui.services.errors import InvalidInput
 from mlops_tui.services.platform import Platform
@@ -42,7 +43,7 @@ def choose_data(ctx: LabContext, value: str, *, local_files: bool = True) -> Non
     local = Path(value).expanduser()
     if local_files and local.is_file():
         ctx.data_file = local
-        ctx.data_path = datasets.data_path(local.name)
+        ctx.data_path = datasets.upload_path(local)
         return
     ctx.data_file = None
     ctx.data_path = datasets.data_path(value)
@@ -82,31 +83,99 @@ def _lab_file(name: str) -> str:
     return str(lab_code_files().get(name, name))
 
 
-async def _run_upload(p: Platform, ctx: LabContext) -> AsyncIterator[StepEvent]:
+Send = Callable[[str, bytes, str, bool], Awaitable[Any]]  # (path, content, source, replace)
+REPLACE_CODE_HOW = "run upload --replace in the guide, or mlops-tui lab run --replace-code"
+
+
+@dataclass
+class CodeUpload:
+    """What :func:`upload_lab_code` did with each lab file, by name: ``sent`` (absent, or
+    replaced when asked), ``same`` (already there, byte for byte) and ``kept`` (there with other
+    content: changed since, e.g. in the notebook; left as it is). ``total``: bytes sent."""
+
+    code_dir: str
+    sent: list[str] = field(default_factory=list)
+    same: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    total: int = 0
+
+    def kept_note(self) -> str:
+        """``kept your changed scoring.py as it is (training uses it); to put …``, or ``""``."""
+        if not self.kept:
+            return ""
+        one = len(self.kept) == 1
+        return (
+            f"kept your changed {', '.join(self.kept)} in {self.code_dir}/ "
+            f"as {'it is' if one else 'they are'} "
+            f"(training uses {'it' if one else 'them'}); to put the lab's {'copy' if one else 'copies'} "
+            f"back (your changes are lost): {REPLACE_CODE_HOW}"
+        )
+
+
+async def upload_lab_code(
+    p: Platform, code_dir: str, *, replace: bool = False, send: Send | None = None
+) -> CodeUpload:
+    """Put the lab's code files (:func:`lab_code_files`) in ``code_dir``, never over a person's.
+
+    A file absent there is uploaded; one there with the same bytes is left alone; one there with
+    other content (changed in the notebook, or by hand) is kept as it is unless ``replace`` (an
+    explicit choice: ``run upload --replace``, ``lab run --replace-code``, the Train dialog's
+    confirmation). ``send`` uploads one file (default: ``p.upload_repo``; a screen passes one that
+    shows the equivalent command)."""
+    upload = send or (
+        lambda path, content, source, again: p.upload_repo(path, content, source=source, replace=again)
+    )
     files = await asyncio.to_thread(lab_code_files)
-    total = 0
+    there = {e.path: e for e in await p.list_repo(code_dir + "/") if not e.is_dir}
+    done = CodeUpload(code_dir)
     for name, f in files.items():
         content = await asyncio.to_thread(f.read_bytes)
-        await p.upload_repo(f"{ctx.code_dir}/{name}", content, source=str(f))
-        total += len(content)
+        path = f"{code_dir}/{name}"
+        existing = there.get(path)
+        if existing is not None:
+            if existing.size == len(content) and await p.fetch_repo(path) == content:
+                done.same.append(name)
+                continue
+            if not replace:
+                done.kept.append(name)
+                continue
+        await upload(path, content, str(f), existing is not None)
+        done.sent.append(name)
+        done.total += len(content)
+    return done
+
+
+def _files(names: list[str]) -> str:
+    return f"{len(names)} file{'s' * (len(names) != 1)}"
+
+
+async def _run_upload(p: Platform, ctx: LabContext) -> AsyncIterator[StepEvent]:
+    done = await upload_lab_code(p, ctx.code_dir, replace=bool(ctx.extra.pop("replace_code", False)))
     table = await asyncio.to_thread(taxi_zones.zone_table)
-    yield event(
-        EventKind.RESULT,
-        f"uploaded {len(files)} files ({total / 1024:.0f} KiB) to {ctx.code_dir}/: "
-        + ", ".join(files)
-        + f" (zones.csv: {taxi_zones.describe(table)})",
-    )
+    parts = []
+    if done.sent:
+        size = f"{done.total / 1024:.0f} KiB"
+        parts.append(f"uploaded {_files(done.sent)} ({size}) to {ctx.code_dir}/: " + ", ".join(done.sent))
+    if done.same:
+        parts.append(f"{_files(done.same)} already there, unchanged")
+    if done.kept:
+        parts.append(done.kept_note())
+    yield event(EventKind.RESULT, "; ".join(parts) + f" (zones.csv: {taxi_zones.describe(table)})")
 
 
 async def _verify_upload(p: Platform, ctx: LabContext) -> Check:
+    """Done when every lab file is in the code folder; one of another size there was changed
+    (in the notebook, by hand): it counts, is named, and is never replaced by running the step."""
     local = {name: f.stat().st_size for name, f in (await asyncio.to_thread(lab_code_files)).items()}
     remote = {
         e.path.rsplit("/", 1)[-1]: e.size for e in await p.list_repo(ctx.code_dir + "/") if not e.is_dir
     }
-    missing = [n for n, size in local.items() if remote.get(n) != size]
+    missing = [n for n in local if n not in remote]
     if missing:
         return Check(CheckState.PENDING, f"{len(missing)} of {len(local)} files not in {ctx.code_dir}/")
-    return Check(CheckState.DONE, f"{len(local)} files in {ctx.code_dir}/")
+    changed = [n for n, size in local.items() if remote[n] != size]
+    note = f" ({', '.join(changed)} changed there; training uses {'it' if len(changed) == 1 else 'them'})"
+    return Check(CheckState.DONE, f"{len(local)} files in {ctx.code_dir}/" + (note if changed else ""))
 
 
 def _data_folder(ctx: LabContext) -> str:
@@ -136,15 +205,23 @@ async def _upload_data_file(p: Platform, ctx: LabContext) -> AsyncIterator[StepE
 
     assert ctx.data_file is not None
     yield event(EventKind.INFO, f"profiling {ctx.data_file} and uploading it as {ctx.data_path}")
-    entry, prof = await datasets.upload_data(p, ctx.data_file, ctx.data_path)
-    assert prof is not None
+    try:
+        done = await datasets.upload_data(p, ctx.data_file, ctx.data_path)
+    except errors.AlreadyExists as exc:  # another file of that name: never replaced from here
+        name = ctx.data_path.removeprefix("data/")
+        raise StepFailed(exc.message, hint=f"train on the one there (data={name}), or {exc.hint}") from None
+    entry, prof = done.entry, done.profile
+    if done.unchanged:
+        yield event(EventKind.INFO, f"{entry.path} is already there with the same content: not sent again")
+    assert prof is not None  # profiled now, or the stored profile that recorded the same content
     for line in describe(prof):
         yield event(EventKind.INFO, line)
     if prof["kept"] < 50:
         raise StepFailed(f"{ctx.data_path}: only {prof['kept']} usable rides; training needs 50")
+    sent = "already there" if done.unchanged else "uploaded"
     yield event(
         EventKind.RESULT,
-        f"{entry.path} uploaded ({size_text(entry.size)}): {datasets.summary(prof)}",
+        f"{entry.path} {sent} ({size_text(entry.size)}): {datasets.summary(prof)}",
         profile=prof,
     )
 

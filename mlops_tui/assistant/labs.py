@@ -14,7 +14,13 @@ from __future__ import annotations
 
 from mlops_tui.assistant import lab_notebook, lab_serving, lab_session, lab_training
 from mlops_tui.assistant.lab_serving import runnable_predict_curl
-from mlops_tui.assistant.lab_training import MAIN_METRICS, format_metrics, lab_code_files, latest_job
+from mlops_tui.assistant.lab_training import (
+    MAIN_METRICS,
+    format_metrics,
+    lab_code_files,
+    latest_job,
+    upload_lab_code,
+)
 from mlops_tui.assistant.steps import (
     Check,
     CheckState,
@@ -54,6 +60,7 @@ __all__ = [
     "runnable_predict_curl",
     "step_rows",
     "steps",
+    "upload_lab_code",
     "verify_all",
 ]
 

@@ -18,7 +18,7 @@ from typing import Any
 from mlops_tui import config, credentials, terminal
 from mlops_tui.services.factory import Resolved, build_platform, resolve
 from mlops_tui.services.platform import Platform
-from mlops_tui.services.terminal_text import plain
+from mlops_tui.services.terminal_text import plain, plain_line
 
 
 @dataclass
@@ -43,10 +43,11 @@ def connect(profile_name: str | None, *, start: bool = True) -> Connection:
 class StderrPassThrough:
     """An exec credential plugin's stderr, line by line to ours as it arrives (issue 7 §3): a
     device-code sign-in ("open https://… and enter the code …") must be seen even when stdout is
-    piped, as kubectl shows it."""
+    piped, as kubectl shows it. Each line goes through the one sanitiser first, as everything
+    printed does: a plugin's title change or clear-screen never reaches the person's terminal."""
 
     def exec_output(self, run: Any, line: str) -> None:
-        sys.stderr.write(line + "\n")
+        sys.stderr.write(terminal.printable(plain_line(line)) + "\n")
         sys.stderr.flush()
 
     def exec_finished(self, run: Any) -> None:

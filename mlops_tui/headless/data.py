@@ -19,7 +19,9 @@ from typing import Any
 
 from mlops_tui import config
 from mlops_tui.headless.common import connect, out, table
+from mlops_tui.platform import names
 from mlops_tui.services import datasets, errors, tlc_fetch
+from mlops_tui.services.terminal_text import plain
 from mlops_tui.services.units import size_text
 
 Update = Callable[[int, int | None], None]
@@ -29,8 +31,10 @@ Update = Callable[[int, int | None], None]
 def bar(description: str, *, unit: str = "bytes") -> Iterator[Update]:
     """A progress bar on stderr (rich; a terminal sees it move, a pipe gets its final state).
 
-    It appears with the first update, so work that fails before anything moves shows no bar."""
+    It appears with the first update, so work that fails before anything moves shows no bar. The
+    description quotes a file name: sanitised, and never read as Rich markup."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import (
         BarColumn,
         DownloadColumn,
@@ -45,7 +49,7 @@ def bar(description: str, *, unit: str = "bytes") -> Iterator[Update]:
     columns += [DownloadColumn(), TransferSpeedColumn()] if unit == "bytes" else [MofNCompleteColumn()]
     columns.append(TimeRemainingColumn())
     progress = Progress(*columns, console=Console(stderr=True))
-    task = progress.add_task(description, total=None)
+    task = progress.add_task(escape(plain(description)), total=None)
 
     def update(done: int, total: int | None) -> None:
         if not progress.live.is_started:
@@ -71,13 +75,31 @@ def _print_profile(prof: dict[str, Any] | None) -> None:
         out(f"  training will refuse it: {why}")
 
 
-async def _upload(p: Any, file: Path, name: str | None, *, period: str | None, profile: bool) -> None:
+async def _upload(
+    p: Any, file: Path, name: str | None, *, period: str | None, profile: bool, replace: bool
+) -> None:
     with bar(f"upload {file.name}") as update:
-        entry, prof = await datasets.upload_data(
-            p, file, name, progress=update, period=period, profile=profile
+        done = await datasets.upload_data(
+            p, file, name, progress=update, period=period, profile=profile, replace=replace
         )
-    out(f"uploaded {file} to {entry.path} ({size_text(entry.size)})")
-    _print_profile(prof)
+    entry = done.entry
+    if done.unchanged:
+        out(f"{entry.path} is already in the project repository with the same content: nothing to upload")
+    else:
+        out(f"uploaded {file} to {entry.path} ({size_text(entry.size)})")
+    _print_profile(done.profile)
+
+
+def _check_upload(file: Path, name: str | None) -> None:
+    """Refuse a missing file, or a name that cannot be a data file's (``datasets.upload_path``),
+    before anything is started: the message names them as typed."""
+    if not file.is_file():
+        where = "" if file.is_absolute() else f" in {Path.cwd()}"
+        what = "is a folder, not a file" if file.is_dir() else "does not exist"
+        raise errors.InvalidInput(
+            f"{names.shown(str(file))} {what}{where}", field="file", hint="check the file's name and folder"
+        )
+    datasets.upload_path(file, name)
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -86,16 +108,21 @@ async def run(args: argparse.Namespace) -> int:
         return await fetch(args)
     # what can be refused here is refused before the platform is started or reached
     if action == "upload":
-        if not Path(args.file).is_file():
-            raise errors.InvalidInput(f"no such file: {args.file}", field="file")
-        datasets.data_path(args.name or Path(args.file).name)
+        _check_upload(Path(args.file), args.name)
     elif action in ("preview", "rm"):
         datasets.data_path(args.name)
     conn = connect(args.profile)
     p = conn.platform
     try:
         if action == "upload":
-            await _upload(p, Path(args.file), args.name, period=args.period, profile=not args.no_profile)
+            await _upload(
+                p,
+                Path(args.file),
+                args.name,
+                period=args.period,
+                profile=not args.no_profile,
+                replace=args.replace,
+            )
         elif action == "list":
             files = await datasets.list_data(p)
             if args.json:
@@ -162,7 +189,9 @@ async def fetch(args: argparse.Namespace) -> int:
         return 0
     conn = connect(args.profile)
     try:
-        await _upload(conn.platform, upload, args.name or upload.name, period=None, profile=True)
+        await _upload(
+            conn.platform, upload, args.name or upload.name, period=None, profile=True, replace=args.replace
+        )
     finally:
         await conn.platform.aclose()
     return 0

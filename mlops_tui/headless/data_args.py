@@ -20,6 +20,9 @@ def add_data_parser(
     up.add_argument("--as", dest="name", help=f"{NAME_HELP} (default: the file's own name)")
     up.add_argument("--period", help="months the rides must be in: YYYY-MM or YYYY-MM..YYYY-MM")
     up.add_argument("--no-profile", action="store_true", help="upload without reading it first")
+    up.add_argument(
+        "--replace", action="store_true", help="replace a data file of that name (else it is refused)"
+    )
 
     ls = data_sub.add_parser("list", help="the repository's data files with their profiles")
     ls.add_argument("--json", action="store_true", help="print JSON")
@@ -59,6 +62,9 @@ def add_data_parser(
     fetch.add_argument("--url", help="download this URL instead of the TLC's")
     fetch.add_argument("--from-file", help="use a file brought by hand instead of downloading")
     fetch.add_argument("--no-upload", action="store_true", help="keep the file here; do not upload it")
+    fetch.add_argument(
+        "--replace", action="store_true", help="replace a data file of that name (else it is refused)"
+    )
 
     for p in (up, ls, pv, rm, fetch):
         add_profile(p)

@@ -25,7 +25,9 @@ async def run(
     *,
     train_params: dict[str, int | float | str] | None = None,
     data: str | None = None,
+    replace_code: bool = False,
 ) -> int:
+    """``replace_code``: the upload step puts the lab's code files back over changed ones."""
     started = time.monotonic()
     params: dict[str, int | float | str] = dict(train_params or {})
     if data is not None:
@@ -40,6 +42,7 @@ async def run(
     out(password_note())
     _print_shell_setup(p)
     ctx = LabContext(user=conn.resolved.user, tenant=conn.resolved.profile.tenant)
+    ctx.extra["replace_code"] = replace_code
     apply_train_params(ctx, params)
     if "data" in params:
         out(

@@ -1,5 +1,10 @@
 """``mlops-tui status``: the pipeline at a glance (platform, session, clusters, jobs, models,
-deployments and their drift) as compact tables."""
+deployments and their drift) as compact tables.
+
+Exit codes: 0 when everything was shown; :data:`EXIT_NOT_LOGGED_IN` (3) when the platform answered
+but could not log anyone in (its disk is full, or it is unavailable for now): the platform line,
+its degraded reasons, why there is no session and what to do are shown, the rest needs a session;
+1 for any other failure (one line on stderr, as every command)."""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import asyncio
 
 from mlops_tui.assistant.labs import format_metrics
 from mlops_tui.headless.common import connect, out, table, wrap
-from mlops_tui.services.errors import NotFound, PlatformError
+from mlops_tui.services.errors import NotFound, PlatformError, PlatformFailure
 from mlops_tui.services.platform import Platform
 from mlops_tui.services.types import (
     SHOW_TOKENS_COMMAND,
@@ -21,6 +26,7 @@ from mlops_tui.services.types import (
 )
 
 MAX_JOBS = 8
+EXIT_NOT_LOGGED_IN = 3
 
 
 def optional_unavailable(cluster: Cluster) -> bool:
@@ -82,7 +88,18 @@ async def run(profile: str | None, *, start: bool = False, show_tokens: bool = F
         wrap(f"platform  {conn.resolved.url}{version}", hang=10)
         for reason in info.get("reasons") or [] if info.get("status") == "degraded" else []:
             wrap(f"degraded: {reason}", indent=10)
-        session = await p.login()
+        try:
+            session = await p.login()
+        except PlatformFailure as exc:  # answered, but cannot log in now (disk full, unavailable)
+            wrap(f"session   {exc.message}", hang=10)
+            if exc.hint:
+                wrap(exc.hint, indent=10)
+            wrap(
+                "clusters, jobs, models and deployments need a session: run mlops-tui status again "
+                "once it can log in",
+                indent=10,
+            )
+            return EXIT_NOT_LOGGED_IN
         expires = _when(session.expires_at)
         wrap(
             f"session   {session.user} in {session.tenant} (namespace {session.namespace or '-'}), "

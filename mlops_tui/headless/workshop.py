@@ -23,6 +23,7 @@ from typing import Any
 
 from mlops_tui import config, credentials
 from mlops_tui.headless.common import out, table, wrap
+from mlops_tui.platform.names import shown
 from mlops_tui.services import classroom
 from mlops_tui.services.errors import AuthFailed, Conflict, InvalidInput, PlatformFailure
 from mlops_tui.services.local import launcher
@@ -51,7 +52,7 @@ def _listen(value: str | None, previous: str) -> tuple[str, int]:
         return host.strip("[]") or "127.0.0.1", int(port or 0)
     host, sep, port = value.rpartition(":")
     if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise InvalidInput(f"--listen {value!r}: write HOST:PORT, e.g. 0.0.0.0:8443", field="listen")
+        raise InvalidInput(f"--listen {shown(value)}: write HOST:PORT, e.g. 0.0.0.0:8443", field="listen")
     return host.strip("[]") or "0.0.0.0", int(port)
 
 
@@ -341,7 +342,7 @@ async def join(args: Any) -> int:
     url = args.url.rstrip("/")
     if not url.startswith(("http://", "https://")):
         raise InvalidInput(
-            f"{args.url!r}: the URL starts with http:// or https:// (see your handout)", field="url"
+            f"{shown(args.url)}: the URL starts with http:// or https:// (see your handout)", field="url"
         )
     name = args.profile or PROFILE
     profile = config.Profile(
@@ -359,7 +360,7 @@ async def join(args: Any) -> int:
         old = cfg.profiles[name]
         if (old.url, old.user) != (profile.url, profile.user):
             raise Conflict(
-                f"profile {name!r} already points at {old.url or 'the local platform'} as {old.user}",
+                f"profile {shown(name)} already points at {old.url or 'the local platform'} as {old.user}",
                 hint="add --replace to point it here, or --profile NAME for another profile",
             )
     cfg.add(profile, replace=True)

@@ -35,6 +35,7 @@ from mlops_tui.platform.body_limit import MAX_JSON_BODY, BodySizeLimit
 from mlops_tui.platform.deployment_drift import deployment_drift
 from mlops_tui.platform.errors import ApiError, disk_full, forbidden, not_found
 from mlops_tui.platform.login_backoff import TooManyAttempts
+from mlops_tui.platform.names import shown
 from mlops_tui.platform.registry import version_json
 from mlops_tui.platform.repo import Repo
 from mlops_tui.platform.storage import is_disk_full
@@ -495,11 +496,14 @@ def create_app(platform: Platform) -> FastAPI:
         tags=["repository"],
         responses=contract.responses(403, 404, 409),
     )
-    async def upload_repo(path: RepoPath, request: Request, s: Session) -> dict[str, Any]:
+    async def upload_repo(
+        path: RepoPath, request: Request, s: Session, replace: bool = False
+    ) -> dict[str, Any]:
+        """A file already at ``path`` is replaced only with ``?replace=true``; else 409 ``exists``."""
         r = repo(s)
         # The size limit (MAX_UPLOAD) is enforced by BodySizeLimit, from Content-Length before a
         # byte is read and while the body streams in.
-        upload = r.open_upload(path)
+        upload = r.open_upload(path, replace=replace)
         try:
             async for chunk in request.stream():
                 upload.write(chunk)
@@ -596,7 +600,7 @@ def create_app(platform: Platform) -> FastAPI:
     )
     async def delete_deployment(name: str, s: Session) -> Response:
         row = platform.supervisor.get(s.tenant, name)
-        require_owner(s, row["owner"], f"deployment {name!r}", "name")
+        require_owner(s, row["owner"], f"deployment {shown(name)}", "name")
         await platform.supervisor.delete(s.tenant, name)
         return Response(status_code=204)
 

@@ -105,7 +105,9 @@ class Auth:
         ns = names.namespace_for(tenant)
         if self.db.one("SELECT name FROM tenants WHERE namespace = ?", (ns,)):
             raise conflict(
-                f"tenant {tenant!r} would share namespace {ns!r} with an existing tenant", "tenant"
+                f"tenant {names.shown(tenant)} would share namespace {names.shown(ns)} "
+                "with an existing tenant",
+                "tenant",
             )
         self.db.execute(
             "INSERT INTO tenants (name, namespace, created_at) VALUES (?, ?, ?)", (tenant, ns, utcnow())
@@ -122,7 +124,7 @@ class Auth:
         if not password:
             raise ValueError("the password must not be empty")
         if role is not None and role not in ROLES:
-            raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+            raise ValueError(f"role must be one of {', '.join(ROLES)}, not {names.shown(role)}")
         pw_hash = hash_password(password)
         existing = self.db.one("SELECT 1 FROM users WHERE tenant = ? AND name = ?", (tenant, user))
         if existing:

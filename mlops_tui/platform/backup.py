@@ -40,6 +40,7 @@ from typing import IO, Any
 
 from mlops_tui.platform.integrity import database_problem
 from mlops_tui.platform.job_log import DEFAULT_MAX_MIB, MARK, mib
+from mlops_tui.platform.names import shown
 from mlops_tui.platform.state import (
     AlreadyRunning,
     PlatformLock,
@@ -291,7 +292,7 @@ def _extract_verified(archive: Path, staging: Path) -> int:
             for info in tar:
                 name = _safe_name(info.name)
                 if name is None or not info.isfile():
-                    raise BackupError(f"it holds an unexpected member {info.name!r}")
+                    raise BackupError(f"it holds an unexpected member {shown(info.name)}")
                 src = tar.extractfile(info)
                 assert src is not None
                 if name == MANIFEST:

@@ -211,7 +211,7 @@ class Clusters:
         dep = self.db.one("SELECT * FROM deployments WHERE tenant = ? AND name = ?", (tenant, name))
         if dep is not None:
             return self.supervisor.cluster_json(dep, viewer)
-        raise not_found(f"no cluster {name!r} in this tenant", "name")
+        raise not_found(f"no cluster {names.shown(name)} in this tenant", "name")
 
     # -- create / delete
     def create(
@@ -230,7 +230,7 @@ class Clusters:
         if self.db.one("SELECT 1 FROM clusters WHERE tenant = ? AND name = ?", (tenant, name)) or self.db.one(
             "SELECT 1 FROM deployments WHERE tenant = ? AND name = ?", (tenant, name)
         ):
-            raise conflict(f"a cluster named {name!r} already exists in this tenant", "name")
+            raise conflict(f"a cluster named {names.shown(name)} already exists in this tenant", "name")
         if kind == "training":
             insert_cluster(
                 self.db,
@@ -269,12 +269,12 @@ class Clusters:
             dep = self.db.one("SELECT owner FROM deployments WHERE tenant = ? AND name = ?", (tenant, name))
             if dep is not None:
                 if who is not None:
-                    require_owner(who, dep["owner"], f"deployment {name!r}", "name")
+                    require_owner(who, dep["owner"], f"deployment {names.shown(name)}", "name")
                 await self.supervisor.delete(tenant, name)
                 return
-            raise not_found(f"no cluster {name!r} in this tenant", "name")
+            raise not_found(f"no cluster {names.shown(name)} in this tenant", "name")
         if who is not None:
-            require_owner(who, row["owner"], f"cluster {name!r}", "name")
+            require_owner(who, row["owner"], f"cluster {names.shown(name)}", "name")
         if row["kind"] == "training":
             if name == SHARED_TRAINING:
                 raise conflict(
@@ -287,7 +287,8 @@ class Clusters:
             )
             if active and active["n"]:
                 raise conflict(
-                    f"training cluster {name!r} still has {active['n']} queued or running jobs", "name"
+                    f"training cluster {names.shown(name)} still has {active['n']} queued or running jobs",
+                    "name",
                 )
         self.db.execute("DELETE FROM clusters WHERE tenant = ? AND name = ?", (tenant, name))
         proc = self.notebooks.pop((tenant, name), None)

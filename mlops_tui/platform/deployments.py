@@ -60,6 +60,7 @@ from mlops_tui.platform.childenv import child_environment
 from mlops_tui.platform.db import Database, dumps, loads
 from mlops_tui.platform.errors import ApiError, conflict, invalid, not_found
 from mlops_tui.platform.limits import apply_limits
+from mlops_tui.platform.names import shown
 from mlops_tui.platform.not_serving import NotServing
 from mlops_tui.platform.predictor import REFUSED
 from mlops_tui.platform.registry import Registry, unverifiable_code
@@ -312,7 +313,7 @@ class Supervisor:
     def get(self, tenant: str, name: str) -> dict[str, Any]:
         row = self.db.one("SELECT * FROM deployments WHERE tenant = ? AND name = ?", (tenant, name))
         if row is None:
-            raise not_found(f"no deployment {name!r} in this tenant", "name")
+            raise not_found(f"no deployment {shown(name)} in this tenant", "name")
         return row
 
     # -- lifecycle
@@ -439,7 +440,9 @@ class Supervisor:
         if self.db.one(
             "SELECT 1 FROM deployments WHERE tenant = ? AND name = ?", (tenant, name)
         ) or self.db.one("SELECT 1 FROM clusters WHERE tenant = ? AND name = ?", (tenant, name)):
-            raise conflict(f"a deployment or cluster named {name!r} already exists in this tenant", "name")
+            raise conflict(
+                f"a deployment or cluster named {shown(name)} already exists in this tenant", "name"
+            )
         version = self.registry.get(tenant, body["model"], int(body["version"]))
         if who is not None and who.role == ATTENDEE:
             self.registry.require_model_owner(tenant, version["model"], who, "deploy")

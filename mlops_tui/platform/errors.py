@@ -54,6 +54,12 @@ def conflict(message: str, field: str | None = None) -> ApiError:
     return ApiError(409, "conflict", message, field)
 
 
+def exists(message: str, path: str) -> ApiError:
+    """409 ``exists``: a write would replace a file that is already there. Nothing was written; the
+    client asks again with ``replace`` (an explicit choice) or picks another name."""
+    return ApiError(409, "exists", message, "path", path=path)
+
+
 def session_expired(message: str) -> ApiError:
     return ApiError(401, "session_expired", message)
 

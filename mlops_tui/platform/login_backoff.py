@@ -55,6 +55,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from mlops_tui.platform.errors import ApiError
+from mlops_tui.platform.names import shown
 
 PAIR_FREE_FAILURES = 5
 USER_FREE_FAILURES = 20
@@ -141,16 +142,16 @@ class LoginBackoff:
         Yields ``succeeded()``; leaving the block without calling it counts as a failure.
         """
         store = self._known if known else self._unknown
-        name = user.split("/", 1)[-1]
+        name = shown(user.split("/", 1)[-1])
         with self._lock:
             now = self.clock()
             trusted = owner or (user, client) in self._trusted
             pair = store.entry(f"pair:{user}\n{client}", self.pair_free, now, self.forget)
             user_key = store.entry(f"user:{user}", self.user_free, now, self.forget)
             client_key = self._clients.entry(f"client:{client}", self.client_free, now, self.forget)
-            guards = [(pair, f"for user {name!r} from this client")]
+            guards = [(pair, f"for user {name} from this client")]
             if not trusted:
-                guards.append((user_key, f"for user {name!r}"))
+                guards.append((user_key, f"for user {name}"))
                 if user_key.failures + user_key.pending > 0:  # a name with failures of its own
                     guards.append((client_key, "from this client"))
             for entry, label in guards:

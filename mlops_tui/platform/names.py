@@ -7,7 +7,9 @@ dialog and the Data screen), so all of them accept and refuse the same names wit
 
 from __future__ import annotations
 
+import json
 import re
+import shlex
 
 from mlops_tui.lab_scripts import params as training_params
 
@@ -38,8 +40,53 @@ MESSAGES = {
 }
 
 
+ROLES = {
+    "tenant": "a tenant name",
+    "user": "a user name",
+    "cluster": "a cluster name",
+    "model": "a model name",
+    "identifier": "a Python name",
+    "param": "a parameter name",
+}
+"""What a refused ``kind`` would have been, for the message (``… is refused as a model name``)."""
+
+
+def shown(name: object) -> str:
+    """``name`` as a message shows it: as the person typed it (``my rides.csv``, ``it's.csv``).
+
+    A Python repr (``'my rides.csv'``, ``"it's.csv"``) is a notation nobody typed, and its quotes
+    change with the name; so a name is shown plainly. Only a name that would not be seen as it is
+    gets JSON string notation (RFC 8259 §7), with ``\\uXXXX`` for what is not printable: an empty
+    one (``""``), one with white space at either end (``" march.csv"``), or one holding a control,
+    a non-breaking or an invisible character (``"a\\u200bb.csv"``)."""
+    text = name if isinstance(name, str) else str(name)
+    if text and text == text.strip() and text.isprintable():
+        return text
+    quoted = json.dumps(text, ensure_ascii=False)[1:-1]
+    return '"' + "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in quoted) + '"'
+
+
+def as_argument(name: str) -> str:
+    """``name`` as one shell word inside a suggested command (``'my rides.csv'``), so the command
+    works when pasted into a POSIX shell (``shlex.quote``; a plain name stays plain)."""
+    return shlex.quote(name)
+
+
+def suggested_data_name(file_name: str) -> str | None:
+    """A data file name that :func:`data_path` accepts, made from a local file's name: runs of
+    other characters become ``-`` (``my rides.csv`` → ``my-rides.csv``), the suffix is kept.
+    None for a file whose suffix is none of :data:`DATA_SUFFIXES` (no name makes it readable)."""
+    known = next((s for s in DATA_SUFFIXES if file_name.lower().endswith(s)), "")
+    if not known:
+        return None
+    stem, suffix = file_name[: -len(known)], file_name[-len(known) :]
+    clean = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-.") or "data"
+    return clean[: 127 - len(suffix)] + suffix
+
+
 def check(kind: str, value: str) -> str:
-    """Return ``value`` if it is a valid ``kind`` name, else raise ``ValueError`` with the rule."""
+    """Return ``value`` if it is a valid ``kind`` name, else raise ``ValueError`` with the rule
+    (``MESSAGES[kind]``), naming the value as typed (:func:`shown`)."""
     pattern = {
         "tenant": TENANT,
         "user": USER,
@@ -48,10 +95,8 @@ def check(kind: str, value: str) -> str:
         "identifier": IDENTIFIER,
         "param": PARAM,
     }[kind]
-    if not isinstance(value, str) or not pattern.fullmatch(
-        value
-    ):  # ("$" also matches before a final newline)
-        raise ValueError(f"{value!r} {MESSAGES[kind]}")
+    if not isinstance(value, str) or not pattern.fullmatch(value):  # ("$" also matches before "\n")
+        raise ValueError(f"{shown(value)} is refused as {ROLES[kind]}: it {MESSAGES[kind]}")
     return value
 
 
@@ -74,7 +119,7 @@ def data_path(value: str) -> str:
         and parts[-1].lower().endswith(DATA_SUFFIXES)
     )
     if not ok:
-        raise ValueError(f"{value!r} {MESSAGES['data']}")
+        raise ValueError(f"{shown(value)} is refused as a data file name: it {MESSAGES['data']}")
     return "/".join((DATA_DIR, *parts))
 
 

@@ -136,12 +136,13 @@ def verify_against_manifest(bundle: Path, manifest: dict[str, Any], actual: dict
         got = actual.get(rel)
         if got is None:
             raise conflict(
-                f"bundle file {rel!r} listed in {MANIFEST} is missing from {bundle.name}", "job_id"
+                f"bundle file {names.shown(rel)} listed in {MANIFEST} is missing from {bundle.name}", "job_id"
             )
         want = expected if str(expected).startswith("sha256:") else f"sha256:{expected}"
         if got != want:
             raise conflict(
-                f"bundle file {rel!r} does not match the checksum its {MANIFEST} recorded at training time "
+                f"bundle file {names.shown(rel)} does not match the checksum its {MANIFEST} recorded at "
+                "training time "
                 "(changed after training): retrain, or restore the file",
                 "job_id",
             )
@@ -176,7 +177,9 @@ class Registry:
         """403 naming the owner unless ``who`` may ``action`` (register, stage, deploy) ``model``."""
         row = self.db.one("SELECT owner FROM models WHERE tenant = ? AND name = ?", (tenant, model))
         if row is not None:
-            require_owner(who, row["owner"], f"model {model!r} (you asked to {action} it)", "model")
+            require_owner(
+                who, row["owner"], f"model {names.shown(model)} (you asked to {action} it)", "model"
+            )
 
     def versions(self, tenant: str, model: str) -> list[dict[str, Any]]:
         self._model(tenant, model)
@@ -188,19 +191,19 @@ class Registry:
     def get(self, tenant: str, model: str, version: int) -> dict[str, Any]:
         self._model(tenant, model)
         if not 0 < version < 2**62:
-            raise not_found(f"model {model!r} has no version {version}", "version")
+            raise not_found(f"model {names.shown(model)} has no version {version}", "version")
         row = self.db.one(
             "SELECT * FROM model_versions WHERE tenant = ? AND model = ? AND version = ?",
             (tenant, model, version),
         )
         if row is None:
-            raise not_found(f"model {model!r} has no version {version}", "version")
+            raise not_found(f"model {names.shown(model)} has no version {version}", "version")
         return row
 
     def _model(self, tenant: str, model: str) -> dict[str, Any]:
         row = self.db.one("SELECT * FROM models WHERE tenant = ? AND name = ?", (tenant, model))
         if row is None:
-            raise not_found(f"no model {model!r} in this tenant's registry", "model")
+            raise not_found(f"no model {names.shown(model)} in this tenant's registry", "model")
         return row
 
     def register(
@@ -225,7 +228,7 @@ class Registry:
             (int(job_id) if names.job_id(job_id) else -1, tenant),
         )
         if job is None:
-            raise not_found(f"no job {job_id!r} in this tenant", "job_id")
+            raise not_found(f"no job {names.shown(job_id)} in this tenant", "job_id")
         if who is not None:
             require_owner(who, job["user"], f"job {job_id} (its model bundle)", "job_id")
             self.require_model_owner(tenant, model, who, "register a version of")
@@ -240,7 +243,8 @@ class Registry:
         manifest_path = bundle / MANIFEST
         if not manifest_path.is_file():
             raise conflict(
-                f"job {job_id} left no {MANIFEST} in {job['output']!r}; it wrote no model bundle", "job_id"
+                f"job {job_id} left no {MANIFEST} in {names.shown(job['output'])}; it wrote no model bundle",
+                "job_id",
             )
         try:
             manifest = json.loads(manifest_path.read_text())
@@ -253,14 +257,18 @@ class Registry:
         scoring_rel = body.get("scoring_path") or f"{job['code']}/scoring.py"
         scoring = repo.resolve(scoring_rel, "scoring_path", write=False)
         if scoring.suffix != ".py":
-            raise invalid(f"scoring_path {scoring_rel!r} must name a Python file (.py)", "scoring_path")
+            raise invalid(
+                f"scoring_path {names.shown(scoring_rel)} must name a Python file (.py)", "scoring_path"
+            )
         if not scoring.is_file():
             raise not_found(
-                f"scoring_path {scoring_rel!r} is not a file in the project repository", "scoring_path"
+                f"scoring_path {names.shown(scoring_rel)} is not a file in the project repository",
+                "scoring_path",
             )
         if not all(names.IDENTIFIER.fullmatch(part) for part in (scoring.parent.name, scoring.stem)):
             raise invalid(
-                f"scoring_path {scoring_rel!r} must be <dir>/<package>/<module>.py with Python names",
+                f"scoring_path {names.shown(scoring_rel)} must be <dir>/<package>/<module>.py "
+                "with Python names",
                 "scoring_path",
             )
         code_sums = scoring_checksums(scoring.parent)

@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import quote
 
 from mlops_tui.platform.access import ATTENDEE
-from mlops_tui.platform.errors import conflict, forbidden, invalid, not_found
-from mlops_tui.platform.names import user_folder
+from mlops_tui.platform.errors import ApiError, conflict, exists, forbidden, invalid, not_found
+from mlops_tui.platform.names import shown, user_folder
 
 TOP_DIRS = ("data", "models", "code")
 
@@ -91,6 +92,15 @@ def can_read(rule: FolderRule, rel: str) -> bool:
     return True
 
 
+def already_there(rel: str) -> ApiError:
+    """The 409 of an upload to a taken path: it names the path and how to replace it."""
+    return exists(
+        f"{shown(rel)} already exists in the project repository; nothing was written: upload it "
+        "again with replace=true to replace it, or choose another name",
+        rel,
+    )
+
+
 def _real_rel(fd: int, root: Path) -> str | None:
     """The repository path of what ``fd`` is open on (None when it is outside ``root``)."""
     real = os.readlink(f"/proc/self/fd/{fd}")
@@ -105,13 +115,19 @@ def _real_rel(fd: int, root: Path) -> str | None:
 @dataclass
 class Upload:
     """A file being uploaded: written to a temporary name in the (checked) target folder, then
-    renamed over the target in that same folder (its descriptor: no path is looked up again)."""
+    put in place in that same folder (its descriptor: no path is looked up again).
+
+    Without ``replace`` it is linked to the target's name, which fails if that name was taken
+    meanwhile (``link(2)`` never replaces: no check-then-write race), and the temporary name is
+    dropped; with ``replace`` it is renamed over the target (``rename(2)``, atomic)."""
 
     dir_fd: int
     name: str
     tmp_name: str
     fd: int
     target: Path
+    rel: str
+    replace: bool = False
 
     def write(self, chunk: bytes) -> None:
         view = memoryview(chunk)
@@ -119,9 +135,24 @@ class Upload:
             view = view[os.write(self.fd, view) :]
 
     def commit(self) -> Path:
+        """Put the file in place; raises the 409 ``exists`` error when, without ``replace``, the
+        target's name is taken (the temporary file is then dropped by :meth:`close`)."""
         os.close(self.fd)
         self.fd = -1
-        os.replace(self.tmp_name, self.name, src_dir_fd=self.dir_fd, dst_dir_fd=self.dir_fd)
+        if self.replace:
+            os.replace(self.tmp_name, self.name, src_dir_fd=self.dir_fd, dst_dir_fd=self.dir_fd)
+        else:
+            try:
+                os.link(
+                    self.tmp_name,
+                    self.name,
+                    src_dir_fd=self.dir_fd,
+                    dst_dir_fd=self.dir_fd,
+                    follow_symlinks=False,
+                )
+            except FileExistsError:
+                raise already_there(self.rel) from None
+            os.unlink(self.tmp_name, dir_fd=self.dir_fd)
         self.tmp_name = ""
         return self.target
 
@@ -151,14 +182,16 @@ class Repo:
             raise invalid(f"{field} must be a non-empty path relative to the project repository", field)
         if "\\" in rel or len(rel) > 1024 or any(c < " " or c == "\x7f" for c in rel):
             raise invalid(
-                f"{field} {rel[:80]!r} holds a control character or a backslash, or is too long", field
+                f"{field} {shown(rel[:80])} holds a control character or a backslash, or is too long", field
             )
         pure = PurePosixPath(rel)
         if pure.is_absolute():
-            raise invalid(f"{field} {rel!r} must be relative to the project repository, not absolute", field)
+            raise invalid(
+                f"{field} {shown(rel)} must be relative to the project repository, not absolute", field
+            )
         if any(part in ("..", ".") for part in pure.parts):
             raise invalid(
-                f"{field} {rel!r} must stay inside the project repository ('.' and '..' refused)", field
+                f"{field} {shown(rel)} must stay inside the project repository ('.' and '..' refused)", field
             )
         return str(pure)
 
@@ -169,7 +202,7 @@ class Repo:
         path = self.root / clean
         real, root = os.path.realpath(path), os.path.realpath(self.root)
         if real != root and not real.startswith(root + os.sep):
-            raise invalid(f"{field} {rel!r} points outside the project repository", field)
+            raise invalid(f"{field} {shown(rel)} points outside the project repository", field)
         if write is not None:
             for checked in (clean, real[len(root) + 1 :] if real != root else ""):
                 check_folder_access(self.rule, checked, write=write, field=field)
@@ -252,25 +285,26 @@ class Repo:
         path = self.resolve(rel, write=False)
         if path.is_dir():
             raise conflict(
-                f"{rel!r} is a directory: list it with GET /repo?prefix={rel.rstrip('/')}/", "path"
+                f"{shown(rel)} is a directory: list it with GET /repo?prefix={quote(rel.rstrip('/'))}/",
+                "path",
             )
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
         except FileNotFoundError:
-            raise not_found(f"no file {rel!r} in the project repository", "path") from None
+            raise not_found(f"no file {shown(rel)} in the project repository", "path") from None
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
-                raise conflict(f"{rel!r} is not a regular file", "path")
+                raise conflict(f"{shown(rel)} is not a regular file", "path")
             real = _real_rel(fd, self.root)
             if real is None:
-                raise invalid(f"path {rel!r} points outside the project repository", "path")
+                raise invalid(f"path {shown(rel)} points outside the project repository", "path")
             check_folder_access(self.rule, real, write=False)
             if st.st_nlink > 1:
                 raise forbidden(
-                    f"{rel!r} has {st.st_nlink} names (a hard link): the platform serves only files with "
-                    "one name, because another name may be in a folder you cannot read; copy the file "
-                    "instead of linking it",
+                    f"{shown(rel)} has {st.st_nlink} names (a hard link): the platform serves only "
+                    "files with one name, because another name may be in a folder you cannot read; "
+                    "copy the file instead of linking it",
                     "path",
                 )
         except BaseException:
@@ -287,7 +321,8 @@ class Repo:
             p = self.root / parent
             if p.exists() and not p.is_dir():
                 raise conflict(
-                    f"{parent.as_posix()!r} is a file, so {rel!r} cannot be created under it", "path"
+                    f"{shown(parent.as_posix())} is a file, so {shown(rel)} cannot be created under it",
+                    "path",
                 )
         folder = path.parent
         if create:
@@ -295,22 +330,29 @@ class Repo:
         try:
             dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
         except FileNotFoundError:
-            raise not_found(f"no folder {folder.relative_to(self.root).as_posix()!r}", "path") from None
+            raise not_found(f"no folder {shown(folder.relative_to(self.root).as_posix())}", "path") from None
         real = _real_rel(dir_fd, self.root)
         try:
             if real is None:
-                raise invalid(f"path {rel!r} points outside the project repository", "path")
+                raise invalid(f"path {shown(rel)} points outside the project repository", "path")
             check_folder_access(self.rule, f"{real}/{path.name}" if real else path.name, write=True)
         except BaseException:
             os.close(dir_fd)
             raise
         return dir_fd, path
 
-    def open_upload(self, rel: str) -> Upload:
-        """Where an upload goes: a temporary file in the target's folder, renamed over it on commit."""
+    def open_upload(self, rel: str, *, replace: bool = False) -> Upload:
+        """Where an upload goes: a temporary file in the target's folder, put in place on commit.
+
+        A file already at ``rel`` is replaced only with ``replace`` (an explicit choice of the
+        client); otherwise the upload is refused here, before a byte of it is read (409 ``exists``),
+        and again on commit if the name was taken meanwhile: nobody's file is overwritten silently.
+        """
         path = self.resolve(rel, write=True)
         if path.is_dir():
-            raise conflict(f"{rel!r} is a directory; name a file to upload", "path")
+            raise conflict(f"{shown(rel)} is a directory; name a file to upload", "path")
+        if not replace and os.path.lexists(path):
+            raise already_there(self.clean(rel))
         dir_fd, path = self._open_folder(rel, create=True)
         tmp_name = f".{path.name}.upload-{os.getpid()}-{id(path)}"
         try:
@@ -318,7 +360,7 @@ class Repo:
         except BaseException:
             os.close(dir_fd)
             raise
-        return Upload(dir_fd, path.name, tmp_name, fd, path)
+        return Upload(dir_fd, path.name, tmp_name, fd, path, self.clean(rel), replace)
 
     def delete(self, rel: str) -> None:
         path = self.resolve(rel, write=True)
@@ -327,7 +369,9 @@ class Repo:
             try:
                 st = os.stat(path.name, dir_fd=dir_fd, follow_symlinks=False)
             except FileNotFoundError:
-                raise not_found(f"no file or directory {rel!r} in the project repository", "path") from None
+                raise not_found(
+                    f"no file or directory {shown(rel)} in the project repository", "path"
+                ) from None
             if stat.S_ISDIR(st.st_mode):
                 shutil.rmtree(path.name, dir_fd=dir_fd)
             else:

@@ -39,6 +39,7 @@ from mlops_tui.platform.db import Database, dumps, loads
 from mlops_tui.platform.errors import conflict, invalid, not_found
 from mlops_tui.platform.job_log import CappedLog, mib
 from mlops_tui.platform.limits import apply_limits
+from mlops_tui.platform.names import shown
 from mlops_tui.platform.repo import EVERYTHING, FolderRule, Repo
 from mlops_tui.platform.sandbox import (
     Confinement,
@@ -214,10 +215,10 @@ class TrainingEngine:
 
     def get(self, tenant: str, job_id: str) -> dict[str, Any]:
         if not names.job_id(str(job_id)):
-            raise not_found(f"no job {job_id!r} in this tenant", "id")
+            raise not_found(f"no job {shown(job_id)} in this tenant", "id")
         row = self.db.one("SELECT * FROM jobs WHERE id = ? AND tenant = ?", (int(job_id), tenant))
         if row is None:
-            raise not_found(f"no job {job_id!r} in this tenant", "id")
+            raise not_found(f"no job {shown(job_id)} in this tenant", "id")
         return self._with_end(row)
 
     def list(self, tenant: str) -> list[dict[str, Any]]:
@@ -288,10 +289,10 @@ class TrainingEngine:
             "SELECT kind, state FROM clusters WHERE tenant = ? AND name = ?", (tenant, spec["cluster"])
         )
         if cluster is None or cluster["kind"] != "training":
-            raise not_found(f"no training cluster {spec['cluster']!r} in this tenant", "cluster")
+            raise not_found(f"no training cluster {shown(spec['cluster'])} in this tenant", "cluster")
         if cluster["state"] != "configured":
             raise conflict(
-                f"training cluster {spec['cluster']!r} is {cluster['state']}, not configured", "cluster"
+                f"training cluster {shown(spec['cluster'])} is {cluster['state']}, not configured", "cluster"
             )
         entrypoint = spec.get("entrypoint") or "train"
         try:
@@ -301,22 +302,24 @@ class TrainingEngine:
         code_dir = repo.resolve(spec["code"], "code", write=False)
         if not code_dir.exists():
             raise not_found(
-                f"code {spec['code']!r} is not in the project repository (upload the code first)", "code"
+                f"code {shown(spec['code'])} is not in the project repository (upload the code first)", "code"
             )
         if not code_dir.is_dir():
             raise conflict(
-                f"code {spec['code']!r} is a file, not a directory of the project repository", "code"
+                f"code {shown(spec['code'])} is a file, not a directory of the project repository", "code"
             )
         if not names.IDENTIFIER.fullmatch(code_dir.name):
-            raise invalid(f"code {spec['code']!r}: its last segment must be a Python package name", "code")
+            raise invalid(
+                f"code {shown(spec['code'])}: its last segment must be a Python package name", "code"
+            )
         if (
             not (code_dir / f"{entrypoint}.py").is_file()
             and not (code_dir / entrypoint / "__main__.py").is_file()
         ):
-            raise not_found(f"entrypoint: no {entrypoint}.py in {spec['code']!r}", "entrypoint")
+            raise not_found(f"entrypoint: no {entrypoint}.py in {shown(spec['code'])}", "entrypoint")
         data_path = repo.resolve(spec["data"], "data", write=False)
         if not data_path.exists():
-            raise not_found(f"data {spec['data']!r} does not exist in the project repository", "data")
+            raise not_found(f"data {shown(spec['data'])} does not exist in the project repository", "data")
         output = repo.clean(spec["output"], "output")
         repo.resolve(output, "output", write=True)
         try:

@@ -22,6 +22,8 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+from mlops_tui.platform.names import shown
+
 
 class Mismatch(Exception):
     """A file of the package is missing or differs from its recorded checksum; names the file."""
@@ -103,7 +105,7 @@ def import_verified(root: Path, sources: dict[str, bytes], module: str) -> Modul
     name = root.name
     if name in sys.modules or importlib.util.find_spec(name) is not None:
         raise ImportError(
-            f"the scoring package is named {name!r}, like an installed module; rename its folder"
+            f"the scoring package is named {shown(name)}, like an installed module; rename its folder"
         )
     sys.meta_path.insert(0, _PackageFinder(name, root, sources))
     return importlib.import_module(f"{name}.{module}")

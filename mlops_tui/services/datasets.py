@@ -54,7 +54,30 @@ def data_path(name: str) -> str:
     try:
         return names.data_path(name)
     except ValueError as exc:
-        raise errors.InvalidInput(f"data {exc}", field="data") from None
+        raise errors.InvalidInput(str(exc), field="data") from None
+
+
+def upload_path(file: Path, name: str | None = None) -> str:
+    """The repository path the local ``file`` is uploaded to: ``data/<name>``, else
+    ``data/<the file's own name>``.
+
+    Raises InvalidInput naming the refused name as typed; when it is the file's own name (spaces,
+    quotes), the hint is the command that uploads it under an accepted one, the file name
+    shell-quoted so the command works when pasted (``mlops-tui data upload 'my rides.csv' --as
+    my-rides.csv``); when it is ``name`` (``--as``), the hint names an accepted one."""
+    wanted = file.name if name is None else name
+    try:
+        return names.data_path(wanted)
+    except ValueError as exc:
+        better = names.suggested_data_name(wanted)
+        if better is None:
+            hint = "the taxi code reads only CSV, CSV.gz and Parquet files (.csv, .csv.gz, .parquet)"
+        elif name is None:
+            upload = f"mlops-tui data upload {names.as_argument(str(file))} --as {better}"
+            hint = f"upload it under a name such as {better}: {upload}"
+        else:
+            hint = f"choose a name such as {better}"
+        raise errors.InvalidInput(str(exc), field="data", hint=hint) from None
 
 
 def profile_path(path: str) -> str:
@@ -119,6 +142,16 @@ def profile_file(path: Path, *, period: str | None = None, name: str | None = No
     return prof
 
 
+@dataclass(frozen=True)
+class Uploaded:
+    """What :func:`upload_data` did: the repository entry, the file's profile, and whether the
+    file was already there with the same content (``unchanged``: nothing was sent)."""
+
+    entry: RepoEntry
+    profile: dict[str, Any] | None
+    unchanged: bool = False
+
+
 async def upload_data(
     p: Platform,
     file: Path,
@@ -127,23 +160,65 @@ async def upload_data(
     progress: Progress | None = None,
     period: str | None = None,
     profile: bool = True,
-) -> tuple[RepoEntry, dict[str, Any] | None]:
+    replace: bool = False,
+) -> Uploaded:
     """Profile ``file`` (refusing what the taxi code cannot read), upload it as ``data/<name>``
-    (default: its own name), then store its profile beside it. Returns the entry and the profile."""
-    path = data_path(name or file.name)
+    (default: its own name), then store its profile beside it.
+
+    A data file already at that path is never replaced silently: with the same content (the
+    sha256 its stored profile recorded) nothing is sent and ``unchanged`` says so; with other
+    content it is replaced only with ``replace``, else AlreadyExists names it and says how
+    (``--replace``, or another name with ``--as``) before the file is read or sent."""
+    path = upload_path(file, name)
     if not file.is_file():
-        raise errors.InvalidInput(f"no such file: {file}", field="file")
+        raise errors.InvalidInput(f"{names.shown(str(file))} does not exist", field="file")
+    existing = await _entry(p, path)
+    if existing is not None:
+        stored = await _stored_profile(p, path)
+        digest = (stored or {}).get("data", {}).get("sha256")
+        if digest and digest == await asyncio.to_thread(sha256_file, file):
+            return Uploaded(existing, stored, unchanged=True)
+        if not replace:
+            raise errors.AlreadyExists(
+                f"{path} is already in the project repository ({existing.size / 1e6:.1f} MB) with other "
+                "content; nothing was uploaded",
+                path=path,
+                hint=_replace_hint(file, name),
+            )
     prof = await asyncio.to_thread(profile_file, file, period=period, name=path) if profile else None
-    entry = await p.upload_repo(path, file, source=str(file), progress=progress)
+    entry = await p.upload_repo(path, file, source=str(file), progress=progress, replace=replace)
     if prof is not None:
         prof["data"]["size"] = entry.size
         await store_profile(p, path, prof)
-    return entry, prof
+    return Uploaded(entry, prof)
+
+
+def _replace_hint(file: Path, name: str | None) -> str:
+    """How to replace the data file with ``file``, or keep both: the commands, the file shell-quoted."""
+    upload = f"mlops-tui data upload {names.as_argument(str(file))}"
+    named = f" --as {names.as_argument(name)}" if name is not None else ""
+    return f"replace it: {upload}{named} --replace; or keep both: {upload} --as OTHER-NAME.csv"
+
+
+async def _entry(p: Platform, path: str) -> RepoEntry | None:
+    folder = path.rsplit("/", 1)[0] + "/"
+    return next((e for e in await p.list_repo(folder) if e.path == path and not e.is_dir), None)
+
+
+async def _stored_profile(p: Platform, path: str) -> dict[str, Any] | None:
+    """The profile stored beside ``path`` (None when there is none or it cannot be read)."""
+    try:
+        stored = json.loads(await p.fetch_repo(profile_path(path)))
+    except (errors.PlatformError, ValueError):
+        return None
+    return stored if isinstance(stored, dict) else None
 
 
 async def store_profile(p: Platform, path: str, prof: dict[str, Any]) -> None:
+    """Write the profile beside its file: it is derived from the file, so it replaces the one
+    there (never a person's own file: ``<file>.profile.json`` is the app's)."""
     body = (json.dumps(prof, indent=1) + "\n").encode()
-    await p.upload_repo(profile_path(path), body, source=Path(profile_path(path)).name)
+    await p.upload_repo(profile_path(path), body, source=Path(profile_path(path)).name, replace=True)
 
 
 async def preview_data(

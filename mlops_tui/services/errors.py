@@ -69,6 +69,18 @@ class Conflict(PlatformError):
     hint = "choose another name or wait for the current action to finish"
 
 
+class AlreadyExists(Conflict):
+    """An upload to a path that is taken: nothing was written, since replacing a person's file
+    must be their explicit choice. ``path`` names it; the caller's hint says how to replace it
+    (``--replace``, a confirmation) or to choose another name."""
+
+    hint = "choose another name, or replace it explicitly"
+
+    def __init__(self, message: str, *, path: str = "", **kwargs) -> None:
+        super().__init__(message, **kwargs)
+        self.path = path
+
+
 class NotSupported(PlatformError):
     """This platform (adapter) cannot do that at all; the message says which and what instead."""
 
@@ -76,9 +88,12 @@ class NotSupported(PlatformError):
 
 
 class PlatformFailure(PlatformError):
-    """The platform answered with a server error; the request may be retried later."""
+    """The platform answered with a server error; the request may be retried later.
 
-    hint = "the platform reported an internal error; see its log"
+    The default hint names no cause: a 503 (unavailable for now), a 429 (too many requests) or a
+    507 (:class:`DiskFull`) is not an internal error, and the adapters give those their own hint."""
+
+    hint = "try again in a moment; if it keeps failing, the platform's log says why"
 
 
 class DiskFull(PlatformFailure):
@@ -95,6 +110,18 @@ class DiskFull(PlatformFailure):
         kwargs.setdefault("hint", free_space_hint(path))
         super().__init__(message, **kwargs)
         self.path = path
+
+
+def cannot_log_in(exc: DiskFull) -> DiskFull:
+    """What a login refused for want of space becomes: the platform must write a session to log
+    anyone in, so "disk full" is why nobody can log in now, and freeing space is what to do."""
+    reason = exc.message.removeprefix("disk full: ")
+    return DiskFull(
+        f"cannot log in: disk full, the platform cannot write the session: {reason}",
+        path=exc.path,
+        hint=exc.hint,
+        status=exc.status,
+    )
 
 
 def is_disk_full(exc: BaseException) -> bool:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from mlops_tui import config, credentials
 from mlops_tui.config import Profile
+from mlops_tui.platform.names import shown
 from mlops_tui.services.errors import AuthFailed, InvalidInput, PlatformError
 from mlops_tui.services.platform import Platform
 from mlops_tui.services.types import Credentials
@@ -49,7 +50,9 @@ def resolve(profile: Profile, *, start: bool = True, password: str | None = None
     if profile.platform == "kubernetes":
         url = profile.url or profile.kubeconfig
     elif profile.platform != "local":
-        raise NotAvailable(f"profile {profile.name!r}: the {profile.platform} platform is not available yet")
+        raise NotAvailable(
+            f"profile {shown(profile.name)}: the {profile.platform} platform is not available yet"
+        )
     else:
         from mlops_tui.services.local.launcher import ensure_platform
 
@@ -67,7 +70,7 @@ def resolve(profile: Profile, *, start: bool = True, password: str | None = None
 
 def _no_password(resolved: Resolved, more: str = "") -> AuthFailed:
     return AuthFailed(
-        f"no stored password for {resolved.user} on profile {resolved.profile.name!r} "
+        f"no stored password for {resolved.user} on profile {shown(resolved.profile.name)} "
         f"(looked in {credentials.backend_description()})",
         hint=f"store it once: mlops-tui login --profile {resolved.profile.name} "
         f"(or log in from the TUI){more}",
@@ -87,7 +90,7 @@ def tls_verify(profile: Profile) -> ssl.SSLContext | bool:
     except (OSError, ssl.SSLError) as exc:
         why = getattr(exc, "strerror", None) or exc
         raise InvalidInput(
-            f"profile {profile.name!r}: the CA file {path} cannot be used ({why})",
+            f"profile {shown(profile.name)}: the CA file {path} cannot be used ({why})",
             field="ca_file",
             hint="give the certificate the platform serves (mlops-tui join URL --ca-file FILE)",
         ) from None
@@ -103,7 +106,7 @@ def build_platform(resolved: Resolved, *, on_relogin: Callable[[], None] | None 
         return k8s_profile.build(resolved.profile, resolved.user, resolved.password, on_relogin=on_relogin)
     if resolved.profile.platform != "local":
         raise NotAvailable(
-            f"profile {resolved.profile.name!r}: the {resolved.profile.platform} platform "
+            f"profile {shown(resolved.profile.name)}: the {resolved.profile.platform} platform "
             "is not available yet"
         )
     if resolved.password is None:

@@ -21,7 +21,8 @@ HTTPX_SCHEMES = "http, https, socks5 and socks5h"
 
 def check_supported(proxy: Proxy) -> None:
     """Raise :class:`~mlops_tui.services.errors.InvalidInput` (one line naming the variable and
-    what to install or unset) for a proxy httpx cannot speak here."""
+    what to install or unset) for a malformed proxy value or one httpx cannot speak here."""
+    proxies.check_valid(proxy)
     if proxy.scheme in ("http", "https"):
         return
     if proxy.scheme in ("socks5", "socks5h"):

@@ -104,12 +104,20 @@ class Platform(Protocol):
     async def list_repo(self, prefix: str = "") -> list[RepoEntry]: ...
     async def fetch_repo(self, path: str) -> bytes: ...
     async def upload_repo(
-        self, path: str, content: bytes | Path, *, source: str | None = None, progress: Progress | None = None
+        self,
+        path: str,
+        content: bytes | Path,
+        *,
+        source: str | None = None,
+        progress: Progress | None = None,
+        replace: bool = False,
     ) -> RepoEntry:
         """Put ``content`` (bytes, or a local file sent in chunks) at ``path``; ``source`` is the
         local file it was read from (only for the equivalent command, so the one shown uploads that
-        very file); ``progress`` follows a file's chunks. Raises InvalidInput when the file cannot
-        be read or exceeds the platform's limit."""
+        very file); ``progress`` follows a file's chunks. A file already at ``path`` is replaced
+        only with ``replace`` (the person's explicit choice): otherwise AlreadyExists, and nothing
+        is written. Raises InvalidInput when the file cannot be read or exceeds the platform's
+        limit."""
         ...
 
     async def delete_repo(self, path: str) -> None:

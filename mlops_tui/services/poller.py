@@ -12,6 +12,12 @@ once. Why: an attendee leaves the dashboard open for hours while nothing happens
 shares one 2-core jump host; polling at the working pace all that time was about 1 % of one core
 per idle TUI plus its share of the platform (``benchmarks/attendee_footprint.py``).
 
+Only sources that call the platform itself tell the connection state. A source added with
+``tells_connection=False`` (the latency probe, which goes straight to a prediction server that
+keeps serving while the platform is frozen or gone) is polled and backed off like the others, but
+neither its successes nor its failures ever change the state: a live deployment must not turn the
+badge "connected" while every call to the platform times out.
+
 The TUI subscribes with callbacks (plain functions, called on the event loop); nothing here
 imports Textual.
 """
@@ -79,6 +85,7 @@ class _Source:
     on_result: ResultCallback | None
     on_error: ErrorCallback | None
     activity: bool = True  # a change of its data ends idle mode (not for probes that always differ)
+    tells_connection: bool = True
     task: asyncio.Task[None] | None = None
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -119,12 +126,15 @@ class Poller:
         on_result: ResultCallback | None = None,
         on_error: ErrorCallback | None = None,
         activity: bool = True,
+        tells_connection: bool = True,
     ) -> SourceStatus:
-        """``activity`` False: changes of this source's data do not end idle mode (a latency probe,
-        whose every answer differs)."""
+        """Poll ``fetch`` every ``interval`` seconds (after the previous poll ended). ``activity``
+        False: changes of its data do not end idle mode (a latency probe, whose every answer
+        differs). ``tells_connection`` False: its outcome never changes the connection state (see
+        the module)."""
         if name in self._sources:
-            raise ValueError(f"source {name!r} already added")
-        source = _Source(SourceStatus(name, interval), fetch, on_result, on_error, activity)
+            raise ValueError(f"source {name} already added")
+        source = _Source(SourceStatus(name, interval), fetch, on_result, on_error, activity, tells_connection)
         self._sources[name] = source
         if self._running:
             source.task = asyncio.create_task(self._run(source), name=f"poll:{name}")
@@ -214,7 +224,7 @@ class Poller:
             status.failures += 1
             status.last_error = exc
             status.next_delay = self.backoff(status.failures)
-            if isinstance(exc, Unreachable):
+            if isinstance(exc, Unreachable) and source.tells_connection:
                 detail = f"{exc.message}; retrying in {status.next_delay:.0f} s"
                 self._set_state(ConnectionState.RETRYING, detail)
             if source.on_error:
@@ -237,7 +247,8 @@ class Poller:
         status.value = value
         status.last_updated = datetime.now(UTC)
         status.next_delay = status.interval
-        self._set_state(ConnectionState.CONNECTED)
+        if source.tells_connection:
+            self._set_state(ConnectionState.CONNECTED)
         if source.on_result:
             source.on_result(status.name, value)
         return value

@@ -15,7 +15,8 @@ The rule (one for every client of the app: httpx for REST and predictions, the k
   ignored (curl ``lib/noproxy.c``). An IP address or CIDR block (``10.0.0.0/8``, ``fd00::/8``)
   matches IP hosts in it (curl >= 7.86). An entry with a port (``gw.example.com:8080``) applies to
   that port only (kubectl's rule; curl ignores such entries, which would leave the proxy on for a
-  host the person meant to exclude).
+  host the person meant to exclude). Printed curl commands are judged by curl's own reading
+  (:func:`curl_environment`), since that is what runs them when pasted.
 
 Why not httpx's own ``trust_env``: it proxies loopback, reads ``.example.com`` as sub-domains only
 and has no CIDR blocks; urllib's ``proxy_bypass_environment`` has no CIDR and no loopback rule
@@ -23,11 +24,19 @@ either. Both disagree with curl on a line of ``NO_PROXY`` a person copies from t
 rule is written once here and handed to the libraries as an explicit proxy (httpx's transport
 ``proxy=``, the kubernetes client's ``Configuration.proxy``), which then do the proxying.
 
+A proxy value is checked once, where it is read (:attr:`Proxy.problem`): a port that is not a
+number from 1 to 65535, no host, an unclosed IPv6 bracket. Every client that would use it
+(:func:`check_valid`, called by httpx's and the kubernetes client's support checks) and the doctor
+then say the same one line naming the variable and what is wrong with its value, instead of what
+the libraries raise for it (urllib's ``ValueError``, httpx's ``InvalidURL``, anyio's
+``ExceptionGroup``).
+
 Stdlib only: cheap to import from anywhere.
 """
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import re
@@ -50,7 +59,18 @@ class Proxy:
 
     @property
     def scheme(self) -> str:
-        return urlsplit(self.url).scheme.lower()
+        return self.url.partition("://")[0].lower()
+
+    @functools.cached_property
+    def problem(self) -> str | None:
+        """What is wrong with the value, in words (None: a usable URL); see :func:`problem`."""
+        return problem(self.url)
+
+    @property
+    def setting(self) -> str:
+        """``HTTPS_PROXY=http://proxy:3128`` (or ``the kubeconfig's proxy-url http://…``)."""
+        sep = " " if self.source == KUBECONFIG_SOURCE else "="
+        return f"{self.source}{sep}{self.shown}"
 
     @property
     def shown(self) -> str:
@@ -62,13 +82,58 @@ class Proxy:
         return f"{self.shown} (from {self.source})"
 
 
+_USER_INFO = re.compile(r"^([^:/?#]*://[^:/?#@]*):[^/?#@]*@")
+
+
 def redact(url: str) -> str:
-    """``url`` with the password of its user-info replaced by ``***``."""
-    parts = urlsplit(url)
-    if parts.password is None:
+    """``url`` with the password of its user-info replaced by ``***`` (also in a malformed URL)."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return _USER_INFO.sub(r"\1:***@", url)
+    if password is None:
         return url
     host = parts.netloc.rsplit("@", 1)[1]
     return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+
+
+def problem(url: str) -> str | None:
+    """What is wrong with the proxy URL ``url``, in words, or None when it can be used (whether a
+    client speaks its scheme is the client's check). ``http://127.0.0.1:99999`` gives "its port
+    99999 is not a number from 1 to 65535"."""
+    scheme, sep, _ = url.partition("://")
+    if not sep or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme):
+        return "it is not a URL (write it as http://HOST:PORT)"
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        if "IPv6" in str(exc):
+            return "its IPv6 address has no closing ']' (write it as http://[::1]:3128)"
+        return f"it is not a URL ({exc})"
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    host_port = parts.netloc.rpartition("@")[2]
+    if not parts.hostname:
+        return "it names no host (write it as http://HOST:PORT)"
+    if port is not None and not 1 <= port <= 65535:
+        given = host_port.rpartition("]")[2] if host_port.startswith("[") else host_port
+        return f"its port {given.rpartition(':')[2] or '(empty)'} is not a number from 1 to 65535"
+    return None
+
+
+def check_valid(proxy: Proxy) -> None:
+    """Raise :class:`~mlops_tui.services.errors.InvalidInput` (one line naming the variable and what
+    is wrong with its value, and what to do) when ``proxy.problem`` says it cannot be used."""
+    if proxy.problem is None:
+        return
+    raise errors.InvalidInput(
+        f"{proxy.setting}: {proxy.problem}",
+        field=proxy.source,
+        hint=f"correct the value, or {_undo(proxy)}",
+    )
 
 
 def _normalise(value: str) -> str:
@@ -163,13 +228,34 @@ class ProxyEnvironment:
         return proxy, loopback, any(entry.matches(host, address, port) for entry in self.no_proxy)
 
 
+def curl_environment(environ: Mapping[str, str] | None = None) -> ProxyEnvironment:
+    """The proxy settings as curl itself reads them (curl(1) ENVIRONMENT, ``lib/noproxy.c``), which
+    differs from the app's rule in three ways: ``http_proxy`` is read in lower case only
+    (``HTTP_PROXY`` is ignored, against "httpoxy"); ``NO_PROXY`` entries with a port never match (curl
+    compares the host name or address alone, so ``127.0.0.1:40919`` covers nothing); and loopback
+    gets no exception (see :meth:`ProxyEnvironment._route`'s ``loopback``, which curl ignores)."""
+    env = os.environ if environ is None else environ
+    app = ProxyEnvironment.from_environ(env)
+    http_value = env.get("http_proxy", "").strip()
+    return ProxyEnvironment(
+        http=Proxy(_normalise(http_value), "http_proxy") if http_value else None,
+        https=app.https,
+        all=app.all,
+        no_proxy=tuple(entry for entry in app.no_proxy if entry.port is None),
+    )
+
+
 def curl_would_proxy(url: str, environ: Mapping[str, str] | None = None) -> bool:
-    """True when a pasted ``curl url`` would go through a proxy that the app does not use: ``url``
-    is on loopback (which the app reaches directly, see the rule above) while this environment
-    sets a proxy for its scheme that ``NO_PROXY`` does not cover. Printed commands then carry
-    ``--noproxy '*'`` so they do what the app did (issue 7, parts 1 and 6)."""
-    proxy, loopback, excluded = ProxyEnvironment.from_environ(environ)._route(url)
-    return proxy is not None and loopback and not excluded
+    """True when a pasted ``curl url`` would go through a proxy where the app goes direct: by
+    curl's own reading of the environment (:func:`curl_environment`) a proxy is set for ``url``'s
+    scheme and ``NO_PROXY`` does not cover it, while the app's rule (loopback direct, NO_PROXY
+    entries with a port for that port) reaches it directly. Printed commands then carry
+    ``--noproxy '*'`` so they do what the app did (issue 7, parts 1 and 6; a ``NO_PROXY`` of
+    ``127.0.0.1:PORT``, which the app honours and curl ignores, issue 13)."""
+    proxy, _loopback, excluded = curl_environment(environ)._route(url)
+    if proxy is None or excluded:
+        return False
+    return ProxyEnvironment.from_environ(environ).for_url(url) is None
 
 
 def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -211,8 +297,7 @@ def unreachable(where: str, proxy: Proxy, reason: str) -> errors.Unreachable:
 def unsupported(proxy: Proxy, *, client: str, schemes: str, install: str | None) -> errors.InvalidInput:
     """One line for a proxy the installed ``client`` library cannot speak; ``install`` is the pip
     requirement that would teach it (None: no package can)."""
-    sep = " " if proxy.source == KUBECONFIG_SOURCE else "="
-    name = f"{proxy.source}{sep}{proxy.shown}"
+    name = proxy.setting
     if install:
         return errors.InvalidInput(
             f"{name}: {client} needs an extra package for a {proxy.scheme} proxy",

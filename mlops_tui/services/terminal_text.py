@@ -17,6 +17,13 @@ What a line becomes is what a terminal would show for it, within that line:
 - Every other control sequence is removed: CSI (cursor moves, modes), OSC (titles, hyperlinks,
   clipboard) ended by BEL or ST, DCS/SOS/PM/APC strings ended by ST, ``ESC`` sequences, C1 controls
   (U+0080-U+009F), a lone ``ESC``, BEL and the other C0 controls.
+- Invisible format characters are removed too (:data:`INVISIBLE`): the bidirectional controls
+  (Unicode UAX #9: embeddings and overrides U+202A-U+202E, isolates U+2066-U+2069, the marks
+  U+200E, U+200F and U+061C) and the zero-width characters (U+200B-U+200D, U+2060-U+2064, the
+  deprecated U+206A-U+206F and U+FEFF). A right-to-left override would make a log line read in
+  another order than the job wrote it, and a zero-width space makes two equal-looking words
+  differ for search; removed, a line reads in the order it was written and matches what it shows
+  (``docs/terminal-text.md`` says why removal rather than a visible mark).
 
 Columns are counted in code points, not terminal cells (a wide CJK character counts as one): the
 only difference shows when a frame with wide characters is partly overwritten. SGR state does not
@@ -37,8 +44,19 @@ from dataclasses import dataclass
 
 TAB_WIDTH = 8
 
-# Anything that needs more than copying: C0 controls but LF, DEL, C1 controls.
-_SPECIAL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+INVISIBLE = (
+    "\u061c"  # ARABIC LETTER MARK
+    "\u200b-\u200f"  # ZERO WIDTH SPACE, NON-JOINER, JOINER; LEFT-TO-RIGHT and RIGHT-TO-LEFT MARK
+    "\u202a-\u202e"  # LRE, RLE, PDF, LRO, RLO: bidi embeddings and overrides
+    "\u2060-\u2064"  # WORD JOINER and the invisible operators
+    "\u2066-\u2069"  # LRI, RLI, FSI, PDI: bidi isolates
+    "\u206a-\u206f"  # deprecated format characters (symmetric swapping, shaping)
+    "\ufeff"  # ZERO WIDTH NO-BREAK SPACE (a byte order mark)
+)
+"""Regex class ranges of the invisible format characters that are removed (see the module)."""
+
+# Anything that needs more than copying: C0 controls but LF, DEL, C1 controls, invisible characters.
+_SPECIAL = re.compile(f"[\x00-\x09\x0b-\x1f\x7f-\x9f{INVISIBLE}]")
 
 # ECMA-48 (5th edition, 1991) §5.3-5.6. Order matters: CSI and the control strings before the
 # two-character escape sequences, those before a lone control character.
@@ -49,7 +67,8 @@ _TOKEN = re.compile(
     | (?:\x1b[PX^_]|[\x90\x98\x9e\x9f]).*?(?:\x1b\\|\x9c|\Z)        # DCS, SOS, PM, APC … ST
     | \x1b[ -/]*[0-~]?                                              # nF/Fp/Fe/Fs escapes, lone ESC
     | (?P<ctl>[\x00-\x1f\x7f-\x9f])                                 # one control character
-    """,
+    """
+    + f"| [{INVISIBLE}]+  # invisible format characters\n",
     re.VERBOSE | re.DOTALL,
 )
 _SGR_PARAMS = re.compile(r"[0-9;:]*\Z")

@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from mlops_tui.platform.names import shown
 from mlops_tui.services import errors, httpclient
 from mlops_tui.services.units import size_text
 
@@ -61,9 +62,11 @@ def base_url() -> str:
 def trip_file(color: str, month: str) -> str:
     """``yellow_tripdata_2019-02.parquet``; InvalidInput for an unknown color or a bad month."""
     if color not in COLORS:
-        raise errors.InvalidInput(f"color must be one of {', '.join(COLORS)}, not {color!r}", field="color")
+        raise errors.InvalidInput(
+            f"color must be one of {', '.join(COLORS)}, not {shown(color)}", field="color"
+        )
     if not re.fullmatch(r"(20[0-9]{2})-(0[1-9]|1[0-2])", month):
-        raise errors.InvalidInput(f"month must be YYYY-MM (e.g. 2019-02), not {month!r}", field="month")
+        raise errors.InvalidInput(f"month must be YYYY-MM (e.g. 2019-02), not {shown(month)}", field="month")
     return f"{color}_tripdata_{month}.parquet"
 
 

@@ -15,11 +15,14 @@ from mlops_tui.actions import SCREENS
 class GuideInput(Input):
     """The guide's input line, with a history (up/down) and completion of command words (right).
 
-    While it is empty, the screen keys (1-6, 8) switch screens (as on every other screen) instead
-    of being typed: no command starts with a digit.
+    While it is empty, the app's keys do what they do on every other screen and what the footer
+    then shows, instead of being typed: the screen keys (1-6, 8) switch screens, ``:`` opens the
+    command line and ``?`` the help (no guide command starts with a digit, ``:`` or ``?``). Once
+    something is typed they are text: "what next?" asks the guide.
     """
 
     SCREEN_KEYS = frozenset(key for _, _, key in SCREENS)
+    APP_KEYS = SCREEN_KEYS | {":", "?"}
     BINDINGS: ClassVar = [
         Binding("up", "history(-1)", "Previous", show=False),
         Binding("down", "history(1)", "Next", show=False),
@@ -48,13 +51,13 @@ class GuideInput(Input):
         self.cursor_position = len(self.value)
 
     def _passes(self, character: str | None) -> bool:
-        return not self.value and character is not None and character in self.SCREEN_KEYS
+        return not self.value and character is not None and character in self.APP_KEYS
 
     def check_consume_key(self, key: str, character: str | None) -> bool:
         return not self._passes(character) and super().check_consume_key(key, character)
 
     async def _on_key(self, event: events.Key) -> None:
         # Textual calls each class's handler in turn: preventing the default skips Input's
-        # (which would type the digit) and the key bubbles on to the app's screen binding.
+        # (which would type the key) and the key bubbles on to the app's binding.
         if self._passes(event.character):
             event.prevent_default()

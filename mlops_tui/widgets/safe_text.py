@@ -16,7 +16,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.markup import escape
 
-from mlops_tui.services.terminal_text import StyledLine, has_controls, plain
+from mlops_tui.services.terminal_text import StyledLine, has_controls, plain, styled_line
 
 
 @lru_cache(maxsize=256)
@@ -34,6 +34,12 @@ def styled_text(line: StyledLine, **text_options: object) -> Text:
     for start, end, sgr in line.spans:
         text.stylize(sgr_style(sgr), start, end)
     return text
+
+
+def outside_styled(text: str) -> Text:
+    """Text from outside over several lines (a plugin's messages) with its SGR colours kept as
+    styles and every other control sequence removed, line by line as a terminal shows it."""
+    return Text("\n").join(styled_text(styled_line(line)) for line in text.split("\n"))
 
 
 def outside(value: object, style: str | Style = "") -> Text:

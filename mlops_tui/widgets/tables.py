@@ -7,17 +7,22 @@ its key) until they move it back to the top.
 
 Its cells come from the platform (names, states, details), so each goes through the one sanitiser
 and is shown as plain text: never markup, never a control sequence.
+
+It fits its width (``column_fit``): the state column is always whole, the name is cut with an
+ellipsis and the other columns are hidden, the rightmost first, when the panel is narrow (60
+columns); it is laid out again when its width changes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.widgets import DataTable
 
+from mlops_tui.widgets.column_fit import HIDDEN, fit_columns
 from mlops_tui.widgets.safe_text import clean_text, outside
 
 Row = tuple[str, Sequence[str | Text]]  # (key, cells)
@@ -31,6 +36,15 @@ def _safe(cell: str | Text) -> Text:
     return clean_text(cell) if isinstance(cell, Text) else outside(cell)
 
 
+def _cut(cell: str | Text, width: int) -> str | Text:
+    """``cell`` cut to ``width`` cells with an ellipsis, when it is wider (styles kept)."""
+    if _cell_width(cell) <= width:
+        return cell
+    text = cell.copy() if isinstance(cell, Text) else Text(str(cell))
+    text.truncate(width, overflow="ellipsis")
+    return text
+
+
 class LiveTable(DataTable):
     """``show(rows)`` replaces the content only when it changed; ``filter_text`` hides rows whose
     cells do not contain it (case-insensitive)."""
@@ -40,9 +54,14 @@ class LiveTable(DataTable):
     LiveTable:focus { background-tint: $foreground 3%; }
     """
 
-    def __init__(self, *columns: str, empty: str = "nothing yet", **kwargs) -> None:
+    def __init__(
+        self, *columns: str, empty: str = "nothing yet", whole: Collection[str] = ("STATE", "STAGE"), **kwargs
+    ) -> None:
+        """``whole``: the labels of the columns that are never cut nor hidden (a row's state)."""
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
         self._columns = columns
+        self._whole = [label in whole for label in columns]
+        self._laid_out_width = 0
         self._rows: list[Row] = []
         self._shown: list[Row] | None = None
         self.filter_text = ""
@@ -102,14 +121,18 @@ class LiveTable(DataTable):
             return
         count = len(self._columns)
         trimmed = [(key, list(cells)[:count]) for key, cells in rows]  # one row builder, narrower tables
+        natural = [
+            max([cell_len(label)] + [_cell_width(cells[index]) for _, cells in trimmed if index < len(cells)])
+            for index, label in enumerate(self._columns)
+        ]
+        self._laid_out_width = self._available_width(len(trimmed))
+        widths = fit_columns(natural, self._whole, self._laid_out_width, self.cell_padding)
+        shown = [i for i, w in enumerate(widths) if w != HIDDEN]
         # Explicit widths: the table is laid out at once, never first at header width.
-        for index, label in enumerate(self._columns):
-            width = max(
-                [cell_len(label)] + [_cell_width(cells[index]) for _, cells in trimmed if index < len(cells)]
-            )
-            self.add_column(label, width=width)
+        for index in shown:
+            self.add_column(self._columns[index], width=widths[index])
         for key, cells in trimmed:
-            self.add_row(*cells, key=key)
+            self.add_row(*(_cut(cells[i], widths[i]) for i in shown if i < len(cells)), key=key)
         if self.following:
             self.move_cursor(row=0, animate=False)
             return
@@ -118,6 +141,23 @@ class LiveTable(DataTable):
                 if key == selected:
                     self.move_cursor(row=index, animate=False)
                     break
+
+    def _available_width(self, rows: int) -> int:
+        """Cells a row may take: the content width, less the vertical scrollbar when ``rows`` (and
+        the header) will not fit the height; 0 before the table is laid out."""
+        region = self.content_region
+        if region.width <= 0:
+            return 0
+        scrolls = self.styles.overflow_y == "scroll" or (
+            self.styles.overflow_y == "auto" and rows + self.header_height > region.height
+        )
+        return region.width - (self.styles.scrollbar_size_vertical if scrolls else 0)
+
+    def _on_resize(self, event: events.Resize) -> None:
+        super()._on_resize(event)
+        if self._shown and self._available_width(len(self._shown)) != self._laid_out_width:
+            self._shown = None  # lay the columns out again for the new width
+            self._render_rows()
 
     def select_key(self, key: str) -> bool:
         """Put the cursor on the row ``key`` (asked for by another screen); False when absent.

@@ -199,3 +199,13 @@ def test_match_step(arg: str, index: int) -> None:
 def test_match_step_errors(arg: str, fragment: str) -> None:
     with pytest.raises(LookupError, match=fragment):
         match_step(arg, STEPS)
+
+
+def test_run_upload_replace_is_the_one_way_to_put_the_lab_code_back() -> None:
+    """Item 12: the upload step keeps code files changed in the notebook; `run upload --replace`
+    is the explicit choice that replaces them, and goes with that step only."""
+    cmd = parse_command("run upload --replace")
+    assert cmd.ok and cmd.verb == "run" and cmd.arg == "upload" and cmd.params == {"replace": 1}
+    assert parse_command("run upload").params == {}
+    wrong = parse_command("run train --replace")
+    assert not wrong.ok and "--replace goes with run upload only" in wrong.error

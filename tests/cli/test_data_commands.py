@@ -88,4 +88,4 @@ def test_data_names_are_refused_by_their_rule_not_by_a_parameter_rule(tmp_path: 
     both = mlops(home, "lab", "run", "--data", "a.csv", "--param", "data=b.csv", timeout=60)
     assert both.returncode == 1 and "give the data once" in both.stderr
     bad = mlops(home, "data", "upload", str(tmp_path / "missing.csv"), timeout=60)
-    assert bad.returncode == 1 and "no such file" in bad.stderr
+    assert bad.returncode == 1 and f"{tmp_path / 'missing.csv'} does not exist — check" in bad.stderr

@@ -113,7 +113,7 @@ def test_profiles_and_credentials_commands(tmp_path) -> None:
     listed = mlops(tmp_path, "profile", "list")
     assert "* ez" in listed.stdout and "https://gw:8080" in listed.stdout
     again = mlops(tmp_path, "profile", "add", "ez")
-    assert again.returncode == 1 and again.stderr.strip() == "mlops-tui: profile 'ez' already exists"
+    assert again.returncode == 1 and again.stderr.strip() == "mlops-tui: profile ez already exists"
     # The kubernetes adapter is not wired here yet, or the gateway is unreachable: a clear line either way.
     status = mlops(tmp_path, "status", timeout=60)
     assert (
@@ -124,7 +124,7 @@ def test_profiles_and_credentials_commands(tmp_path) -> None:
     used = mlops(tmp_path, "--profile", "local", "profile", "use", "local")
     assert used.returncode == 0 and "active profile: local" in used.stdout
     unknown = mlops(tmp_path, "--profile", "nope", "status")
-    assert unknown.returncode == 1 and "no profile named 'nope'" in unknown.stderr
+    assert unknown.returncode == 1 and "no profile named nope (have:" in unknown.stderr
 
     where = mlops(tmp_path, "credentials", "where")
     assert where.returncode == 0 and ".config/mlops-tui/credentials.json" in where.stdout

@@ -25,6 +25,8 @@ import yaml
 DEVICE_LINE = "To sign in, open https://login.example/device and enter the code WXYZ-1234"
 FAIL_LINE = "error: the refresh token has expired; sign in again"
 PLUGIN = "device-login"
+# A plugin that also retitles the terminal, clears it and colours its line (issue 13 tester).
+HOSTILE_LINE = f"\x1b]0;HIJACK\x07\x1b[2J\x1b[H\x1b[1;31m{DEVICE_LINE}\x1b[0m\x07"
 
 SCRIPT = r"""#!{python}
 import datetime, json, os, sys, time
@@ -62,10 +64,11 @@ print(json.dumps(answer))
 """
 
 
-def write_plugin(directory: Path) -> Path:
+def write_plugin(directory: Path, line: str = DEVICE_LINE) -> Path:
+    """The plugin script in ``directory``; ``line`` is what it writes to stderr."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / PLUGIN
-    path.write_text(SCRIPT.format(python=sys.executable, line=DEVICE_LINE, fail=FAIL_LINE))
+    path.write_text(SCRIPT.format(python=sys.executable, line=line, fail=FAIL_LINE))
     path.chmod(0o755)
     return path
 

@@ -283,3 +283,19 @@ async def test_training_parameters_are_refused_before_a_job_is_created(
     assert info.value.message == message
     assert info.value.field == field
     assert await platform.list_jobs() == []
+
+
+async def test_an_upload_through_a_helper_pod_never_replaces_silently(
+    world: FakeWorld, platform: KubernetesPlatform
+) -> None:
+    """Item 12, the Kubernetes adapter: the helper pod refuses a taken path unless asked."""
+    await platform.login()
+    path = "code/student01/mine/scoring.py"
+    await platform.upload_repo(path, b"# mine\n")
+    with pytest.raises(errors.AlreadyExists) as info:
+        await platform.upload_repo(path, b"# the lab's\n")
+    assert info.value.path == path
+    assert (world.repo_dir / path).read_bytes() == b"# mine\n"
+    assert sorted(p.name for p in (world.repo_dir / path).parent.iterdir()) == ["scoring.py"]
+    await platform.upload_repo(path, b"# the lab's\n", replace=True)
+    assert (world.repo_dir / path).read_bytes() == b"# the lab's\n"

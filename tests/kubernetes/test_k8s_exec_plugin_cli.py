@@ -11,7 +11,8 @@ import threading
 import time
 from pathlib import Path
 
-from exec_plugins import DEVICE_LINE, alive, exec_entry, seen, write_kubeconfig, write_plugin
+import pytest
+from exec_plugins import DEVICE_LINE, HOSTILE_LINE, alive, exec_entry, seen, write_kubeconfig, write_plugin
 from kdfake.world import NAMESPACE, PVC, FakeWorld
 
 
@@ -23,11 +24,18 @@ def _env(home: Path) -> dict[str, str]:
     return env
 
 
-def test_status_passes_the_device_code_line_to_stderr(world: FakeWorld, tmp_path: Path) -> None:
+@pytest.mark.parametrize("line", [DEVICE_LINE, HOSTILE_LINE], ids=["plain", "with-control-sequences"])
+def test_status_passes_the_device_code_line_to_stderr(world: FakeWorld, tmp_path: Path, line: str) -> None:
+    """The line as it arrives, sanitised: a plugin's OSC title change and clear-screen used to be
+    copied to the person's terminal."""
     world.api.tokens.add("plugin-token")
     plugin_dir = tmp_path / "plugin"
     kubeconfig = write_kubeconfig(
-        tmp_path / "kubeconfig", world.api_port, world.ca, NAMESPACE, exec_entry(write_plugin(plugin_dir))
+        tmp_path / "kubeconfig",
+        world.api_port,
+        world.ca,
+        NAMESPACE,
+        exec_entry(write_plugin(plugin_dir, line)),
     )
     home = tmp_path / "home"
     (home / ".config" / "mlops-tui").mkdir(parents=True)

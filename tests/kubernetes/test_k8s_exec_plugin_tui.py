@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from exec_plugins import DEVICE_LINE, alive, exec_entry, seen, write_kubeconfig, write_plugin
+from exec_plugins import DEVICE_LINE, HOSTILE_LINE, alive, exec_entry, seen, write_kubeconfig, write_plugin
 from kdfake.world import NAMESPACE, PVC, FakeWorld
 from mlops_tui.screens.sign_in import SignInScreen
 
@@ -36,9 +36,11 @@ def tui_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
-def _app(world: FakeWorld, tmp_path: Path, tui_home: Path, behaviour: str, wait: float) -> MlopsApp:
+def _app(
+    world: FakeWorld, tmp_path: Path, tui_home: Path, behaviour: str, wait: float, line: str = DEVICE_LINE
+) -> MlopsApp:
     world.api.tokens.add("plugin-token")
-    exec_config = exec_entry(write_plugin(tmp_path / "plugin"), behaviour, wait=wait)
+    exec_config = exec_entry(write_plugin(tmp_path / "plugin", line), behaviour, wait=wait)
     kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", world.api_port, world.ca, NAMESPACE, exec_config)
     options = KubernetesOptions(mode="kubeconfig", kubeconfig_path=str(kubeconfig), repo_pvc=PVC)
     platform = KubernetesPlatform(Credentials(url="", tenant="", user="", password=""), options)
@@ -121,3 +123,21 @@ async def test_plugin_that_answers_at_once_leaves_no_modal(
         await pilot.pause(0.3)
         assert not isinstance(app.screen, SignInScreen)
         assert not [n for n in app._notifications if n.severity == "error"]
+
+
+async def test_a_plugins_control_sequences_never_reach_the_modal(
+    world: FakeWorld, tmp_path: Path, tui_home: Path
+) -> None:
+    """The modal used Rich's ``Text.from_ansi``, which shows an OSC title ended by BEL as
+    ``0;HIJACK``: the plugin's text now goes through the one sanitiser, colours kept as styles."""
+    app = _app(world, tmp_path, tui_home, "device", wait=4.0, line=HOSTILE_LINE)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _until(pilot, lambda: isinstance(app.screen, SignInScreen), "the sign-in modal")
+        await pilot.pause(0.3)
+        words = _modal_words(app)
+        assert DEVICE_LINE in words and "HIJACK" not in words, words
+        assert "URL https://login.example/device" in words and "Code WXYZ-1234" in words
+        shown = app.screen.query_one("#sign-in-text").render()
+        assert shown.plain == DEVICE_LINE  # type: ignore[union-attr]
+        assert any(span.style and "red" in str(span.style) for span in shown.spans)  # type: ignore[union-attr]
+        await _until(pilot, lambda: not isinstance(app.screen, SignInScreen), "the modal to close")

@@ -316,3 +316,18 @@ def test_importing_the_rules_does_not_import_numpy() -> None:
     probe = "import sys, mlops_tui.lab_scripts.features; print('numpy' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "False", done.stderr
+
+
+@pytest.mark.parametrize(("record", "said"), [
+    ({**WORKSHOP_EXAMPLE, "hour": "9"}, 'hour must be a number, got string "9"'),
+    ({**WORKSHOP_EXAMPLE, "distance": [2.1]}, "distance must be a number, got array [2.1]"),
+    ({**RIDE, "pickup_datetime": 1549962000},
+     "pickup_datetime must be an ISO 8601 string, got number 1549962000"),
+    ({**RIDE, "pickup_datetime": "it's 9"}, "pickup_datetime is not an ISO 8601 date-time: \"it's 9\""),
+    ({**WORKSHOP_EXAMPLE, "month_3": "yes"}, 'month_3 must be 0 or 1, got "yes"'),
+])
+def test_a_refused_value_is_shown_as_the_json_the_client_sent(record: dict[str, Any], said: str) -> None:
+    """Python's notation ('9', None, str) is not what a client sent (issue 13 tester, item 7)."""
+    with pytest.raises(FieldError) as info:
+        records_to_matrix(record)
+    assert said in str(info.value), str(info.value)

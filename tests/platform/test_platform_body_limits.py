@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-from local_platform_support import V1, LocalPlatform, PlatformFactory
+from local_platform_support import REPLACE, V1, LocalPlatform, PlatformFactory
 
 from mlops_tui.platform.body_limit import MAX_JSON_BODY
 
@@ -64,7 +64,7 @@ def test_json_endpoints_take_small_bodies_and_uploads_the_repository_limit(
         big_json = {"model": "m", "job_id": "1", "description": "d" * (MAX_JSON_BODY + 1)}
         r = client.post(f"{V1}/models", json=big_json)
         assert r.status_code == 413 and r.json()["field"] == "body" and "64 KiB" in r.json()["error"]
-        upload = client.put(f"{V1}/repo/data/body-limit-test.bin", content=b"\0" * (2 * MIB))
+        upload = client.put(f"{V1}/repo/data/body-limit-test.bin", params=REPLACE, content=b"\0" * (2 * MIB))
         assert upload.status_code == 201 and upload.json()["size"] == 2 * MIB
         assert client.delete(f"{V1}/repo/data/body-limit-test.bin").status_code == 204
     finally:

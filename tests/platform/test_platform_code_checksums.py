@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 from fault_support import FaultPlatform, predict
-from local_platform_support import V1, WORKSHOP_RIDE, LocalPlatform, lab_scripts_dir, wait_state
+from local_platform_support import REPLACE, V1, WORKSHOP_RIDE, LocalPlatform, lab_scripts_dir, wait_state
 
 
 def _upload_package(api: httpx.Client, folder: str) -> dict[str, bytes]:
@@ -21,7 +21,7 @@ def _upload_package(api: httpx.Client, folder: str) -> dict[str, bytes]:
         if path.is_file() and "__pycache__" not in path.parts and path.suffix in (".py", ".csv"):
             rel = path.relative_to(lab_scripts_dir()).as_posix()
             files[rel] = path.read_bytes()
-            assert api.put(f"{V1}/repo/{folder}/{rel}", content=files[rel]).status_code == 201
+            assert api.put(f"{V1}/repo/{folder}/{rel}", params=REPLACE, content=files[rel]).status_code == 201
     return files
 
 
@@ -69,7 +69,7 @@ def test_a_changed_scoring_module_is_refused_naming_the_file(
     dep = _deploy(api, "tampered-code", v)
     assert dep["state"] == "configured" and _predict(dep, WORKSHOP_RIDE).status_code == 200
     evil = files["scoring.py"] + b'\nprint("TAMPERED scoring code loaded", flush=True)\n'
-    assert api.put(f"{V1}/repo/{folder}/scoring.py", content=evil).status_code == 201
+    assert api.put(f"{V1}/repo/{folder}/scoring.py", params=REPLACE, content=evil).status_code == 201
     os.kill(dep["pid"], signal.SIGKILL)  # the supervisor restarts it, and the restart verifies again
     after = wait_state(api, f"{V1}/deployments/tampered-code", states=("config error",))
     assert (
@@ -81,9 +81,15 @@ def test_a_changed_scoring_module_is_refused_naming_the_file(
     r = _predict(dep, WORKSHOP_RIDE)  # never a prediction from the changed code: 503 with the reason
     assert r.status_code == 503 and "scoring.py" in r.json()["error"]
     # A module the package imports is covered too.
-    assert api.put(f"{V1}/repo/{folder}/scoring.py", content=files["scoring.py"]).status_code == 201
     assert (
-        api.put(f"{V1}/repo/{folder}/features.py", content=files["features.py"] + b"\n#").status_code == 201
+        api.put(f"{V1}/repo/{folder}/scoring.py", params=REPLACE, content=files["scoring.py"]).status_code
+        == 201
+    )
+    assert (
+        api.put(
+            f"{V1}/repo/{folder}/features.py", params=REPLACE, content=files["features.py"] + b"\n#"
+        ).status_code
+        == 201
     )
     assert api.delete(f"{V1}/deployments/tampered-code").status_code == 204
     again = _deploy(api, "tampered-code", v)
@@ -100,7 +106,10 @@ def test_nothing_beside_the_package_is_imported(
     _upload_package(api, folder)
     marker = local_platform.state_dir / "planted-module-ran"
     plant = f"open({str(marker)!r}, 'w').write('ran')\nraise SystemExit(9)\n".encode()
-    assert api.put(f"{V1}/repo/code/student01/planted/zoneinfo.py", content=plant).status_code == 201
+    assert (
+        api.put(f"{V1}/repo/code/student01/planted/zoneinfo.py", params=REPLACE, content=plant).status_code
+        == 201
+    )
     v = _register(api, trained_job, "planted-beside", folder)
     dep = _deploy(api, "planted-beside", v)
     assert dep["state"] == "configured", dep

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from local_platform_support import V1, WORKSHOP_RIDE, submit_training, wait_job, wait_state
+from local_platform_support import REPLACE, V1, WORKSHOP_RIDE, submit_training, wait_job, wait_state
 
 from mlops_tui.services.types import Cluster, Deployment
 
@@ -136,7 +136,7 @@ def test_a_bundle_changed_after_registration_is_refused_by_the_server(
     job = wait_job(api, submit_training(api, lab_code, rounds=5, **{"max-depth": 3})["id"])
     v = api.post(f"{V1}/models", json={"model": "changed-later", "job_id": job["id"]}).json()
     manifest = f"{V1}/repo/{job['output']}/manifest.json"
-    assert api.put(manifest, content=api.get(manifest).content + b"\n").status_code == 201
+    assert api.put(manifest, params=REPLACE, content=api.get(manifest).content + b"\n").status_code == 201
     r = api.post(
         f"{V1}/deployments", json={"name": "changed-later", "model": "changed-later", "version": v["version"]}
     )

@@ -20,6 +20,7 @@ from disk_full_support import CannotMount, fill, mounted_tmpfs
 from local_platform_support import (
     DEFAULT_TENANT,
     DEFAULT_USER,
+    REPLACE,
     V1,
     LocalPlatform,
     PlatformFactory,
@@ -146,7 +147,7 @@ def test_a_full_disk_degrades_the_platform_and_it_resumes_by_itself(full_disk: F
         _assert_disk_full_answer(login, platform.state_dir)
         cluster = client.post(f"{V1}/clusters", json={"name": "nb-while-full", "kind": "notebook"})
         _assert_disk_full_answer(cluster, platform.state_dir)
-        upload = client.put(f"{V1}/repo/data/big.bin", content=os.urandom(512 << 10))
+        upload = client.put(f"{V1}/repo/data/big.bin", params=REPLACE, content=os.urandom(512 << 10))
         assert upload.status_code == 507, upload.text  # a file that cannot fit: always a 507
         _assert_disk_full_answer(upload, platform.state_dir)
         _wait("the running jobs ending", lambda: not any(_state(client, j) == "running" for j in running), 10)
@@ -220,8 +221,13 @@ async def test_every_disk_full_answer_reaches_the_person_as_disk_full(
         upload = platform.cli("data", "upload", str(blob), "--no-profile", timeout=60)
         assert upload.returncode == 1, upload
         for shown in (status.stderr, upload.stderr):  # status: its login, if that could not be written
-            for line in shown.splitlines():
-                assert line.startswith("mlops-tui: disk full: no space left on the device holding"), line
+            for line in shown.splitlines():  # the login is what a full disk refuses first
+                assert line.startswith(
+                    (
+                        "mlops-tui: disk full: no space left on the device holding",
+                        "mlops-tui: cannot log in: disk full, the platform cannot write the session",
+                    )
+                ), line
                 assert f"free space on the file system holding {platform.state_dir}" in line, line
         assert upload.stderr.strip()
     finally:

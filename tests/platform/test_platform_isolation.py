@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from local_platform_support import DEFAULT_DATA, V1, LocalPlatform
+from local_platform_support import DEFAULT_DATA, REPLACE, V1, LocalPlatform
 
 OBJECT_ENDPOINTS = [
     ("GET", "/jobs/{job}", None),
@@ -102,7 +102,10 @@ def test_other_tenant_has_its_own_repo_and_training_cluster(
     tenant_b: httpx.Client, tenant_a: dict[str, str], api: httpx.Client
 ) -> None:
     original = api.get(f"{V1}/repo/{tenant_a['file']}").content
-    assert tenant_b.put(f"{V1}/repo/{tenant_a['file']}", content=b"print('mine')\n").status_code == 201
+    assert (
+        tenant_b.put(f"{V1}/repo/{tenant_a['file']}", params=REPLACE, content=b"print('mine')\n").status_code
+        == 201
+    )
     assert tenant_b.get(f"{V1}/repo/{tenant_a['file']}").content == b"print('mine')\n"
     assert api.get(f"{V1}/repo/{tenant_a['file']}").content == original
     names = [c["name"] for c in tenant_b.get(f"{V1}/clusters").json()]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from local_platform_support import DEFAULT_USER, V1, submit_training, wait_job
+from local_platform_support import DEFAULT_USER, REPLACE, V1, submit_training, wait_job
 
 from mlops_tui.services.types import Model, ModelVersion
 
@@ -61,7 +61,7 @@ def test_configmap_is_the_workshops(
 
 
 def test_unfinished_or_failed_job_is_refused(api: httpx.Client, lab_code: str) -> None:
-    api.put(f"{V1}/repo/data/empty.csv", content=b"")
+    api.put(f"{V1}/repo/data/empty.csv", params=REPLACE, content=b"")
     failed = wait_job(api, submit_training(api, lab_code, data="data/empty.csv", rounds=3)["id"])
     assert failed["state"] == "failed"
     r = api.post(f"{V1}/models", json={"model": "refused", "job_id": failed["id"]})
@@ -76,13 +76,18 @@ def test_tampered_bundle_is_refused(api: httpx.Client, lab_code: str) -> None:
     assert job["state"] == "finished", job["message"]
     model_path = f"{V1}/repo/{job['output']}/model.ubj"
     original = api.get(model_path).content
-    assert api.put(model_path, content=original[:-1] + bytes([original[-1] ^ 1])).status_code == 201
+    assert (
+        api.put(model_path, params=REPLACE, content=original[:-1] + bytes([original[-1] ^ 1])).status_code
+        == 201
+    )
     r = api.post(f"{V1}/models", json={"model": "tampered", "job_id": job["id"]})
     assert r.status_code == 409
     assert (
         r.json()["field"] == "job_id" and "model.ubj" in r.json()["error"] and "checksum" in r.json()["error"]
     )
-    assert api.put(model_path, content=original).status_code == 201  # restored: now it registers
+    assert (
+        api.put(model_path, params=REPLACE, content=original).status_code == 201
+    )  # restored: now it registers
     assert api.post(f"{V1}/models", json={"model": "tampered", "job_id": job["id"]}).status_code == 201
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from local_platform_support import (
+    REPLACE,
     V1,
     WORKSHOP_RIDE,
     LocalPlatform,
@@ -86,7 +87,7 @@ def shared(tmp_path_factory: pytest.TempPathFactory, local_platform: LocalPlatfo
     creds.parent.mkdir(parents=True, exist_ok=True)
     creds.write_text(json.dumps({"local/facilitator": CANARY}))
     a = ws.login("student01")
-    r = a.put(f"{V1}/repo/code/student01/secret.txt", content=b"student01's work")
+    r = a.put(f"{V1}/repo/code/student01/secret.txt", params=REPLACE, content=b"student01's work")
     assert r.status_code == 201, r.text
     a.close()
     yield ws
@@ -221,7 +222,11 @@ def test_an_attendees_prediction_server_sees_only_its_model_and_scoring_code(sha
             "other-attendee": str(p["repo"] / "code" / "student01" / "secret.txt"),
         }
         probe = _probe_source(reads, {}, {})
-        r = b.put(f"{V1}/repo/code/student02/taxi/scoring.py", content=scoring.read_bytes() + probe.encode())
+        r = b.put(
+            f"{V1}/repo/code/student02/taxi/scoring.py",
+            params=REPLACE,
+            content=scoring.read_bytes() + probe.encode(),
+        )
         assert r.status_code == 201, r.text
         r = b.post(f"{V1}/models", json={"model": "mlops-model-student02", "job_id": done["id"]})
         assert r.status_code == 201, r.text

@@ -24,6 +24,7 @@ import pytest
 from local_platform_support import (
     DEFAULT_TENANT,
     DEFAULT_USER,
+    REPLACE,
     V1,
     WORKSHOP_RIDE,
     LocalPlatform,
@@ -74,7 +75,7 @@ def stopped_platform(
     platform = factory.new("template")
     client = platform.login()
     try:
-        r = client.put(f"{V1}/repo/data/mine.csv", content=b"a,b\n1,2\n")
+        r = client.put(f"{V1}/repo/data/mine.csv", params=REPLACE, content=b"a,b\n1,2\n")
         assert r.status_code == 201, r.text
     finally:
         client.close()

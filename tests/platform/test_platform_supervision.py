@@ -16,7 +16,7 @@ from collections import Counter
 import httpx
 import pytest
 from fault_support import FAULT_ARGS, FaultPlatform, alive, predict, wait_until
-from local_platform_support import V1, wait_state
+from local_platform_support import REPLACE, V1, wait_state
 
 from mlops_tui.services.local.launcher import serve_options
 
@@ -62,11 +62,11 @@ def test_a_refused_deployment_answers_503_at_once(fp: FaultPlatform) -> None:
     """Issue 8 §3: a deployment refused at start kept its port listening with nobody accepting."""
     manifest = f"{V1}/repo/{fp.version['path']}/manifest.json"
     original = fp.api.get(manifest).content
-    assert fp.api.put(manifest, content=original + b"\n").status_code == 201
+    assert fp.api.put(manifest, params=REPLACE, content=original + b"\n").status_code == 201
     try:
         dep = fp.deploy("refused")
     finally:
-        assert fp.api.put(manifest, content=original).status_code == 201
+        assert fp.api.put(manifest, params=REPLACE, content=original).status_code == 201
     assert dep["state"] == "config error" and "manifest.json" in dep["message"]
     t0 = time.monotonic()
     r = predict(dep, timeout=5)
@@ -81,7 +81,10 @@ def test_a_server_that_never_becomes_ready_is_refused_to_start(fp: FaultPlatform
     folder = "code/student01/exits"
     for name in ("__init__.py", "scoring.py"):
         assert (
-            fp.api.put(f"{V1}/repo/{folder}/{name}", content=b"import os\nos._exit(1)\n").status_code == 201
+            fp.api.put(
+                f"{V1}/repo/{folder}/{name}", params=REPLACE, content=b"import os\nos._exit(1)\n"
+            ).status_code
+            == 201
         )
     r = fp.api.post(
         f"{V1}/models",

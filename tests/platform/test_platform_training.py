@@ -12,6 +12,7 @@ import httpx
 from local_platform_support import (
     DEFAULT_DATA,
     DEFAULT_USER,
+    REPLACE,
     V1,
     LocalPlatform,
     PlatformFactory,
@@ -130,7 +131,7 @@ def test_queued_job_can_be_cancelled_before_it_starts(api: httpx.Client, lab_cod
 
 
 def test_bad_input_fails_the_job_with_the_scripts_message(api: httpx.Client, lab_code: str) -> None:
-    r = api.put(f"{V1}/repo/data/not-trips.csv", content=b"a,b\n1,2\n")
+    r = api.put(f"{V1}/repo/data/not-trips.csv", params=REPLACE, content=b"a,b\n1,2\n")
     assert r.status_code == 201
     job = wait_job(api, submit_training(api, lab_code, data="data/not-trips.csv", rounds=5)["id"])
     assert job["state"] == "failed" and job["exit_code"] == 2

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
-from local_platform_support import DEFAULT_DATA, V1
+from local_platform_support import DEFAULT_DATA, REPLACE, V1
 
 BAD_REQUESTS = [
     # (method, path, json body, status, field)
@@ -176,7 +176,7 @@ def test_invalid_json_body_names_the_body(api: httpx.Client) -> None:
 
 
 def test_repo_round_trip_and_listing(api: httpx.Client) -> None:
-    r = api.put(f"{V1}/repo/data/sub/dir/file.txt", content=b"hello")
+    r = api.put(f"{V1}/repo/data/sub/dir/file.txt", params=REPLACE, content=b"hello")
     assert r.status_code == 201 and r.json()["path"] == "data/sub/dir/file.txt" and r.json()["size"] == 5
     assert api.get(f"{V1}/repo/data/sub/dir/file.txt").content == b"hello"
     listing = api.get(f"{V1}/repo", params={"prefix": "data/sub/"}).json()
@@ -184,7 +184,7 @@ def test_repo_round_trip_and_listing(api: httpx.Client) -> None:
         ("data/sub/dir", True),
         ("data/sub/dir/file.txt", False),
     ]
-    bad = api.put(f"{V1}/repo/data/sub/dir/file.txt/inner", content=b"x")
+    bad = api.put(f"{V1}/repo/data/sub/dir/file.txt/inner", params=REPLACE, content=b"x")
     assert bad.status_code == 409 and bad.json()["field"] == "path"
     assert api.delete(f"{V1}/repo/data/sub").status_code == 204
     assert api.get(f"{V1}/repo", params={"prefix": "data/sub/"}).json() == []
@@ -268,3 +268,34 @@ def test_a_training_parameter_out_of_its_range_is_refused_at_submission(
     assert r.status_code == 400, r.text
     assert r.json()["field"] == f"params.{next(iter(params))}" and message in r.json()["error"]
     assert len(api.get(f"{V1}/jobs").json()) == jobs
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "said"),
+    [
+        (
+            "POST",
+            "/jobs",
+            {
+                "cluster": "training-engine-shared",
+                "code": "code/x",
+                "data": "my rides.csv",
+                "output": "models/x",
+            },
+            "data: my rides.csv is refused as a data file name: it must name a data file",
+        ),
+        ("POST", "/models", {"model": "my model", "job_id": 1}, "model: my model is refused as a model name"),
+        ("GET", "/models/it's/versions", None, "no model it's in this tenant's registry"),
+        ("GET", "/repo/data/no such.csv", None, "no file data/no such.csv in the project repository"),
+        ("DELETE", "/deployments/my dep", None, "no deployment my dep in this tenant"),
+    ],
+)
+def test_the_api_names_what_it_refuses_as_typed(
+    api: httpx.Client, method: str, path: str, body: dict[str, Any] | None, said: str
+) -> None:
+    """The API's error detail reaches the person (CLI, TUI): a Python repr ('my rides.csv') in it
+    is a notation nobody typed (issue 13 tester, item 7)."""
+    r = api.request(method, f"{V1}{path}", json=body)
+    assert 400 <= r.status_code < 500, r.text
+    assert said in r.json()["error"], r.json()["error"]
+    assert "'my" not in r.json()["error"] and '"it' not in r.json()["error"]

@@ -63,12 +63,12 @@ def test_round_trip_and_active_selection(home, monkeypatch) -> None:
 def test_errors_name_the_problem(home) -> None:
     with pytest.raises(config.ConfigError, match="platform must be one of"):
         config.Profile(name="x", platform="openshift")
-    with pytest.raises(config.ConfigError, match="no profile named 'nope'"):
+    with pytest.raises(config.ConfigError, match=r"^no profile named nope \(have"):
         config.load_config().get("nope")
     path = config.profiles_path()
     path.parent.mkdir(parents=True)
     path.write_text('[profiles.bad]\nplatform = "local"\ncolour = "red"\n')
-    with pytest.raises(config.ConfigError, match="unknown setting 'colour'"):
+    with pytest.raises(config.ConfigError, match=r"unknown setting colour \(known"):
         config.load_config()
     path.write_text("this is = not toml [")
     with pytest.raises(config.ConfigError, match="cannot read"):

@@ -78,3 +78,61 @@ def test_train_dialog_data_field() -> None:
     assert "data" not in problems
     _, problems = validate({**values, "data": "my file.txt"})
     assert "data file name" in problems["data"]
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("my rides.csv", "my rides.csv"),
+        ("it's.csv", "it's.csv"),
+        ('say "hi".csv', 'say "hi".csv'),
+        ("été.csv", "été.csv"),
+        ("", '""'),
+        (" march.csv", '" march.csv"'),
+        ("a\u200bb.csv", '"a\\u200bb.csv"'),
+        ("a\tb\x1b.csv", '"a\\tb\\u001b.csv"'),
+    ],
+)
+def test_a_name_is_shown_as_typed_unless_it_cannot_be_seen(name: str, shown: str) -> None:
+    """A Python repr ('my rides.csv', "it's.csv") is a notation nobody typed (issue 13 tester,
+    item 7); JSON notation only for what would not be seen as it is."""
+    assert names.shown(name) == shown
+
+
+def test_a_refused_name_is_named_as_typed() -> None:
+    with pytest.raises(ValueError) as info:
+        names.check("model", "my model")
+    assert str(info.value) == (
+        "my model is refused as a model name: it must start with a letter or digit and hold only "
+        "letters, digits and '._-' (at most 63)"
+    )
+    with pytest.raises(ValueError) as info:
+        names.data_path("my rides.csv")
+    assert str(info.value).startswith("my rides.csv is refused as a data file name: it must name a data")
+
+
+def test_training_on_a_local_file_whose_name_is_refused_says_how_to_upload_it(tmp_path) -> None:
+    local = tmp_path / "my rides.csv"
+    local.write_text("x")
+    with pytest.raises(InvalidInput) as info:
+        apply_train_params(LabContext(user="alice"), {"data": str(local)})
+    assert info.value.message.startswith("my rides.csv is refused as a data file name")
+    assert info.value.hint == (
+        f"upload it under a name such as my-rides.csv: mlops-tui data upload '{local}' --as my-rides.csv"
+    )
+
+
+@pytest.mark.parametrize(
+    ("file", "suggested"),
+    [
+        ("my rides.csv", "my-rides.csv"),
+        ("it's (2).CSV.GZ", "it-s-2.CSV.GZ"),
+        ("März 2019.parquet", "M-rz-2019.parquet"),
+        ("  .csv", "data.csv"),
+        ("notes.txt", None),
+    ],
+)
+def test_suggested_data_names_are_accepted(file: str, suggested: str | None) -> None:
+    assert names.suggested_data_name(file) == suggested
+    if suggested is not None:
+        assert names.data_path(suggested) == f"data/{suggested}"

@@ -186,3 +186,21 @@ async def test_follow_log_counts_lines_as_the_server_does(platform_server: Serve
         assert all("\r" in line for line in steps)  # kept whole: one server line is one line here
         resumed = [line async for line in p.follow_log(job.id, from_line=len(everything) - 2)]
         assert resumed == everything[-2:]
+
+
+async def test_an_upload_never_replaces_a_file_silently(platform_server: Server) -> None:
+    """Item 12: a taken path is refused (AlreadyExists naming it, nothing written) unless the
+    caller asks to replace; the equivalent curl says ?replace=true only then."""
+    async with _platform(platform_server) as p:
+        await p.upload_repo("code/alice/mine/scoring.py", b"# mine\n")
+        with pytest.raises(errors.AlreadyExists) as info:
+            await p.upload_repo("code/alice/mine/scoring.py", b"# the lab's\n")
+        assert info.value.path == "code/alice/mine/scoring.py" and info.value.status == 409
+        assert info.value.message == (
+            "code/alice/mine/scoring.py already exists in the project repository; nothing was written"
+        )
+        assert await p.fetch_repo("code/alice/mine/scoring.py") == b"# mine\n"
+        assert "replace" not in p.calls[-1].command
+        await p.upload_repo("code/alice/mine/scoring.py", b"# the lab's\n", replace=True)
+        assert await p.fetch_repo("code/alice/mine/scoring.py") == b"# the lab's\n"
+        assert "/repo/code/alice/mine/scoring.py?replace=true" in p.calls[-2].command

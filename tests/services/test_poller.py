@@ -216,3 +216,41 @@ async def test_idle_polling_slows_down_until_something_changes() -> None:
         assert polls["same"] >= before["same"] + 2  # the working pace again
     finally:
         await poller.stop()
+
+
+async def test_a_source_that_does_not_tell_the_connection_never_changes_it() -> None:
+    """The latency probe goes straight to a prediction server: its answers while the platform is
+    down must not turn the state connected, and its failures must not turn it disconnected."""
+    states: list[ConnectionState] = []
+    probes = 0
+    platform_up = False
+
+    async def clusters() -> str:
+        if not platform_up:
+            raise Unreachable("http://127.0.0.1:9 did not answer")
+        return "clusters"
+
+    async def probe() -> str:
+        nonlocal probes
+        probes += 1
+        if probes % 2:
+            raise Unreachable("the prediction server did not answer")
+        return "sample"
+
+    poller = Poller(backoff_base=0.01, backoff_cap=0.02)
+    poller.subscribe(lambda state, _detail: states.append(state))
+    poller.add_source("clusters", clusters, interval=0.01)
+    poller.add_source("latency", probe, interval=0.01, tells_connection=False)
+    poller.start()
+    try:
+        await _until(lambda: probes >= 20)
+        assert states == [ConnectionState.RETRYING]
+        assert poller.status("latency").value == "sample"
+        platform_up = True
+        await _until(lambda: poller.state is ConnectionState.CONNECTED)
+        states.clear()
+        seen = probes
+        await _until(lambda: probes >= seen + 20)
+        assert states == []  # the probe's failures never said disconnected
+    finally:
+        await poller.stop()

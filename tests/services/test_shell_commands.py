@@ -114,7 +114,9 @@ async def test_login_whoami_upload_fetch_logout_in_bash(
                 'printf "session=%s\\n" "$MLOPS_SESSION"',
                 p.equivalent("whoami"),
                 "echo",
-                p.equivalent("upload_repo", path=repo_path, source=ODD_FILE),
+                p.equivalent(
+                    "upload_repo", path=repo_path, source=ODD_FILE, replace=True
+                ),  # run once per tool
                 "echo",
                 p.equivalent("list_repo", prefix=f"data/{user}/ride's $HOME"),
                 "echo",
@@ -315,6 +317,39 @@ async def test_printed_loopback_commands_bypass_a_dead_proxy(
             p.equivalent("predict", deployment=dep.name, records=[RIDES[0]], reveal=True),
         ]
         assert all("--noproxy '*'" in c for c in commands if c.startswith(("curl", "MLOPS_SESSION")))
+        run = bash("set -euo pipefail\n" + "\n".join(commands), tmp_path, MLOPS_PASSWORD=PASSWORDS["shq"])
+        assert run.returncode == 0, f"{commands}\n---\n{run.stderr}"
+        whoami, prediction = run.stdout.splitlines()
+        assert json.loads(whoami)["user"] == "shq"
+        assert json.loads(prediction)["prediction"][0] == pytest.approx(value)
+
+
+async def test_printed_commands_work_when_no_proxy_names_the_port(
+    hostile_users: dict[str, Credentials],
+    deployment: dict[str, Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``NO_PROXY=127.0.0.1:PORT``: the app goes direct (the entry covers that port), curl ignores an
+    entry with a port and sent the pasted prediction to the dead proxy (``curl: (7) Failed to
+    connect to 127.0.0.1 port 9``). The printed curls are judged by curl's own rule."""
+    from urllib.parse import urlsplit
+
+    async with LocalPlatform(hostile_users["shq"]) as p:
+        await p.login()
+        dep = await p.get_deployment(deployment["name"])
+        value = (await p.predict(dep.name, [RIDES[0]])).values[0]
+        ports = {urlsplit(dep.url).port, urlsplit(p.url).port}
+        monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")
+        for name in ("HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "ALL_PROXY", "all_proxy", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("NO_PROXY", ",".join(f"127.0.0.1:{port}" for port in ports))
+        commands = [
+            p.equivalent("login"),
+            p.equivalent("whoami"),
+            "echo",
+            p.equivalent("predict", deployment=dep.name, records=[RIDES[0]], reveal=True),
+        ]
         run = bash("set -euo pipefail\n" + "\n".join(commands), tmp_path, MLOPS_PASSWORD=PASSWORDS["shq"])
         assert run.returncode == 0, f"{commands}\n---\n{run.stderr}"
         whoami, prediction = run.stdout.splitlines()

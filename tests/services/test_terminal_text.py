@@ -114,6 +114,26 @@ SEQUENCES = {
     "C1 NEL": "\x85",
     "C1 IND and HTS": "\x84\x88",
     "C1 ST alone": "\x9c",
+    # invisible format characters: bidi controls (UAX #9) and zero-width characters
+    "LRE U+202A": "\u202a",
+    "RLE U+202B": "\u202b",
+    "PDF U+202C": "\u202c",
+    "LRO U+202D": "\u202d",
+    "RLO U+202E (right-to-left override)": "\u202e",
+    "LRI U+2066": "\u2066",
+    "RLI U+2067": "\u2067",
+    "FSI U+2068": "\u2068",
+    "PDI U+2069": "\u2069",
+    "LRM U+200E": "\u200e",
+    "RLM U+200F": "\u200f",
+    "ALM U+061C": "\u061c",
+    "ZWSP U+200B": "\u200b",
+    "ZWNJ U+200C": "\u200c",
+    "ZWJ U+200D": "\u200d",
+    "WORD JOINER U+2060": "\u2060",
+    "INVISIBLE TIMES U+2062": "\u2062",
+    "ZWNBSP/BOM U+FEFF": "\ufeff",
+    "a run of them": "\u202e\u2066\u200b\ufeff\u2069\u202c",
 }
 
 
@@ -156,6 +176,23 @@ def test_unfinished_and_odd_sequences(line: str, shown: str) -> None:
 )
 def test_sgr_state(line: str, expected: StyledLine) -> None:
     assert styled_line(line) == expected
+
+
+def test_a_right_to_left_override_cannot_make_a_log_line_lie() -> None:
+    """A job prints ``RLO`` before text written backwards: a bidi terminal would show "loss 0.1 ok"
+    in another order than written. Removed, the line reads as the job wrote it, and search and
+    filter match what is shown."""
+    line = "eval \u202e5.0 ssol\u202c done"
+    assert plain(line) == "eval 5.0 ssol done"
+    assert styled_line(f"\x1b[32m{line}\x1b[0m") == StyledLine("eval 5.0 ssol done", ((0, 18, "32"),))
+    assert plain("pass\u200bword") == "password" and has_controls("pass\u200bword")
+    assert plain("\ufeffpickup_datetime,dropoff") == "pickup_datetime,dropoff"  # a CSV's byte order mark
+
+
+def test_visible_unicode_is_kept() -> None:
+    # Arabic and Hebrew letters, a no-break space and an emoji are text, not controls.
+    for text in ("مرحبا", "שלום", "a\u00a0b", "taxi 🚕", "naïve"):
+        assert plain(text) == text and not has_controls(text)
 
 
 def test_each_line_starts_unstyled() -> None:

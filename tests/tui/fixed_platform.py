@@ -235,7 +235,11 @@ class FixedPlatform:
     async def fetch_repo(self, path: str) -> bytes:
         return b""
 
-    async def upload_repo(self, path: str, content: bytes, *, source: str | None = None) -> RepoEntry:
+    async def upload_repo(
+        self, path: str, content: bytes, *, source: str | None = None, replace: bool = False
+    ) -> RepoEntry:
+        if not replace and (path in self.uploads or path == "data/NYCTaxi/synthetic-yellow-2019H1.csv"):
+            raise errors.AlreadyExists(f"{path} already exists in the project repository", path=path)
         self.uploads[path] = RepoEntry(path, len(content), modified_at=T0)
         return self.uploads[path]
 

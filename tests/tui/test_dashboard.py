@@ -70,7 +70,7 @@ async def test_dashboard_survives_the_platform_going_away(make_app: Any, platfor
             assert "Traceback" not in text
             assert app.is_running and app.return_code is None
             # The last data stays on screen, marked stale.
-            assert "training-engine-shared" in text
+            assert "training-engine-shared" in text, text
             await in_thread(server.start)
             await wait_for(
                 pilot, lambda: app.connection.link is Link.CONNECTED, timeout=60, what="reconnected"
@@ -176,3 +176,41 @@ async def test_follows_the_local_platform_to_a_new_port(
             pilot, lambda: app.platform is not None and app.platform.credentials.url == server.url, timeout=60
         )
         await wait_for(pilot, lambda: app.connection.link is Link.CONNECTED, what="connected on the new port")
+
+
+async def test_a_frozen_platform_keeps_the_badge_disconnected_while_its_deployment_answers(
+    make_app: Any, local_platform: Any, deployment: dict
+) -> None:
+    """``kill -STOP`` of the platform while a deployment keeps serving: the latency probe (which goes
+    straight to the prediction server) kept answering and flipped the badge back to "● connected"
+    between the platform calls' timeouts. Only calls to the platform itself decide the badge."""
+    import signal
+
+    adapter = LocalAdapter(local_platform.credentials, timeout=2.0)
+    fast = {"clusters": 0.3, "jobs": 0.3, "registry": 0.3, "deployments": 0.3, "latency": 0.2, "health": 0.3}
+    app = make_app(adapter, first_mode="dashboard", intervals=fast)
+    links: list[Link] = []
+    pid = local_platform.proc.pid
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for(pilot, lambda: app.connection.link is Link.CONNECTED, what="connected")
+            await wait_for(pilot, lambda: app.latency, what="a first latency sample")
+            shown = app.link._on_status
+            app.link._on_status = lambda status: (links.append(status.link), shown(status))
+            os.kill(pid, signal.SIGSTOP)
+            try:
+                await wait_for(
+                    pilot, lambda: Link.DISCONNECTED in links, timeout=30, what="the badge disconnected"
+                )
+                links.clear()
+                samples = len(app.latency)
+                await pilot.pause(6.0)  # several probe rounds and platform timeouts
+                assert len(app.latency) > samples, "the deployment stopped answering: no test"
+                assert Link.CONNECTED not in links, links
+                assert app.connection.link is Link.DISCONNECTED
+                assert "● connected" not in screen_text(app).splitlines()[0]
+            finally:
+                os.kill(pid, signal.SIGCONT)
+            await wait_for(pilot, lambda: app.connection.link is Link.CONNECTED, timeout=60, what="back")
+    finally:
+        await adapter.aclose()

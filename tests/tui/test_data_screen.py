@@ -72,7 +72,12 @@ async def test_upload_profile_and_remove_with_the_keyboard(
         assert name.value == "march-rides.csv" and app.focused is name
         name.value = ""
         await pilot.press(*"bad name.csv", "ctrl+s")
-        assert "must name a data file" in str(picker.query_one("#picker-error", Static).render())
+        said = str(picker.query_one("#picker-error", Static).render())
+        assert "must name a data file" in said
+        # the name as typed, not a Python repr; and one that would be accepted (item 7)
+        assert said.startswith("bad name.csv is refused as a data file name") and said.endswith(
+            "— e.g. bad-name.csv"
+        ), said
         name.value = ""
         await pilot.press(*NAME, "ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, DataScreen), what="the picker to close")

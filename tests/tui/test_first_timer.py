@@ -301,7 +301,9 @@ async def test_a_failed_experiment_neither_traps_nor_undoes(local_platform: Any,
         running = guide.context.job_id
         await wait_for(pilot, lambda: "round" in guide.chat.transcript(), 60, "the job to run")
         await platform.cancel_job(running)
-        await wait_for(pilot, lambda: guide.running is None, 60, "the step to end")
+        # the step ends, then its live check after the failure sets the state (an await later)
+        ended = lambda: guide.running is None and guide.states["train"] != "running"  # noqa: E731
+        await wait_for(pilot, ended, 60, "the step to end and be checked")
         transcript = guide.chat.transcript()
         assert guide.states["train"] == "done"  # the finished job still verifies Lab 3
         assert "Lab 3 stays done: job" in transcript

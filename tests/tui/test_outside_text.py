@@ -166,3 +166,24 @@ def test_registry_detail_shows_free_text_fields_clean() -> None:
     text = version_detail(version, []).plain
     assert "[b]tuned[/b] by noisy job" in text and "data/NYCTaxi/rides.csv" in text
     assert_clean(text)
+
+
+async def test_the_log_view_shows_no_bidi_control_or_zero_width_character() -> None:
+    """A right-to-left override in a job's line could make the log view show it in another order
+    than written; a zero-width space made "password" unfindable. Both are removed (the sanitiser)."""
+    from textual.app import App, ComposeResult
+
+    class OneLog(App[None]):
+        def compose(self) -> ComposeResult:
+            yield LogView()
+
+    app = OneLog()
+    async with app.run_test(size=(80, 10)) as pilot:
+        view = app.query_one(LogView)
+        view.write_lines(["eval \u202e5.0 ssol\u202c done", "pass\u200bword=\u2066x\u2069", "\ufeffok"])
+        await pilot.pause(0.1)
+        assert view.lines() == ["eval 5.0 ssol done", "password=x", "ok"]
+        drawn = ["".join(s.text for s in view._render_strip(view._first_seq + i)) for i in range(3)]
+        assert [d.rstrip() for d in drawn] == view.lines()
+        view.set_filter("password")
+        assert view.shown == 1

@@ -34,6 +34,25 @@ async def test_keys_switch_screens_and_esc_goes_back(make_app: Any, adapter: Any
         await wait_for(pilot, lambda: app.current_mode == "predict", what="back to predict")
 
 
+async def test_esc_on_the_first_screen_stays_there(make_app: Any, adapter: Any) -> None:
+    """Esc with no screen to go back to used to stop the app with "No known mode '_default'"
+    (Textual's mode before the first screen was kept as a place to go back to)."""
+    app = make_app(adapter, first_mode="guide")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.current_mode == "guide", what="the guide")
+        app.screen.set_focus(None)
+        await pilot.press("escape", "escape")
+        await pilot.pause(0.2)
+        assert app.current_mode == "guide" and app.is_running
+        app.screen.set_focus(None)
+        await pilot.press("2")
+        await wait_for(pilot, lambda: app.current_mode == "dashboard", what="the dashboard")
+        app.screen.set_focus(None)
+        await pilot.press("escape", "escape", "escape")
+        await pilot.pause(0.2)
+        assert app.current_mode == "guide" and app.is_running
+
+
 async def test_command_line_and_palette(make_app: Any, adapter: Any) -> None:
     app = make_app(adapter, first_mode="dashboard")
     async with app.run_test(size=(100, 30)) as pilot:

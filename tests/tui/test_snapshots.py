@@ -75,6 +75,11 @@ def test_dashboard_80x24(snap_compare: Any, tmp_path: Path) -> None:
     assert snap_compare(_app(tmp_path, "dashboard"), terminal_size=(80, 24), run_before=_feed)
 
 
+def test_dashboard_60x24(snap_compare: Any, tmp_path: Path) -> None:
+    """Every state whole at 60 columns: names cut, the columns on the right hidden (item 8)."""
+    assert snap_compare(_app(tmp_path, "dashboard"), terminal_size=(60, 24), run_before=_feed)
+
+
 def test_dashboard_disconnected(snap_compare: Any, tmp_path: Path) -> None:
     async def run_before(pilot: Any) -> None:
         await _feed(pilot)
@@ -137,8 +142,8 @@ def test_predict_result(snap_compare: Any, tmp_path: Path) -> None:
     assert snap_compare(_app(tmp_path, "predict"), terminal_size=SIZE, run_before=run_before)
 
 
-def test_login(snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # A fixed (never created) home, so the credentials path on screen is the same on every run.
+def fixed_home(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fixed (never created) home, so the credentials path on screen is the same on every run."""
     monkeypatch.setenv("HOME", "/home/alice")
     monkeypatch.setenv("XDG_CONFIG_HOME", "/home/alice/.config")
     monkeypatch.setenv("MLOPS_TUI_CREDENTIALS", "file")
@@ -147,6 +152,10 @@ def test_login(snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     from mlops_tui import credentials
 
     credentials._backend_cache.clear()
+
+
+def test_login(snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fixed_home(monkeypatch)
 
     async def run_before(pilot: Any) -> None:
         screen = pilot.app.screen

@@ -1,5 +1,6 @@
-"""SVG snapshots of the guide, the dashboard and the predict screen on the terminals of issue 7
-part 4: 16 colours (``TERM=xterm``), ``NO_COLOR=1`` and a non-UTF-8 locale (``LC_ALL=C``).
+"""SVG snapshots of the guide, the dashboard, the predict and the login screen (its checkboxes) on
+the terminals of issue 7 part 4: 16 colours (``TERM=xterm``), ``NO_COLOR=1`` and a non-UTF-8
+locale (``LC_ALL=C``).
 
 Same fixed data and frozen clock as test_snapshots.py. The SVG shows ANSI colours in Textual's
 export palette, not PuTTY's; test_terminals.py checks the colours a PuTTY user really sees.
@@ -20,7 +21,7 @@ from mlops_tui.app import MlopsApp
 from .conftest import wait_for
 from .fixed_platform import FixedPlatform, frozen_clock
 from .terminal_support import TERMINALS, screen_text, use_terminal
-from .test_snapshots import _feed
+from .test_snapshots import _feed, fixed_home
 
 SIZE = (100, 30)
 
@@ -82,7 +83,13 @@ async def _settled(pilot: Any, timeout: float = 5.0) -> None:
         before = now
 
 
-RUN_BEFORE = {"guide": _guide, "dashboard": _dashboard, "predict": _predict}
+async def _login(pilot: Any) -> None:
+    """The Login form: its checkboxes on (Verify TLS, Remember) and off (Read-only), item 10."""
+    await _feed(pilot)
+    await _settled(pilot)
+
+
+RUN_BEFORE = {"guide": _guide, "dashboard": _dashboard, "predict": _predict, "login": _login}
 
 
 @pytest.mark.usefixtures("tui_home")
@@ -92,4 +99,6 @@ def test_screen_on_terminal(
     mode: str, terminal: str, snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     use_terminal(monkeypatch, terminal)
+    if mode == "login":
+        fixed_home(monkeypatch)  # the credentials path on screen
     assert snap_compare(_app(tmp_path, mode), terminal_size=SIZE, run_before=RUN_BEFORE[mode])

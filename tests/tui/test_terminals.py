@@ -351,3 +351,60 @@ def test_the_degraded_badge_names_each_kind_once_and_stays_short() -> None:
     assert odd.short_label(now) == "the platform says s…"
     gone = ConnectionStatus(Link.DISCONNECTED, degraded=(REASON,))  # the link matters more
     assert not gone.is_degraded and gone.label(now).startswith("disconnected")
+
+
+@pytest.mark.usefixtures("tui_home")
+@pytest.mark.parametrize(
+    ("terminal", "on", "off"),
+    [("xterm-16", "▐X▌", "▐ ▌"), ("no-color", "▐X▌", "▐ ▌"), ("ascii", "[X]", "[ ]"), (None, "▐X▌", "▐ ▌")],
+)
+async def test_a_checkbox_reads_on_or_off_without_colour(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, terminal: str | None, on: str, off: str
+) -> None:
+    """Textual's Checkbox drew the same X on and off (only its colour differed): under NO_COLOR and
+    LANG=C every box read checked (issue 13 tester, item 10). Login and the Train dialog."""
+    if terminal is not None:
+        use_terminal(monkeypatch, terminal)
+    app = _app(tmp_path, "login")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: "Read-only" in screen_text(app), what="the login form")
+        await pilot.pause(0.2)
+        text = screen_text(app)
+        assert f"{on} Verify TLS certificates" in text and f"{off} Read-only (attendees" in text, text
+        box = app.screen.query_one("#f-readonly")
+        box.focus()
+        await pilot.press("space")
+        await pilot.pause(0.2)
+        assert box.value and f"{on} Read-only (attendees" in screen_text(app)
+
+        await app.goto("training")
+        await pilot.pause(0.3)
+        app.screen.set_focus(None)
+        await pilot.press("n")
+        await wait_for(
+            pilot, lambda: "Upload the lab's training code" in screen_text(app), what="the Train dialog"
+        )
+        await pilot.pause(0.2)
+        upload = app.screen.query_one("#f-upload")
+        shown = on if upload.value else off
+        assert f"{shown} Upload the lab's training code" in screen_text(app)
+        upload.focus()
+        await pilot.press("space")
+        await pilot.pause(0.2)
+        shown = on if upload.value else off
+        assert f"{shown} Upload the lab's training code" in screen_text(app)
+
+
+def test_every_toggle_is_a_state_checkbox() -> None:
+    """Textual's Checkbox, RadioButton and Switch tell on from off by colour alone; the screens use
+    StateCheckbox (widgets/checkbox.py) so a future dialog does not bring one back."""
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    sources = [*(root / "screens").glob("*.py"), *(root / "mlops_tui").rglob("*.py")]
+    used = {
+        f"{path.relative_to(root)}: {match.group(0)}"
+        for path in sources
+        for match in re.finditer(r"(?<![\w.])(Checkbox|RadioButton|RadioSet|Switch)\(", path.read_text())
+    }
+    assert not used, used

@@ -18,9 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from mlops_tui.services import errors
 from mlops_tui.services.doctor import net
 from mlops_tui.services.doctor.core import Finding
-from mlops_tui.services.proxy import KUBECONFIG_SOURCE, Proxy
+from mlops_tui.services.proxy import KUBECONFIG_SOURCE, Proxy, check_valid
 
 T = TypeVar("T")
 DNS_DEADLINE_S = 5.0
@@ -31,7 +32,10 @@ TLS_DEADLINE_S = 10.0
 @dataclass(frozen=True)
 class Hop:
     """One server as the app reaches it. ``trust`` says where the CA comes from, in words;
-    ``tls_todo`` what to do when the certificate is refused (profile or kubeconfig settings)."""
+    ``tls_todo`` what to do when the certificate is refused (profile or kubeconfig settings);
+    ``proxy_supported`` is the check of the client that makes the app's calls to it (raising the
+    same :class:`~mlops_tui.services.errors.InvalidInput` the app would: a malformed value, a
+    scheme the client cannot speak)."""
 
     label: str  # "the Ezmeral gateway", "the Kubernetes API server"
     url: str
@@ -42,6 +46,7 @@ class Hop:
     trust: str = "the system's CA certificates"
     tls_todo: str = ""
     insecure_switch: str = "verify_tls = false"
+    proxy_supported: Callable[[Proxy], None] = check_valid
 
     @property
     def target(self) -> net.Target:
@@ -86,6 +91,10 @@ async def proxy_check(hop: Hop) -> Finding:
     if hop.proxy is None:
         return Finding.passed(f"none: {hop.target.host} is reached directly")
     proxy = hop.proxy
+    try:
+        hop.proxy_supported(proxy)  # what the app's client would say first, in its words
+    except errors.InvalidInput as exc:
+        return Finding.failed(exc.message, exc.hint)
     if proxy.scheme not in ("http", "https"):
         try:
             sock = await blocking(_proxy_socket, proxy)

@@ -21,13 +21,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlops_tui.services import errors
+from mlops_tui.platform.names import shown
+from mlops_tui.services import errors, httpclient
 from mlops_tui.services.doctor import hops
 from mlops_tui.services.doctor.core import Check, Finding
 from mlops_tui.services.kubernetes import kubeconfigs
 from mlops_tui.services.kubernetes import names as n
 from mlops_tui.services.kubernetes.exec_credential import ExecListener, PluginRun, plugin_name
-from mlops_tui.services.kubernetes.kube import KD_GROUP, KD_PLURAL, KD_VERSION, choose_proxy, context_cluster
+from mlops_tui.services.kubernetes.kube import (
+    KD_GROUP,
+    KD_PLURAL,
+    KD_VERSION,
+    check_supported,
+    choose_proxy,
+    context_cluster,
+)
 from mlops_tui.services.kubernetes.options import KubernetesOptions
 from mlops_tui.services.kubernetes.permissions import NEEDED
 from mlops_tui.services.proxy import ProxyEnvironment
@@ -110,6 +118,7 @@ class KubeContext:
             insecure=not self.profile.verify_tls,
             trust=f"ca_file {ca}" if ca else "the system's CA certificates",
             tls_todo=todo,
+            proxy_supported=httpclient.check_supported,
         )
 
     async def call(self, what: str, fn: Any) -> Any:
@@ -126,7 +135,7 @@ async def profile_check(ctx: KubeContext) -> Finding:
     missing = []
     if p.url and not re.match(r"^https?://[^/\s:]+", p.url):
         return Finding.failed(
-            f"url {p.url!r} is not a gateway URL", "write it as https://<gateway>:8080 (reference §1.1)"
+            f"url {shown(p.url)} is not a gateway URL", "write it as https://<gateway>:8080 (reference §1.1)"
         )
     if p.url and not p.tenant:
         missing.append("tenant")
@@ -205,14 +214,15 @@ async def kubeconfig_check(ctx: KubeContext) -> Finding:
     contexts = {c.get("name"): c.get("context") or {} for c in config.get("contexts") or []}
     if context not in contexts:
         return Finding.failed(
-            f"the kubeconfig ({source}) has no context {context!r} (has: {', '.join(map(str, contexts))})",
+            f"the kubeconfig ({source}) has no context {shown(context)} "
+            f"(has: {', '.join(map(shown, contexts))})",
             "set context in the profile to one of those",
         )
     cluster = context_cluster(config, ctx.options.context)
     server = str(cluster.get("server") or "")
     if not server.startswith(("https://", "http://")):
         return Finding.failed(
-            f"context {context} names no cluster with a server URL (server: {server!r})",
+            f"context {context} names no cluster with a server URL (server: {shown(server)})",
             "fix the kubeconfig's clusters entry",
         )
     ctx.config, ctx.config_dir = config, path.parent
@@ -270,6 +280,7 @@ def _api_hop(ctx: KubeContext, cluster: dict[str, Any], server: str) -> hops.Hop
         insecure_switch="insecure-skip-tls-verify"
         if cluster.get("insecure-skip-tls-verify")
         else "verify_tls = false",
+        proxy_supported=check_supported,
     )
 
 
@@ -335,7 +346,9 @@ async def api_version_check(ctx: KubeContext) -> Finding:
 
     m = _VERSION.match(ctx.version)
     if m is None:
-        return Finding.failed(f"the API server reports version {ctx.version!r}", "report it: unknown format")
+        return Finding.failed(
+            f"the API server reports version {shown(ctx.version)}", "report it: unknown format"
+        )
     found = (int(m[1]), int(m[2]))
     client = f"kubernetes client {version('kubernetes')}"
     if found < MIN_VERSION:
@@ -497,7 +510,7 @@ async def job_image_check(ctx: KubeContext) -> Finding:
         )
     if not _IMAGE.match(image):
         return Finding.failed(
-            f"job_image {image!r} is not a valid image reference", "write it as registry/name:tag"
+            f"job_image {shown(image)} is not a valid image reference", "write it as registry/name:tag"
         )
 
     def pods(a: Any) -> Any:

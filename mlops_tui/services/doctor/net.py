@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from mlops_tui.platform.names import shown
 from mlops_tui.services.proxy import Proxy
 
 # OpenSSL X509_V_ERR_* codes (include/openssl/x509_vfy.h) that get their own words.
@@ -41,7 +42,7 @@ class Target:
     def of(cls, url: str) -> Target:
         parts = urlsplit(url)
         if not parts.hostname:
-            raise ValueError(f"{url!r} has no host")
+            raise ValueError(f"{shown(url)} has no host")
         scheme = (parts.scheme or "https").lower()
         return cls(scheme, parts.hostname, parts.port or (443 if scheme == "https" else 80))
 

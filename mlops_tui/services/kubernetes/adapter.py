@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from mlops_tui.platform.names import shown
 from mlops_tui.services import classroom, errors
 from mlops_tui.services.curl import read_secret
 from mlops_tui.services.kubernetes import kubeconfigs, manifests
@@ -257,12 +258,18 @@ class KubernetesPlatform:
         return await self.repo.fetch(path)
 
     async def upload_repo(
-        self, path: str, content: bytes | Path, *, source: str | None = None, progress: Progress | None = None
+        self,
+        path: str,
+        content: bytes | Path,
+        *,
+        source: str | None = None,
+        progress: Progress | None = None,
+        replace: bool = False,
     ) -> RepoEntry:
         if isinstance(content, Path):
             source = source or str(content)
             content = await self.repo.read_local(content)
-        entry = await self.repo.upload(path, content, source=source)
+        entry = await self.repo.upload(path, content, source=source, replace=replace)
         if progress is not None:
             progress(len(content), len(content))
         return entry
@@ -471,7 +478,7 @@ class KubernetesPlatform:
                 self.options,
                 reveal=reveal,
             )
-        raise errors.InvalidInput(f"no such platform operation {op!r}", field="op")
+        raise errors.InvalidInput(f"no such platform operation {shown(op)}", field="op")
 
     @staticmethod
     def _cm_name(p: dict[str, Any]) -> str:

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlparse
 
+from mlops_tui.platform.names import shown
 from mlops_tui.services import errors
 from mlops_tui.services.kubernetes import convert, manifests
 from mlops_tui.services.kubernetes import names as n
@@ -147,7 +148,7 @@ class Clusters:
     ) -> Cluster:
         if n.dns_label(spec.name) != spec.name:
             raise errors.InvalidInput(
-                f"cluster name {spec.name!r} must be lower-case letters, digits and '-'", field="name"
+                f"cluster name {shown(spec.name)} must be lower-case letters, digits and '-'", field="name"
             )
         if spec.members < 1:
             raise errors.InvalidInput("members must be at least 1", field="members")

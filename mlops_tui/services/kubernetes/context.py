@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from mlops_tui.platform.names import shown
 from mlops_tui.services import errors
 from mlops_tui.services.kubernetes.commands import Kubectl
 from mlops_tui.services.kubernetes.kube import Apis, KubeApi
@@ -46,7 +47,7 @@ def check_repo_path(path: str, *, field: str = "path", allow_empty: bool = False
     parts = clean.split("/")
     if not clean or path.startswith("/") or any(p in ("", ".", "..") for p in parts):
         raise errors.InvalidInput(
-            f"{field} must be a relative path inside the project repository, not {path!r}", field=field
+            f"{field} must be a relative path inside the project repository, not {shown(path)}", field=field
         )
     return clean
 

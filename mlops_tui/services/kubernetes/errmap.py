@@ -54,7 +54,15 @@ def from_status(status: int | None, message: str, what: str) -> errors.PlatformE
         return errors.InvalidInput(detail, status=status)
     if status == 507:  # Insufficient Storage (RFC 4918 §11.5)
         return errors.DiskFull(f"{detail} (HTTP 507)", status=507)
-    if status == 429 or status >= 500:
+    if status == 503:  # RFC 9110 §15.6.4: a temporary overload or maintenance, not an internal error
+        return errors.PlatformFailure(
+            f"{detail} (HTTP 503: unavailable for now)", hint="try again in a moment", status=503
+        )
+    if status == 429:  # RFC 6585 §4: too many requests (API priority and fairness)
+        return errors.PlatformFailure(
+            f"{detail} (HTTP 429: too many requests)", hint="wait a little, then try again", status=429
+        )
+    if status >= 500:
         return errors.PlatformFailure(f"{detail} (HTTP {status})", status=status)
     return errors.PlatformError(f"{detail} (HTTP {status})", status=status)
 

@@ -44,6 +44,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from mlops_tui.platform.names import shown
 from mlops_tui.services import errors
 from mlops_tui.services.kubernetes import kubeconfigs
 from mlops_tui.services.kubernetes.options import KubernetesOptions
@@ -159,7 +160,7 @@ def _interactive_mode(exec_config: dict[str, Any], api_version: str) -> str:
     mode = exec_config.get("interactiveMode") or ("" if api_version.endswith("/v1") else "IfAvailable")
     if mode not in ("Never", "IfAvailable", "Always"):
         raise errors.InvalidInput(
-            f"the kubeconfig's exec plugin has interactiveMode {mode or 'unset'!r}; "
+            f"the kubeconfig's exec plugin has interactiveMode {shown(mode or 'unset')}; "
             "client.authentication.k8s.io/v1 needs Never, IfAvailable or Always",
             field="kubeconfig",
         )
@@ -393,7 +394,7 @@ def _parse(stdout: bytes, api_version: str, name: str) -> ExecCredential:
         raise errors.AuthFailed(f"{bad} (no kind ExecCredential)", hint=hint)
     if data.get("apiVersion") != api_version:
         raise errors.AuthFailed(
-            f"{bad} (apiVersion {data.get('apiVersion')!r}, asked {api_version})", hint=hint
+            f"{bad} (apiVersion {json.dumps(data.get('apiVersion'))}, asked {api_version})", hint=hint
         )
     status = data.get("status") or {}
     token = str(status.get("token") or "")
@@ -408,7 +409,9 @@ def _parse(stdout: bytes, api_version: str, name: str) -> ExecCredential:
             expires_at = datetime.fromisoformat(str(status["expirationTimestamp"]))
         except ValueError:
             raise errors.AuthFailed(
-                f"{bad} (expirationTimestamp {status['expirationTimestamp']!r} is not RFC 3339)", hint=hint
+                f"{bad} (expirationTimestamp {json.dumps(status['expirationTimestamp'], default=str)} "
+                "is not RFC 3339)",
+                hint=hint,
             ) from None
         if expires_at.tzinfo is None:
             expires_at = expires_at.replace(tzinfo=UTC)

@@ -86,7 +86,9 @@ def choose_proxy(
 
 def check_supported(proxy: Proxy) -> None:
     """Raise a one-line :class:`~mlops_tui.services.errors.InvalidInput` for a proxy the kubernetes
-    client (urllib3) cannot speak here: SOCKS needs PySocks; only http(s) and socks otherwise."""
+    client (urllib3) cannot speak here: SOCKS needs PySocks; only http(s) and socks otherwise. A
+    malformed value (:func:`~mlops_tui.services.proxy.check_valid`) is said first."""
+    proxies.check_valid(proxy)
     schemes = "http, https, socks4, socks4a, socks5 and socks5h"
     if proxy.scheme in ("http", "https"):
         return

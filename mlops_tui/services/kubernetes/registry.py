@@ -15,6 +15,7 @@ import json
 from collections import defaultdict
 from typing import Any
 
+from mlops_tui.platform.names import shown
 from mlops_tui.services import errors
 from mlops_tui.services.kubernetes import convert, manifests
 from mlops_tui.services.kubernetes import names as n
@@ -77,7 +78,7 @@ class Registry:
     async def list_versions(self, model: str) -> list[ModelVersion]:
         cms = await self._versions_raw(model, "list_versions")
         if not cms:
-            raise errors.NotFound(f"no model named {model!r} in the registry")
+            raise errors.NotFound(f"no model named {shown(model)} in the registry")
         versions = [convert.model_version(cm, self.ctx.options.repo_mount) for cm in cms]
         return sorted(versions, key=lambda v: v.version)
 
@@ -85,7 +86,7 @@ class Registry:
         for cm in await self._versions_raw(model, op):
             if convert.version_of(cm) == int(version):
                 return cm
-        raise errors.NotFound(f"model {model!r} has no version {version}")
+        raise errors.NotFound(f"model {shown(model)} has no version {version}")
 
     async def get_version(self, model: str, version: int) -> ModelVersion:
         return convert.model_version(await self.find(model, version), self.ctx.options.repo_mount)
@@ -93,7 +94,7 @@ class Registry:
     async def register(self, spec: RegisterSpec) -> ModelVersion:
         if n.dns_label(spec.model, max_len=56) != spec.model:
             raise errors.InvalidInput(
-                f"model name {spec.model!r} must be lower-case letters, digits and '-'"
+                f"model name {shown(spec.model)} must be lower-case letters, digits and '-'"
                 " (it names a ConfigMap)",
                 field="model",
             )

@@ -60,14 +60,24 @@ for i in range(0, len(text), 4096): print(text[i:i + 4096])
 print("@@end")
 """
 
+# Without MLOPS_REPLACE=1 a taken path is refused, before and at the end (link(2) never replaces).
 UPLOAD_SCRIPT = r"""
-import datetime, json, os, shutil
+import datetime, json, os, shutil, sys
 root = os.environ["MLOPS_REPO"]; rel = os.environ["MLOPS_PATH"]
+replace = os.environ.get("MLOPS_REPLACE") == "1"
 dest = os.path.join(root, rel)
+if not replace and os.path.lexists(dest): print("@@error exists"); sys.exit(5)
 os.makedirs(os.path.dirname(dest), exist_ok=True)
 tmp = dest + ".upload-tmp"
 shutil.copyfile(os.environ["MLOPS_UPLOAD"] + "/content", tmp)
-os.replace(tmp, dest)
+if replace:
+    os.replace(tmp, dest)
+else:
+    try:
+        os.link(tmp, dest)
+    except FileExistsError:
+        os.remove(tmp); print("@@error exists"); sys.exit(5)
+    os.remove(tmp)
 st = os.stat(dest)
 t = datetime.datetime.fromtimestamp(st.st_mtime, datetime.timezone.utc).isoformat()
 print("@@repo " + json.dumps({"path": rel, "size": st.st_size, "is_dir": False, "modified_at": t}))
@@ -244,7 +254,11 @@ class Repository:
             raise errors.NotFound(f"no file or directory {rel} in the project repository")
         self._answer(log, f"delete {rel}")
 
-    async def upload(self, path: str, content: bytes, *, source: str | None = None) -> RepoEntry:
+    async def upload(
+        self, path: str, content: bytes, *, source: str | None = None, replace: bool = False
+    ) -> RepoEntry:
+        """Write ``content`` at ``path`` through a helper pod; a taken path only with ``replace``
+        (else AlreadyExists, nothing written)."""
         self._check()
         rel = check_repo_path(path)
         if len(content) > MAX_UPLOAD:
@@ -270,7 +284,11 @@ class Repository:
             lambda a: a.core.create_namespaced_config_map(a.namespace, cm),
         )
         try:
-            env = {"MLOPS_PATH": rel, "MLOPS_UPLOAD": manifests.UPLOAD_MOUNT}
+            env = {
+                "MLOPS_PATH": rel,
+                "MLOPS_UPLOAD": manifests.UPLOAD_MOUNT,
+                "MLOPS_REPLACE": "1" if replace else "0",
+            }
             phase, log = await self._run(
                 "upload_repo", UPLOAD_SCRIPT, env, read_only=False, upload_configmap=cm_name
             )
@@ -280,6 +298,10 @@ class Repository:
                     "delete upload ConfigMap",
                     lambda a: a.core.delete_namespaced_config_map(cm_name, a.namespace),
                 )
+        if "@@error exists" in log:
+            raise errors.AlreadyExists(
+                f"{rel} already exists in the project repository; nothing was written", path=rel
+            )
         item = self._answer(log, f"upload {rel} (pod {phase})")
         return RepoEntry(
             path=item["path"],

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from mlops_tui.platform.names import shown
 from mlops_tui.services import errors, httpclient
 from mlops_tui.services.curl import Curl, Secret
 from mlops_tui.services.kubernetes import errmap
@@ -128,7 +129,7 @@ class EzmeralRest:
                 flags=tls,
             )
         else:
-            raise errors.InvalidInput(f"no REST operation {op!r}", field="op")
+            raise errors.InvalidInput(f"no REST operation {shown(op)}", field="op")
         return c.render()
 
     # -- sending -------------------------------------------------------------------------------
@@ -159,16 +160,21 @@ class EzmeralRest:
         response = await self._send("login", "POST", SESSION_PATH, json=body, headers=JSON_HEADERS)
         if response.status_code in (401, 403):
             raise errors.AuthFailed(
-                f"the gateway refused {self.credentials.user!r} in tenant {self.credentials.tenant!r}"
+                f"the gateway refused {shown(self.credentials.user)} "
+                f"in tenant {shown(self.credentials.tenant)}"
                 " (tenant names are case-sensitive)",
                 status=response.status_code,
             )
         if response.status_code != 201 and not response.is_success:
-            raise errmap.from_status(response.status_code, errmap.status_message(response.content), "login")
+            refused = errmap.from_status(
+                response.status_code, errmap.status_message(response.content), "login"
+            )
+            raise errors.cannot_log_in(refused) if isinstance(refused, errors.DiskFull) else refused
         location = response.headers.get("Location", "").strip()
         if not location.startswith(SESSION_PATH + "/"):
             raise errors.PlatformFailure(
-                f"login answered {response.status_code} without a session Location header (got {location!r})"
+                f"login answered {response.status_code} without a session Location header "
+                f"(got {shown(location)})"
             )
         self.location = location
         self.logged_in_at = datetime.now(UTC)

@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from mlops_tui.lab_scripts import params as training_params
+from mlops_tui.platform.names import shown
 from mlops_tui.services import errors
 from mlops_tui.services.kubernetes import convert, manifests
 from mlops_tui.services.kubernetes import names as n
@@ -108,7 +109,7 @@ class Training:
         package = code.rsplit("/", 1)[-1]
         if not package.isidentifier():
             raise errors.InvalidInput(
-                f"code must end in a Python package name, not {package!r}", field="code"
+                f"code must end in a Python package name, not {shown(package)}", field="code"
             )
         files = code_files()
         user = self.ctx.user()

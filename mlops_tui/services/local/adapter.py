@@ -20,6 +20,7 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
+from mlops_tui.platform.names import shown
 from mlops_tui.services import errors, httpclient
 from mlops_tui.services.curl import Curl, Secret, read_secret
 from mlops_tui.services.platform import CallRecord, Progress
@@ -85,7 +86,8 @@ def _repo_path(path: str) -> str:
     parts = path.split("/")
     if not path or path.startswith("/") or any(p in ("..", ".") for p in parts):
         raise errors.InvalidInput(
-            f"repository path {path!r} must be relative and stay inside the project repository", field="path"
+            f"repository path {shown(path)} must be relative and stay inside the project repository",
+            field="path",
         )
     return quote(path, safe="/")
 
@@ -185,7 +187,7 @@ class LocalPlatform:
     def _build(self, op: str, **p: Any) -> _Req:
         builder = getattr(self, f"_r_{op}", None)
         if builder is None:
-            raise errors.InvalidInput(f"no such platform operation {op!r}", field="op")
+            raise errors.InvalidInput(f"no such platform operation {shown(op)}", field="op")
         return builder(**p)
 
     def _r_login(self, **_: Any) -> _Req:
@@ -254,13 +256,16 @@ class LocalPlatform:
         content: bytes | Path | None = None,
         source: str | None = None,
         progress: Progress | None = None,
+        replace: bool = False,
         **_: Any,
     ) -> _Req:
+        params = {"replace": True} if replace else None  # without it, a taken path is refused (409)
         if isinstance(content, Path):
             return _Req(
                 "upload_repo",
                 "PUT",
                 f"{API}/repo/{_repo_path(path)}",
+                params=params,
                 content_file=source or str(content),
                 upload=content,
                 progress=progress,
@@ -270,6 +275,7 @@ class LocalPlatform:
             "upload_repo",
             "PUT",
             f"{API}/repo/{_repo_path(path)}",
+            params=params,
             content=content or b"",
             content_file=src,
         )
@@ -585,9 +591,17 @@ class LocalPlatform:
         return (await self._call(self._r_fetch_repo(path=path))).content
 
     async def upload_repo(
-        self, path: str, content: bytes | Path, *, source: str | None = None, progress: Progress | None = None
+        self,
+        path: str,
+        content: bytes | Path,
+        *,
+        source: str | None = None,
+        progress: Progress | None = None,
+        replace: bool = False,
     ) -> RepoEntry:
-        req = self._r_upload_repo(path=path, content=content, source=source, progress=progress)
+        req = self._r_upload_repo(
+            path=path, content=content, source=source, progress=progress, replace=replace
+        )
         return RepoEntry.from_dict(await self._json(req))
 
     async def delete_repo(self, path: str) -> None:
@@ -651,7 +665,7 @@ class LocalPlatform:
         for attempt in (1, 2):
             req = self._r_predict(deployment=deployment, records=records)
             if req.path.startswith("$"):
-                raise errors.Conflict(f"deployment {deployment!r} has no endpoint yet", status=409)
+                raise errors.Conflict(f"deployment {shown(deployment)} has no endpoint yet", status=409)
             started = time.perf_counter()
             try:
                 response = await self._send_once(req)
@@ -667,7 +681,7 @@ class LocalPlatform:
                 continue
             if response.status_code == 401:
                 raise errors.Forbidden(
-                    f"deployment {deployment!r} refused the auth token: {_message(response)}",
+                    f"deployment {shown(deployment)} refused the auth token: {_message(response)}",
                     hint="check the X-Auth-Token of the deployment",
                     status=401,
                 )
@@ -832,6 +846,14 @@ def _error_for(response: httpx.Response, *, login: bool) -> errors.PlatformError
         return errors.Forbidden(message, status=status)
     if status == 404:
         return errors.NotFound(message, status=status)
+    if status == 409 and _body_text(response, "code") == "exists":  # an upload to a taken path
+        taken = _body_text(response, "path") or ""
+        said = (
+            f"{shown(taken)} already exists in the project repository; nothing was written"
+            if taken
+            else message
+        )
+        return errors.AlreadyExists(said, path=taken, status=status)
     if status == 409:  # a workshop's cap says itself what to do: no generic hint after it
         limit = isinstance(_safe_json(response), dict) and _safe_json(response).get("code") == "limit_reached"
         return errors.Conflict(message, status=status, hint="" if limit else None)
@@ -849,7 +871,8 @@ def _error_for(response: httpx.Response, *, login: bool) -> errors.PlatformError
         path = _body_text(response, "path")
         if path:
             message = f"disk full: no space left on the device holding {path}"
-        return errors.DiskFull(message, path=path, status=status)
+        full = errors.DiskFull(message, path=path, status=status)
+        return errors.cannot_log_in(full) if login else full
     if status == 503:  # not serving (a deployment), or a database it cannot use: the message says why
         wait = response.headers.get("Retry-After", "")
         hint = f"try again in {wait} s" if wait.isdigit() else ""

@@ -1,0 +1,108 @@
+"""``:`` and ``?`` typed first in the guide's input do what the footer says they do on every screen
+(issue 13 tester, item 9): ``:`` opens the command line, ``?`` the help. They used to be typed (and
+``?`` then enter gave the chat's help instead of the help screen). Inside a sentence they are text."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from mlops_tui.screens.guide import GuideScreen
+from mlops_tui.screens.help import HelpScreen
+from textual.widgets import Input
+
+from mlops_tui.app import MlopsApp
+from mlops_tui.widgets.command_line import CommandLine
+from mlops_tui.widgets.guide_input import GuideInput
+
+from .conftest import wait_for
+from .fixed_platform import FixedPlatform, frozen_clock
+
+
+@pytest.fixture(autouse=True)
+def utc(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+
+
+def _app(tmp_path: Path, mode: str) -> MlopsApp:
+    return MlopsApp(
+        FixedPlatform(),
+        clock=frozen_clock,
+        first_mode=mode,
+        poll=False,
+        probe_latency=False,
+        survive_errors=False,
+        settings_path=tmp_path / "tui.json",
+    )
+
+
+def _footer_keys(app: MlopsApp) -> set[str]:
+    """The keys the footer shows now (the bindings it draws)."""
+    return {
+        key for key, active in app.screen.active_bindings.items() if active.binding.show and active.enabled
+    }
+
+
+async def test_colon_and_question_mark_first_in_the_guide_do_what_the_footer_says(tmp_path: Path) -> None:
+    app = _app(tmp_path, "guide")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, GuideScreen), what="the guide")
+        guide = app.screen
+        box = guide.query_one(GuideInput)
+        box.focus()
+        await pilot.pause()
+        assert {"colon", "question_mark"} <= _footer_keys(app)  # shown while the line is empty
+
+        await pilot.press("colon")
+        line = guide.query_one(CommandLine)
+        await wait_for(
+            pilot, lambda: line.has_class("-open") and app.focused is line, what="the command line"
+        )
+        assert box.value == "" and line.value == ""
+        await pilot.press(*"training", "enter")
+        await wait_for(pilot, lambda: app.current_mode == "training", what=":training")
+
+        await app.goto("guide")
+        await pilot.pause()
+        box.focus()
+        await pilot.press("question_mark")
+        help_screen = await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen) and app.screen)
+        assert help_screen.for_screen is guide and box.value == ""
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is guide, what="the help closed")
+
+        box.focus()
+        await pilot.press(*"what next?")
+        assert box.value == "what next?" and isinstance(app.screen, GuideScreen)
+        assert not {"colon", "question_mark"} & _footer_keys(app)  # typed text: they are text now
+        await pilot.press(*" a:b")
+        assert box.value == "what next? a:b"
+
+
+async def test_colon_and_question_mark_on_every_screen(tmp_path: Path) -> None:
+    """The same two keys, with nothing typed in a field, on each screen the footer shows them."""
+    app = _app(tmp_path, "dashboard")
+    async with app.run_test(size=(100, 30)) as pilot:
+        for mode in ("guide", "dashboard", "training", "registry", "predict", "login", "data"):
+            await app.goto(mode)
+            await pilot.pause(0.2)
+            screen = app.screen
+            if isinstance(app.focused, GuideInput):
+                assert app.focused.value == ""
+            elif isinstance(app.focused, Input):  # a form's field: leave it, as esc does
+                screen.set_focus(None)
+            assert {"colon", "question_mark"} <= _footer_keys(app), mode
+            await pilot.press("question_mark")
+            await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what=f"help on {mode}")
+            await pilot.press("escape")
+            await wait_for(pilot, lambda screen=screen: app.screen is screen, what=f"back to {mode}")
+            if isinstance(app.focused, Input) and not isinstance(app.focused, GuideInput):
+                screen.set_focus(None)  # the form's first field took the focus back
+            assert "colon" in _footer_keys(app), mode
+            await pilot.press("colon")
+            line = screen.query_one(CommandLine)
+            await wait_for(pilot, lambda line=line: app.focused is line, what=f"the command line on {mode}")
+            await pilot.press("escape")
+            await wait_for(pilot, lambda line=line: not line.has_class("-open"), what="the line closed")

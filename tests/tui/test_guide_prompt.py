@@ -1,0 +1,82 @@
+"""The guide's prompt line follows the steps' current state: after every lab was done, a failed
+``train`` that leaves Lab 3 unverified must not keep "✔ All labs done", and enter must not say
+"Every step is done and verified" (issue 13 tester). FixedPlatform (no platform process): the
+platform's answers are fixed, the guide's logic is under test."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mlops_tui.screens.guide import GuideScreen
+
+from mlops_tui.app import MlopsApp
+from mlops_tui.services.types import Job, JobSpec, JobState
+
+from .conftest import screen_text, wait_for
+from .fixed_platform import FixedPlatform, frozen_clock
+
+
+@pytest.fixture(autouse=True)
+def utc(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+
+
+class TrainingFailsFromNowOn(FixedPlatform):
+    """Every lab verifies; once a job is submitted it fails, and no finished job is left (the
+    tenant's jobs were cleaned up meanwhile), so Lab 3's train step is no longer verified."""
+
+    failed = False
+
+    def _jobs(self) -> list[Job]:
+        jobs = super()._jobs()
+        if not self.failed:
+            return jobs
+        lost = [dataclasses.replace(j, state=JobState.FAILED, message="out of memory") for j in jobs]
+        return [dataclasses.replace(lost[0], id="5"), *lost]
+
+    async def submit_job(self, spec: JobSpec) -> Job:
+        self.failed = True
+        return (await self.list_jobs())[0]
+
+    async def follow_log(self, job_id: str, *, from_line: int = 0, follow: bool = True) -> AsyncIterator[str]:
+        yield "ERROR out of memory"
+
+
+def _prompt(app: MlopsApp) -> str:
+    return str(app.screen.query_one("#guide-prompt").render())
+
+
+async def test_a_failed_train_after_all_labs_moves_the_prompt_back_to_it(tmp_path: Path) -> None:
+    app = MlopsApp(
+        TrainingFailsFromNowOn(),
+        clock=frozen_clock,
+        first_mode="guide",
+        poll=False,
+        probe_latency=False,
+        survive_errors=False,
+        settings_path=tmp_path / "tui.json",
+    )
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, GuideScreen), what="the guide")
+        guide: Any = app.screen
+        await wait_for(pilot, lambda: guide._announced is not None and not guide.checking, what="first check")
+        await pilot.press("enter")  # the one missing step (the upload)
+        await wait_for(pilot, lambda: "All labs done" in _prompt(app), 30, "all labs done")
+        guide.query_one("#guide-input").focus()
+        await pilot.press(*"train", "enter")
+        failed = lambda: guide.running is None and guide.states["train"] == "failed"  # noqa: E731
+        await wait_for(pilot, failed, 30, "the failure")
+        await pilot.pause(0.2)
+        prompt = _prompt(app)
+        assert "All labs done" not in prompt and "All labs done" not in screen_text(app), prompt
+        assert prompt.startswith("✖ Train the model failed — enter tries again"), prompt
+        guide.query_one("#guide-input").focus()
+        await pilot.press("enter")  # empty input: run the step marked
+        await wait_for(pilot, lambda: guide.running is None and "train" in str(guide.chat.messages[-1].plain))
+        assert "Every step is done" not in guide.chat.transcript()

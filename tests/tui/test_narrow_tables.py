@@ -1,0 +1,95 @@
+"""At 60 columns a row's state stays whole in every table (issue 13 tester, item 8): the dashboard's
+panels used to show "configu" and "runni" (the table scrolled sideways out of its panel). The name
+is cut with an ellipsis and the columns on the right are hidden first."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from rich.text import Text
+
+from mlops_tui.app import MlopsApp
+from mlops_tui.widgets.column_fit import HIDDEN, fit_columns
+from mlops_tui.widgets.tables import LiveTable
+
+from .conftest import screen_text, wait_for
+from .fixed_platform import FixedPlatform, frozen_clock
+from .test_snapshots import _feed
+
+STATES = ("STATE", "STAGE")
+
+
+def test_the_state_is_never_cut_nor_hidden() -> None:
+    # the deployments panel at 60 columns: NAME, STATE, VER, ↻, PORT in 32 cells
+    assert fit_columns([28, 10, 3, 1, 6], [False, True, False, False, False], 32) == [18, 10, 0, 0, 0]
+    # the jobs panel: ID, STATE, TOOK, MAE s in 22 cells: the right ones go, the state stays
+    assert fit_columns([2, 8, 11, 5], [False, True, False, False], 22) == [2, 8, HIDDEN, HIDDEN]
+    # room enough: nothing changes
+    assert fit_columns([12, 8, 4], [False, True, False], 40) == [12, 8, 4]
+    # far too narrow: the name goes down to one cell, the state is still whole
+    assert fit_columns([27, 10, 5], [False, True, False], 12) == [1, 10, HIDDEN]
+    # not laid out yet: natural widths
+    assert fit_columns([27, 10], [False, True], 0) == [27, 10]
+
+
+def test_details_give_way_before_the_name_is_cut() -> None:
+    """The clusters panel at 100 columns: INFO hidden, "training-engine-shared" whole."""
+    assert fit_columns([22, 10, 20], [False, True, False], 56) == [22, 10, HIDDEN]
+    assert fit_columns([22, 10, 20, 3], [False, True, False, False], 62) == [22, 10, 20, HIDDEN]
+
+
+@pytest.fixture(autouse=True)
+def utc(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+
+
+def _table_lines(app: MlopsApp, table: LiveTable) -> list[str]:
+    """What the table shows on screen, line by line (its region cut out of the screen's text)."""
+    lines = screen_text(app).splitlines()
+    region = table.content_region
+    return [lines[y][region.x : region.right] for y in range(region.y, region.bottom)]
+
+
+def _assert_states_whole(app: MlopsApp, table: LiveTable) -> int:
+    """Every visible row shows its state cell whole on its own line; returns how many rows."""
+    labels = list(table._columns)
+    column = next(labels.index(label) for label in STATES if label in labels)
+    shown = _table_lines(app, table)[1:]  # below the header
+    rows = table._rows[: len(shown)]
+    for (key, cells), line in zip(rows, shown, strict=False):
+        state = cells[column].plain if isinstance(cells[column], Text) else str(cells[column])
+        assert f" {state} " in f" {line} ", (table.id, key, state, line)
+    return len(rows)
+
+
+@pytest.mark.parametrize("mode", ["dashboard", "training", "registry", "data"])
+async def test_every_state_is_whole_at_60_columns(tmp_path: Path, mode: str) -> None:
+    app = MlopsApp(
+        FixedPlatform(),
+        clock=frozen_clock,
+        first_mode=mode,
+        poll=False,
+        probe_latency=False,
+        survive_errors=False,
+        settings_path=tmp_path / "tui.json",
+    )
+    async with app.run_test(size=(60, 24)) as pilot:
+        await _feed(pilot)
+        if mode == "data":
+            await wait_for(pilot, lambda: app.screen.query_one(LiveTable)._rows, what="the data files")
+        await pilot.pause(0.3)
+        tables = list(app.screen.query(LiveTable))
+        assert tables
+        checked = 0
+        for table in tables:
+            assert table.virtual_size.width <= table.scrollable_content_region.width, (
+                table.id
+            )  # no sideways scroll
+            checked += _assert_states_whole(app, table)
+        assert checked >= {"dashboard": 10, "training": 4, "registry": 3, "data": 1}[mode]
+        text = screen_text(app)
+        for cut in ("configu…", "runni…", "finish…", "product…"):
+            assert cut not in text

@@ -50,6 +50,20 @@ def test_the_c_api_call_gives_inplace_predicts_values(trained: TrainRun, n: int)
     assert np.array_equal(got, booster.inplace_predict(x))
 
 
+def test_one_predictor_serves_calls_of_any_size_from_any_thread(trained: TrainRun) -> None:
+    """Its proxy DMatrix (one per thread) takes each call's rows, whatever came before."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    booster = Scorer.load(trained.bundle).booster
+    predictor = dense_predict.DensePredictor(booster)
+    with ThreadPoolExecutor(1) as pool:
+        for seed, n in enumerate([1, 300, 2, 1, 40, 1]):
+            x = _rows(n, seed)
+            expected = booster.inplace_predict(x)
+            assert np.array_equal(predictor.predict(x), expected)
+            assert np.array_equal(pool.submit(predictor.predict, x).result(), expected)
+
+
 def test_without_the_c_api_it_falls_back_to_inplace_predict(
     trained: TrainRun, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -221,7 +221,7 @@ def test_lab_code_is_self_contained() -> None:
 
     allowed = {"argparse", "csv", "collections", "ctypes", "dataclasses", "datetime", "difflib", "functools",
                "hashlib", "gzip", "importlib", "io", "itertools", "json", "math", "operator", "os", "pathlib",
-               "re", "sys", "time", "typing", "zoneinfo",
+               "re", "sys", "threading", "time", "typing", "zoneinfo",
                "__future__", "numpy", "pandas", "pyarrow", "xgboost"}
     for path in Path(lab_scripts.__file__).parent.glob("*.py"):
         tree = ast.parse(path.read_text())

@@ -25,9 +25,7 @@ class _Model:
 
 def _samples(metrics: ServingMetrics, name: str) -> float:
     text = metrics.exposition("text/plain")[0].decode()
-    return next(
-        s.value for f in text_string_to_metric_families(text) for s in f.samples if s.name == name
-    )
+    return next(s.value for f in text_string_to_metric_families(text) for s in f.samples if s.name == name)
 
 
 def _rows(*values: float) -> np.ndarray:

@@ -49,6 +49,30 @@ def test_a_lone_request_is_scored_at_once_and_counted_after_its_answer() -> None
     asyncio.run(run())
 
 
+def test_a_lone_request_of_many_rows_is_scored_on_the_event_loop() -> None:
+    """No thread hand-off when nobody else could be served meanwhile (ALONE_ROWS)."""
+    import threading
+
+    from mlops_tui.platform.serving.batching import ALONE_ROWS, THREAD_ROWS
+
+    async def run(in_progress: int) -> list[str]:
+        threads: list[str] = []
+
+        def model(rows: np.ndarray) -> list[float]:
+            threads.append(threading.current_thread().name)
+            return rows[:, 0].tolist()
+
+        batcher = AdaptiveBatcher(model, BatchPolicy(max_batch_size=4096), ServingMetrics("m", "1", 0.1))
+        batcher.requests_in_progress = lambda: in_progress
+        values, _ = await batcher.score(_rows(*range(ALONE_ROWS)))
+        assert values == list(map(float, range(ALONE_ROWS)))
+        return threads
+
+    assert ALONE_ROWS > THREAD_ROWS
+    assert asyncio.run(run(1)) == [threading.main_thread().name]
+    assert asyncio.run(run(2)) != [threading.main_thread().name]  # others under way: the thread
+
+
 def test_requests_under_way_together_share_one_model_call() -> None:
     async def run() -> None:
         model, metrics = _Model(), ServingMetrics("m", "1", 0.1)

@@ -491,6 +491,8 @@ class _Parser:
             raise self.fail(zone_key, f"{zone_key} is required (a zone id or name, or {lat_key}/{lon_key})")
         if isinstance(value, float) and value.is_integer():
             value = int(value)
+        if not isinstance(value, int | float | str):  # a list or an object: no id, no name
+            raise self.fail(zone_key, f"{zone_key}: not a zone: {_show(value)} (send a zone id or name)")
         try:
             zone: Zone = zones.resolve(value)
         except LookupError as exc:

@@ -301,3 +301,18 @@ def test_importing_the_rules_does_not_import_numpy() -> None:
     probe = "import sys, mlops_tui.lab_scripts.features; print('numpy' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "False", done.stderr
+
+
+@pytest.mark.parametrize("value", [[1], {"a": 1}, [], ["JFK Airport"]])
+def test_a_zone_given_as_a_list_or_an_object_names_its_field(value: Any) -> None:
+    """It reached the zone table's cache as a key: TypeError (unhashable), not a FieldError."""
+    from mlops_tui.lab_scripts.zones import load_zones
+
+    ride = {"pickup_datetime": "2019-02-12T09:00:00", "pickup_zone": 68, "dropoff_zone": 144, "distance": 2.1}
+    zones = load_zones()
+    with pytest.raises(FieldError) as alone:
+        records_to_matrix({**ride, "pickup_zone": value}, zones)
+    assert alone.value.field == "pickup_zone" and "not a zone" in str(alone.value)
+    with pytest.raises(FieldError) as batch:  # 7 rides: the columnar validator, then parse_record
+        records_to_matrix([ride] * 6 + [{**ride, "dropoff_zone": value}], zones)
+    assert batch.value.field == "dropoff_zone" and batch.value.index == 6

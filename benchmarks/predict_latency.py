@@ -394,8 +394,11 @@ def _bench_scorer(bundle: Path, n: int, n_batch: int) -> None:
             measure(lambda: features.records_to_matrix(ride, scorer.zones), n),
         )
     )
+    print(summary("  of which: Scorer.predict_prepared", measure(lambda: scorer.predict_prepared(x), n)))
     print(
-        summary("  of which: booster.inplace_predict", measure(lambda: scorer.booster.inplace_predict(x), n))
+        summary(
+            "  (XGBoost's inplace_predict instead)", measure(lambda: scorer.booster.inplace_predict(x), n)
+        )
     )
     print(
         summary(
@@ -413,7 +416,13 @@ def _bench_scorer(bundle: Path, n: int, n_batch: int) -> None:
     )
     print(
         summary(
-            "  of which: booster.inplace_predict",
+            "  of which: Scorer.predict_prepared",
+            measure(lambda: scorer.predict_prepared(x100), n_batch),
+        )
+    )
+    print(
+        summary(
+            "  (XGBoost's inplace_predict instead)",
             measure(lambda: scorer.booster.inplace_predict(x100), n_batch),
         )
     )

@@ -19,6 +19,7 @@ import argparse
 import hashlib
 import importlib
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -27,12 +28,14 @@ from typing import Any
 import numpy as np
 
 if __package__:
+    from . import dense_predict as _dense_predict
     from . import features as _features
     from . import zones as _zones
 else:  # run or loaded as a plain file: import the folder it lives in as its package
     _here = Path(__file__).resolve().parent
     if str(_here.parent) not in sys.path:
         sys.path.insert(0, str(_here.parent))
+    _dense_predict = importlib.import_module(f"{_here.name}.dense_predict")
     _features = importlib.import_module(f"{_here.name}.features")
     _zones = importlib.import_module(f"{_here.name}.zones")
 
@@ -43,6 +46,7 @@ CONFIGMETA_ENV = "MLOPS_CONFIGMETA"
 _BINARY = {"work", "weekday"}
 # coordinates a hair outside the training area (about 1 km) are not worth a warning
 _MARGIN = {"pickup_lat": 0.01, "pickup_lon": 0.013, "dropoff_lat": 0.01, "dropoff_lon": 0.013}
+FEW_ROWS = 16  # up to this many rows, checks and rounding in plain Python beat numpy's per-call cost
 
 
 class BundleError(RuntimeError):
@@ -78,6 +82,7 @@ class Scorer:
         self._checked_columns = [i for i, *_ in self._checked]
         self._low = np.array([lo for _, _, lo, _ in self._checked], dtype=np.float64)
         self._high = np.array([hi for *_, hi in self._checked], dtype=np.float64)
+        self._model = _dense_predict.DensePredictor(booster)
 
     @property
     def xgboost_version(self) -> str:
@@ -141,11 +146,23 @@ class Scorer:
     def predict_prepared(self, x: np.ndarray) -> list[float]:
         """Durations in seconds (>= 0, rounded to 0.1 s half to even) of rows made by `prepare`:
         one model call."""
-        values = self.booster.inplace_predict(x).astype(np.float64)
-        return np.round(np.maximum(values, 0.0), 1).tolist()
+        values = self._model.predict(x)
+        if len(values) <= FEW_ROWS:
+            return [_duration(v) for v in values.tolist()]
+        return np.round(np.maximum(values.astype(np.float64), 0.0), 1).tolist()
+
+    def _outside(self, rows: list[list[float]]) -> bool:
+        """Whether a value of ``rows`` is outside the training data's range (plain loops: a few rows)."""
+        for row in rows:
+            for i, _, lo, hi in self._checked:
+                if not lo <= row[i] <= hi:
+                    return True
+        return False
 
     def _range_warnings(self, x: np.ndarray) -> list[str]:
         if not self._checked:
+            return []
+        if len(x) <= FEW_ROWS and not self._outside(x.tolist()):
             return []
         checked = x[:, self._checked_columns]  # one test for every column (one ride costs 3 µs, not 17)
         if not ((checked < self._low) | (checked > self._high)).any():
@@ -161,6 +178,14 @@ class Scorer:
                 notes.append(f"{name} {first:g} is outside the training data ({lo:g} to {hi:g}){many}: "
                              "the prediction is an extrapolation")
         return notes
+
+
+def _duration(value: float) -> float:
+    """``np.round(np.maximum(value, 0.0), 1)`` for one float, to the bit (numpy rounds x to one
+    decimal as rint(x * 10) / 10; Python's round() of a float is rint too)."""
+    if value != value or value in (math.inf, -math.inf):  # NaN and infinities as numpy leaves them
+        return value if value != -math.inf else 0.0
+    return round(value * 10.0) / 10.0 if value > 0.0 else 0.0
 
 
 def read_manifest(bundle: Path) -> dict[str, Any]:

@@ -154,6 +154,7 @@ async def _serve(
 
     bounds = Bounds(max_connections=int(cfg.get("max_connections") or MAX_CONNECTIONS))
     state = ServingState(bounds, ConnectionSlots(bounds.max_connections))
+    app.batcher.requests_in_progress = lambda: state.slots.busy  # a lone request skips the queue
     config = uvicorn.Config(
         app,
         http=bounded_protocol(state),

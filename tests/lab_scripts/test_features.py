@@ -182,7 +182,7 @@ def test_a_zone_that_is_neither_id_nor_name_is_a_field_error(zone: Any) -> None:
     with pytest.raises(FieldError) as info:
         records_to_matrix({**ride, "pickup_zone": zone})
     assert info.value.field == "pickup_zone"
-    assert str(info.value) == f"pickup_zone must be a zone id or name, not {zone!r}"
+    assert str(info.value) == f"pickup_zone must be a zone id or name, not {json.dumps(zone)}"
     batch = [ride] * 40 + [{**ride, "pickup_zone": zone}]  # COLUMNAR_FROM rides or more: by columns
     with pytest.raises(FieldError) as info:
         records_to_matrix(batch)
@@ -234,9 +234,9 @@ def test_lab_code_is_self_contained() -> None:
 
     from mlops_tui import lab_scripts
 
-    allowed = {"argparse", "csv", "collections", "dataclasses", "datetime", "difflib", "functools", "hashlib",
-               "gzip", "importlib", "io", "itertools", "json", "math", "operator", "os", "pathlib", "re",
-               "sys", "time", "typing", "zoneinfo",
+    allowed = {"argparse", "csv", "collections", "ctypes", "dataclasses", "datetime", "difflib", "functools",
+               "hashlib", "gzip", "importlib", "io", "itertools", "json", "math", "operator", "os", "pathlib",
+               "re", "sys", "threading", "time", "typing", "zoneinfo",
                "__future__", "numpy", "pandas", "pyarrow", "xgboost"}
     for path in Path(lab_scripts.__file__).parent.glob("*.py"):
         tree = ast.parse(path.read_text())

@@ -107,23 +107,32 @@ class Request:
             raise HttpError(413, too_big, "body")  # before a byte of it is read (or 100 Continue sent)
         chunks: list[bytes] = []
         size = 0
-        try:
-            async with asyncio.timeout(limits.body_timeout):
-                while True:
-                    message = await self.receive()
-                    if message["type"] == "http.disconnect":
-                        raise ClientGone
-                    chunk = message.get("body", b"")
-                    size += len(chunk)
-                    if size > limits.max_body:
-                        raise HttpError(413, too_big, "body")
-                    chunks.append(chunk)
-                    if not message.get("more_body", False):
-                        break
-        except TimeoutError:
-            raise HttpError(
-                408, f"the body did not arrive within {limits.body_timeout:.0f} s", "body"
-            ) from None
+        # uvicorn's cycle says when what arrived is waiting to be taken: then no timer is set (a
+        # one-ride body is in the request's first segment); only a wait is bounded
+        arrived = getattr(getattr(self.receive, "__self__", None), "message_event", None)
+        deadline: float | None = None
+        while True:
+            if arrived is not None and arrived.is_set():
+                message = await self.receive()
+            else:
+                if deadline is None:
+                    deadline = asyncio.get_running_loop().time() + limits.body_timeout
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        message = await self.receive()
+                except TimeoutError:
+                    raise HttpError(
+                        408, f"the body did not arrive within {limits.body_timeout:.0f} s", "body"
+                    ) from None
+            if message["type"] == "http.disconnect":
+                raise ClientGone
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limits.max_body:
+                raise HttpError(413, too_big, "body")
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
         self.body_unread = False
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         encoding = self.headers.get(b"content-encoding", b"identity").strip().lower()

@@ -244,6 +244,8 @@ def attendee_footprint(run: ClassRun, python: str, seconds: float, user: str = A
         wait_screen(socket, "Send (ctrl+s)", 60, gone="loading the input schema")
         tmux(socket, "send-keys", "-t", "fp", "C-s")
         wait_screen(socket, "latency", 60)
+        tmux(socket, "send-keys", "-t", "fp", "Escape")  # leave the form's field: 2 is then a screen key
+        time.sleep(0.5)  # ESC then "2" at once reads as alt+2
         tmux(socket, "send-keys", "-t", "fp", "2")
         wait_screen(socket, "Deployments", 30)
         tui = int(tmux(socket, "list-panes", "-t", "fp", "-F", "#{pane_pid}").split()[0])

@@ -10,7 +10,6 @@ deployment itself, which would count as their progress.
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
 from collections.abc import Iterable
 from datetime import datetime
@@ -22,7 +21,7 @@ from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
-from mlops_tui.services import classroom, errors
+from mlops_tui.services import classroom
 from mlops_tui.services.types import ClassMember, ClassView, Job
 from mlops_tui.terminal import Tone, tone_style
 from mlops_tui.widgets.format import duration
@@ -34,6 +33,7 @@ from mlops_tui.widgets.tables import LiveTable, Row
 from .base import BaseScreen
 from .classroom import MARKS, help_text
 from .dashboard import state_text
+from .log_follow import follow_job_log
 
 STEP_NAMES = {
     "login": "log in",
@@ -219,32 +219,24 @@ class AttendeeScreen(BaseScreen):
 
     @work(group="attendee-log", exclusive=True, exit_on_error=False)
     async def _follow(self, job_id: str) -> None:
-        """Stream the job's log; resume from the last line when the platform drops away."""
-        received = 0
-        panel = self.query_one("#panel-att-log", StalePanel)
-        while self.job_id == job_id:
-            try:
-                platform = self.mlops.require_platform()
-                async for line in platform.follow_log(job_id, from_line=received, follow=True):
-                    received += 1
-                    self._pending.append(line)
-                    self._pending_count += 1
-                    if not received % 64:
-                        await asyncio.sleep(0)
-                panel.mark_updated()
-                return
-            except asyncio.CancelledError:
-                raise
-            except (errors.Unreachable, errors.SessionExpired) as exc:
-                panel.mark_failed(f"{type(exc).__name__.lower()}, retrying")
-            except errors.NotFound:
-                self._pending.append(f"(job {job_id} no longer exists)")
-                self._pending_count += 1
-                return
-            except errors.PlatformError as exc:
-                self.mlops.report_error(exc, f"Follow the log of job {job_id}")
-                return
-            await asyncio.sleep(2.0)
+        """Stream the job's log from its tail (``log_follow``, as the Training screen does)."""
+        await follow_job_log(
+            self.mlops,
+            job_id,
+            panel=self.query_one("#panel-att-log", StalePanel),
+            following=lambda: self.job_id == job_id,
+            on_line=self._take_line,
+            on_reload=self._reload_log,
+        )
+
+    def _take_line(self, line: str) -> None:
+        self._pending.append(line)
+        self._pending_count += 1
+
+    def _reload_log(self) -> None:
+        self._pending.clear()
+        self._pending_count = 0
+        self.query_one(LiveLog).clear()
 
     def _flush(self) -> None:
         if not self._pending_count:

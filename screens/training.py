@@ -7,7 +7,6 @@ structured ``@@mlops`` round lines; for a finished job it comes from the job's m
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections import deque
 from collections.abc import Iterable
@@ -33,19 +32,13 @@ from mlops_tui.widgets.tables import LiveTable
 from .base import BaseScreen, guarded
 from .dashboard import failure_label, job_rows, state_text
 from .dialogs import ConfirmScreen
+from .log_follow import follow_job_log
 
 
 def parse_round(line: str) -> dict[str, Any] | None:
     """The ``@@mlops {"type": "round", ...}`` payload of a log line, or None."""
     data = job_output.parse(line)
     return data if data is not None and data.get("type") == "round" else None
-
-
-# Lines of a streamed log handled between two turns of the event loop. One read of a flood brings
-# ~800 lines; a turn every 64 lets a key press through at once (benchmarks/log_flood.py, p95 of
-# the answer to a key press during a flood: 53-62 ms with 64, 91-99 ms with 256, 65-115 ms with
-# no extra turn; 2 busy cores).
-YIELD_EVERY = 64
 
 
 def plot_title(job_id: str | None, rounds: list[dict[str, Any]]) -> str:
@@ -204,58 +197,41 @@ class TrainingScreen(BaseScreen):
 
     @work(group="follow-log", exclusive=True)
     async def _follow(self, job_id: str) -> None:
-        """Stream the log from its last ``MAX_LINES`` lines (what the view keeps: a big log is not
-        replayed from line 0); the adapter resumes a dropped stream by itself, and when it gives up
-        the log is loaded again from its tail. A job that fails while followed says so in a
-        notification."""
-        received = 0
-        panel = self.query_one("#panel-log", StalePanel)
+        """Stream the log from its last ``MAX_LINES`` lines (``log_follow``); a job that fails
+        while followed says so in a notification."""
         was_final = self._job is not None and self._job.state.is_final
-        while self.job_id == job_id:
-            if received:  # a reload after the platform dropped away: the tail again, from scratch
-                received = 0
-                self._pending.clear()
-                self._pending_count = 0
-                self.query_one(LiveLog).clear()
-            try:
-                platform = self.mlops.require_platform()
-                async for line in platform.follow_log(job_id, follow=True, tail=MAX_LINES):
-                    if self.job_id != job_id:  # another job was picked: its lines are not this one's
-                        return
-                    received += 1
-                    self._pending.append(line)
-                    self._pending_count += 1
-                    if line.startswith(STRUCTURED_PREFIX):
-                        data = parse_round(line)
-                        if data is not None and isinstance(data.get("round"), int):
-                            self._rounds[data["round"]] = data
-                    if not received % YIELD_EVERY:
-                        await asyncio.sleep(0)  # a flood arrives in big reads: let keys in between
-                panel.mark_updated()
-                job = await platform.get_job(job_id)
-                if job.state.is_final:
-                    self._job = job
-                    self._summarise()
-                    if job.state is JobState.FAILED and not was_final:
-                        self.notify(
-                            f"Job {job.id} failed: {plain(job.message) or 'see its log'}",
-                            title="Training",
-                            severity="error",
-                            markup=False,
-                        )
-                    return
-            except asyncio.CancelledError:
-                raise
-            except (errors.Unreachable, errors.SessionExpired) as exc:
-                panel.mark_failed(f"{type(exc).__name__.lower()}, retrying")
-            except errors.NotFound:
-                self._pending.append(f"(job {job_id} no longer exists)")
-                self._pending_count += 1
-                return
-            except errors.PlatformError as exc:
-                self.mlops.report_error(exc, f"Follow the log of job {job_id}")
-                return
-            await asyncio.sleep(2.0)
+        job = await follow_job_log(
+            self.mlops,
+            job_id,
+            panel=self.query_one("#panel-log", StalePanel),
+            following=lambda: self.job_id == job_id,
+            on_line=self._take_line,
+            on_reload=self._reload_log,
+        )
+        if job is None:
+            return
+        self._job = job
+        self._summarise()
+        if job.state is JobState.FAILED and not was_final:
+            self.notify(
+                f"Job {job.id} failed: {plain(job.message) or 'see its log'}",
+                title="Training",
+                severity="error",
+                markup=False,
+            )
+
+    def _take_line(self, line: str) -> None:
+        self._pending.append(line)
+        self._pending_count += 1
+        if line.startswith(STRUCTURED_PREFIX):
+            data = parse_round(line)
+            if data is not None and isinstance(data.get("round"), int):
+                self._rounds[data["round"]] = data
+
+    def _reload_log(self) -> None:
+        self._pending.clear()
+        self._pending_count = 0
+        self.query_one(LiveLog).clear()
 
     def _flush(self) -> None:
         """One batch per frame: the log appends what came (formatting only what it draws)."""

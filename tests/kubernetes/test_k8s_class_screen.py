@@ -59,8 +59,9 @@ async def test_class_screen_on_kubernetes_shows_the_failed_training_first(
     monkeypatch.setenv("MLOPS_TUI_CREDENTIALS", "file")
     empty = tmp_path / "empty.csv"
     empty.write_text(",".join(YELLOW_2019_COLUMNS) + "\n")  # the 2019 TLC header, no rides
-    entry, profile = await datasets.upload_data(platform, empty, "student01/empty.csv")
-    assert entry.path == "data/student01/empty.csv" and profile is not None and profile["rows"] == 0
+    done = await datasets.upload_data(platform, empty, "student01/empty.csv")
+    assert done.entry.path == "data/student01/empty.csv"
+    assert done.profile is not None and done.profile["rows"] == 0
     ctx = LabContext(
         user="student01",
         tenant="K8sMLTenant",

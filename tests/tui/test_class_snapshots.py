@@ -166,7 +166,17 @@ class FacilitatorPlatform(FixedPlatform):
     async def broadcast(self) -> Broadcast | None:
         return class_view().broadcast
 
-    async def follow_log(self, job_id: str, *, from_line: int = 0, follow: bool = True):  # type: ignore[no-untyped-def]
+    async def get_job(self, job_id: str) -> Job:
+        """The class's jobs (the attendees'), asked for when a followed log ends."""
+        for member in class_view().members:
+            for job in member.jobs:
+                if job.id == job_id:
+                    return job
+        return await super().get_job(job_id)
+
+    async def follow_log(
+        self, job_id: str, *, from_line: int = 0, follow: bool = True, tail: int | None = None
+    ):  # type: ignore[no-untyped-def]
         for line in (
             "$ python -u -m taxi.train --data data/student03/empty.csv --output models/student03",
             "Reading data/student03/empty.csv ...",

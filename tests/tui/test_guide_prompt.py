@@ -44,7 +44,9 @@ class TrainingFailsFromNowOn(FixedPlatform):
         self.failed = True
         return (await self.list_jobs())[0]
 
-    async def follow_log(self, job_id: str, *, from_line: int = 0, follow: bool = True) -> AsyncIterator[str]:
+    async def follow_log(
+        self, job_id: str, *, from_line: int = 0, follow: bool = True, tail: int | None = None
+    ) -> AsyncIterator[str]:
         yield "ERROR out of memory"
 
 

@@ -33,9 +33,11 @@ def utc(monkeypatch: pytest.MonkeyPatch) -> None:
 class FailedJobHasNoRounds(FixedPlatform):
     """Job 2 failed while loading its data: its log and its metrics hold no boosting round."""
 
-    async def follow_log(self, job_id: str, *, from_line: int = 0, follow: bool = True) -> AsyncIterator[str]:
+    async def follow_log(
+        self, job_id: str, *, from_line: int = 0, follow: bool = True, tail: int | None = None
+    ) -> AsyncIterator[str]:
         if job_id != "2":
-            async for line in super().follow_log(job_id, from_line=from_line, follow=follow):
+            async for line in super().follow_log(job_id, from_line=from_line, follow=follow, tail=tail):
                 yield line
             return
         for line in [*LOG_LINES[:2], "ERROR out of memory"][from_line:]:

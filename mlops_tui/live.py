@@ -316,7 +316,7 @@ class LiveLink:
             return NOT_CONTACTED
         started = time.perf_counter()
         try:
-            prediction = await platform.predict(ready[0].name, [record])
+            prediction = await platform.predict(ready[0].name, [record], probe=True)
         except (
             errors.InvalidInput,
             errors.Forbidden,

@@ -146,8 +146,12 @@ class Platform(Protocol):
         platform does not measure it. Raises NotFound for an unknown deployment."""
         ...
 
-    async def predict(self, deployment: str, records: list[dict[str, Any]]) -> Prediction:
-        """Score ``records`` (workshop ``scoring_args`` dicts or raw rides) on the deployment."""
+    async def predict(
+        self, deployment: str, records: list[dict[str, Any]], *, probe: bool = False
+    ) -> Prediction:
+        """Score ``records`` (workshop ``scoring_args`` dicts or raw rides) on the deployment.
+        ``probe``: synthetic monitoring traffic (the dashboard's latency probe), sent with
+        ``types.PROBE_HEADER`` so that the server does not count it as its clients' rides."""
         ...
 
     # -- workshop mode: the facilitator's view of the class, and the broadcast (issue 9)

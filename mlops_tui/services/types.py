@@ -107,6 +107,10 @@ class Session(_FromDict):
 
 # The one command that prints the endpoints' tokens (issue 8 §6: no token in any output unless the
 # person asks for it); everything else shows an endpoint's ``url``, which never holds its token.
+#: The request header of synthetic monitoring traffic: the TUI's latency probe asks the workshop's
+#: example ride every few seconds for hours; a prediction server scores and answers it but does not
+#: count it as what its clients ask (drift monitoring), or the probe alone would raise the badge.
+PROBE_HEADER = "X-MLOps-Probe"
 SHOW_TOKENS_COMMAND = "mlops-tui status --show-tokens"
 
 

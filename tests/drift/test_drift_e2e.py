@@ -127,3 +127,19 @@ async def test_an_unknown_deployment_is_not_found(adapter: Any) -> None:
 
     with pytest.raises(NotFound):
         await adapter.deployment_drift("no-such-deployment")
+
+
+async def test_the_latency_probe_is_not_counted(drift_model: DriftModel, adapter: Any) -> None:
+    """The dashboard's probe asks the workshop's example ride every few seconds for hours: its
+    requests (``PROBE_HEADER``) are answered but never counted, or a dashboard left open would
+    raise the drift badge by itself (seen: 'drift-quiet' turned DRIFT in a full run)."""
+    from mlops_tui.assistant.workshop import EXAMPLE_SCORING_ARGS as RIDE
+
+    name = drift_model.quiet["name"]
+    before = (await adapter.deployment_drift(name)).observed_rides
+    for _ in range(20):
+        probed = await adapter.predict(name, [dict(RIDE)], probe=True)
+        assert len(probed.values) == 1 and probed.values[0] > 0
+    assert (await adapter.deployment_drift(name)).observed_rides == before
+    await adapter.predict(name, [dict(RIDE)])  # a client's ride counts
+    assert (await adapter.deployment_drift(name)).observed_rides == before + 1

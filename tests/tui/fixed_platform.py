@@ -379,7 +379,9 @@ class FixedPlatform:
             {**report, "deployment": name, "model": "mlops-model-alice", "version": 2}
         )
 
-    async def predict(self, deployment: str, records: list[dict[str, Any]]) -> Prediction:
+    async def predict(
+        self, deployment: str, records: list[dict[str, Any]], *, probe: bool = False
+    ) -> Prediction:
         self._rec("predict", deployment=deployment)
         self.predictions += 1
         latency = (3.1, 2.4, 2.8, 4.0, 2.2, 2.6)[self.predictions % 6]

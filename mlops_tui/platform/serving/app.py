@@ -47,6 +47,7 @@ from mlops_tui.platform.serving.errors import HttpError
 from mlops_tui.platform.serving.history import SIZE as HISTORY_SIZE
 from mlops_tui.platform.serving.history import Entry, History
 from mlops_tui.platform.serving.metrics import ServingMetrics
+from mlops_tui.services.types import PROBE_HEADER
 
 log = logging.getLogger("mlops_tui.platform.serving")
 
@@ -330,10 +331,16 @@ class PredictionApp:
 
     # -- scoring
     async def _score(
-        self, rides: list[Any] | dict[str, Any], entry: Entry, where: Callable[[Exception], HttpError]
+        self,
+        rides: list[Any] | dict[str, Any],
+        entry: Entry,
+        where: Callable[[Exception], HttpError],
+        *,
+        counted: bool = True,
     ) -> tuple[list[float], list[str]]:
         """Values and warnings of ``rides`` (a list, or one ride: the scorer's messages then name
-        no record number); the scorer's refusal as ``where(exc)`` (a 422)."""
+        no record number); the scorer's refusal as ``where(exc)`` (a 422). The rows of a
+        ``counted`` request go to drift monitoring (not a probe's: ``services.types.PROBE_HEADER``)."""
         count = 1 if isinstance(rides, dict) else len(rides)
         if count > self.limits.max_rides:
             raise where(ValueError(f"{count} rides: at most {self.limits.max_rides} per request"))
@@ -363,6 +370,8 @@ class PredictionApp:
             raise HttpError(
                 500, f"the model call failed: {type(exc).__name__}: {exc}", None, "internal"
             ) from None
+        if counted:
+            self.drift.observe(rows)
         entry.warnings = warnings
         return values, [str(w) for w in warnings]
 
@@ -384,7 +393,9 @@ class PredictionApp:
             text = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
             return HttpError(422, f"{name}: {text}", name)
 
-        values, warnings = await self._score(rides[0] if single else rides, entry, where)
+        values, warnings = await self._score(
+            rides[0] if single else rides, entry, where, counted=_counted(req)
+        )
         entry.output = text = workshop.output(values)
         base = self._base_url(req)
         answer = {
@@ -424,7 +435,7 @@ class PredictionApp:
             text = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
             return request.where(str(getattr(exc, "field", "") or ""), getattr(exc, "index", None), text)
 
-        values, warnings = await self._score(rides, entry, where)
+        values, warnings = await self._score(rides, entry, where, counted=_counted(req))
         entry.output = workshop.output(values)
         body, headers = oip.response(
             self.model, self.version, request.id or entry.id, values, warnings, request.binary_output
@@ -555,3 +566,11 @@ class PredictionApp:
 
 def _datatype(field: dict[str, Any]) -> str:
     return {"integer": "INT64", "number": "FP64", "boolean": "BOOL"}.get(str(field.get("type")), "BYTES")
+
+
+_PROBE = PROBE_HEADER.lower().encode()
+
+
+def _counted(req: Request) -> bool:
+    """A client's request counts for drift; the latency probe's (``PROBE_HEADER``) does not."""
+    return _PROBE not in req.headers

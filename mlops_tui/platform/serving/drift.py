@@ -238,6 +238,19 @@ class Drift:
 
     monitor: DriftMonitor | None
     reason: str = ""
+    _failed: bool = False
+
+    def observe(self, rows: np.ndarray) -> None:
+        """Count one request's feature rows (n x features); a fault of the monitor is logged once
+        and never fails a prediction."""
+        if self.monitor is None:
+            return
+        try:
+            self.monitor.observe(rows)
+        except Exception:
+            if not self._failed:
+                log.exception("drift monitoring failed on a request's rows (reported once)")
+                self._failed = True
 
     def report(self) -> dict[str, Any]:
         """The ``GET /drift`` document: the monitor's report, or ``available: false`` and why."""
@@ -248,8 +261,8 @@ class Drift:
 
 def attach(manifest: dict[str, Any], metrics: ServingMetrics, *, rows_seen: bool = True) -> Drift:
     """Monitor the rows the server scores (``rows_seen``: its scoring code hands them over), with
-    its Prometheus collector on ``metrics.registry``. A fault of the monitor is logged once and
-    never fails a prediction."""
+    its Prometheus collector on ``metrics.registry``; the app hands each request's rows to
+    :meth:`Drift.observe` (not the probe's: ``services.types.PROBE_HEADER``)."""
     reason = unavailable_reason(manifest) or ("" if rows_seen else NO_ROWS)
     if reason:
         return Drift(None, reason)
@@ -258,16 +271,4 @@ def attach(manifest: dict[str, Any], metrics: ServingMetrics, *, rows_seen: bool
     except ValueError as exc:
         return Drift(None, str(exc))
     metrics.registry.register(DriftCollector(monitor))
-    failed = False
-
-    def observe(rows: np.ndarray) -> None:
-        nonlocal failed
-        try:
-            monitor.observe(rows)
-        except Exception:
-            if not failed:
-                log.exception("drift monitoring failed on a model call (reported once)")
-                failed = True
-
-    metrics.feature_observers.append(observe)
     return Drift(monitor)

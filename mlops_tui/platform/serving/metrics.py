@@ -14,14 +14,13 @@ Metrics (the model and version are on ``mlops_model_info``: one server serves on
 
 Drift monitoring (``drift``) adds its collector to ``registry`` (``mlops_feature_psi{feature}``,
 ``mlops_drift_detected``, ``mlops_drift_window_rides``, ``mlops_feature_values_total{feature,bin}``)
-and takes each scored feature matrix from :meth:`ServingMetrics.model_call` (``rows``: n x
-features, float64): every row the model saw, once, in the order scored.
+and is handed each request's feature rows by the app once they are scored (not the latency
+probe's: ``services.types.PROBE_HEADER``).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -127,7 +126,6 @@ class ServingMetrics:
         )
         self._children: dict[tuple[str, int], tuple[Any, Any]] = {}
         self.statistics = Statistics()
-        self.feature_observers: list[Callable[[np.ndarray], None]] = []
 
     def request(self, endpoint: str, status: int, seconds: float) -> None:
         """One answered request."""
@@ -169,8 +167,6 @@ class ServingMetrics:
         batch = stats.batches.setdefault(n, [0, 0])
         batch[0] += 1
         batch[1] += int(seconds * 1e9)
-        for observe in self.feature_observers:
-            observe(rows)
 
     def exposition(self, accept: str) -> tuple[bytes, str]:
         """The metrics in the text format the client accepts (Prometheus text, or OpenMetrics)."""

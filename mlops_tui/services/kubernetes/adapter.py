@@ -358,7 +358,11 @@ class KubernetesPlatform:
     async def prediction_history(self, deployment: str, limit: int = 10) -> list[PredictionRecord]:
         return await self.predictor.history(await self.deployments.get(deployment), limit)
 
-    async def predict(self, deployment: str, records: list[dict[str, Any]]) -> Prediction:
+    async def predict(
+        self, deployment: str, records: list[dict[str, Any]], *, probe: bool = False
+    ) -> Prediction:
+        """Through the gateway; ``probe`` is not told apart there (drift is not measured on
+        Kubernetes: ``deployment_drift``)."""
         dep = await self.deployments.get(deployment)
         self._last_deployment = dep
         try:

@@ -8,6 +8,7 @@ sent with httpx and rendered as the equivalent shell command, so the command sho
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import shlex
 import ssl
 import time
@@ -25,6 +26,7 @@ from mlops_tui.services import errors, httpclient
 from mlops_tui.services.curl import Curl, Secret, read_secret
 from mlops_tui.services.platform import CallRecord, Progress
 from mlops_tui.services.types import (
+    PROBE_HEADER,
     Broadcast,
     ClassView,
     Cluster,
@@ -71,6 +73,7 @@ class _Req:
     output: str | None = None
     session: bool = True  # carries X-BDS-SESSION
     token: Secret | None = None  # X-Auth-Token (predictions)
+    probe: bool = False  # the latency probe's prediction: not counted for drift (PROBE_HEADER)
     stream: bool = False
     upload: Path | None = None  # a file sent as the body, read in chunks (large uploads)
     progress: Progress | None = None  # called with (bytes sent, total) as the upload goes
@@ -357,6 +360,8 @@ class LocalPlatform:
             headers["X-BDS-SESSION"] = self.session.id
         if req.token is not None and req.token.value is not None:
             headers["X-Auth-Token"] = req.token.value
+        if req.probe:
+            headers[PROBE_HEADER] = "1"
         return headers
 
     def _url(self, req: _Req) -> str:
@@ -654,16 +659,19 @@ class LocalPlatform:
         await self._call(self._r_delete_deployment(name=name))
         self._deployments.pop(name, None)
 
-    async def predict(self, deployment: str, records: list[dict[str, Any]]) -> Prediction:
+    async def predict(
+        self, deployment: str, records: list[dict[str, Any]], *, probe: bool = False
+    ) -> Prediction:
         """POST the workshop body straight to the deployment's URL with its ``X-Auth-Token``.
         ``latency_ms`` is the client-side round trip. A refused token or a dropped connection
-        (the deployment was re-created or restarted) refreshes the deployment once and retries."""
+        (the deployment was re-created or restarted) refreshes the deployment once and retries.
+        ``probe``: synthetic monitoring traffic, sent with ``PROBE_HEADER`` (not counted for drift)."""
         if not records:
             raise errors.InvalidInput("nothing to predict: give at least one ride", field="scoring_args")
         if deployment not in self._deployments:
             await self.get_deployment(deployment)
         for attempt in (1, 2):
-            req = self._r_predict(deployment=deployment, records=records)
+            req = dataclasses.replace(self._r_predict(deployment=deployment, records=records), probe=probe)
             if req.path.startswith("$"):
                 raise errors.Conflict(f"deployment {shown(deployment)} has no endpoint yet", status=409)
             started = time.perf_counter()

@@ -85,8 +85,11 @@ class FieldError(ValueError):
 def feature_columns(
     weekday: Any, hour: Any, month: Any, distance: Any,
     pickup_lat: Any, pickup_lon: Any, dropoff_lat: Any, dropoff_lon: Any, passengers: Any,
+    straight: Any = None,
 ) -> np.ndarray:
-    """Feature matrix (n x len(FEATURES), float64) from ride columns (arrays of equal length)."""
+    """Feature matrix (n x len(FEATURES), float64) from ride columns (arrays of equal length).
+    ``straight``: `straight_miles` of these places when the caller has it already (validation
+    computes it for its distance warning), else computed here."""
     import numpy as np
 
     weekday = np.asarray(weekday, dtype=np.float64)
@@ -103,7 +106,7 @@ def feature_columns(
     out[:, 6] = plon
     out[:, 7] = dlat
     out[:, 8] = dlon
-    out[:, 9] = straight_miles(plat, plon, dlat, dlon)
+    out[:, 9] = straight_miles(plat, plon, dlat, dlon) if straight is None else straight
     out[:, 10] = passengers
     return out
 
@@ -229,9 +232,8 @@ def records_to_matrix(
 
         checked = columnar.validate(items, table)
     if isinstance(checked, tuple):
-        cols, notes = checked
+        matrix, notes = checked
         warnings.extend(notes)
-        matrix = feature_columns(*cols)
     else:
         if isinstance(checked, int):  # the first failing ride: parse_record names its error
             parse_record(items[checked], table, checked)

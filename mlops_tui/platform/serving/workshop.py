@@ -41,7 +41,8 @@ def parse(body: bytes) -> tuple[Any, list[Any], bool]:
     if isinstance(args, str):
         args = strict_json.loads(args.encode(), "scoring_args (a string)", "scoring_args")
     rides = [args] if isinstance(args, dict) else args
-    if not isinstance(rides, list) or not rides or not all(isinstance(r, dict) for r in rides):
+    # orjson makes plain dicts: their types, a set made in C, say it (a generator cost 0.2 µs a ride)
+    if not isinstance(rides, list) or not rides or not set(map(type, rides)) <= {dict}:
         raise HttpError(422, "scoring_args must be an object or a non-empty list of objects", "scoring_args")
     return sent, rides, isinstance(args, dict)
 
@@ -61,4 +62,7 @@ def echo(sent: Any) -> str:
 
 def output(values: list[float]) -> str:
     """What the workshop's scoring script printed: one sentence per ride."""
-    return "".join(f"The ride duration prediction is {v:.1f} seconds.\n" for v in values)
+    return (_SENTENCE * len(values)).format(*values)  # one call: a generator of f-strings cost 20 % more
+
+
+_SENTENCE = "The ride duration prediction is {:.1f} seconds.\n"

@@ -27,7 +27,7 @@ from textual.widgets import Input, Static
 
 from mlops_tui.assistant import labs, when
 from mlops_tui.assistant import workshop as ws
-from mlops_tui.assistant.commands import Command, match_step, parse_command
+from mlops_tui.assistant.commands import Command, match_step, may_hold_a_ride, parse_command
 from mlops_tui.assistant.lab_training import apply_train_params
 from mlops_tui.assistant.rides import Ride, ZoneIndex, default_zones
 from mlops_tui.services.errors import NotFound, PlatformError
@@ -219,10 +219,6 @@ class GuideScreen(BaseScreen):
             self.zones = await asyncio.to_thread(default_zones)
         except Exception as exc:  # predictions in words will say the table is missing
             log.warning("zone table not loaded: %s", exc)
-        try:  # dateparser's import and first parse (~0.1 s) happen here, not on the first question
-            await asyncio.to_thread(when.warm_up)
-        except Exception as exc:
-            log.warning("date reader not ready: %s", exc)
 
     # -- step states -----------------------------------------------------------------------------
 
@@ -374,6 +370,18 @@ class GuideScreen(BaseScreen):
         self.chat.say(say.status(self.steps, self.states, self.details, self.current))
 
     # -- input -----------------------------------------------------------------------------------
+
+    @on(Input.Changed, "#guide-input")
+    def _typing(self, event: Input.Changed) -> None:
+        if not when.is_warm() and may_hold_a_ride(event.value):
+            self._warm_date_reader()
+
+    @work(group="date-reader", exclusive=True, thread=True, exit_on_error=False)
+    def _warm_date_reader(self) -> None:
+        """dateparser's import and first parse (~0.1 s) while a ride is being typed, not on its
+        question; not before: it stays loaded (about 8 MB) in a TUI left open for hours."""
+        if not when.is_warm():
+            when.warm_up()
 
     @on(Input.Submitted, "#guide-input")
     def _submitted(self, event: Input.Submitted) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 
 from rich.json import JSON
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -50,14 +50,14 @@ SEND_HINT = "ctrl+s sends"
 
 
 def _load_schema_and_zones() -> tuple[dict[str, Any], Any]:
-    """Blocking (imports numpy via features, warms up the date reader): run in a thread. The zone
-    table is the fetched one (real centroids) when there is one, else the built-in approximate one."""
+    """Blocking (reads the zone table): run in a thread. The zone table is the fetched one (real
+    centroids) when there is one, else the built-in approximate one. The date reader is not warmed
+    up here: the prefilled ride's date is in numbers, and dateparser would stay loaded (about 8 MB)
+    in a TUI left open for hours; it is warmed up when the date field is focused."""
     from mlops_tui.lab_scripts import features
 
-    from mlops_tui.assistant import when
     from mlops_tui.services import taxi_zones
 
-    when.warm_up()
     return features.INPUT_SCHEMA, taxi_zones.zone_table()
 
 
@@ -394,6 +394,19 @@ class PredictScreen(BaseScreen):
             self._note("note-pickup_datetime", str(exc), Tone.WARN)
             return
         self._note("note-pickup_datetime", "→ " + when.explain())
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if event.widget.id == "f-pickup_datetime":
+            self._warm_date_reader()
+
+    @work(group="date-reader", exclusive=True, thread=True, exit_on_error=False)
+    def _warm_date_reader(self) -> None:
+        """dateparser's import and first parse (~0.1 s) in a thread, before a date in words is
+        typed, not on its first key (:func:`~mlops_tui.assistant.when.warm_up`)."""
+        from mlops_tui.assistant import when
+
+        if not when.is_warm():
+            when.warm_up()
 
     @on(Input.Changed, "#f-pickup_datetime")
     def _when_typed(self) -> None:

@@ -226,6 +226,16 @@ def _words(line: str) -> str:
     return " ".join(re.sub(r"[^\w\s=.:/-]", "", line.lower().replace("'", "")).split())
 
 
+def may_hold_a_ride(line: str) -> bool:
+    """Whether a line being typed may become a ride: a ride verb (``predict``, ``p``, ``score``) with
+    something after it, or ``from``/``to`` anywhere (``how long from A to B …``). The guide warms up
+    the date reader then, and not before (dateparser stays loaded once imported: issue 9)."""
+    head, _, rest = line.strip().partition(" ")
+    if _ALIASES.get(head.lower().lstrip(":"), head.lower().lstrip(":")) == "predict" and rest:
+        return True
+    return re.search(r"(?:from|to)\s", line.lower()) is not None
+
+
 def _ride_question(line: str) -> str | None:
     """The ride of a question that holds one ("how long from A to B tomorrow 8am?"), or None."""
     text = line.strip().rstrip("?!. ")

@@ -20,8 +20,11 @@ guide, the form and the CLI show it before the ride is sent.
 
 An impossible date is refused in words (``2019-02-31`` → "February 2019 has no day 31"), so is a
 time of day that does not exist (``25:00``); :class:`WhenError` names the text. Pure: no I/O, no
-Textual. dateparser is imported on first use (about 40 ms, and 80 ms for its first parse); the
-guide warms it up in a thread.
+Textual. dateparser is imported on first use (about 40 ms, and 80 ms for its first parse), and
+only then: it and what it loads hold about 8 MB for as long as the process lives, which an idle
+workshop attendee's TUI must not pay for a date it never reads in words (issue 9's footprint). The
+guide and the Predict form warm it up in a thread when a date in words is about to be typed
+(:func:`warm_up`, :func:`is_warm`).
 """
 
 from __future__ import annotations
@@ -399,3 +402,8 @@ def _parse(text: str, base: datetime) -> tuple[datetime, str] | None:
 def warm_up() -> None:
     """Import dateparser and read one date, so the first real one is quick (call it in a thread)."""
     read_when("tomorrow 8am", today=date(2019, 6, 6))
+
+
+def is_warm() -> bool:
+    """Whether dateparser is loaded (by :func:`warm_up` or a date already read in words)."""
+    return _parser.cache_info().currsize > 0

@@ -318,8 +318,9 @@ class MlopsApp(App[int]):
         self.link.class_enabled = mode == "class"
         self.link.activity()
         await self.switch_mode(mode)
-        if mode == "class":
-            self.link.refresh("class")
+        # what only this screen polls is asked now, not at its next turn (up to 10 s later)
+        for topic in {"class": ("class",), "dashboard": ("latency", "drift")}.get(mode, ()):
+            self.link.refresh(topic)
 
     # -- start-up --------------------------------------------------------------------------------
 

@@ -523,11 +523,14 @@ class Supervisor:
         )
 
     async def _refuse(self, m: Managed, message: str) -> None:
-        """``config error`` for good (until redeployed); the socket answers 503 with the reason."""
-        self._set(m.tenant, m.name, state="config error", pid=None, message=message)
+        """``config error`` for good (until redeployed); the socket answers 503 with the reason.
+
+        The state says so only once it is true: the previous platform's server (which shares the
+        socket) is retired first, so nobody who reads ``config error`` still gets a prediction."""
         await self._retire_predecessor(m)
         assert m.not_serving is not None
         await m.not_serving.start(message)
+        self._set(m.tenant, m.name, state="config error", pid=None, message=message)
 
     def _confinement(self, m: Managed, config: Path) -> Confinement:
         """What a sandboxed server sees: its folder (writable: the hand-over control socket) and,

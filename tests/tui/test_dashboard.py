@@ -48,8 +48,13 @@ async def test_dashboard_shows_the_pipeline(make_app: Any, adapter: Any, deploym
             lambda: all(w in screen_text(app) for w in ("connected", "updated", "Clusters")),
             what="the panels drawn with their data",
         )
-        for panel in app.screen.query(StalePanel):
-            assert panel.updated_at is not None, panel.border_title
+        panels = list(app.screen.query(StalePanel))
+        await wait_for(
+            pilot,
+            lambda: all(panel.updated_at is not None for panel in panels),
+            what="every panel's first data: "
+            + ", ".join(str(p.border_title) for p in panels if p.updated_at is None),
+        )
 
 
 async def test_dashboard_survives_the_platform_going_away(make_app: Any, platform_factory: Any) -> None:

@@ -19,6 +19,7 @@ from mlops_tui.app import MlopsApp
 from mlops_tui.assistant.lab_training import lab_code_files
 from mlops_tui.services import datasets, errors
 from mlops_tui.services.types import RepoEntry
+from mlops_tui.widgets.connection import Link
 
 from .conftest import wait_for
 from .fixed_platform import T0, FixedPlatform, frozen_clock
@@ -44,6 +45,8 @@ async def test_the_data_screen_asks_before_it_replaces_a_data_file(
     async with app.run_test(size=(100, 30)) as pilot:
         screen = app.screen
         assert isinstance(screen, DataScreen)
+        # before the platform is connected, u says so instead of opening the picker
+        await wait_for(pilot, lambda: app.link.platform is not None and app.connection.link is Link.CONNECTED)
         for answer in ("n", "y"):
             await pilot.press("u")
             await wait_for(pilot, lambda: isinstance(app.screen, FilePickerScreen), what="the picker")

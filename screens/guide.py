@@ -140,6 +140,10 @@ class GuideScreen(BaseScreen):
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
         self.query_one("#guide-input", Input).focus()  # back from another screen: ready to type
+        # what was said while away (a step that ended on another screen) was laid out hidden:
+        # show the end once the layout has settled, unless the person was reading older messages
+        self.chat.changed()
+        self.set_timer(0.3, self.chat.changed)
         # back from another screen, where steps may have been done by hand: check again, quietly
         opened = self._announced is not None and not self.checking
         if opened and self._platform_seen is not None and self.running is None:

@@ -13,8 +13,9 @@ now costs about 20 µs of CPU. Same model, same
 call, same values (float32, as ``inplace_predict`` returns them: tests/lab_scripts/
 test_dense_predict.py compares them).
 
-Where XGBoost's Python package does not expose its loaded library (``xgboost.core._LIB``, present
-from 1.x to 3.x, or lacks the two C functions), :class:`DensePredictor` calls ``inplace_predict``:
+The library is the booster's own where it carries one (``native_booster.NativeBooster.library``,
+the server's case), else the Python package's (``xgboost.core._LIB``, present from 1.x to 3.x).
+Where neither is there or it lacks the two C functions, :class:`DensePredictor` calls ``inplace_predict``:
 slower, never wrong; so does a model with several values per row.
 """
 
@@ -43,7 +44,7 @@ class DensePredictor:
 
     def __init__(self, booster: Any) -> None:
         self.booster = booster
-        self._lib = _library()
+        self._lib = _library(booster)
         self._config = json.dumps(_CONFIG).encode()  # NaN as Python writes it, as XGBoost reads it
         self._proxies = threading.local()  # one proxy DMatrix per thread: a call sets its data
 
@@ -105,11 +106,13 @@ class _Proxy:
             self._lib.XGDMatrixFree(self.handle)
 
 
-def _library() -> Any:
+def _library(booster: Any) -> Any:
     try:
-        from xgboost import core
+        lib = getattr(booster, "library", None)
+        if lib is None:
+            from xgboost import core
 
-        lib = core._LIB
+            lib = core._LIB
         lib.XGBoosterPredictFromDense  # noqa: B018 (the symbols this needs)
         lib.XGProxyDMatrixCreate  # noqa: B018
     except (ImportError, AttributeError):

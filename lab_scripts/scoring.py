@@ -4,7 +4,9 @@
 the manifest (a modified or corrupted model is refused), the XGBoost major.minor version must be
 the one that wrote the model (another version can silently predict wrong values), and the
 bundle's feature list must be the one this code derives. `predict(records)` builds the feature
-rows directly as numpy (see features.py) and calls `inplace_predict`: no DataFrame per request.
+rows directly as numpy (see features.py) and calls the model through XGBoost's C API
+(dense_predict.py): no DataFrame per request. The model is loaded without the `xgboost` Python
+package where its library is found (native_booster.py says why).
 
 As a script it keeps the workshop's scoring-script interface (one JSON `scoring_args` argument,
 one sentence printed):
@@ -30,6 +32,7 @@ import numpy as np
 if __package__:
     from . import dense_predict as _dense_predict
     from . import features as _features
+    from . import native_booster as _native_booster
     from . import zones as _zones
 else:  # run or loaded as a plain file: import the folder it lives in as its package
     _here = Path(__file__).resolve().parent
@@ -37,6 +40,7 @@ else:  # run or loaded as a plain file: import the folder it lives in as its pac
         sys.path.insert(0, str(_here.parent))
     _dense_predict = importlib.import_module(f"{_here.name}.dense_predict")
     _features = importlib.import_module(f"{_here.name}.features")
+    _native_booster = importlib.import_module(f"{_here.name}.native_booster")
     _zones = importlib.import_module(f"{_here.name}.zones")
 
 FieldError = _features.FieldError
@@ -102,9 +106,8 @@ class Scorer:
         bundle = Path(bundle_dir)
         manifest = read_manifest(bundle)
         verify_files(bundle, manifest)
-        import xgboost as xgb
-
-        wrote, have = str(manifest.get("xgboost_version", "")), xgb.__version__
+        library = _native_booster.shared_library()
+        wrote, have = str(manifest.get("xgboost_version", "")), _installed_xgboost(library)
         if _major_minor(wrote) != _major_minor(have):
             raise BundleError(
                 f"model in {bundle} was written by XGBoost {wrote or 'unknown'} but this host has "
@@ -114,11 +117,7 @@ class Scorer:
             raise BundleError(
                 f"model in {bundle} expects features {manifest.get('features')} but this scoring "
                 f"code derives {list(_features.FEATURES)}; serve it with the code it was trained with")
-        booster = xgb.Booster()
-        try:
-            booster.load_model(str(bundle / manifest["model_file"]))
-        except xgb.core.XGBoostError as exc:
-            raise BundleError(f"cannot load the model file of {bundle}: {exc}") from None
+        booster = _load_booster(library, bundle / manifest["model_file"])
         booster.set_param({"nthread": 1})  # one request = a few rows: threads only add latency
         zones_file = manifest.get("zones_file")
         table = _zones.load_zones(bundle / zones_file) if zones_file else _zones.load_zones()
@@ -178,6 +177,32 @@ class Scorer:
                 notes.append(f"{name} {first:g} is outside the training data ({lo:g} to {hi:g}){many}: "
                              "the prediction is an extrapolation")
         return notes
+
+
+def _installed_xgboost(library: Any) -> str:
+    """The XGBoost version that will read the model: its library's, else its Python package's."""
+    if library is not None:
+        return _native_booster.library_version(library)
+    import xgboost
+
+    return xgboost.__version__
+
+
+def _load_booster(library: Any, model_file: Path) -> Any:
+    """The model through XGBoost's library where it was found (no ``import xgboost``, which loads
+    scipy: native_booster.py says why), else through the Python package. Raises BundleError with
+    XGBoost's message if it cannot read the file."""
+    if library is not None:
+        try:
+            return _native_booster.NativeBooster(library, model_file)
+        except _native_booster.NativeBoosterError as exc:
+            raise BundleError(f"cannot load the model file of {model_file.parent}: {exc}") from None
+    import xgboost
+
+    try:
+        return xgboost.Booster(model_file=str(model_file))
+    except xgboost.core.XGBoostError as exc:
+        raise BundleError(f"cannot load the model file of {model_file.parent}: {exc}") from None
 
 
 def _duration(value: float) -> float:

@@ -67,7 +67,7 @@ def test_one_predictor_serves_calls_of_any_size_from_any_thread(trained: TrainRu
 def test_without_the_c_api_it_falls_back_to_inplace_predict(
     trained: TrainRun, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(dense_predict, "_library", lambda: None)
+    monkeypatch.setattr(dense_predict, "_library", lambda booster: None)
     booster = Scorer.load(trained.bundle).booster
     x = _rows(3)
     assert np.array_equal(dense_predict.DensePredictor(booster).predict(x), booster.inplace_predict(x))

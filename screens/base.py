@@ -59,6 +59,7 @@ class BaseScreen(Screen):
     TITLE_TEXT: ClassVar[str] = ""
     HELP: ClassVar[str] = ""  # markdown shown by ``?`` above the key list
     DESTRUCTIVE_ACTIONS: ClassVar[frozenset[str]] = frozenset()  # hidden and refused when read-only
+    COMMAND_PANE_KEYS: ClassVar[tuple[str, str]] = ("c", "y")  # (expand, copy) as the pane's hints say
 
     BINDINGS = [
         Binding("c", "toggle_commands", "Cmd", tooltip="Show the equivalent curl/kubectl commands"),
@@ -73,7 +74,8 @@ class BaseScreen(Screen):
     def compose(self) -> ComposeResult:
         yield AppHeader(self.MODE)
         yield from self.compose_body()
-        yield CommandPane(id="command-pane")
+        toggle_key, copy_key = self.COMMAND_PANE_KEYS
+        yield CommandPane(id="command-pane", toggle_key=toggle_key, copy_key=copy_key)
         yield CommandLine()
         yield Footer()
 

@@ -61,6 +61,7 @@ class GuideScreen(BaseScreen):
         "back, skip, goto lab N, train, logs, predict <ride>, show curl, zones <words>, clear."
     )
     AUTO_FOCUS = "#guide-input"
+    COMMAND_PANE_KEYS: ClassVar[tuple[str, str]] = (":cmd", "^y")  # c and y are typed in the chat
     BINDINGS: ClassVar = [
         *BaseScreen.BINDINGS,
         Binding("pageup", "page_up", "Older", key_display="PgUp"),

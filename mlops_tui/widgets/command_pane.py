@@ -13,6 +13,8 @@ class CommandPane(VerticalScroll, can_focus=False):
     """Collapsed: the last command on one line. Expanded (``c``): the last few, wrapped in full.
 
     It sits in the flow under the screen body (not docked: the footer is docked at the bottom).
+    ``toggle_key`` and ``copy_key`` are what its hints tell to press: a screen whose text field
+    keeps the focus (the guide) names the keys that work there.
     """
 
     DEFAULT_CSS = """
@@ -24,8 +26,10 @@ class CommandPane(VerticalScroll, can_focus=False):
     CommandPane Static { width: 1fr; }
     """
 
-    def __init__(self, keep: int = 10, **kwargs) -> None:
+    def __init__(self, keep: int = 10, toggle_key: str = "c", copy_key: str = "y", **kwargs) -> None:
         super().__init__(**kwargs)
+        self._toggle_key = toggle_key
+        self._copy_key = copy_key
         self._commands: deque[tuple[str, str]] = deque(maxlen=keep)
         self._body = Static("", markup=False)
 
@@ -51,7 +55,9 @@ class CommandPane(VerticalScroll, can_focus=False):
 
     def _render_body(self) -> None:
         if not self._commands:
-            self._body.update(Text("$ the equivalent command of each action appears here · c expands", "dim"))
+            verb = "collapses" if self.has_class("-expanded") else "expands"
+            hint = f"$ the equivalent command of each action appears here · {self._toggle_key} {verb}"
+            self._body.update(Text(hint, "dim"))
             return
         if not self.has_class("-expanded"):
             what, command = self._commands[-1]
@@ -64,6 +70,6 @@ class CommandPane(VerticalScroll, can_focus=False):
         for what, command in self._commands:
             text.append(f"# {what}\n", "dim italic")
             text.append(f"{command}\n")
-        text.append("y copies the last command · c collapses", "dim")
+        text.append(f"{self._copy_key} copies the last command · {self._toggle_key} collapses", "dim")
         self._body.update(text)
         self.scroll_end(animate=False)

@@ -106,3 +106,28 @@ async def test_colon_and_question_mark_on_every_screen(tmp_path: Path) -> None:
             await wait_for(pilot, lambda line=line: app.focused is line, what=f"the command line on {mode}")
             await pilot.press("escape")
             await wait_for(pilot, lambda line=line: not line.has_class("-open"), what="the line closed")
+
+
+async def test_the_command_panes_hint_names_keys_that_work_on_its_screen(tmp_path: Path) -> None:
+    """The pane said "c expands" on the guide too, where c is typed in the chat (and "c" alone means
+    "continue"): each screen's hint names the keys that expand the pane there, and they do."""
+    from mlops_tui.widgets.command_pane import CommandPane
+
+    app = _app(tmp_path, "guide")
+    async with app.run_test(size=(100, 30)) as pilot:
+        for mode in ("guide", "dashboard", "training"):
+            await app.goto(mode)
+            await pilot.pause(0.2)
+            screen = app.screen
+            pane = screen.query_one(CommandPane)
+            hint = str(pane.query_one("Static").render())
+            toggle_key = hint.rsplit("· ", 1)[1].removesuffix(" expands")
+            assert toggle_key == (":cmd" if mode == "guide" else "c"), hint
+            if toggle_key == ":cmd":
+                await pilot.press("colon", *"cmd", "enter")
+            else:
+                await pilot.press(toggle_key)
+            await wait_for(pilot, lambda pane=pane: pane.has_class("-expanded"), what=f"expanded on {mode}")
+            assert "collapses" in str(pane.query_one("Static").render())
+            if isinstance(app.focused, GuideInput):
+                assert app.focused.value == ""  # nothing was typed in the chat

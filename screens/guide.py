@@ -536,16 +536,13 @@ class GuideScreen(BaseScreen):
         self._run_step(labs.get_step("train"))
 
     def _show(self, what: str) -> None:
-        if what == "curl":
-            if not self.last_commands:
-                self.chat.say("Nothing has run yet. 'show commands' shows the commands of the step ▶.")
-                return
+        """``show curl``: the calls the last step made; before any ran (or ``show commands``), the
+        commands of the step ▶ by hand, and once every step is done those of the last step (Lab 5's
+        prediction): never an answer that only points to the other form."""
+        if what == "curl" and self.last_commands:
             self.chat.commands(self.last_commands, "the calls of the last step, as curl")
             return
-        if self.current is None:
-            self.chat.say("Every step is done. 'show curl' shows the calls of the last one.")
-            return
-        step = self.steps[self.current]
+        step = self.steps[self.current if self.current is not None else -1]
         try:
             commands = step.commands(self._platform(), self._ctx())
         except PlatformError as exc:

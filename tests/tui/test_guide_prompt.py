@@ -82,3 +82,43 @@ async def test_a_failed_train_after_all_labs_moves_the_prompt_back_to_it(tmp_pat
         await pilot.press("enter")  # empty input: run the step marked
         await wait_for(pilot, lambda: guide.running is None and "train" in str(guide.chat.messages[-1].plain))
         assert "Every step is done" not in guide.chat.transcript()
+
+
+async def test_show_after_every_lab_gives_the_last_steps_commands_not_a_pointer(tmp_path: Path) -> None:
+    """A guide opened on a finished workshop (nothing run in this session): 'show' answered "Nothing
+    has run yet. 'show commands' ..." and 'show commands' "Every step is done. 'show curl' ...", each
+    pointing to the other. Both now give Lab 5's prediction by hand."""
+    platform = FixedPlatform()
+
+    def app() -> MlopsApp:
+        return MlopsApp(
+            platform,
+            clock=frozen_clock,
+            first_mode="guide",
+            poll=False,
+            probe_latency=False,
+            survive_errors=False,
+            settings_path=tmp_path / "tui.json",
+        )
+
+    first = app()
+    async with first.run_test(size=(100, 30)) as pilot:  # the one missing step, then quit
+        await wait_for(pilot, lambda: isinstance(first.screen, GuideScreen), what="the guide")
+        guide: Any = first.screen
+        await wait_for(pilot, lambda: guide._announced is not None and not guide.checking, what="first check")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "All labs done" in _prompt(first), 30, "all labs done")
+
+    again = app()
+    async with again.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(again.screen, GuideScreen), what="the guide")
+        guide = again.screen
+        await wait_for(pilot, lambda: "All labs done" in _prompt(again), 30, "all labs done on opening")
+        assert guide.current is None and not guide.last_commands
+        for line in ("show", "show commands"):
+            guide.query_one("#guide-input").focus()
+            await pilot.press(*line, "enter")
+            await pilot.pause(0.2)
+            said = guide.chat.messages[-1].plain
+            assert "Predict a ride's travel time, by hand" in said, (line, said)
+            assert "/predict" in said and "show curl" not in said and "Nothing has run" not in said

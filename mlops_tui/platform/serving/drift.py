@@ -5,7 +5,13 @@ The model's manifest holds each feature's training distribution as histogram bin
 every feature matrix it scores to :meth:`DriftMonitor.observe` (``ServingMetrics.model_call``'s
 feature observers: every row the model saw, once), which bins each column with the manifest's
 rule and counts it in a :class:`~mlops_tui.platform.serving.running_histogram.RunningHistogram`
-(the last 5,000 to 10,000 rides). :meth:`DriftMonitor.report` compares the two per feature with
+(the last 5,000 to 10,000 rides). The binning is deferred: requests' rows wait (as they are, a
+reference each) until FLUSH_ROWS of them, or the first is FLUSH_AGE_S old, or the counts are read,
+then are binned in one go: numpy's fixed cost per call (11 ``searchsorted`` and a ``bincount``,
+about 30 µs) is paid once per thousand rides, not once per request (a 100-ride request spent
+about 8 % of its time there, a one-ride request 3 µs). The counts read are always every ride
+observed; a block's start time is that of the first ride of the rows binned with it (at most
+FLUSH_AGE_S early). :meth:`DriftMonitor.report` compares the two per feature with
 the population stability index (:mod:`mlops_tui.platform.serving.psi`): that report is what the
 server's ``GET /drift`` answers, the platform passes on per deployment, the dashboard's badge and
 ``mlops-tui status`` show, and :class:`DriftCollector` exports to Prometheus.
@@ -20,6 +26,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import logging
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,6 +44,8 @@ log = logging.getLogger("mlops_tui.platform.serving")
 
 BINS_FORMAT = "mlops-tui-feature-bins/1"  # lab_scripts/feature_bins.py FORMAT
 SMALL_BATCH = 8  # rows binned with bisect in Python below this; numpy above (fewer calls per row)
+FLUSH_ROWS = 1024  # rows observed from which they are binned (before: they wait, unbinned)
+FLUSH_AGE_S = 1.0  # ... or once the first waiting row is this old
 
 # report status
 DRIFT, STABLE, COLLECTING, UNAVAILABLE = "drift", "stable", "collecting", "unavailable"
@@ -96,8 +105,18 @@ class DriftMonitor:
         self._columns = [f.column for f in self.features]
         self._cuts_lists = [list(f.cuts) for f in self.features]
         self._cuts_arrays = [np.asarray(f.cuts, dtype=np.float64) for f in self.features]
-        kwargs = {"clock": clock} if clock is not None else {}
-        self.histogram = RunningHistogram([len(f.expected) for f in self.features], block, **kwargs)
+        self._clock = clock or time.time
+        self._histogram = RunningHistogram([len(f.expected) for f in self.features], block, clock=self._clock)
+        self._waiting: list[np.ndarray] = []  # rows observed, not binned yet
+        self._waiting_rows = 0
+        self._waiting_since = 0.0
+        self._waiting_last = 0.0
+
+    @property
+    def histogram(self) -> RunningHistogram:
+        """The counts, every observed ride in them."""
+        self.flush()
+        return self._histogram
 
     def bins(self, rows: np.ndarray) -> np.ndarray:
         """The bin of each monitored feature of each row (n x monitored features)."""
@@ -115,13 +134,30 @@ class DriftMonitor:
         ]
 
     def observe(self, rows: np.ndarray) -> None:
-        """Count the rows of one model call (n x len(manifest features), float64)."""
+        """Count the rows of one request (n x len(manifest features), float64; not changed after)."""
         if rows.ndim != 2 or rows.shape[1] != self.width or not len(rows):
             return  # not this model's feature rows: nothing to count (never a failed prediction)
+        now = self._clock()
+        if not self._waiting:
+            self._waiting_since = now
+        self._waiting.append(rows)
+        self._waiting_rows += len(rows)
+        self._waiting_last = now
+        if self._waiting_rows >= FLUSH_ROWS or now - self._waiting_since >= FLUSH_AGE_S:
+            self.flush()
+
+    def flush(self) -> None:
+        """Bin and count the rows waiting."""
+        if not self._waiting:
+            return
+        waiting = self._waiting
+        rows = waiting[0] if len(waiting) == 1 else np.concatenate(waiting)
+        self._waiting, self._waiting_rows = [], 0
+        at = (self._waiting_since, self._waiting_last)
         if len(rows) < SMALL_BATCH:
-            self.histogram.add_rows(self._bins_of_few(rows))
+            self._histogram.add_rows(self._bins_of_few(rows), at)
         else:
-            self.histogram.add(self.bins(rows))
+            self._histogram.add(self.bins(rows), at)
 
     def feature_psi(self) -> list[tuple[_Feature, list[int], float | None]]:
         """Each feature with its window counts and PSI (None while the window is empty)."""

@@ -63,8 +63,10 @@ class RunningHistogram:
         self._previous_since: float | None = None
         self.last_at: float | None = None
 
-    def add_rows(self, rows: Sequence[Sequence[int]]) -> None:
+    def add_rows(self, rows: Sequence[Sequence[int]], at: tuple[float, float] | None = None) -> None:
         """Count a few rides: each row holds the bin (0..sizes[f]-1) of the ride's feature f.
+        ``at``: when the first and the last of them were seen (default: now); a block that
+        starts within them is dated by the first.
 
         Raises ValueError (counting nothing) when a row does not have one bin per feature or a
         bin is out of range.
@@ -75,13 +77,13 @@ class RunningHistogram:
                 raise ValueError(f"a row of bins must hold one bin per feature within {list(sizes)}: {row}")
         if not rows:
             return
-        now = self._clock()
+        first, now = at or (self._clock(),) * 2
         offsets, totals = self._offsets, self._totals
         for row in rows:
             if self._current_rides >= self.block:
-                self._rotate(now)
+                self._rotate(first)
             if self._current_since is None:
-                self._current_since = now
+                self._current_since = first
             current = self._current
             for b, offset in zip(row, offsets, strict=True):
                 current[offset + b] += 1
@@ -90,8 +92,9 @@ class RunningHistogram:
         self.total_rides += len(rows)
         self.last_at = now
 
-    def add(self, bins: np.ndarray) -> None:
+    def add(self, bins: np.ndarray, at: tuple[float, float] | None = None) -> None:
         """Count rides: ``bins`` is n x features, each the bin (0..sizes[f]-1) of the ride's feature f.
+        ``at`` as in :meth:`add_rows`.
 
         Raises ValueError when a row does not have one bin per feature or a bin is out of range.
         """
@@ -102,14 +105,14 @@ class RunningHistogram:
             return
         if (bins < 0).any() or (bins >= np.asarray(self.sizes)).any():
             raise ValueError("a bin index is outside its feature's bins")
-        now = self._clock()
+        first, now = at or (self._clock(),) * 2
         flat = bins + np.asarray(self._offsets, dtype=np.int64)
         start = 0
         while start < len(flat):
             if self._current_rides >= self.block:
-                self._rotate(now)
+                self._rotate(first)
             if self._current_since is None:
-                self._current_since = now
+                self._current_since = first
             take = min(len(flat) - start, self.block - self._current_rides)
             counts = np.bincount(flat[start : start + take].ravel(), minlength=self._width).tolist()
             current, totals = self._current, self._totals

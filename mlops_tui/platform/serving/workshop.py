@@ -62,7 +62,7 @@ def echo(sent: Any) -> str:
 
 def output(values: list[float]) -> str:
     """What the workshop's scoring script printed: one sentence per ride."""
-    return (_SENTENCE * len(values)).format(*values)  # one call: a generator of f-strings cost 20 % more
+    return (_SENTENCE * len(values)) % tuple(values)  # one call (100 rides: 11 µs; str.format 16, f-strings 20)
 
 
-_SENTENCE = "The ride duration prediction is {:.1f} seconds.\n"
+_SENTENCE = "The ride duration prediction is %.1f seconds.\n"

@@ -23,7 +23,6 @@ says why, and ``/drift`` answers that reason.
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import logging
 import time
@@ -43,7 +42,6 @@ from mlops_tui.platform.serving.running_histogram import BLOCK_RIDES, RunningHis
 log = logging.getLogger("mlops_tui.platform.serving")
 
 BINS_FORMAT = "mlops-tui-feature-bins/1"  # lab_scripts/feature_bins.py FORMAT
-SMALL_BATCH = 8  # rows binned with bisect in Python below this; numpy above (fewer calls per row)
 FLUSH_ROWS = 1024  # rows observed from which they are binned (before: they wait, unbinned)
 FLUSH_AGE_S = 1.0  # ... or once the first waiting row is this old
 
@@ -103,7 +101,6 @@ class DriftMonitor:
             self.features.append(_Feature(name, column, cuts, labels, counts))
         self.width = len(manifest["features"])
         self._columns = [f.column for f in self.features]
-        self._cuts_lists = [list(f.cuts) for f in self.features]
         self._cuts_arrays = [np.asarray(f.cuts, dtype=np.float64) for f in self.features]
         self._clock = clock or time.time
         self._histogram = RunningHistogram([len(f.expected) for f in self.features], block, clock=self._clock)
@@ -119,19 +116,13 @@ class DriftMonitor:
         return self._histogram
 
     def bins(self, rows: np.ndarray) -> np.ndarray:
-        """The bin of each monitored feature of each row (n x monitored features)."""
-        out = np.empty((len(rows), len(self.features)), dtype=np.int64)
+        """The bin of each monitored feature of each row (n x monitored features): the number of
+        the feature's cuts at or below the value (``searchsorted``, side right)."""
+        columns = rows.T.copy()  # (a contiguous column is searched faster than a strided one)
+        out = np.empty((len(self.features), len(rows)), dtype=np.int64)
         for j, (c, cuts) in enumerate(zip(self._columns, self._cuts_arrays, strict=True)):
-            out[:, j] = np.searchsorted(cuts, rows[:, c], side="right")
-        return out
-
-    def _bins_of_few(self, rows: np.ndarray) -> list[list[int]]:
-        """`bins` for a few rows in plain Python (the same rule: cuts <= value, via bisect):
-        numpy's per-call overhead would cost more than the work for one ride."""
-        cuts, columns = self._cuts_lists, self._columns
-        return [
-            [bisect.bisect_right(cuts[j], row[c]) for j, c in enumerate(columns)] for row in rows.tolist()
-        ]
+            out[j] = np.searchsorted(cuts, columns[c], side="right")
+        return out.T
 
     def observe(self, rows: np.ndarray) -> None:
         """Count the rows of one request (n x len(manifest features), float64; not changed after)."""
@@ -153,11 +144,7 @@ class DriftMonitor:
         waiting = self._waiting
         rows = waiting[0] if len(waiting) == 1 else np.concatenate(waiting)
         self._waiting, self._waiting_rows = [], 0
-        at = (self._waiting_since, self._waiting_last)
-        if len(rows) < SMALL_BATCH:
-            self._histogram.add_rows(self._bins_of_few(rows), at)
-        else:
-            self._histogram.add(self.bins(rows), at)
+        self._histogram.add(self.bins(rows), (self._waiting_since, self._waiting_last))
 
     def feature_psi(self) -> list[tuple[_Feature, list[int], float | None]]:
         """Each feature with its window counts and PSI (None while the window is empty)."""

@@ -3,6 +3,7 @@ its Prometheus collector."""
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 
 import numpy as np
@@ -136,3 +137,17 @@ def test_prometheus_exposition() -> None:
     assert sum(v for (f, _), v in counts.items() if f == "hour") == 510
     assert counts[("hour", "12")] == 0
     assert 'mlops_feature_psi{feature="hour"}' in text
+
+
+def test_in_a_server_the_rows_are_binned_in_the_event_loops_next_turn() -> None:
+    """A full batch of waiting rows is binned after the request that filled it is answered."""
+    monitor = DriftMonitor(manifest(daytime_manhattan(5000)))
+
+    async def request() -> tuple[int, int]:
+        monitor.observe(night_airport(FLUSH_ROWS))
+        waiting = monitor._waiting_rows  # the answer is written here
+        await asyncio.sleep(0)
+        return waiting, monitor._waiting_rows
+
+    assert asyncio.run(request()) == (FLUSH_ROWS, 0)
+    assert monitor._histogram.total_rides == FLUSH_ROWS

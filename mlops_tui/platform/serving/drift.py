@@ -5,16 +5,19 @@ The model's manifest holds each feature's training distribution as histogram bin
 every feature matrix it scores to :meth:`DriftMonitor.observe` (``ServingMetrics.model_call``'s
 feature observers: every row the model saw, once), which bins each column with the manifest's
 rule and counts it in a :class:`~mlops_tui.platform.serving.running_histogram.RunningHistogram`
-(the last 5,000 to 10,000 rides). The binning is deferred: requests' rows wait (as they are, a
-reference each) until FLUSH_ROWS of them, or the first is FLUSH_AGE_S old, or the counts are read,
-then are binned in one go: numpy's fixed cost per call (11 ``searchsorted`` and a ``bincount``,
-about 30 µs) is paid once per thousand rides, not once per request (a 100-ride request spent
-about 8 % of its time there, a one-ride request 3 µs). The counts read are always every ride
-observed; a block's start time is that of the first ride of the rows binned with it (at most
-FLUSH_AGE_S early). :meth:`DriftMonitor.report` compares the two per feature with
+(the last 5,000 to 10,000 rides). :meth:`DriftMonitor.report` compares the two per feature with
 the population stability index (:mod:`mlops_tui.platform.serving.psi`): that report is what the
 server's ``GET /drift`` answers, the platform passes on per deployment, the dashboard's badge and
 ``mlops-tui status`` show, and :class:`DriftCollector` exports to Prometheus.
+
+The binning is deferred: requests' rows wait (as they are, a reference each) until FLUSH_ROWS of
+them, or the first is FLUSH_AGE_S old, or the counts are read, then are binned in one go: numpy's
+fixed cost per call (11 ``searchsorted`` and a ``bincount``, about 30 µs) is paid once per
+thousand rides, not once per request (a 100-ride request spent about 8 % of its time there, a
+one-ride request 3 µs). In a server the binning runs in the event loop's next turn, once the
+answer of the request that filled the batch is written (its client reads it meanwhile). The
+counts read are always every ride observed; a block's start time is that of the first ride of
+the rows binned with it (at most FLUSH_AGE_S early).
 
 :func:`attach` wires it into a server; where drift cannot be measured (a model trained before the
 manifest held the distribution, scoring code that does not hand the server its feature rows) it
@@ -23,6 +26,7 @@ says why, and ``/drift`` answers that reason.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import time
@@ -108,6 +112,7 @@ class DriftMonitor:
         self._waiting_rows = 0
         self._waiting_since = 0.0
         self._waiting_last = 0.0
+        self._due = False  # a flush is scheduled
 
     @property
     def histogram(self) -> RunningHistogram:
@@ -134,8 +139,16 @@ class DriftMonitor:
         self._waiting.append(rows)
         self._waiting_rows += len(rows)
         self._waiting_last = now
-        if self._waiting_rows >= FLUSH_ROWS or now - self._waiting_since >= FLUSH_AGE_S:
-            self.flush()
+        if (self._waiting_rows >= FLUSH_ROWS or now - self._waiting_since >= FLUSH_AGE_S) and not self._due:
+            try:  # in the event loop's next turn: after the answer of the request under way is written
+                asyncio.get_running_loop().call_soon(self._flush_due)
+                self._due = True
+            except RuntimeError:  # (no event loop: at once)
+                self.flush()
+
+    def _flush_due(self) -> None:
+        self._due = False
+        self.flush()
 
     def flush(self) -> None:
         """Bin and count the rows waiting."""

@@ -2,8 +2,11 @@
 
 Why: a batch of rides was validated one record at a time in pure Python, about 11 µs per ride
 (100 rides cost ten times the model call itself). Here a batch whose rides all carry the same
-fields is checked column by column with numpy, about 1.25 µs per ride at 100 rides and 0.85 at
-10,000 (benchmarks/README.md, serving.py).
+fields is checked column by column with numpy, about 1 µs per ride at 100 rides and 0.7 at
+10,000 (benchmarks/README.md, serving.py). When every value is a number (the workshop form as
+clients send it) the batch is one matrix, checked in one comparison with bounds made once per
+field order (`_Plan`); a few such rides (below `features.COLUMNAR_FROM`) are checked against the
+same plan in plain Python (`validate_few`), where numpy's cost per call would be most of the work.
 
 The rules stay in one place. This module only answers "every ride valid: here is the feature matrix and
 the warnings" or "ride i is the first one that fails some check"; the error itself, with its

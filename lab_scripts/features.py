@@ -67,7 +67,7 @@ MAX_FIELD_NAME = 64     # characters of a field name
 MAX_TEXT = 64           # characters of any text value (zone names <= 45, ISO 8601 date-times <= 32)
 MAX_ZONE_NAMES = 16     # distinct zone names matched by text per request (zone ids are not limited)
 MAX_WARNINGS = 100      # warnings returned per request (the rest are counted)
-COLUMNAR_FROM = 6       # rides from which a batch is checked by columns (fewer: faster one by one)
+COLUMNAR_FROM = 6       # rides from which a batch is checked by columns (fewer: in plain Python)
 
 
 class FieldError(ValueError):

@@ -157,14 +157,16 @@ class _Plan:
 
 _PLANS: dict[tuple[str, ...], _Plan | None] = {}
 _PLANS_KEPT = 64  # field orders remembered (they come from clients: bounded)
+_UNKNOWN: Any = object()
 
 
 def _plan(keys: tuple[str, ...]) -> _Plan | None:
     """The plan of a workshop batch with these fields; None when they are not the workshop form
     with every required field, or not in canonical form, or too many (the checks ride by ride
     then name what is missing, mixed or too long)."""
-    if keys in _PLANS:
-        return _PLANS[keys]
+    plan = _PLANS.get(keys, _UNKNOWN)  # (one lookup: a batch validated in a thread may race a clear())
+    if plan is not _UNKNOWN:
+        return plan
     plan = _make_plan(keys)
     if len(_PLANS) >= _PLANS_KEPT:
         _PLANS.clear()

@@ -176,3 +176,15 @@ def test_a_distance_not_given_is_estimated_as_one_by_one() -> None:
     assert outcome == _one_by_one(rides)
     note = f"record {len(rides) - 1}: distance not given: estimated 2.2 miles"
     assert any(w.startswith(note) for w in outcome[2]), outcome[2]
+
+
+def test_plans_are_kept_for_a_bounded_number_of_field_orders() -> None:
+    """Field orders come from clients: a client sending many keeps at most _PLANS_KEPT plans,
+    and every batch is still checked right."""
+    rng = np.random.default_rng(5)
+    keys = list(WORKSHOP_EXAMPLE)
+    for _ in range(3 * columnar._PLANS_KEPT):
+        order = [keys[i] for i in rng.permutation(len(keys))]
+        rides = [{k: WORKSHOP_EXAMPLE[k] for k in order} for _ in range(features.COLUMNAR_FROM)]
+        assert _outcome(rides) == _one_by_one(rides)
+        assert len(columnar._PLANS) <= columnar._PLANS_KEPT

@@ -2,8 +2,11 @@
 
 Why: a batch of rides was validated one record at a time in pure Python, about 11 µs per ride
 (100 rides cost ten times the model call itself). Here a batch whose rides all carry the same
-fields is checked column by column with numpy, about 1.25 µs per ride at 100 rides and 0.85 at
-10,000 (benchmarks/README.md, serving.py).
+fields is checked column by column with numpy, about 1 µs per ride at 100 rides and 0.7 at
+10,000 (benchmarks/README.md, serving.py). When every value is a number (the workshop form as
+clients send it) the batch is one matrix, checked in one comparison with bounds made once per
+field order (`_Plan`); a few such rides (below `features.COLUMNAR_FROM`) are checked against the
+same plan in plain Python (`validate_few`), where numpy's cost per call would be most of the work.
 
 The rules stay in one place. This module only answers "every ride valid: here is the feature matrix and
 the warnings" or "ride i is the first one that fails some check"; the error itself, with its
@@ -15,8 +18,10 @@ ride forms) returns NOT_HANDLED and the caller validates record by record.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
 from operator import itemgetter
@@ -70,6 +75,11 @@ def validate(rides: Sequence[Any], zones: Any) -> tuple[np.ndarray, list[str]] |
     cols = _columns(rides, keys)
     if cols is None:
         return NOT_HANDLED
+    if isinstance(cols, np.ndarray):  # every value a number: the workshop form, checked in one pass
+        plan = _plan(tuple(keys))
+        if plan is not None:
+            return _numeric_workshop(cols, plan)
+        cols = dict(zip(keys, cols.T, strict=True))
     raw = f._RAW_KEYS & keys
     workshop = f._WORKSHOP_KEYS & keys
     if raw and workshop:
@@ -99,10 +109,11 @@ def validate(rides: Sequence[Any], zones: Any) -> tuple[np.ndarray, list[str]] |
     return f.feature_columns(*columns, straight=straight), warnings
 
 
-def _columns(rides: Sequence[dict[str, Any]], keys: Any) -> dict[str, Any] | None:
+def _columns(rides: Sequence[dict[str, Any]], keys: Any) -> dict[str, Any] | np.ndarray | None:
     """Each field's values by name (rides of the same width, each with the first ride's fields,
     have the same fields); None when they have not. When every value is an int or a float (the
-    workshop form) the columns are one float64 array, made in one step."""
+    workshop form) the rides are one float64 matrix (n x fields, in ``keys`` order), made in one
+    step."""
     try:
         get = itemgetter(*keys)
         table = list(map(get, rides)) if len(keys) > 1 else [(get(r),) for r in rides]
@@ -111,10 +122,199 @@ def _columns(rides: Sequence[dict[str, Any]], keys: Any) -> dict[str, Any] | Non
     if set(map(type, chain.from_iterable(table))) <= _NUMBER:
         try:  # fromiter: a flat pass, about half the time of np.array's nested one (100 rides: 22 µs, not 50)
             flat = np.fromiter(chain.from_iterable(table), np.float64, len(table) * len(keys))
-            return dict(zip(keys, flat.reshape(len(table), len(keys)).T, strict=True))
+            return flat.reshape(len(table), len(keys))
         except OverflowError:  # an integer beyond a float's range: checked value by value
             pass
     return dict(zip(keys, map(list, zip(*table, strict=True)), strict=True))
+
+
+# --------------------------------------------------------------------------- all numbers, one pass
+
+@dataclass(frozen=True)
+class _Plan:
+    """How to check a batch of workshop rides whose values are all numbers, by its field names
+    (made once per field order): each column's bounds, inclusive (an exclusive bound moved by one
+    float step: ``lo < x`` is ``x >= nextafter(lo, inf)`` for every float), which columns must be
+    whole numbers, and where each field the features need is."""
+
+    low: np.ndarray
+    high: np.ndarray
+    whole: np.ndarray  # bool per column
+    distance_name: str
+    distance: int
+    places: tuple[int, int, int, int]  # start_latitude, start_longitude, end_latitude, end_longitude
+    hour: int
+    weekday: int
+    months: list[int]  # columns of the month_N given
+    month_numbers: np.ndarray  # their N
+    month: int | None  # the column of ``month``
+    work: int | None
+    passengers: int | None
+    unknown: list[str]
+    rules: list[tuple[float, float, bool]]  # (low, high, whole number) per field, for plain Python
+    month_columns: list[tuple[int, int]]  # (column, N) of each month_N given
+
+
+_PLANS: dict[tuple[str, ...], _Plan | None] = {}
+_PLANS_KEPT = 64  # field orders remembered (they come from clients: bounded)
+_UNKNOWN: Any = object()
+
+
+def _plan(keys: tuple[str, ...]) -> _Plan | None:
+    """The plan of a workshop batch with these fields; None when they are not the workshop form
+    with every required field, or not in canonical form, or too many (the checks ride by ride
+    then name what is missing, mixed or too long)."""
+    plan = _PLANS.get(keys, _UNKNOWN)  # (one lookup: a batch validated in a thread may race a clear())
+    if plan is not _UNKNOWN:
+        return plan
+    plan = _make_plan(keys)
+    if len(_PLANS) >= _PLANS_KEPT:
+        _PLANS.clear()
+    _PLANS[keys] = plan
+    return plan
+
+
+def _make_plan(keys: tuple[str, ...]) -> _Plan | None:
+    if len(keys) > f.MAX_FIELDS or not all(
+        type(k) is str and len(k) <= f.MAX_FIELD_NAME and k == k.strip().lower() for k in keys
+    ):
+        return None
+    given = set(keys)
+    if f._RAW_KEYS & given or not f._WORKSHOP_KEYS & given:
+        return None
+    name = next((k for k in ("distance", "trip_distance") if k in given), None)
+    required = ("start_latitude", "start_longitude", "end_latitude", "end_longitude", "weekday", "hour")
+    if name is None or not all(k in given for k in required):
+        return None
+    passengers = _passengers_name(given)
+    # (low, high, whole number, exclusive) of each field read; any other number is only counted
+    lat, lon = f.LAT_RANGE, f.LON_RANGE
+    rules: dict[str, tuple[float, float, bool, bool]] = {
+        "start_latitude": (*lat, False, False), "start_longitude": (*lon, False, False),
+        "end_latitude": (*lat, False, False), "end_longitude": (*lon, False, False),
+        name: (0, f.MAX_DISTANCE, False, True), "hour": (0, 23, True, False),
+        "weekday": (0, 1, True, False), "work": (0, 1, True, False), "month": (1, 12, True, False),
+        **{k: (0, 1, True, False) for k in f._MONTH_KEYS},
+    }
+    if passengers is not None:
+        rules[passengers] = (0, f.MAX_PASSENGERS, True, False)
+    low: list[float] = []
+    high: list[float] = []
+    whole: list[bool] = []
+    for key in keys:
+        lo, hi, integer, exclusive = rules.get(key, (-math.inf, math.inf, False, False))
+        low.append(math.nextafter(lo, math.inf) if exclusive else float(lo))
+        high.append(math.nextafter(hi, -math.inf) if exclusive else float(hi))
+        whole.append(integer)
+    at = {k: i for i, k in enumerate(keys)}
+    months = [(at[k], m) for k, m in _MONTHS if k in at]
+    known = f._RAW_KEYS | f._WORKSHOP_KEYS | f._COMMON_KEYS
+    return _Plan(
+        np.array(low, dtype=np.float64), np.array(high, dtype=np.float64), np.array(whole, dtype=bool),
+        name, at[name],
+        (at["start_latitude"], at["start_longitude"], at["end_latitude"], at["end_longitude"]),
+        at["hour"], at["weekday"], [c for c, _ in months],
+        np.array([m for _, m in months], dtype=np.float64), at.get("month"), at.get("work"),
+        at.get(passengers) if passengers is not None else None, [k for k in keys if k not in known],
+        list(zip(low, high, whole, strict=True)), months,
+    )
+
+
+def _numeric_workshop(x: np.ndarray, plan: _Plan) -> tuple[np.ndarray, list[str]] | int:
+    """`_workshop` for rides whose values are all numbers (``x``: n x fields): every column's
+    range and whole-number checks in one comparison of the matrix; the index of the first failing
+    ride, or the feature matrix and warnings."""
+    wrong = (x < plan.low) | (x > plan.high)
+    wrong |= plan.whole & (x != np.floor(x))
+    bad = wrong.any(axis=1)
+    flags = x[:, plan.months]
+    chosen_count = flags.sum(axis=1)
+    chosen_month = flags @ plan.month_numbers
+    if plan.month is not None:  # `features._Parser.month`: month, agreeing with any month_N set to 1
+        month = x[:, plan.month]
+        bad |= (chosen_count > 0) & ~((chosen_count == 1) & (chosen_month == month))
+    else:  # exactly one month_N set to 1
+        month = chosen_month
+        bad |= chosen_count != 1
+    if bad.any():
+        return int(np.argmax(bad))
+    plat, plon, dlat, dlon = (x[:, c] for c in plan.places)
+    distance, hour, weekday = x[:, plan.distance], x[:, plan.hour], x[:, plan.weekday]
+    notes: Notes = defaultdict(list)
+    straight = _short_distance(plan.distance_name, distance, plat, plon, dlat, dlon, notes)
+    if plan.work is not None:
+        _work_notes(x[:, plan.work], weekday, hour, notes)
+    passengers = x[:, plan.passengers] if plan.passengers is not None else 1.0
+    if plan.unknown:
+        extra = [f"ignored unknown field '{k}'" for k in plan.unknown]
+        for i in range(len(x)):
+            notes[i].extend(extra)
+    warnings = [f"record {i}: {n}" for i in sorted(notes) for n in notes[i]]
+    matrix = f.feature_columns(weekday, hour, month, distance, plat, plon, dlat, dlon, passengers,
+                               straight=straight)
+    return matrix, warnings
+
+
+def validate_few(rides: Sequence[Any], single: bool) -> tuple[np.ndarray, list[str]] | int | None:
+    """`validate` for a few rides (below `features.COLUMNAR_FROM`), in plain Python (numpy's cost
+    per call would be most of it): rides of the workshop form whose values are all numbers, each
+    checked by its field order's plan; a ride that fails is named by its index (`parse_record`
+    gives the error), anything else is NOT_HANDLED. ``single``: one ride sent as an object (its
+    warnings name no record number). About 4 µs a ride where `parse_record` takes 10."""
+    rows: list[list[float]] = []
+    warnings: list[str] = []
+    for i, ride in enumerate(rides):
+        if type(ride) is not dict:
+            return NOT_HANDLED
+        plan = _plan(tuple(ride))
+        if plan is None:
+            return NOT_HANDLED
+        values = list(ride.values())
+        for value, (lo, hi, whole) in zip(values, plan.rules, strict=True):
+            kind = type(value)
+            if kind is not float and kind is not int:
+                return NOT_HANDLED  # a boolean flag, a null, a text ...: ride by ride
+            if not lo <= value <= hi or (whole and kind is float and not value.is_integer()):
+                return i
+        chosen = [m for c, m in plan.month_columns if values[c] == 1]
+        if plan.month is not None:  # `features._Parser.month`
+            month = float(values[plan.month])
+            if chosen and chosen != [month]:
+                return i
+        elif len(chosen) == 1:
+            month = float(chosen[0])
+        else:
+            return i
+        plat, plon, dlat, dlon = (float(values[c]) for c in plan.places)
+        distance, hour = float(values[plan.distance]), float(values[plan.hour])
+        weekday = float(values[plan.weekday])
+        notes = []
+        straight = f._straight_scalar(plat, plon, dlat, dlon)
+        if distance < 0.75 * straight - 0.25:  # `features._Parser.distance`
+            notes.append(
+                f"{plan.distance_name} {f._fmt(distance)} miles is shorter than the straight line between "
+                f"pickup and dropoff ({straight:.1f} miles)")
+        if plan.work is not None:  # `features._parse_scoring_args`
+            given = float(values[plan.work])
+            derived = float(weekday == 1 and 8 <= hour < 18)
+            if given != derived:
+                notes.append(
+                    f"ignored work={int(given)}: work is derived from weekday and hour "
+                    f"(weekday={int(weekday)}, hour={int(hour)} gives work={int(derived)})")
+        notes.extend(f"ignored unknown field '{k}'" for k in plan.unknown)
+        passengers = float(values[plan.passengers]) if plan.passengers is not None else 1.0
+        rows.append(f.feature_row(weekday, hour, month, distance, plat, plon, dlat, dlon, passengers))
+        warnings.extend(notes if single else (f"record {i}: {n}" for n in notes))
+    return np.array(rows, dtype=np.float64), warnings
+
+
+def _work_notes(work: np.ndarray, weekday: np.ndarray, hour: np.ndarray, notes: Notes) -> None:
+    """The warning for a given ``work`` that disagrees with the one derived (`_parse_scoring_args`)."""
+    derived = ((weekday == 1.0) & (hour >= 8) & (hour < 18)).astype(np.float64)
+    for i in np.flatnonzero(work != derived).tolist():
+        notes[i].append(
+            f"ignored work={int(work[i])}: work is derived from weekday and hour "
+            f"(weekday={int(weekday[i])}, hour={int(hour[i])} gives work={int(derived[i])})")
 
 
 # --------------------------------------------------------------------------- checks of one column
@@ -250,12 +450,7 @@ def _workshop(cols: dict[str, list[Any]], n: int,
     notes: Notes = defaultdict(list)
     straight = _short_distance(name, distance, plat, plon, dlat, dlon, notes)
     if "work" in cols:
-        work = arr[7 + len(months)]
-        derived = ((weekday == 1.0) & (hour >= 8) & (hour < 18)).astype(np.float64)
-        for i in np.flatnonzero(work != derived).tolist():
-            notes[i].append(
-                f"ignored work={int(work[i])}: work is derived from weekday and hour "
-                f"(weekday={int(weekday[i])}, hour={int(hour[i])} gives work={int(derived[i])})")
+        _work_notes(arr[7 + len(months)], weekday, hour, notes)
     return [weekday, hour, month, distance, plat, plon, dlat, dlon, passengers], straight, notes
 
 
@@ -273,7 +468,7 @@ def _read(cols: dict[str, list[Any]], workshop: bool) -> set[str | None]:
     return read
 
 
-def _passengers_name(cols: dict[str, list[Any]]) -> str | None:
+def _passengers_name(cols: Any) -> str | None:
     return next((k for k in ("passengers", "passenger_count") if k in cols), None)
 
 

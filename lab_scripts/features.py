@@ -67,7 +67,7 @@ MAX_FIELD_NAME = 64     # characters of a field name
 MAX_TEXT = 64           # characters of any text value (zone names <= 45, ISO 8601 date-times <= 32)
 MAX_ZONE_NAMES = 16     # distinct zone names matched by text per request (zone ids are not limited)
 MAX_WARNINGS = 100      # warnings returned per request (the rest are counted)
-COLUMNAR_FROM = 6       # rides from which a batch is checked by columns (fewer: faster one by one)
+COLUMNAR_FROM = 6       # rides from which a batch is checked by columns (fewer: in plain Python)
 
 
 class FieldError(ValueError):
@@ -226,18 +226,19 @@ def records_to_matrix(
         raise FieldError("scoring_args", "scoring_args must be an object (one ride) or a list of them")
     table = _RequestZones(zones if zones is not None else load_zones())
     items, warnings = _named_positional(items, positional or WORKSHOP_COLUMNS)
-    checked = None
-    if len(items) >= COLUMNAR_FROM:
-        from . import columnar  # numpy: imported where a batch is computed, not by the TUI's form
+    from . import columnar  # numpy: imported where rides are computed, not by the TUI's form
 
+    if len(items) >= COLUMNAR_FROM:
         checked = columnar.validate(items, table)
+    else:
+        checked = columnar.validate_few(items, single)
     if isinstance(checked, tuple):
         matrix, notes = checked
         warnings.extend(notes)
     else:
         if isinstance(checked, int):  # the first failing ride: parse_record names its error
-            parse_record(items[checked], table, checked)
-        rows: list[list[float]] = []  # few rides, or not uniform (or, never seen, the columns disagree)
+            parse_record(items[checked], table, None if single else checked)
+        rows: list[list[float]] = []  # not uniform, not all numbers (or, never seen, the checks disagree)
         for i, rec in enumerate(items):
             index = None if single else i
             row, notes = parse_record(rec, table, index)

@@ -3,6 +3,9 @@ its Prometheus collector."""
 
 from __future__ import annotations
 
+import asyncio
+import bisect
+
 import numpy as np
 import pytest
 from drift_support import daytime_manhattan, manifest, night_airport
@@ -11,7 +14,13 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from mlops_tui.platform.serving import psi
-from mlops_tui.platform.serving.drift import DriftCollector, DriftMonitor, unavailable_reason
+from mlops_tui.platform.serving.drift import (
+    FLUSH_AGE_S,
+    FLUSH_ROWS,
+    DriftCollector,
+    DriftMonitor,
+    unavailable_reason,
+)
 
 
 def test_rows_like_the_training_data_stay_stable() -> None:
@@ -39,15 +48,41 @@ def test_night_airport_rides_drift_on_hour_and_distance() -> None:
     assert hour_bins["3"]["expected"] == 0.0 and hour_bins["3"]["actual"] > 0.1
 
 
-def test_one_ride_and_a_batch_are_binned_alike() -> None:
+def test_bins_follow_the_manifest_rule_ride_by_ride() -> None:
+    """A feature's bin is the number of its cuts at or below the value (the training side's rule,
+    lab_scripts/feature_bins.py): checked against bisect, one value at a time."""
     monitor = DriftMonitor(manifest(daytime_manhattan(5000)))
     rows = np.vstack([daytime_manhattan(20, seed=3), night_airport(20)])
-    assert monitor._bins_of_few(rows) == monitor.bins(rows).tolist()
-    # a value on a cut goes to the bin above it, on both paths
     on_cuts = rows[:3].copy()
-    on_cuts[:, 4] = monitor.features[4].cuts[2]  # distance
-    assert monitor._bins_of_few(on_cuts) == monitor.bins(on_cuts).tolist()
+    on_cuts[:, 4] = monitor.features[4].cuts[2]  # distance: a value on a cut goes to the bin above it
+    rows = np.vstack([rows, on_cuts])
+    expected = [
+        [bisect.bisect_right(f.cuts, row[f.column]) for f in monitor.features] for row in rows.tolist()
+    ]
+    assert monitor.bins(rows).tolist() == expected
     assert monitor.bins(on_cuts)[0, 4] == 3
+
+
+def test_rides_waiting_to_be_binned_are_counted_when_read() -> None:
+    """Rows are binned a thousand at a time (drift.FLUSH_ROWS), or once the first waited
+    FLUSH_AGE_S; whatever reads the counts sees every ride observed, dated when it came."""
+    start = 1_700_000_000.0
+    now = [start]
+    monitor = DriftMonitor(manifest(daytime_manhattan(5000)), clock=lambda: now[0])
+    monitor.observe(night_airport(3))
+    assert monitor._waiting_rows == 3  # not binned yet
+    now[0] += 0.5
+    monitor.observe(night_airport(2))
+    now[0] += 10
+    report = monitor.report()  # binned on reading
+    assert report["observed_rides"] == report["window_rides"] == 5
+    assert (monitor.histogram.window_since, monitor.histogram.last_at) == (start, start + 0.5)
+    monitor.observe(night_airport(1))
+    now[0] += FLUSH_AGE_S
+    monitor.observe(night_airport(1))  # the first waiting ride is FLUSH_AGE_S old: binned now
+    assert monitor._waiting_rows == 0 and monitor._histogram.total_rides == 7
+    monitor.observe(night_airport(FLUSH_ROWS))
+    assert monitor._waiting_rows == 0 and monitor.histogram.total_rides == 7 + FLUSH_ROWS
 
 
 def test_too_few_rides_are_collecting_not_judged() -> None:
@@ -102,3 +137,17 @@ def test_prometheus_exposition() -> None:
     assert sum(v for (f, _), v in counts.items() if f == "hour") == 510
     assert counts[("hour", "12")] == 0
     assert 'mlops_feature_psi{feature="hour"}' in text
+
+
+def test_in_a_server_the_rows_are_binned_in_the_event_loops_next_turn() -> None:
+    """A full batch of waiting rows is binned after the request that filled it is answered."""
+    monitor = DriftMonitor(manifest(daytime_manhattan(5000)))
+
+    async def request() -> tuple[int, int]:
+        monitor.observe(night_airport(FLUSH_ROWS))
+        waiting = monitor._waiting_rows  # the answer is written here
+        await asyncio.sleep(0)
+        return waiting, monitor._waiting_rows
+
+    assert asyncio.run(request()) == (FLUSH_ROWS, 0)
+    assert monitor._histogram.total_rides == FLUSH_ROWS

@@ -62,17 +62,18 @@ RAW_WRONG: dict[str, list[Any]] = {
 }
 
 
-def _one_by_one(rides: list[Any]) -> Any:
-    """What records_to_matrix gives when no batch is checked by columns."""
-    original = columnar.validate
-    columnar.validate = lambda *_: columnar.NOT_HANDLED
+def _one_by_one(rides: Any) -> Any:
+    """What records_to_matrix gives when no batch is checked by columns (nor a few rides by
+    their field order's plan)."""
+    original, few = columnar.validate, columnar.validate_few
+    columnar.validate = columnar.validate_few = lambda *_: columnar.NOT_HANDLED
     try:
         return _outcome(rides)
     finally:
-        columnar.validate = original
+        columnar.validate, columnar.validate_few = original, few
 
 
-def _outcome(rides: list[Any]) -> Any:
+def _outcome(rides: Any) -> Any:
     try:
         matrix, warnings = records_to_matrix(rides, ZONES)
     except FieldError as exc:
@@ -87,7 +88,7 @@ def _batches(valid: dict[str, list[Any]], wrong: dict[str, list[Any]],
 
     def batch(keys: list[str]) -> st.SearchStrategy[list[dict[str, Any]]]:
         ride = st.fixed_dictionaries({k: st.sampled_from(valid[k]) for k in keys})
-        rides = st.lists(ride, min_size=features.COLUMNAR_FROM, max_size=40)
+        rides = st.lists(ride, min_size=1, max_size=40)
         changes = st.lists(st.tuples(st.integers(0, 39), st.sampled_from(keys),
                                      st.sampled_from(ODD)),
                            max_size=3)
@@ -113,6 +114,8 @@ def _apply(wrong: dict[str, list[Any]]) -> Any:
 @given(_batches(WORKSHOP_VALID, WORKSHOP_WRONG, WORKSHOP_EXAMPLE))
 def test_workshop_batches_by_columns_equal_one_by_one(rides: list[dict[str, Any]]) -> None:
     assert _outcome(rides) == _one_by_one(rides)
+    if len(rides) < features.COLUMNAR_FROM:  # a few rides, and one sent as an object
+        assert _outcome(rides[0]) == _one_by_one(rides[0])
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -129,6 +132,20 @@ def test_a_uniform_batch_is_checked_by_columns() -> None:
     assert columnar.validate([*rides, dict(RIDE)], features._RequestZones(ZONES)) is columnar.NOT_HANDLED
     bad = [*rides[:10], {**WORKSHOP_EXAMPLE, "hour": 30}, *rides[:10]]
     assert columnar.validate(bad, features._RequestZones(ZONES)) == 10
+
+
+def test_a_few_workshop_rides_are_checked_by_their_plan() -> None:
+    """The plain-Python route for a few rides is really taken, and hands errors to parse_record."""
+    ride = dict(WORKSHOP_EXAMPLE)
+    checked = columnar.validate_few([ride], single=True)
+    assert isinstance(checked, tuple)
+    assert checked[1] == [
+        "ignored work=0: work is derived from weekday and hour (weekday=1, hour=9 gives work=1)"]
+    np.testing.assert_array_equal(checked[0], records_to_matrix([ride], ZONES)[0])
+    assert columnar.validate_few([ride, {**ride, "hour": 24}], single=False) == 1
+    assert columnar.validate_few([{**ride, "weekday": True}], single=True) is columnar.NOT_HANDLED
+    with pytest.raises(FieldError, match="record 1: hour must be between 0 and 23"):
+        records_to_matrix([ride, {**ride, "hour": 24}], ZONES)
 
 
 def test_the_first_failing_ride_is_named_whatever_check_finds_it() -> None:
@@ -159,3 +176,15 @@ def test_a_distance_not_given_is_estimated_as_one_by_one() -> None:
     assert outcome == _one_by_one(rides)
     note = f"record {len(rides) - 1}: distance not given: estimated 2.2 miles"
     assert any(w.startswith(note) for w in outcome[2]), outcome[2]
+
+
+def test_plans_are_kept_for_a_bounded_number_of_field_orders() -> None:
+    """Field orders come from clients: a client sending many keeps at most _PLANS_KEPT plans,
+    and every batch is still checked right."""
+    rng = np.random.default_rng(5)
+    keys = list(WORKSHOP_EXAMPLE)
+    for _ in range(3 * columnar._PLANS_KEPT):
+        order = [keys[i] for i in rng.permutation(len(keys))]
+        rides = [{k: WORKSHOP_EXAMPLE[k] for k in order} for _ in range(features.COLUMNAR_FROM)]
+        assert _outcome(rides) == _one_by_one(rides)
+        assert len(columnar._PLANS) <= columnar._PLANS_KEPT

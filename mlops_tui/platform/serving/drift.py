@@ -10,6 +10,15 @@ the population stability index (:mod:`mlops_tui.platform.serving.psi`): that rep
 server's ``GET /drift`` answers, the platform passes on per deployment, the dashboard's badge and
 ``mlops-tui status`` show, and :class:`DriftCollector` exports to Prometheus.
 
+The binning is deferred: requests' rows wait (as they are, a reference each) until FLUSH_ROWS of
+them, or the first is FLUSH_AGE_S old, or the counts are read, then are binned in one go: numpy's
+fixed cost per call (11 ``searchsorted`` and a ``bincount``, about 30 µs) is paid once per
+thousand rides, not once per request (a 100-ride request spent about 8 % of its time there, a
+one-ride request 3 µs). In a server the binning runs in the event loop's next turn, once the
+answer of the request that filled the batch is written (its client reads it meanwhile). The
+counts read are always every ride observed; a block's start time is that of the first ride of
+the rows binned with it (at most FLUSH_AGE_S early).
+
 :func:`attach` wires it into a server; where drift cannot be measured (a model trained before the
 manifest held the distribution, scoring code that does not hand the server its feature rows) it
 says why, and ``/drift`` answers that reason.
@@ -17,9 +26,10 @@ says why, and ``/drift`` answers that reason.
 
 from __future__ import annotations
 
-import bisect
+import asyncio
 import itertools
 import logging
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,7 +46,8 @@ from mlops_tui.platform.serving.running_histogram import BLOCK_RIDES, RunningHis
 log = logging.getLogger("mlops_tui.platform.serving")
 
 BINS_FORMAT = "mlops-tui-feature-bins/1"  # lab_scripts/feature_bins.py FORMAT
-SMALL_BATCH = 8  # rows binned with bisect in Python below this; numpy above (fewer calls per row)
+FLUSH_ROWS = 1024  # rows observed from which they are binned (before: they wait, unbinned)
+FLUSH_AGE_S = 1.0  # ... or once the first waiting row is this old
 
 # report status
 DRIFT, STABLE, COLLECTING, UNAVAILABLE = "drift", "stable", "collecting", "unavailable"
@@ -94,34 +105,59 @@ class DriftMonitor:
             self.features.append(_Feature(name, column, cuts, labels, counts))
         self.width = len(manifest["features"])
         self._columns = [f.column for f in self.features]
-        self._cuts_lists = [list(f.cuts) for f in self.features]
         self._cuts_arrays = [np.asarray(f.cuts, dtype=np.float64) for f in self.features]
-        kwargs = {"clock": clock} if clock is not None else {}
-        self.histogram = RunningHistogram([len(f.expected) for f in self.features], block, **kwargs)
+        self._clock = clock or time.time
+        self._histogram = RunningHistogram([len(f.expected) for f in self.features], block, clock=self._clock)
+        self._waiting: list[np.ndarray] = []  # rows observed, not binned yet
+        self._waiting_rows = 0
+        self._waiting_since = 0.0
+        self._waiting_last = 0.0
+        self._due = False  # a flush is scheduled
+
+    @property
+    def histogram(self) -> RunningHistogram:
+        """The counts, every observed ride in them."""
+        self.flush()
+        return self._histogram
 
     def bins(self, rows: np.ndarray) -> np.ndarray:
-        """The bin of each monitored feature of each row (n x monitored features)."""
-        out = np.empty((len(rows), len(self.features)), dtype=np.int64)
+        """The bin of each monitored feature of each row (n x monitored features): the number of
+        the feature's cuts at or below the value (``searchsorted``, side right)."""
+        columns = rows.T.copy()  # (a contiguous column is searched faster than a strided one)
+        out = np.empty((len(self.features), len(rows)), dtype=np.int64)
         for j, (c, cuts) in enumerate(zip(self._columns, self._cuts_arrays, strict=True)):
-            out[:, j] = np.searchsorted(cuts, rows[:, c], side="right")
-        return out
-
-    def _bins_of_few(self, rows: np.ndarray) -> list[list[int]]:
-        """`bins` for a few rows in plain Python (the same rule: cuts <= value, via bisect):
-        numpy's per-call overhead would cost more than the work for one ride."""
-        cuts, columns = self._cuts_lists, self._columns
-        return [
-            [bisect.bisect_right(cuts[j], row[c]) for j, c in enumerate(columns)] for row in rows.tolist()
-        ]
+            out[j] = np.searchsorted(cuts, columns[c], side="right")
+        return out.T
 
     def observe(self, rows: np.ndarray) -> None:
-        """Count the rows of one model call (n x len(manifest features), float64)."""
+        """Count the rows of one request (n x len(manifest features), float64; not changed after)."""
         if rows.ndim != 2 or rows.shape[1] != self.width or not len(rows):
             return  # not this model's feature rows: nothing to count (never a failed prediction)
-        if len(rows) < SMALL_BATCH:
-            self.histogram.add_rows(self._bins_of_few(rows))
-        else:
-            self.histogram.add(self.bins(rows))
+        now = self._clock()
+        if not self._waiting:
+            self._waiting_since = now
+        self._waiting.append(rows)
+        self._waiting_rows += len(rows)
+        self._waiting_last = now
+        if (self._waiting_rows >= FLUSH_ROWS or now - self._waiting_since >= FLUSH_AGE_S) and not self._due:
+            try:  # in the event loop's next turn: after the answer of the request under way is written
+                asyncio.get_running_loop().call_soon(self._flush_due)
+                self._due = True
+            except RuntimeError:  # (no event loop: at once)
+                self.flush()
+
+    def _flush_due(self) -> None:
+        self._due = False
+        self.flush()
+
+    def flush(self) -> None:
+        """Bin and count the rows waiting."""
+        if not self._waiting:
+            return
+        waiting = self._waiting
+        rows = waiting[0] if len(waiting) == 1 else np.concatenate(waiting)
+        self._waiting, self._waiting_rows = [], 0
+        self._histogram.add(self.bins(rows), (self._waiting_since, self._waiting_last))
 
     def feature_psi(self) -> list[tuple[_Feature, list[int], float | None]]:
         """Each feature with its window counts and PSI (None while the window is empty)."""

@@ -12,6 +12,14 @@ Metrics (the model and version are on ``mlops_model_info``: one server serves on
   its model call) and ``mlops_model_call_seconds``: what adaptive batching does;
 - prometheus_client's process and Python collectors (CPU, memory, open files, GC).
 
+The per-request metrics are counted in plain Python (:class:`_Histogram`, a dict of counts) and
+handed to prometheus_client at scrape time by a custom collector (``RequestCollector``), the way
+its documentation has exporters of other systems do it; exposition, names, labels and buckets
+are prometheus_client's. Why: its ``Counter.inc`` and ``Histogram.observe`` take a lock per
+value (they are thread-safe), seven of them per prediction cost about 7 µs, a tenth of what the
+server spends on a one-ride request; a count here is a list increment. Every count is made on the
+event loop's thread (the model thread's results are delivered there), so no lock is needed.
+
 Drift monitoring (``drift``) adds its collector to ``registry`` (``mlops_feature_psi{feature}``,
 ``mlops_drift_detected``, ``mlops_drift_window_rides``, ``mlops_feature_values_total{feature,bin}``)
 and is handed each request's feature rows by the app once they are scored (not the latency
@@ -21,27 +29,92 @@ probe's: ``services.types.PROBE_HEADER``).
 from __future__ import annotations
 
 import time
+from bisect import bisect_left
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 from prometheus_client import (
     CollectorRegistry,
-    Counter,
     Gauge,
-    Histogram,
     Info,
     PlatformCollector,
     ProcessCollector,
     disable_created_metrics,
 )
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.gc_collector import GCCollector
+from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 ROW_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384)
 ENDPOINTS = ("predict", "infer", "health", "metadata", "metrics", "history", "drift", "other")
 
 disable_created_metrics()  # no *_created series: a server's start time is process_start_time_seconds
+
+
+class _Histogram:
+    """A Prometheus histogram's counts: one per bucket (a value goes to the first bucket whose
+    bound is at least the value, as prometheus_client's ``le``), the +Inf bucket last, and the
+    sum."""
+
+    def __init__(self, buckets: tuple[float, ...]) -> None:
+        self.bounds = [float(b) for b in buckets]
+        self.counts = [0] * (len(buckets) + 1)
+        self.sum = 0.0
+
+    def observe(self, value: float) -> None:
+        self.counts[bisect_left(self.bounds, value)] += 1
+        self.sum += value
+
+    def cumulative(self) -> list[tuple[str, float]]:
+        out, total = [], 0
+        for bound, count in zip([*self.bounds, float("inf")], self.counts, strict=True):
+            total += count
+            out.append((floatToGoString(bound), total))
+        return out
+
+
+class RequestCollector(Collector):
+    """The per-request metrics, from their plain counts, as prometheus_client families."""
+
+    def __init__(self, metrics: ServingMetrics) -> None:
+        self.metrics = metrics
+
+    def describe(self) -> Iterator[Any]:
+        return iter(())  # built on scrape
+
+    def collect(self) -> Iterator[Any]:
+        m = self.metrics
+        requests = CounterMetricFamily(
+            "mlops_requests", "Requests by endpoint and HTTP status.", labels=["endpoint", "status"]
+        )
+        for (endpoint, status), count in m.requests.items():
+            requests.add_metric([endpoint, str(status)], count)
+        yield requests
+        duration = HistogramMetricFamily(
+            "mlops_request_duration_seconds", "Server time of requests by endpoint.", labels=["endpoint"]
+        )
+        for endpoint, hist in m.durations.items():
+            duration.add_metric([endpoint], hist.cumulative(), hist.sum)
+        yield duration
+        yield _family(
+            "mlops_prediction_latency_seconds",
+            "Server time of successful predictions (predict and infer).",
+            m.latency,
+        )
+        yield CounterMetricFamily("mlops_predicted_records", "Rides scored.", value=m.records)
+        yield _family("mlops_batch_rows", "Rows per model call.", m.batch_rows)
+        yield _family("mlops_batch_queue_seconds", "Time a request waited for its model call.", m.queue)
+        yield _family("mlops_model_call_seconds", "Time of one model call.", m.model_calls)
+
+
+def _family(name: str, documentation: str, hist: _Histogram) -> HistogramMetricFamily:
+    family = HistogramMetricFamily(name, documentation)
+    family.add_metric([], hist.cumulative(), hist.sum)
+    return family
 
 
 class Statistics:
@@ -92,55 +165,30 @@ class ServingMetrics:
         Info("mlops_model", "The model version this server serves.", registry=r).info(
             {"model": model, "version": version}
         )
-        self._requests = Counter(
-            "mlops_requests", "Requests by endpoint and HTTP status.", ("endpoint", "status"), registry=r
-        )
-        self._duration = Histogram(
-            "mlops_request_duration_seconds",
-            "Server time of requests by endpoint.",
-            ("endpoint",),
-            buckets=LATENCY_BUCKETS,
-            registry=r,
-        )
-        self._latency = Histogram(
-            "mlops_prediction_latency_seconds",
-            "Server time of successful predictions (predict and infer).",
-            buckets=LATENCY_BUCKETS,
-            registry=r,
-        )
-        self._records = Counter("mlops_predicted_records", "Rides scored.", registry=r)
         Gauge("mlops_model_load_seconds", "Time to verify and load the model at start.", registry=r).set(
             load_seconds
         )
-        self._batch_rows = Histogram(
-            "mlops_batch_rows", "Rows per model call.", buckets=ROW_BUCKETS, registry=r
-        )
-        self._queue = Histogram(
-            "mlops_batch_queue_seconds",
-            "Time a request waited for its model call.",
-            buckets=LATENCY_BUCKETS,
-            registry=r,
-        )
-        self._model_call = Histogram(
-            "mlops_model_call_seconds", "Time of one model call.", buckets=LATENCY_BUCKETS, registry=r
-        )
-        self._children: dict[tuple[str, int], tuple[Any, Any]] = {}
+        self.requests: dict[tuple[str, int], int] = {}
+        self.durations: dict[str, _Histogram] = {}
+        self.latency = _Histogram(LATENCY_BUCKETS)
+        self.records = 0
+        self.batch_rows = _Histogram(ROW_BUCKETS)
+        self.queue = _Histogram(LATENCY_BUCKETS)
+        self.model_calls = _Histogram(LATENCY_BUCKETS)
+        r.register(RequestCollector(self))
         self.statistics = Statistics()
 
     def request(self, endpoint: str, status: int, seconds: float) -> None:
         """One answered request."""
-        children = self._children.get((endpoint, status))
-        if children is None:
-            children = (
-                self._requests.labels(endpoint, str(status)),
-                self._duration.labels(endpoint),
-            )
-            self._children[(endpoint, status)] = children
-        children[0].inc()
-        children[1].observe(seconds)
+        key = (endpoint, status)
+        self.requests[key] = self.requests.get(key, 0) + 1
+        duration = self.durations.get(endpoint)
+        if duration is None:
+            duration = self.durations[endpoint] = _Histogram(LATENCY_BUCKETS)
+        duration.observe(seconds)
         if endpoint in ("predict", "infer"):
             if status == 200:
-                self._latency.observe(seconds)
+                self.latency.observe(seconds)
                 self.statistics.add("success", seconds)
             else:
                 self.statistics.add("fail", seconds)
@@ -150,15 +198,15 @@ class ServingMetrics:
         self.statistics.add("compute_input", seconds)
 
     def queued(self, seconds: float) -> None:
-        self._queue.observe(seconds)
+        self.queue.observe(seconds)
         self.statistics.add("queue", seconds)
 
     def model_call(self, rows: np.ndarray, seconds: float) -> None:
         """One model call on ``rows`` (n x features)."""
         n = len(rows)
-        self._records.inc(n)
-        self._batch_rows.observe(n)
-        self._model_call.observe(seconds)
+        self.records += n
+        self.batch_rows.observe(n)
+        self.model_calls.observe(seconds)
         stats = self.statistics
         stats.inference_count += n
         stats.execution_count += 1

@@ -130,14 +130,16 @@ class BoundedProtocol(HttpToolsProtocol):
             return
         if self._in_head and self._head_bytes > self.state.bounds.max_head:
             self._answer_and_close(431, self._too_big(), "head")
+        elif self._in_head and not self._message_complete and self._head_timer is None:
+            # a head begun but not complete: bounded from now (one that arrives whole, the usual
+            # case, is parsed within this call and needs no timer)
+            self._head_timer = self.loop.call_later(self.state.bounds.head_timeout, self._head_timed_out)
 
     # -- one request
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._message_complete = False
         self.state.slots.start_request(self)
-        if self._head_timer is None:
-            self._head_timer = self.loop.call_later(self.state.bounds.head_timeout, self._head_timed_out)
 
     def on_headers_complete(self) -> None:
         self._in_head = False

@@ -40,9 +40,8 @@ class RunningHistogram:
     """Per-feature bin counts of the last BLOCK_RIDES to 2 x BLOCK_RIDES rides (``sizes[f]``:
     the number of bins of feature f).
 
-    Counts are plain lists of ints: one ride (the usual request) is counted with a few list
-    increments, about 2 µs, where numpy's per-call overhead would cost ten times that; a batch
-    (:meth:`add`) is counted with one ``numpy.bincount``.
+    Counts are numpy arrays, rides are counted with one ``numpy.bincount`` per block they fall in
+    (the drift monitor hands them over a thousand at a time: ``drift.FLUSH_ROWS``).
     """
 
     def __init__(self, sizes: Sequence[int], block: int = BLOCK_RIDES, clock=time.time) -> None:
@@ -51,11 +50,12 @@ class RunningHistogram:
         self.sizes = tuple(int(s) for s in sizes)
         self.block = int(block)
         self._clock = clock
-        self._offsets = [sum(self.sizes[:i]) for i in range(len(self.sizes))]
+        self._offsets = np.array([sum(self.sizes[:i]) for i in range(len(self.sizes))], dtype=np.int64)
+        self._limits = np.array(self.sizes, dtype=np.int64)
         self._width = sum(self.sizes)
-        self._current = [0] * self._width
-        self._previous = [0] * self._width
-        self._totals = [0] * self._width
+        self._current = np.zeros(self._width, dtype=np.int64)
+        self._previous = np.zeros(self._width, dtype=np.int64)
+        self._totals = np.zeros(self._width, dtype=np.int64)
         self._current_rides = 0
         self._previous_rides = 0
         self.total_rides = 0
@@ -63,35 +63,20 @@ class RunningHistogram:
         self._previous_since: float | None = None
         self.last_at: float | None = None
 
-    def add_rows(self, rows: Sequence[Sequence[int]]) -> None:
-        """Count a few rides: each row holds the bin (0..sizes[f]-1) of the ride's feature f.
-
-        Raises ValueError (counting nothing) when a row does not have one bin per feature or a
-        bin is out of range.
-        """
+    def add_rows(self, rows: Sequence[Sequence[int]], at: tuple[float, float] | None = None) -> None:
+        """:meth:`add` for rows as lists. Raises ValueError (counting nothing) when a row does not
+        have one bin per feature or a bin is out of range."""
         sizes = self.sizes
         for row in rows:
             if len(row) != len(sizes) or not all(0 <= b < n for b, n in zip(row, sizes, strict=True)):
                 raise ValueError(f"a row of bins must hold one bin per feature within {list(sizes)}: {row}")
-        if not rows:
-            return
-        now = self._clock()
-        offsets, totals = self._offsets, self._totals
-        for row in rows:
-            if self._current_rides >= self.block:
-                self._rotate(now)
-            if self._current_since is None:
-                self._current_since = now
-            current = self._current
-            for b, offset in zip(row, offsets, strict=True):
-                current[offset + b] += 1
-                totals[offset + b] += 1
-            self._current_rides += 1
-        self.total_rides += len(rows)
-        self.last_at = now
+        if rows:
+            self.add(np.array(rows, dtype=np.int64), at)
 
-    def add(self, bins: np.ndarray) -> None:
+    def add(self, bins: np.ndarray, at: tuple[float, float] | None = None) -> None:
         """Count rides: ``bins`` is n x features, each the bin (0..sizes[f]-1) of the ride's feature f.
+        ``at``: when the first and the last of them were seen (default: now); a block that
+        starts within them is dated by the first.
 
         Raises ValueError when a row does not have one bin per feature or a bin is out of range.
         """
@@ -100,30 +85,27 @@ class RunningHistogram:
             raise ValueError(f"bins must be n x {len(self.sizes)}, got shape {bins.shape}")
         if not len(bins):
             return
-        if (bins < 0).any() or (bins >= np.asarray(self.sizes)).any():
+        if (bins < 0).any() or (bins >= self._limits).any():
             raise ValueError("a bin index is outside its feature's bins")
-        now = self._clock()
-        flat = bins + np.asarray(self._offsets, dtype=np.int64)
+        first, now = at or (self._clock(),) * 2
+        flat = bins + self._offsets
         start = 0
         while start < len(flat):
             if self._current_rides >= self.block:
-                self._rotate(now)
+                self._rotate(first)
             if self._current_since is None:
-                self._current_since = now
+                self._current_since = first
             take = min(len(flat) - start, self.block - self._current_rides)
-            counts = np.bincount(flat[start : start + take].ravel(), minlength=self._width).tolist()
-            current, totals = self._current, self._totals
-            for i, count in enumerate(counts):
-                if count:
-                    current[i] += count
-                    totals[i] += count
+            counts = np.bincount(flat[start : start + take].ravel(), minlength=self._width)
+            self._current += counts
+            self._totals += counts
             self._current_rides += take
             start += take
         self.total_rides += len(flat)
         self.last_at = now
 
     def _rotate(self, now: float) -> None:
-        self._previous, self._current = self._current, [0] * self._width
+        self._previous, self._current = self._current, np.zeros(self._width, dtype=np.int64)
         self._previous_rides, self._current_rides = self._current_rides, 0
         self._previous_since, self._current_since = self._current_since, now
 
@@ -141,9 +123,9 @@ class RunningHistogram:
         """The window's count of each bin of feature number ``feature``."""
         lo = self._offsets[feature]
         hi = lo + self.sizes[feature]
-        return [p + c for p, c in zip(self._previous[lo:hi], self._current[lo:hi], strict=True)]
+        return (self._previous[lo:hi] + self._current[lo:hi]).tolist()
 
     def total(self, feature: int) -> list[int]:
         """Every ride's count since the start, per bin of feature number ``feature``."""
         lo = self._offsets[feature]
-        return self._totals[lo : lo + self.sizes[feature]]
+        return self._totals[lo : lo + self.sizes[feature]].tolist()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import unicodedata
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -221,10 +222,22 @@ def broadcast(platform: Platform, tenant: str) -> dict[str, Any] | None:
 
 
 def set_broadcast(platform: Platform, s: SessionInfo, message: str) -> dict[str, Any] | None:
-    """Set (or, with an empty message, clear) the tenant's broadcast; returns it."""
-    text = message.strip()
+    """Set (or, with an empty message, clear) the tenant's broadcast; returns it.
+
+    The message is one line, as every guide shows it: tabs and line breaks become single spaces.
+    Raises ``invalid`` (field ``message``, 400) for more than MAX_BROADCAST characters or a control
+    character (Unicode category Cc: ESC, BEL, DEL ...), which a terminal would act on or a one-line
+    field could not show."""
+    text = " ".join(message.split())
     if len(text) > MAX_BROADCAST:
-        raise invalid(f"message: at most {MAX_BROADCAST} characters", "message")
+        raise invalid(f"message: at most {MAX_BROADCAST} characters, not {len(text)}", "message")
+    control = next((c for c in text if unicodedata.category(c) == "Cc"), None)
+    if control is not None:
+        raise invalid(
+            f"message: holds the control character U+{ord(control):04X} at position "
+            f"{text.index(control) + 1}: send plain text",
+            "message",
+        )
     if not text:
         platform.db.execute("DELETE FROM broadcasts WHERE tenant = ?", (s.tenant,))
         return None

@@ -255,3 +255,21 @@ def test_queued_jobs_carry_their_place_and_expected_start(
             workshop_f = a if job.get("user") == A else c
             workshop_f.post(f"{V1}/jobs/{job['id']}/cancel")
         c.close()
+
+
+def test_a_broadcast_is_one_line_of_plain_text(workshop: Workshop) -> None:
+    """The tester's case: a broadcast set through the API with a tab, line breaks and ESC broke the
+    Class screen's edit box and `workshop status`. Line breaks and tabs become spaces; a control
+    character is refused (400, as every malformed field) naming the field and the character."""
+    facilitator = workshop.login(workshop.facilitator)
+    try:
+        r = facilitator.put(f"{V1}/broadcast", json={"message": "\tLab 3:\r\nuse   rounds=20\n"})
+        assert r.status_code == 200, r.text
+        assert r.json()["message"] == "Lab 3: use rounds=20"
+        r = facilitator.put(f"{V1}/broadcast", json={"message": "look \x1b[31mhere\x07"})
+        assert r.status_code == 400, r.text
+        assert r.json()["field"] == "message" and "U+001B at position 6" in r.json()["error"]
+        assert facilitator.get(f"{V1}/broadcast").json()["message"] == "Lab 3: use rounds=20"
+    finally:
+        facilitator.delete(f"{V1}/broadcast")
+        facilitator.close()

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 Owner = tuple[str, str]  # (tenant, user)
 DEFAULT_TYPICAL_S = 60.0  # before any job has run: the order of a workshop training run
 RECENT_JOBS = 20
+MIN_REMAINING_S = 5.0  # a running job past the typical time: what it is expected to run at least
 
 
 @dataclass(frozen=True)
@@ -77,10 +78,12 @@ def forecast(
     typical_s: float,
 ) -> list[Forecast]:
     """Every queued job's position and estimated start, by replaying :func:`next_job` with each job
-    taking ``typical_s``; a running job past that is expected to end a little after ``now``."""
+    taking ``typical_s``. A running job already past that is expected to run half as long again as
+    it has run (at least :data:`MIN_REMAINING_S`): a long job is likely to stay long, and the queue
+    must not read "starts in about 0 s" for as long as it runs."""
     remaining = sorted(queued, key=lambda j: j.id)
     last = dict(last_start)
-    ends: list[tuple[float, Owner]] = [(max(b.started + typical_s, now + 1.0), b.owner) for b in busy]
+    ends: list[tuple[float, Owner]] = [(_expected_end(b.started, now, typical_s), b.owner) for b in busy]
     free = sorted(e for e, _ in ends)[: max(0, workers)]
     free += [now] * max(0, workers - len(free))
     heapq.heapify(free)
@@ -96,6 +99,13 @@ def forecast(
         ends.append((start + typical_s, pick.owner))
         heapq.heappush(free, start + typical_s)
     return out
+
+
+def _expected_end(started: float, now: float, typical_s: float) -> float:
+    elapsed = max(0.0, now - started)
+    if elapsed < typical_s:
+        return started + typical_s
+    return now + max(MIN_REMAINING_S, elapsed / 2)
 
 
 def typical_duration(durations: Iterable[float]) -> float:

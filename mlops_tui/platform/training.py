@@ -256,9 +256,10 @@ class TrainingEngine:
         return pick.id
 
     def typical_duration(self) -> float:
-        """Median run time (s) of the last jobs that ran to an end on this platform."""
+        """Median run time (s) of the last jobs that finished on this platform (failed ones left out:
+        a job refused at once by its data would make every estimate a second)."""
         rows = self.db.query(
-            "SELECT started_at, finished_at FROM jobs WHERE state IN ('finished', 'failed') "
+            "SELECT started_at, finished_at FROM jobs WHERE state = 'finished' "
             "AND started_at IS NOT NULL AND finished_at IS NOT NULL ORDER BY id DESC LIMIT ?",
             (fair_queue.RECENT_JOBS,),
         )

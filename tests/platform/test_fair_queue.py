@@ -80,3 +80,17 @@ def test_nothing_queued_means_no_pick_and_no_forecast() -> None:
 def test_typical_duration_is_the_median_of_recent_runs() -> None:
     assert typical_duration([3.0, 100.0, 4.0]) == 4.0
     assert typical_duration([]) == 60.0
+
+
+def test_a_job_running_long_past_the_typical_time_does_not_make_the_wait_zero() -> None:
+    """The tester's case: two long jobs ran while recent jobs had taken about a second, and the
+    queued job read "starts in about 0 s" for 30 s and more. A running job past the typical time is
+    expected to run half as long again as it has run (at least 5 s)."""
+    queued = [Waiting(3, (T, "student03"))]
+    busy = [Busy((T, "student01"), started=0.0), Busy((T, "student02"), started=20.0)]
+    places = forecast(queued, busy, {}, workers=2, now=40.0, typical_s=1.0)
+    assert places[0].start == 50.0  # student02's job: 20 s run, 10 s more expected (student01's: 20 more)
+    places = forecast(queued, [Busy((T, "student01"), started=39.5)], {}, workers=1, now=40.0, typical_s=1.0)
+    assert places[0].start == 40.5  # within the typical time: started + typical
+    places = forecast(queued, [Busy((T, "student01"), started=38.0)], {}, workers=1, now=40.0, typical_s=1.0)
+    assert places[0].start == 45.0  # past it by little: at least 5 s more

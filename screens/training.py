@@ -8,7 +8,6 @@ structured ``@@mlops`` round lines; for a finished job it comes from the job's m
 from __future__ import annotations
 
 import contextlib
-from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
@@ -23,7 +22,7 @@ from mlops_tui.services.classroom import queue_place
 from mlops_tui.services.terminal_text import plain
 from mlops_tui.services.types import Job, JobSpec, JobState
 from mlops_tui.terminal import Tone, tone_style
-from mlops_tui.widgets.logview import MAX_LINES, STRUCTURED_PREFIX, LiveLog
+from mlops_tui.widgets.logview import STRUCTURED_PREFIX, LiveLog
 from mlops_tui.widgets.panel import StalePanel
 from mlops_tui.widgets.plots import LinePlot
 from mlops_tui.widgets.safe_text import outside_markup
@@ -32,7 +31,7 @@ from mlops_tui.widgets.tables import LiveTable
 from .base import BaseScreen, guarded
 from .dashboard import failure_label, job_rows, state_text
 from .dialogs import ConfirmScreen
-from .log_follow import follow_job_log
+from .log_follow import LogFeed
 
 
 def parse_round(line: str) -> dict[str, Any] | None:
@@ -85,10 +84,7 @@ class TrainingScreen(BaseScreen):
         # its metrics when they load (both hold the same rounds: keyed, they never add up)
         self._rounds: dict[int, dict[str, Any]] = {}
         self._plotted: tuple[str | None, int] = (None, 0)  # (job, rounds) when last drawn
-        # Lines received since the last frame. Bounded like the log: in a flood, lines that would
-        # fall out of the log at once are dropped here (counted, never formatted).
-        self._pending: deque[str] = deque(maxlen=MAX_LINES)
-        self._pending_count = 0
+        self._feed: LogFeed
 
     def compose_body(self) -> Iterable[Widget]:
         with Horizontal(id="train-body"):
@@ -105,6 +101,7 @@ class TrainingScreen(BaseScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
+        self._feed = LogFeed(self.query_one(LiveLog), self.query_one("#panel-log", StalePanel))
         self.on_data("jobs")
         self.set_interval(0.1, self._flush)
         self.query_one("#tbl-jobs").focus()
@@ -169,11 +166,8 @@ class TrainingScreen(BaseScreen):
         jobs: list[Job] = self.mlops.data.get("jobs") or []
         self._job = next((j for j in jobs if j.id == job_id), None)
         self._rounds = {}
-        self._pending.clear()
-        self._pending_count = 0
-        log = self.query_one(LiveLog)
-        log.clear()
-        self.query_one("#panel-log", StalePanel).border_title = f"Log · job {job_id}"
+        self._feed.restart()
+        self._feed.panel.border_title = f"Log · job {job_id}"
         self._plot()
         self._summarise()
         self._follow(job_id)
@@ -200,13 +194,8 @@ class TrainingScreen(BaseScreen):
         """Stream the log from its last ``MAX_LINES`` lines (``log_follow``); a job that fails
         while followed says so in a notification."""
         was_final = self._job is not None and self._job.state.is_final
-        job = await follow_job_log(
-            self.mlops,
-            job_id,
-            panel=self.query_one("#panel-log", StalePanel),
-            following=lambda: self.job_id == job_id,
-            on_line=self._take_line,
-            on_reload=self._reload_log,
+        job = await self._feed.follow(
+            self.mlops, job_id, following=lambda: self.job_id == job_id, on_line=self._take_line
         )
         if job is None:
             return
@@ -221,28 +210,15 @@ class TrainingScreen(BaseScreen):
             )
 
     def _take_line(self, line: str) -> None:
-        self._pending.append(line)
-        self._pending_count += 1
+        self._feed.take(line)
         if line.startswith(STRUCTURED_PREFIX):
             data = parse_round(line)
             if data is not None and isinstance(data.get("round"), int):
                 self._rounds[data["round"]] = data
 
-    def _reload_log(self) -> None:
-        self._pending.clear()
-        self._pending_count = 0
-        self.query_one(LiveLog).clear()
-
     def _flush(self) -> None:
-        """One batch per frame: the log appends what came (formatting only what it draws)."""
-        if not self._pending_count:
-            return
-        lines, count = list(self._pending), self._pending_count
-        self._pending.clear()
-        self._pending_count = 0
-        self.query_one(LiveLog).write_lines(lines, received=count)
-        self.query_one("#panel-log", StalePanel).mark_updated()
-        if (self.job_id, len(self._rounds)) != self._plotted:
+        """One batch per frame (``LogFeed``); the plot follows the rounds the batch brought."""
+        if self._feed.flush() and (self.job_id, len(self._rounds)) != self._plotted:
             self._plot()
 
     # -- metrics plot ----------------------------------------------------------------------------

@@ -4,7 +4,6 @@ is cut with an ellipsis and the columns on the right are hidden first."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -15,8 +14,7 @@ from mlops_tui.widgets.column_fit import HIDDEN, fit_columns
 from mlops_tui.widgets.tables import LiveTable
 
 from .conftest import screen_text, wait_for
-from .fixed_platform import FixedPlatform, frozen_clock
-from .test_snapshots import _feed
+from .fixed_app import feed_once, fixed_app
 
 STATES = ("STATE", "STAGE")
 
@@ -40,10 +38,7 @@ def test_details_give_way_before_the_name_is_cut() -> None:
     assert fit_columns([22, 10, 20, 3], [False, True, False, False], 62) == [22, 10, 20, HIDDEN]
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("utc")
 
 
 def _table_lines(app: MlopsApp, table: LiveTable) -> list[str]:
@@ -67,17 +62,9 @@ def _assert_states_whole(app: MlopsApp, table: LiveTable) -> int:
 
 @pytest.mark.parametrize("mode", ["dashboard", "training", "registry", "data"])
 async def test_every_state_is_whole_at_60_columns(tmp_path: Path, mode: str) -> None:
-    app = MlopsApp(
-        FixedPlatform(),
-        clock=frozen_clock,
-        first_mode=mode,
-        poll=False,
-        probe_latency=False,
-        survive_errors=False,
-        settings_path=tmp_path / "tui.json",
-    )
+    app = fixed_app(tmp_path, mode)
     async with app.run_test(size=(60, 24)) as pilot:
-        await _feed(pilot)
+        await feed_once(pilot)
         if mode == "data":
             await wait_for(pilot, lambda: app.screen.query_one(LiveTable)._rows, what="the data files")
         await pilot.pause(0.3)

@@ -232,7 +232,8 @@ def main() -> int:
 
         async def submit(lines: int, tag: str, delay: float = 0.0) -> str:
             p = conn.platform
-            await p.upload_repo(f"code/{user}/flood/train.py", FLOOD_SCRIPT.encode())
+            # the same script every round: replace it (the repository refuses a silent overwrite)
+            await p.upload_repo(f"code/{user}/flood/train.py", FLOOD_SCRIPT.encode(), replace=True)
             data = next(e.path for e in await p.list_repo("data/") if e.path.endswith(".csv"))
             spec = JobSpec(
                 cluster="training-engine-shared",

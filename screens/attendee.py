@@ -23,15 +23,14 @@ from textual.widgets import DataTable, Static
 from mlops_tui.services import classroom
 from mlops_tui.services.types import ClassMember, ClassView, Job
 from mlops_tui.terminal import Tone, tone_style
-from mlops_tui.widgets.format import duration
 from mlops_tui.widgets.logview import LiveLog
 from mlops_tui.widgets.panel import StalePanel
 from mlops_tui.widgets.safe_text import outside
-from mlops_tui.widgets.tables import LiveTable, Row
+from mlops_tui.widgets.tables import LiveTable
 
 from .base import BaseScreen
 from .classroom import MARKS, help_text
-from .dashboard import state_text
+from .dashboard import job_rows, state_text
 from .log_follow import LogFeed
 
 STEP_NAMES = {
@@ -98,17 +97,6 @@ def work_text(member: ClassMember, now: datetime) -> Text:
             outside(f"{member.last_error.what}: {member.last_error.message}", tone_style(Tone.FAIL))
         )
     return text
-
-
-def attendee_job_rows(jobs: Iterable[Job], now: datetime) -> list[Row]:
-    rows: list[Row] = []
-    for job in jobs:
-        if job.started_at is None:
-            took = classroom.queue_place(job, now, short=True) or "-"
-        else:
-            took = duration(((job.finished_at or now) - job.started_at).total_seconds())
-        rows.append((job.id, (job.id, state_text(str(job.state)), took)))
-    return rows
 
 
 def first_job(member: ClassMember) -> Job | None:
@@ -191,7 +179,7 @@ class AttendeeScreen(BaseScreen):
         self.query_one("#att-title", Static).update(title)
         self.query_one("#att-steps", Static).update(steps_text(member))
         self.query_one("#att-work", Static).update(work_text(member, now))
-        self.query_one("#tbl-att-jobs", LiveTable).show(attendee_job_rows(member.jobs, now))
+        self.query_one("#tbl-att-jobs", LiveTable).show(job_rows(member.jobs, now))
         updated = self.mlops.updated.get("class")
         if updated is not None:
             self.query_one("#panel-att-jobs", StalePanel).mark_updated(updated)

@@ -33,6 +33,8 @@ from .dashboard import failure_label, job_rows, state_text
 from .dialogs import ConfirmScreen
 from .log_follow import LogFeed
 
+JOB_COLUMNS = ("ID", "STATE", "WHEN", "TOOK", "MAE s")  # job_rows(submitted=True)
+
 
 def parse_round(line: str) -> dict[str, Any] | None:
     """The ``@@mlops {"type": "round", ...}`` payload of a log line, or None."""
@@ -89,7 +91,10 @@ class TrainingScreen(BaseScreen):
     def compose_body(self) -> Iterable[Widget]:
         with Horizontal(id="train-body"):
             with StalePanel("Jobs", id="panel-jobs"):
-                yield LiveTable("ID", "STATE", "TOOK", "MAE s", id="tbl-jobs", empty="no jobs yet: press n")
+                # narrow, how long a job took gives way first, then when: its state and MAE stay
+                yield LiveTable(
+                    *JOB_COLUMNS, id="tbl-jobs", empty="no jobs yet: press n", give_way=("TOOK", "WHEN")
+                )
             with Vertical(id="train-right"):
                 yield Static("Select a job (enter) to follow its log.", id="job-summary")
                 with StalePanel("Log", id="panel-log"):
@@ -136,7 +141,7 @@ class TrainingScreen(BaseScreen):
             panel.mark_failed(failure_label(app.data_errors["jobs"]))
             return
         jobs: list[Job] = app.data.get("jobs") or []
-        self.query_one("#tbl-jobs", LiveTable).show(job_rows(jobs, app.clock()))
+        self.query_one("#tbl-jobs", LiveTable).show(job_rows(jobs, app.clock(), submitted=True))
         if app.updated.get("jobs"):
             panel.mark_updated(app.updated["jobs"])
         if jobs and (self.job_id is None or (not self._chosen and jobs[0].id != self.job_id)):

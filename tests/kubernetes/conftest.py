@@ -28,16 +28,3 @@ async def platform(world: FakeWorld, tmp_path: Path) -> AsyncIterator[Kubernetes
         yield p
     finally:
         await p.aclose()
-
-
-@pytest.fixture
-def tui_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A HOME of the test's own for the TUI's files (settings, profiles, the credentials file)."""
-    home = tmp_path / "tui-home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
-    monkeypatch.setenv("MLOPS_TUI_CREDENTIALS", "file")
-    monkeypatch.delenv("MLOPS_TUI_PROFILE", raising=False)
-    return home

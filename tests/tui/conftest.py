@@ -73,9 +73,3 @@ async def wait_for(
 
 async def in_thread(fn: Callable[..., Any], *args: Any) -> Any:
     return await asyncio.to_thread(fn, *args)
-
-
-def screen_text(app: MlopsApp) -> str:
-    """Everything on the top screen as plain text (what a person would read)."""
-    strips = app.screen._compositor.render_strips()  # type: ignore[attr-defined]
-    return "\n".join("".join(segment.text for segment in strip) for strip in strips)

@@ -16,9 +16,10 @@ from mlops_tui.screens.guide import GuideScreen
 from mlops_tui.app import MlopsApp
 from mlops_tui.services.types import Job, JobSpec, JobState
 
-from .conftest import screen_text, wait_for
+from .conftest import wait_for
 from .fixed_app import fixed_app
 from .fixed_platform import FixedPlatform
+from .terminal_support import screen_text
 
 pytestmark = pytest.mark.usefixtures("utc")
 

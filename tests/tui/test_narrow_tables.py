@@ -15,8 +15,9 @@ from mlops_tui.widgets.column_fit import HIDDEN, fit_columns
 from mlops_tui.widgets.format import when
 from mlops_tui.widgets.tables import LiveTable
 
-from .conftest import screen_text, wait_for
+from .conftest import wait_for
 from .fixed_app import feed_once, fixed_app
+from .terminal_support import screen_text
 
 pytestmark = pytest.mark.usefixtures("utc")
 

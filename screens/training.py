@@ -22,6 +22,7 @@ from mlops_tui.services.classroom import queue_place
 from mlops_tui.services.terminal_text import plain
 from mlops_tui.services.types import Job, JobSpec, JobState
 from mlops_tui.terminal import Tone, tone_style
+from mlops_tui.widgets.format import duration
 from mlops_tui.widgets.logview import STRUCTURED_PREFIX, LiveLog
 from mlops_tui.widgets.panel import StalePanel
 from mlops_tui.widgets.plots import LinePlot
@@ -63,7 +64,10 @@ class TrainingScreen(BaseScreen):
     CSS_PATH = "training.tcss"
     HELP = (
         "Training jobs on the shared training cluster. [b]enter[/b] on a job follows its log; "
-        "[b]n[/b] submits a new job (the workshop's code and data, your parameters).\n"
+        "[b]n[/b] submits a new job (the workshop's code and data, your parameters). The list shows "
+        "each job's state, WHEN it was submitted, how long it TOOK (queued: its place and wait) and "
+        "its MAE in seconds; in a narrow terminal TOOK gives way first (the selected job's line above "
+        "the log says it too).\n"
         "The log follows new lines; scroll up (↑, PgUp, Home) to pause it — the status bar counts the "
         "new lines — and press End to follow again. [b]/[/b] keeps only matching lines, [b]s[/b] "
         "highlights matches (n/N jump). The plot shows the evaluation RMSE per boosting round."
@@ -186,10 +190,22 @@ class TrainingScreen(BaseScreen):
             summary.update(f"job {outside_markup(self.job_id)}")
             return
         metrics = "  ".join(f"{k} {v:.3g}" for k, v in job.metrics.items() if k in ("rmse", "mae", "r2"))
-        parts = [f"[b]job {job.id}[/b] {state_text(job.state).markup}", outside_markup(job.name), metrics]
+        # what the TOOK column says (which a narrow list hides), first: how long, or the queue place
+        now = self.mlops.clock()
+        if job.started_at is None:
+            place = queue_place(job, now, short=True)  # "#3 ~40 s": the long form does not fit the line
+            took = f"queue {place}" if place else ""
+        else:
+            seconds = ((job.finished_at or now) - job.started_at).total_seconds()
+            took = f"took {duration(seconds)}" if job.state.is_final else f"for {duration(seconds)}"
+        parts = [
+            f"[b]job {job.id}[/b] {state_text(job.state).markup}",
+            took,
+            outside_markup(job.name),
+            metrics,
+        ]
         if job.message and job.state in (JobState.FAILED, JobState.CANCELLED):
             parts.append(f"[{tone_style(Tone.FAIL)}]{outside_markup(job.message)}[/]")
-        parts.append(queue_place(job, self.app.clock()))  # type: ignore[attr-defined]
         summary.update("  ·  ".join(p for p in parts if p))
 
     # -- the log ---------------------------------------------------------------------------------

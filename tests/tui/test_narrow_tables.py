@@ -4,6 +4,7 @@ is cut with an ellipsis and the columns on the right are hidden first."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,12 +12,14 @@ import pytest
 from rich.text import Text
 
 from mlops_tui.app import MlopsApp
+from mlops_tui.services.types import Job, JobState
 from mlops_tui.widgets.column_fit import HIDDEN, fit_columns
 from mlops_tui.widgets.format import when
 from mlops_tui.widgets.tables import LiveTable
 
 from .conftest import wait_for
 from .fixed_app import feed_once, fixed_app
+from .fixed_platform import FixedPlatform, frozen_clock
 from .terminal_support import screen_text
 
 pytestmark = pytest.mark.usefixtures("utc")
@@ -78,8 +81,8 @@ async def test_training_jobs_show_the_mae_from_80_columns(
     tmp_path: Path, size: tuple[int, int], shown: list[str]
 ) -> None:
     """The Training screen's jobs at 120x30 and 100x30: state, when, took and MAE; at 80x24, how long
-    a job took gives way (the selected job's line above the log says it), its MAE stays. The MAE
-    used to be hidden at every size (a 34-cell panel, TOOK before it)."""
+    a job took gives way (the selected job's line above the log says it at every size), its MAE
+    stays. The MAE used to be hidden at every size (a 34-cell panel, TOOK before it)."""
     app = fixed_app(tmp_path, "training")
     async with app.run_test(size=size) as pilot:
         await feed_once(pilot)
@@ -90,6 +93,37 @@ async def test_training_jobs_show_the_mae_from_80_columns(
         assert "141.2" in finished  # job 3's MAE, on screen, not cut
         assert " 09:10 " in finished  # when job 3 was submitted (local time, UTC here)
         assert ("20 s" in finished) == ("TOOK" in shown)
+        summary = screen_text(app).splitlines()[1]  # the selected job (4, running), above its log
+        assert "job 4 running  ·  for 1 min 59 s" in summary, summary
+
+
+class OneJobQueued(FixedPlatform):
+    """A fifth job, third in the training queue, due to start in 40 s."""
+
+    def _jobs(self) -> list[Job]:
+        jobs = super()._jobs()
+        queued = dataclasses.replace(
+            jobs[0],
+            id="5",
+            state=JobState.QUEUED,
+            started_at=None,
+            finished_at=None,
+            queue_position=3,
+            estimated_start_at=frozen_clock() + timedelta(seconds=40),
+        )
+        return [queued, *jobs]
+
+
+async def test_a_queued_jobs_place_is_on_its_line_at_80_columns(tmp_path: Path) -> None:
+    """TOOK (where a queued job shows its place) gives way at 80 columns: the selected job's line
+    says it first, short enough to be read whole."""
+    app = fixed_app(tmp_path, "training", OneJobQueued())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await feed_once(pilot)
+        await pilot.pause(0.3)
+        assert "TOOK" not in _columns(app, "#tbl-jobs")
+        summary = screen_text(app).splitlines()[1]
+        assert "job 5 queued  ·  queue #3 ~40 s  ·" in summary, summary
 
 
 async def test_dashboard_jobs_keep_the_mae_over_took_at_80_columns(tmp_path: Path) -> None:

@@ -28,27 +28,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
-import pty
-import re
 import select
 import shutil
-import signal
 import statistics
-import struct
-import subprocess
 import sys
 import tempfile
-import termios
 import time
 from dataclasses import dataclass, field
-from fcntl import ioctl
 from pathlib import Path
 
-ANSI = re.compile(
-    rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[P_^X][^\x1b]*\x1b\\|\x1b."
-)
+from pty_support import ANSI, isolated_env, local_platform, start_tui, stop_tui
+
 END_MARK = "FLOOD-END"
 ROWS, COLS = 24, 80
 PRESS_TIMEOUT_S = 5.0
@@ -82,20 +73,6 @@ def main() -> None:
 if __name__ == "__main__":
     main()
 '''
-
-
-def isolated_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLOPS_TUI_", "XDG_", "DBUS_"))}
-    env.update(
-        HOME=str(home),
-        XDG_CONFIG_HOME=str(home / ".config"),
-        XDG_STATE_HOME=str(home / ".local" / "state"),
-        MLOPS_TUI_CREDENTIALS="file",
-        TERM="xterm-256color",
-        COLORTERM="truecolor",
-        LANG="C.UTF-8",
-    )
-    return env
 
 
 @dataclass
@@ -133,11 +110,7 @@ class Terminal:
 
     @classmethod
     def start(cls, env: dict[str, str]) -> Terminal:
-        pid, fd = pty.fork()
-        if pid == 0:  # child: the real command, as a person runs it
-            os.execvpe(sys.executable, [sys.executable, "-m", "mlops_tui.cli"], env)
-        ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
-        return cls(pid, fd)
+        return cls(*start_tui(env, ROWS, COLS))
 
     def pump(self, seconds: float) -> None:
         end = time.perf_counter() + seconds
@@ -197,20 +170,7 @@ class Terminal:
         return 0.0
 
     def stop(self) -> None:
-        with contextlib.suppress(OSError):
-            self.send("\x11")  # ctrl+q
-        end = time.perf_counter() + 10
-        while time.perf_counter() < end:
-            done, _ = os.waitpid(self.pid, os.WNOHANG)
-            if done:
-                break
-            with contextlib.suppress(OSError):
-                select.select([self.fd], [], [], 0.05)
-                os.read(self.fd, 1 << 16)
-        else:
-            os.kill(self.pid, signal.SIGKILL)
-            os.waitpid(self.pid, 0)
-        os.close(self.fd)
+        stop_tui(self.pid, self.fd)
 
 
 def toggle(term: Terminal, count: int, gap: float, *, until_end: bool = False) -> list[Press]:
@@ -257,27 +217,10 @@ def main() -> int:
     env = isolated_env(home)
     os.environ.clear()
     os.environ.update(env)  # the adapter below reads the same profile, state dir and credentials
-    state = home / ".local" / "state" / "mlops-tui" / "platform"
-    platform = None
     term: Terminal | None = None
+    cleanup = contextlib.ExitStack()
     try:
-        t0 = time.perf_counter()
-        platform = subprocess.Popen(
-            [sys.executable, "-m", "mlops_tui.platform", "serve", "--state-dir", str(state)],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        info = state / "platform.json"
-        while not info.exists():
-            if platform.poll() is not None or time.perf_counter() - t0 > 120:
-                raise RuntimeError("the local platform did not start")
-            time.sleep(0.1)
-        print(
-            f"local platform up in {time.perf_counter() - t0:.1f} s at {json.loads(info.read_text())['url']}"
-        )
+        platform = cleanup.enter_context(local_platform(env, home))
 
         import asyncio
 
@@ -289,7 +232,8 @@ def main() -> int:
 
         async def submit(lines: int, tag: str, delay: float = 0.0) -> str:
             p = conn.platform
-            await p.upload_repo(f"code/{user}/flood/train.py", FLOOD_SCRIPT.encode())
+            # the same script every round: replace it (the repository refuses a silent overwrite)
+            await p.upload_repo(f"code/{user}/flood/train.py", FLOOD_SCRIPT.encode(), replace=True)
             data = next(e.path for e in await p.list_repo("data/") if e.path.endswith(".csv"))
             spec = JobSpec(
                 cluster="training-engine-shared",
@@ -392,12 +336,7 @@ def main() -> int:
     finally:
         if term is not None:
             term.stop()
-        if platform is not None:
-            platform.send_signal(signal.SIGTERM)
-            try:
-                platform.wait(20)
-            except subprocess.TimeoutExpired:
-                platform.kill()
+        cleanup.close()  # the platform
         shutil.rmtree(home, ignore_errors=True)
     return 0
 

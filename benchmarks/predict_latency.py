@@ -97,8 +97,8 @@ async def measure_interleaved(
     deadline = time.monotonic() + cap_s
     for block in range(BLOCKS):
         for name, (call, n) in series.items():
-            todo = n // BLOCKS + (1 if block < n % BLOCKS else 0)
-            for _ in range(todo):
+            calls_in_block = n // BLOCKS + (1 if block < n % BLOCKS else 0)
+            for _ in range(calls_in_block):
                 t0 = time.perf_counter_ns()
                 await once(call)
                 out[name].append((time.perf_counter_ns() - t0) / 1e6)

@@ -11,38 +11,19 @@ libraries (pandas, numpy, xgboost, kubernetes, plotext) are not imported on the 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import pty
-import re
 import select
 import shutil
-import signal
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
-import termios
 import time
-from fcntl import ioctl
 from pathlib import Path
 
+from pty_support import ANSI, isolated_env, local_platform, start_tui, stop_tui
+
 HEAVY = ("pandas", "numpy", "xgboost", "kubernetes", "plotext", "textual_plotext", "sklearn")
-ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\x1b[()][0-9A-B]")
-
-
-def isolated_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLOPS_TUI_", "XDG_", "DBUS_"))}
-    env.update(
-        HOME=str(home),
-        XDG_CONFIG_HOME=str(home / ".config"),
-        XDG_STATE_HOME=str(home / ".local" / "state"),
-        MLOPS_TUI_CREDENTIALS="file",
-        TERM="xterm-256color",
-        COLORTERM="truecolor",
-    )
-    return env
 
 
 def import_cost(env: dict[str, str], runs: int) -> tuple[list[float], list[str]]:
@@ -72,10 +53,7 @@ def import_cost(env: dict[str, str], runs: int) -> tuple[list[float], list[str]]
 
 def run_tui(env: dict[str, str], timeout: float = 60.0) -> tuple[float, float]:
     """Seconds from exec to the first frame and to "connected"."""
-    pid, fd = pty.fork()
-    if pid == 0:  # child
-        os.execvpe(sys.executable, [sys.executable, "-m", "mlops_tui.cli"], env)
-    ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    pid, fd = start_tui(env, rows=30, columns=100)
     started = time.perf_counter()
     first_frame = connected = None
     screen = b""
@@ -96,21 +74,7 @@ def run_tui(env: dict[str, str], timeout: float = 60.0) -> tuple[float, float]:
             if b"connected" in text and b"disconnected" not in text[-2000:]:
                 connected = time.perf_counter() - started
     finally:
-        os.write(fd, b"\x11")  # ctrl+q
-        end = time.perf_counter() + 10
-        while time.perf_counter() < end:
-            done, _ = os.waitpid(pid, os.WNOHANG)
-            if done:
-                break
-            try:
-                select.select([fd], [], [], 0.05)
-                os.read(fd, 65536)
-            except OSError:
-                pass
-        else:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-        os.close(fd)
+        stop_tui(pid, fd)
     if first_frame is None or connected is None:
         raise RuntimeError(f"no frame/connection within {timeout:.0f} s: {ANSI.sub(b'', screen)[-400:]!r}")
     return first_frame, connected
@@ -122,55 +86,30 @@ def main() -> int:
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="mlops-tui-bench-"))
     env = isolated_env(home)
-    state = home / ".local" / "state" / "mlops-tui" / "platform"
-    platform = None
     try:
-        t0 = time.perf_counter()
-        platform = subprocess.Popen(
-            [sys.executable, "-m", "mlops_tui.platform", "serve", "--state-dir", str(state)],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        info = state / "platform.json"
-        while not info.exists():
-            if platform.poll() is not None or time.perf_counter() - t0 > 120:
-                raise RuntimeError("the local platform did not start")
-            time.sleep(0.1)
-        print(
-            f"local platform up in {time.perf_counter() - t0:.1f} s at {json.loads(info.read_text())['url']}"
-        )
+        with local_platform(env, home):
+            times, heavy = import_cost(env, args.runs)
+            print(
+                f"import mlops_tui.app:        median {statistics.median(times) * 1000:6.0f} ms  "
+                f"min {min(times) * 1000:6.0f} ms  ({args.runs} runs)"
+            )
+            print(f"heavy modules imported:      {', '.join(heavy) or 'none'} (checked: {', '.join(HEAVY)})")
 
-        times, heavy = import_cost(env, args.runs)
-        print(
-            f"import mlops_tui.app:        median {statistics.median(times) * 1000:6.0f} ms  "
-            f"min {min(times) * 1000:6.0f} ms  ({args.runs} runs)"
-        )
-        print(f"heavy modules imported:      {', '.join(heavy) or 'none'} (checked: {', '.join(HEAVY)})")
-
-        run_tui(env)  # warm the file cache once
-        frames, connects = [], []
-        for _ in range(args.runs):
-            frame, connected = run_tui(env)
-            frames.append(frame)
-            connects.append(connected)
-        print(
-            f"exec → first frame (100x30): median {statistics.median(frames) * 1000:6.0f} ms  "
-            f"min {min(frames) * 1000:6.0f} ms  max {max(frames) * 1000:6.0f} ms"
-        )
-        print(
-            f"exec → 'connected' badge:    median {statistics.median(connects) * 1000:6.0f} ms  "
-            f"min {min(connects) * 1000:6.0f} ms  max {max(connects) * 1000:6.0f} ms"
-        )
+            run_tui(env)  # warm the file cache once
+            frames, connects = [], []
+            for _ in range(args.runs):
+                frame, connected = run_tui(env)
+                frames.append(frame)
+                connects.append(connected)
+            print(
+                f"exec → first frame (100x30): median {statistics.median(frames) * 1000:6.0f} ms  "
+                f"min {min(frames) * 1000:6.0f} ms  max {max(frames) * 1000:6.0f} ms"
+            )
+            print(
+                f"exec → 'connected' badge:    median {statistics.median(connects) * 1000:6.0f} ms  "
+                f"min {min(connects) * 1000:6.0f} ms  max {max(connects) * 1000:6.0f} ms"
+            )
     finally:
-        if platform is not None:
-            platform.send_signal(signal.SIGTERM)
-            try:
-                platform.wait(20)
-            except subprocess.TimeoutExpired:
-                platform.kill()
         shutil.rmtree(home, ignore_errors=True)
     return 0
 

@@ -67,17 +67,9 @@ SCREEN_CLASSES: dict[str, tuple[str, str]] = {
 
 
 def load_screen_class(mode: str) -> type[Screen]:
-    """Import a screen on first use; the guide falls back to a placeholder until it exists."""
+    """Import a screen on first use (keeps the other screens' imports out of start-up)."""
     module_name, class_name = SCREEN_CLASSES[mode]
-    try:
-        module = importlib.import_module(f"mlops_tui.screens.{module_name}")
-        return getattr(module, class_name)
-    except (ModuleNotFoundError, AttributeError):
-        if mode != "guide":
-            raise
-        from mlops_tui.screens.placeholder import PlaceholderGuideScreen
-
-        return PlaceholderGuideScreen
+    return getattr(importlib.import_module(f"mlops_tui.screens.{module_name}"), class_name)
 
 
 def _utc_now() -> datetime:

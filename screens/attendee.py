@@ -10,7 +10,6 @@ deployment itself, which would count as their progress.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -24,16 +23,15 @@ from textual.widgets import DataTable, Static
 from mlops_tui.services import classroom
 from mlops_tui.services.types import ClassMember, ClassView, Job
 from mlops_tui.terminal import Tone, tone_style
-from mlops_tui.widgets.format import duration
-from mlops_tui.widgets.logview import MAX_LINES, LiveLog
+from mlops_tui.widgets.logview import LiveLog
 from mlops_tui.widgets.panel import StalePanel
 from mlops_tui.widgets.safe_text import outside
-from mlops_tui.widgets.tables import LiveTable, Row
+from mlops_tui.widgets.tables import LiveTable
 
 from .base import BaseScreen
 from .classroom import MARKS, help_text
-from .dashboard import state_text
-from .log_follow import follow_job_log
+from .dashboard import job_rows, state_text
+from .log_follow import LogFeed
 
 STEP_NAMES = {
     "login": "log in",
@@ -101,17 +99,6 @@ def work_text(member: ClassMember, now: datetime) -> Text:
     return text
 
 
-def attendee_job_rows(jobs: Iterable[Job], now: datetime) -> list[Row]:
-    rows: list[Row] = []
-    for job in jobs:
-        if job.started_at is None:
-            took = classroom.queue_place(job, now, short=True) or "-"
-        else:
-            took = duration(((job.finished_at or now) - job.started_at).total_seconds())
-        rows.append((job.id, (job.id, state_text(str(job.state)), took)))
-    return rows
-
-
 def first_job(member: ClassMember) -> Job | None:
     """The job to show first: a failed one when the train step failed, else the newest."""
     failed = next((j for j in member.jobs if j.state == "failed"), None)
@@ -144,8 +131,7 @@ class AttendeeScreen(BaseScreen):
         self.user = user
         self.idle_minutes = idle_minutes
         self.job_id: str | None = None
-        self._pending: deque[str] = deque(maxlen=MAX_LINES)
-        self._pending_count = 0
+        self._feed: LogFeed
 
     def compose_body(self) -> Iterable[Widget]:
         yield Static("", id="att-title")
@@ -160,7 +146,8 @@ class AttendeeScreen(BaseScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.set_interval(0.2, self._flush)
+        self._feed = LogFeed(self.query_one(LiveLog), self.query_one("#panel-att-log", StalePanel))
+        self.set_interval(0.2, self._feed.flush)
         self.on_data("class")
         self.query_one("#tbl-att-jobs").focus()
 
@@ -192,7 +179,7 @@ class AttendeeScreen(BaseScreen):
         self.query_one("#att-title", Static).update(title)
         self.query_one("#att-steps", Static).update(steps_text(member))
         self.query_one("#att-work", Static).update(work_text(member, now))
-        self.query_one("#tbl-att-jobs", LiveTable).show(attendee_job_rows(member.jobs, now))
+        self.query_one("#tbl-att-jobs", LiveTable).show(job_rows(member.jobs, now))
         updated = self.mlops.updated.get("class")
         if updated is not None:
             self.query_one("#panel-att-jobs", StalePanel).mark_updated(updated)
@@ -211,41 +198,14 @@ class AttendeeScreen(BaseScreen):
         if job_id == self.job_id:
             return
         self.job_id = job_id
-        self._pending.clear()
-        self._pending_count = 0
-        self.query_one(LiveLog).clear()
-        self.query_one("#panel-att-log", StalePanel).border_title = f"Log · job {job_id}"
+        self._feed.restart()
+        self._feed.panel.border_title = f"Log · job {job_id}"
         self._follow(job_id)
 
     @work(group="attendee-log", exclusive=True, exit_on_error=False)
     async def _follow(self, job_id: str) -> None:
         """Stream the job's log from its tail (``log_follow``, as the Training screen does)."""
-        await follow_job_log(
-            self.mlops,
-            job_id,
-            panel=self.query_one("#panel-att-log", StalePanel),
-            following=lambda: self.job_id == job_id,
-            on_line=self._take_line,
-            on_reload=self._reload_log,
-        )
-
-    def _take_line(self, line: str) -> None:
-        self._pending.append(line)
-        self._pending_count += 1
-
-    def _reload_log(self) -> None:
-        self._pending.clear()
-        self._pending_count = 0
-        self.query_one(LiveLog).clear()
-
-    def _flush(self) -> None:
-        if not self._pending_count:
-            return
-        lines, count = list(self._pending), self._pending_count
-        self._pending.clear()
-        self._pending_count = 0
-        self.query_one(LiveLog).write_lines(lines, received=count)
-        self.query_one("#panel-att-log", StalePanel).mark_updated()
+        await self._feed.follow(self.mlops, job_id, following=lambda: self.job_id == job_id)
 
     def action_focus_log(self) -> None:
         self.query_one(LiveLog).view.focus()

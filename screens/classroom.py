@@ -42,7 +42,7 @@ MARKS: dict[classroom.StepState, tuple[str, Tone | None]] = {
     classroom.StepState.DONE: ("✔", Tone.OK),
     classroom.StepState.WORKING: ("▶", Tone.BUSY),
     classroom.StepState.FAILED: ("✖", Tone.FAIL),
-    classroom.StepState.TODO: ("·", Tone.MUTED),
+    classroom.StepState.NOT_STARTED: ("·", Tone.MUTED),
     classroom.StepState.OPTIONAL: ("○", Tone.MUTED),
 }
 # PROGRESS: the time since the last step forward, or the place in the training queue while waiting
@@ -156,7 +156,7 @@ class ClassScreen(BaseScreen):
     HELP = (
         "[b]The class[/b], live: one row per attendee, the ones who need you first. STEPS shows "
         "login, notebook, code upload, training, registration, deployment and prediction, each "
-        "checked on the platform (✔ done, ▶ under way, ✖ failed, · not yet, ○ optional here). "
+        "checked on the platform (✔ done, ▶ under way, ✖ failed, · not started, ○ optional here). "
         "PROGRESS is the time since their last step forward, or their place in the training queue "
         "and when their job should start. An attendee is stuck after a failed "
         "step, or after [b]i[/b] minutes without progress (not while waiting in the training "

@@ -34,7 +34,7 @@ from mlops_tui.services.types import (
 )
 from mlops_tui.terminal import Tone, tone_style
 from mlops_tui.widgets import drift as drift_text
-from mlops_tui.widgets.format import duration
+from mlops_tui.widgets.format import duration, when
 from mlops_tui.widgets.panel import StalePanel
 from mlops_tui.widgets.plots import LinePlot
 from mlops_tui.widgets.safe_text import outside_markup
@@ -109,7 +109,10 @@ def cluster_rows(clusters: list[Cluster]) -> list[Row]:
     return rows
 
 
-def job_rows(jobs: list[Job], now: datetime) -> list[Row]:
+def job_rows(jobs: Iterable[Job], now: datetime, *, submitted: bool = False) -> list[Row]:
+    """One row per job: ID, STATE, TOOK (a queued job: its place and wait), MAE s; with
+    ``submitted``, WHEN it was submitted (:func:`when`) after the state (the Training screen's
+    table). A narrower table shows the first cells only."""
     rows: list[Row] = []
     for job in jobs:
         if job.started_at is None:
@@ -117,7 +120,10 @@ def job_rows(jobs: list[Job], now: datetime) -> list[Row]:
         else:
             took = duration(((job.finished_at or now) - job.started_at).total_seconds())
         mae = job.metrics.get("mae")
-        rows.append((job.id, (job.id, state_text(job.state), took, f"{mae:.1f}" if mae is not None else "")))
+        cells = [job.id, state_text(job.state), took, f"{mae:.1f}" if mae is not None else ""]
+        if submitted:
+            cells.insert(2, when(job.submitted_at, now))
+        rows.append((job.id, cells))
     return rows
 
 
@@ -232,8 +238,14 @@ class DashboardScreen(BaseScreen):
             with StalePanel("Clusters", id="panel-clusters"):
                 yield LiveTable("NAME", "STATE", "INFO", id="tbl-clusters", empty="no clusters")
             with StalePanel("Jobs", id="panel-jobs"):
-                yield LiveTable(
-                    "ID", "STATE", "TOOK", "MAE s", id="tbl-jobs", empty="no jobs yet (3, then n)"
+                yield LiveTable(  # narrow, how long a job took gives way before its MAE
+                    "ID",
+                    "STATE",
+                    "TOOK",
+                    "MAE s",
+                    id="tbl-jobs",
+                    empty="no jobs yet (3, then n)",
+                    give_way=("TOOK",),
                 )
             with StalePanel("Deployments", id="panel-deployments"):
                 yield LiveTable(

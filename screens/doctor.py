@@ -35,8 +35,8 @@ def result_text(result: Result) -> Text:
         text.append("not run (an earlier check failed)", "dim")
         return text
     text.append(result.seen)
-    if result.todo and result.status in (Status.FAIL, Status.SKIP):
-        text.append(f" → {result.todo}", STYLE[result.status])
+    if result.hint and result.status in (Status.FAIL, Status.SKIP):
+        text.append(f" → {result.hint}", STYLE[result.status])
     return text
 
 

@@ -1,5 +1,6 @@
-"""Following a training job's log on a screen: one loop for every screen that shows one (the
-Training screen and the facilitator's attendee screen).
+"""Following a training job's log on a screen: one loop, and one :class:`LogFeed` that takes its
+lines to the log widget a frame at a time, for every screen that shows one (the Training screen
+and the facilitator's attendee screen).
 
 Why one: each copy had to learn the same lessons separately (start from the log's tail, not line 0,
 so that a 2 GB log is not replayed; drop what arrives after another job was picked; reload from the
@@ -10,11 +11,12 @@ attendee screen had not.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable
 
 from mlops_tui.services import errors
 from mlops_tui.services.types import Job
-from mlops_tui.widgets.logview import MAX_LINES
+from mlops_tui.widgets.logview import MAX_LINES, LiveLog
 from mlops_tui.widgets.panel import StalePanel
 
 # Lines of a streamed log handled between two turns of the event loop. One read of a flood brings
@@ -72,3 +74,58 @@ async def follow_job_log(
             return None
         await asyncio.sleep(RETRY_S)
     return None
+
+
+class LogFeed:
+    """A screen's job log: the lines received since the last frame, written to ``log`` in one batch
+    by :meth:`flush` (which the screen calls on a timer), so a flood is formatted once a frame, not
+    once a line.
+
+    The batch is bounded like the log (``MAX_LINES``): in a flood, lines that would fall out of the
+    log at once are dropped here (counted in ``received``, never formatted)."""
+
+    def __init__(self, log: LiveLog, panel: StalePanel) -> None:
+        self.log = log
+        self.panel = panel
+        self._lines: deque[str] = deque(maxlen=MAX_LINES)
+        self._count = 0
+
+    def take(self, line: str) -> None:
+        """Keep ``line`` for the next :meth:`flush`."""
+        self._lines.append(line)
+        self._count += 1
+
+    def restart(self) -> None:
+        """Empty the batch and the log: another job was picked, or its log is read again."""
+        self._lines.clear()
+        self._count = 0
+        self.log.clear()
+
+    def flush(self) -> bool:
+        """Write what came since the last call and mark the panel updated; False when nothing did."""
+        if not self._count:
+            return False
+        lines, count = list(self._lines), self._count
+        self._lines.clear()
+        self._count = 0
+        self.log.write_lines(lines, received=count)
+        self.panel.mark_updated()
+        return True
+
+    async def follow(
+        self,
+        mlops: object,
+        job_id: str,
+        following: Callable[[], bool],
+        on_line: Callable[[str], None] | None = None,
+    ) -> Job | None:
+        """:func:`follow_job_log` into this feed: each line to ``on_line`` (default :meth:`take`), a
+        reload after the platform came back restarts the log."""
+        return await follow_job_log(
+            mlops,
+            job_id,
+            panel=self.panel,
+            following=following,
+            on_line=on_line or self.take,
+            on_reload=self.restart,
+        )

@@ -8,7 +8,6 @@ structured ``@@mlops`` round lines; for a finished job it comes from the job's m
 from __future__ import annotations
 
 import contextlib
-from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
@@ -23,7 +22,8 @@ from mlops_tui.services.classroom import queue_place
 from mlops_tui.services.terminal_text import plain
 from mlops_tui.services.types import Job, JobSpec, JobState
 from mlops_tui.terminal import Tone, tone_style
-from mlops_tui.widgets.logview import MAX_LINES, STRUCTURED_PREFIX, LiveLog
+from mlops_tui.widgets.format import duration
+from mlops_tui.widgets.logview import STRUCTURED_PREFIX, LiveLog
 from mlops_tui.widgets.panel import StalePanel
 from mlops_tui.widgets.plots import LinePlot
 from mlops_tui.widgets.safe_text import outside_markup
@@ -32,7 +32,9 @@ from mlops_tui.widgets.tables import LiveTable
 from .base import BaseScreen, guarded
 from .dashboard import failure_label, job_rows, state_text
 from .dialogs import ConfirmScreen
-from .log_follow import follow_job_log
+from .log_follow import LogFeed
+
+JOB_COLUMNS = ("ID", "STATE", "WHEN", "TOOK", "MAE s")  # job_rows(submitted=True)
 
 
 def parse_round(line: str) -> dict[str, Any] | None:
@@ -62,7 +64,10 @@ class TrainingScreen(BaseScreen):
     CSS_PATH = "training.tcss"
     HELP = (
         "Training jobs on the shared training cluster. [b]enter[/b] on a job follows its log; "
-        "[b]n[/b] submits a new job (the workshop's code and data, your parameters).\n"
+        "[b]n[/b] submits a new job (the workshop's code and data, your parameters). The list shows "
+        "each job's state, WHEN it was submitted, how long it TOOK (queued: its place and wait) and "
+        "its MAE in seconds; in a narrow terminal TOOK gives way first (the selected job's line above "
+        "the log says it too).\n"
         "The log follows new lines; scroll up (↑, PgUp, Home) to pause it — the status bar counts the "
         "new lines — and press End to follow again. [b]/[/b] keeps only matching lines, [b]s[/b] "
         "highlights matches (n/N jump). The plot shows the evaluation RMSE per boosting round."
@@ -85,15 +90,15 @@ class TrainingScreen(BaseScreen):
         # its metrics when they load (both hold the same rounds: keyed, they never add up)
         self._rounds: dict[int, dict[str, Any]] = {}
         self._plotted: tuple[str | None, int] = (None, 0)  # (job, rounds) when last drawn
-        # Lines received since the last frame. Bounded like the log: in a flood, lines that would
-        # fall out of the log at once are dropped here (counted, never formatted).
-        self._pending: deque[str] = deque(maxlen=MAX_LINES)
-        self._pending_count = 0
+        self._feed: LogFeed
 
     def compose_body(self) -> Iterable[Widget]:
         with Horizontal(id="train-body"):
             with StalePanel("Jobs", id="panel-jobs"):
-                yield LiveTable("ID", "STATE", "TOOK", "MAE s", id="tbl-jobs", empty="no jobs yet: press n")
+                # narrow, how long a job took gives way first, then when: its state and MAE stay
+                yield LiveTable(
+                    *JOB_COLUMNS, id="tbl-jobs", empty="no jobs yet: press n", give_way=("TOOK", "WHEN")
+                )
             with Vertical(id="train-right"):
                 yield Static("Select a job (enter) to follow its log.", id="job-summary")
                 with StalePanel("Log", id="panel-log"):
@@ -105,6 +110,7 @@ class TrainingScreen(BaseScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
+        self._feed = LogFeed(self.query_one(LiveLog), self.query_one("#panel-log", StalePanel))
         self.on_data("jobs")
         self.set_interval(0.1, self._flush)
         self.query_one("#tbl-jobs").focus()
@@ -139,7 +145,7 @@ class TrainingScreen(BaseScreen):
             panel.mark_failed(failure_label(app.data_errors["jobs"]))
             return
         jobs: list[Job] = app.data.get("jobs") or []
-        self.query_one("#tbl-jobs", LiveTable).show(job_rows(jobs, app.clock()))
+        self.query_one("#tbl-jobs", LiveTable).show(job_rows(jobs, app.clock(), submitted=True))
         if app.updated.get("jobs"):
             panel.mark_updated(app.updated["jobs"])
         if jobs and (self.job_id is None or (not self._chosen and jobs[0].id != self.job_id)):
@@ -169,11 +175,8 @@ class TrainingScreen(BaseScreen):
         jobs: list[Job] = self.mlops.data.get("jobs") or []
         self._job = next((j for j in jobs if j.id == job_id), None)
         self._rounds = {}
-        self._pending.clear()
-        self._pending_count = 0
-        log = self.query_one(LiveLog)
-        log.clear()
-        self.query_one("#panel-log", StalePanel).border_title = f"Log · job {job_id}"
+        self._feed.restart()
+        self._feed.panel.border_title = f"Log · job {job_id}"
         self._plot()
         self._summarise()
         self._follow(job_id)
@@ -187,10 +190,22 @@ class TrainingScreen(BaseScreen):
             summary.update(f"job {outside_markup(self.job_id)}")
             return
         metrics = "  ".join(f"{k} {v:.3g}" for k, v in job.metrics.items() if k in ("rmse", "mae", "r2"))
-        parts = [f"[b]job {job.id}[/b] {state_text(job.state).markup}", outside_markup(job.name), metrics]
+        # what the TOOK column says (which a narrow list hides), first: how long, or the queue place
+        now = self.mlops.clock()
+        if job.started_at is None:
+            place = queue_place(job, now, short=True)  # "#3 ~40 s": the long form does not fit the line
+            took = f"queue {place}" if place else ""
+        else:
+            seconds = ((job.finished_at or now) - job.started_at).total_seconds()
+            took = f"took {duration(seconds)}" if job.state.is_final else f"for {duration(seconds)}"
+        parts = [
+            f"[b]job {job.id}[/b] {state_text(job.state).markup}",
+            took,
+            outside_markup(job.name),
+            metrics,
+        ]
         if job.message and job.state in (JobState.FAILED, JobState.CANCELLED):
             parts.append(f"[{tone_style(Tone.FAIL)}]{outside_markup(job.message)}[/]")
-        parts.append(queue_place(job, self.app.clock()))  # type: ignore[attr-defined]
         summary.update("  ·  ".join(p for p in parts if p))
 
     # -- the log ---------------------------------------------------------------------------------
@@ -200,13 +215,8 @@ class TrainingScreen(BaseScreen):
         """Stream the log from its last ``MAX_LINES`` lines (``log_follow``); a job that fails
         while followed says so in a notification."""
         was_final = self._job is not None and self._job.state.is_final
-        job = await follow_job_log(
-            self.mlops,
-            job_id,
-            panel=self.query_one("#panel-log", StalePanel),
-            following=lambda: self.job_id == job_id,
-            on_line=self._take_line,
-            on_reload=self._reload_log,
+        job = await self._feed.follow(
+            self.mlops, job_id, following=lambda: self.job_id == job_id, on_line=self._take_line
         )
         if job is None:
             return
@@ -221,28 +231,15 @@ class TrainingScreen(BaseScreen):
             )
 
     def _take_line(self, line: str) -> None:
-        self._pending.append(line)
-        self._pending_count += 1
+        self._feed.take(line)
         if line.startswith(STRUCTURED_PREFIX):
             data = parse_round(line)
             if data is not None and isinstance(data.get("round"), int):
                 self._rounds[data["round"]] = data
 
-    def _reload_log(self) -> None:
-        self._pending.clear()
-        self._pending_count = 0
-        self.query_one(LiveLog).clear()
-
     def _flush(self) -> None:
-        """One batch per frame: the log appends what came (formatting only what it draws)."""
-        if not self._pending_count:
-            return
-        lines, count = list(self._pending), self._pending_count
-        self._pending.clear()
-        self._pending_count = 0
-        self.query_one(LiveLog).write_lines(lines, received=count)
-        self.query_one("#panel-log", StalePanel).mark_updated()
-        if (self.job_id, len(self._rounds)) != self._plotted:
+        """One batch per frame (``LogFeed``); the plot follows the rounds the batch brought."""
+        if self._feed.flush() and (self.job_id, len(self._rounds)) != self._plotted:
             self._plot()
 
     # -- metrics plot ----------------------------------------------------------------------------

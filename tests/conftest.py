@@ -43,6 +43,25 @@ from local_platform_support import (
 from workshop_class_support import ClassRun, class_running
 
 
+@pytest.fixture
+def tui_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A HOME of the test's own for the TUI's files (settings, profiles, the credentials file; no
+    keyring, no D-Bus), for the TUI tests here and on Kubernetes."""
+    home = tmp_path / "tui-home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    monkeypatch.delenv("MLOPS_TUI_PROFILE", raising=False)
+    monkeypatch.delenv("MLOPS_TUI_STATE_DIR", raising=False)
+    monkeypatch.setenv("MLOPS_TUI_CREDENTIALS", "file")
+    from mlops_tui import credentials
+
+    credentials._backend_cache.clear()
+    return home
+
+
 @pytest.fixture(scope="session")
 def local_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPlatform]:
     factory = PlatformFactory(tmp_path_factory.mktemp("local-platform"))

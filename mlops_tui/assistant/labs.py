@@ -98,7 +98,7 @@ def get_step(step_id: str) -> Step:
 
 
 async def verify_all(p: Platform, ctx: LabContext) -> list[tuple[Step, Check]]:
-    """Every step's live check, in order (an error counts as "todo" with its message)."""
+    """Every step's live check, in order (an error counts as pending, with its message)."""
     return [(step, await check_step(step, p, ctx)) for step in STEPS]
 
 

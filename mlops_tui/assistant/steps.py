@@ -48,7 +48,7 @@ def event(kind: EventKind, text: str, **data: Any) -> StepEvent:
 
 class CheckState(StrEnum):
     DONE = "done"
-    PENDING = "todo"
+    PENDING = "pending"  # not done yet: the step is still to run
     UNAVAILABLE = "unavailable"  # an optional extra this host cannot do (e.g. no Jupyter)
 
 
@@ -198,7 +198,7 @@ async def run_step(step: Step, p: Platform, ctx: LabContext) -> AsyncIterator[St
 
 
 async def check_step(step: Step, p: Platform, ctx: LabContext) -> Check:
-    """``step``'s live check; a platform error counts as "todo" with its message."""
+    """``step``'s live check; a platform error counts as pending, with its message."""
     try:
         return await step.verify(p, ctx)
     except PlatformError as exc:

@@ -22,8 +22,8 @@ TITLE_WIDTH = 18
 def line(result: Result) -> str:
     """One check as one line: mark, title, what was seen (and, on failure, what to do)."""
     text = result.seen if result.status is not Status.NOT_RUN else "not run (an earlier check failed)"
-    if result.todo and result.status in (Status.FAIL, Status.SKIP):
-        text += f" → {result.todo}"
+    if result.hint and result.status in (Status.FAIL, Status.SKIP):
+        text += f" → {result.hint}"
     return f"{MARK[result.status]:<5} {result.title:<{TITLE_WIDTH}} {text}"
 
 

@@ -72,7 +72,7 @@ class StepState(StrEnum):
     DONE = "done"
     WORKING = "working"  # queued, running, starting
     FAILED = "failed"
-    TODO = "todo"
+    NOT_STARTED = "not started"  # the attendee has not reached it (the Class screen's ·)
     OPTIONAL = "optional"  # the notebook where Jupyter is missing: the labs go on without it
 
 
@@ -96,13 +96,13 @@ def steps(member: ClassMember) -> tuple[Step, ...]:
         Step(
             1,
             "login",
-            StepState.DONE if member.last_login_at or _did_anything(member) else StepState.TODO,
+            StepState.DONE if member.last_login_at or _did_anything(member) else StepState.NOT_STARTED,
             "logged in" if member.last_login_at else "",
         )
     ]
     notebook = member.notebooks[0] if member.notebooks else None
     if notebook is None:
-        out.append(Step(2, "notebook", StepState.TODO, "no notebook"))
+        out.append(Step(2, "notebook", StepState.NOT_STARTED, "no notebook"))
     elif notebook.state == ClusterState.CONFIGURED:
         out.append(Step(2, "notebook", StepState.DONE, notebook.name))
     elif notebook.state == ClusterState.CONFIG_ERROR:
@@ -114,7 +114,7 @@ def steps(member: ClassMember) -> tuple[Step, ...]:
         Step(
             3,
             "upload-code",
-            StepState.DONE if member.code_files or member.jobs else StepState.TODO,
+            StepState.DONE if member.code_files or member.jobs else StepState.NOT_STARTED,
             f"{member.code_files} files" if member.code_files else "",
         )
     )
@@ -128,19 +128,19 @@ def steps(member: ClassMember) -> tuple[Step, ...]:
     elif finished is not None:
         out.append(Step(3, "train", StepState.DONE, f"job {finished.id} finished"))
     else:
-        out.append(Step(3, "train", StepState.TODO, "no training job"))
+        out.append(Step(3, "train", StepState.NOT_STARTED, "no training job"))
     version = member.versions[0] if member.versions else None
     out.append(
         Step(
             4,
             "register",
-            StepState.DONE if version else StepState.TODO,
+            StepState.DONE if version else StepState.NOT_STARTED,
             f"{version.model} v{version.version}" if version else "",
         )
     )
     dep = member.deployments[0] if member.deployments else None
     if dep is None:
-        out.append(Step(4, "deploy", StepState.TODO, "no deployment"))
+        out.append(Step(4, "deploy", StepState.NOT_STARTED, "no deployment"))
     elif dep.state == ClusterState.CONFIGURED:
         out.append(Step(4, "deploy", StepState.DONE, f"{dep.name} serving"))
     elif dep.state == ClusterState.CONFIG_ERROR or "crash loop" in dep.message:
@@ -152,7 +152,7 @@ def steps(member: ClassMember) -> tuple[Step, ...]:
         Step(
             5,
             "predict",
-            StepState.DONE if answered else StepState.TODO,
+            StepState.DONE if answered else StepState.NOT_STARTED,
             f"{answered} prediction{'s' * (answered != 1)}" if answered else "",
         )
     )
@@ -171,7 +171,7 @@ def lab_reached(member: ClassMember) -> int:
     for i, step in enumerate(all_steps):
         if step.state in (StepState.DONE, StepState.OPTIONAL):
             continue
-        if step.id == "notebook" and any(s.state != StepState.TODO for s in all_steps[i + 1 :]):
+        if step.id == "notebook" and any(s.state != StepState.NOT_STARTED for s in all_steps[i + 1 :]):
             continue
         return step.lab
     return 6

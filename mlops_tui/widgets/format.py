@@ -42,6 +42,15 @@ def short_time(value: datetime | None) -> str:
     return value.astimezone().strftime("%H:%M:%S") if value else "-"
 
 
+def when(value: datetime | None, now: datetime) -> str:
+    """When something happened, in five or six cells for a table: ``14:05`` (local time) on the
+    day of ``now``, else the day, ``Nov 30``; ``-`` when unknown."""
+    if value is None:
+        return "-"
+    local = value.astimezone()
+    return local.strftime("%H:%M") if local.date() == now.astimezone().date() else local.strftime("%b %d")
+
+
 _TITLES: dict[type[errors.PlatformError], str] = {
     errors.AuthFailed: "Login failed",
     errors.SessionExpired: "Session expired",

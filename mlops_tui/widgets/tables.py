@@ -9,8 +9,8 @@ Its cells come from the platform (names, states, details), so each goes through 
 and is shown as plain text: never markup, never a control sequence.
 
 It fits its width (``column_fit``): the state column is always whole, the name is cut with an
-ellipsis and the other columns are hidden, the rightmost first, when the panel is narrow (60
-columns); it is laid out again when its width changes.
+ellipsis and the other columns are hidden (those named in ``give_way`` first, then the rightmost
+first) when the panel is narrow (60 columns); it is laid out again when its width changes.
 """
 
 from __future__ import annotations
@@ -55,12 +55,20 @@ class LiveTable(DataTable):
     """
 
     def __init__(
-        self, *columns: str, empty: str = "nothing yet", whole: Collection[str] = ("STATE", "STAGE"), **kwargs
+        self,
+        *columns: str,
+        empty: str = "nothing yet",
+        whole: Collection[str] = ("STATE", "STAGE"),
+        give_way: Sequence[str] = (),
+        **kwargs,
     ) -> None:
-        """``whole``: the labels of the columns that are never cut nor hidden (a row's state)."""
+        """``whole``: the labels of the columns that are never cut nor hidden (a row's state);
+        ``give_way``: the labels of the columns hidden first when the table is narrow, in that
+        order (else the rightmost goes first)."""
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
         self._columns = columns
         self._whole = [label in whole for label in columns]
+        self._give_way = [columns.index(label) for label in give_way]
         self._laid_out_width = 0
         self._rows: list[Row] = []
         self._shown: list[Row] | None = None
@@ -126,7 +134,7 @@ class LiveTable(DataTable):
             for index, label in enumerate(self._columns)
         ]
         self._laid_out_width = self._available_width(len(trimmed))
-        widths = fit_columns(natural, self._whole, self._laid_out_width, self.cell_padding)
+        widths = fit_columns(natural, self._whole, self._laid_out_width, self.cell_padding, self._give_way)
         shown = [i for i, w in enumerate(widths) if w != HIDDEN]
         # Explicit widths: the table is laid out at once, never first at header width.
         for index in shown:

@@ -48,6 +48,7 @@ def test_local_doctor_stopped_running_wrong_password_damaged(tmp_path: Path) -> 
         ]  # fmt: skip
         health = next(c for c in as_json["checks"] if c["id"] == "health")
         assert health["status"] == "ok" and health["deadline_s"] > 0
+        assert all(set(c) >= {"seen", "hint"} and "todo" not in c for c in as_json["checks"])  # what to do
 
         user = next(c for c in as_json["checks"] if c["id"] == "profile")["seen"].rsplit("user ", 1)[1]
         store = (

@@ -84,6 +84,19 @@ def test_start_makes_the_accounts_and_a_handout_with_one_command_each(klass: Cla
     assert "[profiles.workshop]" in profiles and 'user = "facilitator"' in profiles
 
 
+def test_steps_not_reached_read_not_started(klass: Class) -> None:
+    """A step an attendee has not reached is "not started" in the table and in ``-o json`` (the
+    Class screen's ·), never a work-in-progress marker such as "todo"."""
+    table = klass.facilitator("workshop", "status")
+    assert table.returncode == 0, table.stderr
+    carol = next(line for line in table.stdout.splitlines() if line.split()[:1] == ["carol"])
+    assert "login: not started" in carol
+    status = klass.facilitator("workshop", "status", "-o", "json")
+    assert status.returncode == 0, status.stderr
+    steps = next(a["steps"] for a in json.loads(status.stdout)["attendees"] if a["user"] == "carol")
+    assert {s["state"] for s in steps} == {"not started"}
+
+
 def test_an_attendee_joins_runs_the_labs_and_the_facilitator_sees_it(klass: Class, tmp_path: Path) -> None:
     joined = join(tmp_path, klass, "alice")
     assert joined.returncode == 0, joined.stderr

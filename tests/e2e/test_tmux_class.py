@@ -18,18 +18,15 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
 from local_platform_support import LocalPlatform, has_sandbox
 from mlops_tui.lab_scripts.synthetic import YELLOW_2019_COLUMNS
-from rich.text import Text
 
 from .screenshots import save_screenshot
-from .test_tmux_labs import _env, _mlops_tui
+from .tmux_support import Terminal, isolated_env, need_tmux_and_exe
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -40,52 +37,18 @@ NO_RIDES = (
 STEP_S = 120.0
 
 
-class Term:
+def _terminal(name: str, home: Path) -> Terminal:
     """One person's terminal: a tmux server of its own running a shell in their HOME."""
-
-    def __init__(self, name: str, home: Path) -> None:
-        self.name = name
-        self.env = _env(home)
-        self.socket = f"mlops-class-{name}-{uuid.uuid4().hex[:6]}"
-
-    def tmux(self, *args: str) -> str:
-        done = subprocess.run(
-            ["tmux", "-L", self.socket, "-f", "/dev/null", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-        return done.stdout
-
-    def start(self) -> None:
-        self.tmux(
-            "new-session", "-d", "-x", str(WIDTH), "-y", str(HEIGHT), "-s", "t", "bash --norc --noprofile"
-        )
-
-    def type(self, line: str) -> None:
-        self.tmux("send-keys", "-t", "t", "-l", line)
-        self.tmux("send-keys", "-t", "t", "Enter")
-
-    def screen(self) -> str:
-        return self.tmux("capture-pane", "-p", "-t", "t")
-
-    def ansi(self) -> Text:
-        return Text.from_ansi(self.tmux("capture-pane", "-e", "-p", "-N", "-t", "t").rstrip("\n"))
-
-    def wait(self, ready: Any, what: str, timeout: float = STEP_S) -> str:
-        deadline = time.monotonic() + timeout
-        screen = ""
-        while time.monotonic() < deadline:
-            screen = self.screen()
-            if ready(screen):
-                return screen
-            time.sleep(0.2)
-        raise AssertionError(f"{self.name}: timed out waiting for {what}; the screen:\n{screen}")
-
-    def close(self) -> None:
-        self.tmux("kill-server")
+    term = Terminal(
+        isolated_env(home),
+        f"mlops-class-{name}-{uuid.uuid4().hex[:6]}",
+        WIDTH,
+        HEIGHT,
+        name=name,
+        wait_s=STEP_S,
+    )
+    term.start("bash --norc --noprofile")
+    return term
 
 
 def _row(screen: str, user: str) -> str:
@@ -97,9 +60,7 @@ def _rows(screen: str) -> list[str]:
 
 
 def test_the_facilitator_sees_the_stuck_attendee_first(tmp_path: Path, local_platform: LocalPlatform) -> None:
-    exe = _mlops_tui()
-    if shutil.which("tmux") is None or exe is None:
-        pytest.skip("needs tmux and the mlops-tui command")
+    exe = need_tmux_and_exe()
     if not has_sandbox():
         pytest.skip("needs bubblewrap (apt-get install bubblewrap)")
     homes = {name: tmp_path / name for name in ("facilitator", "student01", "student02")}
@@ -108,7 +69,7 @@ def test_the_facilitator_sees_the_stuck_attendee_first(tmp_path: Path, local_pla
     (homes["student01"] / "empty.csv").write_text(",".join(YELLOW_2019_COLUMNS) + "\n")  # no rides
     state = homes["facilitator"] / "workshop"
     shutil.copytree(local_platform.state_dir / "cache" / "default-data", state / "cache" / "default-data")
-    env = _env(homes["facilitator"])
+    env = isolated_env(homes["facilitator"])
     started = subprocess.run(
         [exe, "workshop", "start", "--attendees", "2", "--workers", "1", "--state-dir", str(state)],
         env=env,
@@ -122,34 +83,34 @@ def test_the_facilitator_sees_the_stuck_attendee_first(tmp_path: Path, local_pla
         for line in (state / "handout.txt").read_text().splitlines()
         if line.startswith("student")
     }
-    terms = {name: Term(name, home) for name, home in homes.items()}
+    terms: dict[str, Terminal] = {}
     try:
-        for term in terms.values():
-            term.start()
+        for name, home in homes.items():
+            terms[name] = _terminal(name, home)
         # each attendee joins in their own terminal, typing the password at the prompt
         for user in ("student01", "student02"):
             term = terms[user]
             password, command = handout[user]
-            term.type(f"{command.replace('mlops-tui', exe, 1)}")
+            term.send_line(f"{command.replace('mlops-tui', exe, 1)}")
             term.wait(lambda s: "password of" in s, "the password prompt")
-            term.type(password)
+            term.send_line(password)
             term.wait(lambda s: "now run: mlops-tui" in s, "joined")
             if user == "student01":  # their own trip file, into their data folder
-                term.type(f"{exe} data upload ~/empty.csv --as student01/empty.csv")
+                term.send_line(f"{exe} data upload ~/empty.csv --as student01/empty.csv")
                 term.wait(lambda s: "training will refuse it" in s, "the upload's warning")
-            term.type(f"{exe}")
+            term.send_line(f"{exe}")
             term.wait(lambda s: "enter runs it" in s, "the guide")
-            term.type("run upload")
+            term.send_line("run upload")
             term.wait(lambda s: "Upload the training code" in s and "verified" in s, "the code uploaded")
-        terms["student01"].type("train data=student01/empty.csv")  # a job that fails
+        terms["student01"].send_line("train data=student01/empty.csv")  # a job that fails
         guide = terms["student01"].wait(
             lambda s: "✖ Train the model failed" in s, "the failed job in the guide"
         )
         assert "error: too few usable rides in" in guide and "the file holds no rides" in guide, guide
-        terms["student02"].type("train rounds=5")
+        terms["student02"].send_line("train rounds=5")
         # the facilitator's Class screen: student01 first, stuck, with the job's error
         boss = terms["facilitator"]
-        boss.type(f"{exe} --profile workshop")
+        boss.send_line(f"{exe} --profile workshop")
         screen = boss.wait(
             lambda s: "Lab 4" in _row(s, "student02") and "1 stuck" in s, "the class, student02 trained"
         )
@@ -160,10 +121,9 @@ def test_the_facilitator_sees_the_stuck_attendee_first(tmp_path: Path, local_pla
         assert "Lab 4" in _row(screen, "student02") and "✔·✔✔···" in _row(screen, "student02")
         assert "Traceback" not in screen
         # a broadcast from the Class screen reaches student02's guide live
-        boss.tmux("send-keys", "-t", "t", "b")  # the key alone: enter in the empty prompt would clear
+        boss.press("b")  # the key alone: enter in the empty prompt would clear
         boss.wait(lambda s: "message to every attendee's guide" in s, "the broadcast prompt")
-        boss.tmux("send-keys", "-t", "t", "-l", "Pair up with your neighbour for Lab 4")
-        boss.tmux("send-keys", "-t", "t", "Enter")
+        boss.send_line("Pair up with your neighbour for Lab 4")
         boss.wait(lambda s: "broadcast: Pair up with your neighbour" in s, "the broadcast line")
         terms["student02"].wait(
             lambda s: "Facilitator: Pair up with your neighbour for Lab 4" in s, "the broadcast in the guide"
@@ -174,7 +134,7 @@ def test_the_facilitator_sees_the_stuck_attendee_first(tmp_path: Path, local_pla
             terms["student02"].ansi(), "class-attendee-broadcast", "mlops-tui: an attendee's guide", WIDTH
         )
         # enter: student01 (the first row), with the whole error above the failed job's log
-        boss.tmux("send-keys", "-t", "t", "Enter")
+        boss.press("Enter")
         screen = boss.wait(
             lambda s: "Log · job" in s and "0 rides read, 0 kept after cleaning" in s, "the failed job's log"
         )

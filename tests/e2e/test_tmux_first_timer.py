@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -28,7 +27,14 @@ import pytest
 
 from mlops_tui.assistant.when import DATA_PERIOD
 
-from .test_tmux_labs import Terminal, _env, _mlops_tui, _stop_platform
+from .tmux_support import (
+    Terminal,
+    enter_through_labs,
+    guide_prompt,
+    isolated_env,
+    need_tmux_and_exe,
+    stop_platform,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -42,12 +48,9 @@ ESC_GAP = 0.3
 
 
 class Keys(Terminal):
-    """An 80x24 terminal; ``type`` sends text one key per character, all counted, at a brisk
-    typist's pace (a key every 40 ms: a burst of keys in one read reaches a Textual widget before
-    the focus moves on a tab, which no person can type)."""
-
-    def start(self, command: str) -> None:
-        self.tmux("new-session", "-d", "-x", str(WIDTH), "-y", str(HEIGHT), "-s", "labs", command)
+    """A terminal that types at a brisk typist's pace: a key every 40 ms, one key per character (a
+    burst of keys in one read reaches a Textual widget before the focus moves on a tab, which no
+    person can type), and a pause after esc."""
 
     def press(self, key: str) -> None:
         super().press(key)
@@ -56,23 +59,8 @@ class Keys(Terminal):
 
     def type(self, text: str) -> None:
         for char in text:
-            self.tmux("send-keys", "-t", "labs", "-l", char)
-            self.presses += 1
+            super().type(char)
             time.sleep(KEY_GAP)
-
-    def resize(self, width: int, height: int) -> None:
-        self.tmux("resize-window", "-t", "labs", "-x", str(width), "-y", str(height))
-
-
-def wait(term: Keys, ready, what: str, timeout: float = 30.0) -> str:
-    deadline = time.monotonic() + timeout
-    screen = ""
-    while time.monotonic() < deadline:
-        screen = term.screen()
-        if ready(screen):
-            return screen
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}; the screen:\n{screen}")
 
 
 def flat(text: str) -> str:
@@ -95,20 +83,6 @@ def panel(screen: str, side: int) -> str:
     return flat(" ".join(p.strip("│") for p in parts))
 
 
-def prompt(screen: str) -> str:
-    for line in screen.splitlines():
-        for marker in ("▶ Lab", "Running:", "✔ All labs done", "✖ ", "Checking every step"):
-            if marker in line:
-                return line[line.index(marker) :].rstrip(" ▊▌│┃")
-    return ""
-
-
-def settled(screen: str, before: str) -> bool:
-    """The prompt changed and says what enter does next (not running, not checking)."""
-    now = prompt(screen)
-    return now not in ("", before) and not now.startswith(("Running", "Check"))
-
-
 def run_cli(exe: str, env: dict[str, str], *args: str, columns: int = WIDTH) -> subprocess.CompletedProcess:
     return subprocess.run(
         [exe, *args], env={**env, "COLUMNS": str(columns)}, capture_output=True, text=True, timeout=120
@@ -116,19 +90,15 @@ def run_cli(exe: str, env: dict[str, str], *args: str, columns: int = WIDTH) -> 
 
 
 def test_a_first_timer_at_80x24(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    if shutil.which("tmux") is None:
-        pytest.skip("tmux is not installed (apt-get install tmux)")
-    exe = _mlops_tui()
-    if exe is None:
-        pytest.skip("the mlops-tui command is not installed")
+    exe = need_tmux_and_exe()
     home = tmp_path / "home"
     home.mkdir()
-    env = _env(home)
-    term = Keys(env, f"mlops-e2e-{uuid.uuid4().hex[:8]}")
+    env = isolated_env(home)
+    term = Keys(env, f"mlops-e2e-{uuid.uuid4().hex[:8]}", WIDTH, HEIGHT)
     figures: list[str] = []
     try:
         term.start(f"{exe}; echo mlops-tui exited $?; sleep 120")
-        screen = wait(term, lambda s: prompt(s).startswith("▶ Lab"), "the guide's first step", 120)
+        screen = term.wait(lambda s: guide_prompt(s).startswith("▶ Lab"), "the guide's first step", 120)
 
         # §8: where passwords went is said in the transcript, not in a toast over the instruction;
         # step titles wrap instead of being cut.
@@ -137,26 +107,14 @@ def test_a_first_timer_at_80x24(tmp_path: Path, capsys: pytest.CaptureFixture) -
         assert not any("…" in line for line in steps), screen
         assert "Check the shared training" in "\n".join(steps) and any(s.strip() == "cluster" for s in steps)
         term.press("PageUp")
-        wait(term, lambda s: "readable only by you" in chat(s), "the keyring note in the transcript")
+        term.wait(lambda s: "readable only by you" in chat(s), "the keyring note in the transcript")
         term.press("C-End")
 
         # Labs 1-5 with enter: the first prediction within 6 keys
         term.presses = 0
-        while not DURATION.search(prompt(screen)):
-            assert term.presses < 20, f"{term.presses} keys and no prediction:\n{screen}"
-            before = prompt(screen)
-            term.press("Enter")
-            screen = wait(
-                term,
-                lambda s, b=before: (
-                    prompt(s) not in ("", b) and not prompt(s).startswith(("Running", "Check"))
-                ),
-                "the step to finish",
-                STEP_SECONDS,
-            )
-            assert not prompt(screen).startswith("✖"), screen
+        screen = enter_through_labs(term, DURATION.search, max_presses=20, step_timeout=STEP_SECONDS)
         to_first_prediction = term.presses
-        workshop_ride = DURATION.search(prompt(screen)).group(0)
+        workshop_ride = DURATION.search(guide_prompt(screen)).group(0)
         figures.append(f"keys to the first prediction: {to_first_prediction}")
         assert to_first_prediction <= MAX_KEYS_TO_FIRST_PREDICTION
         count = sidebar(screen)[0].strip()
@@ -166,24 +124,22 @@ def test_a_first_timer_at_80x24(tmp_path: Path, capsys: pytest.CaptureFixture) -
         # §1: a bad parameter is refused before anything is sent, in the dialog's words
         term.type("train rounds=abc")
         term.press("Enter")
-        screen = wait(term, lambda s: "Not submitted" in chat(s), "the refusal")
+        screen = term.wait(lambda s: "Not submitted" in chat(s), "the refusal")
         assert "rounds must be a whole number from 1 to 10000, not 'abc'" in chat(screen)
         assert sidebar(screen)[0].strip() == count
         # a job that fails (cancelled here) leaves Lab 3 done, and the retry uses the defaults
         term.type("train rounds=10000 early-stopping=0")
         term.press("Enter")
-        wait(term, lambda s: prompt(s).startswith("Running: Train"), "the long job to run")
+        term.wait(lambda s: guide_prompt(s).startswith("Running: Train"), "the long job to run")
         term.press("3")
-        wait(term, lambda s: re.search(r"2\s+running", s), "job 2 on the Training screen")
+        term.wait(lambda s: re.search(r"2\s+running", s), "job 2 on the Training screen")
         term.press("x")
-        wait(term, lambda s: "Cancel training job 2?" in s, "the cancel question")
+        term.wait(lambda s: "Cancel training job 2?" in s, "the cancel question")
         term.press("y")
-        wait(term, lambda s: re.search(r"2\s+cancelled", s), "job 2 cancelled")
+        term.wait(lambda s: re.search(r"2\s+cancelled", s), "job 2 cancelled")
         term.press("1")
         term.press("C-End")
-        screen = wait(
-            term, lambda s: "The next try trains with the defaults" in chat(s), "the retry note", 60
-        )
+        screen = term.wait(lambda s: "The next try trains with the defaults" in chat(s), "the retry note", 60)
         text = chat(screen)
         assert "Lab 3 stays done: job 1 finished" in text
         assert "(rounds=300 max-depth=6 learning-rate=0.15)" in text
@@ -193,7 +149,7 @@ def test_a_first_timer_at_80x24(tmp_path: Path, capsys: pytest.CaptureFixture) -
         term.type("how long from penn station to laguardia tomorrow at 8am?")
         term.press("Enter")
         tomorrow = DATA_PERIOD.today(date.today()) + timedelta(days=1)
-        screen = wait(term, lambda s: "Predicted travel time" in chat(s).split("Asking for:")[-1], "the ride")
+        screen = term.wait(lambda s: "Predicted travel time" in chat(s).split("Asking for:")[-1], "the ride")
         term.press("PageUp")  # the question's answers fill more than the column: read them all
         time.sleep(0.5)
         asked = chat(term.screen()) + " " + chat(screen)
@@ -205,31 +161,31 @@ def test_a_first_timer_at_80x24(tmp_path: Path, capsys: pytest.CaptureFixture) -
         assert "inside the model's data (January-June 2019)" in asked
         term.type("what is my token?")
         term.press("Enter")
-        screen = wait(term, lambda s: "ctrl+y copies export AUTH_TOKEN=…" in chat(s), "the token answer")
+        screen = term.wait(lambda s: "ctrl+y copies export AUTH_TOKEN=…" in chat(s), "the token answer")
         term.type("xyzzy")
         term.press("Enter")
-        screen = wait(term, lambda s: "I did not understand 'xyzzy'" in chat(s), "the suggestion")
+        screen = term.wait(lambda s: "I did not understand 'xyzzy'" in chat(s), "the suggestion")
         assert chat(screen).split("'xyzzy'")[-1].count("(e.g. ") == 2
         # §6: the log in words, as on the Training screen
         term.type("logs 1")
         term.press("Enter")
-        screen = wait(term, lambda s: "⟫ done 100%" in chat(s), "the log tail")
+        screen = term.wait(lambda s: "⟫ done 100%" in chat(s), "the log tail")
         assert "⟫ model bundle written:" in chat(screen) and "@@mlops" not in screen
 
         # §2: a ride of one's own through the form, counted from the guide
         term.presses = 0
         term.press("5")
-        wait(term, lambda s: "Prefilled: the workshop's ride" in s, "the Predict form")
+        term.wait(lambda s: "Prefilled: the workshop's ride" in s, "the Predict form")
         term.type("penn")
         term.press("Tab")  # takes the highlighted match and moves on
-        wait(term, lambda s: "pickup zone        Penn Station" in s, "Penn Station picked")  # a person looks
+        term.wait(lambda s: "pickup zone        Penn Station" in s, "Penn Station picked")  # a person looks
         term.type("lagu")
         term.press("Tab")
-        wait(term, lambda s: "dropoff zone       LaGuardia" in s, "LaGuardia picked")
+        term.wait(lambda s: "dropoff zone       LaGuardia" in s, "LaGuardia picked")
         term.type("tomorrow 8am")
-        screen = wait(term, lambda s: f"→ {tomorrow:%a %d %b %Y} 08:00" in panel(s, 0), "the date as read")
+        screen = term.wait(lambda s: f"→ {tomorrow:%a %d %b %Y} 08:00" in panel(s, 0), "the date as read")
         term.press("C-s")
-        screen = wait(term, lambda s: "latency" in panel(s, 1), "the answer")
+        screen = term.wait(lambda s: "latency" in panel(s, 1), "the answer")
         own_ride = term.presses
         figures.append(f"keys for Penn Station → LaGuardia, tomorrow 8 am: {own_ride}")
         assert own_ride <= MAX_KEYS_OWN_RIDE
@@ -241,32 +197,32 @@ def test_a_first_timer_at_80x24(tmp_path: Path, capsys: pytest.CaptureFixture) -
         term.press("BTab")
         term.type("Narnia")
         term.press("C-s")
-        screen = wait(term, lambda s: "no zone called 'Narnia'" in panel(s, 0), "the unknown place")
+        screen = term.wait(lambda s: "no zone called 'Narnia'" in panel(s, 0), "the unknown place")
         term.type("230")  # the field with the problem has the focus, its text selected
         term.press("C-s")
-        screen = wait(term, lambda s: "Times Sq/Theatre District (230)" in panel(s, 1), "zone 230")
+        screen = term.wait(lambda s: "Times Sq/Theatre District (230)" in panel(s, 1), "zone 230")
         term.press("Tab")
         term.press("Tab")
         term.type("2019-02-31T09:00")
         term.press("C-s")
-        wait(term, lambda s: "February 2019 has no day 31" in panel(s, 0), "the impossible date")
+        term.wait(lambda s: "February 2019 has no day 31" in panel(s, 0), "the impossible date")
 
         # §3: a mistyped password never costs the working session
         term.press("Escape")  # leave the field: keys are commands again
         term.press("6")
-        wait(term, lambda s: "Password" in s and "Log in" in s, "the Login screen")
+        term.wait(lambda s: "Password" in s and "Log in" in s, "the Login screen")
         term.type("mistyped")
         term.press("C-s")
-        screen = wait(term, lambda s: "you are still logged in as" in panel(s, 1), "the refusal", 30)
+        screen = term.wait(lambda s: "you are still logged in as" in panel(s, 1), "the refusal", 30)
         assert "● connected" in screen.splitlines()[0]
 
         # §5: the dashboard is live, follows the newest job, and has no red for the optional notebook
         term.press("Escape")  # out of the password field
         term.press("2")
-        screen = wait(term, lambda s: "Clusters" in s and "Jobs" in s, "the dashboard")
+        screen = term.wait(lambda s: "Clusters" in s and "Jobs" in s, "the dashboard")
         seen = [screen]
-        screen = wait(
-            term, lambda s: seen.append(s) or re.search(r"p50 \d", s), "the first latency sample", 30
+        screen = term.wait(
+            lambda s: seen.append(s) or re.search(r"p50 \d", s), "the first latency sample", 30
         )
         assert not any("no predictions yet" in s for s in seen)  # "loading…" until the first sample
         assert "n/a here" in screen and "config error" not in screen
@@ -277,28 +233,28 @@ def test_a_first_timer_at_80x24(tmp_path: Path, capsys: pytest.CaptureFixture) -
         term.press("1")
         term.press("3")
         term.press("Escape")
-        wait(term, lambda s: prompt(s) != "", "the guide again")
+        term.wait(lambda s: guide_prompt(s) != "", "the guide again")
         term.type("where am i")
         term.press("Enter")
-        wait(term, lambda s: "You are local · K8sMLTenant" in chat(s), "the answer to where am i")
+        term.wait(lambda s: "You are local · K8sMLTenant" in chat(s), "the answer to where am i")
         term.resize(120, 40)
         term.press("5")
-        wait(term, lambda s: "Send (ctrl+s)" in s and "pickup zone" in s, "the form at 120x40")
+        term.wait(lambda s: "Send (ctrl+s)" in s and "pickup zone" in s, "the form at 120x40")
         term.resize(WIDTH, HEIGHT)
-        screen = wait(term, lambda s: len(s.splitlines()[0]) <= WIDTH and "Send (ctrl+s)" in s, "80x24 again")
+        screen = term.wait(lambda s: len(s.splitlines()[0]) <= WIDTH and "Send (ctrl+s)" in s, "80x24 again")
         labels = [line.split("││")[0] for line in screen.splitlines() if "datetime" in line.split("││")[0]]
         assert labels and all("pickup datetime *" in line for line in labels), screen  # not wrapped
 
         # §6: after a restart the form's first answer is the guide's; the CLI says the ride in words
         term.press("C-q")
-        wait(term, lambda s: "mlops-tui exited 0" in s, "the app to quit")
-        term.tmux("kill-session", "-t", "labs")
+        term.wait(lambda s: "mlops-tui exited 0" in s, "the app to quit")
+        term.tmux("kill-session", "-t", "e2e")
         term.start(f"{exe}; echo mlops-tui exited $?; sleep 120")
-        wait(term, lambda s: "● connected" in s.splitlines()[0], "connected again", 60)
+        term.wait(lambda s: "● connected" in s.splitlines()[0], "connected again", 60)
         term.press("5")
-        wait(term, lambda s: "Prefilled: the workshop's ride" in panel(s, 0), "the prefilled form")
+        term.wait(lambda s: "Prefilled: the workshop's ride" in panel(s, 0), "the prefilled form")
         term.press("C-s")
-        screen = wait(term, lambda s: "latency" in panel(s, 1), "the form's answer")
+        screen = term.wait(lambda s: "latency" in panel(s, 1), "the form's answer")
         assert workshop_ride in panel(screen, 1), (workshop_ride, screen)
         example = run_cli(exe, env, "predict", "--example")
         assert example.returncode == 0, example.stderr
@@ -308,18 +264,18 @@ def test_a_first_timer_at_80x24(tmp_path: Path, capsys: pytest.CaptureFixture) -
         # §8: a stage change asks first; a screenshot goes where a folder exists
         term.press("Escape")  # out of the form's field
         term.press("4")
-        wait(term, lambda s: "1 version" in s, "the Models screen")
+        term.wait(lambda s: "1 version" in s, "the Models screen")
         term.press("Down")
         term.press("p")
-        wait(term, lambda s: "to staging?" in flat(s), "the stage question")
+        term.wait(lambda s: "to staging?" in flat(s), "the stage question")
         term.press("n")
-        screen = wait(term, lambda s: "Stage left as it was" in flat(s), "the stage kept")
+        screen = term.wait(lambda s: "Stage left as it was" in flat(s), "the stage kept")
         term.press("C-p")
         time.sleep(0.5)
         term.type("screenshot")
         time.sleep(0.5)
         term.press("Enter")
-        screen = wait(term, lambda s: "Saved screenshot to" in flat(s), "the screenshot")
+        screen = term.wait(lambda s: "Saved screenshot to" in flat(s), "the screenshot")
         shots = home / ".local" / "state" / "mlops-tui" / "screenshots"
         assert list(shots.glob("*.svg")), os.listdir(home / ".local" / "state" / "mlops-tui")
 
@@ -332,12 +288,12 @@ def test_a_first_timer_at_80x24(tmp_path: Path, capsys: pytest.CaptureFixture) -
 
         # §8: --read-only shows nothing that changes the registry
         term.press("C-q")
-        wait(term, lambda s: "mlops-tui exited 0" in s, "the app to quit")
-        term.tmux("kill-session", "-t", "labs")
+        term.wait(lambda s: "mlops-tui exited 0" in s, "the app to quit")
+        term.tmux("kill-session", "-t", "e2e")
         term.start(f"{exe} --read-only; echo mlops-tui exited $?; sleep 120")
-        wait(term, lambda s: "● connected" in s.splitlines()[0], "connected read-only", 60)
+        term.wait(lambda s: "● connected" in s.splitlines()[0], "connected read-only", 60)
         term.press("4")
-        screen = wait(term, lambda s: "ConfigMap" in s.splitlines()[-1], "the Models footer")
+        screen = term.wait(lambda s: "ConfigMap" in s.splitlines()[-1], "the Models footer")
         footer = screen.splitlines()[-1]
         assert not any(word in footer for word in ("Register", "Deploy", "Stage")), footer
         assert "Traceback" not in screen
@@ -345,7 +301,7 @@ def test_a_first_timer_at_80x24(tmp_path: Path, capsys: pytest.CaptureFixture) -
             print("\ntmux first-timer at 80x24: " + "; ".join(figures))
     finally:
         term.close()
-        _stop_platform(exe, env, home)
+        stop_platform(exe, env, home)
 
 
 if __name__ == "__main__":  # run by hand: python tests/e2e/test_tmux_first_timer.py

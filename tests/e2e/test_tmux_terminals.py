@@ -12,8 +12,6 @@ rsvg-convert makes the PNG); ``docs/screenshots/`` holds the ones in the docs.
 
 from __future__ import annotations
 
-import re
-import shutil
 import time
 import uuid
 from pathlib import Path
@@ -23,7 +21,15 @@ from rich.color import ColorType
 from rich.text import Text
 
 from .screenshots import save_screenshot
-from .test_tmux_labs import MAX_PRESSES, MAX_SECONDS, WIDTH, Terminal, _env, _mlops_tui, _stop_platform
+from .test_tmux_labs import HEIGHT, MAX_PRESSES, MAX_SECONDS, WIDTH
+from .tmux_support import (
+    Terminal,
+    enter_through_labs,
+    guide_prompt,
+    isolated_env,
+    need_tmux_and_exe,
+    stop_platform,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
 
@@ -32,34 +38,6 @@ TERMINALS = {  # what the app is told (tmux would say TERM=screen otherwise)
     "no-color": {"TERM": "xterm-256color", "NO_COLOR": "1"},
     "ascii": {"TERM": "xterm-256color", "LC_ALL": "C", "LANG": "C"},
 }
-PROMPT = re.compile(
-    r"(?:▶|>) Lab \d: .*|Running: .*|(?:✔|\+) All labs done.*|(?:✖|X) .* failed (?:—|-) enter tries again.*"
-    r"|Checking every step.*|Connecting to the platform.*"
-)
-
-
-def _prompt(screen: str) -> str:
-    for line in screen.splitlines():
-        match = PROMPT.search(line)
-        if match:
-            return match.group(0).rstrip(" |▊▌│┃")
-    return ""
-
-
-def _wait(term: Terminal, ready, timeout: float, what: str) -> str:
-    deadline = time.monotonic() + timeout
-    screen = ""
-    while time.monotonic() < deadline:
-        screen = term.screen()
-        if ready(screen):
-            return screen
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}; the screen:\n{screen}")
-
-
-def _ansi(term: Terminal) -> Text:
-    captured = term.tmux("capture-pane", "-e", "-p", "-N", "-t", "labs")
-    return Text.from_ansi(captured.rstrip("\n"))
 
 
 def _spans_colours(text: Text) -> list[tuple[str, object]]:
@@ -86,36 +64,24 @@ def _describe(name: str) -> list[str]:
 
 @pytest.mark.parametrize("name", list(TERMINALS))
 def test_guide_to_first_prediction_on_terminal(name: str, tmp_path: Path) -> None:
-    if shutil.which("tmux") is None:
-        pytest.skip("tmux is not installed (apt-get install tmux)")
-    exe = _mlops_tui()
-    if exe is None:
-        pytest.skip("the mlops-tui command is not installed")
+    exe = need_tmux_and_exe()
     home = tmp_path / "home"
     home.mkdir()
-    env = _env(home)  # the terminal (tmux) itself speaks UTF-8 and 256 colours ...
-    term = Terminal(env, f"mlops-term-{uuid.uuid4().hex[:8]}")
+    env = isolated_env(home)  # the terminal (tmux) itself speaks UTF-8 and 256 colours ...
+    term = Terminal(env, f"mlops-term-{uuid.uuid4().hex[:8]}", WIDTH, HEIGHT)
     setting = " ".join(_describe(name))  # ... the app is told what the terminals say
     try:
         term.start(f"env -u COLORTERM {setting} {exe}; echo mlops-tui exited $?; sleep 60")
-        screen = _wait(term, lambda s: "enter runs it" in _prompt(s), 90, "the guide's first step")
-        while "All labs done" not in _prompt(screen):
-            assert term.presses < MAX_PRESSES, f"{term.presses} presses and not done:\n{screen}"
-            before = _prompt(screen)
-            term.press("Enter")
-
-            def settled(s: str, before: str = before) -> bool:
-                now = _prompt(s)
-                return now != before and now != "" and not now.startswith(("Running:", "Checking"))
-
-            screen = _wait(term, settled, MAX_SECONDS, "the step to finish")
-            assert "failed" not in _prompt(screen), f"a step failed:\n{screen}"
+        term.wait(lambda s: "enter runs it" in guide_prompt(s), "the guide's first step", 90)
+        enter_through_labs(
+            term, lambda p: "All labs done" in p, max_presses=MAX_PRESSES, step_timeout=MAX_SECONDS
+        )
         time.sleep(1.0)  # one more frame: the badge and sidebar settle
-        shown = _ansi(term)
+        shown = term.ansi()
         _save(shown, name)
         plain = shown.plain
         assert "Traceback" not in plain
-        assert "workshop ride" in _prompt(plain), plain
+        assert "workshop ride" in guide_prompt(plain), plain
         if name == "xterm-16":
             colours = _spans_colours(shown)
             assert colours and all(c.type in (ColorType.STANDARD,) for _, c in colours), (
@@ -135,4 +101,4 @@ def test_guide_to_first_prediction_on_terminal(name: str, tmp_path: Path) -> Non
             assert "+ All labs done" in plain
     finally:
         term.close()
-        _stop_platform(exe, env, home)
+        stop_platform(exe, env, home)

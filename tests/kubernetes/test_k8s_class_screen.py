@@ -7,12 +7,10 @@ data=student01/empty.csv``). Against the fake Ezmeral world (Pilot), every reque
 
 from __future__ import annotations
 
-import asyncio
-import time
 from pathlib import Path
-from typing import Any
 
 import pytest
+from k8s_support import screen_text, until
 from kdfake.world import FakeWorld
 from mlops_tui.lab_scripts.synthetic import YELLOW_2019_COLUMNS
 
@@ -34,29 +32,9 @@ NO_RIDES = (
 POLL = {"clusters": 0.5, "jobs": 0.5, "registry": 0.5, "deployments": 0.5, "class": 0.5}
 
 
-def _text(app: MlopsApp) -> str:
-    strips = app.screen._compositor.render_strips()  # type: ignore[attr-defined]
-    return "\n".join("".join(segment.text for segment in strip) for strip in strips)
-
-
-async def _until(pilot: Any, predicate: Any, what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        await pilot.pause(0.1)
-        await asyncio.sleep(0)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 async def test_class_screen_on_kubernetes_shows_the_failed_training_first(
-    world: FakeWorld, platform: KubernetesPlatform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    world: FakeWorld, platform: KubernetesPlatform, tmp_path: Path, tui_home: Path
 ) -> None:
-    home = tmp_path / "tui-home"
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
-    monkeypatch.setenv("MLOPS_TUI_CREDENTIALS", "file")
     empty = tmp_path / "empty.csv"
     empty.write_text(",".join(YELLOW_2019_COLUMNS) + "\n")  # the 2019 TLC header, no rides
     done = await datasets.upload_data(platform, empty, "student01/empty.csv")
@@ -77,16 +55,20 @@ async def test_class_screen_on_kubernetes_shows_the_failed_training_first(
         except PlatformError as exc:  # the failing job, on purpose
             assert step_id == "train" and "failed (exit 2)" in str(exc), exc
     app = MlopsApp(
-        platform, intervals=POLL, survive_errors=False, settings_path=home / "tui.json", probe_latency=False
+        platform,
+        intervals=POLL,
+        survive_errors=False,
+        settings_path=tui_home / "tui.json",
+        probe_latency=False,
     )
     async with app.run_test(size=(100, 30)) as pilot:
-        await _until(pilot, lambda: app.platform is not None, "connected")
+        await until(pilot, lambda: app.platform is not None, "connected")
         # the tab (anyone on Kubernetes), drawn once the session is in: the tabs follow it
-        await _until(pilot, lambda: "7 Class" in _text(app) or " 7" in _text(app), "the Class tab")
+        await until(pilot, lambda: "7 Class" in screen_text(app) or " 7" in screen_text(app), "the Class tab")
         await app.goto("class")
-        await _until(
+        await until(
             pilot,
-            lambda: app.screen.query("#tbl-class") and "student01" in _text(app),
+            lambda: app.screen.query("#tbl-class") and "student01" in screen_text(app),
             "the attendee's row",
         )
         table = app.screen.query_one("#tbl-class", LiveTable)
@@ -94,11 +76,11 @@ async def test_class_screen_on_kubernetes_shows_the_failed_training_first(
         assert row[1] == "Lab 3" and row[2][3] == "✖", row
         # Kubernetes says why the Job failed in its condition; the cause is in the pod's log
         assert row[4] == "train failed: Job has reached the specified backoff limit", row
-        assert "1 stuck" in _text(app)
+        assert "1 stuck" in screen_text(app)
         await pilot.press("enter")
-        await _until(pilot, lambda: app.screen.query(LiveLog), "the attendee screen")
+        await until(pilot, lambda: app.screen.query(LiveLog), "the attendee screen")
         log = app.screen.query_one(LiveLog)
-        await _until(pilot, lambda: any(NO_RIDES in line for line in log.view.lines()), "the Job's pod log")
+        await until(pilot, lambda: any(NO_RIDES in line for line in log.view.lines()), "the Job's pod log")
         assert any("0 rides read, 0 kept after cleaning" in line for line in log.view.lines())
-        assert "✔ 2 notebook" in _text(app)
+        assert "✔ 2 notebook" in screen_text(app)
     assert world.violations == []

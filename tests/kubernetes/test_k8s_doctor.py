@@ -66,12 +66,12 @@ def failure(report: Report) -> tuple[str, int, str]:
     assert failed is not None, [(r.id, r.status, r.seen) for r in report.results]
     after = report.results[report.results.index(failed) + 1 :]
     assert all(r.status is Status.NOT_RUN for r in after)  # it stops at the first failure
-    return failed.id, report.exit_code, failed.seen + " → " + failed.todo
+    return failed.id, report.exit_code, failed.seen + " → " + failed.hint
 
 
 async def test_healthy_fake_passes_every_check(world: FakeWorld) -> None:
     report = await doctor(ezmeral(world))
-    assert report.ok and report.exit_code == 0, [(r.id, r.seen, r.todo) for r in report.results]
+    assert report.ok and report.exit_code == 0, [(r.id, r.seen, r.hint) for r in report.results]
     seen = {r.id: r.seen for r in report.results}
     assert [r.id for r in report.results][:6] == [
         "profile",
@@ -181,7 +181,7 @@ async def test_gateway_through_a_connect_proxy(world: FakeWorld, monkeypatch: py
         monkeypatch.setenv("HTTPS_PROXY", proxy.url)
         gateway = f"https://gateway.{FAKE_DOMAIN}:{urlsplit(world.gateway_url).port}"
         report = await doctor(ezmeral(world, url=gateway))
-    assert report.ok, [(r.id, r.seen, r.todo) for r in report.results if r.failed]
+    assert report.ok, [(r.id, r.seen, r.hint) for r in report.results if r.failed]
     seen = {r.id: r.seen for r in report.results}
     assert seen["gateway-proxy"].startswith(f"{proxy.url} (from HTTPS_PROXY): CONNECT gateway.{FAKE_DOMAIN}:")
     assert "200 Connection established" in seen["gateway-proxy"]
@@ -228,7 +228,7 @@ def kubeconfig_profile(world: FakeWorld, tmp_path: Path, token: str) -> Profile:
 async def test_kubeconfig_profile_healthy_then_expired_token(world: FakeWorld, tmp_path: Path) -> None:
     world.api.tokens.add("alice-token")
     report = await doctor(kubeconfig_profile(world, tmp_path, "alice-token"), password=None)
-    assert report.ok, [(r.id, r.seen, r.todo) for r in report.results if r.failed]
+    assert report.ok, [(r.id, r.seen, r.hint) for r in report.results if r.failed]
     assert report.results[1].id == "kubeconfig" and "login" not in {r.id for r in report.results}
     check, code, line = failure(await doctor(kubeconfig_profile(world, tmp_path, "expired"), password=None))
     assert (check, code) == ("api-auth", 23)
@@ -264,7 +264,7 @@ async def test_exec_plugin_answers_and_its_sign_in_line_is_heard(world: FakeWorl
     heard = Heard()
     async with asyncio.timeout(10):
         report = await diagnose(exec_profile(world, tmp_path, "device"), password=None, listener=heard)
-    assert report.ok, [(r.id, r.seen, r.todo) for r in report.results if r.failed]
+    assert report.ok, [(r.id, r.seen, r.hint) for r in report.results if r.failed]
     assert heard.lines == [DEVICE_LINE]
     seen = {r.id: r.seen for r in report.results}
     assert "exec plugin device-login" in seen["kubeconfig"]

@@ -24,6 +24,16 @@ def _env(home: Path) -> dict[str, str]:
     return env
 
 
+def _sso_home(tmp_path: Path, kubeconfig: Path) -> Path:
+    """A HOME whose profile ``sso`` reads ``kubeconfig`` (its exec plugin signs in)."""
+    home = tmp_path / "home"
+    (home / ".config" / "mlops-tui").mkdir(parents=True)
+    (home / ".config" / "mlops-tui" / "profiles.toml").write_text(
+        f'[profiles.sso]\nplatform = "kubernetes"\nkubeconfig = "{kubeconfig}"\nrepo_pvc = "{PVC}"\n'
+    )
+    return home
+
+
 @pytest.mark.parametrize("line", [DEVICE_LINE, HOSTILE_LINE], ids=["plain", "with-control-sequences"])
 def test_status_passes_the_device_code_line_to_stderr(world: FakeWorld, tmp_path: Path, line: str) -> None:
     """The line as it arrives, sanitised: a plugin's OSC title change and clear-screen used to be
@@ -37,14 +47,9 @@ def test_status_passes_the_device_code_line_to_stderr(world: FakeWorld, tmp_path
         NAMESPACE,
         exec_entry(write_plugin(plugin_dir, line)),
     )
-    home = tmp_path / "home"
-    (home / ".config" / "mlops-tui").mkdir(parents=True)
-    (home / ".config" / "mlops-tui" / "profiles.toml").write_text(
-        f'[profiles.sso]\nplatform = "kubernetes"\nkubeconfig = "{kubeconfig}"\nrepo_pvc = "{PVC}"\n'
-    )
     proc = subprocess.Popen(
         [sys.executable, "-m", "mlops_tui.cli", "--profile", "sso", "status"],
-        env=_env(home),
+        env=_env(_sso_home(tmp_path, kubeconfig)),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -86,14 +91,9 @@ def test_plugin_dies_with_a_hung_up_session(world: FakeWorld, tmp_path: Path) ->
         NAMESPACE,
         exec_entry(write_plugin(plugin_dir), "hang"),
     )
-    home = tmp_path / "home"
-    (home / ".config" / "mlops-tui").mkdir(parents=True)
-    (home / ".config" / "mlops-tui" / "profiles.toml").write_text(
-        f'[profiles.sso]\nplatform = "kubernetes"\nkubeconfig = "{kubeconfig}"\nrepo_pvc = "{PVC}"\n'
-    )
     proc = subprocess.Popen(
         [sys.executable, "-m", "mlops_tui.cli", "--profile", "sso", "status"],
-        env=_env(home),
+        env=_env(_sso_home(tmp_path, kubeconfig)),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -3,15 +3,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-import pytest
 from exec_plugins import DEVICE_LINE, HOSTILE_LINE, alive, exec_entry, seen, write_kubeconfig, write_plugin
+from k8s_support import until
 from kdfake.world import NAMESPACE, PVC, FakeWorld
 from mlops_tui.screens.sign_in import SignInScreen
 
@@ -22,18 +18,6 @@ from mlops_tui.widgets.connection import Link
 
 FAST = {"clusters": 0.5, "jobs": 0.5, "registry": 0.5, "deployments": 0.5, "latency": 0.5}
 BORDER = re.compile(r"[\u2500-\u259f]")  # box drawing and block elements
-
-
-@pytest.fixture
-def tui_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "tui-home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
-    monkeypatch.setenv("MLOPS_TUI_CREDENTIALS", "file")
-    monkeypatch.delenv("MLOPS_TUI_PROFILE", raising=False)
-    return home
 
 
 def _app(
@@ -64,22 +48,12 @@ def _modal_words(app: MlopsApp) -> str:
     return " ".join(BORDER.sub(" ", text).split())
 
 
-async def _until(pilot: Any, predicate: Callable[[], Any], what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        await pilot.pause(0.1)
-        await asyncio.sleep(0)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 async def test_sign_in_modal_shows_text_url_and_code_and_copies_them(
     world: FakeWorld, tmp_path: Path, tui_home: Path
 ) -> None:
     app = _app(world, tmp_path, tui_home, "device", wait=4.0)
     async with app.run_test(size=(100, 30)) as pilot:
-        await _until(pilot, lambda: isinstance(app.screen, SignInScreen), "the sign-in modal")
+        await until(pilot, lambda: isinstance(app.screen, SignInScreen), "the sign-in modal")
         await pilot.pause(0.3)
         words = _modal_words(app)
         assert DEVICE_LINE in words
@@ -90,8 +64,8 @@ async def test_sign_in_modal_shows_text_url_and_code_and_copies_them(
         await pilot.press("y")
         assert app.clipboard == "https://login.example/device"
         # the plugin answers after 4 s: the modal closes by itself and the app is connected
-        await _until(pilot, lambda: not isinstance(app.screen, SignInScreen), "the modal to close")
-        await _until(pilot, lambda: app.connection.link == Link.CONNECTED, "connected")
+        await until(pilot, lambda: not isinstance(app.screen, SignInScreen), "the modal to close")
+        await until(pilot, lambda: app.connection.link == Link.CONNECTED, "connected")
     assert world.violations == []
 
 
@@ -100,13 +74,13 @@ async def test_escape_cancels_the_sign_in_and_kills_the_plugin(
 ) -> None:
     app = _app(world, tmp_path, tui_home, "hang", wait=0)
     async with app.run_test(size=(100, 30)) as pilot:
-        await _until(pilot, lambda: isinstance(app.screen, SignInScreen), "the sign-in modal")
+        await until(pilot, lambda: isinstance(app.screen, SignInScreen), "the sign-in modal")
         pid = seen(tmp_path / "plugin")["pid"]
         assert alive(pid)
         await pilot.press("escape")
-        await _until(pilot, lambda: not alive(pid), "the plugin to be killed", timeout=10)
+        await until(pilot, lambda: not alive(pid), "the plugin to be killed", timeout=10)
         messages = lambda: [n.message for n in app._notifications]  # noqa: E731
-        await _until(pilot, lambda: any("sign-in cancelled" in m for m in messages()), "the error")
+        await until(pilot, lambda: any("sign-in cancelled" in m for m in messages()), "the error")
         assert not isinstance(app.screen, SignInScreen)
         assert app.is_running and app.return_code is None  # the app keeps running
         message = next(m for m in messages() if "sign-in cancelled" in m)
@@ -119,7 +93,7 @@ async def test_plugin_that_answers_at_once_leaves_no_modal(
     # The line and the answer come together: the modal may open and must close again, quietly.
     app = _app(world, tmp_path, tui_home, "device", wait=0)
     async with app.run_test(size=(100, 30)) as pilot:
-        await _until(pilot, lambda: app.connection.link == Link.CONNECTED, "connected")
+        await until(pilot, lambda: app.connection.link == Link.CONNECTED, "connected")
         await pilot.pause(0.3)
         assert not isinstance(app.screen, SignInScreen)
         assert not [n for n in app._notifications if n.severity == "error"]
@@ -132,7 +106,7 @@ async def test_a_plugins_control_sequences_never_reach_the_modal(
     ``0;HIJACK``: the plugin's text now goes through the one sanitiser, colours kept as styles."""
     app = _app(world, tmp_path, tui_home, "device", wait=4.0, line=HOSTILE_LINE)
     async with app.run_test(size=(100, 30)) as pilot:
-        await _until(pilot, lambda: isinstance(app.screen, SignInScreen), "the sign-in modal")
+        await until(pilot, lambda: isinstance(app.screen, SignInScreen), "the sign-in modal")
         await pilot.pause(0.3)
         words = _modal_words(app)
         assert DEVICE_LINE in words and "HIJACK" not in words, words
@@ -140,4 +114,4 @@ async def test_a_plugins_control_sequences_never_reach_the_modal(
         shown = app.screen.query_one("#sign-in-text").render()
         assert shown.plain == DEVICE_LINE  # type: ignore[union-attr]
         assert any(span.style and "red" in str(span.style) for span in shown.spans)  # type: ignore[union-attr]
-        await _until(pilot, lambda: not isinstance(app.screen, SignInScreen), "the modal to close")
+        await until(pilot, lambda: not isinstance(app.screen, SignInScreen), "the modal to close")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import sys
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -88,6 +89,19 @@ async def _guarded(coro: Any) -> Any:
     return await asyncio.wait_for(coro, HANG_GUARD_S)
 
 
+async def _raised(
+    client: Any, call: Awaitable[Any], kind: type[Exception]
+) -> pytest.ExceptionInfo[Exception]:
+    """What awaiting ``call`` raised (``kind``, within the hang guard); ``client`` (the platform or
+    predictor that made it) is closed either way."""
+    try:
+        with pytest.raises(kind) as err:
+            await _guarded(call)
+    finally:
+        await client.aclose()
+    return err
+
+
 # -- loopback is never proxied ----------------------------------------------------------------------
 
 
@@ -118,11 +132,7 @@ async def test_gateway_through_a_dead_proxy_names_it(
     no_proxy_env.setenv("HTTPS_PROXY", DEAD)
     url = _gateway(world, f"gateway.{FAKE_DOMAIN}")
     p = _ezmeral(world, tmp_path, url)
-    try:
-        with pytest.raises(errors.Unreachable) as err:
-            await _guarded(p.login())
-    finally:
-        await p.aclose()
+    err = await _raised(p, p.login(), errors.Unreachable)
     assert str(err.value).startswith(
         f"cannot reach the Ezmeral gateway at {url} through proxy {DEAD} (from HTTPS_PROXY)"
     )
@@ -134,11 +144,7 @@ async def test_prediction_through_a_dead_proxy_names_it(no_proxy_env: pytest.Mon
     url = f"https://gateway.{FAKE_DOMAIN}:10001/taxi/1/predict"
     deployment = Deployment("dep", "taxi", 1, ClusterState.CONFIGURED, url=url, auth_token="t")
     predictor = Predictor(KubernetesOptions(), lambda _: None)
-    try:
-        with pytest.raises(errors.Unreachable) as err:
-            await _guarded(predictor.predict(deployment, [{"hour": 9}]))
-    finally:
-        await predictor.aclose()
+    err = await _raised(predictor, predictor.predict(deployment, [{"hour": 9}]), errors.Unreachable)
     message = str(err.value)
     proxy = "http://me:***@127.0.0.1:9 (from https_proxy)"
     assert message.startswith(f"cannot reach the deployment endpoint {url} through proxy {proxy}")
@@ -159,11 +165,7 @@ async def test_gateway_through_a_working_proxy(
             await p.aclose()
         # Through the tunnel, a certificate the client does not trust is a TLS problem, not the proxy's.
         untrusted = _ezmeral(world, tmp_path, _gateway(world, host), ca_file="")
-        try:
-            with pytest.raises(errors.Unreachable) as err:
-                await _guarded(untrusted.login())
-        finally:
-            await untrusted.aclose()
+        err = await _raised(untrusted, untrusted.login(), errors.Unreachable)
     assert set(proxy.tunnels) == {f"{host}:{urlsplit(world.gateway_url).port}"}
     assert str(err.value).startswith(f"TLS verification failed for the Ezmeral gateway at https://{host}:")
 
@@ -187,11 +189,7 @@ async def test_kubernetes_api_honours_the_environment_and_no_proxy(
     server = f"https://kube.{FAKE_DOMAIN}:{world.api_port}"
     no_proxy_env.setenv("HTTPS_PROXY", DEAD)
     p = _kubeconfig_mode(world, tmp_path, server)
-    try:
-        with pytest.raises(errors.Unreachable) as err:
-            await _guarded(p.login())
-    finally:
-        await p.aclose()
+    err = await _raised(p, p.login(), errors.Unreachable)
     assert str(err.value).startswith(
         f"cannot reach the Kubernetes API at {server} through proxy {DEAD} (from HTTPS_PROXY)"
     )
@@ -223,11 +221,7 @@ async def test_kubeconfig_proxy_url_is_used_as_kubectl_does(
     assert proxy.tunnels and set(proxy.tunnels) == {f"127.0.0.1:{world.api_port}"}
 
     p = _kubeconfig_mode(world, tmp_path, server, proxy_url=DEAD)
-    try:
-        with pytest.raises(errors.Unreachable) as err:
-            await _guarded(p.list_clusters())
-    finally:
-        await p.aclose()
+    err = await _raised(p, p.list_clusters(), errors.Unreachable)
     assert str(err.value).startswith(
         f"cannot reach the Kubernetes API at {server} through proxy {DEAD} (from the kubeconfig's proxy-url)"
     )
@@ -244,11 +238,7 @@ async def test_socks_proxy_without_its_package_is_one_clear_line(
     no_proxy_env.setitem(sys.modules, "socks", None)  # PySocks, urllib3[socks]
     no_proxy_env.setenv("ALL_PROXY", "socks5://127.0.0.1:1080")
     p = _ezmeral(world, tmp_path, _gateway(world, f"gateway.{FAKE_DOMAIN}"))
-    try:
-        with pytest.raises(errors.InvalidInput) as err:
-            await _guarded(p.login())
-    finally:
-        await p.aclose()
+    err = await _raised(p, p.login(), errors.InvalidInput)
     assert str(err.value) == (
         "ALL_PROXY=socks5://127.0.0.1:1080: httpx needs an extra package for a socks5 proxy"
         " — pip install 'httpx[socks]', or unset ALL_PROXY"
@@ -258,11 +248,7 @@ async def test_socks_proxy_without_its_package_is_one_clear_line(
     no_proxy_env.delenv("ALL_PROXY")
     server = f"https://127.0.0.1:{world.api_port}"
     p = _kubeconfig_mode(world, tmp_path, server, proxy_url="socks5h://127.0.0.1:1080")
-    try:
-        with pytest.raises(errors.InvalidInput) as err:
-            await _guarded(p.login())
-    finally:
-        await p.aclose()
+    err = await _raised(p, p.login(), errors.InvalidInput)
     assert str(err.value) == (
         "the kubeconfig's proxy-url socks5h://127.0.0.1:1080: the kubernetes client needs an extra"
         " package for a socks5h proxy — pip install 'urllib3[socks]', or remove proxy-url from the"
@@ -271,11 +257,7 @@ async def test_socks_proxy_without_its_package_is_one_clear_line(
 
     no_proxy_env.setenv("HTTPS_PROXY", "ftp://127.0.0.1:21")
     p = _ezmeral(world, tmp_path, _gateway(world, f"gateway.{FAKE_DOMAIN}"))
-    try:
-        with pytest.raises(errors.InvalidInput) as err:
-            await _guarded(p.login())
-    finally:
-        await p.aclose()
+    err = await _raised(p, p.login(), errors.InvalidInput)
     assert str(err.value).startswith(
         "HTTPS_PROXY=ftp://127.0.0.1:21: httpx cannot speak the ftp proxy protocol"
     )
@@ -290,21 +272,13 @@ async def test_a_name_that_never_resolves_fails_within_the_deadline(
     quick = {"connect_timeout": 0.5, "request_timeout": 1.0}
     try:
         p = _kubeconfig_mode(world, tmp_path, f"https://{NEVER_RESOLVES}:6443", **quick)
-        try:
-            with pytest.raises(errors.Unreachable) as err:
-                await _guarded(p.login())
-        finally:
-            await p.aclose()
+        err = await _raised(p, p.login(), errors.Unreachable)
         assert str(err.value).startswith(
             f"the Kubernetes API at https://{NEVER_RESOLVES}:6443 did not answer (no answer within 1.5 s"
         )
 
         p = _ezmeral(world, tmp_path, f"https://{NEVER_RESOLVES}:8443", **quick)
-        try:
-            with pytest.raises(errors.Unreachable) as err:
-                await _guarded(p.login())
-        finally:
-            await p.aclose()
+        err = await _raised(p, p.login(), errors.Unreachable)
         assert str(err.value).startswith(
             f"the Ezmeral gateway at https://{NEVER_RESOLVES}:8443 did not answer"
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from local_platform_support import REPLACE, V1
+from local_platform_support import V1
 
 from mlops_tui.services.local.adapter import LocalPlatform as LocalAdapter
 
@@ -43,21 +43,9 @@ def test_a_log_bigger_than_a_read_is_served_exactly_from_any_line(
     api: httpx.Client, local_platform: Any
 ) -> None:
     """The server reads a log a chunk at a time (1 MiB); this one is 1.5 MB, with CRLF line ends."""
-    from local_platform_support import DEFAULT_DATA, DEFAULT_USER, wait_job
+    from local_platform_support import DEFAULT_USER, probe_job
 
-    r = api.put(f"{V1}/repo/code/{DEFAULT_USER}/biglog/train.py", params=REPLACE, content=BIG_LOG.encode())
-    assert r.status_code == 201, r.text
-    r = api.post(
-        f"{V1}/jobs",
-        json={
-            "cluster": "training-engine-shared",
-            "code": f"code/{DEFAULT_USER}/biglog",
-            "data": DEFAULT_DATA,
-            "output": f"models/{DEFAULT_USER}/biglog",
-        },
-    )
-    assert r.status_code == 201, r.text
-    job = wait_job(api, r.json()["id"])
+    job = probe_job(api, DEFAULT_USER, BIG_LOG, name="biglog")
     raw = _log_file(local_platform, job["id"])
     assert len(raw) > 1 << 20 and raw.endswith(b"no newline at the end\n")
     lines = raw.splitlines(keepends=True)

@@ -101,6 +101,7 @@ def test_steps_follow_the_platforms_state() -> None:
     train = next(s for s in classroom.steps(_by("queued")) if s.id == "train")
     assert train.state == classroom.StepState.WORKING and "queue position 3" in train.detail
     assert classroom.lab_reached(_by("fresh")) == 1
+    assert {str(s.state) for s in classroom.steps(_by("fresh"))} == {"not started"}
 
 
 def test_stuck_attendees_come_first_with_why() -> None:

@@ -1,8 +1,9 @@
 """Fixtures for driving the TUI with Textual's Pilot against the real local platform.
 
-``tui_home`` isolates the TUI's own files (profiles, credentials fallback, theme) in a temporary
-HOME; ``adapter`` is the real local adapter logged into the session platform; ``make_app`` builds
-an :class:`MlopsApp` around it with short poll intervals and errors that fail the test.
+``tui_home`` (tests/conftest.py) isolates the TUI's own files (profiles, credentials fallback,
+theme) in a temporary HOME; ``adapter`` is the real local adapter logged into the session
+platform; ``make_app`` builds an :class:`MlopsApp` around it with short poll intervals and errors
+that fail the test.
 """
 
 from __future__ import annotations
@@ -33,20 +34,10 @@ def full_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def tui_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "tui-home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
-    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
-    monkeypatch.delenv("MLOPS_TUI_PROFILE", raising=False)
-    monkeypatch.delenv("MLOPS_TUI_STATE_DIR", raising=False)
-    monkeypatch.setenv("MLOPS_TUI_CREDENTIALS", "file")
-    from mlops_tui import credentials
-
-    credentials._backend_cache.clear()
-    return home
+def utc(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Local time is UTC (what the frozen clock's times show as), for tests that ask for it."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
 
 
 @pytest.fixture
@@ -82,9 +73,3 @@ async def wait_for(
 
 async def in_thread(fn: Callable[..., Any], *args: Any) -> Any:
     return await asyncio.to_thread(fn, *args)
-
-
-def screen_text(app: MlopsApp) -> str:
-    """Everything on the top screen as plain text (what a person would read)."""
-    strips = app.screen._compositor.render_strips()  # type: ignore[attr-defined]
-    return "\n".join("".join(segment.text for segment in strip) for strip in strips)

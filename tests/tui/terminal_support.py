@@ -85,6 +85,7 @@ def screen_lines(app: Any) -> list[list[tuple[str, Style | None]]]:
 
 
 def screen_text(app: Any) -> str:
+    """Everything on the top screen as plain text (what a person would read)."""
     return "\n".join("".join(text for text, _ in row) for row in screen_lines(app))
 
 

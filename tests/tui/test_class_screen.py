@@ -30,7 +30,8 @@ from mlops_tui.widgets.header import NavTabs
 from mlops_tui.widgets.logview import LiveLog
 from mlops_tui.widgets.tables import LiveTable
 
-from .conftest import FAST, screen_text, wait_for
+from .conftest import FAST, wait_for
+from .terminal_support import screen_text
 
 pytestmark = pytest.mark.skipif(not has_sandbox(), reason="needs bubblewrap (apt-get install bubblewrap)")
 

@@ -11,7 +11,6 @@ The behaviour against a real workshop platform is in test_class_screen.py; updat
 from __future__ import annotations
 
 import dataclasses
-import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -36,8 +35,11 @@ from mlops_tui.services.types import (
 )
 
 from .conftest import wait_for
+from .fixed_app import fixed_app
 from .fixed_platform import T0, FixedPlatform, frozen_clock
 from .terminal_support import TERMINALS, screen_text, use_terminal
+
+pytestmark = pytest.mark.usefixtures("utc")
 
 SIZE = (80, 24)
 # train.py's last line on a trip file with the 2019 TLC header and no rows (the job's message)
@@ -186,23 +188,6 @@ class FacilitatorPlatform(FixedPlatform):
             yield line
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-
-
-def _app(tmp_path: Path) -> MlopsApp:
-    return MlopsApp(
-        FacilitatorPlatform(),
-        clock=frozen_clock,
-        poll=False,
-        probe_latency=False,
-        survive_errors=False,
-        settings_path=tmp_path / "tui.json",
-    )
-
-
 async def _class(pilot: Any) -> None:
     app: MlopsApp = pilot.app
     await wait_for(pilot, lambda: app.current_mode == "class", what="the Class screen")
@@ -226,12 +211,16 @@ def test_the_order_puts_stuck_attendees_first() -> None:
 
 @pytest.mark.usefixtures("tui_home")
 def test_class_80x24(snap_compare: Any, tmp_path: Path) -> None:
-    assert snap_compare(_app(tmp_path), terminal_size=SIZE, run_before=_class)
+    assert snap_compare(
+        fixed_app(tmp_path, platform=FacilitatorPlatform()), terminal_size=SIZE, run_before=_class
+    )
 
 
 @pytest.mark.usefixtures("tui_home")
 def test_attendee_80x24(snap_compare: Any, tmp_path: Path) -> None:
-    assert snap_compare(_app(tmp_path), terminal_size=SIZE, run_before=_attendee)
+    assert snap_compare(
+        fixed_app(tmp_path, platform=FacilitatorPlatform()), terminal_size=SIZE, run_before=_attendee
+    )
 
 
 @pytest.mark.usefixtures("tui_home")
@@ -240,4 +229,6 @@ def test_class_on_terminal(
     terminal: str, snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     use_terminal(monkeypatch, terminal)
-    assert snap_compare(_app(tmp_path), terminal_size=SIZE, run_before=_class)
+    assert snap_compare(
+        fixed_app(tmp_path, platform=FacilitatorPlatform()), terminal_size=SIZE, run_before=_class
+    )

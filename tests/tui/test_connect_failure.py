@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from .conftest import screen_text, wait_for
+from .conftest import wait_for
+from .terminal_support import screen_text
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ from mlops_tui.widgets.format import describe_error
 from mlops_tui.widgets.panel import StalePanel
 from mlops_tui.widgets.tables import LiveTable
 
-from .conftest import in_thread, screen_text, wait_for
+from .conftest import in_thread, wait_for
+from .terminal_support import screen_text
 
 
 def _rows(app: Any, table_id: str) -> list[str]:

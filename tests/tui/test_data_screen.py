@@ -123,7 +123,7 @@ async def test_upload_profile_and_remove_with_the_keyboard(
 async def test_read_only_hides_what_changes_the_data(make_app: Any, adapter: Any) -> None:
     """Issue 11 §8's kind on the Data screen: --read-only shows no Upload or Remove in the footer
     (what changes the tenant's shared repository), and u does nothing."""
-    from .conftest import screen_text
+    from .terminal_support import screen_text
 
     app = make_app(adapter, first_mode="data", read_only=True)
     async with app.run_test(size=(100, 30)) as pilot:

@@ -12,7 +12,8 @@ from mlops_tui.screens.doctor import DoctorScreen
 
 from mlops_tui.config import Config, Profile
 
-from .conftest import screen_text, wait_for
+from .conftest import wait_for
+from .terminal_support import screen_text
 
 
 def _closed_port() -> int:

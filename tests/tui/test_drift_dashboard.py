@@ -13,7 +13,8 @@ from mlops_tui.widgets.connection import Link
 from mlops_tui.widgets.panel import StalePanel
 from mlops_tui.widgets.tables import LiveTable
 
-from .conftest import FAST, screen_text, wait_for
+from .conftest import FAST, wait_for
+from .terminal_support import screen_text
 
 pytestmark = pytest.mark.slow
 

@@ -20,8 +20,9 @@ from mlops_tui.services.types import Cluster, ClusterKind, ClusterState, Member
 from mlops_tui.widgets.picker import Picker
 from mlops_tui.widgets.tables import LiveTable
 
-from .conftest import screen_text, wait_for
+from .conftest import wait_for
 from .guide_support import fresh_tenant, guide_app, type_line
+from .terminal_support import screen_text
 
 pytestmark = pytest.mark.usefixtures("tui_home")
 

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -17,25 +16,9 @@ from mlops_tui.widgets.command_line import CommandLine
 from mlops_tui.widgets.guide_input import GuideInput
 
 from .conftest import wait_for
-from .fixed_platform import FixedPlatform, frozen_clock
+from .fixed_app import fixed_app
 
-
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-
-
-def _app(tmp_path: Path, mode: str) -> MlopsApp:
-    return MlopsApp(
-        FixedPlatform(),
-        clock=frozen_clock,
-        first_mode=mode,
-        poll=False,
-        probe_latency=False,
-        survive_errors=False,
-        settings_path=tmp_path / "tui.json",
-    )
+pytestmark = pytest.mark.usefixtures("utc")
 
 
 def _footer_keys(app: MlopsApp) -> set[str]:
@@ -46,7 +29,7 @@ def _footer_keys(app: MlopsApp) -> set[str]:
 
 
 async def test_colon_and_question_mark_first_in_the_guide_do_what_the_footer_says(tmp_path: Path) -> None:
-    app = _app(tmp_path, "guide")
+    app = fixed_app(tmp_path, "guide")
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, GuideScreen), what="the guide")
         guide = app.screen
@@ -83,7 +66,7 @@ async def test_colon_and_question_mark_first_in_the_guide_do_what_the_footer_say
 
 async def test_colon_and_question_mark_on_every_screen(tmp_path: Path) -> None:
     """The same two keys, with nothing typed in a field, on each screen the footer shows them."""
-    app = _app(tmp_path, "dashboard")
+    app = fixed_app(tmp_path, "dashboard")
     async with app.run_test(size=(100, 30)) as pilot:
         for mode in ("guide", "dashboard", "training", "registry", "predict", "login", "data"):
             await app.goto(mode)

@@ -6,7 +6,6 @@ platform's answers are fixed, the guide's logic is under test."""
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,14 +16,12 @@ from mlops_tui.screens.guide import GuideScreen
 from mlops_tui.app import MlopsApp
 from mlops_tui.services.types import Job, JobSpec, JobState
 
-from .conftest import screen_text, wait_for
-from .fixed_platform import FixedPlatform, frozen_clock
+from .conftest import wait_for
+from .fixed_app import fixed_app
+from .fixed_platform import FixedPlatform
+from .terminal_support import screen_text
 
-
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("utc")
 
 
 class TrainingFailsFromNowOn(FixedPlatform):
@@ -55,15 +52,7 @@ def _prompt(app: MlopsApp) -> str:
 
 
 async def test_a_failed_train_after_all_labs_moves_the_prompt_back_to_it(tmp_path: Path) -> None:
-    app = MlopsApp(
-        TrainingFailsFromNowOn(),
-        clock=frozen_clock,
-        first_mode="guide",
-        poll=False,
-        probe_latency=False,
-        survive_errors=False,
-        settings_path=tmp_path / "tui.json",
-    )
+    app = fixed_app(tmp_path, "guide", TrainingFailsFromNowOn())
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, GuideScreen), what="the guide")
         guide: Any = app.screen

@@ -11,25 +11,11 @@ from pathlib import Path
 import pytest
 from mlops_tui.screens.guide import GuideScreen
 
-from mlops_tui.app import MlopsApp
-
-from .fixed_platform import FixedPlatform, frozen_clock
+from .fixed_app import fixed_app
 from .guide_support import type_line, wait_for
 
 SIZE = (100, 30)
 pytestmark = pytest.mark.usefixtures("tui_home")  # HOME in tmp_path
-
-
-def _app(tmp_path: Path) -> MlopsApp:
-    return MlopsApp(
-        FixedPlatform(),
-        clock=frozen_clock,
-        first_mode="guide",
-        poll=False,
-        probe_latency=False,
-        survive_errors=False,
-        settings_path=tmp_path / "tui.json",
-    )
 
 
 async def _checked(pilot) -> GuideScreen:
@@ -43,7 +29,7 @@ def test_guide_opens_at_the_first_unfinished_step(snap_compare, tmp_path: Path) 
     async def run_before(pilot) -> None:
         await _checked(pilot)
 
-    assert snap_compare(_app(tmp_path), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(fixed_app(tmp_path), terminal_size=SIZE, run_before=run_before)
 
 
 def test_guide_help(snap_compare, tmp_path: Path) -> None:
@@ -51,4 +37,4 @@ def test_guide_help(snap_compare, tmp_path: Path) -> None:
         await _checked(pilot)
         await type_line(pilot, "help")
 
-    assert snap_compare(_app(tmp_path), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(fixed_app(tmp_path), terminal_size=SIZE, run_before=run_before)

@@ -4,19 +4,25 @@ is cut with an ellipsis and the columns on the right are hidden first."""
 
 from __future__ import annotations
 
-import time
+import dataclasses
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from rich.text import Text
 
 from mlops_tui.app import MlopsApp
+from mlops_tui.services.types import Job, JobState
 from mlops_tui.widgets.column_fit import HIDDEN, fit_columns
+from mlops_tui.widgets.format import when
 from mlops_tui.widgets.tables import LiveTable
 
-from .conftest import screen_text, wait_for
+from .conftest import wait_for
+from .fixed_app import feed_once, fixed_app
 from .fixed_platform import FixedPlatform, frozen_clock
-from .test_snapshots import _feed
+from .terminal_support import screen_text
+
+pytestmark = pytest.mark.usefixtures("utc")
 
 STATES = ("STATE", "STAGE")
 
@@ -40,10 +46,92 @@ def test_details_give_way_before_the_name_is_cut() -> None:
     assert fit_columns([22, 10, 20, 3], [False, True, False, False], 62) == [22, 10, 20, HIDDEN]
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
+def test_a_table_names_what_gives_way_first() -> None:
+    """The Training jobs table (ID, STATE, WHEN, TOOK, MAE s) in 32 cells: TOOK (wide for what it
+    tells) goes first, then WHEN; the MAE stays. Unnamed, the rightmost goes first: the MAE."""
+    natural, whole = [2, 8, 5, 10, 5], [False, True, False, False, False]
+    assert fit_columns(natural, whole, 32, give_way=[3, 2]) == [2, 8, 5, HIDDEN, 5]
+    assert fit_columns(natural, whole, 24, give_way=[3, 2]) == [2, 8, HIDDEN, HIDDEN, 5]
+    assert fit_columns(natural, whole, 32) == [2, 8, 5, HIDDEN, HIDDEN]
+    # the name and whole columns never give way, even when named
+    assert fit_columns(natural, whole, 24, give_way=[0, 1]) == [2, 8, 5, HIDDEN, HIDDEN]
+
+
+def test_when_is_the_time_today_else_the_day() -> None:
+    now = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    assert when(now - timedelta(minutes=20), now) == "09:10"
+    assert when(now - timedelta(days=1), now) == "Mar 01"
+    assert when(None, now) == "-"
+
+
+def _columns(app: MlopsApp, selector: str) -> list[str]:
+    return [str(column.label) for column in app.screen.query_one(selector, LiveTable).columns.values()]
+
+
+@pytest.mark.parametrize(
+    ("size", "shown"),
+    [
+        ((120, 30), ["ID", "STATE", "WHEN", "TOOK", "MAE s"]),
+        ((100, 30), ["ID", "STATE", "WHEN", "TOOK", "MAE s"]),
+        ((80, 24), ["ID", "STATE", "WHEN", "MAE s"]),
+    ],
+    ids=["120x30", "100x30", "80x24"],
+)
+async def test_training_jobs_show_the_mae_from_80_columns(
+    tmp_path: Path, size: tuple[int, int], shown: list[str]
+) -> None:
+    """The Training screen's jobs at 120x30 and 100x30: state, when, took and MAE; at 80x24, how long
+    a job took gives way (the selected job's line above the log says it at every size), its MAE
+    stays. The MAE used to be hidden at every size (a 34-cell panel, TOOK before it)."""
+    app = fixed_app(tmp_path, "training")
+    async with app.run_test(size=size) as pilot:
+        await feed_once(pilot)
+        await pilot.pause(0.3)
+        assert _columns(app, "#tbl-jobs") == shown
+        rows = _table_lines(app, app.screen.query_one("#tbl-jobs", LiveTable))
+        finished = next(line for line in rows if " finished " in line)
+        assert "141.2" in finished  # job 3's MAE, on screen, not cut
+        assert " 09:10 " in finished  # when job 3 was submitted (local time, UTC here)
+        assert ("20 s" in finished) == ("TOOK" in shown)
+        summary = screen_text(app).splitlines()[1]  # the selected job (4, running), above its log
+        assert "job 4 running  ·  for 1 min 59 s" in summary, summary
+
+
+class OneJobQueued(FixedPlatform):
+    """A fifth job, third in the training queue, due to start in 40 s."""
+
+    def _jobs(self) -> list[Job]:
+        jobs = super()._jobs()
+        queued = dataclasses.replace(
+            jobs[0],
+            id="5",
+            state=JobState.QUEUED,
+            started_at=None,
+            finished_at=None,
+            queue_position=3,
+            estimated_start_at=frozen_clock() + timedelta(seconds=40),
+        )
+        return [queued, *jobs]
+
+
+async def test_a_queued_jobs_place_is_on_its_line_at_80_columns(tmp_path: Path) -> None:
+    """TOOK (where a queued job shows its place) gives way at 80 columns: the selected job's line
+    says it first, short enough to be read whole."""
+    app = fixed_app(tmp_path, "training", OneJobQueued())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await feed_once(pilot)
+        await pilot.pause(0.3)
+        assert "TOOK" not in _columns(app, "#tbl-jobs")
+        summary = screen_text(app).splitlines()[1]
+        assert "job 5 queued  ·  queue #3 ~40 s  ·" in summary, summary
+
+
+async def test_dashboard_jobs_keep_the_mae_over_took_at_80_columns(tmp_path: Path) -> None:
+    app = fixed_app(tmp_path, "dashboard")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await feed_once(pilot)
+        await pilot.pause(0.3)
+        assert _columns(app, "#tbl-jobs") == ["ID", "STATE", "MAE s"]
 
 
 def _table_lines(app: MlopsApp, table: LiveTable) -> list[str]:
@@ -67,17 +155,9 @@ def _assert_states_whole(app: MlopsApp, table: LiveTable) -> int:
 
 @pytest.mark.parametrize("mode", ["dashboard", "training", "registry", "data"])
 async def test_every_state_is_whole_at_60_columns(tmp_path: Path, mode: str) -> None:
-    app = MlopsApp(
-        FixedPlatform(),
-        clock=frozen_clock,
-        first_mode=mode,
-        poll=False,
-        probe_latency=False,
-        survive_errors=False,
-        settings_path=tmp_path / "tui.json",
-    )
+    app = fixed_app(tmp_path, mode)
     async with app.run_test(size=(60, 24)) as pilot:
-        await _feed(pilot)
+        await feed_once(pilot)
         if mode == "data":
             await wait_for(pilot, lambda: app.screen.query_one(LiveTable)._rows, what="the data files")
         await pilot.pause(0.3)

@@ -4,7 +4,6 @@ scoring.py changed in the notebook. ``n`` keeps the file as it was; ``y`` replac
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -99,12 +98,6 @@ class NotebookChangedScoring(FixedPlatform):
     async def submit_job(self, spec: Any) -> Any:
         self.submitted += 1
         return await super().submit_job(spec)
-
-
-@pytest.fixture(autouse=False)
-def utc(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
 
 
 @pytest.mark.usefixtures("utc")

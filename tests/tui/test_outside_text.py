@@ -19,9 +19,10 @@ from mlops_tui.services import errors
 from mlops_tui.services.types import Credentials, JobSpec, ModelVersion
 from mlops_tui.widgets.logview import LogView
 
-from .conftest import screen_text, wait_for
+from .conftest import wait_for
 from .guide_support import fresh_tenant, guide_app, ready, type_line
 from .guide_support import wait_for as guide_wait
+from .terminal_support import screen_text
 
 BAR = "100%|##########| 100/100"
 MESSAGE = "exit code 3: ERROR out of memory"

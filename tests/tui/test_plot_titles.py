@@ -4,7 +4,6 @@ drew every deployment's samples under one name, the newest sample's."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -20,14 +19,10 @@ from mlops_tui.services.types import JobMetrics
 from mlops_tui.widgets.panel import StalePanel
 
 from .conftest import wait_for
+from .fixed_app import feed_once, fixed_app
 from .fixed_platform import LOG_LINES, FixedPlatform, frozen_clock
-from .test_snapshots import _feed
 
-
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("utc")
 
 
 class FailedJobHasNoRounds(FixedPlatform):
@@ -49,26 +44,14 @@ class FailedJobHasNoRounds(FixedPlatform):
         return await super().job_metrics(job_id)
 
 
-def _app(tmp_path: Path, mode: str, platform: FixedPlatform) -> MlopsApp:
-    return MlopsApp(
-        platform,
-        clock=frozen_clock,
-        first_mode=mode,
-        poll=False,
-        probe_latency=False,
-        survive_errors=False,
-        settings_path=tmp_path / "tui.json",
-    )
-
-
 def _title(app: MlopsApp, panel: str) -> str:
     return str(app.screen.query_one(panel, StalePanel).border_title)
 
 
 async def test_the_training_plot_names_the_job_it_plots(tmp_path: Path) -> None:
-    app = _app(tmp_path, "training", FailedJobHasNoRounds())
+    app = fixed_app(tmp_path, "training", FailedJobHasNoRounds())
     async with app.run_test(size=(100, 30)) as pilot:
-        await _feed(pilot)
+        await feed_once(pilot)
         screen: Any = app.screen
         job4 = "RMSE per round · job 4 · round 40 eval 214.2"
         await wait_for(pilot, lambda: _title(app, "#panel-plot") == job4, what=job4)
@@ -105,9 +88,9 @@ def test_the_latency_plot_takes_one_deployment_the_one_probed_now() -> None:
 
 
 async def test_the_latency_panel_names_the_deployment_it_plots(tmp_path: Path) -> None:
-    app = _app(tmp_path, "dashboard", FixedPlatform())
+    app = fixed_app(tmp_path, "dashboard")
     async with app.run_test(size=(100, 30)) as pilot:
-        await _feed(pilot)  # 40 samples of mlops-inference-server-alice
+        await feed_once(pilot)  # 40 samples of mlops-inference-server-alice
         await wait_for(pilot, lambda: "alice" in _title(app, "#panel-latency"), what="the first title")
         assert _title(app, "#panel-latency") == "Prediction latency (ms) · mlops-inference-server-alice"
         for i in range(3):  # the deployment was replaced: the probe asks the new one

@@ -8,7 +8,8 @@ from typing import Any
 
 from mlops_tui.widgets.picker import Picker
 
-from .conftest import screen_text, wait_for
+from .conftest import wait_for
+from .terminal_support import screen_text
 
 
 async def test_predict_validates_then_answers(make_app: Any, adapter: Any, deployment: dict) -> None:

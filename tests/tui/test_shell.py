@@ -9,7 +9,8 @@ from mlops_tui.screens.help import HelpScreen
 
 from mlops_tui.services import errors
 
-from .conftest import screen_text, wait_for
+from .conftest import wait_for
+from .terminal_support import screen_text
 
 
 async def test_keys_switch_screens_and_esc_goes_back(make_app: Any, adapter: Any) -> None:

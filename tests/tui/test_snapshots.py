@@ -7,7 +7,6 @@ Update with ``pytest --snapshot-update`` after a deliberate change, and look at 
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,88 +14,47 @@ from typing import Any
 import pytest
 
 from mlops_tui.app import MlopsApp
-from mlops_tui.live import LatencySample, LiveLink
 from mlops_tui.widgets.connection import ConnectionStatus, Link
 
 from .conftest import wait_for
-from .fixed_platform import FixedPlatform, frozen_clock
+from .fixed_app import feed_once, fixed_app, fixed_home
+from .fixed_platform import frozen_clock
+
+pytestmark = pytest.mark.usefixtures("utc")
 
 SIZE = (100, 30)
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-
-
-def _app(tmp_path: Path, mode: str, **kwargs: Any) -> MlopsApp:
-    return MlopsApp(
-        FixedPlatform(),
-        clock=frozen_clock,
-        first_mode=mode,
-        poll=False,
-        probe_latency=False,
-        survive_errors=False,
-        settings_path=tmp_path / "tui.json",
-        **kwargs,
-    )
-
-
-async def _feed(pilot: Any) -> None:
-    """Connected, then one round of every topic, then a fixed latency history."""
-    app: MlopsApp = pilot.app
-    await wait_for(pilot, lambda: app.connection.link is Link.CONNECTED, what="connected")
-    link: LiveLink = app.link
-    platform = app.platform
-    app._link_data("clusters", await platform.list_clusters())
-    app._link_data("jobs", await platform.list_jobs())
-    app._link_data("registry", await link._fetch_registry())
-    app._link_data("deployments", await platform.list_deployments())
-    app._link_data(
-        "drift",
-        {"mlops-inference-server-alice": await platform.deployment_drift("mlops-inference-server-alice")},
-    )
-    start = frozen_clock() - timedelta(seconds=120)
-    for i in range(40):
-        latency = 2.0 + (i * 7 % 11) / 4
-        app._link_data(
-            "latency",
-            LatencySample(start + timedelta(seconds=3 * i), "mlops-inference-server-alice", latency),
-        )
-    await pilot.pause(0.3)
-
-
 def test_dashboard(snap_compare: Any, tmp_path: Path) -> None:
-    assert snap_compare(_app(tmp_path, "dashboard"), terminal_size=SIZE, run_before=_feed)
+    assert snap_compare(fixed_app(tmp_path, "dashboard"), terminal_size=SIZE, run_before=feed_once)
 
 
 def test_dashboard_80x24(snap_compare: Any, tmp_path: Path) -> None:
-    assert snap_compare(_app(tmp_path, "dashboard"), terminal_size=(80, 24), run_before=_feed)
+    assert snap_compare(fixed_app(tmp_path, "dashboard"), terminal_size=(80, 24), run_before=feed_once)
 
 
 def test_dashboard_60x24(snap_compare: Any, tmp_path: Path) -> None:
     """Every state whole at 60 columns: names cut, the columns on the right hidden (item 8)."""
-    assert snap_compare(_app(tmp_path, "dashboard"), terminal_size=(60, 24), run_before=_feed)
+    assert snap_compare(fixed_app(tmp_path, "dashboard"), terminal_size=(60, 24), run_before=feed_once)
 
 
 def test_dashboard_disconnected(snap_compare: Any, tmp_path: Path) -> None:
     async def run_before(pilot: Any) -> None:
-        await _feed(pilot)
+        await feed_once(pilot)
         app: MlopsApp = pilot.app
         app._link_status(
             ConnectionStatus(Link.DISCONNECTED, frozen_clock() + timedelta(seconds=8), "connection refused")
         )
         await pilot.pause(0.2)
 
-    assert snap_compare(_app(tmp_path, "dashboard"), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(fixed_app(tmp_path, "dashboard"), terminal_size=SIZE, run_before=run_before)
 
 
 def test_dashboard_degraded_80x24(snap_compare: Any, tmp_path: Path) -> None:
     """``/health`` says degraded (disk full): the badge names it, the dashboard gives the reason."""
 
     async def run_before(pilot: Any) -> None:
-        await _feed(pilot)
+        await feed_once(pilot)
         reason = (
             "disk full: a write to /home/alice/.local/state/mlops-tui/platform/platform.db failed for "
             "want of space (since 2026-03-02T09:29:00+00:00); free some space on its device"
@@ -104,32 +62,32 @@ def test_dashboard_degraded_80x24(snap_compare: Any, tmp_path: Path) -> None:
         pilot.app._link_status(ConnectionStatus(Link.CONNECTED, degraded=(reason,)))
         await pilot.pause(0.2)
 
-    assert snap_compare(_app(tmp_path, "dashboard"), terminal_size=(80, 24), run_before=run_before)
+    assert snap_compare(fixed_app(tmp_path, "dashboard"), terminal_size=(80, 24), run_before=run_before)
 
 
 def test_training(snap_compare: Any, tmp_path: Path) -> None:
     async def run_before(pilot: Any) -> None:
-        await _feed(pilot)
+        await feed_once(pilot)
         screen = pilot.app.screen
         await wait_for(pilot, lambda: screen.query_one("#job-log").view.total >= 47, what="log")
         await wait_for(pilot, lambda: len(screen._rounds) >= 40, what="rounds")
         await pilot.pause(0.3)
 
-    assert snap_compare(_app(tmp_path, "training"), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(fixed_app(tmp_path, "training"), terminal_size=SIZE, run_before=run_before)
 
 
 def test_registry(snap_compare: Any, tmp_path: Path) -> None:
     async def run_before(pilot: Any) -> None:
-        await _feed(pilot)
+        await feed_once(pilot)
         await pilot.press("down")
         await pilot.pause(0.2)
 
-    assert snap_compare(_app(tmp_path, "registry"), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(fixed_app(tmp_path, "registry"), terminal_size=SIZE, run_before=run_before)
 
 
 def test_predict_result(snap_compare: Any, tmp_path: Path) -> None:
     async def run_before(pilot: Any) -> None:
-        await _feed(pilot)
+        await feed_once(pilot)
         screen = pilot.app.screen
         await wait_for(pilot, lambda: screen.form_ready, what="form")
         await pilot.press("ctrl+s")
@@ -139,19 +97,7 @@ def test_predict_result(snap_compare: Any, tmp_path: Path) -> None:
         screen.query_one("#send").focus()
         await pilot.pause(0.2)
 
-    assert snap_compare(_app(tmp_path, "predict"), terminal_size=SIZE, run_before=run_before)
-
-
-def fixed_home(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A fixed (never created) home, so the credentials path on screen is the same on every run."""
-    monkeypatch.setenv("HOME", "/home/alice")
-    monkeypatch.setenv("XDG_CONFIG_HOME", "/home/alice/.config")
-    monkeypatch.setenv("MLOPS_TUI_CREDENTIALS", "file")
-    monkeypatch.setenv("USER", "alice")
-    monkeypatch.setattr("getpass.getuser", lambda: "alice")
-    from mlops_tui import credentials
-
-    credentials._backend_cache.clear()
+    assert snap_compare(fixed_app(tmp_path, "predict"), terminal_size=SIZE, run_before=run_before)
 
 
 def test_login(snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -163,13 +109,13 @@ def test_login(snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         screen.query_one("#profile-list").focus()
         await pilot.pause(0.2)
 
-    assert snap_compare(_app(tmp_path, "login"), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(fixed_app(tmp_path, "login"), terminal_size=SIZE, run_before=run_before)
 
 
 def test_help(snap_compare: Any, tmp_path: Path) -> None:
     async def run_before(pilot: Any) -> None:
-        await _feed(pilot)
+        await feed_once(pilot)
         await pilot.press("question_mark")
         await pilot.pause(0.3)
 
-    assert snap_compare(_app(tmp_path, "dashboard"), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(fixed_app(tmp_path, "dashboard"), terminal_size=SIZE, run_before=run_before)

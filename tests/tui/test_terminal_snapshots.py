@@ -16,32 +16,14 @@ from typing import Any
 import pytest
 from mlops_tui.screens.guide import GuideScreen
 
-from mlops_tui.app import MlopsApp
-
 from .conftest import wait_for
-from .fixed_platform import FixedPlatform, frozen_clock
+from .fixed_app import feed_once, fixed_app, fixed_home
 from .terminal_support import TERMINALS, screen_text, use_terminal
-from .test_snapshots import _feed, fixed_home
 
 SIZE = (100, 30)
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-
-
-def _app(tmp_path: Path, mode: str) -> MlopsApp:
-    return MlopsApp(
-        FixedPlatform(),
-        clock=frozen_clock,
-        first_mode=mode,
-        poll=False,
-        probe_latency=False,
-        survive_errors=False,
-        settings_path=tmp_path / "tui.json",
-    )
+pytestmark = pytest.mark.usefixtures("utc")
 
 
 async def _guide(pilot: Any) -> None:
@@ -52,7 +34,7 @@ async def _guide(pilot: Any) -> None:
 
 
 async def _predict(pilot: Any) -> None:
-    await _feed(pilot)
+    await feed_once(pilot)
     screen = pilot.app.screen
     await wait_for(pilot, lambda: screen.form_ready, what="form")
     await pilot.press("ctrl+s")
@@ -62,7 +44,7 @@ async def _predict(pilot: Any) -> None:
 
 
 async def _dashboard(pilot: Any) -> None:
-    await _feed(pilot)
+    await feed_once(pilot)
     await _settled(pilot)
 
 
@@ -85,7 +67,7 @@ async def _settled(pilot: Any, timeout: float = 5.0) -> None:
 
 async def _login(pilot: Any) -> None:
     """The Login form: its checkboxes on (Verify TLS, Remember) and off (Read-only), item 10."""
-    await _feed(pilot)
+    await feed_once(pilot)
     await _settled(pilot)
 
 
@@ -101,4 +83,4 @@ def test_screen_on_terminal(
     use_terminal(monkeypatch, terminal)
     if mode == "login":
         fixed_home(monkeypatch)  # the credentials path on screen
-    assert snap_compare(_app(tmp_path, mode), terminal_size=SIZE, run_before=RUN_BEFORE[mode])
+    assert snap_compare(fixed_app(tmp_path, mode), terminal_size=SIZE, run_before=RUN_BEFORE[mode])

@@ -9,7 +9,6 @@ The data comes from FixedPlatform (no platform process): only the drawing is und
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,28 +22,11 @@ from mlops_tui.widgets.connection import ConnectionStatus, Link
 from mlops_tui.widgets.panel import StalePanel
 
 from .conftest import wait_for
-from .fixed_platform import FixedPlatform, frozen_clock
+from .fixed_app import feed_once, fixed_app
+from .fixed_platform import frozen_clock
 from .terminal_support import hue_name, screen_text, shown_rgb, style_at, styles_of, use_terminal
-from .test_snapshots import _feed
 
-
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-
-
-def _app(tmp_path: Path, mode: str, platform: FixedPlatform | None = None, **kwargs: Any) -> MlopsApp:
-    return MlopsApp(
-        platform or FixedPlatform(),
-        clock=frozen_clock,
-        first_mode=mode,
-        poll=False,
-        probe_latency=False,
-        survive_errors=False,
-        settings_path=tmp_path / "tui.json",
-        **kwargs,
-    )
+pytestmark = pytest.mark.usefixtures("utc")
 
 
 async def _guide_done(pilot: Any) -> GuideScreen:
@@ -63,7 +45,7 @@ async def _guide_done(pilot: Any) -> GuideScreen:
 
 async def test_success_line_is_green_at_16_colours(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     use_terminal(monkeypatch, "xterm-16")
-    app = _app(tmp_path, "guide")
+    app = fixed_app(tmp_path, "guide")
     async with app.run_test(size=(100, 30)) as pilot:
         await _guide_done(pilot)
         assert app.console.color_system == "standard"
@@ -77,9 +59,9 @@ async def test_focused_borders_are_not_red_at_16_colours(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     use_terminal(monkeypatch, "xterm-16")
-    app = _app(tmp_path, "dashboard")
+    app = fixed_app(tmp_path, "dashboard")
     async with app.run_test(size=(100, 30)) as pilot:
-        await _feed(pilot)
+        await feed_once(pilot)
         for theme in THEMES:
             app.theme = theme
             await pilot.pause(0.1)
@@ -98,7 +80,7 @@ async def test_each_theme_keeps_its_meanings_at_16_colours(
 ) -> None:
     """success green, warning yellow, failure red; focus and selection none of those (PuTTY palette)."""
     use_terminal(monkeypatch, "xterm-16")
-    app = _app(tmp_path, "dashboard")
+    app = fixed_app(tmp_path, "dashboard")
     async with app.run_test(size=(100, 30)) as pilot:
         app.theme = theme
         await pilot.pause(0.1)
@@ -125,9 +107,9 @@ async def test_failures_are_bold_reverse_without_colour(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     use_terminal(monkeypatch, "no-color")
-    app = _app(tmp_path, "dashboard")
+    app = fixed_app(tmp_path, "dashboard")
     async with app.run_test(size=(100, 30)) as pilot:
-        await _feed(pilot)
+        await feed_once(pilot)
         app.screen.query_one("#tbl-deployments").focus()  # keep the failures out of the cursor row
         await pilot.pause(0.2)
         for state in ("failed",):
@@ -151,9 +133,9 @@ async def test_failures_are_bold_reverse_without_colour(
 async def test_no_colour_at_all_under_no_color(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """NO_COLOR (no-color.org) means no colour codes: no greys standing in for colours either."""
     use_terminal(monkeypatch, "no-color")
-    app = _app(tmp_path, "dashboard")
+    app = fixed_app(tmp_path, "dashboard")
     async with app.run_test(size=(100, 30)) as pilot:
-        await _feed(pilot)
+        await feed_once(pilot)
         strips = app.screen._compositor.render_strips()
         colours = {
             str(c)
@@ -170,9 +152,9 @@ async def test_focus_and_selection_stay_visible_without_colour(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     use_terminal(monkeypatch, "no-color")
-    app = _app(tmp_path, "dashboard")
+    app = fixed_app(tmp_path, "dashboard")
     async with app.run_test(size=(100, 30)) as pilot:
-        await _feed(pilot)
+        await feed_once(pilot)
         focused = next(p for p in app.screen.query(StalePanel) if p.has_pseudo_class("focus-within"))
         other = next(p for p in app.screen.query(StalePanel) if not p.has_pseudo_class("focus-within"))
         x, y = focused.region.x, focused.region.y
@@ -205,10 +187,10 @@ async def test_no_non_ascii_reaches_the_screen_in_the_c_locale(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     use_terminal(monkeypatch, "ascii")
-    app = _app(tmp_path, "guide")
+    app = fixed_app(tmp_path, "guide")
     async with app.run_test(size=(100, 30)) as pilot:
         await _guide_done(pilot)
-        await _feed(pilot)
+        await feed_once(pilot)
         seen: dict[str, str] = {}
         for mode in ("guide", "dashboard", "training", "registry", "predict", "login"):
             await _show(pilot, mode)
@@ -232,7 +214,7 @@ async def test_no_non_ascii_reaches_the_screen_in_the_c_locale(
 async def test_ascii_borders_are_drawn_not_blanked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Block borders (the guide's input: ``tall``) become ``+--+``, not spaces where blocks were."""
     use_terminal(monkeypatch, "ascii")
-    app = _app(tmp_path, "guide")
+    app = fixed_app(tmp_path, "guide")
     async with app.run_test(size=(100, 30)) as pilot:
         await _guide_done(pilot)
         field = app.screen.query_one("#guide-input")
@@ -257,9 +239,9 @@ def _header(app: MlopsApp) -> str:
 async def test_connection_badge_keeps_its_text_when_narrow(
     width: int, read_only: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = _app(tmp_path, "dashboard", read_only=read_only)
+    app = fixed_app(tmp_path, "dashboard", read_only=read_only)
     async with app.run_test(size=(width, 24)) as pilot:
-        await _feed(pilot)
+        await feed_once(pilot)
         assert _header(app).rstrip().endswith("● connected"), _header(app)
         app._link_status(_disconnected(4))
         await pilot.pause(0.2)
@@ -273,9 +255,9 @@ async def test_connection_badge_keeps_its_text_when_narrow(
 
 
 async def test_badge_short_form_keeps_the_countdown(tmp_path: Path) -> None:
-    app = _app(tmp_path, "dashboard", read_only=True)
+    app = fixed_app(tmp_path, "dashboard", read_only=True)
     async with app.run_test(size=(44, 20)) as pilot:
-        await _feed(pilot)
+        await feed_once(pilot)
         app._link_status(_disconnected(12))
         await pilot.pause(0.2)
         assert _header(app).rstrip().endswith("✖ retry in 12s"), _header(app)
@@ -300,9 +282,9 @@ async def test_a_degraded_platform_shows_in_the_badge_when_narrow(
 ) -> None:
     """``/health`` degraded used to show nothing: the badge says it, whole at 60 columns, and the
     dashboard gives the platform's reason in full; it goes when the platform is healthy again."""
-    app = _app(tmp_path, "dashboard", read_only=read_only)
+    app = fixed_app(tmp_path, "dashboard", read_only=read_only)
     async with app.run_test(size=(width, 24)) as pilot:
-        await _feed(pilot)
+        await feed_once(pilot)
         app._link_status(_degraded())
         await pilot.pause(0.2)
         header = _header(app)
@@ -326,17 +308,17 @@ async def test_a_degraded_badge_is_a_warning_on_every_terminal(
         ("no-color", lambda app, style: style.underline and (style.color is None or style.color.is_default)),
     ):
         use_terminal(monkeypatch, terminal)
-        app = _app(tmp_path, "dashboard")
+        app = fixed_app(tmp_path, "dashboard")
         async with app.run_test(size=(80, 24)) as pilot:
-            await _feed(pilot)
+            await feed_once(pilot)
             app._link_status(_degraded())
             await pilot.pause(0.2)
             styles = styles_of(app, "connected · degraded: disk full")
             assert styles and all(check(app, s) for s in styles), (terminal, styles)
     use_terminal(monkeypatch, "ascii")
-    app = _app(tmp_path, "dashboard")
+    app = fixed_app(tmp_path, "dashboard")
     async with app.run_test(size=(80, 24)) as pilot:
-        await _feed(pilot)
+        await feed_once(pilot)
         app._link_status(_degraded())
         await pilot.pause(0.2)
         assert _header(app).rstrip().endswith("! connected - degraded: disk full"), _header(app)
@@ -365,7 +347,7 @@ async def test_a_checkbox_reads_on_or_off_without_colour(
     LANG=C every box read checked (issue 13 tester, item 10). Login and the Train dialog."""
     if terminal is not None:
         use_terminal(monkeypatch, terminal)
-    app = _app(tmp_path, "login")
+    app = fixed_app(tmp_path, "login")
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: "Read-only" in screen_text(app), what="the login form")
         await pilot.pause(0.2)

@@ -34,7 +34,7 @@ class Finding:
 
     ok: bool
     seen: str
-    todo: str = ""
+    hint: str = ""
     skipped: bool = False
 
     @classmethod
@@ -42,17 +42,17 @@ class Finding:
         return cls(True, seen)
 
     @classmethod
-    def failed(cls, seen: str, todo: str) -> Finding:
-        return cls(False, seen, todo)
+    def failed(cls, seen: str, hint: str) -> Finding:
+        return cls(False, seen, hint)
 
     @classmethod
-    def skip(cls, seen: str, todo: str = "") -> Finding:
-        return cls(True, seen, todo, skipped=True)
+    def skip(cls, seen: str, hint: str = "") -> Finding:
+        return cls(True, seen, hint, skipped=True)
 
     @classmethod
-    def from_error(cls, exc: errors.PlatformError, todo: str = "") -> Finding:
+    def from_error(cls, exc: errors.PlatformError, hint: str = "") -> Finding:
         """A typed service error as a failure: its message is what was seen, its hint what to do."""
-        return cls(False, exc.message, todo or exc.hint)
+        return cls(False, exc.message, hint or exc.hint)
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class Check(Generic[C]):
     exit_code: int
     deadline_s: float | Callable[[C], float]
     fn: Callable[[C], Awaitable[Finding]]
-    late_todo: str = "check the network and the server, then run mlops-tui doctor again"
+    late_hint: str = "check the network and the server, then run mlops-tui doctor again"
 
     def deadline(self, context: C) -> float:
         return self.deadline_s(context) if callable(self.deadline_s) else self.deadline_s
@@ -77,7 +77,7 @@ class Result:
     title: str
     status: Status
     seen: str
-    todo: str
+    hint: str
     seconds: float
     deadline_s: float
     exit_code: int  # of this check when it fails (0 otherwise)
@@ -128,7 +128,7 @@ async def run_check(check: Check[C], context: C) -> Result:
             finding = await check.fn(context)
     except TimeoutError as exc:
         said = f"no answer within {deadline:g} s" if scope.expired() else f"timed out ({exc or 'no answer'})"
-        finding = Finding.failed(said, check.late_todo)
+        finding = Finding.failed(said, check.late_hint)
     except errors.PlatformError as exc:
         finding = Finding.from_error(exc)
     except Exception as exc:  # a check must never take the doctor down
@@ -141,7 +141,7 @@ async def run_check(check: Check[C], context: C) -> Result:
         title=check.title,
         status=status,
         seen=" ".join(finding.seen.split()),  # one line, whatever a server said
-        todo=" ".join(finding.todo.split()),
+        hint=" ".join(finding.hint.split()),
         seconds=round(time.monotonic() - started, 3),
         deadline_s=deadline,
         exit_code=0 if status is not Status.FAIL else check.exit_code,

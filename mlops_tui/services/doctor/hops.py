@@ -32,7 +32,7 @@ TLS_DEADLINE_S = 10.0
 @dataclass(frozen=True)
 class Hop:
     """One server as the app reaches it. ``trust`` says where the CA comes from, in words;
-    ``tls_todo`` what to do when the certificate is refused (profile or kubeconfig settings);
+    ``tls_hint`` what to do when the certificate is refused (profile or kubeconfig settings);
     ``proxy_supported`` is the check of the client that makes the app's calls to it (raising the
     same :class:`~mlops_tui.services.errors.InvalidInput` the app would: a malformed value, a
     scheme the client cannot speak)."""
@@ -44,7 +44,7 @@ class Hop:
     ca_data: bytes = b""
     insecure: bool = False
     trust: str = "the system's CA certificates"
-    tls_todo: str = ""
+    tls_hint: str = ""
     insecure_switch: str = "verify_tls = false"
     proxy_supported: Callable[[Proxy], None] = check_valid
 
@@ -174,13 +174,13 @@ async def tls_check(hop: Hop) -> Finding:
     try:
         context = net.verifying_context(ca_file=hop.ca_file, ca_data=hop.ca_data, insecure=hop.insecure)
     except (OSError, ssl.SSLError, ValueError) as exc:
-        return Finding.failed(f"cannot use {hop.trust}: {exc}", hop.tls_todo)
+        return Finding.failed(f"cannot use {hop.trust}: {exc}", hop.tls_hint)
     try:
         version, cert = await blocking(_verified, hop, context)
     except ssl.SSLCertVerificationError as exc:
         cert = await blocking(_unverified, hop)
         return Finding.failed(
-            f"{net.verification_problem(exc, target.host, cert)}; trusted: {hop.trust}", hop.tls_todo
+            f"{net.verification_problem(exc, target.host, cert)}; trusted: {hop.trust}", hop.tls_hint
         )
     except (ssl.SSLError, OSError, net.ProxyRefused) as exc:
         return Finding.failed(

@@ -105,7 +105,7 @@ class KubeContext:
         return self.platform.namespace
 
     def gateway(self) -> hops.Hop:
-        todo = (
+        hint = (
             f'give the gateway\'s CA in the profile (ca_file = "/path/ca.pem"), or for a test gateway '
             f"verify_tls = false (like curl -k): mlops-tui profile add {self.profile.name} --replace …"
         )
@@ -117,7 +117,7 @@ class KubeContext:
             ca_file=str(Path(ca).expanduser()) if ca else "",
             insecure=not self.profile.verify_tls,
             trust=f"ca_file {ca}" if ca else "the system's CA certificates",
-            tls_todo=todo,
+            tls_hint=hint,
             proxy_supported=httpclient.check_supported,
         )
 
@@ -262,7 +262,7 @@ def _api_hop(ctx: KubeContext, cluster: dict[str, Any], server: str) -> hops.Hop
         ca_data = ca_path.read_bytes() if ca_path.is_file() else b""
         trust = f"the kubeconfig's certificate-authority {ca_path}"
     insecure = bool(cluster.get("insecure-skip-tls-verify")) or ctx.options.insecure
-    todo = (
+    hint = (
         "the kubeconfig must carry the API server's CA: fetch it again with mlops-tui login, "
         "or ask the platform admin"
         if ctx.ezmeral
@@ -276,7 +276,7 @@ def _api_hop(ctx: KubeContext, cluster: dict[str, Any], server: str) -> hops.Hop
         ca_data=ca_data,
         insecure=insecure,
         trust=trust,
-        tls_todo=todo,
+        tls_hint=hint,
         insecure_switch="insecure-skip-tls-verify"
         if cluster.get("insecure-skip-tls-verify")
         else "verify_tls = false",
@@ -369,12 +369,12 @@ async def crd_check(ctx: KubeContext) -> Finding:
 
     listing = await ctx.call("list the API groups", groups)
     group = next((g for g in listing.groups or [] if g.name == KD_GROUP), None)
-    todo = (
+    hint = (
         "install KubeDirector (bluek8s/kubedirector) on the cluster, or point the profile at one that has it"
     )
     if group is None:
         return Finding.failed(
-            f"the API server does not serve {KD_GROUP}: the KubeDirector CRDs are not installed", todo
+            f"the API server does not serve {KD_GROUP}: the KubeDirector CRDs are not installed", hint
         )
     versions = [v.version for v in group.versions or []]
     if KD_VERSION not in versions:
@@ -389,7 +389,7 @@ async def crd_check(ctx: KubeContext) -> Finding:
     served = {r.name for r in (await ctx.call("list the KubeDirector resources", resources)).resources or []}
     missing = [r for r in (KD_PLURAL, KD_APPS_PLURAL) if r not in served]
     if missing:
-        return Finding.failed(f"{KD_GROUP}/{KD_VERSION} has no {', '.join(missing)}", todo)
+        return Finding.failed(f"{KD_GROUP}/{KD_VERSION} has no {', '.join(missing)}", hint)
     return Finding.passed(
         f"{KD_GROUP} {', '.join(versions)} (preferred {group.preferred_version.version}): "
         f"{KD_PLURAL}, {KD_APPS_PLURAL}"

@@ -96,7 +96,7 @@ async def test_the_command_panes_hint_names_keys_that_work_on_its_screen(tmp_pat
     "continue"): each screen's hint names the keys that expand the pane there, and they do."""
     from mlops_tui.widgets.command_pane import CommandPane
 
-    app = _app(tmp_path, "guide")
+    app = fixed_app(tmp_path, "guide")
     async with app.run_test(size=(100, 30)) as pilot:
         for mode in ("guide", "dashboard", "training"):
             await app.goto(mode)

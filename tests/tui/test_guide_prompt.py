@@ -80,15 +80,7 @@ async def test_show_after_every_lab_gives_the_last_steps_commands_not_a_pointer(
     platform = FixedPlatform()
 
     def app() -> MlopsApp:
-        return MlopsApp(
-            platform,
-            clock=frozen_clock,
-            first_mode="guide",
-            poll=False,
-            probe_latency=False,
-            survive_errors=False,
-            settings_path=tmp_path / "tui.json",
-        )
+        return fixed_app(tmp_path, "guide", platform)
 
     first = app()
     async with first.run_test(size=(100, 30)) as pilot:  # the one missing step, then quit

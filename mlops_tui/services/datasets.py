@@ -227,7 +227,9 @@ async def preview_data(
     """The profile of a repository data file and whether it was computed now (else: stored).
 
     Computing it fetches the file to a temporary file; it is stored beside the file unless a
-    ``period`` was given or ``store`` is false (read-only). Raises NotFound for a missing file.
+    ``period`` was given or ``store`` is false (read-only), and where the person may not write
+    beside it (an attendee previewing the tenant's shared data) it is shown without being stored:
+    a profile computed is never thrown away for a refused copy. Raises NotFound for a missing file.
     """
     path = data_path(name)
     folder = path.rsplit("/", 1)[0] + "/"
@@ -259,7 +261,8 @@ async def preview_data(
         del content
         prof = await asyncio.to_thread(profile_file, local, period=period, name=path)
     if store and not period:
-        await store_profile(p, path, prof)
+        with contextlib.suppress(errors.Forbidden):
+            await store_profile(p, path, prof)
     return prof, True
 
 

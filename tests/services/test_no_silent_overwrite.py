@@ -85,3 +85,25 @@ async def test_the_lab_code_never_replaces_a_file_changed_in_the_notebook(platfo
         assert put_back.sent == ["scoring.py"] and put_back.kept == []
         assert await p.fetch_repo(f"{code_dir}/scoring.py") == lab["scoring.py"].read_bytes()
         await p.delete_repo(code_dir)
+
+
+def test_a_profile_is_shown_where_it_cannot_be_stored(tmp_path: Path) -> None:
+    """Workshop tester: an attendee's profile of the tenant's shared file read the whole file, then
+    ended in "Not allowed … .profile.json is the tenant's shared data". The profile is the answer;
+    storing it beside the file is a cache the person may not be allowed to write."""
+    csv = _rides(tmp_path / "shared.csv", 40)
+
+    class SharedDataOnly:
+        async def list_repo(self, prefix: str = "") -> list:
+            from mlops_tui.services.types import RepoEntry
+
+            return [RepoEntry("data/shared.csv", csv.stat().st_size)]
+
+        async def fetch_repo(self, path: str) -> bytes:
+            return csv.read_bytes()
+
+        async def upload_repo(self, path: str, content: bytes, **kwargs: object) -> None:
+            raise errors.Forbidden(f"{path} is the tenant's shared data")
+
+    prof, computed = asyncio.run(datasets.preview_data(SharedDataOnly(), "shared.csv"))  # type: ignore[arg-type]
+    assert computed and prof["rows"] == 40

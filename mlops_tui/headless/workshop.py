@@ -535,10 +535,15 @@ async def broadcast(args: Any) -> int:
 
 
 async def join(args: Any) -> int:
-    """Create and select the attendee's profile, check the password once, store it."""
+    """Create and select the attendee's profile, check the password, store it.
+
+    The URL is kept as :func:`config.normal_url` writes it (spaces around it and a trailing ``/``
+    from a copied handout removed). The password is taken without spaces around it (the handout's
+    passwords hold none: :func:`mlops_tui.platform.workshop.generate_password`); typed, a refused
+    one is asked again, :data:`JOIN_TRIES` times in all."""
     from mlops_tui.services.factory import build_platform, resolve
 
-    url = args.url.rstrip("/")
+    url = config.normal_url(args.url)
     if not url.startswith(("http://", "https://")):
         raise InvalidInput(
             f"{shown(args.url)}: the URL starts with http:// or https:// (see your handout)", field="url"
@@ -553,7 +558,6 @@ async def join(args: Any) -> int:
         verify_tls=not args.insecure,
         ca_file=str(Path(args.ca_file).expanduser().absolute()) if args.ca_file else "",
     )
-    password = _password(args)
     cfg = config.load_config()
     if name in cfg.profiles and cfg.profiles[name] != profile and not args.replace:
         old = cfg.profiles[name]
@@ -562,6 +566,8 @@ async def join(args: Any) -> int:
                 f"profile {shown(name)} already points at {old.url or 'the local platform'} as {old.user}",
                 hint="add --replace to point it here, or --profile NAME for another profile",
             )
+    typed = not (args.password_stdin or not sys.stdin.isatty())
+    password = _password(args)
     cfg.add(profile, replace=True)
     cfg.use(name)
     if password is None:
@@ -569,12 +575,19 @@ async def join(args: Any) -> int:
         out(f"profile {name} saved and made active ({args.user} on {url}); no password given here:")
         out("run mlops-tui and log in on its login screen (the password is then stored for you)")
         return 0
-    resolved = resolve(profile, start=False, password=password)
-    platform = build_platform(resolved)
-    try:
-        session = await platform.login()
-    finally:
-        await platform.aclose()
+    for attempt in range(1, JOIN_TRIES + 1):
+        platform = build_platform(resolve(profile, start=False, password=password))
+        try:
+            session = await platform.login()
+            break
+        except AuthFailed as exc:
+            if not typed or attempt == JOIN_TRIES or exc.status == 429:
+                raise
+            out(f"{exc.message}: try again ({attempt} of {JOIN_TRIES} tries)")
+            password = _password(args)
+            assert password is not None
+        finally:
+            await platform.aclose()
     cfg.save()
     where = credentials.store_password(name, args.user, password)
     out(f"joined: {session.user} in tenant {session.tenant} on {url} (profile {name}, now active)")
@@ -583,13 +596,25 @@ async def join(args: Any) -> int:
     return 0
 
 
+JOIN_TRIES = 3
+
+
 def _password(args: Any) -> str | None:
+    """The password without the spaces a copy from the handout brings; None: none given without a
+    terminal (the TUI's login screen asks). Raises :class:`AuthFailed` for an empty one asked for,
+    or for the end of input (Ctrl-D) at the prompt."""
     if args.password_stdin or not sys.stdin.isatty():
-        password = sys.stdin.readline().rstrip("\r\n")
+        password = sys.stdin.readline().strip()
         if not password and args.password_stdin:
             raise AuthFailed("no password on stdin", hint="pipe it: echo PASSWORD | mlops-tui join …")
         return password or None
-    password = getpass.getpass(f"password of {args.user} (from your handout): ")
+    try:
+        password = getpass.getpass(f"password of {args.user} (from your handout): ").strip()
+    except EOFError:
+        print(file=sys.stderr)
+        raise AuthFailed(
+            "no password given (the input ended)", hint="run your join line again and type the password"
+        ) from None
     if not password:
         raise AuthFailed("no password given", hint="type the password printed on your handout")
     return password

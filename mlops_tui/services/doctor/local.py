@@ -152,12 +152,13 @@ async def health_check(ctx: LocalContext) -> Finding:
 
 async def credentials_check(ctx: LocalContext) -> Finding:
     from mlops_tui import credentials
+    from mlops_tui.services.factory import new_user_hint
 
     where = await asyncio.to_thread(credentials.backend_description)
     if ctx.password is None:
         return Finding.failed(
             f"no stored password for {ctx.user} (looked in {where})",
-            f"store it: mlops-tui login --profile {ctx.profile.name}; new users: mlops-tui platform add-user",
+            f"store it: mlops-tui login --profile {ctx.profile.name}; {new_user_hint(ctx.profile, ctx.user)}",
         )
     from mlops_tui.services.local.adapter import LocalPlatform
     from mlops_tui.services.types import Credentials

@@ -15,6 +15,7 @@ from __future__ import annotations
 import getpass
 import ipaddress
 import json
+import os
 import socket
 import ssl
 import sys
@@ -167,6 +168,37 @@ def _remote_name_check(host: str, port: int, public: str) -> None:
         )
 
 
+def _can_listen(host: str, port: int, given: bool) -> None:
+    """Bind ``host:port`` as the platform will (``SO_REUSEADDR``) and let go: a host that is not
+    this machine's or a port in use is refused before anything is made. ``given``: ``--listen``
+    was typed (else it is the last start's address, and the advice is to pass another)."""
+    if port == 0 and _is_wildcard(host):
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, port))
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        todo = (
+            "choose another HOST:PORT"
+            if given
+            else "the last start's address; pass --listen HOST:PORT (attendees then need the new handout)"
+        )
+        raise InvalidInput(
+            f"--listen {_address(host, port)}: cannot listen there ({why}): {todo}", field="listen", hint=""
+        ) from None
+
+
+def _writable_file(option: str, value: str) -> None:
+    """``--handout FILE`` can be written (checked before anything is made)."""
+    target = Path(value).expanduser()
+    parent = target.parent if str(target.parent) else Path(".")
+    if target.is_dir() or not parent.is_dir() or not os.access(parent, os.W_OK):
+        raise InvalidInput(f"{option} {shown(value)}: cannot write a file there", field=option[2:], hint="")
+
+
 def _checked_name(kind: str, value: str, option: str) -> str:
     try:
         return names.check(kind, value)
@@ -269,6 +301,8 @@ def start(args: Any) -> int:
             hint="",
         )
     context, serve = _serving(args, current)
+    if args.handout:
+        _writable_file("--handout", args.handout)
     try:
         settings, accounts = workshop.setup(
             root, tenant=tenant, facilitator=facilitator, attendees=attendees, progress=_progress, **caps
@@ -363,6 +397,8 @@ def _serving(args: Any, current: Any) -> tuple[ssl.SSLContext | None, _Serve]:
     if args.public_url is None and current is not None and args.listen is None:  # a restart: as before
         public = current.public_url if current.public_url.startswith("https:" if cert else "http:") else ""
     _remote_name_check(host, port, public)
+    if launcher.running_url(state_dir(args), _tls_context(cert)) is None:
+        _can_listen(host, port, given=args.listen is not None)
     return _tls_context(cert), _Serve(host, port, cert, key, public)
 
 

@@ -237,24 +237,33 @@ def test_an_https_class_restarts_as_it_was(tmp_path: Path) -> None:
         ws(tmp_path, "stop", timeout=60)
 
 
-def test_a_start_that_fails_after_the_accounts_completes_on_retry(tmp_path: Path) -> None:
-    """The platform cannot listen (the port is taken) after the accounts were made: the same
-    command again, without --listen, makes the class it asked for, every password on the handout
-    and the facilitator's in their credential store."""
+def test_a_port_in_use_is_refused_before_anything(tmp_path: Path) -> None:
     import socket
 
-    taken = socket.socket()
-    taken.bind(("127.0.0.1", 0))
-    taken.listen()
-    port = taken.getsockname()[1]
-    try:
-        failed = ws(tmp_path, "start", "--attendees", "2", "--listen", f"127.0.0.1:{port}", timeout=180)
-        assert failed.returncode == 1 and "unexpected error" not in failed.stderr, failed.stderr
-    finally:
-        taken.close()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = ws(tmp_path, "start", "--attendees", "2", "--listen", f"127.0.0.1:{port}")
+    refused(done, f"--listen 127.0.0.1:{port}: cannot listen there", "choose another HOST:PORT")
+    assert users_of(tmp_path / "ws") == {}
+    refused(
+        ws(tmp_path, "start", "--attendees", "1", "--handout", str(tmp_path / "no" / "h.txt")), "--handout"
+    )
+    assert users_of(tmp_path / "ws") == {}
+
+
+def test_a_start_that_fails_after_the_accounts_completes_on_retry(tmp_path: Path) -> None:
+    """A start cut short after its accounts were made (as ``setup`` leaves them: the platform did
+    not come up): the same command again makes the class it asked for, every password on the
+    handout and the facilitator's in their credential store."""
+    workshop.setup(
+        tmp_path / "ws", tenant="K8sMLTenant", facilitator="facilitator", attendees=["student01", "student02"]
+    )
     try:
         again = ws(tmp_path, "start", "--attendees", "2", timeout=180)
         assert again.returncode == 0, again.stdout + again.stderr
+        assert "a class of 2 numbered attendees: all there already" in again.stdout
         handout = read_handout(tmp_path / "ws" / "handout.txt")
         assert list(handout) == ["student01", "student02"]
         assert all(len(password) == 14 for password, _ in handout.values())

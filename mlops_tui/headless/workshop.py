@@ -465,6 +465,8 @@ def reset_password(args: Any) -> int:
     from mlops_tui.platform import workshop
 
     root = state_dir(args)
+    if workshop.load(root) is None:
+        raise InvalidInput(workshop.NO_WORKSHOP.format(root=root), hint="")
     try:
         workshop.reset_password(root, args.user)
     except _errors() as exc:
@@ -491,11 +493,25 @@ def stop(args: Any) -> int:
     return 0
 
 
+def _class_profile(args: Any) -> str:
+    """The facilitator's profile (``--profile``, else ``workshop``); refused, saying to start the
+    class, when it does not exist (``workshop start`` makes it)."""
+    name = args.profile or PROFILE
+    if name not in config.load_config().profiles:
+        raise InvalidInput(
+            f"no profile {shown(name)}: start the class first (mlops-tui workshop start makes it), or "
+            "pass --profile NAME",
+            field="profile",
+            hint="",
+        )
+    return name
+
+
 async def status(args: Any) -> int:
     """The class table (stuck attendees first), or the class view as JSON with ``-o json``."""
     from mlops_tui.headless.common import connect
 
-    conn = connect(args.profile or PROFILE, start=False)
+    conn = connect(_class_profile(args), start=False)
     try:
         view = await conn.platform.class_view()
     finally:
@@ -550,7 +566,7 @@ async def broadcast(args: Any) -> int:
 
     if args.clear and args.message:
         raise InvalidInput("give a message or --clear, not both", field="message")
-    conn = connect(args.profile or PROFILE, start=False)
+    conn = connect(_class_profile(args), start=False)
     try:
         if args.message is None and not args.clear:
             current = await conn.platform.broadcast()
@@ -584,6 +600,8 @@ async def join(args: Any) -> int:
         raise InvalidInput(
             f"{shown(args.url)}: the URL starts with http:// or https:// (see your handout)", field="url"
         )
+    _checked_name("user", args.user, "--user")
+    _checked_name("tenant", args.tenant, "--tenant")
     name = args.profile or PROFILE
     profile = config.Profile(
         name=name,

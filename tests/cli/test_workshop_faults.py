@@ -272,3 +272,15 @@ def test_a_start_that_fails_after_the_accounts_completes_on_retry(tmp_path: Path
         assert status.returncode == 0 and "2 attendees" in status.stdout, status.stderr
     finally:
         ws(tmp_path, "stop", timeout=60)
+
+
+def test_commands_on_no_class_say_to_start_one(tmp_path: Path) -> None:
+    refused(
+        ws(tmp_path, "reset-password", "../x"), "holds no workshop: start one with mlops-tui workshop start"
+    )
+    refused(ws(tmp_path, "status"), "no profile workshop: start the class first")
+    refused(
+        mlops(tmp_path, "join", "http://127.0.0.1:1", "--user", "../bob", "--password-stdin", stdin="pw\n"),
+        "--user ../bob is refused as a user name",
+    )
+    assert not (tmp_path / "ws").exists()

@@ -165,3 +165,22 @@ def test_ctrl_d_at_the_prompt_ends_cleanly(workshops: Workshops, tmp_path: Path)
     assert (
         "no password given (the input ended)" in text and "EOFError" not in text and "Traceback" not in text
     )
+
+
+def test_doctor_names_the_same_causes(workshops: Workshops, tmp_path: Path) -> None:
+    """``mlops-tui doctor`` on a workshop profile: the wrong scheme, the missing CA file, then with
+    it the platform's health is ok (it is checked trusting the profile's CA file)."""
+    http_to_https = workshops.secure.replace("https://", "http://")
+    assert mlops(tmp_path, "join", http_to_https, "--user", "student01", stdin="").returncode == 0
+    doctor = mlops(tmp_path, "doctor")
+    assert "speaks https, not plain http" in doctor.stdout and "platform.log" not in doctor.stdout, (
+        doctor.stdout
+    )
+    saved = mlops(tmp_path, "join", workshops.secure, "--user", "student01", "--replace", stdin="")
+    assert saved.returncode == 0
+    assert "its certificate is not trusted here" in mlops(tmp_path, "doctor").stdout
+    args = ("--replace", "--ca-file", str(workshops.cert))
+    saved = mlops(tmp_path, "join", workshops.secure, "--user", "student01", *args, stdin="")
+    assert saved.returncode == 0
+    doctor = mlops(tmp_path, "doctor")
+    assert any(line.startswith("ok    health") for line in doctor.stdout.splitlines()), doctor.stdout

@@ -375,16 +375,41 @@ class _Serve:
         }
 
 
+def _stored_listen(current: Any) -> str:
+    """The address the last start listened on: stored since this version; for a class made before,
+    the host and port of its URL when that is an address (a host name is what ``getfqdn`` gave for
+    every interface, which cannot be told apart: then its port on loopback)."""
+    if current is None:
+        return ""
+    if current.listen:
+        return current.listen
+    if not current.url:
+        return ""
+    host, _, port = current.url.split("://", 1)[-1].rpartition(":")
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        host = "127.0.0.1"
+    return f"{host}:{port}"
+
+
 def _serving(args: Any, current: Any) -> tuple[ssl.SSLContext | None, _Serve]:
     """Check ``--listen``, ``--cert``/``--key`` and ``--public-url`` (each defaulting to what the
     last start that worked used) before anything is made."""
-    host, port = _listen(args.listen, current.listen if current else "")
+    host, port = _listen(args.listen, _stored_listen(current))
     if bool(args.cert) != bool(args.key):
         raise InvalidInput("--cert and --key go together", field="cert")
     if args.cert:
         cert, key = check_tls_files(args.cert, args.key)
     elif current is not None and current.cert_file:
         cert, key = check_tls_files(current.cert_file, current.key_file, stored=True)
+    elif current is not None and current.ca_file:  # made before the key was stored
+        raise InvalidInput(
+            f"this class served HTTPS with the certificate {current.ca_file}: pass --cert "
+            f"{current.ca_file} --key FILE again (the handout tells attendees to trust it)",
+            field="cert",
+            hint="",
+        )
     else:
         cert = key = ""
     if not _is_loopback(host) and not cert:

@@ -284,3 +284,21 @@ def test_commands_on_no_class_say_to_start_one(tmp_path: Path) -> None:
         "--user ../bob is refused as a user name",
     )
     assert not (tmp_path / "ws").exists()
+
+
+def test_a_class_made_before_the_address_was_stored_restarts_on_its_port(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    a_class(tmp_path / "ws", "student01")
+    workshop.update(tmp_path / "ws", url=f"http://127.0.0.1:{port}")  # as an older version left it
+    try:
+        started = ws(tmp_path, "start", timeout=180)
+        assert started.returncode == 0, started.stdout + started.stderr
+        assert f"http://127.0.0.1:{port}" in started.stdout
+    finally:
+        ws(tmp_path, "stop", timeout=60)
+    workshop.update(tmp_path / "ws", url=f"https://127.0.0.1:{port}", ca_file="/gone/workshop.pem", listen="")
+    refused(ws(tmp_path, "start"), "pass --cert /gone/workshop.pem --key FILE again")

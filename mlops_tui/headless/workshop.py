@@ -6,8 +6,11 @@ join URL --user ID`` (each attendee): one platform for a whole class (issue 9 §
 mode, and writes the handout. It listens on loopback for attendees on the same jump host; with
 ``--listen HOST:PORT --cert FILE --key FILE`` it serves HTTPS for attendees on other hosts (a
 non-loopback address without a certificate is refused: the passwords would cross the network in
-clear). The facilitator's own password goes to their credential store under profile
-``workshop``, the profile ``workshop status`` and ``mlops-tui --profile workshop`` use.
+clear; on every interface the handout names this host, or ``--public-url``). A restart listens
+where the last start that worked did, with its certificate. Every option, id and file is checked
+before anything is made (docs/workshop.md). The facilitator's own password goes to their
+credential store under profile ``workshop``, the profile ``workshop status`` and ``mlops-tui
+--profile workshop`` use.
 """
 
 from __future__ import annotations

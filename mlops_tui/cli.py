@@ -209,6 +209,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Ranges of the workshop's numbers (docs/workshop.md, "Options of start"): a class on one jump
+# host; deployments by memory (a prediction server takes about 70 MB: 500 are 35 GB); the idle
+# time within a day's class (24 h).
+MAX_ATTENDEES = 1000
+MAX_DEPLOYMENTS = 500
+MAX_IDLE_MINUTES = 24 * 60.0
+
+
+def _max_workers() -> int:
+    """Training jobs at once: this host's CPU cores (each job keeps one busy; more only queue
+    inside the kernel), at least 2 (the default)."""
+    return max(2, os.cpu_count() or 1)
+
+
+def _ranged(kind: Callable[[str], Any], low: float, high: float) -> Callable[[str], Any]:
+    """An argparse ``type`` taking a finite ``kind`` within ``low``..``high`` (argparse then says
+    "argument --x: …" and exits 2 before anything runs)."""
+    import math
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{shown(text)} is not a {kind.__name__} number") from None
+        if (isinstance(value, float) and not math.isfinite(value)) or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{shown(text)} is out of range: give {low:g} to {high:g}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
 def _add_workshop(sub: Any) -> None:
     """``workshop …`` (the facilitator) and ``join`` (each attendee): docs/workshop.md."""
     ws = sub.add_parser("workshop", help="one platform for a whole class (the facilitator)")
@@ -216,32 +248,76 @@ def _add_workshop(sub: Any) -> None:
     start = ws_sub.add_parser(
         "start", help="start (or reuse) the class's platform, make accounts and the handout"
     )
-    start.add_argument("--roster", help="CSV of user ids (a 'user' column, or one id per line)")
-    start.add_argument("--attendees", type=int, help="number of attendees to add: student01, student02 …")
-    start.add_argument("--tenant", help="the class's tenant (default K8sMLTenant)")
-    start.add_argument("--facilitator", help="your user id on it (default facilitator)")
-    start.add_argument("--workers", type=int, default=2, help="jobs the shared training cluster runs at once")
     start.add_argument(
-        "--listen", help="HOST:PORT for attendees on other hosts (needs --cert and --key); default loopback"
+        "--roster",
+        help="CSV of user ids: a 'user' column, or one id per line; a first line holding a column name "
+        "(user, id, name, email …) is a header (docs/workshop.md)",
     )
-    start.add_argument("--cert", help="PEM certificate to serve HTTPS with")
-    start.add_argument("--key", help="PEM private key of --cert")
+    start.add_argument(
+        "--attendees",
+        type=_ranged(int, 1, MAX_ATTENDEES),
+        metavar="N",
+        help=f"a class of N numbered attendees, student01 … (1-{MAX_ATTENDEES}); again with the same N "
+        "adds nobody, a larger N adds the missing ones",
+    )
+    start.add_argument("--tenant", help="the class's tenant (default K8sMLTenant)")
+    start.add_argument(
+        "--facilitator", help="your user id on it (default facilitator; fixed once the class is made)"
+    )
+    start.add_argument(
+        "--workers",
+        type=_ranged(int, 1, _max_workers()),
+        default=2,
+        metavar="N",
+        help=f"jobs the shared training cluster runs at once (2; 1-{_max_workers()}: this host's CPU "
+        "cores, as each job keeps one busy)",
+    )
+    start.add_argument(
+        "--listen",
+        help="HOST:PORT for attendees on other hosts (needs --cert and --key); default: the last start's "
+        "address, else loopback",
+    )
+    start.add_argument("--cert", help="PEM certificate to serve HTTPS with (default: the last start's)")
+    start.add_argument("--key", help="PEM private key of --cert, unencrypted (default: the last start's)")
+    start.add_argument(
+        "--public-url",
+        help="the URL attendees on other hosts reach the platform by, for the handout (default: this "
+        "host's name and the port)",
+    )
     start.add_argument("--handout", help="also write the handout to this file")
     start.add_argument(
-        "--max-deployments-per-attendee", type=int, help="running deployments per attendee (1)"
+        "--max-deployments-per-attendee",
+        type=_ranged(int, 1, MAX_DEPLOYMENTS),
+        metavar="N",
+        help="running deployments per attendee (1, as in the workshop; at most --max-deployments)",
     )
-    start.add_argument("--max-deployments", type=int, help="running deployments on the platform (50)")
+    start.add_argument(
+        "--max-deployments",
+        type=_ranged(int, 1, MAX_DEPLOYMENTS),
+        metavar="N",
+        help=f"running deployments on the platform (50; 1-{MAX_DEPLOYMENTS}: a prediction server takes "
+        "about 70 MB, benchmarks/workshop_class.py)",
+    )
     add = ws_sub.add_parser("add", help="add attendees (new lines on the handout)")
     add.add_argument("users", nargs="*", help="user ids")
-    add.add_argument("--roster", help="CSV of user ids")
-    add.add_argument("--attendees", type=int, help="number of attendees to add (numbered)")
+    add.add_argument("--roster", help="CSV of user ids (as for start)")
+    add.add_argument(
+        "--attendees",
+        type=_ranged(int, 1, MAX_ATTENDEES),
+        metavar="N",
+        help=f"N more numbered attendees (1-{MAX_ATTENDEES})",
+    )
     reset = ws_sub.add_parser("reset-password", help="a new password for one user")
     reset.add_argument("user")
     ws_sub.add_parser("stop", help="stop the class's platform and its deployments")
     status = ws_sub.add_parser("status", help="the class: who is where, who is stuck and why")
     status.add_argument("--output", "-o", choices=("text", "json"), default="text")
     status.add_argument(
-        "--idle-minutes", type=float, default=10.0, help="no progress for this long counts as stuck (10)"
+        "--idle-minutes",
+        type=_ranged(float, 1, MAX_IDLE_MINUTES),
+        default=10.0,
+        metavar="MINUTES",
+        help=f"no progress for this long counts as stuck (10; 1-{MAX_IDLE_MINUTES:g}: a day's class)",
     )
     message = ws_sub.add_parser(
         "broadcast", help="a message every attendee's guide shows (and notifies once); empty clears it"

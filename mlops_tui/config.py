@@ -85,6 +85,17 @@ def ensure_private_dir(path: Path) -> Path:
 # -- profiles ----------------------------------------------------------------------------------
 
 
+def normal_url(url: str, profile: str = "") -> str:
+    """A URL as a profile keeps it: spaces around it (pasted from a handout) and trailing ``/``
+    removed, since every printed command and API path is built on it (``URL/api/v2/session``).
+    Raises :class:`ConfigError` for white space inside it: a URL holds none."""
+    text = url.strip().rstrip("/")
+    if any(c.isspace() for c in text):
+        where = f"profile {shown(profile)}: " if profile else ""
+        raise ConfigError(f"{where}the URL {shown(url)} holds a space: a URL holds none; copy it again")
+    return text
+
+
 @dataclass(frozen=True)
 class Profile:
     """Where and as whom to connect. ``url`` empty on a local profile means "the platform this
@@ -111,6 +122,7 @@ class Profile:
     def __post_init__(self) -> None:
         if not self.name or any(c in self.name for c in " \t\n\"'[]."):
             raise ConfigError(f"invalid profile name {shown(self.name)}: use letters, digits, '-' or '_'")
+        object.__setattr__(self, "url", normal_url(self.url, self.name))
         if self.platform not in PLATFORM_KINDS:
             raise ConfigError(
                 f"profile {shown(self.name)}: platform must be one of {', '.join(PLATFORM_KINDS)}, "

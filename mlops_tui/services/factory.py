@@ -77,6 +77,18 @@ def _no_password(resolved: Resolved, more: str = "") -> AuthFailed:
     )
 
 
+def new_user_hint(profile: Profile, user: str) -> str:
+    """What a person without a password does next: on a platform of their own (no URL: the one
+    mlops-tui starts) an account is made with ``platform add-user``; on one elsewhere (a workshop's)
+    the account was made for them and the handout's join line stores its password."""
+    if profile.url:
+        return (
+            "new to this platform: run the join line of your handout again "
+            f"(mlops-tui join {profile.url} --user {user})"
+        )
+    return "new users: mlops-tui platform add-user"
+
+
 def tls_verify(profile: Profile) -> ssl.SSLContext | bool:
     """httpx ``verify`` for a profile's HTTPS URL: default trust, its ``ca_file``, or off
     (``verify_tls = false``). Raises :class:`InvalidInput` naming an unreadable CA file."""
@@ -110,7 +122,7 @@ def build_platform(resolved: Resolved, *, on_relogin: Callable[[], None] | None 
             "is not available yet"
         )
     if resolved.password is None:
-        raise _no_password(resolved, "; new users: mlops-tui platform add-user")
+        raise _no_password(resolved, "; " + new_user_hint(resolved.profile, resolved.user))
     from mlops_tui.services.local.adapter import LocalPlatform
 
     creds = Credentials(

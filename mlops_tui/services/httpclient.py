@@ -8,6 +8,7 @@ does not apply its own, different reading of the same variables on top.
 
 from __future__ import annotations
 
+import contextlib
 import ssl
 
 import httpx
@@ -111,3 +112,86 @@ def _tls_verification(exc: BaseException) -> bool:
             return True
         current = current.__cause__ or current.__context__
     return False
+
+
+# OpenSSL's reasons for a TLS client that got a plain-HTTP answer (an http:// server on https://).
+_PLAIN_HTTP_REASONS = (
+    "WRONG_VERSION_NUMBER",
+    "HTTP_REQUEST",
+    "PACKET_LENGTH_TOO_LONG",
+    "RECORD_LAYER_FAILURE",
+)
+TLS_PROBE_DEADLINE_S = 2.0
+
+
+def _origin(url: httpx.URL) -> str:
+    return f"{url.scheme}://{url.host}" + (f":{url.port}" if url.port else "")
+
+
+async def speaks_tls(host: str, port: int, deadline: float = TLS_PROBE_DEADLINE_S) -> bool:
+    """Whether ``host:port`` completes a TLS handshake within ``deadline`` seconds (any
+    certificate: this only tells an https server from a plain one)."""
+    import asyncio
+
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port, ssl=context), deadline)
+    except (OSError, ssl.SSLError, TimeoutError):
+        return False
+    writer.close()
+    with contextlib.suppress(OSError, ssl.SSLError, TimeoutError):
+        await asyncio.wait_for(writer.wait_closed(), deadline)
+    return True
+
+
+async def transport_failure(url: str, exc: BaseException) -> errors.Unreachable | None:
+    """The error for a direct call's transport failure whose cause is known, or None (the caller
+    then says "did not answer"): the server answered but its certificate is not trusted (pass its
+    CA file); an https:// URL to a plain-HTTP server, or an http:// URL to an HTTPS server (a
+    closed connection there is told from a dead server by a TLS handshake within
+    :data:`TLS_PROBE_DEADLINE_S`). Used by every adapter call and so by every command."""
+    target = httpx.URL(url)
+    origin = _origin(target)
+    if _tls_verification(exc):
+        detail = _reason(exc)
+        return errors.Unreachable(
+            f"{origin} answered, but its certificate is not trusted here ({detail})",
+            hint="pass the platform's CA certificate: mlops-tui join URL … --ca-file FILE (a workshop's "
+            "handout names the file), or ca_file in the profile",
+        )
+    text = _chain_text(exc)
+    if target.scheme == "https" and any(r in text for r in _PLAIN_HTTP_REASONS):
+        plain = str(target.copy_with(scheme="http")).split("/api/", 1)[0]
+        return errors.Unreachable(f"{origin} speaks plain http, not https", hint=f"use {plain}")
+    closed = isinstance(exc, httpx.ReadError | httpx.RemoteProtocolError | httpx.WriteError)
+    if (
+        target.scheme == "http"
+        and closed
+        and target.host
+        and await speaks_tls(target.host, target.port or 80)
+    ):
+        secure = str(target.copy_with(scheme="https")).split("/api/", 1)[0]
+        return errors.Unreachable(
+            f"{origin} speaks https, not plain http", hint=f"use {secure} (and --ca-file from the handout)"
+        )
+    return None
+
+
+def _chain_text(exc: BaseException) -> str:
+    seen: set[int] = set()
+    parts: list[str] = []
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        parts.append(str(current).upper())
+        parts.append(str(getattr(current, "reason", "") or "").upper())
+        current = current.__cause__ or current.__context__
+    return " ".join(parts)
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc)
+    at = text.find("certificate verify failed")
+    return text[at:].rstrip(")").split(" (_ssl")[0] if at >= 0 else "certificate verify failed"

@@ -133,9 +133,58 @@ async def port_check(ctx: LocalContext) -> Finding:
     return Finding.passed(f"{target.address} accepts connections")
 
 
+def _health_context(profile: Any) -> Any:
+    """How the health check trusts the platform: as the app's calls do (the profile's CA file,
+    default trust, or none with ``verify_tls = false``)."""
+    import ssl
+
+    from mlops_tui.services.factory import tls_verify
+
+    verify = tls_verify(profile)
+    if verify is True:
+        return None
+    if verify is False:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    return verify
+
+
+async def _why_no_answer(ctx: LocalContext) -> errors.Unreachable | None:
+    """The cause the app's own calls would name (untrusted certificate, the wrong scheme), or None."""
+    import httpx
+
+    from mlops_tui.services import httpclient
+    from mlops_tui.services.factory import tls_verify
+
+    url = ctx.url.rstrip("/") + launcher.HEALTH_PATH
+    try:
+        async with httpx.AsyncClient(
+            verify=tls_verify(ctx.profile), timeout=launcher.HEALTH_TIMEOUT_S, trust_env=False
+        ) as client:
+            await client.get(url)
+    except httpx.HTTPError as exc:
+        return await httpclient.transport_failure(url, exc)
+    return None
+
+
 async def health_check(ctx: LocalContext) -> Finding:
-    answer = await asyncio.to_thread(launcher.health, ctx.url)
+    try:
+        context = _health_context(ctx.profile)
+    except errors.PlatformError as exc:
+        return Finding.failed(exc.message, exc.hint)
+    answer = await asyncio.to_thread(launcher.health, ctx.url, context=context)
     if answer is None:
+        known = await _why_no_answer(ctx)
+        if known is not None:
+            return Finding.failed(known.message, known.hint)
+        if ctx.profile.url:  # a platform elsewhere (a workshop's): its log is not on this machine
+            return Finding.failed(
+                f"no answer to {launcher.HEALTH_PATH} at {ctx.url} within {launcher.HEALTH_TIMEOUT_S:g} s",
+                "check the URL (your handout's); if it is right, the platform may be stopped or "
+                "overloaded: ask whoever runs it",
+            )
         return Finding.failed(
             f"no answer to {launcher.HEALTH_PATH} at {ctx.url} within {launcher.HEALTH_TIMEOUT_S:g} s",
             f"it may be overloaded or stuck: see {launcher.log_file(ctx.state_dir)}, "
@@ -152,12 +201,13 @@ async def health_check(ctx: LocalContext) -> Finding:
 
 async def credentials_check(ctx: LocalContext) -> Finding:
     from mlops_tui import credentials
+    from mlops_tui.services.factory import new_user_hint
 
     where = await asyncio.to_thread(credentials.backend_description)
     if ctx.password is None:
         return Finding.failed(
             f"no stored password for {ctx.user} (looked in {where})",
-            f"store it: mlops-tui login --profile {ctx.profile.name}; new users: mlops-tui platform add-user",
+            f"store it: mlops-tui login --profile {ctx.profile.name}; {new_user_hint(ctx.profile, ctx.user)}",
         )
     from mlops_tui.services.local.adapter import LocalPlatform
     from mlops_tui.services.types import Credentials

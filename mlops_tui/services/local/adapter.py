@@ -389,7 +389,7 @@ class LocalPlatform:
             )
         except httpx.HTTPError as exc:
             self._record(req, None)
-            raise self._unreachable(self._url(req), exc) from None
+            raise await self._unreachable(self._url(req), exc) from None
         self._record(req, response.status_code)
         return response
 
@@ -585,7 +585,7 @@ class LocalPlatform:
             except httpx.ReadTimeout:
                 raise
             except (httpx.TransportError, httpx.StreamError) as exc:
-                raise self._unreachable(self._url(req), exc) from None
+                raise await self._unreachable(self._url(req), exc) from None
 
     # -- project repository ----------------------------------------------------------------------
 
@@ -739,8 +739,11 @@ class LocalPlatform:
             )
         return [PredictionRecord.from_dict(d) for d in data if isinstance(d, dict) and "id" in d]
 
-    def _unreachable(self, url: str, exc: Exception) -> errors.Unreachable:
-        return httpclient.unreachable(url, url, exc, self._proxies) or _unreachable(url, exc)
+    async def _unreachable(self, url: str, exc: Exception) -> errors.Unreachable:
+        proxied = httpclient.unreachable(url, url, exc, self._proxies)
+        if proxied is not None:
+            return proxied
+        return await httpclient.transport_failure(url, exc) or _unreachable(url, exc)
 
     # -- local-platform extras -------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from textual.widgets import DataTable, Static
 
 from mlops_tui.services import classroom, errors
 from mlops_tui.services.types import ClassMember, ClassView
+from mlops_tui.services.units import counted
 from mlops_tui.terminal import Tone, tone_style
 from mlops_tui.widgets.panel import StalePanel
 from mlops_tui.widgets.safe_text import outside
@@ -133,7 +134,7 @@ def summary(view: ClassView, now: datetime, idle_minutes: float) -> Text:
     stuck = sum(1 for m in people if classroom.stuck(m, now, idle_minutes))
     done = sum(1 for m in people if classroom.lab_reached(m) > 5)
     text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(f"{len(people)} attendee{'s' * (len(people) != 1)}", style="bold")
+    text.append(counted(len(people), "attendee"), style="bold")
     text.append(" · ")
     text.append(f"{stuck} stuck", style=tone_style(Tone.FAIL) if stuck else "")
     text.append(f" · {done} done · ")

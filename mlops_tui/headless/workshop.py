@@ -33,6 +33,7 @@ from mlops_tui.platform.names import shown
 from mlops_tui.services import classroom
 from mlops_tui.services.errors import AuthFailed, Conflict, InvalidInput, PlatformFailure
 from mlops_tui.services.local import launcher
+from mlops_tui.services.units import counted
 
 PROFILE = "workshop"
 START_TIMEOUT_S = 60.0
@@ -341,7 +342,7 @@ def start(args: Any) -> int:
         note = f"; --attendees {args.attendees} is a class of {args.attendees} numbered attendees: "
         note += f"{len(fresh)} added" if fresh else "all there already"
     out(
-        f"tenant {settings.tenant}: {len(settings.attendees)} attendees ({len(made)} new{note}), "
+        f"tenant {settings.tenant}: {counted(len(settings.attendees), 'attendee')} ({len(made)} new{note}), "
         f"facilitator {settings.facilitator}; deployments: {settings.max_deployments_per_attendee} per "
         f"attendee, {settings.max_deployments} in all"
     )
@@ -472,7 +473,7 @@ def add(args: Any) -> int:
     new = [a.user for a in accounts if a.role == "attendee" and a.password]
     kept = [a for a in attendees if a not in new]
     out(
-        f"added {len(new)} attendees: {', '.join(new) or 'none'}"
+        f"added {counted(len(new), 'attendee')}: {', '.join(new) or 'none'}"
         + (f" (already there: {', '.join(kept)})" if kept else "")
     )
     _print_lines(root, settings, new)
@@ -564,8 +565,9 @@ async def status(args: Any) -> int:
         return 0
     queue = f", {view.queued_jobs} queued" if view.queued_jobs else ""
     out(
-        f"class of tenant {view.tenant}: {len(people)} attendees; training: {view.running_jobs} "
-        f"running{queue} on {view.workers} workers (a job takes about {view.typical_job_seconds or 0:.0f} s)"
+        f"class of tenant {view.tenant}: {counted(len(people), 'attendee')}; training: {view.running_jobs} "
+        f"running{queue} on {counted(view.workers, 'worker')} "
+        f"(a job takes about {view.typical_job_seconds or 0:.0f} s)"
     )
     if view.broadcast is not None:
         out(f"broadcast: {view.broadcast.message}")

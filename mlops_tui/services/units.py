@@ -15,3 +15,8 @@ import humanize
 def size_text(n: int | float) -> str:
     """``n`` bytes as ``"512 Bytes"``, ``"2.0 KiB"``, ``"40.0 MiB"``, ``"3.1 GiB"`` (one decimal)."""
     return str(humanize.naturalsize(n, binary=True, format="%.1f"))
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``"1 attendee"``, ``"3 attendees"``, ``"0 attendees"`` (English: singular for one only)."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"

@@ -317,8 +317,16 @@ async def latest_job(p: Platform, ctx: LabContext) -> Job | None:
 
 
 async def _verify_train(p: Platform, ctx: LabContext) -> Check:
-    job = await latest_job(p, ctx)
+    """Done with a finished job of this user's code; else pending, saying why where the newest job
+    of that code failed or was cancelled (a job run from the CLI or another screen: the guide said
+    only "no finished training job" while the Class screen showed the failure)."""
+    jobs = [j for j in await p.list_jobs() if j.code.rstrip("/") == ctx.code_dir]  # newest first
+    job = next((j for j in jobs if j.state == JobState.FINISHED), None)
     if job is None:
+        newest = jobs[0] if jobs else None
+        if newest is not None and newest.state in (JobState.FAILED, JobState.CANCELLED):
+            why = f": {newest.message}" if newest.message else ""
+            return Check(CheckState.PENDING, f"job {newest.id} {newest.state.value}{why}; train again")
         return Check(CheckState.PENDING, f"no finished training job of {ctx.code_dir}")
     ctx.job_id = ctx.job_id or job.id
     return Check(CheckState.DONE, f"job {job.id} finished ({format_metrics(job.metrics) or 'no metrics'})")

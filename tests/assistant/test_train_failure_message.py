@@ -52,3 +52,34 @@ async def test_the_exit_code_is_said_once(message: str, said: str) -> None:
         async for _ in lab_training._run_train(FailingJob(message), ctx):  # type: ignore[arg-type]
             pass
     assert failed.value.message == said
+
+
+async def test_the_live_check_says_why_the_newest_job_of_this_code_failed() -> None:
+    """A job that failed from the CLI: the guide's check said only "no finished training job"
+    while the Class screen showed the failure (workshop tester). It names the job and its message."""
+    ctx = LabContext(user="student01")
+    failed = Job(
+        id="7",
+        cluster="c",
+        state=JobState.FAILED,
+        exit_code=2,
+        message=f"exit code 2: {ERROR}",
+        code=f"{ctx.code_dir}/",
+    )
+    others = Job(id="8", cluster="c", state=JobState.FINISHED, code="code/student02/taxi")
+
+    class Jobs:
+        def __init__(self, jobs: list[Job]) -> None:
+            self.jobs = jobs
+
+        async def list_jobs(self) -> list[Job]:
+            return self.jobs
+
+    check = await lab_training._verify_train(Jobs([others, failed]), ctx)  # type: ignore[arg-type]
+    assert not check.done and check.detail == f"job 7 failed: exit code 2: {ERROR}; train again"
+    finished = Job(id="6", cluster="c", state=JobState.FINISHED, code=ctx.code_dir)
+    check = await lab_training._verify_train(Jobs([failed, finished]), ctx)  # type: ignore[arg-type]
+    assert check.done and check.detail.startswith("job 6 finished")
+    assert (await lab_training._verify_train(Jobs([others]), ctx)).detail == (  # type: ignore[arg-type]
+        f"no finished training job of {ctx.code_dir}"
+    )

@@ -432,8 +432,12 @@ class MlopsApp(App[int]):
         if threading.get_ident() != self._thread_id:  # an adapter may call back from a thread
             self.call_from_thread(self._link_status, status)
             return
+        refused_now = status.link is Link.REFUSED and self.connection.link is not Link.REFUSED
         self.connection = status
         self._status_refresh()
+        if refused_now:  # once per refusal: the badge keeps saying it
+            self.notify(status.detail, title="Password refused", severity="error", timeout=30, markup=False)
+            self.tell_guide(status.detail)
 
     def _link_data(self, topic: str, value: Any) -> None:
         if topic.startswith("error:"):

@@ -133,6 +133,10 @@ class LocalPlatform:
         self._deployments: dict[str, Deployment] = {}
         self._login_lock = asyncio.Lock()
         self.on_relogin = on_relogin
+        # Set when a login with these credentials was refused (401): never sent again (see
+        # errors.PasswordRefused); a new password comes with a new adapter (Login screen, join).
+        self.refused: errors.AuthFailed | None = None
+        self._was_attendee = False
 
     # -- equivalent commands ---------------------------------------------------------------------
 
@@ -410,10 +414,14 @@ class LocalPlatform:
         async with self._login_lock:
             if self.session is not None and self.session is not stale:
                 return  # another task already logged in again
+            if self.refused is not None:
+                raise self.refused
             if self.on_relogin is not None:
                 self.on_relogin()
             try:
                 await self._login_unlocked()
+            except errors.PasswordRefused:
+                raise
             except errors.AuthFailed as exc:
                 raise errors.relogin_failed(exc) from None
 
@@ -436,8 +444,18 @@ class LocalPlatform:
             return await self._login_unlocked()
 
     async def _login_unlocked(self) -> Session:
+        if self.refused is not None:
+            raise self.refused  # the platform said no to this password: asking again only locks it
         req = self._r_login()
         response = await self._send_once(req)
+        if response.status_code == 401:
+            had_session = self.session is not None
+            self.session = None
+            if had_session:  # a password that worked stopped working: it was changed
+                self.refused = errors.password_refused(self.credentials.user, attendee=self._was_attendee)
+            else:
+                self.refused = _error_for(response, login=True)  # type: ignore[assignment]
+            raise self.refused
         if not response.is_success:
             raise _error_for(response, login=True)
         location = response.headers.get("Location", "")
@@ -449,6 +467,7 @@ class LocalPlatform:
         data.setdefault("user", self.credentials.user)
         data.setdefault("tenant", self.credentials.tenant)
         self.session = Session.from_dict(data)
+        self._was_attendee = self.session.role == "attendee"
         return self.session
 
     async def whoami(self) -> Session:

@@ -19,6 +19,7 @@ from textual.containers import Grid
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 
+from mlops_tui.assistant import workshop as ws
 from mlops_tui.live import LatencySample, RegistryEntry
 from mlops_tui.services import errors
 from mlops_tui.services.classroom import queue_place
@@ -319,6 +320,9 @@ class DashboardScreen(BaseScreen):
         elif topic == "deployments":
             self.query_one("#tbl-deployments", LiveTable).show(deployment_rows(value, app.data.get("drift")))
             self._show_drift()
+            self._show_latency()
+            if not app.latency and app.updated.get(topic):  # "none to ask" is as fresh as this list
+                self.query_one("#panel-latency", StalePanel).mark_updated(app.updated[topic])
         elif topic == "drift":
             deployments = app.data.get("deployments")
             if deployments is not None:
@@ -377,9 +381,15 @@ class DashboardScreen(BaseScreen):
         deployments: list[Deployment] | None = self.mlops.data.get("deployments")
         if deployments is None:
             return "loading…"
-        ready = [d for d in deployments if d.ready]
-        if ready:
-            return f"loading: asking {ready[0].name} for the workshop's ride…"
+        # the probe asks the person's own deployment (live.py): say which, or that there is none
+        own = self.mlops.default_pick(deployments, prefer=lambda d: d.ready)
+        if own is not None and own.ready:
+            return f"loading: asking {own.name} for the workshop's ride…"
+        if own is not None:
+            return f"no predictions yet: {own.name} is {own.state}, not serving"
+        user, role = self.mlops.me
+        if role == "attendee":
+            return f"no predictions: there is no deployment {ws.deployment_name(user)} yet; Lab 4 deploys it"
         return "no predictions yet: deploy a model (4, then d)"
 
     # -- actions --------------------------------------------------------------------------------

@@ -723,11 +723,13 @@ class GuideScreen(BaseScreen):
         try:
             platform = self._platform()
             if job_id is None:
-                jobs = await platform.list_jobs()
-                if not jobs:
-                    self.chat.say("There is no training job yet: the train step (Lab 3) starts one.")
+                own = self.mlops.default_pick(await platform.list_jobs())  # a class lists everyone's
+                if own is None:
+                    self.chat.say(
+                        "There is no training job yet (of yours): the train step (Lab 3) starts one."
+                    )
                     return
-                job = jobs[0]
+                job = own
             else:
                 job = await platform.get_job(job_id)
             lines: list[str] = []

@@ -125,8 +125,11 @@ class TrainingScreen(BaseScreen):
             self._open_form(intent[1])
 
     def _newest_id(self) -> str | None:
+        """The job the log follows until the person picks one: their own newest (in a class the
+        list is the whole queue, newest first: services/ownership.py)."""
         jobs: list[Job] = self.mlops.data.get("jobs") or []
-        return jobs[0].id if jobs else None
+        newest = self.mlops.default_pick(jobs)
+        return newest.id if newest is not None else None
 
     # -- jobs list -------------------------------------------------------------------------------
 
@@ -142,9 +145,10 @@ class TrainingScreen(BaseScreen):
         self.query_one("#tbl-jobs", LiveTable).show(job_rows(jobs, app.clock()))
         if app.updated.get("jobs"):
             panel.mark_updated(app.updated["jobs"])
-        if jobs and (self.job_id is None or (not self._chosen and jobs[0].id != self.job_id)):
-            # like the table, the log follows the newest job until the person picks one
-            self.select_job(jobs[0].id)
+        newest = self._newest_id()
+        if newest is not None and (self.job_id is None or (not self._chosen and newest != self.job_id)):
+            # the log follows the person's newest job until they pick one
+            self.select_job(newest)
         elif self.job_id is not None:
             job = next((j for j in jobs if j.id == self.job_id), None)
             if job is not None:

@@ -689,6 +689,14 @@ class LocalPlatform:
             raise errors.InvalidInput("nothing to predict: give at least one ride", field="scoring_args")
         if deployment not in self._deployments:
             await self.get_deployment(deployment)
+        dep = self._deployments.get(deployment)
+        if dep is not None and dep.auth_token is None and dep.owner not in ("", self.credentials.user):
+            # the platform hides the others' tokens: sending none only earns "missing X-Auth-Token"
+            raise errors.Forbidden(
+                f"deployment {shown(deployment)} is {shown(dep.owner)}'s: only they have its auth token",
+                hint="pick your own deployment (Lab 4 deploys it)",
+                status=403,
+            )
         for attempt in (1, 2):
             req = dataclasses.replace(self._r_predict(deployment=deployment, records=records), probe=probe)
             if req.path.startswith("$"):

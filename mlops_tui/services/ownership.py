@@ -54,3 +54,38 @@ def default_pick(
         if preferred:
             return preferred[0]
     return pool[0] if pool else None
+
+
+def own_folders(user: str) -> tuple[str, ...]:
+    """``code/<folder>``, ``models/<folder>``, ``data/<folder>``: where an attendee writes (the
+    platform's rule, ``platform/repo.py`` ``check_folder_access``; ``names.user_folder``)."""
+    from mlops_tui.platform.names import user_folder
+
+    folder = user_folder(user)
+    return tuple(f"{top}/{folder}" for top in ("code", "models", "data"))
+
+
+def write_refusal(path: str, user: str, role: str) -> str | None:
+    """Why the platform will refuse ``user`` writing ``path`` (a repository path), or None.
+
+    The platform decides (403); this is said before a byte is sent: an upload's body went out
+    whole before the refusal came back (httpx sends no ``Expect: 100-continue``)."""
+    if role != ATTENDEE:
+        return None
+    folders = own_folders(user)
+    if any(path.startswith(f + "/") for f in folders):
+        return None
+    yours = ", ".join(f"{f}/" for f in folders)
+    return (
+        f"{path} is outside your folders: as an attendee ({user}) you write only under {yours} "
+        "(the rest is the tenant's shared data, kept by the facilitator)"
+    )
+
+
+def default_data_path(path: str, user: str, role: str) -> str:
+    """Where an upload named ``data/<name>`` goes by default: for an attendee their own folder,
+    ``data/<folder>/<name>`` (what they may write), else ``path`` as it is."""
+    if role != ATTENDEE or write_refusal(path, user, role) is None:
+        return path
+    rest = path.removeprefix("data/")
+    return f"{own_folders(user)[2]}/{rest}" if "/" not in rest else path

@@ -101,3 +101,59 @@ async def test_a_reset_password_stops_the_background_logins_and_says_what_to_do(
         # the new password works at once, from the same host (the platform's back-off is not held)
         assert klass.login("student02", new).status_code == 201
     await adapter.aclose()
+
+
+def _trip_file(folder: Path) -> Path:
+    from mlops_tui.lab_scripts.synthetic import YELLOW_2019_COLUMNS
+
+    file = folder / "x.csv"
+    file.write_text(",".join(YELLOW_2019_COLUMNS) + "\n")
+    return file
+
+
+async def test_an_attendees_upload_goes_to_their_folder_and_a_refusal_comes_before_the_body(
+    two_attendees: TwoAttendees, tmp_path: Path
+) -> None:
+    from mlops_tui.services import datasets, errors
+
+    file = _trip_file(tmp_path)
+    async with LocalAdapter(two_attendees.credentials("student01")) as p:
+        done = await datasets.upload_data(p, file, profile=False, replace=True)
+        assert done.entry.path == "data/student01/x.csv"
+        with pytest.raises(errors.Forbidden) as refused:
+            await datasets.upload_data(p, file, "shared.csv", profile=False)
+        assert "you write only under" in str(refused.value) and "--as student01/x.csv" in str(refused.value)
+        with pytest.raises(errors.Forbidden):  # any upload: the adapter asks before sending
+            await p.upload_repo("data/shared.csv", file)
+        assert [c.status for c in p.calls if c.op == "upload_repo"] == [201]  # the refused ones never went
+
+
+def test_data_upload_on_the_command_line_as_an_attendee(two_attendees: TwoAttendees, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    joined = cli(
+        home, "join", two_attendees.url, "--user", "student02", "--password-stdin",
+        stdin=two_attendees.passwords["student02"] + "\n",
+    )  # fmt: skip
+    assert joined.returncode == 0, joined.stdout + joined.stderr
+    _trip_file(home)
+    done = cli(home, "data", "upload", "x.csv", "--replace")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "to data/student02/x.csv" in done.stdout, done.stdout
+
+
+async def test_the_upload_dialog_names_the_attendees_folder(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from mlops_tui.screens.file_picker import FilePickerScreen
+    from textual.app import App
+    from textual.widgets import Input
+
+    file = _trip_file(tmp_path)
+    app = App()
+    async with app.run_test() as pilot:
+        picker = FilePickerScreen(tmp_path, folder="student01")
+        await app.push_screen(picker)
+        await pilot.pause()
+        picker._file_selected(SimpleNamespace(path=file))  # type: ignore[arg-type]
+        assert picker.query_one("#picker-name", Input).value == "student01/x.csv"

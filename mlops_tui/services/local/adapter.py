@@ -22,7 +22,7 @@ from urllib.parse import quote, urlencode
 import httpx
 
 from mlops_tui.platform.names import shown
-from mlops_tui.services import errors, httpclient
+from mlops_tui.services import errors, httpclient, ownership
 from mlops_tui.services.curl import Curl, Secret, read_secret
 from mlops_tui.services.platform import CallRecord, Progress
 from mlops_tui.services.types import (
@@ -623,6 +623,10 @@ class LocalPlatform:
         progress: Progress | None = None,
         replace: bool = False,
     ) -> RepoEntry:
+        if self.session is not None:  # the folder rule is the platform's; refused before the body goes
+            refusal = ownership.write_refusal(path, self.session.user, self.session.role)
+            if refusal is not None:
+                raise errors.Forbidden(refusal, hint="", status=403)
         req = self._r_upload_repo(
             path=path, content=content, source=source, progress=progress, replace=replace
         )

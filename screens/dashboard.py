@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Input, Static
 
 from mlops_tui.assistant import workshop as ws
 from mlops_tui.live import LatencySample, RegistryEntry
-from mlops_tui.services import errors
+from mlops_tui.services import errors, ownership
 from mlops_tui.services.classroom import queue_place
 from mlops_tui.services.terminal_text import plain
 from mlops_tui.services.types import (
@@ -110,15 +110,21 @@ def cluster_rows(clusters: list[Cluster]) -> list[Row]:
     return rows
 
 
-def job_rows(jobs: list[Job], now: datetime) -> list[Row]:
+def job_rows(jobs: list[Job], now: datetime, user: str = "") -> list[Row]:
+    """One row per job: id, state, how long it took (or its place in the queue), MAE, and its
+    owner ("you" for ``user``'s) where the list holds the jobs of several people (a class's queue);
+    an empty owner column is left out (``LiveTable``'s optional columns)."""
+    several = len(ownership.owners(jobs) | ({user} if user else set())) > 1
     rows: list[Row] = []
     for job in jobs:
+        owner = ("you" if job.user == user else job.user) if several and job.user else ""
         if job.started_at is None:
             took = queue_place(job, now, short=True) or "-"  # a queued job: its place and wait
         else:
             took = duration(((job.finished_at or now) - job.started_at).total_seconds())
         mae = job.metrics.get("mae")
-        rows.append((job.id, (job.id, state_text(job.state), took, f"{mae:.1f}" if mae is not None else "")))
+        mae_text = f"{mae:.1f}" if mae is not None else ""
+        rows.append((job.id, (job.id, state_text(job.state), took, mae_text, owner)))
     return rows
 
 
@@ -234,7 +240,7 @@ class DashboardScreen(BaseScreen):
                 yield LiveTable("NAME", "STATE", "INFO", id="tbl-clusters", empty="no clusters")
             with StalePanel("Jobs", id="panel-jobs"):
                 yield LiveTable(
-                    "ID", "STATE", "TOOK", "MAE s", id="tbl-jobs", empty="no jobs yet (3, then n)"
+                    "ID", "STATE", "TOOK", "MAE s", "OWNER", id="tbl-jobs", empty="no jobs yet (3, then n)"
                 )
             with StalePanel("Deployments", id="panel-deployments"):
                 yield LiveTable(
@@ -314,7 +320,7 @@ class DashboardScreen(BaseScreen):
         if topic == "clusters":
             self.query_one("#tbl-clusters", LiveTable).show(cluster_rows(value))
         elif topic == "jobs":
-            self.query_one("#tbl-jobs", LiveTable).show(job_rows(value, app.clock()))
+            self.query_one("#tbl-jobs", LiveTable).show(job_rows(value, app.clock(), app.me[0]))
         elif topic == "registry":
             self.query_one("#tbl-registry", LiveTable).show(registry_rows(value))
         elif topic == "deployments":
@@ -477,8 +483,14 @@ class DashboardScreen(BaseScreen):
             if yes:
                 self._delete(name)
 
+        dep = next((d for d in self.mlops.data.get("deployments") or [] if d.name == name), None)
+        other = ownership.others_owner(dep, self.mlops.me[0]) if dep is not None else None
+        whose = f" of [b]{outside_markup(other)}[/b] (not yours)" if other else ""
         self.app.push_screen(
-            ConfirmScreen(f"Delete deployment [b]{name}[/b]? Its prediction server stops.", yes="Delete"),
+            ConfirmScreen(
+                f"Delete deployment [b]{outside_markup(name)}[/b]{whose}? Its prediction server stops.",
+                yes="Delete",
+            ),
             confirmed,
         )
 

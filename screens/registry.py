@@ -433,8 +433,11 @@ class RegistryScreen(BaseScreen):
         stage = (
             STAGES[(STAGES.index(version.stage) + 1) % len(STAGES)] if version.stage in STAGES else "staging"
         )
+        model = next((e.model for e in self.entries if e.model.name == version.model), None)
+        other = ownership.others_owner(model, self.mlops.me[0]) if model is not None else None
+        whose = f" (of [b]{outside_markup(other)}[/b], not yours)" if other else ""
         question = (
-            f"Move [b]{outside_markup(version.model)} v{version.version}[/b] from "
+            f"Move [b]{outside_markup(version.model)} v{version.version}[/b]{whose} from "
             f"{outside_markup(version.stage)} to [b]{stage}[/b]? Everyone in the tenant sees the change."
         )
         if not await self.app.push_screen_wait(ConfirmScreen(question, yes=f"Set {stage}")):

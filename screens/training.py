@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
-from mlops_tui.services import errors, job_output
+from mlops_tui.services import errors, job_output, ownership
 from mlops_tui.services.classroom import queue_place
 from mlops_tui.services.terminal_text import plain
 from mlops_tui.services.types import Job, JobSpec, JobState
@@ -93,7 +93,9 @@ class TrainingScreen(BaseScreen):
     def compose_body(self) -> Iterable[Widget]:
         with Horizontal(id="train-body"):
             with StalePanel("Jobs", id="panel-jobs"):
-                yield LiveTable("ID", "STATE", "TOOK", "MAE s", id="tbl-jobs", empty="no jobs yet: press n")
+                yield LiveTable(
+                    "ID", "STATE", "TOOK", "MAE s", "OWNER", id="tbl-jobs", empty="no jobs yet: press n"
+                )
             with Vertical(id="train-right"):
                 yield Static("Select a job (enter) to follow its log.", id="job-summary")
                 with StalePanel("Log", id="panel-log"):
@@ -142,7 +144,7 @@ class TrainingScreen(BaseScreen):
             panel.mark_failed(failure_label(app.data_errors["jobs"]))
             return
         jobs: list[Job] = app.data.get("jobs") or []
-        self.query_one("#tbl-jobs", LiveTable).show(job_rows(jobs, app.clock()))
+        self.query_one("#tbl-jobs", LiveTable).show(job_rows(jobs, app.clock(), app.me[0]))
         if app.updated.get("jobs"):
             panel.mark_updated(app.updated["jobs"])
         newest = self._newest_id()
@@ -384,8 +386,11 @@ class TrainingScreen(BaseScreen):
             if yes:
                 self._cancel(job.id)
 
+        other = ownership.others_owner(job, self.mlops.me[0])  # in a class: say whose it is
+        whose = f" of [b]{outside_markup(other)}[/b] (not yours)" if other else ""
         self.app.push_screen(
-            ConfirmScreen(f"Cancel training job [b]{job.id}[/b]?", yes="Cancel job", no="Keep"), confirmed
+            ConfirmScreen(f"Cancel training job [b]{job.id}[/b]{whose}?", yes="Cancel job", no="Keep"),
+            confirmed,
         )
 
     @work(group="cancel-job")

@@ -101,3 +101,52 @@ async def test_dashboard_latency_says_there_is_no_deployment_of_ones_own(tmp_pat
             said
             == f"no predictions: there is no deployment mlops-inference-server-{ME} yet; Lab 4 deploys it"
         )
+
+
+def _cells(app: MlopsApp, table_id: str) -> dict[str, list[str]]:
+    from mlops_tui.widgets.tables import LiveTable
+
+    table = app.screen.query_one(f"#{table_id}", LiveTable)
+    return {str(key.value): [str(c) for c in table.get_row(key)] for key in table.rows}
+
+
+async def test_at_80_columns_the_training_table_says_whose_each_job_is(tmp_path: Path) -> None:
+    from mlops_tui.screens.dialogs import ConfirmScreen
+
+    app = _app(tmp_path, ClassPlatform(), "training")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _feed(pilot)
+        table = app.screen.query_one("#tbl-jobs")
+        assert [str(c.label) for c in table.columns.values()][-1] == "OWNER"
+        cells = _cells(app, "tbl-jobs")
+        assert cells["7"][-1] == OTHER and cells["3"][-1] == "you", cells
+        app.screen.select_job("7")
+        await pilot.pause()
+        app.screen.action_cancel_job()
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        asked = str(app.screen.query_one("#dialog-question").render())
+        assert asked == f"Cancel training job 7 of {OTHER} (not yours)?", asked
+
+
+async def test_one_owner_has_no_owner_column(tmp_path: Path) -> None:
+    from .fixed_platform import FixedPlatform
+
+    app = MlopsApp(
+        FixedPlatform(), clock=frozen_clock, first_mode="training", poll=False, probe_latency=False,
+        survive_errors=False, settings_path=tmp_path / "tui.json",
+    )  # fmt: skip
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _feed(pilot)
+        table = app.screen.query_one("#tbl-jobs")
+        assert "OWNER" not in [str(c.label) for c in table.columns.values()]
+
+
+async def test_at_80_columns_cut_names_keep_the_user_id(tmp_path: Path) -> None:
+    app = _app(tmp_path, ClassPlatform(mine=True), "dashboard")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _feed(pilot)
+        names = [cells[0] for cells in _cells(app, "tbl-deployments").values()]
+        assert len(names) == 2 and all(n.endswith(("student02", "student01")) for n in names), names
+        models = [c[0] for k, c in _cells(app, "tbl-registry").items() if k.startswith("m:")]
+        assert all(m.endswith(("student02", "student01")) for m in models), models

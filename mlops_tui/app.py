@@ -332,6 +332,11 @@ class MlopsApp(App[int]):
         self.link.drift_enabled = mode == "dashboard"
         self.link.class_enabled = mode == "class"
         self.link.activity()
+        if self.current_mode != mode:  # a screen's passing state (the Class screen's filter) ends
+            for screen in self.screen_stack:
+                leave = getattr(screen, "clear_filter", None)
+                if leave is not None:
+                    leave()
         await self.switch_mode(mode)
         # what only this screen polls is asked now, not at its next turn (up to 10 s later)
         for topic in {"class": ("class",), "dashboard": ("latency", "drift")}.get(mode, ()):

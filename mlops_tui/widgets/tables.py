@@ -108,6 +108,11 @@ class LiveTable(DataTable):
         self._render_rows()
 
     @property
+    def shown_count(self) -> int:
+        """The rows the filter lets through (all of them without a filter)."""
+        return len(self._shown) if self._shown is not None else len(self._rows)
+
+    @property
     def selected_key(self) -> str | None:
         if not self.row_count:
             return None

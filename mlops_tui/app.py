@@ -21,10 +21,10 @@ import sys
 import threading
 import traceback
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from textual.app import App
 from textual.binding import Binding
@@ -35,7 +35,7 @@ from textual.worker import WorkerFailed
 from mlops_tui import actions, terminal, tui_log
 from mlops_tui.live import LatencySample, LiveLink
 from mlops_tui.platform.names import shown
-from mlops_tui.services import errors
+from mlops_tui.services import errors, ownership
 from mlops_tui.services.terminal_text import plain
 from mlops_tui.themes import MLOPS_THEME, THEMES, themes_for
 from mlops_tui.tui_log import LogSetup
@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from mlops_tui.services.types import Broadcast, Prediction
 
 log = logging.getLogger("mlops_tui.app")
+T = TypeVar("T")
 
 # mode -> (module under mlops_tui.screens, class name)
 SCREEN_CLASSES: dict[str, tuple[str, str]] = {
@@ -201,6 +202,20 @@ class MlopsApp(App[int]):
         return platform
 
     @property
+    def me(self) -> tuple[str, str]:
+        """``(user, role)`` of the session ("" while not connected): what defaults are picked for."""
+        platform = self.link.platform
+        if platform is None:
+            return "", ""
+        session = platform.session
+        return platform.credentials.user, session.role if session is not None else ""
+
+    def default_pick(self, items: Sequence[T], prefer: Callable[[T], bool] | None = None) -> T | None:
+        """The object a screen shows by default: the person's own (``services.ownership``)."""
+        user, role = self.me
+        return ownership.default_pick(items, user, role, prefer=prefer)
+
+    @property
     def read_only(self) -> bool:
         if self._read_only_flag is not None:
             return self._read_only_flag
@@ -309,6 +324,11 @@ class MlopsApp(App[int]):
         self.link.drift_enabled = mode == "dashboard"
         self.link.class_enabled = mode == "class"
         self.link.activity()
+        if self.current_mode != mode:  # a screen's passing state (the Class screen's filter) ends
+            for screen in self.screen_stack:
+                leave = getattr(screen, "clear_filter", None)
+                if leave is not None:
+                    leave()
         await self.switch_mode(mode)
         # what only this screen polls is asked now, not at its next turn (up to 10 s later)
         for topic in {"class": ("class",), "dashboard": ("latency", "drift")}.get(mode, ()):
@@ -424,8 +444,12 @@ class MlopsApp(App[int]):
         if threading.get_ident() != self._thread_id:  # an adapter may call back from a thread
             self.call_from_thread(self._link_status, status)
             return
+        refused_now = status.link is Link.REFUSED and self.connection.link is not Link.REFUSED
         self.connection = status
         self._status_refresh()
+        if refused_now:  # once per refusal: the badge keeps saying it
+            self.notify(status.detail, title="Password refused", severity="error", timeout=30, markup=False)
+            self.tell_guide(status.detail)
 
     def _link_data(self, topic: str, value: Any) -> None:
         if topic.startswith("error:"):

@@ -364,8 +364,14 @@ class LiveLink:
         health = getattr(self._require(), "health", None)
         return NOT_CONTACTED if health is None else await health()
 
+    def _refusal(self) -> errors.AuthFailed | None:
+        """The adapter's refusal of its stored password (it never sends it again), if any."""
+        return getattr(self.platform, "refused", None) if self.platform is not None else None
+
     def _result(self, topic: str, value: Any) -> None:
-        if self.status.link in (Link.RELOGIN, Link.CONNECTING) and topic not in NOT_THE_PLATFORM:
+        if self._refusal() is not None:
+            pass  # a call without a session (``/health``) answered: still not logged in
+        elif self.status.link in (Link.RELOGIN, Link.CONNECTING) and topic not in NOT_THE_PLATFORM:
             # A transparent re-login by the adapter: the poller never saw a state change.
             self._set(Link.CONNECTED)
         if topic == "health":
@@ -391,7 +397,13 @@ class LiveLink:
 
     def _poller_state(self, state: ConnectionState, detail: str) -> None:
         detail = plain(detail)  # before a prefix of ours goes in front
-        if state is ConnectionState.CONNECTED:
+        refused = self._refusal()
+        if refused is not None and state is not ConnectionState.RETRYING:
+            # Neither a call without a session (``/health``) nor a re-login attempt may say
+            # "connected" or "re-logging in": the password is refused until a new one is typed.
+            self._relogging = False
+            self._set(Link.REFUSED, refused.message)
+        elif state is ConnectionState.CONNECTED:
             self._relogging = False
             self._set(Link.CONNECTED)
         elif state is ConnectionState.RETRYING:
@@ -412,6 +424,8 @@ class LiveLink:
             self._poller_state(ConnectionState.RETRYING, self.status.detail)
 
     def _relogin_started(self) -> None:
+        if self._refusal() is not None:
+            return  # no attempt follows: the adapter raises its refusal at once
         self._relogging = True
         self._set(Link.RELOGIN, "logging in again with the stored credentials")
 

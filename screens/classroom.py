@@ -14,6 +14,7 @@ shown), so the same screen works on the local workshop platform and on Kubernete
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Iterable
@@ -23,7 +24,7 @@ from rich.text import Text
 from textual import on, work
 from textual.binding import Binding
 from textual.widget import Widget
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 
 from mlops_tui.services import classroom, errors
 from mlops_tui.services.types import ClassMember, ClassView
@@ -58,7 +59,7 @@ def default_idle_minutes() -> float:
         value = float(os.environ.get(IDLE_ENV, ""))
     except ValueError:
         return classroom.DEFAULT_IDLE_MINUTES
-    return value if value > 0 else classroom.DEFAULT_IDLE_MINUTES
+    return value if math.isfinite(value) and value > 0 else classroom.DEFAULT_IDLE_MINUTES
 
 
 def step_marks(member: ClassMember) -> Text:
@@ -128,12 +129,20 @@ def class_rows(view: ClassView, now: datetime, idle_minutes: float, *, help_widt
     return rows
 
 
-def summary(view: ClassView, now: datetime, idle_minutes: float) -> Text:
-    """``20 attendees · 2 stuck · 5 done · training: 1 running, 2 queued on 2 workers (~4 s a job)``."""
+def summary(
+    view: ClassView, now: datetime, idle_minutes: float, *, filtered: tuple[str, int] | None = None
+) -> Text:
+    """``20 attendees · 2 stuck · 5 done · training: 1 running, 2 queued on 2 workers (~4 s a job)``;
+    ``filtered`` (the filter and the rows it shows) comes first, in the warning style: "9
+    attendees" above 7 rows did not say that rows were hidden, nor how to see them again."""
     people = [m for m in view.members if m.role != "facilitator"]
     stuck = sum(1 for m in people if classroom.stuck(m, now, idle_minutes))
     done = sum(1 for m in people if classroom.lab_reached(m) > 5)
     text = Text(no_wrap=True, overflow="ellipsis")
+    if filtered is not None:
+        needle, shown = filtered
+        text.append(f"filter “{needle}”: {shown} shown (esc clears)", style=f"bold {tone_style(Tone.WARN)}")
+        text.append(" · ")
     text.append(counted(len(people), "attendee"), style="bold")
     text.append(" · ")
     text.append(f"{stuck} stuck", style=tone_style(Tone.FAIL) if stuck else "")
@@ -179,7 +188,9 @@ class ClassScreen(BaseScreen):
         yield Static("waiting for the class…", id="class-summary")
         yield Static("", id="class-broadcast")
         with StalePanel("Class", id="panel-class"):
-            yield LiveTable(*COLUMNS, id="tbl-class", empty="no attendees yet")
+            # why someone needs help is what the screen is for: never the column that gives way
+            # (cut to the room left by _help_width; STEPS and PROGRESS go first on a narrow screen)
+            yield LiveTable(*COLUMNS, id="tbl-class", empty="no attendees yet", whole=("LAB", COLUMNS[-1]))
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -215,11 +226,36 @@ class ClassScreen(BaseScreen):
         if error is None and app.updated.get("class"):
             panel.mark_updated(app.updated["class"])
         now = app.clock()
-        self.query_one("#class-summary", Static).update(summary(view, now, self.idle_minutes))
         self._show_broadcast(view)
-        self.query_one("#tbl-class", LiveTable).show(
-            class_rows(view, now, self.idle_minutes, help_width=self._help_width(view, now))
-        )
+        table = self.query_one("#tbl-class", LiveTable)
+        table.show(class_rows(view, now, self.idle_minutes, help_width=self._help_width(view, now)))
+        self._show_summary()
+
+    def _show_summary(self) -> None:
+        view = self.view
+        if view is None:
+            return
+        table = self.query_one("#tbl-class", LiveTable)
+        filtered = (table.filter_text, table.shown_count) if table.filter_text else None
+        text = summary(view, self.mlops.clock(), self.idle_minutes, filtered=filtered)
+        self.query_one("#class-summary", Static).update(text)
+
+    def action_escape(self) -> None:
+        """Esc clears an active filter first (it used to leave the screen, and a stray enter then
+        ran a lab step on the guide as the facilitator); then it goes back as everywhere."""
+        table = self.query_one("#tbl-class", LiveTable)
+        if table.filter_text and not isinstance(self.focused, Input):
+            self.clear_filter()
+            return
+        super().action_escape()
+
+    def clear_filter(self) -> None:
+        """Show every row again (also called when the person leaves the Class screen: a filter is
+        for the moment, and an invisible one hid attendees on the next visit)."""
+        table = self.query_one("#tbl-class", LiveTable)
+        if table.filter_text:
+            table.set_filter("")
+            self._show_summary()
 
     def _help_width(self, view: ClassView, now: datetime) -> int:
         """Cells left for the last column: the table's width minus the other columns and padding."""
@@ -265,7 +301,8 @@ class ClassScreen(BaseScreen):
 
         def apply(text: str | None) -> None:
             if text is not None:
-                table.set_filter(text)
+                table.set_filter(text.strip())
+                self._show_summary()
 
         self.app.push_screen(FilterPrompt(table.filter_text), apply)
 
@@ -277,7 +314,7 @@ class ClassScreen(BaseScreen):
                 return
             try:
                 minutes = float(text)
-                if minutes <= 0:
+                if not math.isfinite(minutes) or minutes <= 0:  # float() takes "nan" and "inf"
                     raise ValueError
             except ValueError:
                 self.notify(f"{text!r} is not a number of minutes above 0.", severity="warning")

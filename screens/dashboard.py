@@ -19,8 +19,9 @@ from textual.containers import Grid
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 
+from mlops_tui.assistant import workshop as ws
 from mlops_tui.live import LatencySample, RegistryEntry
-from mlops_tui.services import errors
+from mlops_tui.services import errors, ownership
 from mlops_tui.services.classroom import queue_place
 from mlops_tui.services.terminal_text import plain
 from mlops_tui.services.types import (
@@ -109,18 +110,23 @@ def cluster_rows(clusters: list[Cluster]) -> list[Row]:
     return rows
 
 
-def job_rows(jobs: Iterable[Job], now: datetime, *, submitted: bool = False) -> list[Row]:
-    """One row per job: ID, STATE, TOOK (a queued job: its place and wait), MAE s; with
-    ``submitted``, WHEN it was submitted (:func:`when`) after the state (the Training screen's
-    table). A narrower table shows the first cells only."""
+def job_rows(jobs: Iterable[Job], now: datetime, user: str = "", *, submitted: bool = False) -> list[Row]:
+    """One row per job: ID, STATE, TOOK (a queued job: its place and wait), MAE s, and OWNER ("you"
+    for ``user``'s) where the list holds the jobs of several people (a class's queue; an empty owner
+    column is left out: ``LiveTable``'s optional columns); with ``submitted``, WHEN it was submitted
+    (:func:`when`) after the state (the Training screen's table). A narrower table shows the first
+    cells only."""
+    jobs = list(jobs)
+    several = len(ownership.owners(jobs) | ({user} if user else set())) > 1
     rows: list[Row] = []
     for job in jobs:
+        owner = ("you" if job.user == user else job.user) if several and job.user else ""
         if job.started_at is None:
             took = queue_place(job, now, short=True) or "-"  # a queued job: its place and wait
         else:
             took = duration(((job.finished_at or now) - job.started_at).total_seconds())
         mae = job.metrics.get("mae")
-        cells = [job.id, state_text(job.state), took, f"{mae:.1f}" if mae is not None else ""]
+        cells = [job.id, state_text(job.state), took, f"{mae:.1f}" if mae is not None else "", owner]
         if submitted:
             cells.insert(2, when(job.submitted_at, now))
         rows.append((job.id, cells))
@@ -243,6 +249,7 @@ class DashboardScreen(BaseScreen):
                     "STATE",
                     "TOOK",
                     "MAE s",
+                    "OWNER",
                     id="tbl-jobs",
                     empty="no jobs yet (3, then n)",
                     give_way=("TOOK",),
@@ -325,12 +332,15 @@ class DashboardScreen(BaseScreen):
         if topic == "clusters":
             self.query_one("#tbl-clusters", LiveTable).show(cluster_rows(value))
         elif topic == "jobs":
-            self.query_one("#tbl-jobs", LiveTable).show(job_rows(value, app.clock()))
+            self.query_one("#tbl-jobs", LiveTable).show(job_rows(value, app.clock(), app.me[0]))
         elif topic == "registry":
             self.query_one("#tbl-registry", LiveTable).show(registry_rows(value))
         elif topic == "deployments":
             self.query_one("#tbl-deployments", LiveTable).show(deployment_rows(value, app.data.get("drift")))
             self._show_drift()
+            self._show_latency()
+            if not app.latency and app.updated.get(topic):  # "none to ask" is as fresh as this list
+                self.query_one("#panel-latency", StalePanel).mark_updated(app.updated[topic])
         elif topic == "drift":
             deployments = app.data.get("deployments")
             if deployments is not None:
@@ -389,9 +399,15 @@ class DashboardScreen(BaseScreen):
         deployments: list[Deployment] | None = self.mlops.data.get("deployments")
         if deployments is None:
             return "loading…"
-        ready = [d for d in deployments if d.ready]
-        if ready:
-            return f"loading: asking {ready[0].name} for the workshop's ride…"
+        # the probe asks the person's own deployment (live.py): say which, or that there is none
+        own = self.mlops.default_pick(deployments, prefer=lambda d: d.ready)
+        if own is not None and own.ready:
+            return f"loading: asking {own.name} for the workshop's ride…"
+        if own is not None:
+            return f"no predictions yet: {own.name} is {own.state}, not serving"
+        user, role = self.mlops.me
+        if role == "attendee":
+            return f"no predictions: there is no deployment {ws.deployment_name(user)} yet; Lab 4 deploys it"
         return "no predictions yet: deploy a model (4, then d)"
 
     # -- actions --------------------------------------------------------------------------------
@@ -479,8 +495,14 @@ class DashboardScreen(BaseScreen):
             if yes:
                 self._delete(name)
 
+        dep = next((d for d in self.mlops.data.get("deployments") or [] if d.name == name), None)
+        other = ownership.others_owner(dep, self.mlops.me[0]) if dep is not None else None
+        whose = f" of [b]{outside_markup(other)}[/b] (not yours)" if other else ""
         self.app.push_screen(
-            ConfirmScreen(f"Delete deployment [b]{name}[/b]? Its prediction server stops.", yes="Delete"),
+            ConfirmScreen(
+                f"Delete deployment [b]{outside_markup(name)}[/b]{whose}? Its prediction server stops.",
+                yes="Delete",
+            ),
             confirmed,
         )
 

@@ -19,7 +19,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Static
 
-from mlops_tui.services import datasets, errors
+from mlops_tui.services import datasets, errors, ownership
 from mlops_tui.services.units import size_text
 from mlops_tui.terminal import Tone, tone_style
 from mlops_tui.widgets.panel import StalePanel
@@ -177,7 +177,9 @@ class DataScreen(BaseScreen):
         p = self.mlops.require_platform()
         here = Path.cwd()  # where mlops-tui was started, else the home folder
         start = here if here != Path("/") else Path(os.environ.get("HOME") or "/")
-        choice = await self.app.push_screen_wait(FilePickerScreen(start))
+        user, role = self.mlops.me
+        own = ownership.own_folders(user)[2].removeprefix("data/") if role == ownership.ATTENDEE else ""
+        choice = await self.app.push_screen_wait(FilePickerScreen(start, folder=own))
         if choice is None:
             return
         self.busy = choice.name

@@ -55,9 +55,12 @@ class FilePickerScreen(ModalScreen[UploadChoice | None]):
         Binding("backspace", "parent", "Parent folder", show=False),
     ]
 
-    def __init__(self, start: Path | None = None) -> None:
+    def __init__(self, start: Path | None = None, folder: str = "") -> None:
+        """``folder``: where in data/ the name goes by default (an attendee's own, e.g.
+        ``student01``: the rest of data/ is the tenant's shared data, theirs only to read)."""
         super().__init__()
         self.start = (start or Path.cwd()).resolve()
+        self.folder = folder
         self.chosen: Path | None = None
 
     def compose(self) -> ComposeResult:
@@ -81,7 +84,9 @@ class FilePickerScreen(ModalScreen[UploadChoice | None]):
     def _file_selected(self, event: DirectoryTree.FileSelected) -> None:
         self.chosen = Path(event.path)
         self.query_one("#picker-where", Static).update(str(self.chosen))
-        self.query_one("#picker-name", Input).value = self.chosen.name
+        self.query_one("#picker-name", Input).value = (
+            f"{self.folder}/{self.chosen.name}" if self.folder else self.chosen.name
+        )
         self._problem("")
         self.query_one("#picker-name", Input).focus()
 
@@ -101,7 +106,9 @@ class FilePickerScreen(ModalScreen[UploadChoice | None]):
             self._problem("pick a file first: enter on a file in the tree")
             self.query_one(DataFileTree).focus()
             return
-        raw = self.query_one("#picker-name", Input).value.strip() or self.chosen.name
+        raw = self.query_one("#picker-name", Input).value.strip() or (
+            f"{self.folder}/{self.chosen.name}" if self.folder else self.chosen.name
+        )
         try:
             name = names.data_path(raw)
         except ValueError as exc:

@@ -30,7 +30,7 @@ from mlops_tui.assistant import workshop as ws
 from mlops_tui.assistant.commands import Command, match_step, may_hold_a_ride, parse_command
 from mlops_tui.assistant.lab_training import apply_train_params
 from mlops_tui.assistant.rides import Ride, ZoneIndex, default_zones
-from mlops_tui.services.errors import NotFound, PlatformError
+from mlops_tui.services.errors import AuthFailed, NotFound, PlatformError, SessionExpired, Unreachable
 from mlops_tui.services.platform import Platform
 from mlops_tui.widgets.broadcast import BroadcastBanner
 from mlops_tui.widgets.connection import Link
@@ -361,6 +361,11 @@ class GuideScreen(BaseScreen):
                 continue
             try:
                 check = await step.verify(platform, ctx)
+            except (AuthFailed, SessionExpired, Unreachable) as exc:
+                # The platform could not be asked (password refused, session gone, unreachable):
+                # every step is unknown, not undone. What was verified stays; the rest is not asked.
+                self._unknown(exc)
+                return
             except PlatformError as exc:
                 check = labs.Check(labs.CheckState.PENDING, str(exc))
             except Exception as exc:
@@ -370,6 +375,14 @@ class GuideScreen(BaseScreen):
             if step.id == "predict" and ctx.prediction is not None:
                 self.last_prediction = ctx.prediction.value
             self._refresh_steps()
+
+    def _unknown(self, exc: PlatformError) -> None:
+        for step in self.steps:
+            if self.states[step.id] == "checking":
+                self.states[step.id] = "pending"
+            if step.id != self.running and not self._finished(step.id):
+                self.details[step.id] = f"unknown now: {exc.message}"
+        self._refresh_steps()
 
     def _show_status(self) -> None:
         self.chat.say(say.status(self.steps, self.states, self.details, self.current))
@@ -710,11 +723,13 @@ class GuideScreen(BaseScreen):
         try:
             platform = self._platform()
             if job_id is None:
-                jobs = await platform.list_jobs()
-                if not jobs:
-                    self.chat.say("There is no training job yet: the train step (Lab 3) starts one.")
+                own = self.mlops.default_pick(await platform.list_jobs())  # a class lists everyone's
+                if own is None:
+                    self.chat.say(
+                        "There is no training job yet (of yours): the train step (Lab 3) starts one."
+                    )
                     return
-                job = jobs[0]
+                job = own
             else:
                 job = await platform.get_job(job_id)
             lines: list[str] = []

@@ -30,6 +30,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Button, Collapsible, Input, Label, Static
 
+from mlops_tui.assistant import workshop as ws
 from mlops_tui.services import errors
 from mlops_tui.services.terminal_text import plain
 from mlops_tui.services.types import Deployment, Prediction
@@ -156,6 +157,7 @@ class PredictScreen(BaseScreen):
         # or "typed" (by the person: never estimated over)
         self._distance_from = "example"
         self._distance_set: str | None = None  # the distance the form itself put in the field
+        self._asked = False  # a prediction was sent: the result pane is no longer for hints
 
     def compose_body(self) -> Iterable[Widget]:
         with Horizontal(id="predict-body"):
@@ -219,12 +221,20 @@ class PredictScreen(BaseScreen):
         ]
         if current in names:
             value = current
-        elif deployments:
-            value = ([d for d in deployments if d.ready] or deployments)[0].name
-        else:
-            value = None
+        else:  # the person's own (a class's list holds everyone's: services/ownership.py)
+            own = self.mlops.default_pick(deployments, prefer=lambda d: d.ready)
+            value = own.name if own is not None else None
         select.set_options_safely(options, value)
+        if value is None and not self._asked:
+            self.query_one("#result-value", Static).update(Text(self._none_of_mine(), style="italic"))
         self._take_intent()
+
+    def _none_of_mine(self) -> str:
+        """What to say when the person has no deployment (as the guide says it)."""
+        user, _ = self.mlops.me
+        name = ws.deployment_name(user) if user else "of yours"
+        others = " (the others listed are other people's)" if self._deployments_shown else ""
+        return f"There is no deployment {name} yet: Lab 4 deploys the model (1, then goto lab 4){others}."
 
     def _deployment(self) -> Deployment | None:
         value = self.query_one("#f-deployment", SafeSelect).value
@@ -499,8 +509,9 @@ class PredictScreen(BaseScreen):
             return
         dep = self._deployment()
         if dep is None:
-            self.notify("No deployment to ask: deploy a model version first (4, then d).", severity="warning")
+            self.notify(self._none_of_mine(), title="No deployment to ask", severity="warning")
             return
+        self._asked = True
         platform = self.mlops.require_platform()
         self.query_one("#result-value", Static).update(Text("asking the model…", style="italic"))
         try:

@@ -18,6 +18,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from mlops_tui.live import RegistryEntry
+from mlops_tui.services import ownership
 from mlops_tui.services.errors import PlatformError
 from mlops_tui.services.types import (
     Deployment,
@@ -204,6 +205,7 @@ class RegistryScreen(BaseScreen):
             if app.updated.get("registry"):
                 panel.mark_updated(app.updated["registry"])
             self._take_intent()
+            self._select_own()
         self._show_detail()
 
     @on(DataTable.RowHighlighted, "#tbl-models")
@@ -216,6 +218,18 @@ class RegistryScreen(BaseScreen):
         elif ":" in key:
             model, _, version = key.rpartition(":")
             self.selected = (model, int(version))
+        self._show_detail()
+
+    def _select_own(self) -> None:
+        """Nothing chosen yet: the person's own model (in a class the registry holds everyone's)."""
+        if self.selected is not None:
+            return
+        own = self.mlops.default_pick([e.model for e in self.entries])
+        entry = next((e for e in self.entries if own is not None and e.model.name == own.name), None)
+        if entry is None or not entry.versions:
+            return
+        self.query_one("#tbl-models", LiveTable).select_key(f"m:{entry.model.name}")
+        self.selected = (entry.model.name, entry.versions[-1].version)
         self._show_detail()
 
     def _version(self) -> ModelVersion | None:
@@ -286,7 +300,12 @@ class RegistryScreen(BaseScreen):
 
         platform = self.mlops.require_platform()
         jobs: list[Job] = await platform.list_jobs()
-        finished = [j for j in jobs if j.state == JobState.FINISHED]
+        user = platform.credentials.user
+        # the person's own finished jobs first (the form offers the first): in a class the list
+        # holds the whole queue, whose outputs an attendee may not register
+        finished = sorted(
+            (j for j in jobs if j.state == JobState.FINISHED), key=lambda j: not ownership.is_mine(j, user)
+        )
         if not finished:
             self.notify("No finished training job yet: train one first (3, then n).", severity="warning")
             return
@@ -296,7 +315,11 @@ class RegistryScreen(BaseScreen):
             for v in e.versions
             if v.lineage.job_id
         }
-        model = self.selected[0] if self.selected else ws.model_name(platform.credentials.user)
+        chosen = next(
+            (e.model for e in self.entries if self.selected and e.model.name == self.selected[0]), None
+        )
+        mine = chosen is not None and ownership.is_mine(chosen, user)
+        model = chosen.name if chosen is not None and mine else ws.model_name(user)
         form = await self.app.push_screen_wait(RegisterScreen(finished, model, registered))
         if form is None:
             return
@@ -410,8 +433,11 @@ class RegistryScreen(BaseScreen):
         stage = (
             STAGES[(STAGES.index(version.stage) + 1) % len(STAGES)] if version.stage in STAGES else "staging"
         )
+        model = next((e.model for e in self.entries if e.model.name == version.model), None)
+        other = ownership.others_owner(model, self.mlops.me[0]) if model is not None else None
+        whose = f" (of [b]{outside_markup(other)}[/b], not yours)" if other else ""
         question = (
-            f"Move [b]{outside_markup(version.model)} v{version.version}[/b] from "
+            f"Move [b]{outside_markup(version.model)} v{version.version}[/b]{whose} from "
             f"{outside_markup(version.stage)} to [b]{stage}[/b]? Everyone in the tenant sees the change."
         )
         if not await self.app.push_screen_wait(ConfirmScreen(question, yes=f"Set {stage}")):

@@ -17,7 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
-from mlops_tui.services import errors, job_output
+from mlops_tui.services import errors, job_output, ownership
 from mlops_tui.services.classroom import queue_place
 from mlops_tui.services.terminal_text import plain
 from mlops_tui.services.types import Job, JobSpec, JobState
@@ -34,7 +34,7 @@ from .dashboard import failure_label, job_rows, state_text
 from .dialogs import ConfirmScreen
 from .log_follow import LogFeed
 
-JOB_COLUMNS = ("ID", "STATE", "WHEN", "TOOK", "MAE s")  # job_rows(submitted=True)
+JOB_COLUMNS = ("ID", "STATE", "WHEN", "TOOK", "MAE s", "OWNER")  # job_rows(submitted=True)
 
 
 def parse_round(line: str) -> dict[str, Any] | None:
@@ -131,8 +131,11 @@ class TrainingScreen(BaseScreen):
             self._open_form(intent[1])
 
     def _newest_id(self) -> str | None:
+        """The job the log follows until the person picks one: their own newest (in a class the
+        list is the whole queue, newest first: services/ownership.py)."""
         jobs: list[Job] = self.mlops.data.get("jobs") or []
-        return jobs[0].id if jobs else None
+        newest = self.mlops.default_pick(jobs)
+        return newest.id if newest is not None else None
 
     # -- jobs list -------------------------------------------------------------------------------
 
@@ -145,12 +148,13 @@ class TrainingScreen(BaseScreen):
             panel.mark_failed(failure_label(app.data_errors["jobs"]))
             return
         jobs: list[Job] = app.data.get("jobs") or []
-        self.query_one("#tbl-jobs", LiveTable).show(job_rows(jobs, app.clock(), submitted=True))
+        self.query_one("#tbl-jobs", LiveTable).show(job_rows(jobs, app.clock(), app.me[0], submitted=True))
         if app.updated.get("jobs"):
             panel.mark_updated(app.updated["jobs"])
-        if jobs and (self.job_id is None or (not self._chosen and jobs[0].id != self.job_id)):
-            # like the table, the log follows the newest job until the person picks one
-            self.select_job(jobs[0].id)
+        newest = self._newest_id()
+        if newest is not None and (self.job_id is None or (not self._chosen and newest != self.job_id)):
+            # the log follows the person's newest job until they pick one
+            self.select_job(newest)
         elif self.job_id is not None:
             job = next((j for j in jobs if j.id == self.job_id), None)
             if job is not None:
@@ -377,8 +381,11 @@ class TrainingScreen(BaseScreen):
             if yes:
                 self._cancel(job.id)
 
+        other = ownership.others_owner(job, self.mlops.me[0])  # in a class: say whose it is
+        whose = f" of [b]{outside_markup(other)}[/b] (not yours)" if other else ""
         self.app.push_screen(
-            ConfirmScreen(f"Cancel training job [b]{job.id}[/b]?", yes="Cancel job", no="Keep"), confirmed
+            ConfirmScreen(f"Cancel training job [b]{job.id}[/b]{whose}?", yes="Cancel job", no="Keep"),
+            confirmed,
         )
 
     @work(group="cancel-job")

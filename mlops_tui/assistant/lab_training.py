@@ -26,7 +26,7 @@ from mlops_tui.assistant.steps import (
     equivalent_commands,
     event,
 )
-from mlops_tui.services import datasets, errors, job_output, taxi_zones
+from mlops_tui.services import datasets, errors, job_output, ownership, taxi_zones
 from mlops_tui.services.classroom import queue_place
 from mlops_tui.services.errors import InvalidInput
 from mlops_tui.services.platform import Platform
@@ -204,9 +204,14 @@ async def _upload_data_file(p: Platform, ctx: LabContext) -> AsyncIterator[StepE
     from mlops_tui.lab_scripts.data_profile import describe
 
     assert ctx.data_file is not None
+    # the file's own name (not one typed): the platform's default place, an attendee's own folder
+    name = None if ctx.data_path == datasets.upload_path(ctx.data_file) else ctx.data_path
+    if name is None and p.session is not None:
+        ctx.data_path = ownership.default_data_path(ctx.data_path, p.session.user, p.session.role)
     yield event(EventKind.INFO, f"profiling {ctx.data_file} and uploading it as {ctx.data_path}")
     try:
-        done = await datasets.upload_data(p, ctx.data_file, ctx.data_path)
+        done = await datasets.upload_data(p, ctx.data_file, name)
+        ctx.data_path = done.entry.path
     except errors.AlreadyExists as exc:  # another file of that name: never replaced from here
         name = ctx.data_path.removeprefix("data/")
         raise StepFailed(exc.message, hint=f"train on the one there (data={name}), or {exc.hint}") from None

@@ -442,7 +442,7 @@ def create_app(platform: Platform) -> FastAPI:
     async def cancel_job(job_id: str, s: Session) -> dict[str, Any]:
         row = platform.engine.get(s.tenant, job_id)
         require_owner(s, row["user"], f"job {row['id']}", "id")
-        return job_json(await platform.engine.cancel(s.tenant, job_id))
+        return job_json(await platform.engine.cancel(s.tenant, job_id, by=s.user))
 
     @app.get(f"{V1}/jobs/{{job_id}}/metrics", tags=["training"], responses=contract.responses(404))
     async def job_metrics(job_id: str, s: Session) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from mlops_tui.platform import names
 from mlops_tui.platform.access import ATTENDEE, MEMBER, ROLES
 from mlops_tui.platform.db import Database
 from mlops_tui.platform.errors import ApiError, conflict, session_expired
-from mlops_tui.platform.login_backoff import LoginBackoff
+from mlops_tui.platform.login_backoff import LoginBackoff, fingerprint
 from mlops_tui.platform.state import utcnow
 
 SESSION_PREFIX = "/api/v2/session/"
@@ -179,10 +179,15 @@ class Auth:
             "JOIN tenants t ON t.name = u.tenant WHERE u.tenant = ? AND u.name = ?",
             (tenant, name),
         )
+        stored = row["password_hash"] if row else _DUMMY_HASH
         with self.backoff.attempt(
-            f"{tenant}/{name}", client, known=row is not None, owner=owner
+            f"{tenant}/{name}",
+            client,
+            known=row is not None,
+            owner=owner,
+            secret=fingerprint(password, stored),
         ) as succeeded:
-            ok = verify_password(password, row["password_hash"] if row else _DUMMY_HASH)
+            ok = verify_password(password, stored)
             if not row or not ok:
                 raise ApiError(401, "auth_failed", "wrong user name, password or tenant")
             succeeded()

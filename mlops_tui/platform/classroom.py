@@ -2,11 +2,12 @@
 
 ``class_view`` gathers, per user of the tenant, what the Class screen and ``workshop status``
 verify the labs from: their notebooks, jobs (with queue position), registered versions,
-deployments with the number of predictions they answered, the files of their code folder, their
+deployments with the number of predictions they answered their clients (not the latency probe's;
+kept over restarts: :mod:`prediction_progress`), the files of their code folder, their
 last login, their last error and the time of their last progress. Everything comes from the
 platform's state as it is now; the predictions come from each prediction server's own Prometheus
-``/metrics`` (``mlops_requests_total`` with status 200 on ``predict`` or ``infer``), read at
-request time with a short deadline (a server that does not answer counts as ``null``).
+``/metrics``, read at request time with a short deadline, and are added to the totals the
+platform keeps (a server that does not answer adds nothing).
 
 The broadcast is one message per tenant, set by the facilitator, read by everyone in the tenant.
 """
@@ -23,12 +24,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from prometheus_client.parser import text_string_to_metric_families
 
 from mlops_tui.platform.access import ATTENDEE, FACILITATOR
 from mlops_tui.platform.clusters import NO_JUPYTER
 from mlops_tui.platform.errors import invalid
 from mlops_tui.platform.names import user_folder
+from mlops_tui.platform.prediction_progress import ServerCount, parse_metrics
 from mlops_tui.platform.registry import version_json
 from mlops_tui.platform.state import utcnow
 from mlops_tui.platform.training import job_json
@@ -40,33 +41,15 @@ if TYPE_CHECKING:
 METRICS_TIMEOUT_S = 1.0
 JOBS_PER_MEMBER = 10
 MAX_BROADCAST = 500
-PREDICTION_ENDPOINTS = ("predict", "infer")
 _ROLE_ORDER = {FACILITATOR: 0, ATTENDEE: 1}
 
 
-def _predictions(text: str) -> int:
-    """Successful predictions counted by a server's ``mlops_requests_total``."""
-    total = 0.0
-    for family in text_string_to_metric_families(text):
-        if family.name != "mlops_requests":
-            continue
-        for sample in family.samples:
-            labels = sample.labels
-            if (
-                sample.name == "mlops_requests_total"
-                and labels.get("status") == "200"
-                and labels.get("endpoint") in PREDICTION_ENDPOINTS
-            ):
-                total += sample.value
-    return int(total)
-
-
-async def _scrape(client: httpx.AsyncClient, port: int) -> int | None:
+async def _scrape(client: httpx.AsyncClient, port: int) -> ServerCount | None:
     try:
         response = await client.get(f"http://127.0.0.1:{port}/metrics")
         if response.status_code != 200:
             return None
-        return _predictions(response.text)
+        return parse_metrics(response.text)
     except (httpx.HTTPError, ValueError):
         return None
 
@@ -87,34 +70,16 @@ def _code_files(root: Path) -> tuple[int, str | None]:
     return count, datetime.fromtimestamp(newest, UTC).isoformat(timespec="seconds") if count else None
 
 
-class PredictionCounts:
-    """When the platform saw each deployment's prediction count change (a count that changes is
-    progress; the servers keep no time of their last prediction). A count seen for the first time
-    (a new platform, or the first look at the class) has no such time: it is not progress seen."""
-
-    def __init__(self) -> None:
-        self._seen: dict[tuple[str, str, int], tuple[int, str | None]] = {}
-
-    def observe(self, tenant: str, name: str, port: int, count: int | None) -> str | None:
-        key = (tenant, name, port)
-        if count is not None:
-            before = self._seen.get(key)
-            if before is None:
-                self._seen[key] = (count, None)
-            elif before[0] != count:
-                self._seen[key] = (count, utcnow())
-        return self._seen.get(key, (0, None))[1]
-
-
 async def class_view(platform: Platform, s: SessionInfo) -> dict[str, Any]:
     """The class of the session's tenant, per user (facilitator first, then attendees by id).
 
     Per member: ``user``, ``role``, ``last_login_at``, ``notebooks`` (clusters), ``jobs`` (the
     newest :data:`JOBS_PER_MEMBER`, each with ``queue_position``/``estimated_start_at`` when
     queued), ``jobs_total``, ``versions`` (registered by them, newest first), ``deployments`` (each
-    with ``predictions``: answered with 200, or null when its server did not answer within
-    :data:`METRICS_TIMEOUT_S`, and ``predictions_seen_at``: when the platform saw the count
-    change, null until it has seen it change once), ``code_files`` (under ``code/<folder>/``),
+    with ``predictions``: client predictions answered over all its server processes, or null
+    when neither its server, within :data:`METRICS_TIMEOUT_S`, nor the platform's record says,
+    and ``predictions_seen_at``: when the platform saw the count grow, null until it has seen it
+    grow once), ``code_files`` (under ``code/<folder>/``),
     ``queue_position`` (of their next queued job), ``last_error`` (``{"at", "what", "message"}``
     of the newest failed job, deployment not serving, or notebook that failed; null when the
     newest of each worked), and
@@ -141,9 +106,11 @@ async def class_view(platform: Platform, s: SessionInfo) -> dict[str, Any]:
         counts = await asyncio.gather(*(_scrape(client, d["port"]) for d in deployments))
     deployments_by: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row, count in zip(deployments, counts, strict=True):
-        seen = platform.prediction_counts.observe(tenant, row["name"], row["port"], count)
+        total, seen = await asyncio.to_thread(
+            platform.prediction_progress.observe, tenant, row["name"], row["created_at"], count
+        )
         data = platform.supervisor.deployment_json(row, s)
-        deployments_by[row["owner"]].append({**data, "predictions": count, "predictions_seen_at": seen})
+        deployments_by[row["owner"]].append({**data, "predictions": total, "predictions_seen_at": seen})
     repo_root = platform.paths.tenant_repo(s.namespace)
     members = []
     for user in sorted(users, key=lambda u: (_ROLE_ORDER.get(u["role"], 2), u["name"])):

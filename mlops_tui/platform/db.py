@@ -99,6 +99,10 @@ CREATE TABLE IF NOT EXISTS deployments (
     serving TEXT NOT NULL DEFAULT '{}', PRIMARY KEY (tenant, name));
 CREATE TABLE IF NOT EXISTS broadcasts (
     tenant TEXT PRIMARY KEY, message TEXT NOT NULL, author TEXT NOT NULL, at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS prediction_progress (
+    tenant TEXT NOT NULL, name TEXT NOT NULL, created_at TEXT NOT NULL, total INTEGER NOT NULL,
+    last_at TEXT, server_count INTEGER NOT NULL, server_started REAL NOT NULL,
+    PRIMARY KEY (tenant, name));
 """
 
 # Columns added after their table was first shipped: ``ALTER TABLE`` adds the missing ones on open,

@@ -26,6 +26,15 @@ user that owns its socket on loopback (:mod:`peer`):
   locked the same way; while locked, its attempts at names that have failures of their own are
   refused at once, unless the client is trusted for that name. A name with no failures is always
   checked, so a correct password of a user who has no failures of their own is never refused.
+- **A refused password sent again** by the same client for the same user (a TUI or script that
+  keeps its stored password after the facilitator reset it) is answered 401 at once and counted
+  once, not again: it tells a guesser nothing new (it is the same guess), and counting it locked
+  the person out of their own account when they typed the new password from the same host (all
+  attendees of a class are 127.0.0.1, often one uid). The client keeps the fingerprints
+  (``REPEAT_MEMORY`` of them per user and client) of the passwords it was refused, as an HMAC
+  under a key that lives in this process only, over the password *and the stored hash*: once the
+  password is changed no old fingerprint matches, so a secret that became right is checked again.
+  Only different passwords count, so the limits on guessing are the same as before.
 - An attempt during a lock does not extend it; a success clears that user-and-client's failures
   and makes the client trusted for the user; failures are forgotten ``forget`` s (15 min) after the
   last one; once a key is past its free failures its attempts are checked one at a time, so
@@ -46,13 +55,16 @@ cannot push out the keys of real users, which are kept apart.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
+import secrets
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mlops_tui.platform.errors import ApiError
 from mlops_tui.platform.names import shown
@@ -64,6 +76,21 @@ BASE_DELAY_S = 1.0
 MAX_DELAY_S = 30.0
 FORGET_AFTER_S = 15 * 60.0
 MAX_KEYS = 10_000
+REPEAT_MEMORY = 8  # refused passwords remembered per user and client (a stale client sends one)
+_FINGERPRINT_KEY = secrets.token_bytes(32)  # this process only: fingerprints mean nothing elsewhere
+
+
+def fingerprint(password: str, stored_hash: str) -> bytes:
+    """The HMAC-SHA256 of ``password`` with the user's ``stored_hash`` under a key of this process
+    (never stored): equal for the same password until the user's password changes."""
+    return hmac.new(_FINGERPRINT_KEY, f"{stored_hash}\n{password}".encode(), hashlib.sha256).digest()
+
+
+class RepeatedFailure(ApiError):
+    """401: this client was refused this very password for this user already (not counted again)."""
+
+    def __init__(self) -> None:
+        super().__init__(401, "auth_failed", "wrong user name, password or tenant")
 
 
 class TooManyAttempts(ApiError):
@@ -81,6 +108,7 @@ class _Key:
     pending: int = 0
     locked_until: float = 0.0
     last_failure: float = 0.0
+    refused: list[bytes] = field(default_factory=list)  # pair keys: fingerprints of refused passwords
 
 
 class _Store:
@@ -133,11 +161,19 @@ class LoginBackoff:
 
     @contextmanager
     def attempt(
-        self, user: str, client: str, *, known: bool = True, owner: bool = False
+        self,
+        user: str,
+        client: str,
+        *,
+        known: bool = True,
+        owner: bool = False,
+        secret: bytes | None = None,
     ) -> Iterator[Callable[[], None]]:
         """Guard one password check of ``user`` (``tenant/name``) by ``client``; raises
-        :class:`TooManyAttempts` when it must wait. ``known``: the user exists. ``owner``: the
-        client is the platform owner's own uid on loopback (trusted for every user).
+        :class:`TooManyAttempts` when it must wait, :class:`RepeatedFailure` when ``secret`` (the
+        attempt's :func:`fingerprint`) was refused to this client for this user before. ``known``:
+        the user exists. ``owner``: the client is the platform owner's own uid on loopback
+        (trusted for every user).
 
         Yields ``succeeded()``; leaving the block without calling it counts as a failure.
         """
@@ -149,6 +185,8 @@ class LoginBackoff:
             pair = store.entry(f"pair:{user}\n{client}", self.pair_free, now, self.forget)
             user_key = store.entry(f"user:{user}", self.user_free, now, self.forget)
             client_key = self._clients.entry(f"client:{client}", self.client_free, now, self.forget)
+            if secret is not None and any(hmac.compare_digest(secret, r) for r in pair.refused):
+                raise RepeatedFailure()  # the same guess again: known wrong, counted once already
             guards = [(pair, f"for user {name} from this client")]
             if not trusted:
                 guards.append((user_key, f"for user {name}"))
@@ -182,11 +220,13 @@ class LoginBackoff:
                 for entry in counted:
                     entry.pending -= 1
                 if ok:
-                    pair.failures, pair.locked_until = 0, 0.0
+                    pair.failures, pair.locked_until, pair.refused = 0, 0.0, []
                     self._trust(user, client)
                 else:
                     for entry in counted:
                         self._fail(entry, now)
+                    if secret is not None:
+                        pair.refused = [*pair.refused, secret][-REPEAT_MEMORY:]
 
     def _fail(self, entry: _Key, now: float) -> None:
         entry.failures += 1

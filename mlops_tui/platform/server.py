@@ -27,7 +27,6 @@ from mlops_tui import __version__
 from mlops_tui.platform import bootstrap, workshop
 from mlops_tui.platform.api import create_app
 from mlops_tui.platform.auth import Auth
-from mlops_tui.platform.classroom import PredictionCounts
 from mlops_tui.platform.clusters import Clusters
 from mlops_tui.platform.db import Database
 from mlops_tui.platform.deployments import ServingPolicy, Supervisor
@@ -35,6 +34,7 @@ from mlops_tui.platform.errors import ApiError, disk_full
 from mlops_tui.platform.idle_guard import guarded
 from mlops_tui.platform.integrity import StateRefused, check_state
 from mlops_tui.platform.job_log import DEFAULT_MAX_MIB
+from mlops_tui.platform.prediction_progress import PredictionProgress
 from mlops_tui.platform.registry import Registry
 from mlops_tui.platform.repo import FolderRule
 from mlops_tui.platform.sandbox import Sandboxing, SandboxUnavailable
@@ -96,7 +96,7 @@ class Platform:
         self.clusters = Clusters(self.db, paths, self.engine, self.supervisor, host)
         self.clusters.sandboxing = self.sandboxing
         self.clusters.folder_rule = self.folder_rule
-        self.prediction_counts = PredictionCounts()
+        self.prediction_progress = PredictionProgress(self.db)
         self._storage_task: asyncio.Task[None] | None = None
 
     # -- workshop mode (issue 9)

@@ -159,7 +159,8 @@ class TrainingEngine:
         self._claimed: set[int] = set()  # taken by a worker, not yet marked running
         self.running: dict[int, asyncio.subprocess.Process] = {}
         self.busy: dict[int, int] = {}  # worker index -> job id
-        self._cancelled: set[int] = set()
+        # job id -> "cancelled by <who> at <time>": what its log and message end with
+        self._cancelled: dict[int, str] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
         self.changed = asyncio.Event()  # set whenever a job changes state (log followers wait on it)
@@ -353,21 +354,25 @@ class TrainingEngine:
         self._notify()
         return self.get(tenant, str(job_id))
 
-    async def cancel(self, tenant: str, job_id: str) -> dict[str, Any]:
+    async def cancel(self, tenant: str, job_id: str, by: str = "") -> dict[str, Any]:
+        """Cancel a queued or running job; ``by``: who asked (the job's message and the last line
+        of its log say ``cancelled by <who> at <time>``, so an attendee whose job the facilitator
+        cancelled is told who). What the job prints while it is stopped (Python's traceback of
+        the interrupted code) is not kept: it is the platform's doing, not the job's error."""
         row = self.get(tenant, job_id)
         jid = row["id"]
         if row["state"] in FINAL:
             raise conflict(f"job {jid} is already {row['state']}", "id")
+        said = f"cancelled by {by or 'the platform'} at {utcnow()}"
         if row["state"] == "queued":
             self.db.execute(
-                "UPDATE jobs SET state = 'cancelled', message = 'cancelled before it started', "
-                "finished_at = ? "
+                "UPDATE jobs SET state = 'cancelled', message = ?, finished_at = ? "
                 "WHERE id = ? AND state = 'queued'",
-                (utcnow(), jid),
+                (f"{said}, before it started", utcnow(), jid),
             )
         proc = self.running.get(jid)
         if proc is not None:
-            self._cancelled.add(jid)
+            self._cancelled[jid] = said
             self._killpg(proc.pid, signal.SIGTERM)
             asyncio.get_running_loop().call_later(KILL_GRACE_S, self._killpg, proc.pid, signal.SIGKILL)
             with contextlib.suppress(asyncio.TimeoutError):
@@ -569,8 +574,10 @@ class TrainingEngine:
         cut = f" (log truncated at {mib(self.log_max_bytes)})" if job_id in self._truncated else ""
         self._truncated.discard(job_id)
         if job_id in self._cancelled:
-            self._cancelled.discard(job_id)
-            self._finish(job_id, "cancelled", rc, f"cancelled on request{cut}")
+            said = self._cancelled.pop(job_id)
+            with contextlib.suppress(OSError), open(self.log_path(job_id), "ab") as end:
+                end.write(f"{said}\n".encode())
+            self._finish(job_id, "cancelled", rc, f"{said}{cut}")
         elif lost is not None:
             self._finish(job_id, "failed", rc, _disk_full_message(lost))
         elif rc == 0:
@@ -607,8 +614,8 @@ class TrainingEngine:
             chunk = await proc.stdout.read(65536)
             if not chunk:
                 break
-            if lost is not None:
-                continue
+            if lost is not None or job_id in self._cancelled:
+                continue  # drained, not kept: the stopped job's traceback is no error of its own
             try:
                 if capped.write(chunk):
                     self._truncated.add(job_id)

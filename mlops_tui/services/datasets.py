@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_tui.platform import names
-from mlops_tui.services import errors
+from mlops_tui.services import errors, ownership
 from mlops_tui.services.platform import Platform, Progress
 from mlops_tui.services.types import RepoEntry
 
@@ -163,7 +163,9 @@ async def upload_data(
     replace: bool = False,
 ) -> Uploaded:
     """Profile ``file`` (refusing what the taxi code cannot read), upload it as ``data/<name>``
-    (default: its own name), then store its profile beside it.
+    (default: its own name; an attendee's default is their folder, ``data/<their folder>/<name>``),
+    then store its profile beside it. A path the session may not write is refused (Forbidden)
+    before the file is read or sent.
 
     A data file already at that path is never replaced silently: with the same content (the
     sha256 its stored profile recorded) nothing is sent and ``unchanged`` says so; with other
@@ -172,6 +174,16 @@ async def upload_data(
     path = upload_path(file, name)
     if not file.is_file():
         raise errors.InvalidInput(f"{names.shown(str(file))} does not exist", field="file")
+    if p.session is None:
+        await p.login()
+    assert p.session is not None
+    user, role = p.session.user, p.session.role
+    if name is None:  # an attendee's own folder: the rest of data/ is the tenant's shared data
+        path = ownership.default_data_path(path, user, role)
+    refusal = ownership.write_refusal(path, user, role)
+    if refusal is not None:  # before the file is read (profiled) or sent
+        mine = ownership.own_folders(user)[2].removeprefix("data/")
+        raise errors.Forbidden(refusal, hint=f"upload it under your folder, e.g. --as {mine}/{file.name}")
     existing = await _entry(p, path)
     if existing is not None:
         stored = await _stored_profile(p, path)

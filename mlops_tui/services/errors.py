@@ -29,6 +29,31 @@ class AuthFailed(PlatformError):
     hint = "check the user name, password and tenant, then log in again"
 
 
+class PasswordRefused(AuthFailed):
+    """The stored password was refused on a re-login (a workshop's facilitator reset it, or it was
+    changed elsewhere). The adapter keeps this error and raises it again without sending that
+    password once more: every retry with a refused secret feeds the platform's failed-login
+    back-off (``platform/login_backoff.py``), which then holds back the person's own login with
+    the new password too."""
+
+    hint = ""
+
+
+def password_refused(user: str, *, attendee: bool) -> PasswordRefused:
+    """The refusal of ``user``'s stored password, saying what to do (in a workshop: the join line)."""
+    if attendee:
+        return PasswordRefused(
+            f"your password was refused (changed by the facilitator?): type the new one on Login (6) "
+            f"or run your join line again (user {user}); nothing is retried with the old one",
+            status=401,
+        )
+    return PasswordRefused(
+        f"the stored password of {user} was refused (changed?): type the new one on Login (6); "
+        "nothing is retried with the old one",
+        status=401,
+    )
+
+
 class SessionExpired(PlatformError):
     """The session is gone (expired or logged out); a re-login with stored credentials may fix it."""
 

@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from mlops_tui.services.errors import AuthFailed, PlatformError, SessionExpired, Unreachable
+from mlops_tui.services.errors import AuthFailed, PasswordRefused, PlatformError, SessionExpired, Unreachable
 
 log = logging.getLogger(__name__)
 
@@ -227,6 +227,8 @@ class Poller:
             if isinstance(exc, Unreachable) and source.tells_connection:
                 detail = f"{exc.message}; retrying in {status.next_delay:.0f} s"
                 self._set_state(ConnectionState.RETRYING, detail)
+            if isinstance(exc, PasswordRefused) and source.tells_connection:
+                self._set_state(ConnectionState.AUTH_FAILED, exc.message)
             if source.on_error:
                 source.on_error(status.name, exc)
             raise

@@ -13,6 +13,7 @@ class Link(StrEnum):
     CONNECTED = "connected"
     DISCONNECTED = "disconnected"  # unreachable; retrying at ``retry_at``
     RELOGIN = "relogin"  # session expired; logging in again with the stored credentials
+    REFUSED = "refused"  # the stored password was refused: nothing retries it (a new one is needed)
 
 
 SUMMARY_CELLS = 20
@@ -53,6 +54,7 @@ class ConnectionStatus:
             Link.CONNECTING: "connecting",
             Link.CONNECTED: "connected",
             Link.RELOGIN: "re-logging in",
+            Link.REFUSED: "password refused",
         }[self.link]
 
     def short_label(self, now: datetime) -> str:
@@ -70,4 +72,5 @@ class ConnectionStatus:
             Link.CONNECTING: "connecting",
             Link.CONNECTED: "connected",
             Link.RELOGIN: "re-login",
+            Link.REFUSED: "refused",
         }[self.link]

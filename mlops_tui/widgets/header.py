@@ -25,6 +25,7 @@ _ICONS = {
     Link.CONNECTED: "●",
     Link.DISCONNECTED: "✖",
     Link.RELOGIN: "↻",
+    Link.REFUSED: "✖",
 }
 _SHORT = {"dashboard": "Dash", "training": "Train", "registry": "Models", "login": "Login"}
 _PADDING = 2  # ConnectionBadge and #hdr-ro have one cell of padding on each side

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.text import Text
 from textual.containers import Container
 from textual.widgets import Static
 
@@ -57,7 +58,9 @@ class LinePlot(Container):
         if not self._series:
             if self._plot is not None:
                 self._plot.display = False
-            self.query_one(".plot-empty").display = True
+            empty = self.query_one(".plot-empty", Static)
+            empty.update(Text(self.empty_text))  # it changes: "loading…", then why there is no data
+            empty.display = True
             return
         if self._plot is None:
             from textual_plotext import PlotextPlot

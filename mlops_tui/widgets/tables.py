@@ -36,11 +36,21 @@ def _safe(cell: str | Text) -> Text:
     return clean_text(cell) if isinstance(cell, Text) else outside(cell)
 
 
-def _cut(cell: str | Text, width: int) -> str | Text:
-    """``cell`` cut to ``width`` cells with an ellipsis, when it is wider (styles kept)."""
+def _cut(cell: str | Text, width: int, *, middle: bool = False) -> str | Text:
+    """``cell`` cut to ``width`` cells with an ellipsis, when it is wider (styles kept).
+
+    ``middle``: the ellipsis goes inside and the end is kept (two thirds of the width, at least
+    the part after the last ``-`` where it fits): the
+    workshop's names end with the user id (``mlops-inference-server-student02``), the part that
+    tells a class's rows apart; cut at the end, every row read ``mlops-inference-server-stude…``."""
     if _cell_width(cell) <= width:
         return cell
     text = cell.copy() if isinstance(cell, Text) else Text(str(cell))
+    if middle and width >= 3 and text.plain.isascii():
+        last = len(text.plain.rsplit("-", 1)[-1])  # the user id: kept whole when it fits
+        tail = max((2 * width) // 3, last if last <= width - 2 else 0)
+        head = width - 1 - tail
+        return Text.assemble(text[:head], "…", text[len(text) - tail :])
     text.truncate(width, overflow="ellipsis")
     return text
 
@@ -58,16 +68,22 @@ class LiveTable(DataTable):
         self,
         *columns: str,
         empty: str = "nothing yet",
-        whole: Collection[str] = ("STATE", "STAGE"),
+        whole: Collection[str] = ("STATE", "STAGE", "OWNER"),
+        middle: Collection[str] = ("NAME", "MODEL"),
+        optional: Collection[str] = ("OWNER",),
         give_way: Sequence[str] = (),
         **kwargs,
     ) -> None:
-        """``whole``: the labels of the columns that are never cut nor hidden (a row's state);
-        ``give_way``: the labels of the columns hidden first when the table is narrow, in that
-        order (else the rightmost goes first)."""
+        """``whole``: the labels of the columns that are never cut nor hidden (a row's state, its
+        owner in a class). ``middle``: columns cut in the middle, keeping their end (names ending
+        with a user id). ``optional``: columns left out while every cell of theirs is empty (the
+        owner, given only where the rows have several). ``give_way``: the labels of the columns
+        hidden first when the table is narrow, in that order (else the rightmost goes first)."""
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
         self._columns = columns
         self._whole = [label in whole for label in columns]
+        self._middle = [label in middle for label in columns]
+        self._optional = [label in optional for label in columns]
         self._give_way = [columns.index(label) for label in give_way]
         self._laid_out_width = 0
         self._rows: list[Row] = []
@@ -93,6 +109,11 @@ class LiveTable(DataTable):
     def set_filter(self, text: str) -> None:
         self.filter_text = text
         self._render_rows()
+
+    @property
+    def shown_count(self) -> int:
+        """The rows the filter lets through (all of them without a filter)."""
+        return len(self._shown) if self._shown is not None else len(self._rows)
 
     @property
     def selected_key(self) -> str | None:
@@ -134,13 +155,22 @@ class LiveTable(DataTable):
             for index, label in enumerate(self._columns)
         ]
         self._laid_out_width = self._available_width(len(trimmed))
+        unused = [
+            self._optional[i] and not any(i < len(cells) and str(cells[i]) for _, cells in trimmed)
+            for i in range(count)
+        ]
+        for i in range(count):
+            if unused[i]:
+                natural[i] = 0
         widths = fit_columns(natural, self._whole, self._laid_out_width, self.cell_padding, self._give_way)
-        shown = [i for i, w in enumerate(widths) if w != HIDDEN]
+        shown = [i for i, w in enumerate(widths) if w != HIDDEN and not unused[i]]
         # Explicit widths: the table is laid out at once, never first at header width.
         for index in shown:
             self.add_column(self._columns[index], width=widths[index])
         for key, cells in trimmed:
-            self.add_row(*(_cut(cells[i], widths[i]) for i in shown if i < len(cells)), key=key)
+            self.add_row(
+                *(_cut(cells[i], widths[i], middle=self._middle[i]) for i in shown if i < len(cells)), key=key
+            )
         if self.following:
             self.move_cursor(row=0, animate=False)
             return

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from local_platform_support import LocalPlatform, PlatformFactory
 
-from mlops_tui.platform.login_backoff import LoginBackoff, TooManyAttempts
+from mlops_tui.platform.login_backoff import LoginBackoff, RepeatedFailure, TooManyAttempts, fingerprint
 from mlops_tui.services import errors
 from mlops_tui.services.local.adapter import LocalPlatform as LocalAdapter
 from mlops_tui.services.types import Credentials
@@ -210,7 +210,7 @@ def test_fifty_wrong_passwords_then_the_right_one_is_refused_until_retry_after(
     """Issue 8 §5: 50 wrong passwords in 3.2 s, then the right one was accepted."""
     p = platform_factory.new("backoff")
     assert p.credentials is not None
-    answers = [_login(p, "wrong") for _ in range(50)]
+    answers = [_login(p, f"wrong-{i}") for i in range(50)]  # 50 guesses (a repeat is not one)
     codes = [r.status_code for r in answers]
     assert codes[:5] == [401] * 5 and set(codes) <= {401, 429}
     assert codes.count(401) <= 8, codes  # each further guess needs a lock to expire first
@@ -220,8 +220,8 @@ def test_fifty_wrong_passwords_then_the_right_one_is_refused_until_retry_after(
         assert r.json()["code"] == "rate_limited" and "try again in" in r.json()["error"]
     # On a loaded machine the 50 guesses can outlast the last lock: guess again until a lock with
     # some time left is on (each failure past the free ones locks longer), then the right one.
-    for _ in range(3):
-        guess = _login(p, "wrong")
+    for i in range(3):
+        guess = _login(p, f"again-{i}")
         if guess.status_code == 429 and int(guess.headers["Retry-After"]) >= 2:
             break
     right = _login(p, p.credentials.password)
@@ -234,9 +234,9 @@ def test_fifty_wrong_passwords_then_the_right_one_is_refused_until_retry_after(
 async def test_the_client_says_how_long_to_wait(platform_factory: PlatformFactory) -> None:
     p = platform_factory.new("backoff-client")
     assert p.credentials is not None
-    wrong = Credentials(p.url, p.credentials.tenant, p.credentials.user, "wrong")
     outcomes: list[Any] = []
-    for _ in range(7):
+    for i in range(7):
+        wrong = Credentials(p.url, p.credentials.tenant, p.credentials.user, f"wrong-{i}")
         async with LocalAdapter(wrong) as adapter:
             with pytest.raises(errors.AuthFailed) as err:
                 await adapter.login()
@@ -289,3 +289,38 @@ def test_another_user_of_the_host_cannot_lock_the_owner_out(platform_factory: Pl
     assert _login(p, "a typo").status_code == 401
     assert _login(p, right).status_code == 201  # one typo after an attack: no lock for anyone
     assert as_nobody(p.credentials.user, right) == 429  # the guesser's client is still locked
+
+
+def _try_secret(backoff: LoginBackoff, password: str, right: str = "right", stored: str = "hash-1") -> str:
+    """One login of t/alice from 127.0.0.1 with ``password``: "ok", "401" or "429"."""
+    try:
+        with backoff.attempt("t/alice", "127.0.0.1", secret=fingerprint(password, stored)) as succeeded:
+            if password == right:
+                succeeded()
+                return "ok"
+            return "401"
+    except RepeatedFailure:
+        return "401"
+    except TooManyAttempts:
+        return "429"
+
+
+def test_a_stale_client_repeating_its_refused_password_never_locks_the_new_one_out() -> None:
+    """The workshop's reset-password case: the attendee's open TUI kept logging in with the old
+    password, every failure lengthened the lock, and the new password typed on the same host was
+    answered "try again in 18 s" again and again. The same refused secret counts once."""
+    clock = Clock()
+    b = LoginBackoff(clock=clock)
+    assert [_try_secret(b, "old") for _ in range(50)] == ["401"] * 50
+    assert _try_secret(b, "right") == "ok"  # at once, not 429
+
+
+def test_different_guesses_are_still_limited_and_a_changed_password_is_checked_again() -> None:
+    clock = Clock()
+    b = LoginBackoff(clock=clock)
+    answers = [_try_secret(b, f"guess-{i}") for i in range(7)]
+    assert answers[:5] == ["401"] * 5 and answers[5] == "401" and answers[6] == "429"
+    clock.now += 31
+    # The fingerprint holds the stored hash: once the password changes, the old secret is checked
+    # (and may be right now), never answered from memory.
+    assert _try_secret(b, "guess-0", right="guess-0", stored="hash-2") == "ok"

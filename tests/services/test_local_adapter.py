@@ -80,7 +80,10 @@ async def test_expired_session_relogs_in_once_transparently(platform_server: Ser
         assert [c.op for c in p.calls][-3:] == ["list_jobs", "login", "list_jobs"]
 
 
-async def test_expired_session_with_stale_password_is_session_expired(platform_server: Server) -> None:
+async def test_a_stale_password_is_refused_once_and_never_sent_again(platform_server: Server) -> None:
+    """A re-login refused (401) with the stored password: the adapter says the password was
+    refused and what to do, and does not send that password again (every retry fed the
+    platform's failed-login back-off and locked the new password out)."""
     from mlops_tui.platform import add_user
 
     add_user(platform_server.state_dir, "K8sMLTenant", "carol", "carol-pw-1", reset=True)
@@ -88,9 +91,12 @@ async def test_expired_session_with_stale_password_is_session_expired(platform_s
         session = await p.login()
         add_user(platform_server.state_dir, "K8sMLTenant", "carol", "carol-pw-2", reset=True)  # elsewhere
         httpx.delete(platform_server.url + session.id, headers={"X-BDS-SESSION": session.id})
-        with pytest.raises(errors.SessionExpired) as err:
+        with pytest.raises(errors.PasswordRefused) as err:
             await p.list_models()
-        assert "logging in again failed" in str(err.value)
+        assert "password of carol was refused" in str(err.value) and "Login (6)" in str(err.value)
+        with pytest.raises(errors.PasswordRefused):
+            await p.list_models()
+        assert [c.status for c in p.calls if c.op == "login"] == [201, 401]
 
 
 async def test_not_found_conflict_and_invalid_field(platform_server: Server) -> None:

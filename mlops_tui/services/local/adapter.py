@@ -22,7 +22,7 @@ from urllib.parse import quote, urlencode
 import httpx
 
 from mlops_tui.platform.names import shown
-from mlops_tui.services import errors, httpclient
+from mlops_tui.services import errors, httpclient, ownership
 from mlops_tui.services.curl import Curl, Secret, read_secret
 from mlops_tui.services.platform import CallRecord, Progress
 from mlops_tui.services.types import (
@@ -133,6 +133,10 @@ class LocalPlatform:
         self._deployments: dict[str, Deployment] = {}
         self._login_lock = asyncio.Lock()
         self.on_relogin = on_relogin
+        # Set when a login with these credentials was refused (401): never sent again (see
+        # errors.PasswordRefused); a new password comes with a new adapter (Login screen, join).
+        self.refused: errors.AuthFailed | None = None
+        self._was_attendee = False
 
     # -- equivalent commands ---------------------------------------------------------------------
 
@@ -410,10 +414,14 @@ class LocalPlatform:
         async with self._login_lock:
             if self.session is not None and self.session is not stale:
                 return  # another task already logged in again
+            if self.refused is not None:
+                raise self.refused
             if self.on_relogin is not None:
                 self.on_relogin()
             try:
                 await self._login_unlocked()
+            except errors.PasswordRefused:
+                raise
             except errors.AuthFailed as exc:
                 raise errors.relogin_failed(exc) from None
 
@@ -436,8 +444,18 @@ class LocalPlatform:
             return await self._login_unlocked()
 
     async def _login_unlocked(self) -> Session:
+        if self.refused is not None:
+            raise self.refused  # the platform said no to this password: asking again only locks it
         req = self._r_login()
         response = await self._send_once(req)
+        if response.status_code == 401:
+            had_session = self.session is not None
+            self.session = None
+            if had_session:  # a password that worked stopped working: it was changed
+                self.refused = errors.password_refused(self.credentials.user, attendee=self._was_attendee)
+            else:
+                self.refused = _error_for(response, login=True)  # type: ignore[assignment]
+            raise self.refused
         if not response.is_success:
             raise _error_for(response, login=True)
         location = response.headers.get("Location", "")
@@ -449,6 +467,7 @@ class LocalPlatform:
         data.setdefault("user", self.credentials.user)
         data.setdefault("tenant", self.credentials.tenant)
         self.session = Session.from_dict(data)
+        self._was_attendee = self.session.role == "attendee"
         return self.session
 
     async def whoami(self) -> Session:
@@ -604,6 +623,10 @@ class LocalPlatform:
         progress: Progress | None = None,
         replace: bool = False,
     ) -> RepoEntry:
+        if self.session is not None:  # the folder rule is the platform's; refused before the body goes
+            refusal = ownership.write_refusal(path, self.session.user, self.session.role)
+            if refusal is not None:
+                raise errors.Forbidden(refusal, hint="", status=403)
         req = self._r_upload_repo(
             path=path, content=content, source=source, progress=progress, replace=replace
         )
@@ -670,6 +693,14 @@ class LocalPlatform:
             raise errors.InvalidInput("nothing to predict: give at least one ride", field="scoring_args")
         if deployment not in self._deployments:
             await self.get_deployment(deployment)
+        dep = self._deployments.get(deployment)
+        if dep is not None and dep.auth_token is None and dep.owner not in ("", self.credentials.user):
+            # the platform hides the others' tokens: sending none only earns "missing X-Auth-Token"
+            raise errors.Forbidden(
+                f"deployment {shown(deployment)} is {shown(dep.owner)}'s: only they have its auth token",
+                hint="pick your own deployment (Lab 4 deploys it)",
+                status=403,
+            )
         for attempt in (1, 2):
             req = dataclasses.replace(self._r_predict(deployment=deployment, records=records), probe=probe)
             if req.path.startswith("$"):

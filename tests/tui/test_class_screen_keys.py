@@ -1,0 +1,79 @@
+"""The Class screen's keys as the tester met them: ``i`` took ``nan`` and ``inf``; an active filter
+was not shown ("9 attendees" over 7 rows), stayed for the next visit, and Esc left the screen
+instead of clearing it; at 60x24 the NEEDS HELP column was the one dropped."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlops_tui.widgets.tables import LiveTable
+
+from .conftest import screen_text, wait_for
+from .test_class_snapshots import _app, _class
+
+
+@pytest.fixture(autouse=True)
+def utc(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+
+
+def _summary(app: Any) -> str:
+    return str(app.screen.query_one("#class-summary").render())
+
+
+@pytest.mark.parametrize("typed", ["nan", "inf", "-inf", "0"])
+async def test_idle_minutes_refuses_what_is_not_a_number_of_minutes(tmp_path: Path, typed: str) -> None:
+    app = _app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _class(pilot)
+        before = app.screen.idle_minutes
+        await pilot.press("i")
+        await pilot.pause()
+        prompt = app.screen.query_one("Input")
+        prompt.value = typed
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.idle_minutes == before
+
+
+async def test_a_filter_is_shown_cleared_by_esc_and_gone_on_the_next_visit(tmp_path: Path) -> None:
+    app = _app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _class(pilot)
+        table = app.screen.query_one("#tbl-class", LiveTable)
+        everyone = table.row_count
+        await pilot.press("slash")
+        await pilot.pause()
+        app.screen.query_one("Input").value = "student03"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: table.row_count == 1, what="the filtered rows")
+        assert _summary(app).startswith("filter “student03”: 1 shown (esc clears)"), _summary(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.current_mode == "class" and table.row_count == everyone  # cleared, still here
+        assert "filter" not in _summary(app)
+        await pilot.press("slash")
+        await pilot.pause()
+        app.screen.query_one("Input").value = "student03"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: table.row_count == 1, what="the filtered rows")
+        await app.goto("guide")
+        await pilot.pause()
+        await app.goto("class")
+        await pilot.pause()
+        assert app.screen.query_one("#tbl-class", LiveTable).row_count == everyone
+
+
+async def test_at_60_columns_the_needs_help_column_stays(tmp_path: Path) -> None:
+    app = _app(tmp_path)
+    async with app.run_test(size=(60, 24)) as pilot:
+        await _class(pilot)
+        table = app.screen.query_one("#tbl-class", LiveTable)
+        labels = [str(c.label) for c in table.columns.values()]
+        assert labels[-1] == "NEEDS HELP / LAST ERROR", labels
+        assert "train failed" in screen_text(app)

@@ -20,7 +20,8 @@ from mlops_tui.services.local.adapter import LocalPlatform as LocalAdapter
 from mlops_tui.services.types import Credentials
 from mlops_tui.widgets.connection import Link
 
-from .conftest import FAST, screen_text, wait_for
+from .conftest import FAST, wait_for
+from .terminal_support import screen_text
 
 pytestmark = pytest.mark.skipif(not has_sandbox(), reason="needs bubblewrap (apt-get install bubblewrap)")
 

@@ -130,12 +130,9 @@ async def test_at_80_columns_the_training_table_says_whose_each_job_is(tmp_path:
 
 
 async def test_one_owner_has_no_owner_column(tmp_path: Path) -> None:
-    from .fixed_platform import FixedPlatform
+    from .fixed_app import fixed_app
 
-    app = MlopsApp(
-        FixedPlatform(), clock=frozen_clock, first_mode="training", poll=False, probe_latency=False,
-        survive_errors=False, settings_path=tmp_path / "tui.json",
-    )  # fmt: skip
+    app = fixed_app(tmp_path, "training")
     async with app.run_test(size=(80, 24)) as pilot:
         await _feed(pilot)
         table = app.screen.query_one("#tbl-jobs")

@@ -4,7 +4,6 @@ instead of clearing it; at 60x24 the NEEDS HELP column was the one dropped."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -12,14 +11,12 @@ import pytest
 
 from mlops_tui.widgets.tables import LiveTable
 
-from .conftest import screen_text, wait_for
-from .test_class_snapshots import _app, _class
+from .conftest import wait_for
+from .fixed_app import fixed_app
+from .terminal_support import screen_text
+from .test_class_snapshots import FacilitatorPlatform, _class
 
-
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("utc")
 
 
 def _summary(app: Any) -> str:
@@ -28,7 +25,7 @@ def _summary(app: Any) -> str:
 
 @pytest.mark.parametrize("typed", ["nan", "inf", "-inf", "0"])
 async def test_idle_minutes_refuses_what_is_not_a_number_of_minutes(tmp_path: Path, typed: str) -> None:
-    app = _app(tmp_path)
+    app = fixed_app(tmp_path, platform=FacilitatorPlatform())
     async with app.run_test(size=(80, 24)) as pilot:
         await _class(pilot)
         before = app.screen.idle_minutes
@@ -42,7 +39,7 @@ async def test_idle_minutes_refuses_what_is_not_a_number_of_minutes(tmp_path: Pa
 
 
 async def test_a_filter_is_shown_cleared_by_esc_and_gone_on_the_next_visit(tmp_path: Path) -> None:
-    app = _app(tmp_path)
+    app = fixed_app(tmp_path, platform=FacilitatorPlatform())
     async with app.run_test(size=(80, 24)) as pilot:
         await _class(pilot)
         table = app.screen.query_one("#tbl-class", LiveTable)
@@ -70,7 +67,7 @@ async def test_a_filter_is_shown_cleared_by_esc_and_gone_on_the_next_visit(tmp_p
 
 
 async def test_at_60_columns_the_needs_help_column_stays(tmp_path: Path) -> None:
-    app = _app(tmp_path)
+    app = fixed_app(tmp_path, platform=FacilitatorPlatform())
     async with app.run_test(size=(60, 24)) as pilot:
         await _class(pilot)
         table = app.screen.query_one("#tbl-class", LiveTable)

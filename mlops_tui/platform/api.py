@@ -144,7 +144,13 @@ class StageBody(_Body):
 
 
 class BroadcastBody(BaseModel):
-    message: str = Field(max_length=classroom.MAX_BROADCAST)
+    message: str = Field(
+        max_length=classroom.MAX_BROADCAST,
+        json_schema_extra=contract.pattern(
+            classroom.BROADCAST_TEXT,
+            "plain text: tabs and line breaks become spaces, other control characters are refused",
+        ),
+    )
 
 
 class DeploymentBody(_Body):

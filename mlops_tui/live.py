@@ -54,7 +54,7 @@ INTERVALS = {
     "health": 5.0,
     "broadcast": 10.0,
     "class": 5.0,
-    "idle": 10.0,  # the least wait between polls of every topic while idle
+    "idle": 15.0,  # the least wait between polls of every topic while idle (footprint: issue 9)
 }
 IDLE_AFTER = 30.0  # seconds without a change of data before polling slows to INTERVALS["idle"]
 REGISTRY_FULL_S = 60.0  # every version list fetched again at least this often

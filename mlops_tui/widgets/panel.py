@@ -32,6 +32,11 @@ def freshness(updated_at: datetime | None, now: datetime, *, stale: bool) -> str
     return f"updated {seconds // 3600}h {seconds % 3600 // 60:02d}m ago"
 
 
+# Idle, every topic is polled every 15 s (live.INTERVALS["idle"]); a panel turns stale only once a
+# poll is late beyond that and its answer's time.
+STALE_AFTER_S = 25.0
+
+
 class StalePanel(Vertical):
     """Titled panel; ``mark_updated`` after each successful poll, ``mark_failed`` after a failed one.
 
@@ -46,7 +51,7 @@ class StalePanel(Vertical):
     StalePanel.-stale { border-subtitle-color: $warning; }
     """
 
-    def __init__(self, title: str, *children, stale_after: float = 15.0, **kwargs) -> None:
+    def __init__(self, title: str, *children, stale_after: float = STALE_AFTER_S, **kwargs) -> None:
         super().__init__(*children, **kwargs)
         self.border_title = title
         self.stale_after = stale_after

@@ -25,6 +25,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from mlops_tui import config, credentials
 from mlops_tui.headless.common import out, table, wrap
@@ -365,6 +366,9 @@ class _Serve:
         extra = ["--host", self.host, "--port", str(self.port), "--workers", str(workers)]
         if self.cert:
             extra += ["--cert", self.cert, "--key", self.key]
+        host = urlsplit(self.public_url).hostname if self.public_url else None
+        if host:  # deployment URLs name the host attendees reach, as the handout does
+            extra += ["--public-host", f"[{host}]" if ":" in host else host]
         return extra
 
     def settings(self, url: str) -> dict[str, str]:

@@ -50,6 +50,11 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_MAX_MIB,
         help="each job's log is kept up to this many MiB, then only its last lines (the job goes on)",
     )
+    s.add_argument(
+        "--public-host",
+        default="",
+        help="host name in deployment URLs when --host is 0.0.0.0 or :: (default: this machine's name)",
+    )
     s.add_argument("--cert", default=None, help="PEM certificate: serve HTTPS (with --key)")
     s.add_argument("--key", default=None, help="PEM private key of --cert")
     a = sub.add_parser("add-user", help="add a user (and the tenant if new), or reset a password")
@@ -70,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
             ap.error("--health-every must be > 0")
         if args.job_log_max_mib < 1:
             ap.error("--job-log-max-mib must be at least 1")
+        if any(c.isspace() or c in "/?#@" for c in args.public_host.strip()):
+            ap.error("--public-host is a host name or address, e.g. class.example.org")
         if bool(args.cert) != bool(args.key):
             ap.error("--cert and --key go together (HTTPS needs both)")
         serving = ServingPolicy(
@@ -77,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             restart_backoff_max=args.restart_backoff_max,
             handover_grace=args.handover_grace,
             health_every=args.health_every,
+            public_host=args.public_host.strip(),
         )
         tls = (args.cert, args.key) if args.cert else None
         return serve(

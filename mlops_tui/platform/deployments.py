@@ -107,7 +107,9 @@ def serving_settings(row: dict[str, Any]) -> dict[str, int | float]:
 @dataclass(frozen=True)
 class ServingPolicy:
     """How deployments are supervised; every figure in seconds. ``serve --restart-backoff``,
-    ``--restart-backoff-max``, ``--handover-grace`` and ``--health-every`` set theirs (tests shorten them)."""
+    ``--restart-backoff-max``, ``--handover-grace`` and ``--health-every`` set theirs (tests shorten them).
+    ``public_host`` (``serve --public-host``): the host name deployment URLs give, where the
+    platform listens on every interface (``workshop start --public-url`` passes its host)."""
 
     restart_backoff: float = 1.0
     restart_backoff_max: float = 40.0
@@ -116,6 +118,7 @@ class ServingPolicy:
     health_failures: int = 3
     max_start_failures: int = 5
     handover_grace: float = 30.0
+    public_host: str = ""
 
     @property
     def stable_after(self) -> float:
@@ -261,10 +264,11 @@ class Supervisor:
 
     @property
     def public_host(self) -> str:
-        """The host name in deployment URLs: the listening host, or this machine's name when the
-        platform listens on every interface (0.0.0.0 / ::) for attendees on other hosts."""
+        """The host name in deployment URLs: the listening host, or, when the platform listens on
+        every interface (0.0.0.0 / ::) for attendees on other hosts, the public host it was given
+        (``serve --public-host``), else this machine's name (``socket.getfqdn()``)."""
         if self.host in ("0.0.0.0", "::", ""):
-            return socket.getfqdn()
+            return self.policy.public_host or socket.getfqdn()
         return f"[{self.host}]" if ":" in self.host else self.host
 
     def cluster_json(self, row: dict[str, Any], viewer: Principal | None = None) -> dict[str, Any]:

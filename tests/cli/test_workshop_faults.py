@@ -302,3 +302,26 @@ def test_a_class_made_before_the_address_was_stored_restarts_on_its_port(tmp_pat
         ws(tmp_path, "stop", timeout=60)
     workshop.update(tmp_path / "ws", url=f"https://127.0.0.1:{port}", ca_file="/gone/workshop.pem", listen="")
     refused(ws(tmp_path, "start"), "pass --cert /gone/workshop.pem --key FILE again")
+
+
+def test_deployment_urls_name_the_public_host_of_a_class_on_every_interface() -> None:
+    """``--public-url`` changed only the handout: the deployments' URLs still said this host's own
+    name (``getfqdn()``, here ``localhost``), which attendees on other hosts cannot reach. The
+    platform is now told the public host and its deployment URLs use it."""
+    from types import SimpleNamespace
+
+    from mlops_tui.headless import workshop as headless
+    from mlops_tui.platform.deployments import ServingPolicy, Supervisor
+
+    serve = headless._Serve("0.0.0.0", 8443, "c.pem", "k.pem", "https://jump.example.org:8443")
+    extra = serve.args(2)
+    assert extra[extra.index("--public-host") + 1] == "jump.example.org"
+    assert "--public-host" not in headless._Serve("127.0.0.1", 0, "", "", "").args(2)
+
+    def host(listen: str, public: str) -> str:
+        return Supervisor.public_host.fget(
+            SimpleNamespace(host=listen, policy=ServingPolicy(public_host=public))
+        )
+
+    assert host("0.0.0.0", "jump.example.org") == "jump.example.org"
+    assert host("127.0.0.1", "jump.example.org") == "127.0.0.1"  # loopback: the address itself

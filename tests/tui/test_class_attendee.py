@@ -85,6 +85,8 @@ async def test_a_reset_password_stops_the_background_logins_and_says_what_to_do(
             what="the guide",
         )
         await wait_for(pilot, lambda: guide.states.get("login") == "done", what="login done")
+        # the first live check ended: every step's state is known before the password changes
+        await wait_for(pilot, lambda: guide._announced is not None and not guide.checking, what="first check")
         done_before = {k for k, v in guide.states.items() if v in ("done", "unavailable")}
         new = _reset_password(klass, "student02")
         await wait_for(pilot, lambda: app.connection.link is Link.REFUSED, what="the badge to say refused")

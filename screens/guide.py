@@ -617,7 +617,7 @@ class GuideScreen(BaseScreen):
             raise
         except Exception as exc:
             failed = True
-            bubble.finish(False, "failed")
+            bubble.finish(False, "cancelled" if isinstance(exc, labs.StepCancelled) else "failed")
             self._error(exc, step.title)
         finally:
             if not failed:  # a failure's state is settled first (_after_failure), then it ends

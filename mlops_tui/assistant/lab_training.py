@@ -21,6 +21,7 @@ from mlops_tui.assistant.steps import (
     EventKind,
     LabContext,
     Step,
+    StepCancelled,
     StepEvent,
     StepFailed,
     equivalent_commands,
@@ -294,6 +295,8 @@ async def _run_train(p: Platform, ctx: LabContext) -> AsyncIterator[StepEvent]:
     while not job.state.is_final and time.monotonic() < deadline:
         await asyncio.sleep(ctx.poll_s)
         job = await p.get_job(job.id)
+    if job.state == JobState.CANCELLED:  # on request: no exit code, no cause to fix
+        raise StepCancelled(f"training job {job.id} was {job.message or 'cancelled'}")
     if job.state != JobState.FINISHED:
         last = " | ".join(line for line in tail[-3:] if line.strip())
         said = job.message or last or "see its log"

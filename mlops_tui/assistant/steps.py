@@ -67,7 +67,15 @@ class Check:
 class StepFailed(PlatformError):
     """A lab step could not be completed; the message says what happened on the platform."""
 
+    TITLE = "Step failed"
     hint = "fix the cause and run the step again"
+
+
+class StepCancelled(StepFailed):
+    """A step's job was cancelled on request (by the person, or a facilitator): nothing to fix."""
+
+    TITLE = "Cancelled"
+    hint = "run the step again when you want it"
 
 
 @dataclass

@@ -10,7 +10,7 @@ import time
 
 from mlops_tui.assistant import labs
 from mlops_tui.assistant.lab_training import apply_train_params
-from mlops_tui.assistant.labs import EventKind, LabContext, StepFailed
+from mlops_tui.assistant.labs import EventKind, LabContext, StepCancelled, StepFailed
 from mlops_tui.headless.common import Connection, connect, out, password_note, wrap
 from mlops_tui.services.curl import JSON_TOOL_ENV, json_tool
 from mlops_tui.services.errors import InvalidInput, PlatformError
@@ -64,6 +64,8 @@ async def run(
             try:
                 async for event in labs.run_step(step, p, ctx):
                     _print_event(event)
+            except StepCancelled as exc:  # on request: nothing to fix
+                raise StepCancelled(f"step '{step.id}' (Lab {step.lab}) stopped: {exc}", hint="") from None
             except PlatformError as exc:
                 raise StepFailed(f"step '{step.id}' (Lab {step.lab}) failed: {exc}", hint="") from None
             out(f"   ok ({time.monotonic() - t0:.1f} s)")

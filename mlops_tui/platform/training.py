@@ -363,7 +363,7 @@ class TrainingEngine:
         jid = row["id"]
         if row["state"] in FINAL:
             raise conflict(f"job {jid} is already {row['state']}", "id")
-        said = f"cancelled by {by or 'the platform'} at {utcnow()}"
+        said = f"cancelled by {by or 'the platform'} at {datetime.now(UTC):%H:%M:%S} UTC"
         if row["state"] == "queued":
             self.db.execute(
                 "UPDATE jobs SET state = 'cancelled', message = ?, finished_at = ? "

@@ -70,7 +70,9 @@ def describe_error(exc: BaseException, action: str = "") -> tuple[str, str]:
     and files, so the message is sanitised (plain text, as a terminal would show it)."""
     prefix = f"{action}: " if action else ""
     if isinstance(exc, errors.PlatformError):
-        title = next((t for cls, t in _TITLES.items() if isinstance(exc, cls)), "Platform error")
+        title = getattr(exc, "TITLE", None) or next(
+            (t for cls, t in _TITLES.items() if isinstance(exc, cls)), "Platform error"
+        )
         message = str(exc)
         if isinstance(exc, errors.InvalidInput) and exc.field and exc.field not in message:
             message = f"{exc.field}: {message}"

@@ -83,3 +83,27 @@ async def test_the_live_check_says_why_the_newest_job_of_this_code_failed() -> N
     assert (await lab_training._verify_train(Jobs([others]), ctx)).detail == (  # type: ignore[arg-type]
         f"no finished training job of {ctx.code_dir}"
     )
+
+
+async def test_a_cancelled_job_is_said_as_stopped_on_request_not_as_an_error_to_fix() -> None:
+    """The tester's case: a job the facilitator cancelled read "Platform error: … training job 3
+    cancelled (exit -2): cancelled by facilitator at 2026-12-01T04:47:18.251+00:00 — fix the cause
+    and run the step again". Nothing is to fix: it is a cancellation, said once, without exit code."""
+    from mlops_tui.assistant.steps import StepCancelled
+    from mlops_tui.widgets.format import describe_error
+
+    platform = FailingJob("cancelled by facilitator at 04:47:18 UTC")
+    platform.job = Job(
+        id="3", cluster="training-engine-shared", state=JobState.CANCELLED, exit_code=-2,
+        message="cancelled by facilitator at 04:47:18 UTC",
+    )  # fmt: skip
+    ctx = LabContext(user="student02", poll_s=0.01)
+    with pytest.raises(StepCancelled) as stopped:
+        async for _ in lab_training._run_train(platform, ctx):  # type: ignore[arg-type]
+            pass
+    title, message = describe_error(stopped.value, "Train the model")
+    assert title == "Cancelled"
+    assert message == (
+        "Train the model: training job 3 was cancelled by facilitator at 04:47:18 UTC"
+        " — run the step again when you want it"
+    )

@@ -106,7 +106,7 @@ def test_cancel_kills_the_process_group(api: httpx.Client, lab_code: str) -> Non
         alive = False
     assert not alive, "the job's process group survived the cancel"
     # one line says who stopped it and when, not the interrupted code's traceback
-    assert re.fullmatch(r"cancelled by \S+ at \S+", cancelled.message), cancelled.message
+    assert re.fullmatch(r"cancelled by \S+ at \d\d:\d\d:\d\d UTC", cancelled.message), cancelled.message
     log_text = api.get(f"{V1}/jobs/{job['id']}/log", params={"follow": "false"}).text
     assert log_text.rstrip("\n").splitlines()[-1] == cancelled.message, log_text[-500:]
     assert "Traceback" not in log_text and "KeyboardInterrupt" not in log_text
@@ -125,7 +125,7 @@ def test_queued_job_can_be_cancelled_before_it_starts(api: httpx.Client, lab_cod
         assert (
             r["state"] == "cancelled"
             and r["started_at"] is None
-            and re.fullmatch(r"cancelled by \S+ at \S+, before it started", r["message"])
+            and re.fullmatch(r"cancelled by \S+ at \d\d:\d\d:\d\d UTC, before it started", r["message"])
         )
     finally:
         for j in jobs:

@@ -232,7 +232,10 @@ def _ranged(kind: Callable[[str], Any], low: float, high: float) -> Callable[[st
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{shown(text)} is not a {kind.__name__} number") from None
+            what = "a whole number" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(
+                f"{shown(text)} is not {what}: give {low:g} to {high:g}"
+            ) from None
         if (isinstance(value, float) and not math.isfinite(value)) or not low <= value <= high:
             raise argparse.ArgumentTypeError(f"{shown(text)} is out of range: give {low:g} to {high:g}")
         return value

@@ -88,8 +88,12 @@ def ensure_private_dir(path: Path) -> Path:
 def normal_url(url: str, profile: str = "") -> str:
     """A URL as a profile keeps it: spaces around it (pasted from a handout) and trailing ``/``
     removed, since every printed command and API path is built on it (``URL/api/v2/session``).
-    Raises :class:`ConfigError` for white space inside it: a URL holds none."""
+    The scheme is written in lower case (``HTTP://`` as pasted is ``http://``: RFC 3986 §3.1 makes
+    schemes case-insensitive). Raises :class:`ConfigError` for white space inside it: a URL holds none."""
     text = url.strip().rstrip("/")
+    scheme, sep, rest = text.partition("://")
+    if sep and scheme.isalpha():
+        text = f"{scheme.lower()}://{rest}"
     if any(c.isspace() for c in text):
         where = f"profile {shown(profile)}: " if profile else ""
         raise ConfigError(f"{where}the URL {shown(url)} holds a space: a URL holds none; copy it again")

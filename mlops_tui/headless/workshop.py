@@ -632,7 +632,7 @@ async def join(args: Any) -> int:
     url = config.normal_url(args.url)
     if not url.startswith(("http://", "https://")):
         raise InvalidInput(
-            f"{shown(args.url)}: the URL starts with http:// or https:// (see your handout)", field="url"
+            f"{shown(args.url)}: the URL must start with http:// or https:// (see your handout)", field="url"
         )
     _checked_name("user", args.user, "--user")
     _checked_name("tenant", args.tenant, "--tenant")

@@ -83,9 +83,14 @@ def test_the_wrong_scheme_says_which_one_the_server_speaks(workshops: Workshops,
     assert "speaks plain http, not https" in said and f"use {workshops.plain}" in said
 
 
-@pytest.mark.parametrize("tail", [" ", "/ ", "/"])
-def test_a_url_copied_with_spaces_is_stored_clean(workshops: Workshops, tmp_path: Path, tail: str) -> None:
-    done = join(tmp_path, workshops.plain + tail, "  " + workshops.password["plain"] + " ")
+@pytest.mark.parametrize(("head", "tail"), [("", " "), ("", "/ "), ("", "/"), ("HTTP", "")])
+def test_a_url_copied_with_spaces_is_stored_clean(
+    workshops: Workshops, tmp_path: Path, head: str, tail: str
+) -> None:
+    """Spaces and a trailing / from a copied handout; an upper-case scheme ("HTTP://…" was refused
+    as "the URL starts with http:// or https://", which it did: schemes are case-insensitive)."""
+    url = head + workshops.plain.removeprefix("http") if head else workshops.plain
+    done = join(tmp_path, url + tail, "  " + workshops.password["plain"] + " ")
     assert done.returncode == 0, done.stderr
     profiles = (tmp_path / ".config" / "mlops-tui" / "profiles.toml").read_text()
     assert f'url = "{workshops.plain}"' in profiles

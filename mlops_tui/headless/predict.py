@@ -18,6 +18,7 @@ from typing import Any
 from mlops_tui import strict_json
 from mlops_tui.assistant import workshop as ws
 from mlops_tui.headless.common import connect, out
+from mlops_tui.services import errors
 from mlops_tui.services.errors import InvalidInput
 
 
@@ -113,7 +114,16 @@ async def run(args: Any) -> int:
         if args.output != "json":
             for line in describe(args, record):  # before sending: what is asked
                 out(line)
-        prediction = await p.predict(deployment, [record])
+        try:
+            prediction = await p.predict(deployment, [record])
+        except errors.NotFound as exc:
+            if args.deployment:  # a name the person gave: the platform's words ("check the name")
+                raise
+            raise errors.NotFound(  # the default one, not made yet: say which lab makes it
+                f"there is no deployment {deployment} yet",
+                hint="Lab 4 deploys the model: mlops-tui lab run, or the guide's Lab 4 in mlops-tui; "
+                "--deployment NAME asks another",
+            ) from exc
         if args.output == "json":
             out(strict_json.dumps(prediction.response, indent=True).decode())  # never NaN
             return 0

@@ -233,6 +233,10 @@ def install_error_handlers(app: FastAPI) -> None:
             elif e.get("type") == "json_invalid":
                 msg = "is not valid JSON"
                 f = "body"
+            elif e.get("type") in ("string_too_long", "string_too_short") and isinstance(e.get("input"), str):
+                bound = "most" if e["type"] == "string_too_long" else "least"
+                limit = (e.get("ctx") or {}).get("max_length" if bound == "most" else "min_length")
+                msg = f"at {bound} {limit} characters, not {len(e['input'])}"
             msgs.append(f"{f}: {msg}")
         return _error(422, "invalid_input", "; ".join(msgs), field)
 

@@ -270,6 +270,9 @@ def test_a_broadcast_is_one_line_of_plain_text(workshop: Workshop) -> None:
         assert r.status_code == 400, r.text
         assert r.json()["field"] == "message" and "U+001B at position 6" in r.json()["error"]
         assert facilitator.get(f"{V1}/broadcast").json()["message"] == "Lab 3: use rounds=20"
+        r = facilitator.put(f"{V1}/broadcast", json={"message": "x" * 501})
+        assert r.status_code == 422, r.text
+        assert r.json()["error"] == "message: at most 500 characters, not 501"
     finally:
         facilitator.delete(f"{V1}/broadcast")
         facilitator.close()

@@ -655,6 +655,7 @@ async def join(args: Any) -> int:
                 hint="add --replace to point it here, or --profile NAME for another profile",
             )
     typed = not (args.password_stdin or not sys.stdin.isatty())
+    await _platform_answers(profile)  # before a password is typed, or a profile saved, for nothing
     password = _password(args)
     cfg.add(profile, replace=True)
     cfg.use(name)
@@ -685,6 +686,36 @@ async def join(args: Any) -> int:
 
 
 JOIN_TRIES = 3
+
+
+async def _platform_answers(profile: config.Profile) -> None:
+    """Whether ``profile.url`` is an mlops-tui platform, asked with ``GET /health`` (no session):
+    a wrong port or host, the wrong scheme, an untrusted certificate, or another web server there
+    (a 404, an HTML page) is said before any password is asked and before anything is stored.
+    Raises the adapter's Unreachable, or InvalidInput naming the URL."""
+    from mlops_tui.services import errors
+    from mlops_tui.services.factory import build_platform, resolve
+
+    platform = build_platform(resolve(profile, start=False, password=""))
+    try:
+        answer = await platform.health()  # type: ignore[attr-defined]
+    except errors.Unreachable:
+        raise
+    except errors.PlatformError as exc:
+        said = f"HTTP {exc.status} at /api/mlops/v1/health" if exc.status else "not its health answer"
+        raise InvalidInput(
+            f"{profile.url} answers, but not as an mlops-tui platform ({said})",
+            field="url",
+            hint="check the URL on your handout (host and port)",
+        ) from None
+    finally:
+        await platform.aclose()
+    if not isinstance(answer, dict) or "status" not in answer:
+        raise InvalidInput(
+            f"{profile.url} answers, but not as an mlops-tui platform",
+            field="url",
+            hint="check the URL on your handout (host and port)",
+        )
 
 
 def _password(args: Any) -> str | None:

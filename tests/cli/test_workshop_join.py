@@ -174,18 +174,48 @@ def test_ctrl_d_at_the_prompt_ends_cleanly(workshops: Workshops, tmp_path: Path)
 
 def test_doctor_names_the_same_causes(workshops: Workshops, tmp_path: Path) -> None:
     """``mlops-tui doctor`` on a workshop profile: the wrong scheme, the missing CA file, then with
-    it the platform's health is ok (it is checked trusting the profile's CA file)."""
+    it the platform's health is ok (it is checked trusting the profile's CA file). ``join`` refuses
+    the first two before storing anything, so the profiles are written with ``profile add``."""
+
+    def profile(url: str, *extra: str) -> None:
+        added = mlops(tmp_path, "profile", "add", "ws", "--url", url, "--user", "student01", "--replace",
+                      "--use", *extra)  # fmt: skip
+        assert added.returncode == 0, added.stderr
+
     http_to_https = workshops.secure.replace("https://", "http://")
-    assert mlops(tmp_path, "join", http_to_https, "--user", "student01", stdin="").returncode == 0
+    refused = mlops(tmp_path, "join", http_to_https, "--user", "student01", stdin="")
+    assert refused.returncode != 0 and "speaks https, not plain http" in refused.stderr
+    profile(http_to_https)
     doctor = mlops(tmp_path, "doctor")
     assert "speaks https, not plain http" in doctor.stdout and "platform.log" not in doctor.stdout, (
         doctor.stdout
     )
-    saved = mlops(tmp_path, "join", workshops.secure, "--user", "student01", "--replace", stdin="")
-    assert saved.returncode == 0
+    profile(workshops.secure)
     assert "its certificate is not trusted here" in mlops(tmp_path, "doctor").stdout
     args = ("--replace", "--ca-file", str(workshops.cert))
     saved = mlops(tmp_path, "join", workshops.secure, "--user", "student01", *args, stdin="")
     assert saved.returncode == 0
     doctor = mlops(tmp_path, "doctor")
     assert any(line.startswith("ok    health") for line in doctor.stdout.splitlines()), doctor.stdout
+
+
+def test_a_url_that_is_not_the_platform_is_said_before_the_password(tmp_path: Path) -> None:
+    """The tester's cases: another web server on the port answered "HTTP 404 — check the name" or
+    ten lines of its HTML; a closed port was found only after the password was typed, and a join
+    without a password saved the profile and made it active without looking. The URL is asked
+    first (``GET /health``), and nothing is stored when it is not the platform."""
+    import http.server
+    import threading
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        said = one_line(mlops(tmp_path, "join", url, "--user", "student01", stdin=""))
+        assert f"{url} answers, but not as an mlops-tui platform (HTTP 404 at /api/mlops/v1/health)" in said
+        assert "<" not in said and "check the URL on your handout" in said
+    finally:
+        server.shutdown()
+    said = one_line(mlops(tmp_path, "join", "http://127.0.0.1:1", "--user", "student01", stdin=""))
+    assert "did not answer" in said
+    assert not (tmp_path / ".config" / "mlops-tui" / "profiles.toml").exists()

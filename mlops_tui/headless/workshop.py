@@ -531,6 +531,16 @@ def _class_profile(args: Any) -> str:
     class, when it does not exist (``workshop start`` makes it)."""
     name = args.profile or PROFILE
     if name not in config.load_config().profiles:
+        root = state_dir(args)
+        running = launcher.running_url(root, None) if (root / "platform.json").exists() else None
+        if running is not None:  # a start that was interrupted (Ctrl-C) after the platform came up
+            raise InvalidInput(
+                f"no profile {shown(name)}, but the workshop platform runs at {running}: its start did not "
+                "finish (interrupted?)",
+                field="profile",
+                hint="run the same mlops-tui workshop start again: it adds what is missing and writes "
+                "the handout",
+            )
         raise InvalidInput(
             f"no profile {shown(name)}: start the class first (mlops-tui workshop start makes it), or "
             "pass --profile NAME",

@@ -325,3 +325,16 @@ def test_deployment_urls_name_the_public_host_of_a_class_on_every_interface() ->
 
     assert host("0.0.0.0", "jump.example.org") == "jump.example.org"
     assert host("127.0.0.1", "jump.example.org") == "127.0.0.1"  # loopback: the address itself
+
+
+def test_a_start_interrupted_after_the_platform_came_up_is_named(tmp_path: Path) -> None:
+    """Ctrl-C during ``workshop start``: the platform ran on, without the facilitator's profile or
+    the handout, and ``workshop status`` said only "no profile workshop: start the class first"."""
+    from mlops_tui.services.local import launcher
+
+    a_class(tmp_path / "ws", "student01")
+    url = launcher.ensure_platform(tmp_path / "ws", timeout=60)
+    try:
+        refused(ws(tmp_path, "status"), f"the workshop platform runs at {url}", "workshop start again")
+    finally:
+        launcher.stop_platform(tmp_path / "ws")

@@ -28,7 +28,8 @@ DATA_SUFFIXES = (".csv", ".csv.gz", ".parquet")
 
 MESSAGES = {
     "tenant": "must start with a letter and hold only letters, digits, '_' and '-' (at most 63)",
-    "user": "must hold only letters, digits and '._@-' (at most 64) and not start with '.', '@' or '-'",
+    "user": "must hold only ASCII letters (a-z, A-Z), digits and '._@-' (at most 64) and not start with "
+    "'.', '@' or '-'",
     "cluster": "must be a lower-case DNS label: a-z, 0-9 and '-', at most 63, "
     "not starting or ending with '-'",
     "model": "must start with a letter or digit and hold only letters, digits and '._-' (at most 63)",

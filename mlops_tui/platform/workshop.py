@@ -232,10 +232,21 @@ def _check_folder(repo: Repo, user: str, attendees: dict[str, str]) -> None:
             f"{user} would share the folders {folder}/ with {other} (folders are the id in lower case): "
             "choose another user id"
         )
+    shared = bootstrap.DATA_DIR.rsplit("/", 1)[1]  # the tenant's shared data, made after the accounts
+    if folder == shared.lower():
+        raise WorkshopError(
+            f"{user}'s folder data/{folder}/ would be the tenant's shared data/{shared}/: "
+            "choose another user id"
+        )
     for top in TOP_DIRS:
-        if other is None and (repo.root / top / folder).exists():
+        if other is not None or not (repo.root / top).is_dir():
+            continue
+        # by name in any case: data/NYCTaxi/ is shared data for the id NYCTaxi (folder nyctaxi/) too,
+        # and on a case-insensitive file system the two would be one folder
+        taken = next((p.name for p in (repo.root / top).iterdir() if p.name.lower() == folder), None)
+        if taken is not None:
             raise WorkshopError(
-                f"{user}'s folder {top}/{folder}/ already holds the tenant's shared files: "
+                f"{user}'s folder {top}/{folder}/ would be the tenant's shared {top}/{taken}/: "
                 "choose another user id"
             )
 

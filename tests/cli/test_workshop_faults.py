@@ -338,3 +338,12 @@ def test_a_start_interrupted_after_the_platform_came_up_is_named(tmp_path: Path)
         refused(ws(tmp_path, "status"), f"the workshop platform runs at {url}", "workshop start again")
     finally:
         launcher.stop_platform(tmp_path / "ws")
+
+
+@pytest.mark.parametrize("user", ["NYCTaxi", "nyctaxi"])
+def test_an_id_whose_folder_is_the_shared_data_is_refused(tmp_path: Path, user: str) -> None:
+    """docs/workshop.md says so; the id NYCTaxi (folder data/nyctaxi/, next to the shared
+    data/NYCTaxi/) was accepted: one folder on a case-insensitive file system."""
+    with pytest.raises(workshop.WorkshopError, match=r"would be the tenant's shared data/NYCTaxi/"):
+        a_class(tmp_path / "ws", "student01", user)
+    assert users_of(tmp_path / "ws") == {}

@@ -415,7 +415,7 @@ class _Parser:
                exclusive: bool = False, what: str = "") -> float:
         if name not in self.rec or self.rec[name] is None:
             raise self.fail(name, f"{name} is required")
-        value = self.rec[name]
+        value = sent = self.rec[name]
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.fail(name, f"{name} must be a number, got {_json_type(value)} {_show(value)}")
         try:
@@ -430,7 +430,8 @@ class _Parser:
         if not inside:
             bounds = f"between {_fmt(lo)} and {_fmt(hi)}" + (" exclusive" if exclusive else "")
             context = f" ({what})" if what else ""
-            raise self.fail(name, f"{name} must be {bounds}{context}, got {_fmt(value)}")
+            got = _show(sent, 24) if type(sent) is int else _fmt(value)  # the digits sent, not a float's
+            raise self.fail(name, f"{name} must be {bounds}{context}, got {got}")
         return value
 
     def flag(self, name: str) -> float:

@@ -331,3 +331,12 @@ def test_a_refused_value_is_shown_as_the_json_the_client_sent(record: dict[str, 
     with pytest.raises(FieldError) as info:
         records_to_matrix(record)
     assert said in str(info.value), str(info.value)
+
+
+def test_an_integer_out_of_range_is_quoted_as_sent_not_as_a_float() -> None:
+    """The tester's case: ``"hour": 99999999999999999999999999999999`` was refused with "got
+    100000000000000005366162204393472", the float the integer became, not what was sent."""
+    ride = dict(WORKSHOP_EXAMPLE, hour=99999999999999999999999999999999)
+    with pytest.raises(FieldError) as refused:
+        records_to_matrix([ride], load_zones())
+    assert str(refused.value) == "record 0: hour must be between 0 and 23, got 99999999999999999999999…"

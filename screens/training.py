@@ -149,6 +149,7 @@ class TrainingScreen(BaseScreen):
             return
         jobs: list[Job] = app.data.get("jobs") or []
         self.query_one("#tbl-jobs", LiveTable).show(job_rows(jobs, app.clock(), app.me[0], submitted=True))
+        self._cursor_on_job()
         if app.updated.get("jobs"):
             panel.mark_updated(app.updated["jobs"])
         newest = self._newest_id()
@@ -172,10 +173,27 @@ class TrainingScreen(BaseScreen):
             self.select_job(key)
             self.query_one(LiveLog).view.focus()
 
+    @on(DataTable.RowHighlighted, "#tbl-jobs")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """Up/Down follow the job under the cursor: the highlighted row is the job shown and acted
+        on. A highlight the table made while rebuilding (the cursor no longer there) is not one."""
+        table = self.query_one("#tbl-jobs", LiveTable)
+        key = event.row_key.value
+        if key and key != "__empty__" and key == table.selected_key and key != self.job_id:
+            self._chosen = key != self._newest_id()
+            self.select_job(key)
+
+    def _cursor_on_job(self) -> None:
+        """The table's cursor on the followed job (a new list, or the log moved to the newest)."""
+        table = self.query_one("#tbl-jobs", LiveTable)
+        if self.job_id is not None and table.selected_key != self.job_id:
+            table.select_key(self.job_id)
+
     def select_job(self, job_id: str) -> None:
         if job_id == self.job_id:
             return
         self.job_id = job_id
+        self._cursor_on_job()
         jobs: list[Job] = self.mlops.data.get("jobs") or []
         self._job = next((j for j in jobs if j.id == job_id), None)
         self._rounds = {}
@@ -373,8 +391,15 @@ class TrainingScreen(BaseScreen):
         if not self.mlops.require_writable("Cancelling a job"):
             return
         job = self._job
-        if job is None or job.state.is_final:
+        if job is None:
             self.notify("Select a queued or running job to cancel.", severity="warning")
+            return
+        if job.state.is_final:
+            self.notify(
+                f"Job {job.id} is {job.state}: only a queued or running job can be cancelled.",
+                severity="warning",
+                markup=False,
+            )
             return
 
         def confirmed(yes: bool | None) -> None:

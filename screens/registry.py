@@ -434,7 +434,15 @@ class RegistryScreen(BaseScreen):
             STAGES[(STAGES.index(version.stage) + 1) % len(STAGES)] if version.stage in STAGES else "staging"
         )
         model = next((e.model for e in self.entries if e.model.name == version.model), None)
-        other = ownership.others_owner(model, self.mlops.me[0]) if model is not None else None
+        user, role = self.mlops.me
+        what = f"{version.model} v{version.version}"
+        refusal = ownership.attendee_refusal(
+            model, user, role, what, "change the stage of their own models only"
+        )
+        if refusal is not None:  # the platform would refuse it: said at once, no dialog first
+            self.notify(refusal, title="Not yours", severity="warning", markup=False)
+            return
+        other = ownership.others_owner(model, user) if model is not None else None
         whose = f" (of [b]{outside_markup(other)}[/b], not yours)" if other else ""
         question = (
             f"Move [b]{outside_markup(version.model)} v{version.version}[/b]{whose} from "

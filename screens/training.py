@@ -401,6 +401,11 @@ class TrainingScreen(BaseScreen):
                 markup=False,
             )
             return
+        user, role = self.mlops.me
+        refusal = ownership.attendee_refusal(job, user, role, f"job {job.id}", "cancel only their own jobs")
+        if refusal is not None:  # the platform would refuse it: said at once, no dialog first
+            self.notify(refusal, title="Not yours", severity="warning", markup=False)
+            return
 
         def confirmed(yes: bool | None) -> None:
             if yes:

@@ -1,4 +1,5 @@
-"""Training in a class: the highlighted row is the job shown and acted on."""
+"""Training in a class: the highlighted row is the job shown and acted on, and an attendee is told
+at once that another's job is not theirs to cancel (no dialog leading to a 403)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,13 @@ from pathlib import Path
 
 from mlops_tui.widgets.tables import LiveTable
 
-from .class_platform import ClassPlatform
+from .class_platform import OTHER, ClassPlatform
 from .fixed_app import fixed_app
 from .test_class_defaults import _feed
+
+
+def _said(app) -> list[str]:
+    return [str(n.message) for n in app._notifications]
 
 
 async def test_the_cursor_is_on_the_job_the_log_follows(tmp_path: Path) -> None:
@@ -41,3 +46,33 @@ async def test_up_and_down_change_the_job_shown(tmp_path: Path) -> None:
         await pilot.press("up", "up")
         await pilot.pause()
         assert table.selected_key == "7" and screen.job_id == "7"
+
+
+async def test_an_attendee_is_refused_at_once_on_anothers_job(tmp_path: Path) -> None:
+    from mlops_tui.screens.dialogs import ConfirmScreen
+
+    app = fixed_app(tmp_path, "training", ClassPlatform())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _feed(pilot)
+        app.screen.select_job("7")
+        await pilot.pause()
+        await pilot.press("x")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert f"job 7 is {OTHER}'s: attendees cancel only their own jobs" in _said(app)
+        assert not [c for c in app.platform._calls if c.op == "cancel_job"]
+
+
+async def test_a_facilitator_is_asked_naming_the_owner(tmp_path: Path) -> None:
+    from mlops_tui.screens.dialogs import ConfirmScreen
+
+    app = fixed_app(tmp_path, "training", ClassPlatform(role="facilitator", user="facilitator"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _feed(pilot)
+        app.screen.select_job("7")
+        await pilot.pause()
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        asked = str(app.screen.query_one("#dialog-question").render())
+        assert asked == f"Cancel training job 7 of {OTHER} (not yours)?", asked

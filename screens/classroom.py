@@ -53,13 +53,34 @@ COLUMNS = ("USER", "LAB", "STEPS", "PROGRESS", "NEEDS HELP / LAST ERROR")
 EXIT_CODE = re.compile(r"^exit code -?\d+: ")
 
 
-def default_idle_minutes() -> float:
-    """``$MLOPS_TUI_IDLE_MINUTES`` when it is a positive number, else the workshop status default."""
+# The idle minutes a person may set: what ``mlops-tui workshop status --idle-minutes`` takes
+# (``cli.MAX_IDLE_MINUTES``, a day's class), the same here and for ``$MLOPS_TUI_IDLE_MINUTES``.
+MIN_IDLE_MINUTES, MAX_IDLE_MINUTES = 1.0, 24 * 60.0
+
+
+def read_idle_minutes(text: str) -> float:
+    """``text`` as idle minutes within ``MIN_IDLE_MINUTES``..``MAX_IDLE_MINUTES``.
+
+    Raises ValueError saying the range (``float`` alone took ``nan``, ``inf`` and ``1e300``)."""
     try:
-        value = float(os.environ.get(IDLE_ENV, ""))
+        minutes = float(text)
+    except ValueError:
+        minutes = math.nan
+    if not (math.isfinite(minutes) and MIN_IDLE_MINUTES <= minutes <= MAX_IDLE_MINUTES):
+        raise ValueError(
+            f"{text.strip()[:40]!r} is not a number of minutes from {MIN_IDLE_MINUTES:g} to "
+            f"{MAX_IDLE_MINUTES:g} (a day's class)"
+        )
+    return minutes
+
+
+def default_idle_minutes() -> float:
+    """``$MLOPS_TUI_IDLE_MINUTES`` when it is within the range (:func:`read_idle_minutes`), else
+    the workshop status default."""
+    try:
+        return read_idle_minutes(os.environ.get(IDLE_ENV, ""))
     except ValueError:
         return classroom.DEFAULT_IDLE_MINUTES
-    return value if math.isfinite(value) and value > 0 else classroom.DEFAULT_IDLE_MINUTES
 
 
 def step_marks(member: ClassMember) -> Text:
@@ -313,11 +334,9 @@ class ClassScreen(BaseScreen):
             if text is None:
                 return
             try:
-                minutes = float(text)
-                if not math.isfinite(minutes) or minutes <= 0:  # float() takes "nan" and "inf"
-                    raise ValueError
-            except ValueError:
-                self.notify(f"{text!r} is not a number of minutes above 0.", severity="warning")
+                minutes = read_idle_minutes(text)
+            except ValueError as exc:
+                self.notify(str(exc), severity="warning", markup=False)
                 return
             self.idle_minutes = minutes
             self.on_data("class")

@@ -23,7 +23,7 @@ def _summary(app: Any) -> str:
     return str(app.screen.query_one("#class-summary").render())
 
 
-@pytest.mark.parametrize("typed", ["nan", "inf", "-inf", "0"])
+@pytest.mark.parametrize("typed", ["nan", "inf", "-inf", "0", "0.5", "1441", "99999999999", "1e300"])
 async def test_idle_minutes_refuses_what_is_not_a_number_of_minutes(tmp_path: Path, typed: str) -> None:
     app = fixed_app(tmp_path, platform=FacilitatorPlatform())
     async with app.run_test(size=(80, 24)) as pilot:
@@ -36,6 +36,34 @@ async def test_idle_minutes_refuses_what_is_not_a_number_of_minutes(tmp_path: Pa
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen.idle_minutes == before
+        said = [str(n.message) for n in app._notifications]
+        assert f"{typed!r} is not a number of minutes from 1 to 1440 (a day's class)" in said, said
+
+
+@pytest.mark.parametrize("typed", ["1", "1440", "25.5"])
+async def test_idle_minutes_takes_the_clis_range(tmp_path: Path, typed: str) -> None:
+    app = fixed_app(tmp_path, platform=FacilitatorPlatform())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _class(pilot)
+        await pilot.press("i")
+        await pilot.pause()
+        app.screen.query_one("Input").value = typed
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.idle_minutes == float(typed)
+
+
+@pytest.mark.parametrize(("env", "minutes"), [("1441", 10.0), ("1e300", 10.0), ("0.5", 10.0), ("30", 30.0)])
+def test_idle_minutes_from_the_environment_keep_the_same_range(
+    monkeypatch: pytest.MonkeyPatch, env: str, minutes: float
+) -> None:
+    from mlops_tui.screens import classroom
+
+    from mlops_tui import cli
+
+    monkeypatch.setenv(classroom.IDLE_ENV, env)
+    assert classroom.default_idle_minutes() == minutes
+    assert classroom.MAX_IDLE_MINUTES == cli.MAX_IDLE_MINUTES  # one range for the TUI and the CLI
 
 
 async def test_a_filter_is_shown_cleared_by_esc_and_gone_on_the_next_visit(tmp_path: Path) -> None:

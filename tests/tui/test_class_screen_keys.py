@@ -102,3 +102,15 @@ async def test_at_60_columns_the_needs_help_column_stays(tmp_path: Path) -> None
         labels = [str(c.label) for c in table.columns.values()]
         assert labels[-1] == "NEEDS HELP / LAST ERROR", labels
         assert "train failed" in screen_text(app)
+
+
+async def test_at_60_columns_the_reason_takes_the_room_the_hidden_columns_leave(tmp_path: Path) -> None:
+    """The reason was cut at ~20 cells ("train failed: err…") beside 12 blank ones: its width had
+    been computed with STEPS and PROGRESS counted, which the table then hid."""
+    app = fixed_app(tmp_path, platform=FacilitatorPlatform())
+    async with app.run_test(size=(60, 24)) as pilot:
+        await _class(pilot)
+        line = next(row for row in screen_text(app).splitlines() if "student03" in row)
+        assert line.endswith("… │"), repr(line)  # cut at the panel's edge, not before it
+        reason = line.split("Lab 3", 1)[1].strip(" │")
+        assert reason.startswith("train failed: error: too few usable"), reason

@@ -76,3 +76,34 @@ async def test_a_facilitator_is_asked_naming_the_owner(tmp_path: Path) -> None:
         assert isinstance(app.screen, ConfirmScreen)
         asked = str(app.screen.query_one("#dialog-question").render())
         assert asked == f"Cancel training job 7 of {OTHER} (not yours)?", asked
+
+
+async def test_an_attendee_is_refused_at_once_on_anothers_deployment(tmp_path: Path) -> None:
+    from mlops_tui.screens.dialogs import ConfirmScreen
+
+    app = fixed_app(tmp_path, "dashboard", ClassPlatform(mine=True))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _feed(pilot)
+        assert app.screen.query_one("#tbl-deployments", LiveTable).select_key(
+            f"mlops-inference-server-{OTHER}"
+        )
+        app.screen.action_delete_deployment()
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)
+        said = f"mlops-inference-server-{OTHER} is {OTHER}'s: attendees delete only their own deployments"
+        assert said in _said(app), _said(app)
+
+
+async def test_an_attendee_is_refused_at_once_on_the_stage_of_anothers_model(tmp_path: Path) -> None:
+    from mlops_tui.screens.dialogs import ConfirmScreen
+
+    app = fixed_app(tmp_path, "registry", ClassPlatform(mine=True))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _feed(pilot)
+        app.screen.selected = (f"mlops-model-{OTHER}", 1)
+        app.screen.action_stage()
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)
+        said = f"mlops-model-{OTHER} v1 is {OTHER}'s: attendees change the stage of their own models only"
+        assert said in _said(app), _said(app)
+        assert not [c for c in app.platform._calls if c.op == "set_stage"]

@@ -157,6 +157,7 @@ class PredictScreen(BaseScreen):
         self._chosen_for: tuple[str, str, tuple[str, ...]] | None = None
         self._auto_value: str | None = None  # what the screen itself put in the select
         self._by_hand: str | None = None  # a deployment the person picked: kept while it is listed
+        self._picked_for = ""  # the last user known (a pick by hand is theirs)
         self.form_ready = False
         # where the distance came from: "example" (the workshop ride's), "estimated" (from the zones)
         # or "typed" (by the person: never estimated over)
@@ -220,8 +221,9 @@ class PredictScreen(BaseScreen):
         chosen_for = (user, role, tuple(names))
         if chosen_for == self._chosen_for:
             return
-        if self._chosen_for is not None and self._chosen_for[0] != user:
+        if user and self._picked_for not in ("", user):
             self._by_hand = None  # someone else now: their own deployment, not the last person's
+        self._picked_for = user or self._picked_for  # "" while disconnected: nobody new
         self._chosen_for = chosen_for
         self._deployments_shown = names
         select = self.query_one("#f-deployment", SafeSelect)

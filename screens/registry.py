@@ -150,6 +150,7 @@ class RegistryScreen(BaseScreen):
     def __init__(self) -> None:
         super().__init__()
         self.selected: tuple[str, int] | None = None
+        self._chosen_for: str | None = None  # the user the selection was made for
 
     def compose_body(self) -> Iterable[Widget]:
         with Horizontal(id="reg-body"):
@@ -220,8 +221,16 @@ class RegistryScreen(BaseScreen):
             self.selected = (model, int(version))
         self._show_detail()
 
+    def on_platform_changed(self) -> None:
+        self.on_data("registry")  # the person may be someone else now
+
     def _select_own(self) -> None:
-        """Nothing chosen yet: the person's own model (in a class the registry holds everyone's)."""
+        """Nothing chosen yet, or chosen for someone else (a login as another user): the person's
+        own model (in a class the registry holds everyone's)."""
+        user = self.mlops.me[0]
+        if user and self._chosen_for not in (None, user):
+            self.selected = None
+        self._chosen_for = user or self._chosen_for  # "" while disconnected: nobody new
         if self.selected is not None:
             return
         own = self.mlops.default_pick([e.model for e in self.entries])

@@ -86,6 +86,7 @@ class TrainingScreen(BaseScreen):
         self.job_id: str | None = None
         self._job: Job | None = None
         self._chosen = False  # the person picked a job: the log stays on it, not on the newest
+        self._chosen_for: str | None = None  # the user whose job was picked (a login resets it)
         # the selected job's boosting rounds by round number: from its log as it streams and from
         # its metrics when they load (both hold the same rounds: keyed, they never add up)
         self._rounds: dict[int, dict[str, Any]] = {}
@@ -120,6 +121,9 @@ class TrainingScreen(BaseScreen):
         super().on_screen_resume()
         self._take_intent()
 
+    def on_platform_changed(self) -> None:
+        self.on_data("jobs")  # the person may be someone else now
+
     def _take_intent(self) -> None:
         intent = self.mlops.intent
         if intent and intent[0] == "job":
@@ -152,6 +156,10 @@ class TrainingScreen(BaseScreen):
         self._cursor_on_job()
         if app.updated.get("jobs"):
             panel.mark_updated(app.updated["jobs"])
+        user = app.me[0]
+        if user and self._chosen_for not in (None, user):
+            self._chosen = False  # someone else now: their own newest job, not the last person's pick
+        self._chosen_for = user or self._chosen_for  # "" while disconnected: nobody new
         newest = self._newest_id()
         if newest is not None and (self.job_id is None or (not self._chosen and newest != self.job_id)):
             # the log follows the person's newest job until they pick one

@@ -63,3 +63,26 @@ async def test_predict_keeps_a_deployment_picked_by_hand_until_someone_else_logs
         assert select.value == f"mlops-inference-server-{OTHER}"
         await _log_in_as(pilot, NEWCOMER)
         assert select.is_blank(), select.value
+
+
+async def test_training_follows_the_newest_job_of_the_person_who_logs_in(tmp_path: Path) -> None:
+    app = fixed_app(tmp_path, "training", ClassPlatform())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _feed(pilot)
+        app.screen.select_job("1")  # student01 picks their oldest by hand
+        app.screen._chosen = True
+        await _log_in_as(pilot, OTHER)
+        app._link_data("jobs", await app.platform.list_jobs())
+        await pilot.pause()
+        assert app.screen.job_id == "7"  # student02's own job, not student01's pick
+
+
+async def test_registry_selects_the_model_of_the_person_who_logs_in(tmp_path: Path) -> None:
+    app = fixed_app(tmp_path, "registry", ClassPlatform(mine=True))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _feed(pilot)
+        assert app.screen.selected == (f"mlops-model-{ME}", 2)
+        await _log_in_as(pilot, OTHER)
+        app._link_data("registry", await app.link._fetch_registry())
+        await pilot.pause()
+        assert app.screen.selected == (f"mlops-model-{OTHER}", 2)

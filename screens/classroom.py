@@ -53,13 +53,34 @@ COLUMNS = ("USER", "LAB", "STEPS", "PROGRESS", "NEEDS HELP / LAST ERROR")
 EXIT_CODE = re.compile(r"^exit code -?\d+: ")
 
 
-def default_idle_minutes() -> float:
-    """``$MLOPS_TUI_IDLE_MINUTES`` when it is a positive number, else the workshop status default."""
+# The idle minutes a person may set: what ``mlops-tui workshop status --idle-minutes`` takes
+# (``cli.MAX_IDLE_MINUTES``, a day's class), the same here and for ``$MLOPS_TUI_IDLE_MINUTES``.
+MIN_IDLE_MINUTES, MAX_IDLE_MINUTES = 1.0, 24 * 60.0
+
+
+def read_idle_minutes(text: str) -> float:
+    """``text`` as idle minutes within ``MIN_IDLE_MINUTES``..``MAX_IDLE_MINUTES``.
+
+    Raises ValueError saying the range (``float`` alone took ``nan``, ``inf`` and ``1e300``)."""
     try:
-        value = float(os.environ.get(IDLE_ENV, ""))
+        minutes = float(text)
+    except ValueError:
+        minutes = math.nan
+    if not (math.isfinite(minutes) and MIN_IDLE_MINUTES <= minutes <= MAX_IDLE_MINUTES):
+        raise ValueError(
+            f"{text.strip()[:40]!r} is not a number of minutes from {MIN_IDLE_MINUTES:g} to "
+            f"{MAX_IDLE_MINUTES:g} (a day's class)"
+        )
+    return minutes
+
+
+def default_idle_minutes() -> float:
+    """``$MLOPS_TUI_IDLE_MINUTES`` when it is within the range (:func:`read_idle_minutes`), else
+    the workshop status default."""
+    try:
+        return read_idle_minutes(os.environ.get(IDLE_ENV, ""))
     except ValueError:
         return classroom.DEFAULT_IDLE_MINUTES
-    return value if math.isfinite(value) and value > 0 else classroom.DEFAULT_IDLE_MINUTES
 
 
 def step_marks(member: ClassMember) -> Text:
@@ -101,17 +122,15 @@ def help_text(member: ClassMember, now: datetime, idle_minutes: float, *, short:
     return outside(f"{step.id}: {step.detail or step.state}")
 
 
-def class_rows(view: ClassView, now: datetime, idle_minutes: float, *, help_width: int = 0) -> list[Row]:
-    """One row per attendee, stuck ones first (``classroom.ordered``); ``help_width`` > 0 cuts the
-    last column to fit the screen (the drill-down has it whole)."""
+def class_rows(view: ClassView, now: datetime, idle_minutes: float) -> list[Row]:
+    """One row per attendee, stuck ones first (``classroom.ordered``); the table cuts the last
+    column to the room it has (the drill-down has it whole)."""
     rows: list[Row] = []
     for member in classroom.ordered(view, now, idle_minutes):
         lab = classroom.lab_reached(member)
         stuck = bool(classroom.stuck(member, now, idle_minutes))
         queued = next((j for j in member.jobs if classroom.queue_place(j, now)), None)
         reason = help_text(member, now, idle_minutes, short=True)
-        if help_width > 0:
-            reason.truncate(help_width, overflow="ellipsis")
         rows.append(
             (
                 member.user,
@@ -189,8 +208,10 @@ class ClassScreen(BaseScreen):
         yield Static("", id="class-broadcast")
         with StalePanel("Class", id="panel-class"):
             # why someone needs help is what the screen is for: never the column that gives way
-            # (cut to the room left by _help_width; STEPS and PROGRESS go first on a narrow screen)
-            yield LiveTable(*COLUMNS, id="tbl-class", empty="no attendees yet", whole=("LAB", COLUMNS[-1]))
+            # (it takes the room the shown columns leave; STEPS and PROGRESS go first when narrow)
+            yield LiveTable(
+                *COLUMNS, id="tbl-class", empty="no attendees yet", whole=("LAB",), fill=COLUMNS[-1]
+            )
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -228,7 +249,7 @@ class ClassScreen(BaseScreen):
         now = app.clock()
         self._show_broadcast(view)
         table = self.query_one("#tbl-class", LiveTable)
-        table.show(class_rows(view, now, self.idle_minutes, help_width=self._help_width(view, now)))
+        table.show(class_rows(view, now, self.idle_minutes))
         self._show_summary()
 
     def _show_summary(self) -> None:
@@ -256,16 +277,6 @@ class ClassScreen(BaseScreen):
         if table.filter_text:
             table.set_filter("")
             self._show_summary()
-
-    def _help_width(self, view: ClassView, now: datetime) -> int:
-        """Cells left for the last column: the table's width minus the other columns and padding."""
-        rows = class_rows(view, now, self.idle_minutes)
-        widths = [len(c) for c in COLUMNS[:-1]]
-        for _, cells in rows:
-            for i, cell in enumerate(list(cells)[:-1]):
-                widths[i] = max(widths[i], cell.cell_len if isinstance(cell, Text) else len(str(cell)))
-        inner = self.query_one("#tbl-class", LiveTable).scrollable_content_region.width or self.size.width - 4
-        return max(12, inner - sum(widths) - 2 * len(COLUMNS))
 
     def _show_broadcast(self, view: ClassView) -> None:
         line = self.query_one("#class-broadcast", Static)
@@ -313,11 +324,9 @@ class ClassScreen(BaseScreen):
             if text is None:
                 return
             try:
-                minutes = float(text)
-                if not math.isfinite(minutes) or minutes <= 0:  # float() takes "nan" and "inf"
-                    raise ValueError
-            except ValueError:
-                self.notify(f"{text!r} is not a number of minutes above 0.", severity="warning")
+                minutes = read_idle_minutes(text)
+            except ValueError as exc:
+                self.notify(str(exc), severity="warning", markup=False)
                 return
             self.idle_minutes = minutes
             self.on_data("class")

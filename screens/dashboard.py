@@ -496,7 +496,12 @@ class DashboardScreen(BaseScreen):
                 self._delete(name)
 
         dep = next((d for d in self.mlops.data.get("deployments") or [] if d.name == name), None)
-        other = ownership.others_owner(dep, self.mlops.me[0]) if dep is not None else None
+        user, role = self.mlops.me
+        refusal = ownership.attendee_refusal(dep, user, role, name, "delete only their own deployments")
+        if refusal is not None:  # the platform would refuse it: said at once, no dialog first
+            self.notify(refusal, title="Not yours", severity="warning", markup=False)
+            return
+        other = ownership.others_owner(dep, user) if dep is not None else None
         whose = f" of [b]{outside_markup(other)}[/b] (not yours)" if other else ""
         self.app.push_screen(
             ConfirmScreen(

@@ -152,6 +152,12 @@ class PredictScreen(BaseScreen):
         self.last_record: dict[str, Any] | None = None
         self.last_deployment: str | None = None
         self._deployments_shown: list[str] = []
+        # (user, role, names) the choice was last made for: a new person (login as someone else,
+        # a session that now says who it is) makes the choice again
+        self._chosen_for: tuple[str, str, tuple[str, ...]] | None = None
+        self._auto_value: str | None = None  # what the screen itself put in the select
+        self._by_hand: str | None = None  # a deployment the person picked: kept while it is listed
+        self._picked_for = ""  # the last user known (a pick by hand is theirs)
         self.form_ready = False
         # where the distance came from: "example" (the workshop ride's), "estimated" (from the zones)
         # or "typed" (by the person: never estimated over)
@@ -201,6 +207,7 @@ class PredictScreen(BaseScreen):
             self.mlops.intent = None
             select = self.query_one("#f-deployment", SafeSelect)
             if intent[1] in self._deployments_shown:
+                self._by_hand = intent[1]  # asked for by name elsewhere: a choice of the person's
                 select.set_value(intent[1])
 
     # -- deployments ---------------------------------------------------------------------------
@@ -210,24 +217,42 @@ class PredictScreen(BaseScreen):
             return
         deployments: list[Deployment] = self.mlops.data.get("deployments") or []
         names = [d.name for d in deployments]
-        if names == self._deployments_shown:
+        user, role = self.mlops.me
+        chosen_for = (user, role, tuple(names))
+        if chosen_for == self._chosen_for:
             return
+        if user and self._picked_for not in ("", user):
+            self._by_hand = None  # someone else now: their own deployment, not the last person's
+        self._picked_for = user or self._picked_for  # "" while disconnected: nobody new
+        self._chosen_for = chosen_for
         self._deployments_shown = names
         select = self.query_one("#f-deployment", SafeSelect)
-        current = select.value
         options = [
             (Text(plain(f"{d.name} v{d.version}"), no_wrap=True, overflow="ellipsis"), d.name)
             for d in deployments
         ]
-        if current in names:
-            value = current
+        if self._by_hand in names:
+            value = self._by_hand
         else:  # the person's own (a class's list holds everyone's: services/ownership.py)
+            self._by_hand = None
             own = self.mlops.default_pick(deployments, prefer=lambda d: d.ready)
             value = own.name if own is not None else None
+        self._auto_value = value
         select.set_options_safely(options, value)
-        if value is None and not self._asked:
-            self.query_one("#result-value", Static).update(Text(self._none_of_mine(), style="italic"))
+        if not self._asked:
+            hint = self._none_of_mine() if value is None else "Fill in the ride and press ctrl+s."
+            style = "italic" if value is None else ""
+            self.query_one("#result-value", Static).update(Text(hint, style=style))
         self._take_intent()
+
+    def on_platform_changed(self) -> None:
+        self.on_data("deployments")  # the person may be someone else now
+
+    @on(SafeSelect.Changed, "#f-deployment")
+    def _deployment_changed(self, event: SafeSelect.Changed) -> None:
+        """A value the screen did not set is the person's pick: kept until they log in as another."""
+        if isinstance(event.value, str) and event.value != self._auto_value:
+            self._by_hand = event.value
 
     def _none_of_mine(self) -> str:
         """What to say when the person has no deployment (as the guide says it)."""

@@ -150,6 +150,7 @@ class RegistryScreen(BaseScreen):
     def __init__(self) -> None:
         super().__init__()
         self.selected: tuple[str, int] | None = None
+        self._chosen_for: str | None = None  # the user the selection was made for
 
     def compose_body(self) -> Iterable[Widget]:
         with Horizontal(id="reg-body"):
@@ -220,8 +221,16 @@ class RegistryScreen(BaseScreen):
             self.selected = (model, int(version))
         self._show_detail()
 
+    def on_platform_changed(self) -> None:
+        self.on_data("registry")  # the person may be someone else now
+
     def _select_own(self) -> None:
-        """Nothing chosen yet: the person's own model (in a class the registry holds everyone's)."""
+        """Nothing chosen yet, or chosen for someone else (a login as another user): the person's
+        own model (in a class the registry holds everyone's)."""
+        user = self.mlops.me[0]
+        if user and self._chosen_for not in (None, user):
+            self.selected = None
+        self._chosen_for = user or self._chosen_for  # "" while disconnected: nobody new
         if self.selected is not None:
             return
         own = self.mlops.default_pick([e.model for e in self.entries])
@@ -434,7 +443,15 @@ class RegistryScreen(BaseScreen):
             STAGES[(STAGES.index(version.stage) + 1) % len(STAGES)] if version.stage in STAGES else "staging"
         )
         model = next((e.model for e in self.entries if e.model.name == version.model), None)
-        other = ownership.others_owner(model, self.mlops.me[0]) if model is not None else None
+        user, role = self.mlops.me
+        what = f"{version.model} v{version.version}"
+        refusal = ownership.attendee_refusal(
+            model, user, role, what, "change the stage of their own models only"
+        )
+        if refusal is not None:  # the platform would refuse it: said at once, no dialog first
+            self.notify(refusal, title="Not yours", severity="warning", markup=False)
+            return
+        other = ownership.others_owner(model, user) if model is not None else None
         whose = f" (of [b]{outside_markup(other)}[/b], not yours)" if other else ""
         question = (
             f"Move [b]{outside_markup(version.model)} v{version.version}[/b]{whose} from "

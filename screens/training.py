@@ -86,6 +86,7 @@ class TrainingScreen(BaseScreen):
         self.job_id: str | None = None
         self._job: Job | None = None
         self._chosen = False  # the person picked a job: the log stays on it, not on the newest
+        self._chosen_for: str | None = None  # the user whose job was picked (a login resets it)
         # the selected job's boosting rounds by round number: from its log as it streams and from
         # its metrics when they load (both hold the same rounds: keyed, they never add up)
         self._rounds: dict[int, dict[str, Any]] = {}
@@ -120,6 +121,9 @@ class TrainingScreen(BaseScreen):
         super().on_screen_resume()
         self._take_intent()
 
+    def on_platform_changed(self) -> None:
+        self.on_data("jobs")  # the person may be someone else now
+
     def _take_intent(self) -> None:
         intent = self.mlops.intent
         if intent and intent[0] == "job":
@@ -149,8 +153,13 @@ class TrainingScreen(BaseScreen):
             return
         jobs: list[Job] = app.data.get("jobs") or []
         self.query_one("#tbl-jobs", LiveTable).show(job_rows(jobs, app.clock(), app.me[0], submitted=True))
+        self._cursor_on_job()
         if app.updated.get("jobs"):
             panel.mark_updated(app.updated["jobs"])
+        user = app.me[0]
+        if user and self._chosen_for not in (None, user):
+            self._chosen = False  # someone else now: their own newest job, not the last person's pick
+        self._chosen_for = user or self._chosen_for  # "" while disconnected: nobody new
         newest = self._newest_id()
         if newest is not None and (self.job_id is None or (not self._chosen and newest != self.job_id)):
             # the log follows the person's newest job until they pick one
@@ -172,10 +181,27 @@ class TrainingScreen(BaseScreen):
             self.select_job(key)
             self.query_one(LiveLog).view.focus()
 
+    @on(DataTable.RowHighlighted, "#tbl-jobs")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """Up/Down follow the job under the cursor: the highlighted row is the job shown and acted
+        on. A highlight the table made while rebuilding (the cursor no longer there) is not one."""
+        table = self.query_one("#tbl-jobs", LiveTable)
+        key = event.row_key.value
+        if key and key != "__empty__" and key == table.selected_key and key != self.job_id:
+            self._chosen = key != self._newest_id()
+            self.select_job(key)
+
+    def _cursor_on_job(self) -> None:
+        """The table's cursor on the followed job (a new list, or the log moved to the newest)."""
+        table = self.query_one("#tbl-jobs", LiveTable)
+        if self.job_id is not None and table.selected_key != self.job_id:
+            table.select_key(self.job_id)
+
     def select_job(self, job_id: str) -> None:
         if job_id == self.job_id:
             return
         self.job_id = job_id
+        self._cursor_on_job()
         jobs: list[Job] = self.mlops.data.get("jobs") or []
         self._job = next((j for j in jobs if j.id == job_id), None)
         self._rounds = {}
@@ -373,8 +399,20 @@ class TrainingScreen(BaseScreen):
         if not self.mlops.require_writable("Cancelling a job"):
             return
         job = self._job
-        if job is None or job.state.is_final:
+        if job is None:
             self.notify("Select a queued or running job to cancel.", severity="warning")
+            return
+        if job.state.is_final:
+            self.notify(
+                f"Job {job.id} is {job.state}: only a queued or running job can be cancelled.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        user, role = self.mlops.me
+        refusal = ownership.attendee_refusal(job, user, role, f"job {job.id}", "cancel only their own jobs")
+        if refusal is not None:  # the platform would refuse it: said at once, no dialog first
+            self.notify(refusal, title="Not yours", severity="warning", markup=False)
             return
 
         def confirmed(yes: bool | None) -> None:

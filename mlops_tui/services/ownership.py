@@ -41,6 +41,19 @@ def others_owner(obj: Any, user: str) -> str | None:
     return owner if owner and owner != user else None
 
 
+def attendee_refusal(obj: Any, user: str, role: str, what: str, rule: str) -> str | None:
+    """Why an attendee may not act on ``obj`` (someone else's), in one line, or None.
+
+    ``what`` names the object ("job 4"), ``rule`` says what attendees may do ("cancel only their
+    own jobs"). The platform refuses an attendee acting on another's object (403, ``docs/workshop.md``);
+    a confirmation asked first would only lead to that refusal. A facilitator may act on everything
+    in the tenant: None (their confirmation names the owner, :func:`others_owner`)."""
+    owner = others_owner(obj, user)
+    if role != ATTENDEE or owner is None:
+        return None
+    return f"{what} is {owner}'s: attendees {rule}"
+
+
 def default_pick(
     items: Sequence[T], user: str, role: str = "", *, prefer: Callable[[T], bool] | None = None
 ) -> T | None:

@@ -72,19 +72,29 @@ class LiveTable(DataTable):
         middle: Collection[str] = ("NAME", "MODEL"),
         optional: Collection[str] = ("OWNER",),
         give_way: Sequence[str] = (),
+        fill: str | None = None,
+        fill_wants: int = 30,
         **kwargs,
     ) -> None:
         """``whole``: the labels of the columns that are never cut nor hidden (a row's state, its
         owner in a class). ``middle``: columns cut in the middle, keeping their end (names ending
         with a user id). ``optional``: columns left out while every cell of theirs is empty (the
         owner, given only where the rows have several). ``give_way``: the labels of the columns
-        hidden first when the table is narrow, in that order (else the rightmost goes first)."""
+        hidden first when the table is narrow, in that order (else the rightmost goes first).
+        ``fill``: the label of a column never hidden that takes the room the shown columns leave
+        (cut with an ellipsis): the others give way until it has ``fill_wants`` cells (or all its
+        text). A width computed outside the table counted columns the table then hid, and left
+        the reason of the Class screen cut at 20 cells beside 12 blank ones."""
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
         self._columns = columns
         self._whole = [label in whole for label in columns]
         self._middle = [label in middle for label in columns]
         self._optional = [label in optional for label in columns]
         self._give_way = [columns.index(label) for label in give_way]
+        self._fill = columns.index(fill) if fill is not None else None
+        self._fill_wants = fill_wants
+        if self._fill is not None:
+            self._whole[self._fill] = True  # never hidden; its width is what is left (_fill_room)
         self._laid_out_width = 0
         self._rows: list[Row] = []
         self._shown: list[Row] | None = None
@@ -162,7 +172,15 @@ class LiveTable(DataTable):
         for i in range(count):
             if unused[i]:
                 natural[i] = 0
-        widths = fit_columns(natural, self._whole, self._laid_out_width, self.cell_padding, self._give_way)
+        fill = self._fill
+        wanted = list(natural)
+        if fill is not None:
+            wanted[fill] = min(natural[fill], self._fill_wants)
+        widths = fit_columns(wanted, self._whole, self._laid_out_width, self.cell_padding, self._give_way)
+        if fill is not None and self._laid_out_width > 0:
+            others = sum(w + 2 * self.cell_padding for i, w in enumerate(widths) if w != HIDDEN and i != fill)
+            room = self._laid_out_width - others - 2 * self.cell_padding
+            widths[fill] = max(wanted[fill], min(natural[fill], room))
         shown = [i for i, w in enumerate(widths) if w != HIDDEN and not unused[i]]
         # Explicit widths: the table is laid out at once, never first at header width.
         for index in shown:

@@ -113,7 +113,9 @@ def _cells(app: MlopsApp, table_id: str) -> dict[str, list[str]]:
 async def test_at_80_columns_the_training_table_says_whose_each_job_is(tmp_path: Path) -> None:
     from mlops_tui.screens.dialogs import ConfirmScreen
 
-    app = _app(tmp_path, ClassPlatform(), "training")
+    # the facilitator (user student01 here, so that one job is "you"): an attendee is refused at
+    # once (test_class_training_cursor.py); the facilitator's dialog names the owner
+    app = _app(tmp_path, ClassPlatform(role="facilitator"), "training")
     async with app.run_test(size=(80, 24)) as pilot:
         await _feed(pilot)
         table = app.screen.query_one("#tbl-jobs")

@@ -23,7 +23,7 @@ def _summary(app: Any) -> str:
     return str(app.screen.query_one("#class-summary").render())
 
 
-@pytest.mark.parametrize("typed", ["nan", "inf", "-inf", "0"])
+@pytest.mark.parametrize("typed", ["nan", "inf", "-inf", "0", "0.5", "1441", "99999999999", "1e300"])
 async def test_idle_minutes_refuses_what_is_not_a_number_of_minutes(tmp_path: Path, typed: str) -> None:
     app = fixed_app(tmp_path, platform=FacilitatorPlatform())
     async with app.run_test(size=(80, 24)) as pilot:
@@ -36,6 +36,34 @@ async def test_idle_minutes_refuses_what_is_not_a_number_of_minutes(tmp_path: Pa
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen.idle_minutes == before
+        said = [str(n.message) for n in app._notifications]
+        assert f"{typed!r} is not a number of minutes from 1 to 1440 (a day's class)" in said, said
+
+
+@pytest.mark.parametrize("typed", ["1", "1440", "25.5"])
+async def test_idle_minutes_takes_the_clis_range(tmp_path: Path, typed: str) -> None:
+    app = fixed_app(tmp_path, platform=FacilitatorPlatform())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _class(pilot)
+        await pilot.press("i")
+        await pilot.pause()
+        app.screen.query_one("Input").value = typed
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.idle_minutes == float(typed)
+
+
+@pytest.mark.parametrize(("env", "minutes"), [("1441", 10.0), ("1e300", 10.0), ("0.5", 10.0), ("30", 30.0)])
+def test_idle_minutes_from_the_environment_keep_the_same_range(
+    monkeypatch: pytest.MonkeyPatch, env: str, minutes: float
+) -> None:
+    from mlops_tui.screens import classroom
+
+    from mlops_tui import cli
+
+    monkeypatch.setenv(classroom.IDLE_ENV, env)
+    assert classroom.default_idle_minutes() == minutes
+    assert classroom.MAX_IDLE_MINUTES == cli.MAX_IDLE_MINUTES  # one range for the TUI and the CLI
 
 
 async def test_a_filter_is_shown_cleared_by_esc_and_gone_on_the_next_visit(tmp_path: Path) -> None:
@@ -74,3 +102,15 @@ async def test_at_60_columns_the_needs_help_column_stays(tmp_path: Path) -> None
         labels = [str(c.label) for c in table.columns.values()]
         assert labels[-1] == "NEEDS HELP / LAST ERROR", labels
         assert "train failed" in screen_text(app)
+
+
+async def test_at_60_columns_the_reason_takes_the_room_the_hidden_columns_leave(tmp_path: Path) -> None:
+    """The reason was cut at ~20 cells ("train failed: err…") beside 12 blank ones: its width had
+    been computed with STEPS and PROGRESS counted, which the table then hid."""
+    app = fixed_app(tmp_path, platform=FacilitatorPlatform())
+    async with app.run_test(size=(60, 24)) as pilot:
+        await _class(pilot)
+        line = next(row for row in screen_text(app).splitlines() if "student03" in row)
+        assert line.endswith("… │"), repr(line)  # cut at the panel's edge, not before it
+        reason = line.split("Lab 3", 1)[1].strip(" │")
+        assert reason.startswith("train failed: error: too few usable"), reason

@@ -55,7 +55,7 @@ EXIT_CODE = re.compile(r"^exit code -?\d+: ")
 
 # The idle minutes a person may set: what ``mlops-tui workshop status --idle-minutes`` takes
 # (``cli.MAX_IDLE_MINUTES``, a day's class), the same here and for ``$MLOPS_TUI_IDLE_MINUTES``.
-MIN_IDLE_MINUTES, MAX_IDLE_MINUTES = 1.0, 24 * 60.0
+MIN_IDLE_MINUTES, MAX_IDLE_MINUTES = classroom.MIN_IDLE_MINUTES, classroom.MAX_IDLE_MINUTES
 
 
 def read_idle_minutes(text: str) -> float:

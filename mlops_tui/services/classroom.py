@@ -34,6 +34,9 @@ from mlops_tui.services.types import (
 )
 
 DEFAULT_IDLE_MINUTES = 10.0
+# The range of idle minutes, for `workshop status --idle-minutes`, the Class screen's `i` and
+# $MLOPS_TUI_IDLE_MINUTES alike: at least a minute, at most a day's class.
+MIN_IDLE_MINUTES, MAX_IDLE_MINUTES = 1.0, 24 * 60.0
 NOTEBOOK_PREFIX = "mlops-jupyter-notebook-"
 MODEL_PREFIX = "mlops-model-"
 DEPLOYMENT_PREFIX = "mlops-inference-server-"

@@ -4,62 +4,24 @@ and on a kept-alive one alike (the timer is set only for a head that did not arr
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
-import numpy as np
 import pytest
-import uvicorn
+from serving_support import served
 
-from mlops_tui.platform.connection_slots import ConnectionSlots
-from mlops_tui.platform.serving.app import PredictionApp
-from mlops_tui.platform.serving.batching import AdaptiveBatcher, BatchPolicy
-from mlops_tui.platform.serving.metrics import ServingMetrics
-from mlops_tui.platform.serving.protocol import Bounds, ServingState, bounded_protocol
+from mlops_tui.platform.serving.protocol import Bounds
 
 HEAD_TIMEOUT = 1.0
 
 
-class _Scorer:
-    """Each ride's value is its ``distance``."""
-
-    def prepare(self, rides: Any) -> tuple[np.ndarray, list[str]]:
-        rides = [rides] if isinstance(rides, dict) else rides
-        return np.array([[float(r["distance"])] for r in rides]), []
-
-    def predict_prepared(self, x: np.ndarray) -> list[float]:
-        return x[:, 0].tolist()
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[tuple[str, int]]:
-    metrics = ServingMetrics("m", "1", 0.0)
-    scorer = _Scorer()
-    batcher = AdaptiveBatcher(scorer.predict_prepared, BatchPolicy(), metrics)
-    app = PredictionApp({"model": "m", "version": "1", "token": "tok"}, scorer, {}, metrics, batcher)
-    bounds = Bounds(head_timeout=HEAD_TIMEOUT)
-    state = ServingState(bounds, ConnectionSlots(bounds.max_connections))
-    batcher.requests_in_progress = lambda: state.slots.busy
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
-    config = uvicorn.Config(
-        app, http=bounded_protocol(state), lifespan="off", log_config=None, access_log=False
-    )
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=lambda: asyncio.run(srv.serve(sockets=[sock])), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    yield sock.getsockname()
-    srv.should_exit = True
-    thread.join(5)
+    with served(bounds=Bounds(head_timeout=HEAD_TIMEOUT)) as address:
+        yield address
 
 
 BODY = json.dumps({"scoring_args": {"distance": 3.5}}).encode()

@@ -75,6 +75,36 @@ def _handout(path: Path) -> dict[str, tuple[str, str]]:
     return {u: (p, c) for u, p, c in (line.split(maxsplit=2) for line in lines[at + 1 :])}
 
 
+@dataclass(frozen=True)
+class StartedClass:
+    """A class's platform as the facilitator started it, nobody joined yet."""
+
+    home: Path  # the facilitator's
+    state: Path
+    url: str  # the handout's
+    passwords: dict[str, str]  # every attendee's and the facilitator's
+
+
+@contextlib.contextmanager
+def started_class(home: Path, attendees: int, *, seed_cache: Path | None = None) -> Iterator[StartedClass]:
+    """``workshop start --attendees N --workers 1`` in ``home`` (the default data copied from
+    ``seed_cache``: it takes seconds to generate); ``workshop stop`` when the block ends."""
+    state = home / "workshop"
+    if seed_cache is not None and seed_cache.is_dir():
+        shutil.copytree(seed_cache, state / "cache" / "default-data", dirs_exist_ok=True)
+    started = cli(
+        home, "workshop", "start", "--attendees", str(attendees), "--workers", "1", "--state-dir", str(state)
+    )
+    assert started.returncode == 0, started.stdout + started.stderr
+    try:
+        handout = _handout(state / "handout.txt")
+        passwords = {user: password for user, (password, _) in handout.items()}
+        passwords["facilitator"] = json.loads((state / "workshop-accounts.json").read_text())["facilitator"]
+        yield StartedClass(home, state, handout["student01"][1].split()[2], passwords)
+    finally:
+        cli(home, "workshop", "stop", "--state-dir", str(state), timeout=60)
+
+
 def run_class(
     root: Path,
     attendees: int,

@@ -5,7 +5,6 @@ logins at once instead of locking the person out (the tester's findings of the w
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from local_platform_support import LocalPlatform, has_sandbox
-from workshop_class_support import cli
+from workshop_class_support import cli, started_class
 
 from mlops_tui.services.local.adapter import LocalPlatform as LocalAdapter
 from mlops_tui.services.types import Credentials
@@ -47,20 +46,9 @@ class TwoAttendees:
 def two_attendees(
     tmp_path_factory: pytest.TempPathFactory, local_platform: LocalPlatform
 ) -> Iterator[TwoAttendees]:
-    home = tmp_path_factory.mktemp("facilitator")
-    state = home / "workshop"
     cache = local_platform.state_dir / "cache" / "default-data"
-    shutil.copytree(cache, state / "cache" / "default-data", dirs_exist_ok=True)
-    started = cli(home, "workshop", "start", "--attendees", "2", "--workers", "1", "--state-dir", str(state))
-    assert started.returncode == 0, started.stdout + started.stderr
-    try:
-        lines = (state / "handout.txt").read_text().splitlines()
-        handout = {ln.split()[0]: ln.split() for ln in lines if ln.startswith("student")}
-        passwords = {user: row[1] for user, row in handout.items()}
-        passwords["facilitator"] = json.loads((state / "workshop-accounts.json").read_text())["facilitator"]
-        yield TwoAttendees(handout["student01"][4], home, state, passwords)
-    finally:
-        cli(home, "workshop", "stop", "--state-dir", str(state), timeout=60)
+    with started_class(tmp_path_factory.mktemp("facilitator"), 2, seed_cache=cache) as klass:
+        yield TwoAttendees(klass.url, klass.home, klass.state, klass.passwords)
 
 
 def _reset_password(klass: TwoAttendees, user: str) -> str:

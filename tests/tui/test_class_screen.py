@@ -11,8 +11,6 @@ live, announced once. The 20-attendee class of ``tests/conftest.py`` shows 20 ro
 from __future__ import annotations
 
 import contextlib
-import json
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +19,7 @@ import httpx
 import pytest
 from local_platform_support import V1, LocalPlatform, has_sandbox, upload_lab_code, wait_job
 from mlops_tui.lab_scripts.synthetic import YELLOW_2019_COLUMNS
-from workshop_class_support import ClassRun, cli
+from workshop_class_support import ClassRun, started_class
 
 from mlops_tui.services.local.adapter import LocalPlatform as LocalAdapter
 from mlops_tui.services.types import Credentials
@@ -70,19 +68,9 @@ class SmallClass:
 def small_class(
     tmp_path_factory: pytest.TempPathFactory, local_platform: LocalPlatform
 ) -> Iterator[SmallClass]:
-    home = tmp_path_factory.mktemp("facilitator")
-    state = home / "workshop"
     cache = local_platform.state_dir / "cache" / "default-data"
-    shutil.copytree(cache, state / "cache" / "default-data", dirs_exist_ok=True)
-    started = cli(home, "workshop", "start", "--attendees", "2", "--workers", "1", "--state-dir", str(state))
-    assert started.returncode == 0, started.stdout + started.stderr
-    try:
-        lines = (state / "handout.txt").read_text().splitlines()
-        handout = {ln.split()[0]: ln.split() for ln in lines if ln.startswith("student")}
-        passwords = {user: row[1] for user, row in handout.items()}
-        passwords["facilitator"] = json.loads((state / "workshop-accounts.json").read_text())["facilitator"]
-        url = handout["student01"][4]
-        klass = SmallClass(url, passwords, {})
+    with started_class(tmp_path_factory.mktemp("facilitator"), 2, seed_cache=cache) as started:
+        klass = SmallClass(started.url, started.passwords, {})
         with klass.client("student01") as student:
             code = upload_lab_code(student, "student01")
             header = ",".join(YELLOW_2019_COLUMNS) + "\n"
@@ -102,8 +90,6 @@ def small_class(
         assert klass.failed_job["state"] == "failed", klass.failed_job
         assert klass.failed_job["message"] == f"exit code 2: {NO_RIDES}", klass.failed_job
         yield klass
-    finally:
-        cli(home, "workshop", "stop", "--state-dir", str(state), timeout=60)
 
 
 def _cells(app: Any, table_id: str = "tbl-class") -> dict[str, list[str]]:

@@ -255,6 +255,14 @@ def _numeric_workshop(x: np.ndarray, plan: _Plan) -> tuple[np.ndarray, list[str]
     return matrix, warnings
 
 
+def validate_workshop_matrix(x: np.ndarray) -> tuple[np.ndarray, list[str]] | int:
+    """`validate` for rides of exactly the workshop's fields (`features.WORKSHOP_COLUMNS`), every
+    value a number, given as their matrix (n x 14, in that order: `typed_rides.matrix`)."""
+    plan = _plan(f.WORKSHOP_COLUMNS)
+    assert plan is not None  # (the workshop's own fields are the workshop form)
+    return _numeric_workshop(x, plan)
+
+
 def validate_few(rides: Sequence[Any], single: bool) -> tuple[np.ndarray, list[str]] | int | None:
     """`validate` for a few rides (below `features.COLUMNAR_FROM`), in plain Python (numpy's cost
     per call would be most of it): rides of the workshop form whose values are all numbers, each

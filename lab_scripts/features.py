@@ -210,8 +210,12 @@ def records_to_matrix(
     ``f0`` … ``f13`` (default `WORKSHOP_COLUMNS`; a model's manifest records its own). Raises
     FieldError naming the first bad field. Warnings name what was ignored or estimated.
     """
+    from . import columnar, typed_rides  # numpy, msgspec: imported where rides are computed, not by the TUI
+
     if isinstance(records, str | bytes):
         records = strict_json(records)
+    if typed_rides.is_ride(records):  # one ride decoded by msgspec: read as the JSON path reads it
+        records = typed_rides.as_dict(records)
     if isinstance(records, Mapping):
         items: Sequence[Any] = [records]
         single = True
@@ -225,13 +229,20 @@ def records_to_matrix(
     else:
         raise FieldError("scoring_args", "scoring_args must be an object (one ride) or a list of them")
     table = _RequestZones(zones if zones is not None else load_zones())
-    items, warnings = _named_positional(items, positional or WORKSHOP_COLUMNS)
-    from . import columnar  # numpy: imported where rides are computed, not by the TUI's form
-
-    if len(items) >= COLUMNAR_FROM:
-        checked = columnar.validate(items, table)
-    else:
-        checked = columnar.validate_few(items, single)
+    checked: Any = columnar.NOT_HANDLED
+    warnings: list[str] = []
+    if typed_rides.is_rides(items):  # decoded by msgspec (typed_rides): the workshop's fields, numbers
+        if len(items) >= COLUMNAR_FROM:
+            checked = columnar.validate_workshop_matrix(typed_rides.matrix(items))
+        if not isinstance(checked, tuple):  # a few rides, or a failing one: as the JSON path reads them
+            items = [typed_rides.as_dict(r) for r in items]
+            checked = columnar.NOT_HANDLED
+    if checked is columnar.NOT_HANDLED:
+        items, warnings = _named_positional(items, positional or WORKSHOP_COLUMNS)
+        if len(items) >= COLUMNAR_FROM:
+            checked = columnar.validate(items, table)
+        else:
+            checked = columnar.validate_few(items, single)
     if isinstance(checked, tuple):
         matrix, notes = checked
         warnings.extend(notes)

@@ -33,6 +33,7 @@ if __package__:
     from . import dense_predict as _dense_predict
     from . import features as _features
     from . import native_booster as _native_booster
+    from . import typed_rides as _typed_rides
     from . import zones as _zones
 else:  # run or loaded as a plain file: import the folder it lives in as its package
     _here = Path(__file__).resolve().parent
@@ -41,6 +42,7 @@ else:  # run or loaded as a plain file: import the folder it lives in as its pac
     _dense_predict = importlib.import_module(f"{_here.name}.dense_predict")
     _features = importlib.import_module(f"{_here.name}.features")
     _native_booster = importlib.import_module(f"{_here.name}.native_booster")
+    _typed_rides = importlib.import_module(f"{_here.name}.typed_rides")
     _zones = importlib.import_module(f"{_here.name}.zones")
 
 FieldError = _features.FieldError
@@ -95,6 +97,12 @@ class Scorer:
     @property
     def input_schema(self) -> dict[str, Any]:
         return self.manifest.get("input_schema") or _features.INPUT_SCHEMA
+
+    @property
+    def ride_type(self) -> Any:
+        """The record type a server may decode the workshop's rides into before `prepare` (their
+        types checked while the JSON is parsed: typed_rides says why); None without msgspec."""
+        return _typed_rides.WorkshopRide
 
     @property
     def metrics(self) -> dict[str, Any]:

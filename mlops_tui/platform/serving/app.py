@@ -203,6 +203,8 @@ class PredictionApp:
         self.node = socket.gethostname()
         self.pid = pid or os.getpid()  # the host's pid of this server (predictor.host_pid)
         self.can_batch = hasattr(scorer, "prepare") and hasattr(scorer, "predict_prepared")
+        # typed reading of the rides needs a scorer that takes them (prepare, this package's)
+        self.reader = workshop.Reader(getattr(scorer, "ride_type", None) if self.can_batch else None)
         self.drift = drift or Drift(None, "this server does not monitor drift")
         self.predict_path = f"/{self.model}/{self.version}/predict"
         self.routes: dict[str, Route] = {
@@ -338,17 +340,18 @@ class PredictionApp:
         *,
         counted: bool = True,
     ) -> tuple[list[float], list[str]]:
-        """Values and warnings of ``rides`` (a list, or one ride: the scorer's messages then name
-        no record number); the scorer's refusal as ``where(exc)`` (a 422). The rows of a
-        ``counted`` request go to drift monitoring (not a probe's: ``services.types.PROBE_HEADER``)."""
-        count = 1 if isinstance(rides, dict) else len(rides)
+        """Values and warnings of ``rides`` (a list, or one ride, a dict or the scorer's ride
+        record from ``workshop.Reader``: the scorer's messages then name no record number); the
+        scorer's refusal as ``where(exc)`` (a 422). The rows of a ``counted`` request go to drift
+        monitoring (not a probe's: ``services.types.PROBE_HEADER``)."""
+        count = 1 if not isinstance(rides, list) else len(rides)
         if count > self.limits.max_rides:
             raise where(ValueError(f"{count} rides: at most {self.limits.max_rides} per request"))
         entry.rides = count
         started = time.perf_counter()
         try:
             if not self.can_batch:  # scoring code from before batching: one call, no batch, a list
-                listed = [rides] if isinstance(rides, dict) else rides
+                listed = [rides] if not isinstance(rides, list) else rides
                 values, warnings = await self._maybe_thread(self.scorer.predict, listed)
                 self.metrics.prepared(time.perf_counter() - started)
                 entry.batch_rows = count
@@ -376,14 +379,14 @@ class PredictionApp:
         return values, [str(w) for w in warnings]
 
     async def _maybe_thread(self, call: Callable[[Any], Any], rides: list[Any] | dict[str, Any]) -> Any:
-        if isinstance(rides, dict) or len(rides) < PREPARE_IN_THREAD:
+        if not isinstance(rides, list) or len(rides) < PREPARE_IN_THREAD:
             return call(rides)
         return await asyncio.to_thread(call, rides)
 
     # -- the workshop's request
     async def predict(self, req: Request) -> Reply:
         entry = self._entry(req, "predict")
-        sent, rides, single = workshop.parse(await req.body(self.limits))
+        sent, rides, single = self.reader.parse(await req.body(self.limits))
         entry.input = workshop.echo(sent)
 
         def where(exc: Exception) -> HttpError:

@@ -13,11 +13,47 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from mlops_tui import strict_json
 from mlops_tui.platform.serving.errors import HttpError
 
 ECHO_RIDES = 3  # rides of a batch echoed in ``input``
 ECHO_CHARS = 2048  # characters of ``input`` at most
+
+
+class Reader:
+    """Reads the request's body: typed, when the scoring code offers a ride type (its
+    ``Scorer.ride_type``, a msgspec record), else as plain JSON.
+
+    A body that decodes into the ride type (the workshop's fields, every value a number: the
+    common request) has its types checked while it is parsed, in one pass (the scoring package's
+    ``typed_rides`` says why and measures it). Any other body (another form, a wrong value, an
+    unknown field, a NaN, anything msgspec refuses) is parsed again as plain JSON by `parse`,
+    which names what is wrong: the typed pass only ever takes a subset of what `parse` takes."""
+
+    def __init__(self, ride_type: Any = None) -> None:
+        self._typed: msgspec.json.Decoder[Any] | None = None
+        if ride_type is not None:
+            envelope = msgspec.defstruct(
+                "WorkshopRequest",
+                [("scoring_args", list[ride_type] | ride_type), ("use_scoring", bool, True)],
+                forbid_unknown_fields=True,
+            )
+            self._typed = msgspec.json.Decoder(envelope)
+
+    def parse(self, body: bytes) -> tuple[Any, list[Any], bool]:
+        """``(scoring_args as sent, rides, one ride)``; HttpError naming the field."""
+        if self._typed is not None:
+            try:
+                request = self._typed.decode(body)
+            except (msgspec.ValidationError, msgspec.DecodeError):
+                pass
+            else:
+                args = request.scoring_args
+                if request.use_scoring is True and args != []:
+                    return (args, args, False) if isinstance(args, list) else (args, [args], True)
+        return parse(body)
 
 
 def parse(body: bytes) -> tuple[Any, list[Any], bool]:
@@ -53,11 +89,20 @@ def echo(sent: Any) -> str:
     if isinstance(sent, str):
         text = sent
     elif isinstance(sent, list) and len(sent) > ECHO_RIDES:
-        shown = strict_json.dumps(sent[:ECHO_RIDES]).decode()
+        shown = strict_json.dumps(_plain(sent[:ECHO_RIDES])).decode()
         text = f"{shown[:-1]}, … {len(sent) - ECHO_RIDES} more rides]"
     else:
-        text = strict_json.dumps(sent).decode()
+        text = strict_json.dumps(_plain(sent)).decode()
     return text if len(text) <= ECHO_CHARS else text[: ECHO_CHARS - 1] + "…"
+
+
+def _plain(sent: Any) -> Any:
+    """Rides read by `Reader` (msgspec records) as the dicts plain JSON gives."""
+    if isinstance(sent, msgspec.Struct):
+        return msgspec.structs.asdict(sent)
+    if isinstance(sent, list):
+        return [msgspec.structs.asdict(r) if isinstance(r, msgspec.Struct) else r for r in sent]
+    return sent
 
 
 def output(values: list[float]) -> str:

@@ -426,7 +426,10 @@ class PredictionApp:
                 400, "Inference-Header-Content-Length must be a number", "Inference-Header-Content-Length"
             )
         request = oip.parse_request(
-            await req.body(self.limits), int(length) if length is not None else None, self.limits.max_rides
+            await req.body(self.limits),
+            int(length) if length is not None else None,
+            self.limits.max_rides,
+            oip.Expected(self.model, self._metadata_inputs()),
         )
         rides = request.records()
         entry.input = workshop.echo(rides)
@@ -458,20 +461,19 @@ class PredictionApp:
             ]
         return []
 
+    def _metadata_inputs(self) -> list[dict[str, Any]]:
+        """The inputs as the model's metadata lists them (one tensor per field, one element per ride)."""
+        return [
+            {"name": f["name"], "datatype": _datatype(f), "shape": [-1], "optional": not f.get("required")}
+            for f in self._inputs()
+        ]
+
     async def model_metadata(self, req: Request) -> Reply:
         doc = {
             "name": self.model,
             "versions": [self.version],
             "platform": "xgboost",
-            "inputs": [
-                {
-                    "name": f["name"],
-                    "datatype": _datatype(f),
-                    "shape": [-1],
-                    "optional": not f.get("required"),
-                }
-                for f in self._inputs()
-            ],
+            "inputs": self._metadata_inputs(),
             "outputs": [{"name": oip.OUTPUT, "datatype": "FP64", "shape": [-1]}],
         }
         return 200, strict_json.dumps(doc), [JSON]

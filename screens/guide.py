@@ -32,6 +32,7 @@ from mlops_tui.assistant.lab_training import apply_train_params
 from mlops_tui.assistant.rides import Ride, ZoneIndex, default_zones
 from mlops_tui.services.errors import AuthFailed, NotFound, PlatformError, SessionExpired, Unreachable
 from mlops_tui.services.platform import Platform
+from mlops_tui.widgets import step_marks as marks
 from mlops_tui.widgets.broadcast import BroadcastBanner
 from mlops_tui.widgets.connection import Link
 from mlops_tui.widgets.conversation import Bubble, Conversation, ProgressBubble, command_text
@@ -254,12 +255,17 @@ class GuideScreen(BaseScreen):
             ride = (
                 f"workshop ride {ws.format_seconds(self.last_prediction)} · " if self.last_prediction else ""
             )
-            self._set_prompt(f"✔ All labs done · {ride}try: predict from JFK to Times Sq · status", "done")
+            self._set_prompt(
+                f"{marks.mark('done')} All labs done · {ride}try: predict from JFK to Times Sq · status",
+                "done",
+            )
         else:
             step = self.steps[self.current]
             state = self.states[step.id]
             if state == "failed":
-                self._set_prompt(f"✖ {step.title} failed — enter tries again · skip goes on", "failed")
+                self._set_prompt(
+                    f"{marks.mark('failed')} {step.title} failed — enter tries again · skip goes on", "failed"
+                )
             else:
                 again = " again" if state == "done" else ""
                 self._set_prompt(f"▶ Lab {step.lab}: {step.title} — enter runs it{again}")

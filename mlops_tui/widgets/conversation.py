@@ -17,6 +17,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from mlops_tui.services.terminal_text import plain
+from mlops_tui.widgets import step_marks
 from mlops_tui.widgets.safe_text import clean_text, outside
 
 MAX_MESSAGES = 200
@@ -97,7 +98,7 @@ class ProgressBubble(Bubble):
         grey: neither a success nor a fault)."""
         self.remove_class("-progress")
         self.add_class({True: "-done", False: "-failed", None: "-na"}[ok])
-        self.title = {True: "✔ ", False: "✖ ", None: "⊘ "}[ok] + self.title
+        self.title = step_marks.mark({True: "done", False: "failed", None: "optional"}[ok]) + " " + self.title
         self.status = plain(status)
         text = Text()
         text.append(self.title, "bold")

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from mlops_tui.screens.attendee import steps_text
 from mlops_tui.screens.classroom import ClassScreen, step_marks
+
 from mlops_tui.services import classroom
 from mlops_tui.services.types import ClassMember
 from mlops_tui.terminal import to_ascii

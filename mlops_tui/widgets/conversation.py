@@ -93,6 +93,14 @@ class ProgressBubble(Bubble):
         if isinstance(parent, Conversation):
             parent.changed()
 
+    def refused(self, status: str) -> None:
+        """Nothing was sent (the platform refused a value before it made anything): no state mark,
+        grey, the step keeps the state it had."""
+        self.remove_class("-progress")
+        self.add_class("-na")
+        self.status = plain(status)
+        self.update(Text.assemble((self.title, "bold"), (f"  {self.status}", "italic")))
+
     def finish(self, ok: bool | None, status: str) -> None:
         """``ok`` True: done (✔); False: failed (✖); None: an optional step not available here (⊘,
         grey: neither a success nor a fault)."""

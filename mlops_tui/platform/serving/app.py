@@ -36,6 +36,7 @@ import time
 import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -47,6 +48,7 @@ from mlops_tui.platform.serving.errors import HttpError
 from mlops_tui.platform.serving.history import SIZE as HISTORY_SIZE
 from mlops_tui.platform.serving.history import Entry, History
 from mlops_tui.platform.serving.metrics import ServingMetrics
+from mlops_tui.platform.shown_paths import PathShower
 from mlops_tui.services.types import PROBE_HEADER
 
 log = logging.getLogger("mlops_tui.platform.serving")
@@ -192,6 +194,13 @@ class PredictionApp:
     ) -> None:
         self.model = str(cfg["model"])
         self.version = str(cfg["version"])
+        # A client is told no path of the platform's files (a scoring failure names the bundle's):
+        # repository-relative or <state>, as the platform's own answers (platform.shown_paths).
+        self.shown: Callable[[str], str] = (
+            PathShower(Path(cfg["state_dir"]), Path(cfg["repo_root"])).text
+            if cfg.get("state_dir") and cfg.get("repo_root")
+            else str
+        )
         self.token = str(cfg["token"]).encode()
         self.scorer = scorer
         self.manifest = manifest
@@ -255,7 +264,8 @@ class PredictionApp:
             except strict_json.JsonRefused as exc:
                 raise HttpError(400, exc.message, exc.field) from None
         except HttpError as err:
-            status, body, headers = err.status, strict_json.dumps(err.body()), [JSON, *err.headers]
+            answer = {k: self.shown(v) if isinstance(v, str) else v for k, v in err.body().items()}
+            status, body, headers = err.status, strict_json.dumps(answer), [JSON, *err.headers]
             if req.entry is not None:
                 req.entry.error = err.message
         except ClientGone:

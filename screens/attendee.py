@@ -23,13 +23,14 @@ from textual.widgets import DataTable, Static
 from mlops_tui.services import classroom
 from mlops_tui.services.types import ClassMember, ClassView, Job
 from mlops_tui.terminal import Tone, tone_style
+from mlops_tui.widgets import step_marks as marks
 from mlops_tui.widgets.logview import LiveLog
 from mlops_tui.widgets.panel import StalePanel
 from mlops_tui.widgets.safe_text import outside
 from mlops_tui.widgets.tables import LiveTable
 
 from .base import BaseScreen
-from .classroom import MARKS, help_text
+from .classroom import help_text
 from .dashboard import job_rows, state_text
 from .log_follow import LogFeed
 
@@ -48,10 +49,9 @@ def steps_text(member: ClassMember) -> Text:
     """Each step on a line: its mark, lab, name and what the platform says about it."""
     text = Text(no_wrap=True, overflow="ellipsis")
     for i, step in enumerate(classroom.steps(member)):
-        mark, tone = MARKS[step.state]
         if i:
             text.append("\n")
-        text.append(mark, style=tone_style(tone) if tone else "")
+        text.append_text(marks.styled(step.state))
         text.append(f" {step.lab} {STEP_NAMES.get(step.id, step.id):<12}")
         text.append_text(outside(step.detail or str(step.state), "dim"))
     return text

@@ -23,6 +23,7 @@ from textual.widgets import Footer, Input
 from mlops_tui.widgets.command_line import CommandLine
 from mlops_tui.widgets.command_pane import CommandPane
 from mlops_tui.widgets.header import AppHeader
+from mlops_tui.widgets.titles import NamedTitle
 
 if TYPE_CHECKING:
     from mlops_tui.app import MlopsApp
@@ -93,6 +94,11 @@ class BaseScreen(Screen):
 
     def on_screen_resume(self) -> None:
         self._status_changed(None)
+        self.call_after_refresh(NamedTitle.fit_all, self)
+
+    def on_resize(self) -> None:
+        """Titles that name an owner's object are fitted to the new width (widgets/titles.py)."""
+        self.call_after_refresh(NamedTitle.fit_all, self)
 
     def _status_changed(self, _: object) -> None:
         app = self.mlops

@@ -30,6 +30,7 @@ from mlops_tui.services import classroom, errors
 from mlops_tui.services.types import ClassMember, ClassView
 from mlops_tui.services.units import counted
 from mlops_tui.terminal import Tone, tone_style
+from mlops_tui.widgets import step_marks as marks
 from mlops_tui.widgets.panel import StalePanel
 from mlops_tui.widgets.safe_text import outside
 from mlops_tui.widgets.tables import LiveTable, Row
@@ -39,14 +40,6 @@ from .dashboard import failure_label
 
 IDLE_ENV = "MLOPS_TUI_IDLE_MINUTES"
 
-# step state -> (mark, tone): the marks are one cell each (ASCII stand-ins: + > X - o)
-MARKS: dict[classroom.StepState, tuple[str, Tone | None]] = {
-    classroom.StepState.DONE: ("✔", Tone.OK),
-    classroom.StepState.WORKING: ("▶", Tone.BUSY),
-    classroom.StepState.FAILED: ("✖", Tone.FAIL),
-    classroom.StepState.NOT_STARTED: ("·", Tone.MUTED),
-    classroom.StepState.OPTIONAL: ("○", Tone.MUTED),
-}
 # PROGRESS: the time since the last step forward, or the place in the training queue while waiting
 # there (one column for both: at 80 columns every cell counts for the last one).
 COLUMNS = ("USER", "LAB", "STEPS", "PROGRESS", "NEEDS HELP / LAST ERROR")
@@ -87,8 +80,7 @@ def step_marks(member: ClassMember) -> Text:
     """The member's seven steps (login, notebook, upload, train, register, deploy, predict)."""
     text = Text(no_wrap=True)
     for step in classroom.steps(member):
-        mark, tone = MARKS[step.state]
-        text.append(mark, style=tone_style(tone) if tone else "")
+        text.append_text(marks.styled(step.state))
     return text
 
 
@@ -185,7 +177,7 @@ class ClassScreen(BaseScreen):
     HELP = (
         "[b]The class[/b], live: one row per attendee, the ones who need you first. STEPS shows "
         "login, notebook, code upload, training, registration, deployment and prediction, each "
-        "checked on the platform (✔ done, ▶ under way, ✖ failed, · not started, ○ optional here). "
+        f"checked on the platform ({marks.legend(*classroom.StepState)}). "
         "PROGRESS is the time since their last step forward, or their place in the training queue "
         "and when their job should start. An attendee is stuck after a failed "
         "step, or after [b]i[/b] minutes without progress (not while waiting in the training "

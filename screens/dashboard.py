@@ -40,6 +40,7 @@ from mlops_tui.widgets.panel import StalePanel
 from mlops_tui.widgets.plots import LinePlot
 from mlops_tui.widgets.safe_text import outside_markup
 from mlops_tui.widgets.tables import LiveTable, Row
+from mlops_tui.widgets.titles import NamedTitle
 
 from .base import BaseScreen, guarded
 from .dialogs import ConfirmScreen
@@ -362,7 +363,10 @@ class DashboardScreen(BaseScreen):
         report = reports.get(selected or "") or next(
             (r for r in reports.values() if r.status == "drift"), next(iter(reports.values()), None)
         )
-        panel.border_title = f"Drift (PSI) · {report.deployment}" if report else "Drift (PSI)"
+        if report is not None:
+            NamedTitle.set(panel, report.deployment, "Drift (PSI) · ", short="Drift · ")
+        else:
+            NamedTitle.plain(panel, "Drift (PSI)")
         if report is not None:
             view.show(report)
         elif deployments is None or "drift" not in self.mlops.data:
@@ -376,8 +380,11 @@ class DashboardScreen(BaseScreen):
         deployment, samples = plotted_latency(list(self.mlops.latency))
         summary = self.query_one("#latency-summary", Static)
         plot = self.query_one("#latency-plot", LinePlot)
-        title = LATENCY_TITLE + (f" · {deployment}" if deployment else "")
-        self.query_one("#panel-latency", StalePanel).border_title = outside_markup(title)
+        panel = self.query_one("#panel-latency", StalePanel)
+        if deployment:
+            NamedTitle.set(panel, deployment, f"{LATENCY_TITLE} · ", short="Latency · ")
+        else:
+            NamedTitle.plain(panel, LATENCY_TITLE)
         if not samples:
             summary.update("")
             plot.empty_text = self._latency_waiting()

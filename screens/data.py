@@ -25,6 +25,7 @@ from mlops_tui.terminal import Tone, tone_style
 from mlops_tui.widgets.panel import StalePanel
 from mlops_tui.widgets.safe_text import outside_markup
 from mlops_tui.widgets.tables import LiveTable
+from mlops_tui.widgets.titles import NamedTitle
 
 from .base import BaseScreen, guarded
 from .dialogs import ConfirmScreen
@@ -150,7 +151,7 @@ class DataScreen(BaseScreen):
             return
         body.update(profile_text(selected.path, selected.profile, selected.stale))
         panel = self.query_one("#panel-profile", Vertical)
-        panel.border_title = f"Profile · {selected.name}"
+        NamedTitle.set(panel, selected.name, "Profile · ")
         panel.border_subtitle = ""
 
     def _status(self, text: str) -> None:

@@ -30,8 +30,16 @@ from mlops_tui.assistant import workshop as ws
 from mlops_tui.assistant.commands import Command, match_step, may_hold_a_ride, parse_command
 from mlops_tui.assistant.lab_training import apply_train_params
 from mlops_tui.assistant.rides import Ride, ZoneIndex, default_zones
-from mlops_tui.services.errors import AuthFailed, NotFound, PlatformError, SessionExpired, Unreachable
+from mlops_tui.services.errors import (
+    AuthFailed,
+    InvalidInput,
+    NotFound,
+    PlatformError,
+    SessionExpired,
+    Unreachable,
+)
 from mlops_tui.services.platform import Platform
+from mlops_tui.widgets import step_marks as marks
 from mlops_tui.widgets.broadcast import BroadcastBanner
 from mlops_tui.widgets.connection import Link
 from mlops_tui.widgets.conversation import Bubble, Conversation, ProgressBubble, command_text
@@ -91,6 +99,10 @@ class GuideScreen(BaseScreen):
         self._platform_seen: Platform | None = None
         self._announced: int | None = None
         self._command_bubble: Bubble | None = None
+        self._typed = ""  # the line being handled, given back to the input when it is refused
+        # A `train …` run's values before the command changed them: restored when the platform
+        # refuses one before submitting (state, data file and path, parameters).
+        self._before_train: tuple[str, Any, str, dict[str, Any]] | None = None
 
     # -- layout ----------------------------------------------------------------------------------
 
@@ -254,12 +266,17 @@ class GuideScreen(BaseScreen):
             ride = (
                 f"workshop ride {ws.format_seconds(self.last_prediction)} · " if self.last_prediction else ""
             )
-            self._set_prompt(f"✔ All labs done · {ride}try: predict from JFK to Times Sq · status", "done")
+            self._set_prompt(
+                f"{marks.mark('done')} All labs done · {ride}try: predict from JFK to Times Sq · status",
+                "done",
+            )
         else:
             step = self.steps[self.current]
             state = self.states[step.id]
             if state == "failed":
-                self._set_prompt(f"✖ {step.title} failed — enter tries again · skip goes on", "failed")
+                self._set_prompt(
+                    f"{marks.mark('failed')} {step.title} failed — enter tries again · skip goes on", "failed"
+                )
             else:
                 again = " again" if state == "done" else ""
                 self._set_prompt(f"▶ Lab {step.lab}: {step.title} — enter runs it{again}")
@@ -411,12 +428,24 @@ class GuideScreen(BaseScreen):
         self.chat.to_end()
         if line.strip():
             self.chat.user(line.strip())
+        self._typed = line.strip()
         self.handle(parse_command(line, self.zones, today=self.mlops.clock().date()))
 
+    def _give_back(self, typed: str | None = None) -> None:
+        """A refused command goes back into the input to be corrected (nothing was done with it)."""
+        field = self.query_one("#guide-input", Input)
+        if isinstance(field, GuideInput):
+            field.give_back(self._typed if typed is None else typed)
+
+    def _refuse(self, message: str, typed: str | None = None) -> None:
+        self.chat.error(message)
+        self._give_back(typed)
+
     def handle(self, cmd: Command) -> None:
-        """Do what one typed command asks."""
+        """Do what one typed command asks; a refused one (``cmd.error``) changes no step's state
+        and stays in the input to be corrected."""
         if not cmd.ok:
-            self.chat.error(cmd.error)
+            self._refuse(cmd.error)
             return
         match cmd.verb:
             case "next":
@@ -442,12 +471,12 @@ class GuideScreen(BaseScreen):
             case "train":
                 self._train(cmd.params)
             case "logs":
-                self.show_logs(cmd.arg or None)
+                self.show_logs(cmd.arg or None, self._typed)
             case "predict":
                 if cmd.ride is None:
                     self._run_step(labs.get_step("predict"))
                 else:
-                    self.predict_ride(cmd.ride)
+                    self.predict_ride(cmd.ride, self._typed)
             case "show":
                 self._show(cmd.arg)
             case "zones":
@@ -510,7 +539,7 @@ class GuideScreen(BaseScreen):
         try:
             index = match_step(arg, [(s.id, s.lab, s.title) for s in self.steps])
         except LookupError as exc:
-            self.chat.error(str(exc))
+            self._refuse(str(exc))
             return
         if replace and self.context is not None:
             self.context.extra["replace_code"] = True
@@ -537,11 +566,16 @@ class GuideScreen(BaseScreen):
         file, by the one data-name rule), the rest default."""
         ctx = self.context
         if ctx is not None:
+            before = (self.states["train"], ctx.data_file, ctx.data_path, dict(ctx.train_params))
             try:  # data=NAME picks the data file (one rule with the CLI and the Train dialog)
                 apply_train_params(ctx, dict(params), local_files=False)
             except PlatformError as exc:
-                self.chat.error(str(exc))
+                ctx.data_file, ctx.data_path, ctx.train_params = before[1:]
+                field = getattr(exc, "field", None) or "data"
+                self._refuse(f"Not submitted: {field}={params.get(field, '')}: {exc.message}")
                 return
+            if self.running is None:
+                self._before_train = before
             if self.running is None and self.mlops.platform is not None:
                 shown = training_params.describe(ctx.train_params)
                 data = f" on {ctx.data_path}" if "data" in params else ""
@@ -584,6 +618,11 @@ class GuideScreen(BaseScreen):
             self.chat.error("Not connected to the platform yet; wait for the badge to say connected.")
             return
         self.running = step.id
+        if step.id != "train":
+            self._before_train = None
+        elif self._before_train is None and self.context is not None:
+            ctx = self.context
+            self._before_train = (self.states["train"], ctx.data_file, ctx.data_path, dict(ctx.train_params))
         self.states[step.id] = "running"
         self._refresh_steps()
         self.run_step(step)
@@ -595,6 +634,9 @@ class GuideScreen(BaseScreen):
         self._command_bubble = None
         ok = False
         failed = False
+        typed, before = self._typed, self._before_train
+        self._before_train = None
+        job_before = self.context.job_id if self.context is not None else None
         try:
             platform = self._platform()
             ctx = self._ctx()
@@ -615,6 +657,14 @@ class GuideScreen(BaseScreen):
             self.states[step.id] = "failed"
             bubble.finish(False, "cancelled")
             raise
+        except (InvalidInput, NotFound) as exc:
+            if before is None or not self._not_submitted(exc, job_before):
+                failed = True
+                bubble.finish(False, "failed")
+                self._error(exc, step.title)
+            else:
+                bubble.refused("not submitted")
+                await self._refused_train(exc, before, typed)
         except Exception as exc:
             failed = True
             bubble.finish(False, "cancelled" if isinstance(exc, labs.StepCancelled) else "failed")
@@ -641,6 +691,42 @@ class GuideScreen(BaseScreen):
         self._refresh_steps()
         if ok:
             self._announce()
+
+    def _not_submitted(self, exc: PlatformError, job_before: str | None) -> bool:
+        """Whether the platform refused a value of the training job before making it: no new job,
+        and the refusal names a field of the job (``params.rounds``, ``data``) or its data file."""
+        ctx = self.context
+        if ctx is None or ctx.job_id != job_before:
+            return False
+        if isinstance(exc, InvalidInput):
+            return True
+        return bool(ctx.data_path) and ctx.data_path in exc.message
+
+    async def _refused_train(
+        self, exc: PlatformError, before: tuple[str, Any, str, dict[str, Any]], typed: str
+    ) -> None:
+        """``train data=nosuch.csv`` (or a value the platform's rules refuse): nothing was submitted,
+        so Lab 3 keeps its state and the command's values are undone; the message names the value
+        and what it may be, and the command goes back into the input to be corrected."""
+        ctx = self._ctx()
+        tried = ctx.data_path
+        self.states["train"], ctx.data_file, ctx.data_path, ctx.train_params = before
+        field = str(getattr(exc, "field", "") or "data").removeprefix("params.")
+        if field == "data":
+            try:
+                files = [
+                    e.path
+                    for e in await self._platform().list_repo("data")
+                    if not e.is_dir and e.path.endswith((".csv", ".csv.gz", ".parquet"))
+                ]
+            except PlatformError:
+                files = []
+            shown = ", ".join(f.removeprefix("data/") for f in files[:6]) + (", …" if len(files) > 6 else "")
+            may = f"; data= takes a data file of the project repository: {shown or 'none is there yet'}"
+            message = f"Not submitted: data={tried.removeprefix('data/')}: {exc.message}{may}."
+        else:
+            message = f"Not submitted: {field}: {exc.message}."
+        self._refuse(f"{message} Correct it and press enter.", typed)
 
     async def _after_failure(self, step: labs.Step) -> None:
         """A failed run undoes nothing: the step stays ✔ while what verified it is still on the
@@ -719,7 +805,7 @@ class GuideScreen(BaseScreen):
     # -- typed actions ---------------------------------------------------------------------------
 
     @work(group="logs", exclusive=True, exit_on_error=False)
-    async def show_logs(self, job_id: str | None) -> None:
+    async def show_logs(self, job_id: str | None, typed: str = "") -> None:
         try:
             platform = self._platform()
             if job_id is None:
@@ -731,7 +817,14 @@ class GuideScreen(BaseScreen):
                     return
                 job = own
             else:
-                job = await platform.get_job(job_id)
+                try:
+                    job = await platform.get_job(job_id)
+                except NotFound as exc:
+                    self._refuse(
+                        f"{exc.message}: logs takes the id of one of your jobs (logs alone shows the newest)",
+                        typed,
+                    )
+                    return
             lines: list[str] = []
             async for line in platform.follow_log(job.id, follow=False, tail=LOG_LINES):
                 lines.append(line)
@@ -742,7 +835,7 @@ class GuideScreen(BaseScreen):
         self.chat.say(say.log_tail(job, lines), "command")
 
     @work(group="predict", exclusive=True, exit_on_error=False)
-    async def predict_ride(self, ride: Ride) -> None:
+    async def predict_ride(self, ride: Ride, typed: str = "") -> None:
         self.chat.say(say.ride_understood(ride), "note")  # what is sent, before it is sent
         try:
             platform = self._platform()
@@ -756,6 +849,10 @@ class GuideScreen(BaseScreen):
                     "Lab 4 deploys the model: type goto lab 4."
                 )
                 return
+        except InvalidInput as exc:  # the prediction server refused a value: correct the ride
+            self._error(exc, "Predict")
+            self._give_back(typed)
+            return
         except Exception as exc:
             self._error(exc, "Predict")
             return

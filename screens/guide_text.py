@@ -20,7 +20,7 @@ from mlops_tui.services import job_output
 from mlops_tui.services.terminal_text import plain
 from mlops_tui.services.types import Job, JobState, Prediction
 from mlops_tui.terminal import Tone, tone_style
-from mlops_tui.widgets.lab_steps import step_icon
+from mlops_tui.widgets.step_marks import mark_style
 
 WELCOME = Text.assemble(
     ("Welcome to the ML Ops workshop: ", "bold"),
@@ -66,7 +66,7 @@ def status(
     text = Text()
     text.append("Status, checked live just now:", "bold")
     for i, step in enumerate(steps):
-        icon, style = step_icon(states[step.id])
+        icon, style = mark_style(states[step.id])
         text.append(f"\n{icon} ", style)
         text.append(f"{i + 1}. Lab {step.lab} {step.title}", "bold" if i == current else "")
         if details.get(step.id):

@@ -140,7 +140,14 @@ class LoginScreen(BaseScreen):
         self._fill_list()
         current = app.profile or self.config.active_profile
         self._edit(current)
-        self.query_one("#f-password", Input).focus()  # what a person comes here to type
+        # The profile list, not the password field: the screen keys (1-8, ':', '?') switch screens
+        # as the footer says instead of being typed into a field; enter on the current profile
+        # goes to its password (what a person comes here to type).
+        listing = self.query_one("#profile-list", OptionList)
+        names = sorted(self.config.profiles)
+        if current.name in names:
+            listing.highlighted = names.index(current.name)
+        listing.focus()
 
     def _fill_list(self) -> None:
         assert self.config is not None

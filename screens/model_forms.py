@@ -15,6 +15,7 @@ from mlops_tui.services.types import Job
 from mlops_tui.terminal import Tone, tone_style
 from mlops_tui.widgets.safe_text import outside
 from mlops_tui.widgets.select import SafeSelect
+from mlops_tui.widgets.titles import NamedTitle
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ class DeployScreen(_Form):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="form") as box:
-            box.border_title = f"Deploy {self.model} v{self.version}"
+            NamedTitle.set(box, self.model, "Deploy ", f" v{self.version}")
             box.border_subtitle = "ctrl+s deploys · esc cancels"
             with Grid(classes="form-grid"):
                 yield Label("Deployment name")
@@ -132,6 +133,10 @@ class DeployScreen(_Form):
 
     def on_mount(self) -> None:
         self.query_one("#f-name", Input).focus()
+        self.call_after_refresh(NamedTitle.fit_all, self)  # the model's owner stays in the title
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(NamedTitle.fit_all, self)
 
     def action_submit(self) -> None:
         name = self.query_one("#f-name", Input).value.strip()

@@ -113,7 +113,8 @@ class PredictScreen(BaseScreen):
     CSS_PATH = "predict.tcss"
     HELP = (
         "Ask a deployed model for the travel time of a taxi ride. The form is generated from the "
-        "model's input schema and starts with the workshop's ride (the guide's Lab 5). Zone fields "
+        "model's input schema and starts with the workshop's ride (the guide's Lab 5); [b]tab[/b] goes "
+        "to its first field (until then the screen keys switch screens). Zone fields "
         "are pickers: type part of a name, a landmark such as 'Centre Market', or an id; tab takes "
         "the highlighted match and moves on (↑/↓ choose another). The date takes words or numbers "
         "(tomorrow 8am, friday 5pm, 15/03/2019 09:00) and shows how it was read. A distance you do "
@@ -136,6 +137,10 @@ class PredictScreen(BaseScreen):
         form = self.query_one("#predict-form-box")
         if self.focused is None or form not in self.focused.ancestors:
             raise SkipAction()  # elsewhere (the : command line completes with tab): as usual
+        first = self._first_field()
+        if step > 0 and self.focused.id == "send" and first is not None:
+            first.input.focus()  # where the screen starts: tab goes to the ride's first field
+            return
         picker = next((p for p in self.focused.ancestors if isinstance(p, Picker)), None)
         if step > 0 and picker is not None:
             picker.action_accept_next()
@@ -191,6 +196,10 @@ class PredictScreen(BaseScreen):
                 yield Static("", id="result-meta")
                 yield Static("", id="result-request")
                 yield Static("", id="result-response")
+
+    def _first_field(self) -> Picker | None:
+        """The ride's first field: "from" (the pickup zone)."""
+        return self._picker("pickup_zone") or next(iter(self.query(Picker)), None)
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -309,9 +318,11 @@ class PredictScreen(BaseScreen):
             advanced.add_class("advanced")
             rows.append(Collapsible(advanced, title="coordinates instead of zones (optional)"))
         await container.mount_all(rows)  # the whole form at once: no field appears before the others
-        first = self._picker("pickup_zone") or next(iter(self.query(Picker)), None)
-        if take_focus and first is not None:
-            first.input.focus()  # "from" first: 5, then type the pickup
+        if take_focus:
+            # Not a field: the screen keys (1-8, ':', '?') must do on the first visit what they do
+            # on every later one and the footer shows, not be typed into the pickup. Enter sends
+            # the prefilled ride, tab goes to its first field ("from").
+            self.query_one("#send", Button).focus()
         self.query_one("#form-loading", Static).display = False
         self._distance_from = "example"
         self._distance_set = None if values.get("distance") is None else str(values["distance"])

@@ -33,6 +33,7 @@ from mlops_tui.widgets.format import short_time
 from mlops_tui.widgets.panel import StalePanel
 from mlops_tui.widgets.safe_text import outside, outside_markup
 from mlops_tui.widgets.tables import LiveTable
+from mlops_tui.widgets.titles import NamedTitle
 
 from .base import BaseScreen, guarded
 from .dashboard import failure_label, registry_rows, state_text
@@ -256,9 +257,9 @@ class RegistryScreen(BaseScreen):
         body = self.query_one("#version-detail", Static)
         if version is None:
             body.update("Select a version (↑/↓).  n registers a finished job's model.")
-            panel.border_title = "Version"
+            NamedTitle.plain(panel, "Version")
             return
-        panel.border_title = f"{version.model} v{version.version}"
+        NamedTitle.set(panel, version.model, "", f" v{version.version}")
         deployments: list[Deployment] = self.mlops.data.get("deployments") or []
         body.update(version_detail(version, deployments))
         if self.mlops.updated.get("registry"):

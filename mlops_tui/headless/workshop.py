@@ -249,6 +249,24 @@ def _attendees(
     return users, fresh
 
 
+def facilitator_note(facilitator: str, fresh: list[str], *, new: bool = False) -> str | None:
+    """``student01 is the facilitator: attendees are student02-student03`` when the facilitator's
+    id is the one numbered ids would have started at (they continue after it), else None: a
+    numbering that skips an id is said, not left to be found on the handout."""
+    from mlops_tui.platform.workshop import DEFAULT_PREFIX
+
+    def number(user: str) -> int | None:
+        digits = user.removeprefix(DEFAULT_PREFIX)
+        return int(digits) if user.startswith(DEFAULT_PREFIX) and digits.isdigit() else None
+
+    own = number(facilitator)
+    first = number(fresh[0]) if fresh else None
+    if own is None or first is None or own != first - 1:
+        return None
+    span = fresh[0] if len(fresh) == 1 else f"{fresh[0]}-{fresh[-1]}"
+    return f"{facilitator} is the facilitator: {'the new ' if new else ''}attendees are {span}"
+
+
 def _progress(done: int, total: int) -> None:
     if total >= 20 and (done % 50 == 0 or done == total):
         out(f"made {done} of {total} accounts")
@@ -338,6 +356,8 @@ def start(args: Any) -> int:
         target.write_text(text, encoding="utf-8")
         target.chmod(0o600)
         where = target
+    if skipped := facilitator_note(settings.facilitator, fresh):
+        out(skipped)
     note = ""
     if args.attendees is not None:
         note = f"; --attendees {args.attendees} is a class of {args.attendees} numbered attendees: "
@@ -460,7 +480,7 @@ def add(args: Any) -> int:
     current = workshop.load(root)
     if current is None:
         raise InvalidInput(f"{root} holds no workshop: start one with mlops-tui workshop start", hint="")
-    attendees, _ = _attendees(args, current.attendees, current.facilitator, class_of=False)
+    attendees, fresh = _attendees(args, current.attendees, current.facilitator, class_of=False)
     if not attendees:
         raise InvalidInput("whom to add: user ids, --roster FILE or --attendees N", field="users")
     try:
@@ -476,6 +496,8 @@ def add(args: Any) -> int:
     workshop.handout(root, settings)
     new = [a.user for a in accounts if a.role == "attendee" and a.password]
     kept = [a for a in attendees if a not in new]
+    if skipped := facilitator_note(current.facilitator, fresh, new=True):
+        out(skipped)
     out(
         f"added {counted(len(new), 'attendee')}: {', '.join(new) or 'none'}"
         + (f" (already there: {', '.join(kept)})" if kept else "")

@@ -15,7 +15,7 @@ import contextlib
 import errno
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -178,6 +178,20 @@ def _error(status: int, code: str, message: str, field: str | None = None) -> JS
     return JSONResponse({"error": message, "code": code, "field": field}, status_code=status)
 
 
+def _storage_shown(platform: Platform, request: Request | None = None) -> Callable[[str], str]:
+    """How a storage fault's path (disk full, an unusable state file) is shown: as it is to the
+    platform's own people (where to free space), as ``<state>/…`` to a workshop's attendees (no
+    path in the facilitator's home: shown_paths) and, in a workshop, to a request of no session."""
+    session = request.headers.get("X-BDS-SESSION") if request is not None else None
+    try:
+        role = platform.auth.session(session).role if session else None
+    except Exception:  # an expired or unknown session is no one's: as a request of no session
+        role = None
+    if role == "attendee" or (role is None and platform.shared_as_workshop()):
+        return platform.paths.shower.text
+    return str
+
+
 def _loggable(path: str) -> str:
     """``path`` for the platform log: a session's path is its credential, so its id is left out."""
     head, sep, _ = path.partition("/api/v2/session/")
@@ -214,8 +228,11 @@ def _allowed_methods(request: Request) -> list[str]:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(exc.body(), status_code=exc.status)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        platform = request.app.state.platform
+        show = _storage_shown(platform, request) if exc.path is not None else platform.paths.shower.text
+        body = {k: show(v) if isinstance(v, str) else v for k, v in exc.body().items()}
+        return JSONResponse(body, status_code=exc.status)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -265,7 +282,7 @@ def install_error_handlers(app: FastAPI) -> None:
             platform = request.app.state.platform
             path = str(exc.filename or platform.paths.root)
             platform.storage.report(path)
-            full = disk_full(path)
+            full = disk_full(_storage_shown(platform, request)(path))
             return JSONResponse(full.body(), status_code=full.status)
         log.error("file error on %s %s: %s", request.method, _loggable(request.url.path), exc)
         return _error(
@@ -397,7 +414,7 @@ def create_app(platform: Platform) -> FastAPI:
     @app.get(f"{V1}/health", tags=["platform"], responses=contract.responses(session=False))
     async def health() -> dict[str, Any]:
         """``ok``, or ``degraded`` with ``reasons`` (e.g. disk full, naming the path) while it lasts."""
-        reasons = platform.storage.reasons()
+        reasons = [_storage_shown(platform)(r) for r in platform.storage.reasons()]
         return {
             "status": "degraded" if reasons else "ok",
             "reasons": reasons,
@@ -697,12 +714,14 @@ async def _follow(
 ) -> AsyncIterator[bytes]:
     """Stream ``job.log`` from ``from_line``; with ``follow`` keep going until the job is final.
 
-    The bytes go out exactly as the job wrote them. The file is read ``LOG_CHUNK`` bytes at a time
-    (a job that prints 160 MB as fast as it can must not make the server hold it all), and lines
-    before ``from_line`` are counted, not copied; ``start`` (byte offset, its line number: from
-    :func:`_tail_start`) skips reading what comes before it.
+    The bytes go out as the job wrote them, but for the platform's own paths, shown as a user may
+    see them (``shown_paths``: repository-relative, ``<state>``). The file is read ``LOG_CHUNK``
+    bytes at a time (a job that prints 160 MB as fast as it can must not make the server hold it
+    all), and lines before ``from_line`` are counted, not copied; ``start`` (byte offset, its line
+    number: from :func:`_tail_start`) skips reading what comes before it.
     """
     path = platform.engine.log_path(job_id)
+    shown = platform.paths.shower.data  # the platform's paths as a user may see them (shown_paths)
     pos, line_no = start
     pending = b""
     while True:
@@ -724,16 +743,16 @@ async def _follow(
             if not count:
                 continue  # a line longer than a chunk: read on
             if line_no >= from_line:
-                yield complete
+                yield shown(complete)
             elif line_no + count > from_line:
-                yield complete.split(b"\n", from_line - line_no)[-1]  # at most one chunk's lines
+                yield shown(complete.split(b"\n", from_line - line_no)[-1])  # at most one chunk's lines
             else:
                 await asyncio.sleep(0)  # skipping a long log: let other requests run
             line_no += count
             continue
         if final or not follow:
             if pending and line_no >= from_line:
-                yield pending + b"\n"
+                yield shown(pending + b"\n")
             return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(waiter.wait(), 0.25)

@@ -500,6 +500,8 @@ class Supervisor:
             "model": row["model"],
             "version": row["version"],
             "bundle_dir": str(repo / version["path"]),
+            "state_dir": str(self.paths.root),  # for paths in answers: shown_paths
+            "repo_root": str(self.paths.repo_root),
             "scoring_path": str(repo / version["scoring_path"]),
             "checksums": loads(version["checksums"], {}),
             "scoring_checksums": loads(version.get("scoring_checksums"), {}),
@@ -520,6 +522,8 @@ class Supervisor:
 
     def _set(self, tenant: str, name: str, **fields: Any) -> None:
         """Record a server's state; on a full disk it is written when space is back (never raises 507)."""
+        if isinstance(fields.get("message"), str):  # read by attendees: no path of the platform's files
+            fields["message"] = self.paths.shower.text(fields["message"])
         cols = ", ".join(f"{k} = ?" for k in fields)
         self.db.execute_or_defer(
             f"UPDATE deployments SET {cols} WHERE tenant = ? AND name = ?",

@@ -105,6 +105,10 @@ class Platform:
         Jobs, prediction servers and notebooks then run sandboxed (``sandbox``)."""
         return workshop.settings(self.db) is not None or self.auth.principal_count() > 1
 
+    def shared_as_workshop(self) -> bool:
+        """True in workshop mode (attendees use the platform of the facilitator)."""
+        return workshop.settings(self.db) is not None
+
     def folder_rule(self, tenant: str, user: str) -> FolderRule:
         """``user``'s view of ``tenant``'s repository (``repo.check_folder_access``)."""
         return FolderRule(user, self.auth.role_of(tenant, user), self.auth.attendee_folders(tenant))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import signal
@@ -16,7 +17,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mlops_tui.platform.shown_paths import PathShower
 
 
 def utcnow() -> str:
@@ -48,6 +52,13 @@ class StatePaths:
     @property
     def db(self) -> Path:
         return self.root / "platform.db"
+
+    @functools.cached_property
+    def shower(self) -> PathShower:
+        """How this platform's paths are shown to users (shown_paths: repository-relative, <state>)."""
+        from mlops_tui.platform.shown_paths import PathShower
+
+        return PathShower(self.root, self.repo_root)
 
     @property
     def lock(self) -> Path:

@@ -530,10 +530,10 @@ class TrainingEngine:
                     raise
                 msg = getattr(exc, "message", str(exc))
                 with contextlib.suppress(OSError):
-                    logf.write(f"cannot start: {msg}\n".encode())
+                    logf.write(self.paths.shower.text(f"cannot start: {msg}\n").encode())
                 self._finish(job_id, "failed", None, f"cannot start: {msg}")
                 return
-            logf.write(f"$ python {' '.join(argv[1:])}\n".encode())
+            logf.write(self.paths.shower.text(f"$ python {' '.join(argv[1:])}\n").encode())
             logf.flush()
             proc = await asyncio.create_subprocess_exec(
                 *(sandboxed or argv),
@@ -693,6 +693,7 @@ class TrainingEngine:
     def _finish(self, job_id: int, state: str, rc: int | None, message: str) -> None:
         """Record a job's end; never raises (on a full disk it is written when space is back)."""
         now = utcnow()
+        message = self.paths.shower.text(message)  # read by attendees: no path of the platform's files
         try:
             written = self.db.execute_or_defer(
                 "UPDATE jobs SET state = ?, exit_code = ?, message = ?, finished_at = ? "

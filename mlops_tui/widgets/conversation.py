@@ -17,6 +17,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from mlops_tui.services.terminal_text import plain
+from mlops_tui.widgets import step_marks
 from mlops_tui.widgets.safe_text import clean_text, outside
 
 MAX_MESSAGES = 200
@@ -92,12 +93,20 @@ class ProgressBubble(Bubble):
         if isinstance(parent, Conversation):
             parent.changed()
 
+    def refused(self, status: str) -> None:
+        """Nothing was sent (the platform refused a value before it made anything): no state mark,
+        grey, the step keeps the state it had."""
+        self.remove_class("-progress")
+        self.add_class("-na")
+        self.status = plain(status)
+        self.update(Text.assemble((self.title, "bold"), (f"  {self.status}", "italic")))
+
     def finish(self, ok: bool | None, status: str) -> None:
         """``ok`` True: done (✔); False: failed (✖); None: an optional step not available here (⊘,
         grey: neither a success nor a fault)."""
         self.remove_class("-progress")
         self.add_class({True: "-done", False: "-failed", None: "-na"}[ok])
-        self.title = {True: "✔ ", False: "✖ ", None: "⊘ "}[ok] + self.title
+        self.title = step_marks.mark({True: "done", False: "failed", None: "optional"}[ok]) + " " + self.title
         self.status = plain(status)
         text = Text()
         text.append(self.title, "bold")

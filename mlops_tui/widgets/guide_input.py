@@ -43,6 +43,13 @@ class GuideInput(Input):
             del self.history[:-100]
         self._back = 0
 
+    def give_back(self, line: str) -> None:
+        """Put a refused command back to be corrected (unless something new is typed already)."""
+        if line and not self.value:
+            self.value = line
+            self.cursor_position = len(line)
+            self._back = 0
+
     def action_history(self, step: int) -> None:
         if not self.history:
             return

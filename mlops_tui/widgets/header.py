@@ -18,6 +18,7 @@ from textual.widgets import Static
 
 from mlops_tui.actions import SCREENS
 from mlops_tui.widgets.connection import ConnectionStatus, Link
+from mlops_tui.widgets.titles import fit_parts
 
 _ICONS = {
     Link.OFFLINE: "○",
@@ -128,6 +129,7 @@ class AppHeader(Horizontal):
     def __init__(self, mode: str) -> None:
         super().__init__()
         self.mode = mode
+        self._who_room = 0  # cells left for who (0: not laid out yet)
 
     def compose(self) -> ComposeResult:
         yield NavTabs(self.mode)
@@ -136,7 +138,14 @@ class AppHeader(Horizontal):
         yield ConnectionBadge(id="hdr-badge")
 
     def watch_who(self, who: str) -> None:
-        self.query_one("#hdr-who", Static).update(who)
+        self._fit()
+
+    def _show_who(self) -> None:
+        """``profile · tenant · user`` in the room left: the user id stays whole (the profile goes
+        first, then the tenant is cut in the middle: widgets/titles.fit_parts)."""
+        box = self.query_one("#hdr-who", Static)
+        width = self._who_room  # what _fit left between the tabs and the badge
+        box.update(Text(fit_parts(self.who.split(" · "), width) if width > 0 else self.who))
 
     def show(self, *, who: str, status: ConnectionStatus, read_only: bool) -> None:
         self.who = who
@@ -159,13 +168,18 @@ class AppHeader(Horizontal):
         # the badge is measured at its widest countdown, so a ticking clock never pushes it out
         widest = {short: cell_len(badge.text(short=short)) + _PADDING + 1 for short in (False, True)}
         tiers = ((False, False, False), (True, False, False), (True, True, False), (True, True, True))
+        # the user id is never cut (the tenant and profile give way first): its room is kept
+        user = cell_len(self.who.split(" · ")[-1]) + _PADDING if self.who else 0
         for compact_tabs, short_flag, short_badge in tiers:
             flag = (2 if short_flag else 9) + _PADDING if read_only else 0
-            if tabs.tabs(compact=compact_tabs).cell_len + flag + widest[short_badge] <= width:
+            if tabs.tabs(compact=compact_tabs).cell_len + flag + widest[short_badge] + user <= width:
                 break
         tabs.compact = compact_tabs
+        used = tabs.tabs(compact=compact_tabs).cell_len + flag + widest[short_badge]
+        self._who_room = width - used - _PADDING
         # An explicit width: Textual caches an auto width per container width, so tabs whose text
         # changed at the same width (compact, or a tab shown for a role) would keep the old one.
         tabs.styles.width = tabs.tabs(compact=compact_tabs).cell_len
         badge.short = short_badge
         self.query_one("#hdr-ro", Static).update("RO" if short_flag else "READ-ONLY")
+        self._show_who()

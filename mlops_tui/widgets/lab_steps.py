@@ -16,6 +16,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from mlops_tui.terminal import Tone, tone_style
+from mlops_tui.widgets.step_marks import mark_style
 
 LAB_TITLES = {
     1: "Log in",
@@ -25,24 +26,7 @@ LAB_TITLES = {
     5: "Predict",
 }
 
-# state -> (icon, tone, weight); "done" only ever comes from a live verification. Without UTF-8
-# the icons reach the screen as their ASCII stand-ins (terminal.ASCII_GLYPHS: o . ~ + X - /).
-ICONS = {
-    "pending": ("○", Tone.MUTED, ""),
-    "checking": ("…", Tone.MUTED, ""),
-    "running": ("◐", Tone.BUSY, "bold"),
-    "done": ("✔", Tone.OK, "bold"),
-    "failed": ("✖", Tone.FAIL, "bold"),
-    "skipped": ("↷", Tone.WARN, ""),
-    "unavailable": ("⊘", Tone.MUTED, ""),  # an optional step this host cannot do: grey, not a fault
-}
 FINISHED = ("done", "unavailable")
-
-
-def step_icon(state: str) -> tuple[str, str]:
-    """``(icon, Rich style)`` of a step state on this terminal."""
-    icon, tone, weight = ICONS.get(state, ICONS["pending"])
-    return icon, f"{weight} {tone_style(tone)}".strip()
 
 
 @dataclass(frozen=True)
@@ -100,7 +84,7 @@ class LabSteps(Static):
                 if spaced:
                     lines.append(Text(""))
                 lines.append(Text(f"Lab {lab} {self._titles.get(lab, '')}", title_style))
-            icon, style = step_icon(row.state)
+            icon, style = mark_style(row.state)
             here = i == self._current
             title_style = "bold underline" if here else ("" if row.state != "pending" else "dim")
             parts = textwrap.wrap(row.title, max(8, width - 3)) or [""]

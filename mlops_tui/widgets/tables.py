@@ -36,6 +36,12 @@ def _safe(cell: str | Text) -> Text:
     return clean_text(cell) if isinstance(cell, Text) else outside(cell)
 
 
+def middle_cut(name: str | Text, width: int) -> str | Text:
+    """``name`` in ``width`` cells, cut in the middle so that its end (the owner's id) stays:
+    ``mlops-infer…student02`` (titles and headers use it too: widgets/titles.py)."""
+    return _cut(name, width, middle=True)
+
+
 def _cut(cell: str | Text, width: int, *, middle: bool = False) -> str | Text:
     """``cell`` cut to ``width`` cells with an ellipsis, when it is wider (styles kept).
 

@@ -173,6 +173,28 @@ def test_numbered_attendees_skip_the_facilitator_and_make_a_class_of_n(tmp_path:
     assert users == ["student02", "student03", "student04"]  # add: 3 more
 
 
+def test_a_facilitator_with_a_numbered_id_is_said_in_one_line(tmp_path: Path) -> None:
+    """``--attendees 2 --facilitator student01`` numbered the attendees student02, student03 silently;
+    the start says so in one line, and ``add`` says it of the new ones."""
+    from mlops_tui.headless.workshop import facilitator_note
+
+    try:
+        done = ws(tmp_path, "start", "--attendees", "2", "--facilitator", "student01", timeout=180)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "student01 is the facilitator: attendees are student02-student03\n" in done.stdout
+        assert list(read_handout(tmp_path / "ws" / "handout.txt")) == ["student02", "student03"]
+    finally:
+        ws(tmp_path, "stop", timeout=60)
+    added = ws(tmp_path, "add", "--attendees", "1")
+    assert added.returncode == 0, added.stderr
+    assert "student01 is the facilitator" not in added.stdout  # student04 skips no one
+    assert facilitator_note("student01", ["student02"], new=True) == (
+        "student01 is the facilitator: the new attendees are student02"
+    )
+    assert facilitator_note("facilitator", ["student01", "student02"]) is None
+    assert facilitator_note("student01", ["student05"]) is None  # attendees 02-04 were there already
+
+
 def test_cert_and_key_are_checked_before_anything(tmp_path: Path) -> None:
     cert, key = _self_signed(tmp_path)
     other_cert, _ = _self_signed(_mkdir(tmp_path / "other"))

@@ -71,6 +71,26 @@ def test_log_holds_the_structured_lines_and_pages_from_a_line(
     assert tail == lines[3:]
 
 
+def test_logs_and_messages_name_no_path_of_the_platforms_files(
+    api: httpx.Client, trained_job: dict[str, Any], local_platform: Any, lab_code: str
+) -> None:
+    """A workshop's attendees read job logs written on the facilitator's platform: its first line
+    was ``$ python … --data /home/<facilitator>/.local/state/mlops-tui/…``. Paths are the project
+    repository's own (``data/…``, ``models/…``), or ``<state>/…``; never the platform's home."""
+    lines = api.get(f"{V1}/jobs/{trained_job['id']}/log", params={"follow": False}).text.splitlines()
+    assert lines[0].startswith(
+        f"$ python -u -m taxi.train --data {trained_job['data']} --output {trained_job['output']} "
+    ), lines[0]
+    private = (str(local_platform.state_dir), str(local_platform.home))
+    assert not [line for line in lines if any(p in line for p in private)]
+    r = api.put(f"{V1}/repo/data/no-rides.csv", params=REPLACE, content=b"a,b\n1,2\n")
+    assert r.status_code == 201
+    job = wait_job(api, submit_training(api, lab_code, data="data/no-rides.csv", rounds=5)["id"])
+    log = api.get(f"{V1}/jobs/{job['id']}/log", params={"follow": False}).text
+    assert job["state"] == "failed" and "data/no-rides.csv" in log + job["message"]
+    assert not any(p in log or p in job["message"] for p in private), (job["message"], log)
+
+
 def test_follow_streams_a_running_job_until_it_ends(api: httpx.Client, lab_code: str) -> None:
     job = submit_training(api, lab_code, rounds=15, **{"max-depth": 3})
     seen: list[str] = []

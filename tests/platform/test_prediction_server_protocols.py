@@ -283,6 +283,37 @@ def test_a_shape_that_does_not_match_its_data_is_refused(deployment: dict[str, A
     assert "inputs[1]" in r.json()["error"] and "2 elements" in r.json()["error"]
 
 
+def test_data_nested_deeper_than_its_shape_is_refused(deployment: dict[str, Any]) -> None:
+    """``"shape": [1], "data": [[68]]`` was flattened silently: a 400 naming the tensor and both shapes."""
+    inputs = [{"name": k, "datatype": "BYTES", "shape": [1], "data": [v]} for k, v in RIDE.items()]
+    inputs[1]["data"] = [[RIDE["pickup_zone"]]]
+    r = _infer(deployment, inputs)
+    assert r.status_code == 400, r.text
+    assert r.json()["field"] == "inputs[1].data"
+    error = r.json()["error"]
+    assert error.startswith("inputs[1]: its shape is declared [1] but its data is nested as [1, 1]"), error
+
+
+def test_a_feature_row_as_one_tensor_is_refused_with_the_named_form(deployment: dict[str, Any]) -> None:
+    """The workshop's 14 features as one ``[1, 14]`` tensor: the 400 says one named tensor per
+    field is the form, naming two of the inputs the model's metadata lists."""
+    row = [float(v) for v in WORKSHOP_RIDE.values()]
+    assert len(row) == 14
+    r = _infer(deployment, [{"name": "input-0", "datatype": "FP64", "shape": [1, 14], "data": [row]}])
+    assert r.status_code == 400, r.text
+    assert r.json()["field"] == "inputs[0].shape"
+    error = r.json()["error"]
+    meta = httpx.get(
+        f"{_base(deployment)}/v2/models/{deployment['model']}",
+        headers={"X-Auth-Token": deployment["auth_token"]},
+        timeout=30,
+    ).json()
+    first, second = (tensor["name"] for tensor in meta["inputs"][:2])
+    assert "inputs[0] (input-0) has shape [1, 14]" in error
+    assert "one named tensor per input field" in error
+    assert f'{{"name":"{first}"' in error and f'{{"name":"{second}"' in error
+
+
 def test_an_error_names_the_tensor_and_its_element(deployment: dict[str, Any]) -> None:
     """Issue 10 §2: an error in element 1 of dropoff_zone (the third tensor) was reported as
     ``inputs[1].dropoff_zone`` (the ride's number instead of the tensor's)."""

@@ -44,16 +44,14 @@ async def feed_once(pilot: Any) -> None:
     app._link_data("jobs", await platform.list_jobs())
     app._link_data("registry", await link._fetch_registry())
     app._link_data("deployments", await platform.list_deployments())
-    app._link_data(
-        "drift",
-        {"mlops-inference-server-alice": await platform.deployment_drift("mlops-inference-server-alice")},
-    )
+    server = f"mlops-inference-server-{getattr(platform, 'user', 'alice')}"
+    app._link_data("drift", {server: await platform.deployment_drift(server)})
     start = frozen_clock() - timedelta(seconds=120)
     for i in range(40):
         latency = 2.0 + (i * 7 % 11) / 4
         app._link_data(
             "latency",
-            LatencySample(start + timedelta(seconds=3 * i), "mlops-inference-server-alice", latency),
+            LatencySample(start + timedelta(seconds=3 * i), server, latency),
         )
     await pilot.pause(0.3)
 

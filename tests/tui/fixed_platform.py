@@ -79,8 +79,9 @@ class FixedPlatform:
 
     kind = "local"
 
-    def __init__(self) -> None:
-        self.credentials = Credentials(URL, "K8sMLTenant", "alice", "secret")
+    def __init__(self, user: str = "alice") -> None:
+        self.user = user
+        self.credentials = Credentials(URL, "K8sMLTenant", user, "secret")
         self.session: Session | None = None
         self._calls: list[CallRecord] = []
         self.down = False
@@ -102,7 +103,7 @@ class FixedPlatform:
     async def login(self) -> Session:
         self._rec("login")
         self.session = Session(
-            "/api/v2/session/0f0f", "alice", "K8sMLTenant", expires_at=T0 + timedelta(days=1)
+            "/api/v2/session/0f0f", self.user, "K8sMLTenant", expires_at=T0 + timedelta(days=1)
         )
         return self.session
 
@@ -134,7 +135,7 @@ class FixedPlatform:
                 created_at=T0,
             ),
             Cluster(
-                "mlops-jupyter-notebook-alice",
+                f"mlops-jupyter-notebook-{self.user}",
                 ClusterKind.NOTEBOOK,
                 "jupyter-notebook",
                 ClusterState.CONFIG_ERROR,
@@ -143,14 +144,14 @@ class FixedPlatform:
                 created_at=T0 + timedelta(minutes=2),
             ),
             Cluster(
-                "mlops-inference-server-alice",
+                f"mlops-inference-server-{self.user}",
                 ClusterKind.DEPLOYMENT,
                 "deployment-engine",
                 ClusterState.CONFIGURED,
                 members=(
                     Member("LoadBalancer-0", "LoadBalancer", "configured", "localhost", 4200, restarts=1),
                 ),
-                endpoints=(Endpoint("gateway", f"{URL[:-4]}8471/mlops-model-alice/1/predict"),),
+                endpoints=(Endpoint("gateway", f"{URL[:-4]}8471/mlops-model-{self.user}/1/predict"),),
                 created_at=T0 + timedelta(minutes=20),
             ),
         ]
@@ -175,11 +176,11 @@ class FixedPlatform:
                 str(i),
                 "training-engine-shared",
                 state,
-                user="alice",
+                user=self.user,
                 name=f"taxi-{i}",
-                code="code/alice/taxi",
+                code=f"code/{self.user}/taxi",
                 data="data/NYCTaxi/synthetic-yellow-2019H1.csv",
-                output=f"models/alice/job-{i}",
+                output=f"models/{self.user}/job-{i}",
                 params={"max-depth": 6, "rounds": 40},
                 exit_code=0 if state == JobState.FINISHED else (1 if state == JobState.FAILED else None),
                 metrics=metrics,
@@ -246,21 +247,24 @@ class FixedPlatform:
     def _versions(self) -> list[ModelVersion]:
         return [
             ModelVersion(
-                "mlops-model-alice",
+                f"mlops-model-{self.user}",
                 v,
                 description=f"taxi travel time, job {job}",
-                path=f"models/alice/job-{job}",
-                scoring_path="code/alice/taxi/scoring.py",
+                path=f"models/{self.user}/job-{job}",
+                scoring_path=f"code/{self.user}/taxi/scoring.py",
                 checksums={
                     "model.ubj": "sha256:4be1c0ffee" + str(v),
                     "manifest.json": "sha256:77aa12" + str(v),
                 },
                 metrics={"rmse": rmse, "mae": mae, "r2": 0.8},
                 lineage=Lineage(
-                    str(job), "data/NYCTaxi/synthetic-yellow-2019H1.csv", "sha256:9f3c1e", "code/alice/taxi"
+                    str(job),
+                    "data/NYCTaxi/synthetic-yellow-2019H1.csv",
+                    "sha256:9f3c1e",
+                    f"code/{self.user}/taxi",
                 ),
                 stage=stage,
-                created_by="alice",
+                created_by=self.user,
                 created_at=T0 + timedelta(minutes=5 * v),
             )
             for v, job, rmse, mae, stage in (
@@ -271,7 +275,7 @@ class FixedPlatform:
 
     async def list_models(self) -> list[Model]:
         self._rec("list_models")
-        return [Model("mlops-model-alice", "NYC taxi travel time", 2, 2, T0 + timedelta(minutes=10))]
+        return [Model(f"mlops-model-{self.user}", "NYC taxi travel time", 2, 2, T0 + timedelta(minutes=10))]
 
     async def list_versions(self, model: str) -> list[ModelVersion]:
         self._rec("list_versions", model=model)
@@ -291,8 +295,8 @@ class FixedPlatform:
                 "name": model,
                 "description": "taxi travel time",
                 "model-version": str(version),
-                "path": "models/alice/job-3",
-                "scoring-path": "code/alice/taxi/scoring.py",
+                "path": f"models/{self.user}/job-3",
+                "scoring-path": f"code/{self.user}/taxi/scoring.py",
                 "modelType": "xgboost",
             },
         }
@@ -309,11 +313,11 @@ class FixedPlatform:
         self._rec("list_deployments")
         return [
             Deployment(
-                "mlops-inference-server-alice",
-                "mlops-model-alice",
+                f"mlops-inference-server-{self.user}",
+                f"mlops-model-{self.user}",
                 2,
                 ClusterState.CONFIGURED,
-                url="http://127.0.0.1:8471/mlops-model-alice/2/predict",
+                url=f"http://127.0.0.1:8471/mlops-model-{self.user}/2/predict",
                 auth_token="0123456789abcdef0123456789abcdef",
                 restarts=1,
                 created_at=T0 + timedelta(minutes=20),
@@ -376,7 +380,7 @@ class FixedPlatform:
         monitor.observe(np.vstack([daytime_manhattan(100, seed=4), night_airport(300)]))
         report = monitor.report()
         return DeploymentDrift.from_dict(
-            {**report, "deployment": name, "model": "mlops-model-alice", "version": 2}
+            {**report, "deployment": name, "model": f"mlops-model-{self.user}", "version": 2}
         )
 
     async def predict(

@@ -114,7 +114,7 @@ async def test_the_stuck_attendee_comes_first_with_the_error_of_their_job(
         await wait_for(pilot, lambda: len(_order(app)) == 2, what="two attendee rows")
         assert _order(app) == ["student01", "student02"]
         row = _cells(app)["student01"]
-        assert row[1] == "Lab 3" and row[2] == "✔·✔✖···"
+        assert row[1] == "Lab 3" and row[2] == "✔○✔✖○○○"
         assert row[4] == "train failed: error: too few usable ri…"  # cut to fit 80 columns
         text = screen_text(app)
         assert "1 stuck" in text and "7 Class" in text and "Traceback" not in text

@@ -36,6 +36,7 @@ import time
 import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -47,6 +48,7 @@ from mlops_tui.platform.serving.errors import HttpError
 from mlops_tui.platform.serving.history import SIZE as HISTORY_SIZE
 from mlops_tui.platform.serving.history import Entry, History
 from mlops_tui.platform.serving.metrics import ServingMetrics
+from mlops_tui.platform.shown_paths import PathShower
 from mlops_tui.services.types import PROBE_HEADER
 
 log = logging.getLogger("mlops_tui.platform.serving")
@@ -192,6 +194,13 @@ class PredictionApp:
     ) -> None:
         self.model = str(cfg["model"])
         self.version = str(cfg["version"])
+        # A client is told no path of the platform's files (a scoring failure names the bundle's):
+        # repository-relative or <state>, as the platform's own answers (platform.shown_paths).
+        self.shown: Callable[[str], str] = (
+            PathShower(Path(cfg["state_dir"]), Path(cfg["repo_root"])).text
+            if cfg.get("state_dir") and cfg.get("repo_root")
+            else str
+        )
         self.token = str(cfg["token"]).encode()
         self.scorer = scorer
         self.manifest = manifest
@@ -257,7 +266,8 @@ class PredictionApp:
             except strict_json.JsonRefused as exc:
                 raise HttpError(400, exc.message, exc.field) from None
         except HttpError as err:
-            status, body, headers = err.status, strict_json.dumps(err.body()), [JSON, *err.headers]
+            answer = {k: self.shown(v) if isinstance(v, str) else v for k, v in err.body().items()}
+            status, body, headers = err.status, strict_json.dumps(answer), [JSON, *err.headers]
             if req.entry is not None:
                 req.entry.error = err.message
         except ClientGone:
@@ -429,7 +439,10 @@ class PredictionApp:
                 400, "Inference-Header-Content-Length must be a number", "Inference-Header-Content-Length"
             )
         request = oip.parse_request(
-            await req.body(self.limits), int(length) if length is not None else None, self.limits.max_rides
+            await req.body(self.limits),
+            int(length) if length is not None else None,
+            self.limits.max_rides,
+            oip.Expected(self.model, self._metadata_inputs()),
         )
         rides = request.records()
         entry.input = workshop.echo(rides)
@@ -461,20 +474,19 @@ class PredictionApp:
             ]
         return []
 
+    def _metadata_inputs(self) -> list[dict[str, Any]]:
+        """The inputs as the model's metadata lists them (one tensor per field, one element per ride)."""
+        return [
+            {"name": f["name"], "datatype": _datatype(f), "shape": [-1], "optional": not f.get("required")}
+            for f in self._inputs()
+        ]
+
     async def model_metadata(self, req: Request) -> Reply:
         doc = {
             "name": self.model,
             "versions": [self.version],
             "platform": "xgboost",
-            "inputs": [
-                {
-                    "name": f["name"],
-                    "datatype": _datatype(f),
-                    "shape": [-1],
-                    "optional": not f.get("required"),
-                }
-                for f in self._inputs()
-            ],
+            "inputs": self._metadata_inputs(),
             "outputs": [{"name": oip.OUTPUT, "datatype": "FP64", "shape": [-1]}],
         }
         return 200, strict_json.dumps(doc), [JSON]

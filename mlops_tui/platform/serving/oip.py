@@ -7,14 +7,18 @@ JSON, then each tensor whose ``parameters.binary_data_size`` is set, in order, l
 a BYTES element as a 4-byte length then its bytes), model configuration and statistics.
 tritonclient's HTTP client sends binary tensors and asks for binary outputs unless told otherwise.
 
-A tensor's ``data`` may be flat or nested (row-major, as the protocol allows); its element count
-must be the product of its ``shape``. Each input tensor is one field of the rides, one element per
-ride; errors name the tensor (``inputs[2]``) and the element.
+A tensor's ``data`` may be flat or nested (row-major, as the protocol allows) but not nested deeper
+than its ``shape`` has dimensions; its element count must be the product of its ``shape``. Each
+input tensor is one field of the rides (named as the model's metadata lists its inputs), one
+element per ride: shape ``[n]`` or ``[n, 1]``. A whole feature row as one tensor (``[1, 14]``, as
+a tensor-in/tensor-out model would take it) is refused with the form this model takes. Errors
+name the tensor (``inputs[2]``) and the element, and say what to send instead.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,11 +74,43 @@ class InferRequest:
             return HttpError(
                 422, f"inputs[{t}] ({field}) element {element}: {plain}", f"inputs[{t}].data[{element}]"
             )
-        return HttpError(422, f"inputs: {message}", "inputs")
+        return HttpError(422, f"inputs: {message} (one named tensor per field)", "inputs")
 
 
-def parse_request(body: bytes, header_length: int | None, max_rows: int) -> InferRequest:
-    """Decode an infer request (JSON, or JSON plus binary tensors); HttpError 400 naming what is wrong."""
+@dataclass(frozen=True)
+class Expected:
+    """What the model takes, for refusals that say what to send: its name and its inputs as its
+    metadata (``GET /v2/models/<model>``) lists them (``{name, datatype, shape}``)."""
+
+    model: str = "<model>"
+    inputs: Sequence[Mapping[str, Any]] = ()
+
+    @property
+    def names(self) -> list[str]:
+        return [str(f["name"]) for f in self.inputs]
+
+    def form(self) -> str:
+        """``send one tensor per input field, as GET /v2/models/m lists them, each with one element
+        per ride (shape [n]), e.g. {"name": "work", …} and {"name": "start_latitude", …}``."""
+        text = (
+            f"send one named tensor per input field, as GET /v2/models/{self.model} lists them, "
+            "each with one element per ride (shape [n])"
+        )
+        examples = [
+            strict_json.dumps(
+                {"name": f["name"], "datatype": f.get("datatype", "BYTES"), "shape": [1], "data": ["…"]}
+            ).decode()
+            for f in self.inputs[:2]
+        ]
+        return text + (f", e.g. {' and '.join(examples)}" if examples else "")
+
+
+def parse_request(
+    body: bytes, header_length: int | None, max_rows: int, expected: Expected | None = None
+) -> InferRequest:
+    """Decode an infer request (JSON, or JSON plus binary tensors); HttpError 400 naming what is
+    wrong and, from ``expected``, what to send instead."""
+    expected = expected or Expected()
     if header_length is not None:
         if not 0 < header_length <= len(body):
             raise HttpError(
@@ -87,21 +123,28 @@ def parse_request(body: bytes, header_length: int | None, max_rows: int) -> Infe
     else:
         head, binary = strict_json.loads(body), memoryview(b"")
     if not isinstance(head, dict):
-        raise HttpError(400, "the request must be a JSON object with inputs", "body")
+        raise HttpError(400, f"the request must be a JSON object with inputs: {expected.form()}", "body")
     inputs = head.get("inputs")
     if not isinstance(inputs, list) or not inputs:
         raise HttpError(
-            400, "inputs must be a non-empty list of tensors {name, datatype, shape, data}", "inputs"
+            400,
+            f"inputs must be a non-empty list of tensors {{name, datatype, shape, data}}: {expected.form()}",
+            "inputs",
         )
     names: list[str] = []
     columns: list[list[Any]] = []
     offset = 0
     for i, tensor in enumerate(inputs):
-        name, count = _header(tensor, i, names, max_rows)
+        name, count = _header(tensor, i, names, max_rows, expected)
         size = (tensor.get("parameters") or {}).get("binary_data_size")
         if size is not None:
             if "data" in tensor:
-                raise HttpError(400, f"inputs[{i}] has both data and binary_data_size", f"inputs[{i}]")
+                raise HttpError(
+                    400,
+                    f"inputs[{i}] has both data and binary_data_size; send one: JSON data, or "
+                    "binary_data_size and its bytes after the JSON",
+                    f"inputs[{i}]",
+                )
             if not isinstance(size, int) or isinstance(size, bool) or size < 0 or offset + size > len(binary):
                 raise HttpError(
                     400,
@@ -113,8 +156,13 @@ def parse_request(body: bytes, header_length: int | None, max_rows: int) -> Infe
             offset += size
         else:
             if "data" not in tensor:
-                raise HttpError(400, f"inputs[{i}] has no data (nor binary_data_size)", f"inputs[{i}].data")
-            values = _flatten(tensor["data"], count, i)
+                raise HttpError(
+                    400,
+                    f"inputs[{i}] has no data (nor binary_data_size); add its data, "
+                    '"data": [value] for one ride',
+                    f"inputs[{i}].data",
+                )
+            values = _flatten(tensor["data"], tensor["shape"], count, i)
         names.append(name)
         columns.append(values)
     if offset != len(binary):
@@ -125,27 +173,43 @@ def parse_request(body: bytes, header_length: int | None, max_rows: int) -> Infe
         )
     rows = {len(c) for c in columns}
     if len(rows) != 1:
-        raise HttpError(400, "every input tensor must hold one element per ride (the same count)", "inputs")
+        counts = ", ".join(f"{n} {len(c)}" for n, c in zip(names, columns, strict=True))
+        raise HttpError(
+            400,
+            f"every input tensor must hold one element per ride (the same count); got {counts}",
+            "inputs",
+        )
     n = rows.pop()
     if n == 0:
-        raise HttpError(400, "the input tensors are empty", "inputs")
+        raise HttpError(400, "the input tensors are empty: send at least one ride (shape [1])", "inputs")
     request_id = head.get("id")
     if request_id is not None and not isinstance(request_id, str):
         raise HttpError(400, "id must be a string", "id")
     return InferRequest(request_id, names, columns, n, _binary_output(head))
 
 
-def _header(tensor: Any, i: int, names: list[str], max_rows: int) -> tuple[str, int]:
-    """A tensor's name and element count, after checking its name, datatype and shape."""
+def _header(tensor: Any, i: int, names: list[str], max_rows: int, expected: Expected) -> tuple[str, int]:
+    """A tensor's name and element count, after checking its name, datatype and shape (one field,
+    one element per ride: ``[n]`` or ``[n, 1, …]``)."""
     if not isinstance(tensor, dict):
-        raise HttpError(400, f"inputs[{i}] must be an object {{name, datatype, shape, data}}", f"inputs[{i}]")
+        raise HttpError(
+            400,
+            f"inputs[{i}] must be an object {{name, datatype, shape, data}}: {expected.form()}",
+            f"inputs[{i}]",
+        )
     name = tensor.get("name")
     if not isinstance(name, str) or not name or len(name) > MAX_NAME:
         raise HttpError(
-            400, f"inputs[{i}].name must be a field name of 1-{MAX_NAME} characters", f"inputs[{i}].name"
+            400,
+            f"inputs[{i}].name must be a field name of 1-{MAX_NAME} characters: {expected.form()}",
+            f"inputs[{i}].name",
         )
     if name in names:
-        raise HttpError(400, f"inputs[{i}]: a second tensor named {name}", f"inputs[{i}].name")
+        raise HttpError(
+            400,
+            f"inputs[{i}]: a second tensor named {name}; send each field once, its rides in one tensor",
+            f"inputs[{i}].name",
+        )
     datatype = tensor.get("datatype")
     if datatype not in DATATYPES:
         raise HttpError(
@@ -157,7 +221,16 @@ def _header(tensor: Any, i: int, names: list[str], max_rows: int) -> tuple[str, 
         or not shape
         or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)
     ):
-        raise HttpError(400, f"inputs[{i}].shape must be a list of sizes, e.g. [1]", f"inputs[{i}].shape")
+        raise HttpError(
+            400, f"inputs[{i}].shape must be a list of sizes, e.g. [1] for one ride", f"inputs[{i}].shape"
+        )
+    if math.prod(shape[1:]) != 1:
+        raise HttpError(
+            400,
+            f"inputs[{i}] ({name}) has shape {_dims(shape)}: this model takes no feature row as one tensor; "
+            f"{expected.form()}",
+            f"inputs[{i}].shape",
+        )
     count = math.prod(shape)
     if count > max_rows:
         raise HttpError(
@@ -166,10 +239,39 @@ def _header(tensor: Any, i: int, names: list[str], max_rows: int) -> tuple[str, 
     return name, count
 
 
-def _flatten(data: Any, count: int, i: int) -> list[Any]:
-    """JSON tensor data, nested or not, in row-major order; its length must be ``count``."""
+def _dims(shape: Sequence[int]) -> str:
+    return "[" + ", ".join(str(d) for d in shape) + "]"
+
+
+def _nesting(data: list[Any]) -> list[int]:
+    """The shape JSON ``data`` is nested as, along its deepest list: ``[[68]]`` → [1, 1],
+    ``[68, [1, 2]]`` → [2, 2]."""
+    deepest: list[int] = []
+    pending: list[tuple[Any, list[int]]] = [(data, [])]
+    while pending:
+        value, above = pending.pop()
+        if isinstance(value, list):
+            dims = [*above, len(value)]
+            if len(dims) > len(deepest):
+                deepest = dims
+            pending.extend((v, dims) for v in value if isinstance(v, list))
+    return deepest
+
+
+def _flatten(data: Any, shape: Sequence[int], count: int, i: int) -> list[Any]:
+    """JSON tensor data, nested or not, in row-major order; its length must be ``count``. Data nested
+    deeper than ``shape`` has dimensions is refused (a ``[1]`` tensor sent as ``[[68]]``): flattening
+    it would read a tensor the client did not declare."""
     if not isinstance(data, list):
         data = [data]
+    nested = _nesting(data)
+    if len(nested) > len(shape):
+        raise HttpError(
+            400,
+            f"inputs[{i}]: its shape is declared {_dims(shape)} but its data is nested as {_dims(nested)}; "
+            f"send the data flat ({_dims([count])} elements) or declare the shape it is nested as",
+            f"inputs[{i}].data",
+        )
     if any(isinstance(v, list) for v in data):
         flat: list[Any] = []
         pending = [iter(data)]
@@ -186,7 +288,7 @@ def _flatten(data: Any, count: int, i: int) -> list[Any]:
         raise HttpError(
             400,
             f"inputs[{i}]: its shape holds {count} element{'s' * (count != 1)} but its data "
-            f"{'has more' if len(data) > count else f'has {len(data)}'}",
+            f"{'has more' if len(data) > count else f'has {len(data)}'}; declare the shape [number of rides]",
             f"inputs[{i}]",
         )
     return data
@@ -219,13 +321,16 @@ def _decode(raw: memoryview, datatype: str, count: int, i: int) -> list[Any]:
             raise HttpError(
                 400,
                 f"inputs[{i}]: {count} {datatype} elements take {count * dtype.itemsize} bytes, "
-                f"binary_data_size is {len(raw)}",
+                f"binary_data_size is {len(raw)}; set binary_data_size to the bytes of this tensor",
                 f"inputs[{i}]",
             )
         out = np.frombuffer(raw, dtype=dtype).tolist()
     if len(out) != count:
         raise HttpError(
-            400, f"inputs[{i}]: its shape holds {count} elements but its data has {len(out)}", f"inputs[{i}]"
+            400,
+            f"inputs[{i}]: its shape holds {count} elements but its data has {len(out)}; declare the "
+            "shape [number of rides]",
+            f"inputs[{i}]",
         )
     return out
 
@@ -235,13 +340,13 @@ def _binary_output(head: dict[str, Any]) -> bool:
     outputs, or ``binary_data`` on the one output asked for by name)."""
     params = head.get("parameters") or {}
     if not isinstance(params, dict):
-        raise HttpError(400, "parameters must be an object", "parameters")
+        raise HttpError(400, 'parameters must be an object, e.g. {"binary_data_output": true}', "parameters")
     outputs = head.get("outputs")
     binary = params.get("binary_data_output") is True
     if outputs is None:
         return binary
     if not isinstance(outputs, list):
-        raise HttpError(400, "outputs must be a list of {name}", "outputs")
+        raise HttpError(400, f'outputs must be a list of {{name}}, e.g. [{{"name": "{OUTPUT}"}}]', "outputs")
     for j, out in enumerate(outputs):
         if not isinstance(out, dict) or out.get("name") != OUTPUT:
             raise HttpError(

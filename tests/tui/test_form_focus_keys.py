@@ -1,0 +1,57 @@
+"""The screen keys on the first visit of a screen with a form: they switch screens (what the footer
+shows), as on every later visit, instead of being typed into a field the screen focused on mount.
+
+The fault: on the Predict screen's first visit the pickup field had the focus, so `2` replaced
+"Coney Island (Brooklyn)" with "2" and the person stayed on the screen; the Login screen's password
+field took them on every visit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.widgets import Input, OptionList
+
+from mlops_tui.widgets.picker import Picker
+
+from .conftest import wait_for
+
+
+async def test_the_screen_keys_work_on_the_first_visit_of_predict(make_app: Any, adapter: Any) -> None:
+    app = make_app(adapter, first_mode="dashboard")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("5")
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.form_ready, what="the form")
+        await pilot.pause()
+        pickup = screen.query_one("#f-pickup_zone", Picker)
+        before = pickup.input.value
+        assert not isinstance(app.focused, Input)
+        await pilot.press("2")
+        await wait_for(pilot, lambda: app.current_mode == "dashboard", 10, "the dashboard")
+        assert pickup.input.value == before
+        await pilot.press("5")
+        await wait_for(pilot, lambda: app.current_mode == "predict", 10, "the predict screen again")
+        await pilot.press("tab")  # into the ride's first field: typing is text there
+        assert app.focused is pickup.input
+        pickup.input.value = ""
+        await pilot.press("1", "6", "1")
+        assert pickup.input.value == "161" and app.current_mode == "predict"
+
+
+async def test_the_screen_keys_work_on_the_login_screen(make_app: Any, adapter: Any) -> None:
+    app = make_app(adapter, first_mode="dashboard")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("6")
+        screen = app.screen
+        listing = screen.query_one("#profile-list", OptionList)
+        await wait_for(pilot, lambda: app.focused is listing, 10, "the profile list focused")
+        password = screen.query_one("#f-password", Input)
+        await pilot.press("enter")  # the current profile: its password next
+        assert app.focused is password
+        await pilot.press("escape", "2")
+        await wait_for(pilot, lambda: app.current_mode == "dashboard", 10, "the dashboard")
+        assert password.value == ""
+        await pilot.press("6")
+        await wait_for(pilot, lambda: app.focused is listing, 10, "the profile list again")
+        await pilot.press("2")
+        await wait_for(pilot, lambda: app.current_mode == "dashboard", 10, "the dashboard again")

@@ -8,6 +8,7 @@ from textual import events
 from textual.binding import Binding
 from textual.suggester import SuggestFromList
 from textual.widgets import Input
+from textual.widgets.input import Selection
 
 from mlops_tui.actions import SCREENS
 
@@ -44,10 +45,12 @@ class GuideInput(Input):
         self._back = 0
 
     def give_back(self, line: str) -> None:
-        """Put a refused command back to be corrected (unless something new is typed already)."""
+        """Put a refused command back to be corrected (unless something new is typed already),
+        selected: an arrow key or Home/End edits it, typing replaces it (as a browser's address
+        bar gives back a line it could not open), so a new command is never glued to the old."""
         if line and not self.value:
             self.value = line
-            self.cursor_position = len(line)
+            self.selection = Selection(0, len(line))
             self._back = 0
 
     def action_history(self, step: int) -> None:

@@ -116,9 +116,9 @@ def test_the_facilitator_sees_the_stuck_attendee_first(tmp_path: Path, local_pla
         )
         assert _rows(screen) == ["student01", "student02"], screen
         stuck = _row(screen, "student01")
-        assert "Lab 3" in stuck and "✔·✔✖···" in stuck
+        assert "Lab 3" in stuck and "✔○✔✖○○○" in stuck
         assert "train failed: error: too few usable rides in empty.csv: 0 … │" in stuck  # cut to fit
-        assert "Lab 4" in _row(screen, "student02") and "✔·✔✔···" in _row(screen, "student02")
+        assert "Lab 4" in _row(screen, "student02") and "✔○✔✔○○○" in _row(screen, "student02")
         assert "Traceback" not in screen
         # a broadcast from the Class screen reaches student02's guide live
         boss.press("b")  # the key alone: enter in the empty prompt would clear

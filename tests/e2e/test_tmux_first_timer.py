@@ -212,6 +212,7 @@ def test_a_first_timer_at_80x24(tmp_path: Path, capsys: pytest.CaptureFixture) -
         term.press("Escape")  # leave the field: keys are commands again
         term.press("6")
         term.wait(lambda s: "Password" in s and "Log in" in s, "the Login screen")
+        term.press("Enter")  # the current profile: into its password (the screen keys work before)
         term.type("mistyped")
         term.press("C-s")
         screen = term.wait(lambda s: "you are still logged in as" in panel(s, 1), "the refusal", 30)

@@ -52,3 +52,13 @@ async def test_a_refused_train_keeps_the_step_and_what_was_typed(local_platform:
             await type_line(pilot, line)
             await wait_for(pilot, lambda typed=line: field.value == typed, 30, f"{line} given back")
         assert guide.states["train"] == "pending"
+
+        # given back selected: a new command replaces it (found by the first-timer tmux run:
+        # "xyzzy" refused, then "logs 1" typed, ran "xyzzylogs 1"); an arrow key edits it
+        await pilot.press("l", "o", "g", "s")
+        assert field.value == "logs"
+        field.value = ""
+        await type_line(pilot, "run nosuchstep")
+        await wait_for(pilot, lambda: field.value == "run nosuchstep", 30)
+        await pilot.press("end", "x")
+        assert field.value == "run nosuchstepx"

@@ -55,14 +55,17 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
-    """``-n auto`` (in ``addopts``) runs in this process when every argument names one test
-    (``pytest path::name``): starting workers would cost more than it saves. Otherwise xdist's own
-    count (the CPU cores; docs/testing.md has the figures)."""
-    args = config.invocation_params.args
-    named = [a for a in args if not str(a).startswith("-")]
-    if named and all("::" in str(a) for a in named):
+    """How many workers ``-n auto`` (in ``addopts``) starts: none (this process runs the tests) when
+    every argument names one test (``pytest path::name``), where starting workers costs more than it
+    saves; else one per CPU this process may run on (``sched_getaffinity``: xdist's own count asks
+    psutil, where installed, for the host's physical cores, which a container may not have). Set
+    ``PYTEST_XDIST_AUTO_NUM_WORKERS`` to choose. Figures: docs/testing.md."""
+    named = [str(a) for a in config.invocation_params.args if not str(a).startswith("-")]
+    if named and all("::" in a for a in named):
         return 0
-    return None
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # xdist's own hook reads it
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 SHARED_BY_ONE_WORKER = ("twenty_attendees",)  # session fixtures too dear to build in each worker

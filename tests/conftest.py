@@ -22,7 +22,8 @@ shared by every test that needs them. Helpers: ``tests/local_platform_support.py
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,70 @@ from local_platform_support import (
     wait_state,
 )
 from workshop_class_support import ClassRun, class_running
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The tests' processes see no terminal size of ours: a pytest-xdist worker runs with
+    ``COLUMNS=80 LINES=24`` in its environment, and a TUI started from it (the tmux tests copy the
+    environment into the pane) would take them over the size of its own terminal and draw 80x24 in
+    a 100x30 pane. Dropped in every run, so a test sees the same environment with and without
+    ``-n``."""
+    for name in ("COLUMNS", "LINES"):
+        os.environ.pop(name, None)
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """How many workers ``-n auto`` (in ``addopts``) starts: none (this process runs the tests) when
+    every argument names one test (``pytest path::name``), where starting workers costs more than it
+    saves; else one per CPU this process may run on (``sched_getaffinity``: xdist's own count asks
+    psutil, where installed, for the host's physical cores, which a container may not have). Set
+    ``PYTEST_XDIST_AUTO_NUM_WORKERS`` to choose. Figures: docs/testing.md."""
+    named = [str(a) for a in config.invocation_params.args if not str(a).startswith("-")]
+    if named and all("::" in a for a in named):
+        return 0
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # xdist's own hook reads it
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+SHARED_BY_ONE_WORKER = ("twenty_attendees",)  # session fixtures too dear to build in each worker
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's worker reads the groups (--dist loadgroup)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test of a fixture in ``SHARED_BY_ONE_WORKER`` goes to one pytest-xdist worker (an
+    ``xdist_group`` of the fixture's name), so the class of 20 attendees is built once per run, not
+    once per worker that meets one of its tests."""
+    for item in items:
+        for name in SHARED_BY_ONE_WORKER:
+            if name in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.xdist_group(name))
+
+
+@pytest.fixture
+def figure(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """``figure(text)`` reports a measured figure (a time, a count of keys) in the "figures" section
+    at the end of the run, as it was measured: never an assertion (speed is measured in
+    ``benchmarks/``). Kept in the test report's ``user_properties``, which pytest-xdist carries from
+    its workers, whose own output nobody sees."""
+
+    def report(text: str) -> None:
+        request.node.user_properties.append(("figure", text))
+
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    seen: dict[tuple[str, str], None] = {}
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            for name, value in getattr(report, "user_properties", ()):
+                if name == "figure":
+                    seen[(report.nodeid, value)] = None
+    if seen:
+        terminalreporter.write_sep("-", "figures")
+        for _, value in seen:
+            terminalreporter.write_line(value)
 
 
 @pytest.fixture

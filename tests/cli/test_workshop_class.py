@@ -7,6 +7,8 @@ most of it 20 prediction servers starting); the figures are printed, not asserte
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from local_platform_support import has_sandbox
 from workshop_class_support import ClassRun, start_order_overtakes
@@ -20,7 +22,7 @@ ATTENDEES, WORKERS = 20, 2  # as tests/conftest.py's twenty_attendees
 
 
 def test_twenty_attendees_run_the_labs_at_once(
-    twenty_attendees: ClassRun, capsys: pytest.CaptureFixture[str]
+    twenty_attendees: ClassRun, figure: Callable[[str], None]
 ) -> None:
     run = twenty_attendees
     failed = [
@@ -41,9 +43,8 @@ def test_twenty_attendees_run_the_labs_at_once(
     # the facilitator's class view says the same: everyone answered a prediction
     members = {m["user"]: m for m in run.view["members"]}
     assert all(members[u]["deployments"][0]["predictions"] >= 1 for u in users)
-    with capsys.disabled():
-        each = sorted(a.seconds for a in run.attendees)
-        print(
-            f"\n[figure] {ATTENDEES} attendees, {WORKERS} workers: class {run.wall_s:.1f} s; per attendee "
-            f"min {each[0]:.1f} s, median {each[len(each) // 2]:.1f} s, max {each[-1]:.1f} s"
-        )
+    each = sorted(a.seconds for a in run.attendees)
+    figure(
+        f"{ATTENDEES} attendees, {WORKERS} workers: class {run.wall_s:.1f} s; per attendee "
+        f"min {each[0]:.1f} s, median {each[len(each) // 2]:.1f} s, max {each[-1]:.1f} s"
+    )

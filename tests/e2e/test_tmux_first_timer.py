@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -89,7 +90,7 @@ def run_cli(exe: str, env: dict[str, str], *args: str, columns: int = WIDTH) -> 
     )
 
 
-def test_a_first_timer_at_80x24(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_a_first_timer_at_80x24(tmp_path: Path, figure: Callable[[str], None]) -> None:
     exe = need_tmux_and_exe()
     home = tmp_path / "home"
     home.mkdir()
@@ -299,8 +300,7 @@ def test_a_first_timer_at_80x24(tmp_path: Path, capsys: pytest.CaptureFixture) -
         footer = screen.splitlines()[-1]
         assert not any(word in footer for word in ("Register", "Deploy", "Stage")), footer
         assert "Traceback" not in screen
-        with capsys.disabled():
-            print("\ntmux first-timer at 80x24: " + "; ".join(figures))
+        figure("tmux first-timer at 80x24: " + "; ".join(figures))
     finally:
         term.close()
         stop_platform(exe, env, home)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,7 @@ MAX_SECONDS = 180.0
 DURATION = re.compile(r"workshop ride (\d+ min \d+ s|\d+ s)")
 
 
-def test_labs_1_to_5_in_tmux_with_key_presses_only(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_labs_1_to_5_in_tmux_with_key_presses_only(tmp_path: Path, figure: Callable[[str], None]) -> None:
     exe = need_tmux_and_exe()
     home = tmp_path / "home"
     home.mkdir()
@@ -49,12 +50,11 @@ def test_labs_1_to_5_in_tmux_with_key_presses_only(tmp_path: Path, capsys: pytes
         elapsed = time.monotonic() - started
         match = DURATION.search(guide_prompt(screen))
         assert match, f"no predicted duration on screen:\n{screen}"
-        with capsys.disabled():  # the count and the time belong in every test run's output
-            print(
-                f"\ntmux e2e: Labs 1-5 done in {term.presses} key presses and {elapsed:.1f} s "
-                f"(from launch, including the platform's first start); "
-                f"predicted travel time of the workshop ride: {match.group(1)}"
-            )
+        figure(  # the count and the time belong in every test run's output
+            f"tmux e2e: Labs 1-5 done in {term.presses} key presses and {elapsed:.1f} s "
+            f"(from launch, including the platform's first start); "
+            f"predicted travel time of the workshop ride: {match.group(1)}"
+        )
         print(screen)
         assert "Traceback" not in screen
         assert term.presses < MAX_PRESSES

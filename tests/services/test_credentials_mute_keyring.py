@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -45,7 +45,7 @@ def mute_bus(tmp_path: Path) -> Iterator[MuteBus]:
 
 @needs_dbus
 def test_credentials_where_names_the_file_and_why(
-    mute_bus: MuteBus, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    mute_bus: MuteBus, tmp_path: Path, figure: Callable[[str], None]
 ) -> None:
     home = tmp_path / "home"
     home.mkdir()
@@ -59,8 +59,7 @@ def test_credentials_where_names_the_file_and_why(
         stdin=subprocess.DEVNULL,
     )
     seconds = time.monotonic() - started
-    with capsys.disabled():
-        print(f"\n[figure] credentials where on a mute Secret Service: {seconds:.1f} s")
+    figure(f"credentials where on a mute Secret Service: {seconds:.1f} s")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"file {home}/.config/mlops-tui/credentials.json (mode 0600; {REASON})"
 

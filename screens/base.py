@@ -12,18 +12,24 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from textual import on
+from textual import events, on
 from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Input
+from textual.widgets.input import Selection
 
+from mlops_tui.actions import SCREENS
 from mlops_tui.widgets.command_line import CommandLine
 from mlops_tui.widgets.command_pane import CommandPane
 from mlops_tui.widgets.header import AppHeader
 from mlops_tui.widgets.titles import NamedTitle
+
+#: The keys that act on every screen even where a form takes type-ahead: the screen keys, ':' (the
+#: command line) and '?' (help), as the footer shows them.
+SCREEN_KEYS = frozenset({key for _, _, key in SCREENS} | {":", "?"})
 
 if TYPE_CHECKING:
     from mlops_tui.app import MlopsApp
@@ -67,6 +73,13 @@ class BaseScreen(Screen):
         Binding("y", "copy_command", "Copy cmd", show=False),
         Binding("escape", "escape", "Back", show=False),
     ]
+    #: A form screen (Login, Predict) arrives with no field focused, so that the screen keys work
+    #: on the first visit as on every later one (1-8, ':', '?'). Any other character typed while no
+    #: text field has the focus is the start of what the person came to type: it goes to this
+    #: field (`type_ahead_field`), never to a one-letter command (a newcomer typing a password on
+    #: arrival opened the command line with its ':' and showed the rest in clear; typing a zone
+    #: copied the auth token to the clipboard with its 'y'). Such screens use ctrl+y and ':'.
+    TYPES_AHEAD: ClassVar[bool] = False
 
     @property
     def mlops(self) -> MlopsApp:
@@ -91,6 +104,27 @@ class BaseScreen(Screen):
         app.data_changed.subscribe(self, self.on_data)
         app.platform_changed.subscribe(self, self._platform_changed)
         self._status_changed(None)
+
+    def type_ahead_field(self) -> Input | None:
+        """The field a character typed with no field focused goes to (`TYPES_AHEAD`)."""
+        return None
+
+    def on_key(self, event: events.Key) -> None:
+        if not self.TYPES_AHEAD or not event.is_printable or isinstance(self.focused, Input):
+            return
+        if event.character is None or event.character in SCREEN_KEYS or event.character == " ":
+            return
+        field = self.type_ahead_field()
+        if field is None or field.disabled or not field.display:
+            return
+        event.stop()
+        event.prevent_default()
+        # focused now, not later (Widget.focus defers it): the keys already on their way then go
+        # to the field too, in order, after this one
+        self.set_focus(field)
+        field.selection = Selection(0, len(field.value))
+        # the key itself, queued after the field's focus: it replaces the field's text
+        field.post_message(events.Key(event.key, event.character))
 
     def on_screen_resume(self) -> None:
         self._status_changed(None)

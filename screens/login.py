@@ -50,7 +50,11 @@ class LoginScreen(BaseScreen):
         "host has none. [b]ctrl+f[/b] forgets the stored password; [b]ctrl+n[/b] starts a new profile; "
         "[b]ctrl+t[/b] (Doctor) checks each hop to the profile's platform and says what to fix."
     )
+    TYPES_AHEAD = True  # a password typed on arrival goes to the password field (base.py)
+    COMMAND_PANE_KEYS = (":cmd", "^y")  # c and y type into the password there
     BINDINGS = [
+        Binding("ctrl+y", "copy_command", "Copy cmd", show=False, priority=True),
+        Binding("c", "toggle_commands", "Cmd", show=False),  # (typed into the form: :cmd expands)
         Binding("ctrl+s", "login", "Log in", priority=True),
         Binding("ctrl+n", "new_profile", "New profile", priority=True),
         Binding("ctrl+f", "forget", "Forget password", priority=True),
@@ -191,6 +195,9 @@ class LoginScreen(BaseScreen):
         if self.config is not None and event.option.id in self.config.profiles:
             self._edit(self.config.profiles[event.option.id])
             self.query_one("#f-password", Input).focus()
+
+    def type_ahead_field(self) -> Input | None:
+        return self.query_one("#f-password", Input)
 
     def action_new_profile(self) -> None:
         self._edit(Profile(name="ezmeral", platform="kubernetes", url="https://", tenant=DEFAULT_TENANT))

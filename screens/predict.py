@@ -114,7 +114,8 @@ class PredictScreen(BaseScreen):
     HELP = (
         "Ask a deployed model for the travel time of a taxi ride. The form is generated from the "
         "model's input schema and starts with the workshop's ride (the guide's Lab 5); [b]tab[/b] goes "
-        "to its first field (until then the screen keys switch screens). Zone fields "
+        "to its first field, and a letter typed first starts the pickup zone (the screen keys 1-8, : "
+        "and ? still act until a field has the focus). Zone fields "
         "are pickers: type part of a name, a landmark such as 'Centre Market', or an id; tab takes "
         "the highlighted match and moves on (↑/↓ choose another). The date takes words or numbers "
         "(tomorrow 8am, friday 5pm, 15/03/2019 09:00) and shows how it was read. A distance you do "
@@ -123,10 +124,12 @@ class PredictScreen(BaseScreen):
         "[b]ctrl+s[/b] (or enter) sends; [b]y[/b] copies the request as a curl command that runs as "
         "pasted (it contains the deployment's auth token) through OSC 52."
     )
+    TYPES_AHEAD = True  # a zone typed on arrival goes to "from" (base.py)
+    COMMAND_PANE_KEYS = (":cmd", "^y")  # c and y type into the form there
     BINDINGS = [
         Binding("ctrl+s", "send", "Send", priority=True),
-        Binding("y", "copy_curl", "Copy curl"),
-        Binding("ctrl+y", "copy_curl", "Copy curl", show=False, priority=True),
+        Binding("c", "toggle_commands", "Cmd", show=False),  # (typed into the form: :cmd expands)
+        Binding("ctrl+y", "copy_curl", "Copy curl", key_display="^y", priority=True),
         # In the form, tab and shift+tab move as the key arrives, so what is typed next lands in the
         # next field even when the last one has not caught up (see Picker.action_accept_next).
         Binding("shift+tab", "form_focus(-1)", show=False, priority=True),
@@ -196,6 +199,10 @@ class PredictScreen(BaseScreen):
                 yield Static("", id="result-meta")
                 yield Static("", id="result-request")
                 yield Static("", id="result-response")
+
+    def type_ahead_field(self) -> Input | None:
+        first = self._first_field()
+        return first.input if first is not None else None
 
     def _first_field(self) -> Picker | None:
         """The ride's first field: "from" (the pickup zone)."""
@@ -598,7 +605,7 @@ class PredictScreen(BaseScreen):
         meta.append(f"\n{dep.model} v{dep.version}", style="dim")
         for warning in prediction.warnings:  # the prediction server's words
             meta.append_text(outside(f"\n⚠ {warning}", tone_style(Tone.WARN)))
-        meta.append("\ny copies this request as curl", style="dim italic")
+        meta.append("\nctrl+y copies this request as curl", style="dim italic")
         self.query_one("#result-meta", Static).update(meta)
         self.query_one("#result-request", Static).update(self._json_block("request", prediction.request))
         self.query_one("#result-response", Static).update(self._json_block("response", prediction.response))

@@ -55,3 +55,36 @@ async def test_the_screen_keys_work_on_the_login_screen(make_app: Any, adapter: 
         await wait_for(pilot, lambda: app.focused is listing, 10, "the profile list again")
         await pilot.press("2")
         await wait_for(pilot, lambda: app.current_mode == "dashboard", 10, "the dashboard again")
+
+
+async def test_a_password_typed_on_arrival_goes_to_the_password_field(make_app: Any, adapter: Any) -> None:
+    """Found by a newcomer: `cy:ber7` typed on arrival opened the command strip with its 'c', the
+    command line with its ':' and showed the rest there in clear. Letters go to the password; the
+    screen keys (1-8, ':', '?') still act while no field is focused."""
+    app = make_app(adapter, first_mode="dashboard")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("6")
+        screen = app.screen
+        listing = screen.query_one("#profile-list", OptionList)
+        await wait_for(pilot, lambda: app.focused is listing, 10, "the profile list focused")
+        password = screen.query_one("#f-password", Input)
+        await pilot.press(*"cy:ber7")
+        await pilot.pause()
+        assert app.focused is password and password.value == "cy:ber7"
+        assert app.current_mode == "login" and "cy" not in app.clipboard
+
+
+async def test_a_zone_typed_on_arrival_goes_to_the_first_field(make_app: Any, adapter: Any) -> None:
+    """Letters typed on arrival start the pickup zone (they once toggled the command strip and
+    copied the curl); digits are screen keys there, as the footer says."""
+    app = make_app(adapter, first_mode="dashboard")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("5")
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.form_ready, what="the form")
+        await pilot.pause()
+        pickup = screen.query_one("#f-pickup_zone", Picker)
+        await pilot.press(*"coney")
+        await pilot.pause()
+        assert app.focused is pickup.input and pickup.input.value.startswith("coney")
+        assert app.current_mode == "predict"

@@ -50,9 +50,17 @@ async def test_predict_validates_then_answers(make_app: Any, adapter: Any, deplo
         assert app.latency and app.latency[-1].source == "predict"
 
         # copy as curl (OSC 52): it runs as pasted and gives the same answer
-        await pilot.press("escape")  # leaves the field (not the screen): 'y' is a key binding again
+        await pilot.press("escape")  # leaves the field (not the screen)
         assert app.current_mode == "predict" and screen.focused is None
+        # a letter typed with no field focused goes to "from", never to a command: 'y' once
+        # copied the curl with its auth token to the clipboard when a newcomer typed a zone
+        before = app.clipboard
         await pilot.press("y")
+        await pilot.pause()
+        assert app.clipboard == before and screen.focused is not None
+        assert screen.focused.value == "y"
+        await pilot.press("escape")
+        await pilot.press("ctrl+y")
         command = app.clipboard
         assert command.startswith("curl") and "X-Auth-Token" in command
         out = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=30)

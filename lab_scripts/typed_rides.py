@@ -1,7 +1,7 @@
 """The workshop's rides decoded from JSON straight into typed records (msgspec), for the common case.
 
 Why: a batch of the workshop's rides (its 14 fields, every value a number: the form the workshop's
-notebook, the TUI and the printed curl all send) was parsed by orjson into dicts, then its values
+notebook sends, and the guide's Lab 5 and its printed curl) was parsed by orjson into dicts, then its values
 were taken out of the dicts and their types checked one by one before numpy saw them: for 100 rides
 about 50 µs of parsing and 55 µs of taking and checking, a third of a prediction server's time on
 such a request (benchmarks/serving.py, issue 10: "at least the bare floor's rows per second at 100

@@ -72,6 +72,7 @@ def test_malformed_requests_name_the_field(deployment: dict[str, Any]) -> None:
         assert 400 <= r.status_code < 500, (body, r.text)
         assert r.json()["field"] == field, (body, r.json())
         assert field.split(".")[-1].split("[")[0] in r.json()["error"]
+        assert "record " not in r.json()["error"]  # scoring_args[1] names the ride once, not twice
     r = httpx.post(
         deployment["url"], content=b"{not json", headers={"X-Auth-Token": deployment["auth_token"]}
     )

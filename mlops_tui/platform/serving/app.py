@@ -404,6 +404,7 @@ class PredictionApp:
             name = f"scoring_args[{index}]" if isinstance(index, int) and not single else "scoring_args"
             name = f"{name}.{field}" if field and field != "scoring_args" else name
             text = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
+            text = text.removeprefix(f"record {index}: ")  # (the name says which ride already)
             return HttpError(422, f"{name}: {text}", name)
 
         values, warnings = await self._score(

@@ -16,14 +16,28 @@ from mlops_tui.widgets.picker import Picker
 from .conftest import wait_for
 
 
+async def _arrive_at_predict(pilot: Any) -> Picker:
+    """Press 5 and wait for the form; its first field ("from")."""
+    await pilot.press("5")
+    screen = pilot.app.screen
+    await wait_for(pilot, lambda: screen.form_ready, what="the form")
+    await pilot.pause()
+    return screen.query_one("#f-pickup_zone", Picker)
+
+
+async def _arrive_at_login(pilot: Any) -> tuple[OptionList, Input]:
+    """Press 6 and wait for the profile list's focus; the list and the password field."""
+    await pilot.press("6")
+    screen = pilot.app.screen
+    listing = screen.query_one("#profile-list", OptionList)
+    await wait_for(pilot, lambda: pilot.app.focused is listing, 10, "the profile list focused")
+    return listing, screen.query_one("#f-password", Input)
+
+
 async def test_the_screen_keys_work_on_the_first_visit_of_predict(make_app: Any, adapter: Any) -> None:
     app = make_app(adapter, first_mode="dashboard")
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("5")
-        screen = app.screen
-        await wait_for(pilot, lambda: screen.form_ready, what="the form")
-        await pilot.pause()
-        pickup = screen.query_one("#f-pickup_zone", Picker)
+        pickup = await _arrive_at_predict(pilot)
         before = pickup.input.value
         assert not isinstance(app.focused, Input)
         await pilot.press("2")
@@ -41,11 +55,7 @@ async def test_the_screen_keys_work_on_the_first_visit_of_predict(make_app: Any,
 async def test_the_screen_keys_work_on_the_login_screen(make_app: Any, adapter: Any) -> None:
     app = make_app(adapter, first_mode="dashboard")
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("6")
-        screen = app.screen
-        listing = screen.query_one("#profile-list", OptionList)
-        await wait_for(pilot, lambda: app.focused is listing, 10, "the profile list focused")
-        password = screen.query_one("#f-password", Input)
+        listing, password = await _arrive_at_login(pilot)
         await pilot.press("enter")  # the current profile: its password next
         assert app.focused is password
         await pilot.press("escape", "2")
@@ -63,11 +73,7 @@ async def test_a_password_typed_on_arrival_goes_to_the_password_field(make_app: 
     screen keys (1-8, ':', '?') still act while no field is focused."""
     app = make_app(adapter, first_mode="dashboard")
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("6")
-        screen = app.screen
-        listing = screen.query_one("#profile-list", OptionList)
-        await wait_for(pilot, lambda: app.focused is listing, 10, "the profile list focused")
-        password = screen.query_one("#f-password", Input)
+        _, password = await _arrive_at_login(pilot)
         await pilot.press(*"cy:ber7")
         await pilot.pause()
         assert app.focused is password and password.value == "cy:ber7"
@@ -79,11 +85,7 @@ async def test_a_zone_typed_on_arrival_goes_to_the_first_field(make_app: Any, ad
     copied the curl); digits are screen keys there, as the footer says."""
     app = make_app(adapter, first_mode="dashboard")
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("5")
-        screen = app.screen
-        await wait_for(pilot, lambda: screen.form_ready, what="the form")
-        await pilot.pause()
-        pickup = screen.query_one("#f-pickup_zone", Picker)
+        pickup = await _arrive_at_predict(pilot)
         await pilot.press(*"coney")
         await pilot.pause()
         assert app.focused is pickup.input and pickup.input.value.startswith("coney")

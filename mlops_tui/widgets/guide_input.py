@@ -37,6 +37,7 @@ class GuideInput(Input):
         super().__init__(suggester=SuggestFromList(self.WORDS, case_sensitive=False), **kwargs)
         self.history: list[str] = []
         self._back = 0  # how far up the history the person went
+        self._was_empty = True  # the line's state the footer was last drawn for
 
     def remember(self, line: str) -> None:
         if line and (not self.history or self.history[-1] != line):
@@ -59,6 +60,13 @@ class GuideInput(Input):
         self._back = max(0, min(len(self.history), self._back - step))
         self.value = self.history[-self._back] if self._back else ""
         self.cursor_position = len(self.value)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """The footer draws ``:`` and ``?`` while the line is empty (when they act, not typed):
+        Textual redraws it on a focus change only, so the line's becoming empty or not asks."""
+        if event.input is self and (not event.value) != self._was_empty:
+            self._was_empty = not event.value
+            self.refresh_bindings()
 
     def _passes(self, character: str | None) -> bool:
         return not self.value and character is not None and character in self.APP_KEYS

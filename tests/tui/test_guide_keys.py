@@ -114,3 +114,29 @@ async def test_the_command_panes_hint_names_keys_that_work_on_its_screen(tmp_pat
             assert "collapses" in str(pane.query_one("Static").render())
             if isinstance(app.focused, GuideInput):
                 assert app.focused.value == ""  # nothing was typed in the chat
+
+
+async def test_the_drawn_footer_follows_the_line_being_emptied_or_typed_into(tmp_path: Path) -> None:
+    """The footer draws ``: Cmd line`` and ``? Help`` exactly while the line is empty (when those
+    keys act): typing hides them, emptying the line (backspace, a sent command) shows them again.
+    Under load a snapshot once caught the footer still drawn for the typed line after it was sent."""
+    from .terminal_support import screen_text
+
+    def footer() -> str:
+        return screen_text(app).splitlines()[-1]
+
+    app = fixed_app(tmp_path, "guide")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, GuideScreen), what="the guide")
+        box = app.screen.query_one(GuideInput)
+        box.focus()
+        await wait_for(pilot, lambda: "Cmd line" in footer(), what="the footer with : Cmd line")
+        await pilot.press("h")
+        await wait_for(pilot, lambda: "Cmd line" not in footer(), what="the footer without : Cmd line")
+        assert "Help" not in footer().replace("F1", "")
+        await pilot.press("backspace")
+        await wait_for(pilot, lambda: "Cmd line" in footer() and "? Help" in footer(), what="it back")
+        box.value = "help"
+        await wait_for(pilot, lambda: "Cmd line" not in footer(), what="hidden for a set line")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: box.value == "" and "Cmd line" in footer(), what="shown once sent")

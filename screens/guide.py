@@ -723,9 +723,10 @@ class GuideScreen(BaseScreen):
                 files = []
             shown = ", ".join(f.removeprefix("data/") for f in files[:6]) + (", …" if len(files) > 6 else "")
             may = f"; data= takes a data file of the project repository: {shown or 'none is there yet'}"
-            message = f"Not submitted: data={tried.removeprefix('data/')}: {exc.message}{may}."
+            said = unnamed(exc.message, "data")
+            message = f"Not submitted: data={tried.removeprefix('data/')}: {said}{may}."
         else:
-            message = f"Not submitted: {field}: {exc.message}."
+            message = f"Not submitted: {field}: {unnamed(exc.message, field)}."
         self._refuse(f"{message} Correct it and press enter.", typed)
 
     async def _after_failure(self, step: labs.Step) -> None:
@@ -929,3 +930,12 @@ class GuideScreen(BaseScreen):
 def _param_rules() -> str:
     """``rounds 1-10000, max-depth 1-20, learning-rate (0, 1]`` in words, from lab_scripts.params."""
     return "; ".join(f"{name}: {training_params.BY_NAME[name].rule}" for name in training_params.MAIN)
+
+
+def unnamed(message: str, field: str) -> str:
+    """``message`` without the field name it starts with, for a refusal that names the field
+    itself: "data=nosuch.csv: data data/nosuch.csv does not exist" read the word twice."""
+    for lead in (f"{field}: ", f"{field}=", f"{field} "):
+        if message.startswith(lead):
+            return message[len(lead):]
+    return message

@@ -62,3 +62,14 @@ async def test_a_refused_train_keeps_the_step_and_what_was_typed(local_platform:
         await wait_for(pilot, lambda: field.value == "run nosuchstep", 30)
         await pilot.press("end", "x")
         assert field.value == "run nosuchstepx"
+
+
+def test_a_refusal_names_the_field_once() -> None:
+    """`train data=nosuch.csv` read "data=nosuch.csv: data data/nosuch.csv does not exist": the
+    platform's message starts with the field the guide's refusal already names."""
+    from mlops_tui.screens.guide import unnamed
+
+    said = unnamed("data data/nosuch.csv does not exist in the project repository", "data")
+    assert said == "data/nosuch.csv does not exist in the project repository"
+    assert unnamed("id: no job 9999", "id") == "no job 9999"
+    assert unnamed("data/x.csv is empty", "data") == "data/x.csv is empty"

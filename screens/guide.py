@@ -822,7 +822,8 @@ class GuideScreen(BaseScreen):
                     job = await platform.get_job(job_id)
                 except NotFound as exc:
                     self._refuse(
-                        f"{exc.message}: logs takes the id of one of your jobs (logs alone shows the newest)",
+                        f"{unnamed(exc.message, getattr(exc, 'field', None) or 'id')}: logs takes the id of "
+                        "one of your jobs (logs alone shows the newest)",
                         typed,
                     )
                     return

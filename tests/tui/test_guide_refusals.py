@@ -41,6 +41,7 @@ async def test_a_refused_train_keeps_the_step_and_what_was_typed(local_platform:
         message = guide.chat.messages[-1].plain
         assert message.startswith("Not submitted: data=nosuch.csv: "), message
         assert "data= takes a data file of the project repository: " in message
+        assert "data data" not in message  # the field named once
         assert data.removeprefix("data/") in message  # what it may be: the files that are there
         assert guide.states["train"] == "pending"  # not ✖: nothing was submitted
         assert field.value == "train data=nosuch.csv rounds=50"
@@ -51,6 +52,9 @@ async def test_a_refused_train_keeps_the_step_and_what_was_typed(local_platform:
             field.value = ""
             await type_line(pilot, line)
             await wait_for(pilot, lambda typed=line: field.value == typed, 30, f"{line} given back")
+            if line == "logs 9999":  # the job named, not the field ("id: no job …")
+                said = guide.chat.messages[-1].plain
+                assert "no job 9999" in said and "id:" not in said, said
         assert guide.states["train"] == "pending"
 
         # given back selected: a new command replaces it (found by the first-timer tmux run:

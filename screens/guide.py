@@ -103,6 +103,7 @@ class GuideScreen(BaseScreen):
         # A `train …` run's values before the command changed them: restored when the platform
         # refuses one before submitting (state, data file and path, parameters).
         self._before_train: tuple[str, Any, str, dict[str, Any]] | None = None
+        self._train_note: str | None = None  # "Training with …", said when the job is submitted
 
     # -- layout ----------------------------------------------------------------------------------
 
@@ -579,7 +580,8 @@ class GuideScreen(BaseScreen):
             if self.running is None and self.mlops.platform is not None:
                 shown = training_params.describe(ctx.train_params)
                 data = f" on {ctx.data_path}" if "data" in params else ""
-                self.chat.say(f"Training with {shown}{data}.", "note")
+                # said once the platform took the job: a refused one never "starts"
+                self._train_note = f"Training with {shown}{data}."
         self._run_step(labs.get_step("train"))
 
     def _show(self, what: str) -> None:
@@ -636,12 +638,13 @@ class GuideScreen(BaseScreen):
         failed = False
         typed, before = self._typed, self._before_train
         self._before_train = None
+        note, self._train_note = self._train_note, None  # this run's: never a later one's
         job_before = self.context.job_id if self.context is not None else None
         try:
             platform = self._platform()
             ctx = self._ctx()
             async for event in labs.run_step(step, platform, ctx):
-                self._show_event(event, bubble, commands)
+                self._show_event(event, bubble, commands, note)
             check = await step.verify(platform, ctx)
             self._set_check(step, check)
             ok = check.state != labs.CheckState.PENDING
@@ -759,7 +762,10 @@ class GuideScreen(BaseScreen):
                 "note",
             )
 
-    def _show_event(self, event: labs.StepEvent, bubble: ProgressBubble, commands: list[str]) -> None:
+    def _show_event(
+        self, event: labs.StepEvent, bubble: ProgressBubble, commands: list[str], note: str | None = None
+    ) -> None:
+        """One event of a running step; ``note`` ("Training with …") is said when the job is submitted."""
         kind = event.kind
         if kind == labs.EventKind.COMMAND:
             commands.append(event.text)
@@ -776,6 +782,8 @@ class GuideScreen(BaseScreen):
             else:
                 bubble.set(line=event.text)
         elif kind in (labs.EventKind.INFO, labs.EventKind.PROGRESS):
+            if event.data.get("submitted") and note:
+                self.chat.say(note, "note")
             first, _, rest = event.text.partition("\n")
             bubble.set(status=first)
             if rest:

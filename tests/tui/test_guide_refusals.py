@@ -42,6 +42,7 @@ async def test_a_refused_train_keeps_the_step_and_what_was_typed(local_platform:
         assert message.startswith("Not submitted: data=nosuch.csv: "), message
         assert "data= takes a data file of the project repository: " in message
         assert "data data" not in message  # the field named once
+        assert "Training with" not in guide.chat.transcript()  # refused: it never started
         assert data.removeprefix("data/") in message  # what it may be: the files that are there
         assert guide.states["train"] == "pending"  # not ✖: nothing was submitted
         assert field.value == "train data=nosuch.csv rounds=50"

@@ -103,6 +103,7 @@ class GuideScreen(BaseScreen):
         # A `train …` run's values before the command changed them: restored when the platform
         # refuses one before submitting (state, data file and path, parameters).
         self._before_train: tuple[str, Any, str, dict[str, Any]] | None = None
+        self._train_note: str | None = None  # "Training with …", said when the job is submitted
 
     # -- layout ----------------------------------------------------------------------------------
 
@@ -579,7 +580,8 @@ class GuideScreen(BaseScreen):
             if self.running is None and self.mlops.platform is not None:
                 shown = training_params.describe(ctx.train_params)
                 data = f" on {ctx.data_path}" if "data" in params else ""
-                self.chat.say(f"Training with {shown}{data}.", "note")
+                # said once the platform took the job: a refused one never "starts"
+                self._train_note = f"Training with {shown}{data}."
         self._run_step(labs.get_step("train"))
 
     def _show(self, what: str) -> None:
@@ -636,12 +638,13 @@ class GuideScreen(BaseScreen):
         failed = False
         typed, before = self._typed, self._before_train
         self._before_train = None
+        note, self._train_note = self._train_note, None  # this run's: never a later one's
         job_before = self.context.job_id if self.context is not None else None
         try:
             platform = self._platform()
             ctx = self._ctx()
             async for event in labs.run_step(step, platform, ctx):
-                self._show_event(event, bubble, commands)
+                self._show_event(event, bubble, commands, note)
             check = await step.verify(platform, ctx)
             self._set_check(step, check)
             ok = check.state != labs.CheckState.PENDING
@@ -723,9 +726,10 @@ class GuideScreen(BaseScreen):
                 files = []
             shown = ", ".join(f.removeprefix("data/") for f in files[:6]) + (", …" if len(files) > 6 else "")
             may = f"; data= takes a data file of the project repository: {shown or 'none is there yet'}"
-            message = f"Not submitted: data={tried.removeprefix('data/')}: {exc.message}{may}."
+            said = unnamed(exc.message, "data")
+            message = f"Not submitted: data={tried.removeprefix('data/')}: {said}{may}."
         else:
-            message = f"Not submitted: {field}: {exc.message}."
+            message = f"Not submitted: {field}: {unnamed(exc.message, field)}."
         self._refuse(f"{message} Correct it and press enter.", typed)
 
     async def _after_failure(self, step: labs.Step) -> None:
@@ -758,7 +762,10 @@ class GuideScreen(BaseScreen):
                 "note",
             )
 
-    def _show_event(self, event: labs.StepEvent, bubble: ProgressBubble, commands: list[str]) -> None:
+    def _show_event(
+        self, event: labs.StepEvent, bubble: ProgressBubble, commands: list[str], note: str | None = None
+    ) -> None:
+        """One event of a running step; ``note`` ("Training with …") is said when the job is submitted."""
         kind = event.kind
         if kind == labs.EventKind.COMMAND:
             commands.append(event.text)
@@ -775,6 +782,8 @@ class GuideScreen(BaseScreen):
             else:
                 bubble.set(line=event.text)
         elif kind in (labs.EventKind.INFO, labs.EventKind.PROGRESS):
+            if event.data.get("submitted") and note:
+                self.chat.say(note, "note")
             first, _, rest = event.text.partition("\n")
             bubble.set(status=first)
             if rest:
@@ -821,7 +830,8 @@ class GuideScreen(BaseScreen):
                     job = await platform.get_job(job_id)
                 except NotFound as exc:
                     self._refuse(
-                        f"{exc.message}: logs takes the id of one of your jobs (logs alone shows the newest)",
+                        f"{unnamed(exc.message, getattr(exc, 'field', None) or 'id')}: logs takes the id of "
+                        "one of your jobs (logs alone shows the newest)",
                         typed,
                     )
                     return
@@ -929,3 +939,12 @@ class GuideScreen(BaseScreen):
 def _param_rules() -> str:
     """``rounds 1-10000, max-depth 1-20, learning-rate (0, 1]`` in words, from lab_scripts.params."""
     return "; ".join(f"{name}: {training_params.BY_NAME[name].rule}" for name in training_params.MAIN)
+
+
+def unnamed(message: str, field: str) -> str:
+    """``message`` without the field name it starts with, for a refusal that names the field
+    itself: "data=nosuch.csv: data data/nosuch.csv does not exist" read the word twice."""
+    for lead in (f"{field}: ", f"{field}=", f"{field} "):
+        if message.startswith(lead):
+            return message[len(lead):]
+    return message

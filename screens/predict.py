@@ -125,6 +125,9 @@ class PredictScreen(BaseScreen):
         "pasted (it contains the deployment's auth token) through OSC 52."
     )
     TYPES_AHEAD = True  # a zone typed on arrival goes to "from" (base.py)
+    # Send from the first frame: Textual's default ("*") focused the scrolling form while the
+    # schema loaded, and a tab then went to the Deployment select
+    AUTO_FOCUS = "#send"
     COMMAND_PANE_KEYS = (":cmd", "^y")  # c and y type into the form there
     BINDINGS = [
         Binding("ctrl+s", "send", "Send", priority=True),
@@ -141,8 +144,11 @@ class PredictScreen(BaseScreen):
         if self.focused is None or form not in self.focused.ancestors:
             raise SkipAction()  # elsewhere (the : command line completes with tab): as usual
         first = self._first_field()
-        if step > 0 and self.focused.id == "send" and first is not None:
-            first.input.focus()  # where the screen starts: tab goes to the ride's first field
+        if step > 0 and self.focused.id == "send":
+            if first is None:  # still loading: the first field takes the focus when it appears
+                self._tab_pending = True
+            else:  # where the screen starts: tab goes to the ride's first field
+                first.input.focus()
             return
         picker = next((p for p in self.focused.ancestors if isinstance(p, Picker)), None)
         if step > 0 and picker is not None:
@@ -172,6 +178,7 @@ class PredictScreen(BaseScreen):
         self._distance_from = "example"
         self._distance_set: str | None = None  # the distance the form itself put in the field
         self._asked = False  # a prediction was sent: the result pane is no longer for hints
+        self._tab_pending = False  # tab pressed on Send before the form was built
 
     def compose_body(self) -> Iterable[Widget]:
         with Horizontal(id="predict-body"):
@@ -313,7 +320,8 @@ class PredictScreen(BaseScreen):
         values = prefill(self.schema)
         container = self.query_one("#form-fields", Vertical)
         await container.remove_children()
-        take_focus = self.focused is None or container not in self.focused.ancestors
+        # only from where the screen put it (Send): never away from where the person went
+        take_focus = self.focused is None or self.focused.id == "send"
         rows = [
             self._field_row(spec, values.get(spec["name"], spec.get("default")))
             for spec in self.fields
@@ -329,7 +337,12 @@ class PredictScreen(BaseScreen):
             # Not a field: the screen keys (1-8, ':', '?') must do on the first visit what they do
             # on every later one and the footer shows, not be typed into the pickup. Enter sends
             # the prefilled ride, tab goes to its first field ("from").
-            self.query_one("#send", Button).focus()
+            first = self._first_field()
+            if self._tab_pending and first is not None:
+                first.input.focus()
+            else:
+                self.query_one("#send", Button).focus()
+        self._tab_pending = False
         self.query_one("#form-loading", Static).display = False
         self._distance_from = "example"
         self._distance_set = None if values.get("distance") is None else str(values["distance"])
@@ -530,7 +543,10 @@ class PredictScreen(BaseScreen):
 
     @on(Input.Submitted)
     def _enter(self, event: Input.Submitted) -> None:
-        if event.input.id and event.input.id.startswith("f-"):
+        """Enter in any field of the ride sends it, a zone picker's input (which has no id of its
+        own) as much as a plain field: a complete form is sent, an incomplete one focuses the field
+        to fill (``_show_problems``)."""
+        if self.query_one("#form-fields") in event.input.ancestors:
             self.action_send()
 
     def action_send(self) -> None:

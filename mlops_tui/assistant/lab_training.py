@@ -278,7 +278,8 @@ def format_metrics(metrics: dict[str, Any], keys: tuple[str, ...] = MAIN_METRICS
 async def _run_train(p: Platform, ctx: LabContext) -> AsyncIterator[StepEvent]:
     job = await p.submit_job(_job_spec(ctx))
     ctx.job_id = job.id
-    yield event(EventKind.INFO, f"job {job.id} submitted to {job.cluster} ({job.state}); following its log")
+    said = f"job {job.id} submitted to {job.cluster} ({job.state}); following its log"
+    yield event(EventKind.INFO, said, submitted=job.id)
     async for note in _wait_for_a_worker(p, ctx, job):
         yield note
     tail: list[str] = []

@@ -98,6 +98,7 @@ class Picker(Vertical):
         self.value = value
         self._setting = True
         self.input.value = self._labels[value]
+        self.input.cursor_position = len(self.input.value)  # typing goes on after the name, not inside it
         self._setting = False
         self.input.add_class("-picked")
         self.remove_class("-open")

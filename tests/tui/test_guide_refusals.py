@@ -41,6 +41,8 @@ async def test_a_refused_train_keeps_the_step_and_what_was_typed(local_platform:
         message = guide.chat.messages[-1].plain
         assert message.startswith("Not submitted: data=nosuch.csv: "), message
         assert "data= takes a data file of the project repository: " in message
+        assert "data data" not in message  # the field named once
+        assert "Training with" not in guide.chat.transcript()  # refused: it never started
         assert data.removeprefix("data/") in message  # what it may be: the files that are there
         assert guide.states["train"] == "pending"  # not ✖: nothing was submitted
         assert field.value == "train data=nosuch.csv rounds=50"
@@ -51,6 +53,9 @@ async def test_a_refused_train_keeps_the_step_and_what_was_typed(local_platform:
             field.value = ""
             await type_line(pilot, line)
             await wait_for(pilot, lambda typed=line: field.value == typed, 30, f"{line} given back")
+            if line == "logs 9999":  # the job named, not the field ("id: no job …")
+                said = guide.chat.messages[-1].plain
+                assert "no job 9999" in said and "id:" not in said, said
         assert guide.states["train"] == "pending"
 
         # given back selected: a new command replaces it (found by the first-timer tmux run:
@@ -62,3 +67,14 @@ async def test_a_refused_train_keeps_the_step_and_what_was_typed(local_platform:
         await wait_for(pilot, lambda: field.value == "run nosuchstep", 30)
         await pilot.press("end", "x")
         assert field.value == "run nosuchstepx"
+
+
+def test_a_refusal_names_the_field_once() -> None:
+    """`train data=nosuch.csv` read "data=nosuch.csv: data data/nosuch.csv does not exist": the
+    platform's message starts with the field the guide's refusal already names."""
+    from mlops_tui.screens.guide import unnamed
+
+    said = unnamed("data data/nosuch.csv does not exist in the project repository", "data")
+    assert said == "data/nosuch.csv does not exist in the project repository"
+    assert unnamed("id: no job 9999", "id") == "no job 9999"
+    assert unnamed("data/x.csv is empty", "data") == "data/x.csv is empty"

@@ -1,0 +1,100 @@
+"""Predict's keys as a newcomer found them at 80x24 over tmux: enter in a zone field that holds a
+picked zone, the cursor after a pick, and the first tab on arrival."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from mlops_tui.screens import predict as predict_module
+from textual.widgets import Button, Input
+
+from mlops_tui.widgets.picker import Picker
+
+from .conftest import wait_for
+
+
+async def _arrive(pilot: Any) -> Any:
+    await pilot.press("5")
+    screen = pilot.app.screen
+    await wait_for(pilot, lambda s=screen: s.form_ready, what="the form")
+    await pilot.pause()
+    return screen
+
+
+async def test_enter_in_a_picked_zone_sends_the_ride(make_app: Any, adapter: Any, deployment: dict) -> None:
+    """Enter in "from" holding a picked zone did nothing; it sends, as enter in any other field."""
+    app = make_app(adapter, first_mode="dashboard")
+    async with app.run_test(size=(80, 24)) as pilot:
+        listed = lambda: any(d.name == deployment["name"] for d in app.data.get("deployments") or [])  # noqa: E731
+        await wait_for(pilot, listed)
+        app.intent = ("deployment", deployment["name"])
+        screen = await _arrive(pilot)
+        picker = screen.query_one("#f-pickup_zone", Picker)
+        await pilot.press("tab")
+        assert app.focused is picker.input and picker.value is not None
+        before = sum(c.op == "predict" for c in adapter.calls)
+        await pilot.press("enter")
+        sent = lambda: sum(c.op == "predict" for c in adapter.calls) == before + 1  # noqa: E731
+        await wait_for(pilot, sent, 30, "a prediction")
+
+
+async def test_enter_in_a_picked_zone_of_an_incomplete_ride_goes_to_the_empty_field(
+    make_app: Any, adapter: Any
+) -> None:
+    app = make_app(adapter, first_mode="dashboard")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _arrive(pilot)
+        screen.query_one("#f-pickup_datetime", Input).value = ""
+        await pilot.press("tab", "enter")
+        when = screen.query_one("#f-pickup_datetime", Input)
+        await wait_for(pilot, lambda: app.focused is when, 10, "the empty date field")
+
+
+async def test_a_picked_zone_leaves_the_cursor_at_its_end(make_app: Any, adapter: Any) -> None:
+    app = make_app(adapter, first_mode="dashboard")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _arrive(pilot)
+        picker = screen.query_one("#f-pickup_zone", Picker)
+        await pilot.press("tab")
+        picker.input.value = ""
+        await pilot.press(*"laguardia", "enter")
+        await pilot.pause()
+        assert picker.label.startswith("LaGuardia")
+        assert picker.input.cursor_position == len(picker.input.value) == len(picker.label)
+
+
+@pytest.mark.parametrize("when", ["before the form", "after the form"])
+async def test_the_first_tab_goes_to_from(make_app: Any, adapter: Any, monkeypatch: Any, when: str) -> None:
+    """The tab pressed while the schema loaded went from the (unfocused-looking) scrolling form to
+    the Deployment select; it goes to "from" however late the form appears. Several arrivals."""
+    gate = threading.Event()
+    load = predict_module._load_schema_and_zones
+
+    def gated() -> Any:
+        gate.wait(30)
+        return load()
+
+    monkeypatch.setattr(predict_module, "_load_schema_and_zones", gated)
+    app = make_app(adapter, first_mode="dashboard")
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(3):
+            gate.clear()
+            await pilot.press("5")
+            screen = app.screen
+            await wait_for(pilot, lambda: isinstance(app.focused, Button), 10, "Send focused on arrival")
+            assert app.focused.id == "send"
+            if when == "after the form":
+                gate.set()
+                await wait_for(pilot, lambda s=screen: s.form_ready, what="the form")
+                await pilot.pause()
+            await pilot.press("tab")
+            gate.set()
+            await wait_for(pilot, lambda s=screen: s.form_ready, what="the form")
+            pickup = screen.query_one("#f-pickup_zone", Picker)
+            await wait_for(pilot, lambda p=pickup: app.focused is p.input, 10, '"from" focused')
+            await pilot.press("escape", "2")
+            await wait_for(pilot, lambda: app.current_mode == "dashboard", 10, "the dashboard")
+            await app.remove_mode("predict")  # the next 5 is a first arrival again
+            app.add_mode("predict", app.MODES["predict"])

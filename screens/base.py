@@ -27,6 +27,8 @@ from mlops_tui.widgets.command_pane import CommandPane
 from mlops_tui.widgets.header import AppHeader
 from mlops_tui.widgets.titles import NamedTitle
 
+KEYS_CATCH_UP_S = 1.0  # (keys_caught_up) a field's queue of keys is handled within this
+
 #: The keys that act on every screen even where a form takes type-ahead: the screen keys, ':' (the
 #: command line) and '?' (help), as the footer shows them.
 SCREEN_KEYS = frozenset({key for _, _, key in SCREENS} | {":", "?"})
@@ -125,6 +127,32 @@ class BaseScreen(Screen):
         field.selection = Selection(0, len(field.value))
         # the key itself, queued after the field's focus: it replaces the field's text
         field.post_message(events.Key(event.key, event.character))
+
+    async def keys_caught_up(self) -> None:
+        """Wait until every field of the screen has handled the keys that arrived before now.
+
+        Why: a ``priority`` binding (ctrl+s sends, logs in) runs the moment the app reads its key,
+        while the characters typed just before it still wait in their field's queue: in one burst
+        (a fast typist over SSH, a password manager typing "password⏎" as "…^s") it read the form
+        without them. A field's ``call_later`` runs after what is queued before it; bounded by
+        KEYS_CATCH_UP_S, so a field that stopped never holds the action up."""
+        loop = asyncio.get_running_loop()
+        fields = list(self.query(Input))
+        # then what their messages bubble to (a Picker un-picks on its text's Changed), nearest
+        # first; not the screen or the app, whose queue may be the one running this (the
+        # callers are workers, bindings run by the app, and the screen's own handlers)
+        around = {id(w): w for f in fields for w in f.ancestors if isinstance(w, Widget)}
+        pumps = fields + [w for w in around.values() if w is not self and w not in fields]
+        for field in pumps:
+            if not field.is_running:
+                continue
+            done: asyncio.Future[None] = loop.create_future()
+            field.call_later(lambda done=done: done.done() or done.set_result(None))
+            try:
+                async with asyncio.timeout(KEYS_CATCH_UP_S):
+                    await done
+            except TimeoutError:
+                return
 
     def on_screen_resume(self) -> None:
         self._status_changed(None)

@@ -946,5 +946,5 @@ def unnamed(message: str, field: str) -> str:
     itself: "data=nosuch.csv: data data/nosuch.csv does not exist" read the word twice."""
     for lead in (f"{field}: ", f"{field}=", f"{field} "):
         if message.startswith(lead):
-            return message[len(lead):]
+            return message[len(lead) :]
     return message

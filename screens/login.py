@@ -243,13 +243,14 @@ class LoginScreen(BaseScreen):
         self.action_forget()
 
     @on(Button.Pressed, "#login-doctor")
-    def _doctor_pressed(self) -> None:
-        self.action_doctor()
+    async def _doctor_pressed(self) -> None:
+        await self.action_doctor()
 
-    def action_doctor(self) -> None:
+    async def action_doctor(self) -> None:
         """The Doctor panel for the profile as the form has it (unsaved edits and a typed password too)."""
         from mlops_tui.screens.doctor import DoctorScreen
 
+        await self.keys_caught_up()  # ctrl+t right after typing: the form with those keys
         try:
             profile = self._profile_from_form()
         except ConfigError as exc:
@@ -271,6 +272,7 @@ class LoginScreen(BaseScreen):
     async def _login(self) -> None:
         from mlops_tui import credentials
 
+        await self.keys_caught_up()  # ctrl+s / ctrl+f right after typing: with those keys
         try:
             profile = self._profile_from_form()
         except ConfigError as exc:
@@ -317,6 +319,7 @@ class LoginScreen(BaseScreen):
     async def _forget(self) -> None:
         from mlops_tui import credentials
 
+        await self.keys_caught_up()  # ctrl+s / ctrl+f right after typing: with those keys
         name = self.query_one("#f-name", Input).value.strip()
         user = self.query_one("#f-user", Input).value.strip()
         removed = await asyncio.to_thread(credentials.forget, name, user)

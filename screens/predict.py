@@ -555,6 +555,7 @@ class PredictScreen(BaseScreen):
     @work(group="predict", exclusive=True)
     @guarded("Predict")
     async def _send(self) -> None:
+        await self.keys_caught_up()  # ctrl+s right after the last keys of a field: with them
         if not self.form_ready:
             self.notify("The form is still loading.", severity="warning")
             return

@@ -1,5 +1,5 @@
 """Predict's keys as a newcomer found them at 80x24 over tmux: enter in a zone field that holds a
-picked zone, the cursor after a pick, and the first tab on arrival."""
+picked zone, the cursor after a pick, the first tab on arrival, and ctrl+s right after typing."""
 
 from __future__ import annotations
 
@@ -98,3 +98,30 @@ async def test_the_first_tab_goes_to_from(make_app: Any, adapter: Any, monkeypat
             await wait_for(pilot, lambda: app.current_mode == "dashboard", 10, "the dashboard")
             await app.remove_mode("predict")  # the next 5 is a first arrival again
             app.add_mode("predict", app.MODES["predict"])
+
+
+async def test_ctrl_s_right_after_a_new_zone_is_typed_over_a_picked_one_sends_the_new_text(
+    make_app: Any, adapter: Any, deployment: dict
+) -> None:
+    """The tmux first-timer under load: "Narnia" typed over a picked "from", then ctrl+s at once,
+    sent the old pick (the field's text had not yet un-picked it). Right: "no zone called 'Narnia'"."""
+    from textual import events
+
+    app = make_app(adapter, first_mode="dashboard")
+    async with app.run_test(size=(80, 24)) as pilot:
+        listed = lambda: any(d.name == deployment["name"] for d in app.data.get("deployments") or [])  # noqa: E731
+        await wait_for(pilot, listed)
+        app.intent = ("deployment", deployment["name"])
+        screen = await _arrive(pilot)
+        picker = screen.query_one("#f-pickup_zone", Picker)
+        await pilot.press("tab")
+        assert app.focused is picker.input and picker.value is not None
+        picker.input.selection = picker.input.selection.__class__(0, len(picker.input.value))
+        before = sum(c.op == "predict" for c in adapter.calls)
+        for character in "Narnia":
+            app.post_message(events.Key(character.lower() if character.islower() else character, character))
+        app.post_message(events.Key("ctrl+s", None))
+        error = screen.query_one("#err-pickup_zone")
+        await wait_for(pilot, lambda: "Narnia" in str(error.render()), 10, "the unknown place named")
+        assert "no zone called 'Narnia'" in str(error.render())
+        assert sum(c.op == "predict" for c in adapter.calls) == before

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from mlops_tui.screens import predict as predict_module
 from textual.widgets import Button, Input
+from textual.widgets.input import Selection
 
 from mlops_tui.widgets.picker import Picker
 
@@ -23,17 +24,24 @@ async def _arrive(pilot: Any) -> Any:
     return screen
 
 
+async def _in_a_picked_from(pilot: Any, deployment: dict) -> tuple[Any, Picker]:
+    """Predict for ``deployment``, tabbed into "from", which holds a picked zone."""
+    app = pilot.app
+    listed = lambda: any(d.name == deployment["name"] for d in app.data.get("deployments") or [])  # noqa: E731
+    await wait_for(pilot, listed)
+    app.intent = ("deployment", deployment["name"])
+    screen = await _arrive(pilot)
+    picker = screen.query_one("#f-pickup_zone", Picker)
+    await pilot.press("tab")
+    assert app.focused is picker.input and picker.value is not None
+    return screen, picker
+
+
 async def test_enter_in_a_picked_zone_sends_the_ride(make_app: Any, adapter: Any, deployment: dict) -> None:
     """Enter in "from" holding a picked zone did nothing; it sends, as enter in any other field."""
     app = make_app(adapter, first_mode="dashboard")
     async with app.run_test(size=(80, 24)) as pilot:
-        listed = lambda: any(d.name == deployment["name"] for d in app.data.get("deployments") or [])  # noqa: E731
-        await wait_for(pilot, listed)
-        app.intent = ("deployment", deployment["name"])
-        screen = await _arrive(pilot)
-        picker = screen.query_one("#f-pickup_zone", Picker)
-        await pilot.press("tab")
-        assert app.focused is picker.input and picker.value is not None
+        await _in_a_picked_from(pilot, deployment)
         before = sum(c.op == "predict" for c in adapter.calls)
         await pilot.press("enter")
         sent = lambda: sum(c.op == "predict" for c in adapter.calls) == before + 1  # noqa: E731
@@ -109,17 +117,11 @@ async def test_ctrl_s_right_after_a_new_zone_is_typed_over_a_picked_one_sends_th
 
     app = make_app(adapter, first_mode="dashboard")
     async with app.run_test(size=(80, 24)) as pilot:
-        listed = lambda: any(d.name == deployment["name"] for d in app.data.get("deployments") or [])  # noqa: E731
-        await wait_for(pilot, listed)
-        app.intent = ("deployment", deployment["name"])
-        screen = await _arrive(pilot)
-        picker = screen.query_one("#f-pickup_zone", Picker)
-        await pilot.press("tab")
-        assert app.focused is picker.input and picker.value is not None
-        picker.input.selection = picker.input.selection.__class__(0, len(picker.input.value))
+        screen, picker = await _in_a_picked_from(pilot, deployment)
+        picker.input.selection = Selection(0, len(picker.input.value))
         before = sum(c.op == "predict" for c in adapter.calls)
         for character in "Narnia":
-            app.post_message(events.Key(character.lower() if character.islower() else character, character))
+            app.post_message(events.Key(character, character))
         app.post_message(events.Key("ctrl+s", None))
         error = screen.query_one("#err-pickup_zone")
         await wait_for(pilot, lambda: "Narnia" in str(error.render()), 10, "the unknown place named")

@@ -98,11 +98,22 @@ class Picker(Vertical):
         self.value = value
         self._setting = True
         self.input.value = self._labels[value]
-        self.input.cursor_position = len(self.input.value)  # typing goes on after the name, not inside it
+        self._show_start_unless_typing()
         self._setting = False
         self.input.add_class("-picked")
         self.remove_class("-open")
         self.post_message(self.Picked(self, value))
+
+    def _show_start_unless_typing(self) -> None:
+        """In the focused field the cursor goes after the name (typing goes on there, not inside
+        it); a field left shows the name from its start ("Penn Station/Madison Sq W…", not "…Sq
+        West (Manhattan)"), since Input keeps the cursor's end in view."""
+        self.input.cursor_position = len(self.input.value) if self.input.has_focus else 0
+
+    @on(Input.Blurred)
+    def _left(self, event: Input.Blurred) -> None:
+        event.stop()
+        self._show_start_unless_typing()
 
     def matches(self, text: str) -> list[Any]:
         text = text.strip()

@@ -73,6 +73,24 @@ async def test_a_picked_zone_leaves_the_cursor_at_its_end(make_app: Any, adapter
         assert picker.input.cursor_position == len(picker.input.value) == len(picker.label)
 
 
+async def test_a_zone_picked_by_tab_shows_its_name_from_the_start(make_app: Any, adapter: Any) -> None:
+    """'penn' then tab showed "Sq West (Manhattan)": the cursor was put at the end of the name in
+    a field already left, so it showed the tail. The CI's first-timer at 80x24 read the field."""
+    app = make_app(adapter, first_mode="dashboard")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _arrive(pilot)
+        picker = screen.query_one("#f-pickup_zone", Picker)
+        await pilot.press("tab")
+        picker.input.value = ""
+        await pilot.press(*"penn", "tab")
+        await wait_for(pilot, lambda: picker.label.startswith("Penn Station"), 10, "Penn Station picked")
+        await pilot.pause()
+        assert app.focused is not picker.input
+        assert picker.input.cursor_position == 0 and picker.input.scroll_offset.x == 0
+        shown = picker.input.render_line(0).text
+        assert shown.lstrip().startswith("Penn Station"), shown
+
+
 @pytest.mark.parametrize("when", ["before the form", "after the form"])
 async def test_the_first_tab_goes_to_from(make_app: Any, adapter: Any, monkeypatch: Any, when: str) -> None:
     """The tab pressed while the schema loaded went from the (unfocused-looking) scrolling form to

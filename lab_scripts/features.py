@@ -176,8 +176,9 @@ _COMMON_KEYS = {"distance", "trip_distance", "passengers", "passenger_count"}
 
 def strict_json(text: str | bytes, field: str = "scoring_args") -> Any:
     """Parse JSON as RFC 8259 defines it: NaN, Infinity and numbers beyond a float's range are
-    refused (Python's json accepts them, and a NaN taken in comes back out as invalid JSON).
-    Raises FieldError naming ``field``."""
+    refused (Python's json accepts them, and a NaN taken in comes back out as invalid JSON), and
+    so is a key given twice in one object (json keeps the last one). Raises FieldError naming
+    ``field``."""
 
     def constant(name: str) -> Any:
         raise FieldError(field, f"{field} is not valid JSON: {name} is not a JSON number")
@@ -189,8 +190,16 @@ def strict_json(text: str | bytes, field: str = "scoring_args") -> Any:
                                     "a 64-bit float")
         return value
 
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        made = dict(pairs)
+        if len(made) != len(pairs):  # json keeps the last: the ride would not be the one meant
+            seen: set[str] = set()
+            twice = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+            raise FieldError(field, f"{field} gives the key {twice!r} twice; give each key once")
+        return made
+
     try:
-        return json.loads(text, parse_constant=constant, parse_float=number)
+        return json.loads(text, parse_constant=constant, parse_float=number, object_pairs_hook=unique)
     except RecursionError:
         raise FieldError(field, f"{field} nests JSON too deeply") from None
     except ValueError as exc:

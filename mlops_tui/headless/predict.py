@@ -52,14 +52,16 @@ def build_record(args: Any) -> dict[str, Any]:
     """The request record from the command's flags (``--json``/``--json-file`` win)."""
     if args.json is not None or args.json_file is not None:
         try:
-            raw = Path(args.json_file).read_text(encoding="utf-8") if args.json_file else args.json
+            # bytes: strict_json names a file that is not UTF-8 (PowerShell 5 writes UTF-16)
+            raw = Path(args.json_file).read_bytes() if args.json_file else args.json
         except OSError as exc:
             raise InvalidInput(f"cannot read {args.json_file}: {exc.strerror}", field="json-file") from None
         try:
-            data = strict_json.loads(raw, "the JSON")
-        except strict_json.JsonRefused as exc:  # NaN, Infinity, a number beyond a float: named
-            field = "json" if exc.field == "body" else f"json.{exc.field}"
-            raise InvalidInput(f"--json: {exc.message}", field=field) from None
+            data = strict_json.loads(raw, f"{args.json_file}" if args.json_file else "the JSON")
+        except strict_json.JsonRefused as exc:  # NaN, a key twice, UTF-16 …: named
+            option = "json-file" if args.json_file else "json"
+            field = option if exc.field == "body" else f"{option}.{exc.field}"
+            raise InvalidInput(f"--{option}: {exc.message}", field=field) from None
         if isinstance(data, dict) and "scoring_args" in data:
             data = data["scoring_args"]  # a whole workshop body was given
         if not isinstance(data, dict):

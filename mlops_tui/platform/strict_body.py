@@ -4,7 +4,8 @@ FastAPI parses a body with Python's ``json``, which takes ``NaN``, ``Infinity`` 
 any float: a NaN then travelled into the platform's answers (which Starlette cannot write: a 500),
 and JSON nested 10,000 levels deep raised RecursionError (a 500). This ASGI middleware reads each
 JSON body first (bodies are small: ``body_limit`` bounds them before this runs) and answers 400
-naming the field for what strict JSON refuses, or naming ``body`` for nesting beyond 1,024 levels;
+naming the field for what strict JSON refuses (a key given twice too), or naming ``body`` for
+nesting beyond 1,024 levels and for text that is not UTF-8 (UTF-16, a compressed body);
 a body that is not JSON at all is left to FastAPI's own 422. The body is then handed on unchanged.
 """
 
@@ -65,18 +66,21 @@ class StrictJsonBody:
 
 
 def _refusal(body: bytes) -> tuple[str, str] | None:
-    """Why strict JSON refuses a body Python's json would take, or None (valid, or not JSON at all)."""
+    """Why strict JSON refuses a body Python's json would take (a refused number, a key given
+    twice, nesting, text that is not UTF-8), or None (valid, or not JSON at all)."""
     try:
-        orjson.loads(body)
-        return None
+        tree = orjson.loads(body)
     except orjson.JSONDecodeError:
-        pass
-    try:
-        json.loads(body)
-    except RecursionError:
-        return f"body: the JSON nests more than {strict_json.MAX_DEPTH} levels deep", "body"
-    except ValueError:
-        return None  # not JSON at all: FastAPI says so (422)
+        if strict_json.not_json_text(body) is None:
+            try:
+                json.loads(body)
+            except RecursionError:
+                return f"body: the JSON nests more than {strict_json.MAX_DEPTH} levels deep", "body"
+            except ValueError:
+                return None  # not JSON at all: FastAPI says so (422)
+    else:
+        if strict_json.duplicate_key(body, tree) is None:
+            return None
     try:
         strict_json.loads(body)
     except strict_json.JsonRefused as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -157,3 +158,36 @@ def test_lab_run_checks_its_parameters_before_anything_starts(tmp_path, param: s
     run = mlops(tmp_path, "lab", "run", "--param", param)
     assert run.returncode != 0 and message in run.stderr, run.stderr
     assert not (tmp_path / ".local" / "state" / "mlops-tui" / "platform").exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "said"),
+    [
+        ('{"pickup_zone": 1}'.encode("utf-16"), "json-file", "is UTF-16 (little-endian) text, not UTF-8"),
+        (
+            b'{"pickup_zone": 1, "pickup_zone": 2}',
+            "json-file.pickup_zone",
+            "the key 'pickup_zone' is given twice",
+        ),
+        (
+            '{"pickup_zone": "Zürich"}'.encode("latin-1"),
+            "json-file",
+            "is not UTF-8 text (byte 0xfc at offset 18)",
+        ),
+    ],
+)
+def test_a_json_file_that_is_not_utf8_json_or_gives_a_key_twice_is_named(
+    tmp_path: Path, data: bytes, field: str, said: str
+) -> None:
+    """A UTF-16 file (PowerShell 5's ``>``) ended in an unexpected UnicodeDecodeError."""
+    f = tmp_path / "ride.json"
+    f.write_bytes(data)
+    with pytest.raises(InvalidInput) as err:
+        build_record(_args(json_file=str(f)))
+    assert err.value.field == field and said in str(err.value) and str(err.value).startswith("--json-file: ")
+
+
+def test_a_json_file_with_a_utf8_byte_order_mark_is_read(tmp_path: Path) -> None:
+    f = tmp_path / "ride.json"
+    f.write_bytes(b'\xef\xbb\xbf{"pickup_zone": 1}')
+    assert build_record(_args(json_file=str(f))) == {"pickup_zone": 1}

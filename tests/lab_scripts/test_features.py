@@ -196,6 +196,14 @@ def test_malformed_payloads(payload: Any) -> None:
     assert info.value.field == "scoring_args"
 
 
+def test_a_key_given_twice_in_json_text_is_refused() -> None:
+    """json kept the last distance of two: the ride scored was not the one meant."""
+    text = json.dumps(WORKSHOP_EXAMPLE).replace('"distance":', '"distance": 99, "distance":', 1)
+    with pytest.raises(FieldError) as info:
+        records_to_matrix(text)
+    assert str(info.value) == "scoring_args gives the key 'distance' twice; give each key once"
+
+
 def test_error_in_a_batch_names_the_record() -> None:
     with pytest.raises(FieldError) as info:
         records_to_matrix([WORKSHOP_EXAMPLE, {**WORKSHOP_EXAMPLE, "hour": 30}])

@@ -33,6 +33,8 @@ def _post(api: httpx.Client, path: str, body: bytes) -> httpx.Response:
         ),
         (f"{V1}/clusters", b'{"name": "x", "kind": "notebook", "members": 1' + b"0" * 400 + b"}", "members"),
         ("/api/v2/session", b'{"name": ' + b"[" * 10_000 + b"]" * 10_000 + b"}", "body"),
+        (f"{V1}/deployments", b'{"name": "x", "name": "y", "model": "m", "version": 1}', "name"),
+        (f"{V1}/deployments", '{"name": "x", "model": "m", "version": 1}'.encode("utf-16"), "body"),
     ],
 )
 def test_what_strict_json_refuses_is_a_400_naming_the_field(

@@ -581,3 +581,72 @@ def test_a_gzip_workshop_request(deployment: dict[str, Any]) -> None:
     bomb = gzip.compress(b" " * (64 << 20))  # 64 MiB of spaces in about 64 KiB
     r = _post_raw(deployment, _path(deployment), bomb, **{"Content-Encoding": "gzip"})
     assert r.status_code == 413 and "decompressed" in r.json()["error"]
+
+
+def _workshop_body(ride: dict[str, Any]) -> bytes:
+    return orjson.dumps({"use_scoring": True, "scoring_args": ride})
+
+
+def _not_utf8_json_cases() -> list[Any]:
+    text = _workshop_body(WORKSHOP_RIDE).decode()
+    return [
+        pytest.param(gzip.compress(text.encode()), "gzip-compressed", id="gzip-without-content-encoding"),
+        pytest.param(text.encode("utf-16"), "UTF-16 (little-endian)", id="utf-16-with-bom"),
+        pytest.param(text.encode("utf-16-be"), "UTF-16 (big-endian)", id="utf-16be"),
+        pytest.param(text.encode("utf-32"), "UTF-32 (little-endian)", id="utf-32"),
+        pytest.param(
+            text.replace("}}", ', "note": "Zürich"}}').encode("latin-1"),
+            "not UTF-8 text (byte 0xfc",
+            id="latin-1",
+        ),
+    ]
+
+
+@pytest.mark.parametrize(("body", "named"), _not_utf8_json_cases())
+def test_a_body_that_is_not_utf8_json_is_named(deployment: dict[str, Any], body: bytes, named: str) -> None:
+    """A gzip body sent without Content-Encoding, or PowerShell 5's UTF-16, was "not valid JSON:
+    str is not valid UTF-8": a 400 naming what the body is and what to send instead."""
+    for path in (_path(deployment), f"/v2/models/{deployment['model']}/infer"):
+        r = _post_raw(deployment, path, body)
+        assert r.status_code == 400 and r.json()["field"] == "body", r.text
+        assert named in r.json()["error"], r.text
+
+
+def test_a_utf8_byte_order_mark_is_ignored(deployment: dict[str, Any]) -> None:
+    """RFC 8259 §8.1 lets a parser ignore it (Windows tools write it)."""
+    r = _post_raw(deployment, _path(deployment), b"\xef\xbb\xbf" + _workshop_body(WORKSHOP_RIDE))
+    assert r.status_code == 200, r.text
+    assert r.json()["prediction"] == _predict(deployment, WORKSHOP_RIDE).json()["prediction"]
+
+
+def test_a_key_given_twice_is_a_400_naming_it(deployment: dict[str, Any]) -> None:
+    """The server kept the last distance of two: the answer was for a ride the client may not
+    have meant."""
+    body = _workshop_body(WORKSHOP_RIDE).replace(b'"distance":', b'"distance":99,"distance":', 1)
+    r = _post_raw(deployment, _path(deployment), body)
+    assert r.status_code == 400 and r.json()["field"] == "scoring_args.distance", r.text
+    infer = {"inputs": [{"name": "distance", "datatype": "FP64", "shape": [1], "data": [2.0]}]}
+    twice = orjson.dumps(infer).replace(b'"shape":', b'"shape":[2],"shape":', 1)
+    r = _post_raw(deployment, f"/v2/models/{deployment['model']}/infer", twice)
+    assert r.status_code == 400 and r.json()["field"] == "inputs[0].shape", r.text
+
+
+def test_a_key_beside_the_workshop_request_is_a_warning(deployment: dict[str, Any]) -> None:
+    body = orjson.dumps({"use_scoring": True, "scoring_args": WORKSHOP_RIDE, "model": "taxi"})
+    r = _post_raw(deployment, _path(deployment), body)
+    assert r.status_code == 200, r.text
+    assert (
+        r.json()["warnings"][0] == "'model' ignored: a workshop request has only use_scoring and scoring_args"
+    )
+
+
+def test_a_key_the_protocol_does_not_define_is_a_warning(deployment: dict[str, Any]) -> None:
+    inputs = [{"name": k, "datatype": "FP64", "shape": [1], "data": [v]} for k, v in WORKSHOP_RIDE.items()]
+    inputs[0]["dtype"] = "FP64"
+    body = orjson.dumps({"inputs": inputs, "model_name": "taxi"})
+    r = _post_raw(deployment, f"/v2/models/{deployment['model']}/infer", body)
+    assert r.status_code == 200, r.text
+    assert r.json()["parameters"]["warnings"][:2] == [
+        "'model_name' ignored: not a key of an inference request",
+        "inputs[0].dtype ignored: not a key of a tensor",
+    ]

@@ -396,7 +396,7 @@ class PredictionApp:
     # -- the workshop's request
     async def predict(self, req: Request) -> Reply:
         entry = self._entry(req, "predict")
-        sent, rides, single = self.reader.parse(await req.body(self.limits))
+        sent, rides, single, ignored = self.reader.parse(await req.body(self.limits))
         entry.input = workshop.echo(sent)
 
         def where(exc: Exception) -> HttpError:
@@ -410,6 +410,8 @@ class PredictionApp:
         values, warnings = await self._score(
             rides[0] if single else rides, entry, where, counted=_counted(req)
         )
+        if ignored:
+            warnings = entry.warnings = [*ignored, *warnings]
         entry.output = text = workshop.output(values)
         base = self._base_url(req)
         answer = {
@@ -453,6 +455,8 @@ class PredictionApp:
             return request.where(str(getattr(exc, "field", "") or ""), getattr(exc, "index", None), text)
 
         values, warnings = await self._score(rides, entry, where, counted=_counted(req))
+        if request.ignored:
+            warnings = entry.warnings = [*request.ignored, *warnings]
         entry.output = workshop.output(values)
         body, headers = oip.response(
             self.model, self.version, request.id or entry.id, values, warnings, request.binary_output

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -47,6 +47,10 @@ NUMPY = {
     "FP64": np.dtype("<f8"),
 }
 DATATYPES = (*NUMPY, "BYTES")
+#: The keys of an inference request and of its input tensors (``required_api.md``, "Inference
+#: Request JSON Object"); another key is ignored with a warning
+REQUEST_KEYS = ("id", "parameters", "inputs", "outputs")
+TENSOR_KEYS = ("name", "shape", "datatype", "parameters", "data")
 _END = object()
 
 
@@ -59,6 +63,7 @@ class InferRequest:
     columns: list[list[Any]]
     rows: int
     binary_output: bool
+    ignored: list[str] = field(default_factory=list)  # warnings: keys the protocol does not define
 
     def records(self) -> list[dict[str, Any]]:
         """One ride per element: ``{tensor name: element}``."""
@@ -185,7 +190,16 @@ def parse_request(
     request_id = head.get("id")
     if request_id is not None and not isinstance(request_id, str):
         raise HttpError(400, "id must be a string", "id")
-    return InferRequest(request_id, names, columns, n, _binary_output(head))
+    ignored = [
+        f"{key!r} ignored: not a key of an inference request" for key in head if key not in REQUEST_KEYS
+    ]
+    ignored += [
+        f"inputs[{i}].{key} ignored: not a key of a tensor"
+        for i, tensor in enumerate(inputs)
+        for key in tensor
+        if key not in TENSOR_KEYS
+    ]
+    return InferRequest(request_id, names, columns, n, _binary_output(head), ignored)
 
 
 def _header(tensor: Any, i: int, names: list[str], max_rows: int, expected: Expected) -> tuple[str, int]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+import numpy as np
 
 from mlops_tui import strict_json
 from mlops_tui.platform.serving.errors import HttpError
@@ -34,30 +35,60 @@ class Reader:
 
     def __init__(self, ride_type: Any = None) -> None:
         self._typed: msgspec.json.Decoder[Any] | None = None
+        self._fields = 0
         if ride_type is not None:
             envelope = msgspec.defstruct(
                 "WorkshopRequest",
-                [("scoring_args", list[ride_type] | ride_type), ("use_scoring", bool, True)],
+                [
+                    ("scoring_args", list[ride_type] | ride_type),
+                    ("use_scoring", bool | msgspec.UnsetType, msgspec.UNSET),  # (sent or not: see parse)
+                ],
                 forbid_unknown_fields=True,
             )
             self._typed = msgspec.json.Decoder(envelope)
+            self._fields = len(msgspec.structs.fields(ride_type))
 
-    def parse(self, body: bytes) -> tuple[Any, list[Any], bool]:
-        """``(scoring_args as sent, rides, one ride)``; HttpError naming the field."""
+    def parse(self, body: bytes) -> tuple[Any, list[Any], bool, list[str]]:
+        """``(scoring_args as sent, rides, one ride, warnings)``; HttpError naming the field.
+
+        msgspec keeps the last of a key given twice; the typed pass knows every key it read (the
+        envelope's, and every field of every ride: no field is optional) and every value is a number,
+        so each colon in the text ends a key: a body with more colons than keys read gave a key
+        twice, and `parse` names it (`colons`: 0.2 µs for a ride, 4.5 µs for 100, 2% of serving them)."""
         if self._typed is not None:
             try:
                 request = self._typed.decode(body)
             except (msgspec.ValidationError, msgspec.DecodeError):
                 pass
             else:
-                args = request.scoring_args
-                if request.use_scoring is True and args != []:
-                    return (args, args, False) if isinstance(args, list) else (args, [args], True)
+                args, use_scoring = request.scoring_args, request.use_scoring
+                if use_scoring is not False and args != []:
+                    rides = args if isinstance(args, list) else [args]
+                    keys = 1 + (use_scoring is not msgspec.UNSET) + self._fields * len(rides)
+                    if colons(body) == keys:
+                        return args, rides, rides is not args, []
         return parse(body)
 
 
-def parse(body: bytes) -> tuple[Any, list[Any], bool]:
-    """``(scoring_args as sent, rides, one ride)``; HttpError naming the field."""
+_SCAN_IN_NUMPY = 8192  # bytes: above, numpy counts faster than bytes.count (2 µs to start, then 5x)
+
+
+def colons(body: bytes) -> int:
+    """How many ``:`` bytes ``body`` holds. bytes.count walks a byte at a time (0.4 ns a byte:
+    9.5 µs for 100 rides); numpy compares 16 or 32 at once (4.5 µs), once its 2 µs start is paid."""
+    if len(body) < _SCAN_IN_NUMPY:
+        return body.count(b":")
+    return int(np.count_nonzero(np.frombuffer(body, np.uint8) == _COLON))
+
+
+_COLON = ord(":")
+ENVELOPE = ("use_scoring", "scoring_args")  # the workshop request's keys (reference §5.5)
+
+
+def parse(body: bytes) -> tuple[Any, list[Any], bool, list[str]]:
+    """``(scoring_args as sent, rides, one ride, warnings)``; HttpError naming the field. A key
+    beside ``use_scoring`` and ``scoring_args`` is ignored with a warning (a client's extra, or a
+    misspelt ``use_scoring``: it is optional)."""
     if not body:
         raise HttpError(400, "the request body is empty: send a JSON object", "body")
     req = strict_json.loads(body)
@@ -80,7 +111,12 @@ def parse(body: bytes) -> tuple[Any, list[Any], bool]:
     # orjson makes plain dicts: their types, a set made in C, say it (a generator cost 0.2 µs a ride)
     if not isinstance(rides, list) or not rides or not set(map(type, rides)) <= {dict}:
         raise HttpError(422, "scoring_args must be an object or a non-empty list of objects", "scoring_args")
-    return sent, rides, isinstance(args, dict)
+    ignored = [
+        f"{key!r} ignored: a workshop request has only use_scoring and scoring_args"
+        for key in req
+        if key not in ENVELOPE
+    ]
+    return sent, rides, isinstance(args, dict), ignored
 
 
 def echo(sent: Any) -> str:

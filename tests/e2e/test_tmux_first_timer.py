@@ -233,10 +233,14 @@ def test_a_first_timer_at_80x24(tmp_path: Path, figure: Callable[[str], None]) -
         assert re.search(r"│\s+2\s+cancelled", screen), screen  # the newest job, in view
 
         # §4: esc walks back to the guide, whose input has the focus; a resize relays the form
+        # (a person sees each screen before the next key: a key sent while the screen before still
+        # handles the switching key goes to that screen, as in Textual's key routing)
         term.press("1")
+        term.wait(lambda s: guide_prompt(s) != "", "the guide")
         term.press("3")
+        term.wait(lambda s: "3 Train" in s.splitlines()[0], "the Training screen")
         term.press("Escape")
-        term.wait(lambda s: guide_prompt(s) != "", "the guide again")
+        term.wait(lambda s: guide_prompt(s) != "" and "3 Train" not in s.splitlines()[0], "the guide again")
         term.type("where am i")
         term.press("Enter")
         term.wait(lambda s: "You are local · K8sMLTenant" in chat(s), "the answer to where am i")

@@ -95,4 +95,9 @@ def wait_until(check: Any, timeout: float = 30, every: float = 0.02) -> Any:
 
 
 def alive(pid: int) -> bool:
-    return Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text()
+    """Running and not a zombie; a process that ends while it is read has ended (no exists() first:
+    it could end between the two calls)."""
+    try:
+        return "zombie" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False

@@ -650,3 +650,16 @@ def test_a_key_the_protocol_does_not_define_is_a_warning(deployment: dict[str, A
         "'model_name' ignored: not a key of an inference request",
         "inputs[0].dtype ignored: not a key of a tensor",
     ]
+
+
+def test_json_nested_beyond_what_orjson_writes_is_answered(deployment: dict[str, Any]) -> None:
+    """Valid JSON nested 255 to 1,024 levels was a 500 "TypeError: Recursion limit reached" (the
+    key-twice check wrote the parsed body back out with orjson, which writes at most 254 levels)."""
+    deep = b"[" * 300 + b"]" * 300
+    r = _post_raw(
+        deployment, _path(deployment), _workshop_body(WORKSHOP_RIDE)[:-1] + b', "note": ' + deep + b"}"
+    )
+    assert r.status_code == 200, r.text
+    assert (
+        r.json()["warnings"][0] == "'note' ignored: a workshop request has only use_scoring and scoring_args"
+    )

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import zlib
 from typing import Any
 
@@ -169,7 +170,8 @@ def duplicate_key(data: bytes | str, tree: Any) -> tuple[str, str] | None:
 
 def first_duplicate_key(data: bytes | str) -> tuple[str, str] | None:
     """`duplicate_key` by a full parse: the path and name of the first key given twice, or None
-    (also for text Python's parser cannot read)."""
+    (also for text Python's parser cannot read). Text nested deeper than Python's parser recurses
+    (about 990 levels; orjson reads 1,024) is scanned without recursion."""
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
         made = dict(items)
@@ -183,7 +185,9 @@ def first_duplicate_key(data: bytes | str) -> tuple[str, str] | None:
 
     try:
         tree = json.loads(data, object_pairs_hook=pairs)
-    except (ValueError, RecursionError):
+    except RecursionError:  # (about 990 levels: orjson reads 1,024) read without recursion
+        return _scan_duplicate_key(data.encode() if isinstance(data, str) else bytes(data))
+    except ValueError:
         return None
     stack: list[tuple[str, Any]] = [("body", tree)]
     while stack:
@@ -194,6 +198,44 @@ def first_duplicate_key(data: bytes | str) -> tuple[str, str] | None:
             stack.extend((f"{path}.{k}", v) for k, v in reversed(node.items()))
         elif isinstance(node, list):
             stack.extend((f"{path}[{i}]", v) for i, v in reversed(list(enumerate(node))))
+    return None
+
+
+# a string (its escapes whole), or a byte of JSON's structure; numbers and constants are skipped
+_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\],:]')
+
+
+def _scan_duplicate_key(data: bytes) -> tuple[str, str] | None:
+    """`first_duplicate_key` for valid JSON text nested deeper than Python's parser recurses: its
+    tokens walked with a stack of open objects and arrays. The first key given twice in the order
+    of the text, or None."""
+    # each open object or array: [its path, an object?, its keys, its current key or index]
+    open_: list[list[Any]] = []
+    string = b""
+    for token in _TOKEN.finditer(data):
+        t = token.group()
+        if t[0] == 0x22:  # '"'
+            string = t
+            continue
+        if t == b":":  # the string before a colon is a key
+            key = json.loads(string)
+            path, _, keys, _ = top = open_[-1]
+            if key in keys:
+                return (key if path == "body" else f"{path.removeprefix('body.')}.{key}"), key
+            keys.add(key)
+            top[3] = key
+        elif t == b",":
+            if not open_[-1][1]:
+                open_[-1][3] += 1
+        elif t in (b"{", b"["):
+            if open_:
+                path, is_object, _, at = open_[-1]
+                path = f"{path}.{at}" if is_object else f"{path}[{at}]"
+            else:
+                path = "body"
+            open_.append([path, t == b"{", set(), 0])
+        else:
+            open_.pop()
     return None
 
 

@@ -106,3 +106,12 @@ def test_a_key_beside_the_envelope_is_ignored_with_a_warning() -> None:
     verdict = _read(READER, body)
     assert verdict[0] == "ok"
     assert verdict[3][0] == "'model' ignored: a workshop request has only use_scoring and scoring_args"
+
+
+def test_a_body_with_a_utf8_byte_order_mark_is_read_typed() -> None:
+    """RFC 8259 §8.1 lets a parser ignore the mark (Windows tools write it): the plain route did,
+    but msgspec refuses it, so such a body always left the typed route for the plain one."""
+    body = b"\xef\xbb\xbf" + orjson.dumps({"use_scoring": True, "scoring_args": RIDES})
+    _, rides, single, ignored = READER.parse(body)
+    assert typed_rides.is_rides(rides) and not single and not ignored
+    assert _read(READER, body) == _read(workshop, body)

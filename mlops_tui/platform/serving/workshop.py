@@ -56,6 +56,8 @@ class Reader:
         so each colon in the text ends a key: a body with more colons than keys read gave a key
         twice, and `parse` names it (`colons`: 0.2 µs for a ride, 4.5 µs for 100, 2% of serving them)."""
         if self._typed is not None:
+            if body.startswith(_BOM):  # RFC 8259 §8.1: a parser MAY ignore it (msgspec refuses it)
+                body = body[3:]
             try:
                 request = self._typed.decode(body)
             except (msgspec.ValidationError, msgspec.DecodeError):
@@ -70,6 +72,7 @@ class Reader:
         return parse(body)
 
 
+_BOM = b"\xef\xbb\xbf"  # UTF-8's byte order mark
 _SCAN_IN_NUMPY = 8192  # bytes: above, numpy counts faster than bytes.count (2 µs to start, then 5x)
 
 

@@ -55,8 +55,13 @@ def loads(data: bytes | str, what: str = "the request body", at: str = "") -> An
                 field,
             )
         return tree
-    if data[:3] == _BOM or data[:1] == "\ufeff":  # RFC 8259 §8.1: a parser MAY ignore it
-        return loads(data[3:] if isinstance(data, bytes) else data[1:], what, at)
+    if data[:3] == _BOM or data[:1] == "\ufeff":  # RFC 8259 §8.1: a parser MAY ignore it (one)
+        rest = data[3:] if isinstance(data, bytes) else data[1:]
+        if rest[:3] == _BOM or rest[:1] == "\ufeff":
+            raise JsonRefused(
+                f"{what} begins with two byte order marks (U+FEFF): send one at most, or none", at or "body"
+            )
+        return loads(rest, what, at)
     not_text = not_json_text(data)
     if not_text is not None:
         raise JsonRefused(f"{what} {not_text}", at or "body")

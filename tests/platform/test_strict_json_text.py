@@ -28,3 +28,13 @@ def test_a_key_given_twice_deep_in_nesting_is_named(depth: int) -> None:
         strict_json.loads(text)
     path = "x" + "[0]" * inner + ".a"
     assert err.value.field == path and "the key 'a' is given twice" in err.value.message
+
+
+@pytest.mark.parametrize("text", [b"\xef\xbb\xbf\xef\xbb\xbf{}", "\ufeff\ufeff{}"])
+def test_one_byte_order_mark_is_ignored_not_two(text: bytes | str) -> None:
+    """RFC 8259 §8.1 lets a parser ignore the mark; a second one is a U+FEFF character before the
+    JSON, which no JSON text holds (the mark was stripped again and again)."""
+    assert strict_json.loads(text[1:] if isinstance(text, str) else text[3:]) == {}
+    with pytest.raises(JsonRefused) as err:
+        strict_json.loads(text)
+    assert err.value.field == "body" and "two byte order marks" in err.value.message

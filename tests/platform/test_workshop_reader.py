@@ -115,3 +115,10 @@ def test_a_body_with_a_utf8_byte_order_mark_is_read_typed() -> None:
     _, rides, single, ignored = READER.parse(body)
     assert typed_rides.is_rides(rides) and not single and not ignored
     assert _read(READER, body) == _read(workshop, body)
+
+
+def test_a_body_with_two_byte_order_marks_is_refused() -> None:
+    body = b"\xef\xbb\xbf\xef\xbb\xbf" + orjson.dumps({"scoring_args": WORKSHOP_EXAMPLE})
+    for reader in (READER, workshop):
+        verdict = _read(reader, body)
+        assert verdict[0] == "refused" and verdict[2] == "body", verdict

@@ -56,10 +56,10 @@ class Reader:
         so each colon in the text ends a key: a body with more colons than keys read gave a key
         twice, and `parse` names it (`colons`: 0.2 µs for a ride, 4.5 µs for 100, 2% of serving them)."""
         if self._typed is not None:
-            if body.startswith(_BOM):  # RFC 8259 §8.1: a parser MAY ignore it (msgspec refuses it)
-                body = body[3:]
+            # RFC 8259 §8.1: a parser MAY ignore the mark (msgspec refuses it; `parse` ignores one)
+            text = body[3:] if body.startswith(_BOM) else body
             try:
-                request = self._typed.decode(body)
+                request = self._typed.decode(text)
             except (msgspec.ValidationError, msgspec.DecodeError):
                 pass
             else:
@@ -67,7 +67,7 @@ class Reader:
                 if use_scoring is not False and args != []:
                     rides = args if isinstance(args, list) else [args]
                     keys = 1 + (use_scoring is not msgspec.UNSET) + self._fields * len(rides)
-                    if colons(body) == keys:
+                    if colons(text) == keys:
                         return args, rides, rides is not args, []
         return parse(body)
 

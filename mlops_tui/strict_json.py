@@ -142,12 +142,17 @@ def not_json_text(data: bytes | str) -> str | None:
 
 
 def _inflates(data: bytes) -> bool:
-    """Whether the start of ``data`` decompresses as zlib (a text may begin like a zlib header)."""
+    """Whether the start of ``data`` decompresses as zlib to what begins a JSON text (a text may
+    begin like a zlib header: ``x^`` passes its check, and a few bytes after it inflate to nothing
+    or to a byte or two without error)."""
     try:
-        zlib.decompressobj().decompress(bytes(data[:512]))
+        start = zlib.decompressobj().decompress(bytes(data[:512]), 64).lstrip(b" \t\r\n")
     except zlib.error:
         return False
-    return True
+    return start[:1] != b"" and start[:1] in _JSON_STARTS
+
+
+_JSON_STARTS = b'{["-0123456789tfn\xef'  # a value's first byte (RFC 8259 §2-7), or a BOM's
 
 
 def duplicate_key(data: bytes | str, tree: Any) -> tuple[str, str] | None:

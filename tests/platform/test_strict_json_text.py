@@ -38,3 +38,20 @@ def test_one_byte_order_mark_is_ignored_not_two(text: bytes | str) -> None:
     with pytest.raises(JsonRefused) as err:
         strict_json.loads(text)
     assert err.value.field == "body" and "two byte order marks" in err.value.message
+
+
+@pytest.mark.parametrize("text", [b"x^2", b"8OK", b"HK", b"(S", b"x^{}"])
+def test_text_that_only_begins_like_a_zlib_header_is_not_called_compressed(text: bytes) -> None:
+    """Two bytes can pass zlib's header check (RFC 1950 §2.2: ``x^`` is one) and the few after
+    them inflate to nothing yet: such text was "zlib-compressed (deflate), not JSON text"."""
+    assert strict_json.not_json_text(text) is None
+    with pytest.raises(JsonRefused) as err:
+        strict_json.loads(text)
+    assert "is not valid JSON" in err.value.message and "compressed" not in err.value.message
+
+
+def test_a_zlib_body_is_still_named() -> None:
+    import zlib
+
+    for body in (b"1", b'{"a": 1}', b" [1, 2]", b"\xef\xbb\xbf{}", b'{"a": "%s"}' % (b"x" * 5000)):
+        assert "zlib-compressed" in (strict_json.not_json_text(zlib.compress(body)) or ""), body

@@ -163,19 +163,27 @@ def duplicate_key(data: bytes | str, tree: Any) -> tuple[str, str] | None:
     (both in C: about 1 µs for a ride, 25 µs for 100). Outside strings, a colon in JSON text only
     ever ends a key; so the text holds as many colons as ``tree`` written out again, unless a key
     was dropped for its repeat (the text then holds more) or a colon in a string was written as
-    ``\\u003a`` (fewer). Only then is the text parsed once more, by Python's parser, to find the key;
-    and for text nested deeper than the 254 levels orjson writes (it reads 1,024)."""
+    ``\\u003a`` (fewer: those are counted too, when the text holds ``\\u003``). Only then is the text
+    parsed once more, by Python's parser, to find the key; and when it nests deeper than the 254
+    levels orjson writes (it reads 1,024)."""
     if not isinstance(tree, dict | list):
         return None
-    colon: Any = ":" if isinstance(data, str) else b":"
-    escaped: Any = "\\u003" if isinstance(data, str) else b"\\u003"
+    colon, escape, colon_escaped, colon_escaped_upper = _NEEDLES[isinstance(data, str)]
     try:
         written = orjson.dumps(tree)
     except TypeError:  # orjson writes 254 levels of nesting, reads 1,024: such text is parsed again
         return first_duplicate_key(data)
-    if data.count(colon) == written.count(b":") and escaped not in data:
+    colons, wanted = data.count(colon), written.count(b":")
+    if colons == wanted and escape not in data:
+        return None
+    # \u003c, \u003e (Go and .NET write < and > so) leave the count; \u003a and \u003A are colons
+    # (a \\u003a, a backslash then u003a, counts one too many: then the text is parsed again)
+    if colons + data.count(colon_escaped) + data.count(colon_escaped_upper) == wanted:
         return None
     return first_duplicate_key(data)
+
+
+_NEEDLES: Any = ((b":", b"\\u003", b"\\u003a", b"\\u003A"), (":", "\\u003", "\\u003a", "\\u003A"))
 
 
 def first_duplicate_key(data: bytes | str) -> tuple[str, str] | None:

@@ -55,3 +55,35 @@ def test_a_zlib_body_is_still_named() -> None:
 
     for body in (b"1", b'{"a": 1}', b" [1, 2]", b"\xef\xbb\xbf{}", b'{"a": "%s"}' % (b"x" * 5000)):
         assert "zlib-compressed" in (strict_json.not_json_text(zlib.compress(body)) or ""), body
+
+
+def test_text_with_escaped_characters_near_the_colon_is_not_parsed_twice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Go's encoding/json and .NET write ``<`` and ``>`` as ``\\u003c`` and ``\\u003e``: any
+    ``\\u003`` sent valid text to the second, full parse, though only ``\\u003a`` (a colon) changes
+    the count; escaped colons are now counted instead."""
+    parsed_again: list[object] = []
+    monkeypatch.setattr(strict_json, "first_duplicate_key", lambda data: parsed_again.append(data))
+    for text in (
+        b'{"note": "a \\u003c b \\u003e c", "rides": [{"x": 1}, {"x": 2}]}',
+        b'{"a\\u003ab": "\\u003A", "c": ":"}',
+        '{"note": "\\u003c", "x": 1}',
+    ):
+        assert strict_json.loads(text) is not None
+    assert parsed_again == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b'{"a": "\\u003a", "a": 2}',
+        b'{"a": 1, "note": "\\\\u003a", "a": 2}',  # a backslash, then u003a: no colon
+        b'{"k": "\\u003c", "k": 1}',
+        b'{"\\u003a": 1, "\\u003A": 2}',
+    ],
+)
+def test_a_key_given_twice_beside_escapes_is_still_named(text: bytes) -> None:
+    with pytest.raises(JsonRefused) as err:
+        strict_json.loads(text)
+    assert "given twice" in err.value.message

@@ -257,6 +257,20 @@ def _scan_duplicate_key(data: bytes) -> tuple[str, str] | None:
     return None
 
 
+def nesting(data: bytes) -> int:
+    """How many levels of arrays and objects the JSON text ``data`` nests at its deepest (0 for a
+    number or a string), by its tokens, without recursion; for valid text."""
+    depth = deepest = 0
+    for token in _TOKEN.finditer(data):
+        t = token.group()
+        if t == b"{" or t == b"[":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif t == b"}" or t == b"]":
+            depth -= 1
+    return deepest
+
+
 class _Twice(dict):
     """An object of the text that gave ``key`` twice."""
 

@@ -5,7 +5,7 @@ any float: a NaN then travelled into the platform's answers (which Starlette can
 and JSON nested 10,000 levels deep raised RecursionError (a 500). This ASGI middleware reads each
 JSON body first (bodies are small: ``body_limit`` bounds them before this runs) and answers 400
 naming the field for what strict JSON refuses (a key given twice too), or naming ``body`` for
-nesting beyond 1,024 levels and for text that is not UTF-8 (UTF-16, a compressed body);
+nesting beyond `MAX_DEPTH` (512) levels and for text that is not UTF-8 (UTF-16, a compressed body);
 a body that is not JSON at all is left to FastAPI's own 422. The body is then handed on unchanged.
 """
 
@@ -21,6 +21,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mlops_tui import strict_json
 
 METHODS = (b"POST", b"PUT", b"PATCH")
+#: Levels of nesting a body may hold. FastAPI parses the body again with Python's json, which
+#: stops at about 990 levels (its recursion limit, less the frames of the server below it) with
+#: "There was an error parsing the body"; the platform's requests nest a few levels.
+MAX_DEPTH = 512
 
 
 class StrictJsonBody:
@@ -75,11 +79,20 @@ def _refusal(body: bytes) -> tuple[str, str] | None:
             try:
                 json.loads(body)
             except RecursionError:
-                return f"body: the JSON nests more than {strict_json.MAX_DEPTH} levels deep", "body"
+                pass  # too deep, or cut short deep down: strict_json says which (orjson's message)
             except ValueError:
                 return None  # not JSON at all: FastAPI says so (422)
     else:
         if strict_json.duplicate_key(body, tree) is None:
+            # (a body MAX_DEPTH deep holds as many brackets: two counts in C settle most bodies)
+            if body.count(b"[") + body.count(b"{") > MAX_DEPTH:
+                depth = strict_json.nesting(body)
+                if depth > MAX_DEPTH:
+                    return (
+                        f"body: the JSON nests {depth} levels deep; the platform's API reads at most "
+                        f"{MAX_DEPTH} (its requests nest a few)",
+                        "body",
+                    )
             return None
     try:
         strict_json.loads(body)

@@ -44,6 +44,29 @@ def test_what_strict_json_refuses_is_a_400_naming_the_field(
     assert r.status_code == 400 and r.json()["field"] == field, r.text
 
 
+@pytest.mark.parametrize("depth", [600, 990])
+def test_valid_json_nested_too_deep_for_the_api_is_a_400_saying_how_deep(
+    api: httpx.Client, depth: int
+) -> None:
+    """FastAPI parses the body again with Python's json, which stops at about 990 levels (its
+    recursion limit): such a body was 400 "There was an error parsing the body", naming no field."""
+    nested = b"[" * depth + b"]" * depth
+    r = _post(api, f"{V1}/deployments", b'{"name": "x", "model": "m", "version": 1, "note": ' + nested + b"}")
+    assert r.status_code == 400 and r.json()["field"] == "body", r.text
+    assert r.json()["error"] == (
+        f"body: the JSON nests {depth + 1} levels deep; the platform's API reads at most 512 "
+        "(its requests nest a few)"
+    )
+
+
+def test_a_body_cut_short_deep_in_nesting_is_not_called_too_deep(api: httpx.Client) -> None:
+    """1,000 open brackets and 999 closed: Python's parser ran out of recursion first, and the body
+    was said to nest "more than 1,024 levels deep"."""
+    r = _post(api, f"{V1}/deployments", b'{"name": ' + b"[" * 1000 + b"]" * 999 + b"}")
+    assert r.status_code == 400 and r.json()["field"] == "body", r.text
+    assert "is not valid JSON" in r.json()["error"] and "levels" not in r.json()["error"], r.text
+
+
 def test_a_body_that_is_not_json_is_still_a_422(api: httpx.Client) -> None:
     r = _post(api, f"{V1}/deployments", b"{not json")
     assert r.status_code == 422 and r.json()["field"] == "body"

@@ -82,22 +82,21 @@ def _refusal(body: bytes) -> tuple[str, str] | None:
                 pass  # too deep, or cut short deep down: strict_json says which (orjson's message)
             except ValueError:
                 return None  # not JSON at all: FastAPI says so (422)
-    else:
-        if strict_json.duplicate_key(body, tree) is None:
-            # (a body MAX_DEPTH deep holds as many brackets: two counts in C settle most bodies)
-            if body.count(b"[") + body.count(b"{") > MAX_DEPTH:
-                depth = strict_json.nesting(body)
-                if depth > MAX_DEPTH:
-                    return (
-                        f"body: the JSON nests {depth} levels deep; the platform's API reads at most "
-                        f"{MAX_DEPTH} (its requests nest a few)",
-                        "body",
-                    )
-            return None
-    try:
-        strict_json.loads(body)
-    except strict_json.JsonRefused as exc:
-        return exc.message, exc.field
+        tree = None  # (strict_json reads a body after a UTF-8 byte order mark, refuses the rest)
+    if tree is None or strict_json.duplicate_key(body, tree) is not None:
+        try:
+            strict_json.loads(body)
+        except strict_json.JsonRefused as exc:
+            return exc.message, exc.field
+    # (a body MAX_DEPTH deep holds as many brackets: two counts in C settle most bodies)
+    if body.count(b"[") + body.count(b"{") > MAX_DEPTH:
+        depth = strict_json.nesting(body)
+        if depth > MAX_DEPTH:
+            return (
+                f"body: the JSON nests {depth} levels deep; the platform's API reads at most {MAX_DEPTH} "
+                "(its requests nest a few)",
+                "body",
+            )
     return None
 
 

@@ -277,6 +277,16 @@ class _Twice(dict):
     key: str
 
 
+MAX_KEY_SHOWN = 64  # characters of a key a message shows whole (a ride's field name is at most 64)
+MAX_IGNORED = 10  # keys a request does not define, named one by one in its warnings (the rest counted)
+
+
+def shown_key(key: str) -> str:
+    """``key`` as a message shows it: whole up to MAX_KEY_SHOWN characters, else its first 40 and
+    its length (a key may be megabytes long; the answer and the server's history keep messages)."""
+    return key if len(key) <= MAX_KEY_SHOWN else f"{key[:40]}…({len(key)} characters)"
+
+
 def dumps(value: Any, *, indent: bool = False) -> bytes:
     """JSON (compact, or indented by 2); a non-finite float is written as null, never as NaN."""
     return orjson.dumps(value, option=orjson.OPT_INDENT_2 if indent else 0)

@@ -3,6 +3,7 @@ colon count cannot settle (nesting orjson cannot write back, or Python's parser 
 
 from __future__ import annotations
 
+import orjson
 import pytest
 
 from mlops_tui import strict_json
@@ -87,3 +88,18 @@ def test_a_key_given_twice_beside_escapes_is_still_named(text: bytes) -> None:
     with pytest.raises(JsonRefused) as err:
         strict_json.loads(text)
     assert "given twice" in err.value.message
+
+
+def test_the_keys_a_request_does_not_define_are_named_within_bounds() -> None:
+    """As the workshop request's: every unknown key of the request and of each tensor was a
+    warning, whole."""
+    from mlops_tui.platform.serving import oip
+
+    tensor = {"name": "distance", "datatype": "FP64", "shape": [1], "data": [2.0]}
+    tensor |= {f"t{i}": 0 for i in range(50)}
+    body = orjson.dumps({"inputs": [tensor], "y" * 70_000: 1} | {f"r{i}": 0 for i in range(5)})
+    ignored = oip.parse_request(body, None, 10).ignored
+    assert ignored[0] == f"'{'y' * 40}…(70000 characters)' ignored: not a key of an inference request"
+    assert ignored[1] == "'r0' ignored: not a key of an inference request"
+    assert ignored[6] == "inputs[0].t0 ignored: not a key of a tensor"
+    assert ignored[10:] == ["… and 46 more keys ignored: not keys of an inference request or of its tensors"]

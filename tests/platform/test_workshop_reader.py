@@ -122,3 +122,23 @@ def test_a_body_with_two_byte_order_marks_is_refused() -> None:
     for reader in (READER, workshop):
         verdict = _read(reader, body)
         assert verdict[0] == "refused" and verdict[2] == "body", verdict
+
+
+def test_the_keys_ignored_beside_the_envelope_are_named_within_bounds() -> None:
+    """Each key beside the envelope was a warning, whole: 200,000 small keys (2.3 MB, within the
+    body limit) made 200,000 warnings, 15 MB of answer; one 3 MB key a 3 MB warning, kept in the
+    server's history. The first ten are named, each at most 64 characters, the rest counted."""
+    extra = {f"k{i}": 0 for i in range(200)} | {"x" * 100_000: 1}
+    body = orjson.dumps({"use_scoring": True, "scoring_args": WORKSHOP_EXAMPLE} | extra)
+    *_, ignored = READER.parse(body)
+    assert ignored[:2] == [
+        "'k0' ignored: a workshop request has only use_scoring and scoring_args",
+        "'k1' ignored: a workshop request has only use_scoring and scoring_args",
+    ]
+    assert ignored[10:] == [
+        "… and 191 more keys ignored: a workshop request has only use_scoring and scoring_args"
+    ]
+    body = orjson.dumps({"scoring_args": WORKSHOP_EXAMPLE, "x" * 100_000: 1})
+    assert READER.parse(body)[3] == [
+        f"'{'x' * 40}…(100000 characters)' ignored: a workshop request has only use_scoring and scoring_args"
+    ]

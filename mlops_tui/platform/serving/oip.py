@@ -190,16 +190,28 @@ def parse_request(
     request_id = head.get("id")
     if request_id is not None and not isinstance(request_id, str):
         raise HttpError(400, "id must be a string", "id")
+    return InferRequest(request_id, names, columns, n, _binary_output(head), _ignored(head, inputs))
+
+
+def _ignored(head: dict[str, Any], inputs: list[dict[str, Any]]) -> list[str]:
+    """Warnings for the keys of the request and of its tensors the protocol does not define: the
+    first `strict_json.MAX_IGNORED` named (a long key shortened), the rest counted."""
+    extra = [(-1, key) for key in head if key not in REQUEST_KEYS]
+    extra += [(i, key) for i, tensor in enumerate(inputs) for key in tensor if key not in TENSOR_KEYS]
+    if not extra:
+        return []
     ignored = [
-        f"{key!r} ignored: not a key of an inference request" for key in head if key not in REQUEST_KEYS
+        f"{strict_json.shown_key(key)!r} ignored: not a key of an inference request"
+        if i < 0
+        else f"inputs[{i}].{strict_json.shown_key(key)} ignored: not a key of a tensor"
+        for i, key in extra[: strict_json.MAX_IGNORED]
     ]
-    ignored += [
-        f"inputs[{i}].{key} ignored: not a key of a tensor"
-        for i, tensor in enumerate(inputs)
-        for key in tensor
-        if key not in TENSOR_KEYS
-    ]
-    return InferRequest(request_id, names, columns, n, _binary_output(head), ignored)
+    if len(extra) > strict_json.MAX_IGNORED:
+        ignored.append(
+            f"… and {len(extra) - strict_json.MAX_IGNORED} more keys ignored: not keys of an inference "
+            "request or of its tensors"
+        )
+    return ignored
 
 
 def _header(tensor: Any, i: int, names: list[str], max_rows: int, expected: Expected) -> tuple[str, int]:

@@ -91,7 +91,8 @@ ENVELOPE = ("use_scoring", "scoring_args")  # the workshop request's keys (refer
 def parse(body: bytes) -> tuple[Any, list[Any], bool, list[str]]:
     """``(scoring_args as sent, rides, one ride, warnings)``; HttpError naming the field. A key
     beside ``use_scoring`` and ``scoring_args`` is ignored with a warning (a client's extra, or a
-    misspelt ``use_scoring``: it is optional)."""
+    misspelt ``use_scoring``: it is optional): the first `strict_json.MAX_IGNORED` are named, the
+    rest counted."""
     if not body:
         raise HttpError(400, "the request body is empty: send a JSON object", "body")
     req = strict_json.loads(body)
@@ -114,12 +115,14 @@ def parse(body: bytes) -> tuple[Any, list[Any], bool, list[str]]:
     # orjson makes plain dicts: their types, a set made in C, say it (a generator cost 0.2 µs a ride)
     if not isinstance(rides, list) or not rides or not set(map(type, rides)) <= {dict}:
         raise HttpError(422, "scoring_args must be an object or a non-empty list of objects", "scoring_args")
-    ignored = [
-        f"{key!r} ignored: a workshop request has only use_scoring and scoring_args"
-        for key in req
-        if key not in ENVELOPE
-    ]
+    extra = [key for key in req if key not in ENVELOPE]
+    ignored = [f"{strict_json.shown_key(key)!r} ignored: {_ONLY}" for key in extra[: strict_json.MAX_IGNORED]]
+    if len(extra) > strict_json.MAX_IGNORED:
+        ignored.append(f"… and {len(extra) - strict_json.MAX_IGNORED} more keys ignored: {_ONLY}")
     return sent, rides, isinstance(args, dict), ignored
+
+
+_ONLY = "a workshop request has only use_scoring and scoring_args"
 
 
 def echo(sent: Any) -> str:

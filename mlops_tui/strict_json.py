@@ -48,9 +48,10 @@ def loads(data: bytes | str, what: str = "the request body", at: str = "") -> An
         twice = duplicate_key(data, tree)
         if twice is not None:
             path, key = twice
-            field = _under(at, path)
+            shown = shown_key(key)  # (the path ends with the key)
+            field = _shown_path(_under(at, path[: len(path) - len(key)] + shown))
             raise JsonRefused(
-                f"{field}: the key {key!r} is given twice in {what}; give each key once "
+                f"{field}: the key {shown!r} is given twice in {what}; give each key once "
                 "(JSON parsers differ in which of the two they keep, RFC 8259 §4)",
                 field,
             )
@@ -78,6 +79,11 @@ def loads(data: bytes | str, what: str = "the request body", at: str = "") -> An
                 path,
             )
     raise JsonRefused(f"{what} is not valid JSON: {message}", at or "body")
+
+
+def _shown_path(path: str) -> str:
+    """``path`` whole up to 256 characters, else its first and last 120 and its length."""
+    return path if len(path) <= 256 else f"{path[:120]}…({len(path)} characters)…{path[-120:]}"
 
 
 def _under(at: str, path: str) -> str:

@@ -27,8 +27,9 @@ def test_a_key_given_twice_deep_in_nesting_is_named(depth: int) -> None:
     text = b'{"x": ' + b"[" * inner + b'{"a": 1, "a": 2}' + b"]" * inner + b"}"
     with pytest.raises(JsonRefused) as err:
         strict_json.loads(text)
-    path = "x" + "[0]" * inner + ".a"
-    assert err.value.field == path and "the key 'a' is given twice" in err.value.message
+    path = "x" + "[0]" * inner + ".a"  # (a path over 256 characters is shown shortened)
+    assert err.value.field == path[:120] + f"…({len(path)} characters)…" + path[-120:]
+    assert "the key 'a' is given twice" in err.value.message
 
 
 @pytest.mark.parametrize("text", [b"\xef\xbb\xbf\xef\xbb\xbf{}", "\ufeff\ufeff{}"])
@@ -103,3 +104,22 @@ def test_the_keys_a_request_does_not_define_are_named_within_bounds() -> None:
     assert ignored[1] == "'r0' ignored: not a key of an inference request"
     assert ignored[6] == "inputs[0].t0 ignored: not a key of a tensor"
     assert ignored[10:] == ["… and 46 more keys ignored: not keys of an inference request or of its tensors"]
+
+
+def test_a_long_key_given_twice_is_named_shortened() -> None:
+    """The key was named whole, twice (its path and its name): a 1 MB key given twice made a 2 MB
+    refusal, kept in the server's history."""
+    key = b"k" * 1_000_000
+    with pytest.raises(JsonRefused) as err:
+        strict_json.loads(b'{"a": {"' + key + b'": 1, "' + key + b'": 2}}')
+    shown = f"{'k' * 40}…(1000000 characters)"
+    assert err.value.field == f"a.{shown}"
+    assert err.value.message.startswith(f"a.{shown}: the key '{shown}' is given twice in the request body")
+
+
+def test_a_long_path_to_a_key_given_twice_is_shortened() -> None:
+    text = b'{"x": ' + b"[" * 500 + b'{"a": 1, "a": 2}' + b"]" * 500 + b"}"
+    with pytest.raises(JsonRefused) as err:
+        strict_json.loads(text)
+    path = "x" + "[0]" * 500 + ".a"
+    assert err.value.field == path[:120] + "…(1503 characters)…" + path[-120:]

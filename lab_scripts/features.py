@@ -177,8 +177,8 @@ _COMMON_KEYS = {"distance", "trip_distance", "passengers", "passenger_count"}
 def strict_json(text: str | bytes, field: str = "scoring_args") -> Any:
     """Parse JSON as RFC 8259 defines it: NaN, Infinity and numbers beyond a float's range are
     refused (Python's json accepts them, and a NaN taken in comes back out as invalid JSON), and
-    so is a key given twice in one object (json keeps the last one). Raises FieldError naming
-    ``field``."""
+    so is a key given twice in one object (json keeps the last one); one UTF-8 byte order mark
+    before the text is ignored. Raises FieldError naming ``field``."""
 
     def constant(name: str) -> Any:
         raise FieldError(field, f"{field} is not valid JSON: {name} is not a JSON number")
@@ -198,6 +198,8 @@ def strict_json(text: str | bytes, field: str = "scoring_args") -> Any:
             raise FieldError(field, f"{field} gives the key {twice!r} twice; give each key once")
         return made
 
+    if isinstance(text, str) and text[:1] == "\ufeff":  # RFC 8259 §8.1: a parser MAY ignore it
+        text = text[1:]  # (json reads bytes after one itself; a second is refused, as by the server)
     try:
         return json.loads(text, parse_constant=constant, parse_float=number, object_pairs_hook=unique)
     except RecursionError:

@@ -349,3 +349,15 @@ def test_an_integer_out_of_range_is_quoted_as_sent_not_as_a_float() -> None:
     with pytest.raises(FieldError) as refused:
         records_to_matrix([ride], load_zones())
     assert str(refused.value) == "record 0: hour must be between 0 and 23, got 99999999999999999999999…"
+
+
+def test_json_text_after_a_utf8_byte_order_mark_is_read() -> None:
+    """The prediction server ignores the mark (RFC 8259 §8.1); the scoring code refused the same
+    text given to it directly: "Unexpected UTF-8 BOM (decode using utf-8-sig)". Two are refused."""
+    text = json.dumps(WORKSHOP_EXAMPLE)
+    expected = records_to_matrix(text)[0]
+    assert np.array_equal(records_to_matrix("\ufeff" + text)[0], expected)
+    assert np.array_equal(records_to_matrix(b"\xef\xbb\xbf" + text.encode())[0], expected)
+    with pytest.raises(FieldError) as info:
+        records_to_matrix("\ufeff\ufeff" + text)
+    assert info.value.field == "scoring_args"

@@ -142,3 +142,19 @@ def test_the_keys_ignored_beside_the_envelope_are_named_within_bounds() -> None:
     assert READER.parse(body)[3] == [
         f"'{'x' * 40}…(100000 characters)' ignored: a workshop request has only use_scoring and scoring_args"
     ]
+
+
+def test_a_ride_type_with_an_optional_field_cannot_hide_a_key_given_twice() -> None:
+    """The typed route counts the keys it read as every field of every ride; a scoring package's
+    ride type with a field that has a default read fewer: a ride leaving it out and giving
+    another key twice held as many colons, and was scored with the last of the two."""
+    import msgspec
+
+    ride = msgspec.defstruct("Ride", [("a", float), ("b", float, 0.0)], forbid_unknown_fields=True)
+    reader = workshop.Reader(ride)
+    with pytest.raises(JsonRefused) as err:
+        reader.parse(b'{"scoring_args": {"a": 1, "a": 2}}')
+    assert err.value.field == "scoring_args.a"
+    assert reader.parse(b'{"scoring_args": {"a": 1}}')[1] == [{"a": 1}]  # read as plain JSON
+    rows = msgspec.defstruct("Row", [("a", float)], array_like=True)  # (was a TypeError here)
+    assert workshop.Reader(rows).parse(b'{"scoring_args": {"a": 1}}')[1] == [{"a": 1}]

@@ -36,7 +36,14 @@ class Reader:
     def __init__(self, ride_type: Any = None) -> None:
         self._typed: msgspec.json.Decoder[Any] | None = None
         self._fields = 0
-        if ride_type is not None:
+        # the colon count (`parse`) holds only if every ride gives every field by name: a ride type
+        # with a field that has a default, or read from an array (array_like: msgspec refuses it
+        # beside list[ride], a TypeError), is read as plain JSON
+        if (
+            ride_type is not None
+            and all(f.required for f in msgspec.structs.fields(ride_type))
+            and not ride_type.__struct_config__.array_like
+        ):
             envelope = msgspec.defstruct(
                 "WorkshopRequest",
                 [

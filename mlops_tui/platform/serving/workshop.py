@@ -63,18 +63,18 @@ class Reader:
         so each colon in the text ends a key: a body with more colons than keys read gave a key
         twice, and `parse` names it (`colons`: 0.2 µs for a ride, 4.5 µs for 100, 2% of serving them)."""
         if self._typed is not None:
-            # RFC 8259 §8.1: a parser MAY ignore the mark (msgspec refuses it; `parse` ignores one)
-            text = body[3:] if body.startswith(_BOM) else body
             try:
-                request = self._typed.decode(text)
+                request = self._typed.decode(body)
             except (msgspec.ValidationError, msgspec.DecodeError):
-                pass
+                # RFC 8259 §8.1: a parser MAY ignore one byte order mark (msgspec refuses it)
+                if body.startswith(_BOM) and not body.startswith(_BOM, 3):
+                    return self.parse(body[3:])
             else:
                 args, use_scoring = request.scoring_args, request.use_scoring
                 if use_scoring is not False and args != []:
                     rides = args if isinstance(args, list) else [args]
                     keys = 1 + (use_scoring is not msgspec.UNSET) + self._fields * len(rides)
-                    if colons(text) == keys:
+                    if colons(body) == keys:
                         return args, rides, rides is not args, []
         return parse(body)
 

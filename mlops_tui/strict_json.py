@@ -37,9 +37,13 @@ MAX_DEPTH = 1024  # orjson's limit on nesting (arrays and objects)
 _REPARSE_LIMIT = 16 << 20  # bytes: a body refused by orjson is parsed again to name the field
 
 
-def loads(data: bytes | str, what: str = "the request body", at: str = "") -> Any:
+def loads(
+    data: bytes | str, what: str = "the request body", at: str = "", *, decompresses: bool = True
+) -> Any:
     """The parsed JSON; JsonRefused naming the field of a refused number or of a key given twice
-    (its path, under ``at`` when the JSON is the text of a field), else ``at`` or ``body``."""
+    (its path, under ``at`` when the JSON is the text of a field), else ``at`` or ``body``.
+    ``decompresses``: whether the receiver reads a gzip or deflate body sent with its
+    Content-Encoding (`not_json_text`)."""
     try:
         tree = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
@@ -62,8 +66,8 @@ def loads(data: bytes | str, what: str = "the request body", at: str = "") -> An
             raise JsonRefused(
                 f"{what} begins with two byte order marks (U+FEFF): send one at most, or none", at or "body"
             )
-        return loads(rest, what, at)
-    not_text = not_json_text(data)
+        return loads(rest, what, at, decompresses=decompresses)
+    not_text = not_json_text(data, decompresses=decompresses)
     if not_text is not None:
         raise JsonRefused(f"{what} {not_text}", at or "body")
     if "depth" in message or "recursion" in message:
@@ -103,11 +107,13 @@ _BOMS = (
 )
 
 
-def not_json_text(data: bytes | str) -> str | None:
+def not_json_text(data: bytes | str, *, decompresses: bool = True) -> str | None:
     """What ``data`` is when it is not UTF-8 text at all, as the end of a sentence ("is UTF-16
     (little-endian) text, …"), or None. Without a byte order mark, UTF-16 and UTF-32 are told by
     where the zero bytes of the first (ASCII) characters fall (RFC 4627 §3); gzip by its magic
-    number (RFC 1952 §2.3.1), zlib (deflate) by its header check (RFC 1950 §2.2)."""
+    number (RFC 1952 §2.3.1), zlib (deflate) by its header check (RFC 1950 §2.2). A compressed
+    body is told to come with its Content-Encoding, or, when the reader ``decompresses`` nothing
+    (the platform's API, a file given to the CLI), uncompressed."""
     if isinstance(data, str):
         return None
     head = bytes(data[:4])
@@ -127,14 +133,17 @@ def not_json_text(data: bytes | str) -> str | None:
             f"as UTF-8 (iconv -f {codec} -t UTF-8, or PowerShell's -Encoding utf8)"
         )
     if head[:2] == b"\x1f\x8b":
-        return (
-            "is gzip-compressed, not JSON text: send it with the header Content-Encoding: gzip "
-            "(curl: -H 'Content-Encoding: gzip'), or uncompressed"
+        return "is gzip-compressed, not JSON text: " + (
+            "send it with the header Content-Encoding: gzip (curl: -H 'Content-Encoding: gzip'), "
+            "or uncompressed"
+            if decompresses
+            else "send or save it uncompressed (gunzip it first)"
         )
     if len(head) >= 2 and head[0] & 0x0F == 8 and (head[0] << 8 | head[1]) % 31 == 0 and _inflates(data):
-        return (
-            "is zlib-compressed (deflate), not JSON text: send it with the header "
-            "Content-Encoding: deflate, or uncompressed"
+        return "is zlib-compressed (deflate), not JSON text: " + (
+            "send it with the header Content-Encoding: deflate, or uncompressed"
+            if decompresses
+            else "send or save it uncompressed"
         )
     try:
         bytes(data).decode("utf-8")

@@ -57,7 +57,9 @@ def build_record(args: Any) -> dict[str, Any]:
         except OSError as exc:
             raise InvalidInput(f"cannot read {args.json_file}: {exc.strerror}", field="json-file") from None
         try:
-            data = strict_json.loads(raw, f"{args.json_file}" if args.json_file else "the JSON")
+            data = strict_json.loads(
+                raw, f"{args.json_file}" if args.json_file else "the JSON", decompresses=False
+            )
         except strict_json.JsonRefused as exc:  # NaN, a key twice, UTF-16 …: named
             option = "json-file" if args.json_file else "json"
             field = option if exc.field == "body" else f"{option}.{exc.field}"

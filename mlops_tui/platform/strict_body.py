@@ -5,7 +5,8 @@ any float: a NaN then travelled into the platform's answers (which Starlette can
 and JSON nested 10,000 levels deep raised RecursionError (a 500). This ASGI middleware reads each
 JSON body first (bodies are small: ``body_limit`` bounds them before this runs) and answers 400
 naming the field for what strict JSON refuses (a key given twice too), or naming ``body`` for
-nesting beyond `MAX_DEPTH` (512) levels and for text that is not UTF-8 (UTF-16, a compressed body);
+nesting beyond `MAX_DEPTH` (512) levels and for text that is not UTF-8 (UTF-16, a compressed body:
+this API decompresses nothing, so a body sent with a Content-Encoding is 415 naming the header);
 a body that is not JSON at all is left to FastAPI's own 422. The body is then handed on unchanged.
 """
 
@@ -42,6 +43,20 @@ class StrictJsonBody:
         ):
             await self.app(scope, receive, send)
             return
+        encoding = dict(scope["headers"]).get(b"content-encoding", b"identity").strip().lower()
+        if encoding not in (b"identity", b""):  # (FastAPI would read the compressed bytes as JSON)
+            shown = encoding.decode("latin-1")
+            await JSONResponse(
+                {
+                    "error": f"Content-Encoding {shown}: this API takes no compressed body; "
+                    "send it uncompressed",
+                    "code": "invalid_input",
+                    "field": "Content-Encoding",
+                },
+                status_code=415,
+                headers={"Connection": "close"},  # (the body is left unread)
+            )(scope, receive, send)
+            return
         chunks: list[bytes] = []
         try:
             while True:
@@ -75,7 +90,7 @@ def _refusal(body: bytes) -> tuple[str, str] | None:
     try:
         tree = orjson.loads(body)
     except orjson.JSONDecodeError:
-        if strict_json.not_json_text(body) is None:
+        if strict_json.not_json_text(body, decompresses=False) is None:
             try:
                 json.loads(body)
             except RecursionError:
@@ -85,7 +100,7 @@ def _refusal(body: bytes) -> tuple[str, str] | None:
         tree = None  # (strict_json reads a body after a UTF-8 byte order mark, refuses the rest)
     if tree is None or strict_json.duplicate_key(body, tree) is not None:
         try:
-            strict_json.loads(body)
+            strict_json.loads(body, decompresses=False)
         except strict_json.JsonRefused as exc:
             return exc.message, exc.field
     # (a body MAX_DEPTH deep holds as many brackets: two counts in C settle most bodies)

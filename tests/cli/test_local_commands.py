@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from datetime import date
 from pathlib import Path
@@ -173,6 +174,11 @@ def test_lab_run_checks_its_parameters_before_anything_starts(tmp_path, param: s
             '{"pickup_zone": "Zürich"}'.encode("latin-1"),
             "json-file",
             "is not UTF-8 text (byte 0xfc at offset 18)",
+        ),
+        (  # (was told to send it "with the header Content-Encoding: gzip", as if to a server)
+            gzip.compress(b'{"pickup_zone": 1}'),
+            "json-file",
+            "is gzip-compressed, not JSON text: send or save it uncompressed (gunzip it first)",
         ),
     ],
 )

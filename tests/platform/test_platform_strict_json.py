@@ -3,6 +3,8 @@ field, and no answer ever holds NaN or Infinity, even when a job reports a NaN m
 
 from __future__ import annotations
 
+import gzip
+import zlib
 from typing import Any
 
 import httpx
@@ -66,6 +68,29 @@ def test_a_body_cut_short_deep_in_nesting_is_not_called_too_deep(api: httpx.Clie
     r = _post(api, f"{V1}/deployments", b'{"name": ' + b"[" * 1000 + b"]" * 999 + b"}")
     assert r.status_code == 400 and r.json()["field"] == "body", r.text
     assert "is not valid JSON" in r.json()["error"] and "levels" not in r.json()["error"], r.text
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_a_compressed_body_is_told_to_come_uncompressed(api: httpx.Client, encoding: str) -> None:
+    """The platform's API decompresses nothing: a gzip body sent with Content-Encoding: gzip was
+    told to "send it with the header Content-Encoding: gzip", the header it had; without the
+    header, to add it, which would not have helped either."""
+    body = b'{"name": "x", "model": "m", "version": 1}'
+    packed = gzip.compress(body) if encoding == "gzip" else zlib.compress(body)
+    r = _post(api, f"{V1}/deployments", packed)
+    assert r.status_code == 400 and r.json()["field"] == "body", r.text
+    assert r.json()["error"].endswith(
+        "not JSON text: send or save it uncompressed" + (" (gunzip it first)" if encoding == "gzip" else "")
+    )
+    r = api.post(
+        f"{V1}/deployments",
+        content=packed,
+        headers={"Content-Type": "application/json", "Content-Encoding": encoding},
+    )
+    assert r.status_code == 415 and r.json()["field"] == "Content-Encoding", r.text
+    assert r.json()["error"] == (
+        f"Content-Encoding {encoding}: this API takes no compressed body; send it uncompressed"
+    )
 
 
 def test_a_body_that_is_not_json_is_still_a_422(api: httpx.Client) -> None:

@@ -13,6 +13,7 @@ a body that is not JSON at all is left to FastAPI's own 422. The body is then ha
 from __future__ import annotations
 
 import json
+import re
 
 import orjson
 from starlette.exceptions import HTTPException
@@ -22,6 +23,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mlops_tui import strict_json
 
 METHODS = (b"POST", b"PUT", b"PATCH")
+#: Content-Encodings that transform the body (RFC 9110 §8.4.1, IANA's registry); another value (clients
+#: send "UTF-8", meaning the charset) is ignored as before
+_COMPRESSED = re.compile(rb"\b(x-)?(gzip|deflate|br|compress|zstd|pack200-gzip|exi|aes128gcm)\b")
 #: Levels of nesting a body may hold. FastAPI parses the body again with Python's json, which
 #: stops at about 990 levels (its recursion limit, less the frames of the server below it) with
 #: "There was an error parsing the body"; the platform's requests nest a few levels.
@@ -43,8 +47,8 @@ class StrictJsonBody:
         ):
             await self.app(scope, receive, send)
             return
-        encoding = dict(scope["headers"]).get(b"content-encoding", b"identity").strip().lower()
-        if encoding not in (b"identity", b""):  # (FastAPI would read the compressed bytes as JSON)
+        encoding = dict(scope["headers"]).get(b"content-encoding", b"").strip().lower()
+        if encoding and _COMPRESSED.search(encoding):  # (FastAPI would read compressed bytes as JSON)
             shown = encoding.decode("latin-1")
             await JSONResponse(
                 {

@@ -93,6 +93,16 @@ def test_a_compressed_body_is_told_to_come_uncompressed(api: httpx.Client, encod
     )
 
 
+def test_a_content_encoding_that_names_no_compression_is_ignored_as_before(api: httpx.Client) -> None:
+    """Some clients send ``Content-Encoding: UTF-8`` meaning the charset: the body is plain JSON."""
+    r = api.post(
+        f"{V1}/deployments",
+        content=b'{"name": "x", "model": "m", "version": 1}',
+        headers={"Content-Type": "application/json", "Content-Encoding": "UTF-8"},
+    )
+    assert r.status_code == 404 and r.json()["field"] == "model", r.text  # (read: no model m)
+
+
 def test_a_body_that_is_not_json_is_still_a_422(api: httpx.Client) -> None:
     r = _post(api, f"{V1}/deployments", b"{not json")
     assert r.status_code == 422 and r.json()["field"] == "body"

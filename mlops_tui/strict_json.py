@@ -183,13 +183,14 @@ def duplicate_key(data: bytes | str, tree: Any) -> tuple[str, str] | None:
     levels orjson writes (it reads 1,024)."""
     if not isinstance(tree, dict | list):
         return None
-    colon, escape, colon_escaped, colon_escaped_upper = _NEEDLES[isinstance(data, str)]
+    colon, backslash, escape, colon_escaped, colon_escaped_upper = _NEEDLES[isinstance(data, str)]
     try:
         written = orjson.dumps(tree)
     except TypeError:  # orjson writes 254 levels of nesting, reads 1,024: such text is parsed again
         return first_duplicate_key(data)
     colons, wanted = data.count(colon), written.count(b":")
-    if colons == wanted and escape not in data:
+    # (a backslash is looked for first: one byte is found by memchr, 10x faster than the five)
+    if colons == wanted and (backslash not in data or escape not in data):
         return None
     # \u003c, \u003e (Go and .NET write < and > so) leave the count; \u003a and \u003A are colons
     # (a \\u003a, a backslash then u003a, counts one too many: then the text is parsed again)
@@ -198,7 +199,10 @@ def duplicate_key(data: bytes | str, tree: Any) -> tuple[str, str] | None:
     return first_duplicate_key(data)
 
 
-_NEEDLES: Any = ((b":", b"\\u003", b"\\u003a", b"\\u003A"), (":", "\\u003", "\\u003a", "\\u003A"))
+_NEEDLES: Any = (
+    (b":", b"\\", b"\\u003", b"\\u003a", b"\\u003A"),
+    (":", "\\", "\\u003", "\\u003a", "\\u003A"),
+)
 
 
 def first_duplicate_key(data: bytes | str) -> tuple[str, str] | None:

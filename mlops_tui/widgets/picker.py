@@ -20,7 +20,9 @@ from textual.message import Message
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
-Matcher = Callable[[str], list[Any]]  # text -> matching values, best first
+# text -> matching values, best first; LookupError for text it cannot match (the zone table
+# refuses more than 8 words or 64 characters): the picker lists no match then, as it types
+Matcher = Callable[[str], list[Any]]
 
 
 class Picker(Vertical):
@@ -124,7 +126,10 @@ class Picker(Vertical):
             if exact:
                 return exact
         if self.matcher is not None:
-            found = [v for v in self.matcher(text) if v in self._labels]
+            try:
+                found = [v for v in self.matcher(text) if v in self._labels]
+            except LookupError:  # too long to match: a sentence typed here is named when sent
+                return []
             if found:
                 return found
         needle = text.lower()

@@ -145,3 +145,30 @@ async def test_ctrl_s_right_after_a_new_zone_is_typed_over_a_picked_one_sends_th
         await wait_for(pilot, lambda: "Narnia" in str(error.render()), 10, "the unknown place named")
         assert "no zone called 'Narnia'" in str(error.render())
         assert sum(c.op == "predict" for c in adapter.calls) == before
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["how long from times sq to laguardia friday 5pm?", "Pennsylvania-Station-" * 4],
+    ids=["nine words", "over 64 characters"],
+)
+async def test_a_sentence_typed_into_a_zone_is_named_not_a_crash(
+    make_app: Any, adapter: Any, typed: str
+) -> None:
+    """A question typed into "to" (the guide's habit, after 1 was typed into the field) stopped the
+    app at the ninth word: the zone table refuses text that long (LookupError) and the picker's
+    list asked it as you typed. Right: no matches listed, and the send names the field's problem."""
+    app = make_app(adapter, first_mode="dashboard")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _arrive(pilot)
+        picker = screen.query_one("#f-dropoff_zone", Picker)
+        picker.input.focus()
+        picker.input.value = ""
+        await pilot.press(*typed)
+        await pilot.pause()
+        assert picker.input.value == typed and picker.value is None
+        await pilot.press("ctrl+s")
+        error = screen.query_one("#err-dropoff_zone")
+        await wait_for(
+            pilot, lambda: "a zone name is at most" in str(error.render()), 10, "the problem named"
+        )

@@ -30,7 +30,10 @@ class Picker(Vertical):
 
     DEFAULT_CSS = """
     Picker { height: auto; }
-    Picker > OptionList { display: none; max-height: 7; border: none; background: $boost; text-wrap: nowrap; }
+    Picker > OptionList {
+        display: none; max-height: 7; border: none; background: $boost;
+        text-wrap: nowrap; text-overflow: ellipsis;  /* one line a match: nowrap alone still folds */
+    }
     Picker.-open > OptionList { display: block; }
     Picker > Input.-picked { color: $success; }
     """

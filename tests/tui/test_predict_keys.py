@@ -172,3 +172,22 @@ async def test_a_sentence_typed_into_a_zone_is_named_not_a_crash(
         await wait_for(
             pilot, lambda: "a zone name is at most" in str(error.render()), 10, "the problem named"
         )
+
+
+async def test_each_match_takes_one_line_of_the_list(make_app: Any, adapter: Any) -> None:
+    """At 80x24 the list under a zone field is 21 columns wide: 'penn' listed "Penn Station/Madi",
+    "son Sq West (Manh", "attan)  [186]" (the long names were folded), so two matches filled the
+    seven lines. Each match is one line, cut with an ellipsis."""
+    from textual.widgets import OptionList
+
+    app = make_app(adapter, first_mode="dashboard")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _arrive(pilot)
+        picker = screen.query_one("#f-pickup_zone", Picker)
+        await pilot.press("tab", *"penn")
+        options = picker.query_one(OptionList)
+        await wait_for(pilot, lambda: options.option_count >= 2, 10, "the matches")
+        await pilot.pause()
+        lines = [options.render_line(y).text.strip() for y in range(2)]
+        assert lines[0].startswith("Penn Station/") and lines[0].endswith("…"), lines
+        assert lines[1].startswith("East New York/"), lines

@@ -12,10 +12,12 @@ import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.geometry import Region
 from textual.message import Message
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
@@ -23,6 +25,20 @@ from textual.widgets.option_list import Option
 # text -> matching values, best first; LookupError for text it cannot match (the zone table
 # refuses more than 8 words or 64 characters): the picker lists no match then, as it types
 Matcher = Callable[[str], list[Any]]
+
+
+class PickerInput(Input):
+    """The picker's text field. It keeps its cursor in view when its width changes: the list that
+    opens under it as a key is typed makes the form scroll, and the form's scrollbar takes two
+    columns, after Input scrolled for that key, so the key and the cursor were past the right edge
+    until the next one ("LaGuardia Airport (Queens)" picked, then x, showed no x). Only in the
+    focused field: one not focused keeps showing its start."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        if not self.has_focus:  # a field left shows the start (Picker._show_start_unless_typing)
+            return
+        at = cell_len(self.value[: self.cursor_position]) + (self.cursor_position == len(self.value))
+        self.scroll_to_region(Region(at, 0, 1, 1), force=True, animate=False)
 
 
 class Picker(Vertical):
@@ -80,7 +96,7 @@ class Picker(Vertical):
         self._listed_for: str | None = None  # the text the option list was built for
 
     def compose(self):
-        yield Input(self._labels.get(self.value, ""), placeholder=self._placeholder, compact=True)
+        yield PickerInput(self._labels.get(self.value, ""), placeholder=self._placeholder, compact=True)
         options = OptionList()
         options.can_focus = False  # ↑/↓ move in it from the input; tab goes on to the next field
         yield options

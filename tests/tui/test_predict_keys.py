@@ -191,3 +191,28 @@ async def test_each_match_takes_one_line_of_the_list(make_app: Any, adapter: Any
         lines = [options.render_line(y).text.strip() for y in range(2)]
         assert lines[0].startswith("Penn Station/") and lines[0].endswith("…"), lines
         assert lines[1].startswith("East New York/"), lines
+
+
+async def test_a_key_typed_after_a_picked_name_is_shown(make_app: Any, adapter: Any) -> None:
+    """'laguardia', enter, then 'x' in "to" at 80x24 showed "ia Airport (Queens)" without the x:
+    the list that opened made the form scroll, its scrollbar narrowed the field by two columns, and
+    the field kept its old scroll, so the cursor and the key just typed were past its right edge."""
+    app = make_app(adapter, first_mode="dashboard")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _arrive(pilot)
+        picker = screen.query_one("#f-dropoff_zone", Picker)
+        picker.input.focus()
+        picker.input.value = ""
+        await pilot.press(*"laguardia", "enter")
+        await wait_for(pilot, lambda: picker.label.startswith("LaGuardia"), 10, "LaGuardia picked")
+        await pilot.pause()
+        width = picker.input.size.width
+        await pilot.press("x")
+        await wait_for(pilot, lambda: picker.has_class("-open"), 10, "the list")
+        await pilot.pause()
+        field = picker.input
+        assert field.size.width < width  # the case: the field narrowed as the list opened
+        start = field.scroll_offset.x
+        shown = field.value[start : start + field.size.width]  # what the screen shows of it
+        assert shown.endswith("(Queens)x"), shown
+        assert start + field.size.width > field.cursor_position  # and the cursor after it

@@ -181,10 +181,11 @@ class Picker(Vertical):
     def _submitted(self, event: Input.Submitted) -> None:
         if not self.has_class("-open") and self.value is not None:
             return  # already picked: let the form handle enter
-        event.stop()
         options = self.query_one(OptionList)
         if options.option_count and options.highlighted is not None:
+            event.stop()
             self._pick_option(options.get_option_at_index(options.highlighted))
+        # no match to pick: the form handles enter, and names what the text does not match
 
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:

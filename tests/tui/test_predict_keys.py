@@ -216,3 +216,19 @@ async def test_a_key_typed_after_a_picked_name_is_shown(make_app: Any, adapter: 
         shown = field.value[start : start + field.size.width]  # what the screen shows of it
         assert shown.endswith("(Queens)x"), shown
         assert start + field.size.width > field.cursor_position  # and the cursor after it
+
+
+async def test_enter_on_a_zone_that_matches_nothing_names_it(make_app: Any, adapter: Any) -> None:
+    """'qwxzzy' then enter in "to" did nothing at all (the open list had no match to pick and kept
+    the enter from the form); tab then ctrl+s said "no zone called 'qwxzzy'". Enter says it too."""
+    app = make_app(adapter, first_mode="dashboard")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _arrive(pilot)
+        picker = screen.query_one("#f-dropoff_zone", Picker)
+        picker.input.focus()
+        picker.input.value = ""
+        await pilot.press(*"qwxzzy")
+        await pilot.pause()
+        await pilot.press("enter")
+        error = screen.query_one("#err-dropoff_zone")
+        await wait_for(pilot, lambda: "no zone called 'qwxzzy'" in str(error.render()), 10, "the problem")

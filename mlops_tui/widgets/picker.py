@@ -94,6 +94,7 @@ class Picker(Vertical):
         self._placeholder = placeholder
         self._setting = False
         self._listed_for: str | None = None  # the text the option list was built for
+        self._chosen = False  # the person moved the highlight (↑/↓) in the list for that text
 
     def compose(self):
         yield PickerInput(self._labels.get(self.value, ""), placeholder=self._placeholder, compact=True)
@@ -165,6 +166,7 @@ class Picker(Vertical):
         self.input.remove_class("-picked")
         found = self.matches(event.value)[: self.limit]
         self._listed_for = event.value
+        self._chosen = False
         options = self.query_one(OptionList)
         options.clear_options()
         options.add_options(
@@ -207,6 +209,7 @@ class Picker(Vertical):
         if options.option_count:
             current = options.highlighted if options.highlighted is not None else -1
             options.highlighted = max(0, min(options.option_count - 1, current + step))
+            self._chosen = True
 
     def action_accept_next(self) -> None:
         """Tab: the next field now, then take the highlighted match (or what the typed text names)
@@ -231,9 +234,16 @@ class Picker(Vertical):
         self.remove_class("-open")
 
     def resolve_typed(self) -> Any:
-        """The value of the typed text by ``resolver`` (picked, too); LookupError when it names none."""
+        """The value of the typed text by ``resolver`` (picked, too); LookupError when it names none.
+        A match the person chose with ↑/↓ in the list shown for that text is taken as it is."""
         if self.value is not None:
             return self.value
+        options = self.query_one(OptionList)
+        shown = self._listed_for == self.input.value and self.has_class("-open")
+        if self._chosen and shown and options.highlighted is not None:
+            self._pick_option(options.get_option_at_index(options.highlighted))
+            if self.value is not None:
+                return self.value
         if self.resolver is None:
             raise LookupError("pick one of the matches (↓ then enter)")
         value = self.resolver(self.input.value)

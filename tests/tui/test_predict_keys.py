@@ -232,3 +232,38 @@ async def test_enter_on_a_zone_that_matches_nothing_names_it(make_app: Any, adap
         await pilot.press("enter")
         error = screen.query_one("#err-dropoff_zone")
         await wait_for(pilot, lambda: "no zone called 'qwxzzy'" in str(error.render()), 10, "the problem")
+
+
+async def test_ctrl_s_takes_the_match_chosen_with_the_arrows(make_app: Any, adapter: Any) -> None:
+    """'penn', ↓ to "East New York/Pennsylvania Avenue", then ctrl+s sent Penn Station (the typed
+    text read afresh), not the match highlighted on screen; tab and enter take the highlighted one."""
+    app = make_app(adapter, first_mode="dashboard")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _arrive(pilot)
+        picker = screen.query_one("#f-pickup_zone", Picker)
+        await pilot.press("tab")
+        picker.input.value = ""
+        await pilot.press(*"penn")
+        await wait_for(pilot, lambda: picker.has_class("-open"), 10, "the list")
+        await pilot.pause()
+        await pilot.press("down", "ctrl+s")
+        await wait_for(pilot, lambda: picker.value is not None, 10, "a zone picked")
+        assert picker.label.startswith("East New York/Pennsylvania"), picker.label
+
+
+async def test_ctrl_s_without_the_arrows_reads_the_typed_text(make_app: Any, adapter: Any) -> None:
+    """Without ↑/↓ the typed text is read by the zone resolver (as the guide and the CLI read it):
+    'midtown' names four zones and is refused, not sent as the first one listed."""
+    app = make_app(adapter, first_mode="dashboard")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _arrive(pilot)
+        picker = screen.query_one("#f-pickup_zone", Picker)
+        await pilot.press("tab")
+        picker.input.value = ""
+        await pilot.press(*"midtown")
+        await wait_for(pilot, lambda: picker.has_class("-open"), 10, "the list")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        error = screen.query_one("#err-pickup_zone")
+        await wait_for(pilot, lambda: "type more of the name" in str(error.render()), 10, "the problem")
+        assert picker.value is None

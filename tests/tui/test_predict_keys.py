@@ -267,3 +267,28 @@ async def test_ctrl_s_without_the_arrows_reads_the_typed_text(make_app: Any, ada
         error = screen.query_one("#err-pickup_zone")
         await wait_for(pilot, lambda: "type more of the name" in str(error.render()), 10, "the problem")
         assert picker.value is None
+
+
+async def test_the_request_shown_keeps_its_values_at_80_columns(tmp_path: Any) -> None:
+    """The Result pane at 80x24 showed '"pickup_datetime": "2019-0' and nothing more: the JSON of
+    the request and the response was cut at the pane's edge (Rich's JSON never wraps). It wraps."""
+    import re
+
+    from .fixed_app import feed_once, fixed_app
+    from .terminal_support import screen_text
+
+    app = fixed_app(tmp_path, "predict")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await feed_once(pilot)
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.form_ready, what="form")
+        await pilot.press("ctrl+s")
+        meta = screen.query_one("#result-meta")
+        await wait_for(pilot, lambda: "latency" in str(meta.render()), what="result")
+        request = screen.query_one("#result-request")
+        screen.query_one("#predict-result").scroll_to_widget(request, animate=False, top=True)
+        await pilot.pause(0.2)
+        rows = [line.split("││", 1)[-1] for line in screen_text(app).splitlines()]
+        pane = "\n".join(row.rstrip().removesuffix("│") for row in rows)  # the Result pane
+        assert re.search(r'"pickup_datetime":\s+"2019-\d\d-\d\dT\d\d:\d\d(:\d\d)?"', pane), pane
+        assert re.search(r'"dropoff_lon":\s+-73\.99740673\b', pane), pane

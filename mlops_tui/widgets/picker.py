@@ -95,6 +95,7 @@ class Picker(Vertical):
         self._setting = False
         self._listed_for: str | None = None  # the text the option list was built for
         self._chosen = False  # the person moved the highlight (↑/↓) in the list for that text
+        self._accepting = False  # tab left the field and takes its match next (_accept_typed)
 
     def compose(self):
         yield PickerInput(self._labels.get(self.value, ""), placeholder=self._placeholder, compact=True)
@@ -136,6 +137,8 @@ class Picker(Vertical):
     def _left(self, event: Input.Blurred) -> None:
         event.stop()
         self._show_start_unless_typing()
+        if not self._accepting:  # shift+tab, esc: no list left open under a field not focused
+            self.remove_class("-open")
 
     def matches(self, text: str) -> list[Any]:
         text = text.strip()
@@ -214,11 +217,13 @@ class Picker(Vertical):
     def action_accept_next(self) -> None:
         """Tab: the next field now, then take the highlighted match (or what the typed text names)
         once this field has caught up with the keys typed before the tab."""
+        self._accepting = True
         self.screen.focus_next()
         self.input.call_later(self._accept_typed)
 
     def _accept_typed(self) -> None:
         """The match for the text in the field now, never from a list built for older text."""
+        self._accepting = False
         text = self.input.value
         unchanged = self.value is not None and text == self._labels.get(self.value)
         if not unchanged and text.strip():

@@ -292,3 +292,22 @@ async def test_the_request_shown_keeps_its_values_at_80_columns(tmp_path: Any) -
         pane = "\n".join(row.rstrip().removesuffix("│") for row in rows)  # the Result pane
         assert re.search(r'"pickup_datetime":\s+"2019-\d\d-\d\dT\d\d:\d\d(:\d\d)?"', pane), pane
         assert re.search(r'"dropoff_lon":\s+-73\.99740673\b', pane), pane
+
+
+async def test_shift_tab_out_of_a_zone_closes_its_list(make_app: Any, adapter: Any) -> None:
+    """'laguardia', x, then shift+tab back to "from": the list of "to" stayed open under a field
+    no longer focused (↑/↓ now moved in nothing there), looking like the list of "from"."""
+    app = make_app(adapter, first_mode="dashboard")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _arrive(pilot)
+        pickup = screen.query_one("#f-pickup_zone", Picker)
+        dropoff = screen.query_one("#f-dropoff_zone", Picker)
+        dropoff.input.focus()
+        dropoff.input.value = ""
+        await pilot.press(*"laguardia x")
+        await wait_for(pilot, lambda: dropoff.has_class("-open"), 10, "the list")
+        await pilot.press("shift+tab")
+        await wait_for(pilot, lambda: app.focused is pickup.input, 10, '"from" focused')
+        await pilot.pause()
+        assert not dropoff.has_class("-open")
+        assert dropoff.value is None and dropoff.input.value == "laguardia x"  # kept as typed

@@ -638,7 +638,12 @@ class PredictScreen(BaseScreen):
     def _json_block(title: str, data: Any) -> Any:
         from rich.console import Group
 
-        return Group(Text(f"\n{title}", style="bold underline"), JSON(json.dumps(data), indent=2))
+        body = JSON(json.dumps(data), indent=2)
+        # Rich's JSON never wraps: at 80x24 the pane cut '"pickup_datetime": "2019-0' and the
+        # last digits of the coordinates. Wrapped at spaces; a token wider than the pane is folded.
+        body.text.no_wrap = False
+        body.text.overflow = "fold"
+        return Group(Text(f"\n{title}", style="bold underline"), body)
 
     # -- copy as curl ----------------------------------------------------------------------------
 

@@ -12,15 +12,33 @@ import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.geometry import Region
 from textual.message import Message
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
-Matcher = Callable[[str], list[Any]]  # text -> matching values, best first
+# text -> matching values, best first; LookupError for text it cannot match (the zone table
+# refuses more than 8 words or 64 characters): the picker lists no match then, as it types
+Matcher = Callable[[str], list[Any]]
+
+
+class PickerInput(Input):
+    """The picker's text field. It keeps its cursor in view when its width changes: the list that
+    opens under it as a key is typed makes the form scroll, and the form's scrollbar takes two
+    columns, after Input scrolled for that key, so the key and the cursor were past the right edge
+    until the next one ("LaGuardia Airport (Queens)" picked, then x, showed no x). Only in the
+    focused field: one not focused keeps showing its start."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        if not self.has_focus:  # a field left shows the start (Picker._show_start_unless_typing)
+            return
+        at = cell_len(self.value[: self.cursor_position]) + (self.cursor_position == len(self.value))
+        self.scroll_to_region(Region(at, 0, 1, 1), force=True, animate=False)
 
 
 class Picker(Vertical):
@@ -28,7 +46,10 @@ class Picker(Vertical):
 
     DEFAULT_CSS = """
     Picker { height: auto; }
-    Picker > OptionList { display: none; max-height: 7; border: none; background: $boost; text-wrap: nowrap; }
+    Picker > OptionList {
+        display: none; max-height: 7; border: none; background: $boost;
+        text-wrap: nowrap; text-overflow: ellipsis;  /* one line a match: nowrap alone still folds */
+    }
     Picker.-open > OptionList { display: block; }
     Picker > Input.-picked { color: $success; }
     """
@@ -73,9 +94,11 @@ class Picker(Vertical):
         self._placeholder = placeholder
         self._setting = False
         self._listed_for: str | None = None  # the text the option list was built for
+        self._chosen = False  # the person moved the highlight (↑/↓) in the list for that text
+        self._accepting = False  # tab left the field and takes its match next (_accept_typed)
 
     def compose(self):
-        yield Input(self._labels.get(self.value, ""), placeholder=self._placeholder, compact=True)
+        yield PickerInput(self._labels.get(self.value, ""), placeholder=self._placeholder, compact=True)
         options = OptionList()
         options.can_focus = False  # ↑/↓ move in it from the input; tab goes on to the next field
         yield options
@@ -114,6 +137,8 @@ class Picker(Vertical):
     def _left(self, event: Input.Blurred) -> None:
         event.stop()
         self._show_start_unless_typing()
+        if not self._accepting:  # shift+tab, esc: no list left open under a field not focused
+            self.remove_class("-open")
 
     def matches(self, text: str) -> list[Any]:
         text = text.strip()
@@ -124,7 +149,10 @@ class Picker(Vertical):
             if exact:
                 return exact
         if self.matcher is not None:
-            found = [v for v in self.matcher(text) if v in self._labels]
+            try:
+                found = [v for v in self.matcher(text) if v in self._labels]
+            except LookupError:  # too long to match: a sentence typed here is named when sent
+                return []
             if found:
                 return found
         needle = text.lower()
@@ -141,6 +169,7 @@ class Picker(Vertical):
         self.input.remove_class("-picked")
         found = self.matches(event.value)[: self.limit]
         self._listed_for = event.value
+        self._chosen = False
         options = self.query_one(OptionList)
         options.clear_options()
         options.add_options(
@@ -157,10 +186,11 @@ class Picker(Vertical):
     def _submitted(self, event: Input.Submitted) -> None:
         if not self.has_class("-open") and self.value is not None:
             return  # already picked: let the form handle enter
-        event.stop()
         options = self.query_one(OptionList)
         if options.option_count and options.highlighted is not None:
+            event.stop()
             self._pick_option(options.get_option_at_index(options.highlighted))
+        # no match to pick: the form handles enter, and names what the text does not match
 
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:
@@ -182,15 +212,18 @@ class Picker(Vertical):
         if options.option_count:
             current = options.highlighted if options.highlighted is not None else -1
             options.highlighted = max(0, min(options.option_count - 1, current + step))
+            self._chosen = True
 
     def action_accept_next(self) -> None:
         """Tab: the next field now, then take the highlighted match (or what the typed text names)
         once this field has caught up with the keys typed before the tab."""
+        self._accepting = True
         self.screen.focus_next()
         self.input.call_later(self._accept_typed)
 
     def _accept_typed(self) -> None:
         """The match for the text in the field now, never from a list built for older text."""
+        self._accepting = False
         text = self.input.value
         unchanged = self.value is not None and text == self._labels.get(self.value)
         if not unchanged and text.strip():
@@ -206,9 +239,16 @@ class Picker(Vertical):
         self.remove_class("-open")
 
     def resolve_typed(self) -> Any:
-        """The value of the typed text by ``resolver`` (picked, too); LookupError when it names none."""
+        """The value of the typed text by ``resolver`` (picked, too); LookupError when it names none.
+        A match the person chose with ↑/↓ in the list shown for that text is taken as it is."""
         if self.value is not None:
             return self.value
+        options = self.query_one(OptionList)
+        shown = self._listed_for == self.input.value and self.has_class("-open")
+        if self._chosen and shown and options.highlighted is not None:
+            self._pick_option(options.get_option_at_index(options.highlighted))
+            if self.value is not None:
+                return self.value
         if self.resolver is None:
             raise LookupError("pick one of the matches (↓ then enter)")
         value = self.resolver(self.input.value)

@@ -145,3 +145,169 @@ async def test_ctrl_s_right_after_a_new_zone_is_typed_over_a_picked_one_sends_th
         await wait_for(pilot, lambda: "Narnia" in str(error.render()), 10, "the unknown place named")
         assert "no zone called 'Narnia'" in str(error.render())
         assert sum(c.op == "predict" for c in adapter.calls) == before
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["how long from times sq to laguardia friday 5pm?", "Pennsylvania-Station-" * 4],
+    ids=["nine words", "over 64 characters"],
+)
+async def test_a_sentence_typed_into_a_zone_is_named_not_a_crash(
+    make_app: Any, adapter: Any, typed: str
+) -> None:
+    """A question typed into "to" (the guide's habit, after 1 was typed into the field) stopped the
+    app at the ninth word: the zone table refuses text that long (LookupError) and the picker's
+    list asked it as you typed. Right: no matches listed, and the send names the field's problem."""
+    app = make_app(adapter, first_mode="dashboard")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _arrive(pilot)
+        picker = screen.query_one("#f-dropoff_zone", Picker)
+        picker.input.focus()
+        picker.input.value = ""
+        await pilot.press(*typed)
+        await pilot.pause()
+        assert picker.input.value == typed and picker.value is None
+        await pilot.press("ctrl+s")
+        error = screen.query_one("#err-dropoff_zone")
+        await wait_for(
+            pilot, lambda: "a zone name is at most" in str(error.render()), 10, "the problem named"
+        )
+
+
+async def test_each_match_takes_one_line_of_the_list(make_app: Any, adapter: Any) -> None:
+    """At 80x24 the list under a zone field is 21 columns wide: 'penn' listed "Penn Station/Madi",
+    "son Sq West (Manh", "attan)  [186]" (the long names were folded), so two matches filled the
+    seven lines. Each match is one line, cut with an ellipsis."""
+    from textual.widgets import OptionList
+
+    app = make_app(adapter, first_mode="dashboard")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _arrive(pilot)
+        picker = screen.query_one("#f-pickup_zone", Picker)
+        await pilot.press("tab", *"penn")
+        options = picker.query_one(OptionList)
+        await wait_for(pilot, lambda: options.option_count >= 2, 10, "the matches")
+        await pilot.pause()
+        lines = [options.render_line(y).text.strip() for y in range(2)]
+        assert lines[0].startswith("Penn Station/") and lines[0].endswith("…"), lines
+        assert lines[1].startswith("East New York/"), lines
+
+
+async def test_a_key_typed_after_a_picked_name_is_shown(make_app: Any, adapter: Any) -> None:
+    """'laguardia', enter, then 'x' in "to" at 80x24 showed "ia Airport (Queens)" without the x:
+    the list that opened made the form scroll, its scrollbar narrowed the field by two columns, and
+    the field kept its old scroll, so the cursor and the key just typed were past its right edge."""
+    app = make_app(adapter, first_mode="dashboard")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _arrive(pilot)
+        picker = screen.query_one("#f-dropoff_zone", Picker)
+        picker.input.focus()
+        picker.input.value = ""
+        await pilot.press(*"laguardia", "enter")
+        await wait_for(pilot, lambda: picker.label.startswith("LaGuardia"), 10, "LaGuardia picked")
+        await pilot.pause()
+        width = picker.input.size.width
+        await pilot.press("x")
+        await wait_for(pilot, lambda: picker.has_class("-open"), 10, "the list")
+        await pilot.pause()
+        field = picker.input
+        assert field.size.width < width  # the case: the field narrowed as the list opened
+        start = field.scroll_offset.x
+        shown = field.value[start : start + field.size.width]  # what the screen shows of it
+        assert shown.endswith("(Queens)x"), shown
+        assert start + field.size.width > field.cursor_position  # and the cursor after it
+
+
+async def test_enter_on_a_zone_that_matches_nothing_names_it(make_app: Any, adapter: Any) -> None:
+    """'qwxzzy' then enter in "to" did nothing at all (the open list had no match to pick and kept
+    the enter from the form); tab then ctrl+s said "no zone called 'qwxzzy'". Enter says it too."""
+    app = make_app(adapter, first_mode="dashboard")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _arrive(pilot)
+        picker = screen.query_one("#f-dropoff_zone", Picker)
+        picker.input.focus()
+        picker.input.value = ""
+        await pilot.press(*"qwxzzy")
+        await pilot.pause()
+        await pilot.press("enter")
+        error = screen.query_one("#err-dropoff_zone")
+        await wait_for(pilot, lambda: "no zone called 'qwxzzy'" in str(error.render()), 10, "the problem")
+
+
+async def test_ctrl_s_takes_the_match_chosen_with_the_arrows(make_app: Any, adapter: Any) -> None:
+    """'penn', ↓ to "East New York/Pennsylvania Avenue", then ctrl+s sent Penn Station (the typed
+    text read afresh), not the match highlighted on screen; tab and enter take the highlighted one."""
+    app = make_app(adapter, first_mode="dashboard")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _arrive(pilot)
+        picker = screen.query_one("#f-pickup_zone", Picker)
+        await pilot.press("tab")
+        picker.input.value = ""
+        await pilot.press(*"penn")
+        await wait_for(pilot, lambda: picker.has_class("-open"), 10, "the list")
+        await pilot.pause()
+        await pilot.press("down", "ctrl+s")
+        await wait_for(pilot, lambda: picker.value is not None, 10, "a zone picked")
+        assert picker.label.startswith("East New York/Pennsylvania"), picker.label
+
+
+async def test_ctrl_s_without_the_arrows_reads_the_typed_text(make_app: Any, adapter: Any) -> None:
+    """Without ↑/↓ the typed text is read by the zone resolver (as the guide and the CLI read it):
+    'midtown' names four zones and is refused, not sent as the first one listed."""
+    app = make_app(adapter, first_mode="dashboard")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _arrive(pilot)
+        picker = screen.query_one("#f-pickup_zone", Picker)
+        await pilot.press("tab")
+        picker.input.value = ""
+        await pilot.press(*"midtown")
+        await wait_for(pilot, lambda: picker.has_class("-open"), 10, "the list")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        error = screen.query_one("#err-pickup_zone")
+        await wait_for(pilot, lambda: "type more of the name" in str(error.render()), 10, "the problem")
+        assert picker.value is None
+
+
+async def test_the_request_shown_keeps_its_values_at_80_columns(tmp_path: Any) -> None:
+    """The Result pane at 80x24 showed '"pickup_datetime": "2019-0' and nothing more: the JSON of
+    the request and the response was cut at the pane's edge (Rich's JSON never wraps). It wraps."""
+    import re
+
+    from .fixed_app import feed_once, fixed_app
+    from .terminal_support import screen_text
+
+    app = fixed_app(tmp_path, "predict")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await feed_once(pilot)
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.form_ready, what="form")
+        await pilot.press("ctrl+s")
+        meta = screen.query_one("#result-meta")
+        await wait_for(pilot, lambda: "latency" in str(meta.render()), what="result")
+        request = screen.query_one("#result-request")
+        screen.query_one("#predict-result").scroll_to_widget(request, animate=False, top=True)
+        await pilot.pause(0.2)
+        rows = [line.split("││", 1)[-1] for line in screen_text(app).splitlines()]
+        pane = "\n".join(row.rstrip().removesuffix("│") for row in rows)  # the Result pane
+        assert re.search(r'"pickup_datetime":\s+"2019-\d\d-\d\dT\d\d:\d\d(:\d\d)?"', pane), pane
+        assert re.search(r'"dropoff_lon":\s+-73\.99740673\b', pane), pane
+
+
+async def test_shift_tab_out_of_a_zone_closes_its_list(make_app: Any, adapter: Any) -> None:
+    """'laguardia', x, then shift+tab back to "from": the list of "to" stayed open under a field
+    no longer focused (↑/↓ now moved in nothing there), looking like the list of "from"."""
+    app = make_app(adapter, first_mode="dashboard")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _arrive(pilot)
+        pickup = screen.query_one("#f-pickup_zone", Picker)
+        dropoff = screen.query_one("#f-dropoff_zone", Picker)
+        dropoff.input.focus()
+        dropoff.input.value = ""
+        await pilot.press(*"laguardia x")
+        await wait_for(pilot, lambda: dropoff.has_class("-open"), 10, "the list")
+        await pilot.press("shift+tab")
+        await wait_for(pilot, lambda: app.focused is pickup.input, 10, '"from" focused')
+        await pilot.pause()
+        assert not dropoff.has_class("-open")
+        assert dropoff.value is None and dropoff.input.value == "laguardia x"  # kept as typed

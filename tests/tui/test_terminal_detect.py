@@ -69,3 +69,23 @@ def test_printable_follows_the_locale() -> None:
         terminal.printable(line, {"LC_ALL": "C"}) == "mlops-tui: the local platform is not running - start it"
     )
     assert terminal.printable(line, {"LANG": "en_US.UTF-8"}) == line
+
+
+def test_no_glyph_of_the_app_becomes_a_question_mark() -> None:
+    """Predict's distance note read "? estimated from the zones (x 1.3)" under LANG=C: ≈ had no
+    stand-in. Every non-ASCII character in the app's own source (messages, notes, the doctor's
+    "§4") has one that is not "?"."""
+    from pathlib import Path
+
+    root = Path(terminal.__file__).resolve().parents[1]
+    sources = [p for folder in ("mlops_tui", "screens", "lab_scripts") for p in (root / folder).rglob("*.py")]
+    sources.remove(Path(terminal.__file__).resolve())  # the table itself: its examples of what has none
+    assert len(sources) > 50
+    unmapped = {
+        char: path.relative_to(root).as_posix()
+        for path in sources
+        for char in path.read_text(encoding="utf-8")
+        if not char.isascii() and "?" in terminal.ascii_char(char)
+    }
+    assert not unmapped, unmapped
+    assert terminal.to_ascii("≈ estimated") == "~ estimated"

@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mlops_tui import strict_json
+from mlops_tui import json_keys, strict_json
 
 METHODS = (b"POST", b"PUT", b"PATCH")
 #: Content-Encodings that transform the body (RFC 9110 §8.4.1, IANA's registry); another value (clients
@@ -47,20 +47,6 @@ class StrictJsonBody:
         ):
             await self.app(scope, receive, send)
             return
-        encoding = dict(scope["headers"]).get(b"content-encoding", b"").strip().lower()
-        if encoding and _COMPRESSED.search(encoding):  # (FastAPI would read compressed bytes as JSON)
-            shown = encoding.decode("latin-1")
-            await JSONResponse(
-                {
-                    "error": f"Content-Encoding {shown}: this API takes no compressed body; "
-                    "send it uncompressed",
-                    "code": "invalid_input",
-                    "field": "Content-Encoding",
-                },
-                status_code=415,
-                headers={"Connection": "close"},  # (the body is left unread)
-            )(scope, receive, send)
-            return
         chunks: list[bytes] = []
         try:
             while True:
@@ -78,6 +64,21 @@ class StrictJsonBody:
             )
             return
         body = b"".join(chunks)
+        encoding = dict(scope["headers"]).get(b"content-encoding", b"").strip().lower()
+        if encoding and _COMPRESSED.search(encoding):  # (FastAPI would read compressed bytes as JSON)
+            # answered once the body is read (body_limit bounds it): a connection closed with a body
+            # unread is reset, and the client can lose the answer (httpx: "Connection reset by peer")
+            shown = encoding.decode("latin-1")
+            await JSONResponse(
+                {
+                    "error": f"Content-Encoding {shown}: this API takes no compressed body; "
+                    "send it uncompressed",
+                    "code": "invalid_input",
+                    "field": "Content-Encoding",
+                },
+                status_code=415,
+            )(scope, receive, send)
+            return
         refusal = _refusal(body) if body else None
         if refusal is not None:
             message_text, field = refusal
@@ -109,7 +110,7 @@ def _refusal(body: bytes) -> tuple[str, str] | None:
             return exc.message, exc.field
     # (a body MAX_DEPTH deep holds as many brackets: two counts in C settle most bodies)
     if body.count(b"[") + body.count(b"{") > MAX_DEPTH:
-        depth = strict_json.nesting(body)
+        depth = json_keys.nesting(body)
         if depth > MAX_DEPTH:
             return (
                 f"body: the JSON nests {depth} levels deep; the platform's API reads at most {MAX_DEPTH} "

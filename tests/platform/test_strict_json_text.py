@@ -6,7 +6,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from mlops_tui import strict_json
+from mlops_tui import json_keys, strict_json
 from mlops_tui.strict_json import JsonRefused
 
 
@@ -66,7 +66,7 @@ def test_text_with_escaped_characters_near_the_colon_is_not_parsed_twice(
     ``\\u003`` sent valid text to the second, full parse, though only ``\\u003a`` (a colon) changes
     the count; escaped colons are now counted instead."""
     parsed_again: list[object] = []
-    monkeypatch.setattr(strict_json, "first_duplicate_key", lambda data: parsed_again.append(data))
+    monkeypatch.setattr(json_keys, "first_duplicate_key", lambda data: parsed_again.append(data))
     for text in (
         b'{"note": "a \\u003c b \\u003e c", "rides": [{"x": 1}, {"x": 2}]}',
         b'{"a\\u003ab": "\\u003A", "c": ":"}',

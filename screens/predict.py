@@ -282,7 +282,11 @@ class PredictScreen(BaseScreen):
         user, _ = self.mlops.me
         name = ws.deployment_name(user) if user else "of yours"
         others = " (the others listed are other people's)" if self._deployments_shown else ""
-        return f"There is no deployment {name} yet: Lab 4 deploys the model (1, then goto lab 4){others}."
+        # esc first: with a field focused, 1 is typed into it (a tester's picked zone became 'Queens)1')
+        return (
+            f"There is no deployment {name} yet: Lab 4 deploys the model (in the guide: esc, 1, then "
+            f"type goto lab 4){others}."
+        )
 
     def _deployment(self) -> Deployment | None:
         value = self.query_one("#f-deployment", SafeSelect).value

@@ -40,7 +40,23 @@ async def test_predict_without_a_deployment_of_ones_own_says_so_and_picks_none(t
         assert select.is_blank()  # not student02's
         said = str(app.screen.query_one("#result-value").render())
         assert said.startswith(f"There is no deployment mlops-inference-server-{ME} yet"), said
-        assert "Lab 4 deploys" in said
+        assert "Lab 4 deploys the model (in the guide: esc, 1, then type goto lab 4)" in said
+
+
+async def test_the_way_to_lab_4_it_names_works_from_a_field(tmp_path: Path) -> None:
+    """The Result pane said "1, then goto lab 4" while a field had the focus: 1 was typed into the
+    picked zone ('Queens)1'). esc, then 1, reaches the guide and leaves the field as it was."""
+    app = _app(tmp_path, ClassPlatform(mine=False), "predict")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _feed(pilot)
+        await wait_for(pilot, lambda: app.screen.form_ready, what="the form")
+        pickup = app.screen.query_one("#f-pickup_zone Input")
+        pickup.focus()
+        await pilot.pause()
+        before = pickup.value
+        await pilot.press("escape", "1")
+        await wait_for(pilot, lambda: app.current_mode == "guide", 10, "the guide")
+        assert pickup.value == before
 
 
 async def test_predict_defaults_to_ones_own_deployment(tmp_path: Path) -> None:

@@ -103,3 +103,17 @@ async def test_show_after_every_lab_gives_the_last_steps_commands_not_a_pointer(
             said = guide.chat.messages[-1].plain
             assert "Predict a ride's travel time, by hand" in said, (line, said)
             assert "/predict" in said and "show curl" not in said and "Nothing has run" not in said
+
+
+async def test_a_prompt_longer_than_its_line_ends_in_an_ellipsis_at_80_columns(tmp_path: Path) -> None:
+    """At 80x24 "▶ Lab 5: Predict a ride's travel time — enter runs it" wrapped after "enter" and
+    its second line was hidden: a cut that said nothing. The line is cut with "…"."""
+    app = fixed_app(tmp_path, "guide", FixedPlatform())
+    async with app.run_test(size=(80, 24)) as pilot:
+        prompt = app.screen.query_one("#guide-prompt")
+
+        def shown() -> str:
+            return prompt.render_line(0).text.strip()
+
+        await wait_for(pilot, lambda: shown().startswith("▶ Lab"), what="a step's prompt")
+        assert shown().endswith("…"), shown()  # ("▶ Lab 3: Upload the training code — enter ru…")

@@ -177,6 +177,19 @@ ACTIONS: tuple[AppAction, ...] = (
 )
 
 
+def closest(word: str) -> list[str]:
+    """The commands whose name or an alias is spelt most like ``word``, best first, at most two,
+    each once, as typed (``trainig`` → ``training``): difflib's ratio of at least 0.7."""
+    import difflib
+
+    by_word = {w: action for action in ACTIONS for w in action.words}
+    found: list[str] = []
+    for near in difflib.get_close_matches(word.strip().lower(), list(by_word), n=6, cutoff=0.7):
+        if not any(by_word[near] is by_word[f] for f in found):
+            found.append(near)
+    return found[:2]
+
+
 def find(word: str) -> AppAction | None:
     """The action named ``word`` (or one of its aliases), case-insensitive."""
     word = word.strip().lower()

@@ -596,8 +596,11 @@ class MlopsApp(App[int]):
             return
         action = actions.find(head)
         if action is None:
+            near = actions.closest(head)
+            meant = f"did you mean {' or '.join(f':{w}' for w in near)}? " if near else ""
             self.notify(
-                f"Unknown command :{head} — press ? for help or ctrl+p for the palette.", severity="warning"
+                f"Unknown command :{shown(head)} — {meant}press ? for help or ctrl+p for the palette.",
+                severity="warning",
             )
             return
         if action.destructive and not self.require_writable(action.help):

@@ -63,6 +63,12 @@ async def test_command_line_and_palette(make_app: Any, adapter: Any) -> None:
         await pilot.pause(0.2)
         assert app.current_mode == "training"
         assert any("Unknown command" in n.message for n in app._notifications)
+        await pilot.press("colon", *"trainig", "enter")  # (no did-you-mean, as the guide gives)
+        await wait_for(
+            pilot,
+            lambda: any("did you mean :training?" in n.message for n in app._notifications),
+            what="the suggestion",
+        )
         await pilot.press("ctrl+p")
         await pilot.pause(0.3)
         await pilot.press(*"model registry", "enter")

@@ -56,18 +56,23 @@ def build_record(args: Any) -> dict[str, Any]:
             raw = Path(args.json_file).read_bytes() if args.json_file else args.json
         except OSError as exc:
             raise InvalidInput(f"cannot read {args.json_file}: {exc.strerror}", field="json-file") from None
+        option = "json-file" if args.json_file else "json"
         try:
             data = strict_json.loads(
                 raw, f"{args.json_file}" if args.json_file else "the JSON", decompresses=False
             )
         except strict_json.JsonRefused as exc:  # NaN, a key twice, UTF-16 …: named
-            option = "json-file" if args.json_file else "json"
             field = option if exc.field == "body" else f"{option}.{exc.field}"
             raise InvalidInput(f"--{option}: {exc.message}", field=field) from None
         if isinstance(data, dict) and "scoring_args" in data:
             data = data["scoring_args"]  # a whole workshop body was given
+            if isinstance(data, str):  # its ride as JSON text, as the workshop's server takes it
+                try:
+                    data = strict_json.loads(data, "scoring_args (a string)", "scoring_args")
+                except strict_json.JsonRefused as exc:
+                    raise InvalidInput(f"--{option}: {exc.message}", field=f"{option}.{exc.field}") from None
         if not isinstance(data, dict):
-            raise InvalidInput("the JSON must be one object: the ride's fields", field="json")
+            raise InvalidInput(f"--{option}: the JSON must be one object: the ride's fields", field=option)
         return data
     if args.example:
         return dict(ws.EXAMPLE_SCORING_ARGS)

@@ -197,3 +197,20 @@ def test_a_json_file_with_a_utf8_byte_order_mark_is_read(tmp_path: Path) -> None
     f = tmp_path / "ride.json"
     f.write_bytes(b'\xef\xbb\xbf{"pickup_zone": 1}')
     assert build_record(_args(json_file=str(f))) == {"pickup_zone": 1}
+
+
+def test_a_workshop_body_whose_ride_is_json_text_is_read(tmp_path: Path) -> None:
+    """The workshop's server takes scoring_args as JSON text; the CLI said "the JSON must be one
+    object" for such a file."""
+    f = tmp_path / "ride.json"
+    f.write_text(json.dumps({"use_scoring": True, "scoring_args": json.dumps({"pickup_zone": 1})}))
+    assert build_record(_args(json_file=str(f))) == {"pickup_zone": 1}
+    f.write_text(json.dumps({"scoring_args": '{"pickup_zone": 1, "pickup_zone": 2}'}))
+    with pytest.raises(InvalidInput) as err:
+        build_record(_args(json_file=str(f)))
+    assert err.value.field == "json-file.scoring_args.pickup_zone"
+    f.write_text("[1, 2]")
+    with pytest.raises(InvalidInput) as err:
+        build_record(_args(json_file=str(f)))
+    assert err.value.field == "json-file"
+    assert str(err.value).startswith("--json-file: the JSON must be one object")

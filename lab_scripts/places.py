@@ -62,13 +62,20 @@ def _names(zones: Sequence[_Zone]) -> str:
 
 class ZoneNotFound(LookupError):
     """No zone fits `query`; `near` holds zones that share some of its words (maybe none);
-    `hint` is the command that lists zones by name."""
+    `hint` is the command that lists zones by name (one that finds some)."""
 
     def __init__(self, query: str, message: str, near: Sequence[_Zone] = ()) -> None:
         self.query = query
         self.near = list(near)
-        words = query.split()
-        self.hint = f"try `zones {words[0].lower()}`" if words and not query.strip().isdigit() else ""
+        words = [w.lower() for w in query.split()]
+        names = " ".join(z.zone.lower() for z in self.near)
+        shared = next((w for w in words if len(w) > 2 and w in names), None)
+        if not words or query.strip().isdigit():
+            self.hint = ""
+        elif shared:  # a word the zones near it share finds them (`zones narnia` would find nothing)
+            self.hint = f"try `zones {shared}`"
+        else:
+            self.hint = "look one up by a part of its name, e.g. `zones midtown`"
         super().__init__(message)
 
 

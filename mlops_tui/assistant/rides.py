@@ -370,7 +370,8 @@ def _by_distance(
 
 
 def place_problem(role: str, err: LookupError) -> str:
-    """``pickup: no zone called 'Narnia', try `zones narnia```: a zone that could not be read."""
+    """``pickup: no zone called 'Narnia', look one up by a part of its name, e.g. `zones midtown```:
+    a zone that could not be read, and the guide's command that finds one."""
     hint = getattr(err, "hint", "")
     return f"{role}: {err}" + (f", {hint}" if hint else "")
 

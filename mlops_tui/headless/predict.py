@@ -36,7 +36,6 @@ def read_when(text: str | None, today: date | None = None) -> tuple[str, tuple[s
 
 def _zone(end: str, value: str) -> int:
     """A zone id or name, read by the one resolver in the app's zone table (``taxi_zones``)."""
-    from mlops_tui.assistant.rides import place_problem
     from mlops_tui.lab_scripts.places import resolve_zone
     from mlops_tui.services.taxi_zones import zone_table
 
@@ -44,7 +43,7 @@ def _zone(end: str, value: str) -> int:
         return resolve_zone(zone_table(), value).location_id
     except LookupError as exc:
         hint = str(getattr(exc, "hint", "")).replace("`zones ", "`mlops-tui zones ")
-        message = place_problem(f"{end}_zone", exc).split(", try `")[0]
+        message = f"{end}_zone: {exc}"  # (place_problem's hint names the guide's command)
         raise InvalidInput(message + (f", {hint}" if hint else ""), field=f"{end}_zone") from None
 
 

@@ -101,7 +101,7 @@ def test_anything_else_names_two_commands_with_an_example_each(line: str) -> Non
         ("train colour=red", "there is no training parameter 'colour'"),
         ("train period=2019-13", "period must be a month YYYY-MM or a range YYYY-MM..YYYY-MM, not '2019-13'"),
         ("train data=march.csv rounds=abc", "rounds must be a whole number from 1 to 10000, not 'abc'"),
-        ("predict from Narnia to JFK", "no zone called 'Narnia', try `zones narnia`"),
+        ("predict from Narnia to JFK", "no zone called 'Narnia', look one up by a part of its name"),
         ("predict from midtown to JFK", "'midtown' fits 4 zones: Midtown Center (161)"),
         ("predict from 161 to 230 2019-02-31T09:00", "February 2019 has no day 31"),
     ],

@@ -72,7 +72,9 @@ def test_build_record_from_flags_and_json(tmp_path) -> None:
     }
     assert build_record(_args(pickup_zone="laguardia", dropoff_zone="230"))["pickup_zone"] == 138
     with pytest.raises(
-        InvalidInput, match=r"pickup_zone: no zone called 'Narnia', try `mlops-tui zones narnia`"
+        InvalidInput,
+        match=r"pickup_zone: no zone called 'Narnia', look one up by a part of its name, "
+        r"e.g. `mlops-tui zones midtown`",
     ):
         build_record(_args(pickup_zone="Narnia", dropoff_zone="230"))
     with pytest.raises(InvalidInput, match=r"'midtown' fits 4 zones: Midtown Center \(161\)"):

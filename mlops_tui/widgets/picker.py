@@ -180,6 +180,9 @@ class Picker(Vertical):
         )
         if found:
             options.highlighted = 0
+        elif event.value.strip():  # said as it is typed, not only once sent (enter says why)
+            # (the typed text is just above; the list is about 20 columns wide at 80)
+            options.add_option(Option("no match", disabled=True))
         self.set_class(bool(event.value.strip()), "-open")
 
     @on(Input.Submitted)
@@ -209,7 +212,7 @@ class Picker(Vertical):
         if not self.has_class("-open"):
             self.input.post_message(Input.Changed(self.input, self.input.value))
             return
-        if options.option_count:
+        if any(not o.disabled for o in options.options):  # (not the "no match" line)
             current = options.highlighted if options.highlighted is not None else -1
             options.highlighted = max(0, min(options.option_count - 1, current + step))
             self._chosen = True

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from mlops_tui.screens import predict as predict_module
-from textual.widgets import Button, Input
+from textual.widgets import Button, Input, OptionList
 from textual.widgets.input import Selection
 
 from mlops_tui.widgets.picker import Picker
@@ -180,7 +180,6 @@ async def test_each_match_takes_one_line_of_the_list(make_app: Any, adapter: Any
     """At 80x24 the list under a zone field is 21 columns wide: 'penn' listed "Penn Station/Madi",
     "son Sq West (Manh", "attan)  [186]" (the long names were folded), so two matches filled the
     seven lines. Each match is one line, cut with an ellipsis."""
-    from textual.widgets import OptionList
 
     app = make_app(adapter, first_mode="dashboard")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -231,7 +230,9 @@ async def test_enter_on_a_zone_that_matches_nothing_names_it(make_app: Any, adap
         picker.input.value = ""
         await pilot.press(*"qwxzzy")
         await pilot.pause()
-        await pilot.press("enter")
+        listed = picker.query_one(OptionList)  # said as it is typed (it was only once sent)
+        assert [str(o.prompt) for o in listed.options] == ["no match"]
+        await pilot.press("down", "enter")  # (the line is not a match to pick)
         error = screen.query_one("#err-dropoff_zone")
         await wait_for(pilot, lambda: "no zone called 'qwxzzy'" in str(error.render()), 10, "the problem")
 

@@ -570,6 +570,9 @@ class PredictScreen(BaseScreen):
         if problems:
             name, problem = next(iter(problems.items()))
             self.notify(f"{name}: {problem}", title="Check the ride", severity="warning")
+            if self.last_record is not None:  # the pane still holds the last answer: not this ride's
+                said = f"Not sent: {name} has a problem (see the field). Below: the previous ride's answer."
+                self.query_one("#result-value", Static).update(Text(said, style=tone_style(Tone.WARN)))
             return
         dep = self._deployment()
         if dep is None:

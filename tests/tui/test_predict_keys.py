@@ -314,3 +314,27 @@ async def test_shift_tab_out_of_a_zone_closes_its_list(make_app: Any, adapter: A
         await pilot.pause()
         assert not dropoff.has_class("-open")
         assert dropoff.value is None and dropoff.input.value == "laguardia x"  # kept as typed
+
+
+async def test_a_ride_refused_before_sending_does_not_leave_the_last_answer_as_its_own(
+    make_app: Any, adapter: Any, deployment: dict
+) -> None:
+    """After an answer, a ride refused by the form (February 31st) left the last answer on the
+    Result pane as if it were this ride's: it says the ride was not sent and whose answer is below."""
+    app = make_app(adapter, first_mode="dashboard")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen, _ = await _in_a_picked_from(pilot, deployment)
+        value = screen.query_one("#result-value")
+        before = sum(c.op == "predict" for c in adapter.calls)
+        await pilot.press("ctrl+s")
+        await wait_for(
+            pilot, lambda: sum(c.op == "predict" for c in adapter.calls) == before + 1, 30, "an answer"
+        )
+        await wait_for(pilot, lambda: " s)" in str(value.render()), 10, "the answer shown")
+        screen.query_one("#f-pickup_datetime", Input).value = "2019-02-31T09:00"
+        await pilot.press("ctrl+s")
+        await wait_for(
+            pilot, lambda: str(value.render()).startswith("Not sent: pickup_datetime"), 10, "not sent"
+        )
+        assert "previous ride's answer" in str(value.render())
+        assert sum(c.op == "predict" for c in adapter.calls) == before + 1

@@ -122,7 +122,9 @@ def test_the_facilitator_sees_the_stuck_attendee_first(tmp_path: Path, local_pla
         assert "Traceback" not in screen
         # a broadcast from the Class screen reaches student02's guide live
         boss.press("b")  # the key alone: enter in the empty prompt would clear
-        boss.wait(lambda s: "message to every attendee's guide" in s, "the broadcast prompt")
+        # (the prompt's own words: the status line above says "b sends a message to every
+        # attendee's guide" before b is pressed, so that text typed ahead went to the Class screen)
+        boss.wait(lambda s: "(enter sends, empty clears)" in s, "the broadcast prompt")
         boss.send_line("Pair up with your neighbour for Lab 4")
         boss.wait(lambda s: "broadcast: Pair up with your neighbour" in s, "the broadcast line")
         terms["student02"].wait(

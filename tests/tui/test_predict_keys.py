@@ -24,6 +24,20 @@ async def _arrive(pilot: Any) -> Any:
     return screen
 
 
+async def _typed_into(pilot: Any, field: str, *keys: str) -> tuple[Any, Picker]:
+    """Predict, the zone field ``field`` emptied and focused (the first tab goes to "from"), then
+    ``keys`` pressed."""
+    screen = await _arrive(pilot)
+    picker = screen.query_one(f"#f-{field}", Picker)
+    if field == "pickup_zone":
+        await pilot.press("tab")
+    else:
+        picker.input.focus()
+    picker.input.value = ""
+    await pilot.press(*keys)
+    return screen, picker
+
+
 async def _in_a_picked_from(pilot: Any, deployment: dict) -> tuple[Any, Picker]:
     """Predict for ``deployment``, tabbed into "from", which holds a picked zone."""
     app = pilot.app
@@ -63,11 +77,7 @@ async def test_enter_in_a_picked_zone_of_an_incomplete_ride_goes_to_the_empty_fi
 async def test_a_picked_zone_leaves_the_cursor_at_its_end(make_app: Any, adapter: Any) -> None:
     app = make_app(adapter, first_mode="dashboard")
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await _arrive(pilot)
-        picker = screen.query_one("#f-pickup_zone", Picker)
-        await pilot.press("tab")
-        picker.input.value = ""
-        await pilot.press(*"laguardia", "enter")
+        _, picker = await _typed_into(pilot, "pickup_zone", *"laguardia", "enter")
         await pilot.pause()
         assert picker.label.startswith("LaGuardia")
         assert picker.input.cursor_position == len(picker.input.value) == len(picker.label)
@@ -78,11 +88,7 @@ async def test_a_zone_picked_by_tab_shows_its_name_from_the_start(make_app: Any,
     a field already left, so it showed the tail. The CI's first-timer at 80x24 read the field."""
     app = make_app(adapter, first_mode="dashboard")
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await _arrive(pilot)
-        picker = screen.query_one("#f-pickup_zone", Picker)
-        await pilot.press("tab")
-        picker.input.value = ""
-        await pilot.press(*"penn", "tab")
+        _, picker = await _typed_into(pilot, "pickup_zone", *"penn", "tab")
         await wait_for(pilot, lambda: picker.label.startswith("Penn Station"), 10, "Penn Station picked")
         await pilot.pause()
         assert app.focused is not picker.input
@@ -200,11 +206,7 @@ async def test_a_key_typed_after_a_picked_name_is_shown(make_app: Any, adapter: 
     the field kept its old scroll, so the cursor and the key just typed were past its right edge."""
     app = make_app(adapter, first_mode="dashboard")
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await _arrive(pilot)
-        picker = screen.query_one("#f-dropoff_zone", Picker)
-        picker.input.focus()
-        picker.input.value = ""
-        await pilot.press(*"laguardia", "enter")
+        _, picker = await _typed_into(pilot, "dropoff_zone", *"laguardia", "enter")
         await wait_for(pilot, lambda: picker.label.startswith("LaGuardia"), 10, "LaGuardia picked")
         await pilot.pause()
         width = picker.input.size.width
@@ -224,11 +226,7 @@ async def test_enter_on_a_zone_that_matches_nothing_names_it(make_app: Any, adap
     the enter from the form); tab then ctrl+s said "no zone called 'qwxzzy'". Enter says it too."""
     app = make_app(adapter, first_mode="dashboard")
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await _arrive(pilot)
-        picker = screen.query_one("#f-dropoff_zone", Picker)
-        picker.input.focus()
-        picker.input.value = ""
-        await pilot.press(*"qwxzzy")
+        screen, picker = await _typed_into(pilot, "dropoff_zone", *"qwxzzy")
         await pilot.pause()
         listed = picker.query_one(OptionList)  # said as it is typed (it was only once sent)
         assert [str(o.prompt) for o in listed.options] == ["no match"]
@@ -242,11 +240,7 @@ async def test_ctrl_s_takes_the_match_chosen_with_the_arrows(make_app: Any, adap
     text read afresh), not the match highlighted on screen; tab and enter take the highlighted one."""
     app = make_app(adapter, first_mode="dashboard")
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await _arrive(pilot)
-        picker = screen.query_one("#f-pickup_zone", Picker)
-        await pilot.press("tab")
-        picker.input.value = ""
-        await pilot.press(*"penn")
+        _, picker = await _typed_into(pilot, "pickup_zone", *"penn")
         await wait_for(pilot, lambda: picker.has_class("-open"), 10, "the list")
         await pilot.pause()
         await pilot.press("down", "ctrl+s")
@@ -259,11 +253,7 @@ async def test_ctrl_s_without_the_arrows_reads_the_typed_text(make_app: Any, ada
     'midtown' names four zones and is refused, not sent as the first one listed."""
     app = make_app(adapter, first_mode="dashboard")
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await _arrive(pilot)
-        picker = screen.query_one("#f-pickup_zone", Picker)
-        await pilot.press("tab")
-        picker.input.value = ""
-        await pilot.press(*"midtown")
+        screen, picker = await _typed_into(pilot, "pickup_zone", *"midtown")
         await wait_for(pilot, lambda: picker.has_class("-open"), 10, "the list")
         await pilot.pause()
         await pilot.press("ctrl+s")
@@ -302,12 +292,8 @@ async def test_shift_tab_out_of_a_zone_closes_its_list(make_app: Any, adapter: A
     no longer focused (↑/↓ now moved in nothing there), looking like the list of "from"."""
     app = make_app(adapter, first_mode="dashboard")
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await _arrive(pilot)
+        screen, dropoff = await _typed_into(pilot, "dropoff_zone", *"laguardia x")
         pickup = screen.query_one("#f-pickup_zone", Picker)
-        dropoff = screen.query_one("#f-dropoff_zone", Picker)
-        dropoff.input.focus()
-        dropoff.input.value = ""
-        await pilot.press(*"laguardia x")
         await wait_for(pilot, lambda: dropoff.has_class("-open"), 10, "the list")
         await pilot.press("shift+tab")
         await wait_for(pilot, lambda: app.focused is pickup.input, 10, '"from" focused')

@@ -277,43 +277,79 @@ def validate_few(rides: Sequence[Any], single: bool) -> tuple[np.ndarray, list[s
         plan = _plan(tuple(ride))
         if plan is None:
             return NOT_HANDLED
-        values = list(ride.values())
-        for value, (lo, hi, whole) in zip(values, plan.rules, strict=True):
-            kind = type(value)
-            if kind is not float and kind is not int:
-                return NOT_HANDLED  # a boolean flag, a null, a text ...: ride by ride
-            if not lo <= value <= hi or (whole and kind is float and not value.is_integer()):
-                return i
-        chosen = [m for c, m in plan.month_columns if values[c] == 1]
-        if plan.month is not None:  # `features._Parser.month`
-            month = float(values[plan.month])
-            if chosen and chosen != [month]:
-                return i
-        elif len(chosen) == 1:
-            month = float(chosen[0])
-        else:
-            return i
-        plat, plon, dlat, dlon = (float(values[c]) for c in plan.places)
-        distance, hour = float(values[plan.distance]), float(values[plan.hour])
-        weekday = float(values[plan.weekday])
-        notes = []
-        straight = f._straight_scalar(plat, plon, dlat, dlon)
-        if distance < 0.75 * straight - 0.25:  # `features._Parser.distance`
-            notes.append(
-                f"{plan.distance_name} {f._fmt(distance)} miles is shorter than the straight line between "
-                f"pickup and dropoff ({straight:.1f} miles)")
-        if plan.work is not None:  # `features._parse_scoring_args`
-            given = float(values[plan.work])
-            derived = float(weekday == 1 and 8 <= hour < 18)
-            if given != derived:
-                notes.append(
-                    f"ignored work={int(given)}: work is derived from weekday and hour "
-                    f"(weekday={int(weekday)}, hour={int(hour)} gives work={int(derived)})")
-        notes.extend(f"ignored unknown field '{k}'" for k in plan.unknown)
-        passengers = float(values[plan.passengers]) if plan.passengers is not None else 1.0
-        rows.append(f.feature_row(weekday, hour, month, distance, plat, plon, dlat, dlon, passengers))
-        warnings.extend(notes if single else (f"record {i}: {n}" for n in notes))
+        checked = _few_ride(i, list(ride.values()), plan, single, rows, warnings)
+        if checked is not _ADDED:
+            return checked
     return np.array(rows, dtype=np.float64), warnings
+
+
+def validate_few_values(
+    rides: Sequence[Sequence[Any]], single: bool
+) -> tuple[np.ndarray, list[str]] | int | None:
+    """`validate_few` for rides given as their values in `features.WORKSHOP_COLUMNS` order (a
+    ride decoded by `typed_rides`: `typed_rides.values`), without making a dict of each."""
+    plan = _plan(f.WORKSHOP_COLUMNS)
+    assert plan is not None  # (the workshop's own fields are the workshop form)
+    rows: list[list[float]] = []
+    warnings: list[str] = []
+    for i, values in enumerate(rides):
+        checked = _few_ride(i, values, plan, single, rows, warnings)
+        if checked is not _ADDED:
+            return checked
+    return np.array(rows, dtype=np.float64), warnings
+
+
+def _few_ride(
+    i: int, values: Sequence[Any], plan: _Plan, single: bool, rows: list[list[float]], warnings: list[str]
+) -> Any:
+    """Check ride ``i`` (its ``values`` in the order of ``plan``'s fields) and add its feature row
+    and warnings: _ADDED; or ``i`` where it fails (`parse_record` names why), NOT_HANDLED where a
+    value is not a number."""
+    for value, (lo, hi, whole) in zip(values, plan.rules, strict=True):
+        kind = type(value)
+        if kind is not float and kind is not int:
+            return NOT_HANDLED  # a boolean flag, a null, a text ...: ride by ride
+        if not lo <= value <= hi or (whole and kind is float and not value.is_integer()):
+            return i
+    chosen = [m for c, m in plan.month_columns if values[c] == 1]
+    if plan.month is not None:  # `features._Parser.month`
+        month = float(values[plan.month])
+        if chosen and chosen != [month]:
+            return i
+    elif len(chosen) == 1:
+        month = float(chosen[0])
+    else:
+        return i
+    a, b, c, d = plan.places
+    plat, plon, dlat, dlon = float(values[a]), float(values[b]), float(values[c]), float(values[d])
+    distance, hour = float(values[plan.distance]), float(values[plan.hour])
+    weekday = float(values[plan.weekday])
+    straight = f._straight_scalar(plat, plon, dlat, dlon)
+    notes = None
+    if distance < 0.75 * straight - 0.25:  # `features._Parser.distance`
+        notes = [
+            f"{plan.distance_name} {f._fmt(distance)} miles is shorter than the straight line between "
+            f"pickup and dropoff ({straight:.1f} miles)"]
+    if plan.work is not None:  # `features._parse_scoring_args`
+        given = float(values[plan.work])
+        derived = float(weekday == 1 and 8 <= hour < 18)
+        if given != derived:
+            notes = notes or []
+            notes.append(
+                f"ignored work={int(given)}: work is derived from weekday and hour "
+                f"(weekday={int(weekday)}, hour={int(hour)} gives work={int(derived)})")
+    if plan.unknown:
+        notes = notes or []
+        notes.extend(f"ignored unknown field '{k}'" for k in plan.unknown)
+    passengers = float(values[plan.passengers]) if plan.passengers is not None else 1.0
+    rows.append(f.feature_row(weekday, hour, month, distance, plat, plon, dlat, dlon, passengers,
+                              straight))
+    if notes:
+        warnings.extend(notes if single else (f"record {i}: {n}" for n in notes))
+    return _ADDED
+
+
+_ADDED: Any = object()  # (`_few_ride`: the ride passed; NOT_HANDLED is None)
 
 
 def _work_notes(work: np.ndarray, weekday: np.ndarray, hour: np.ndarray, notes: Notes) -> None:

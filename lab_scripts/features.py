@@ -114,13 +114,15 @@ def feature_columns(
 def feature_row(
     weekday: float, hour: float, month: float, distance: float,
     pickup_lat: float, pickup_lon: float, dropoff_lat: float, dropoff_lon: float, passengers: float,
+    straight: float | None = None,
 ) -> list[float]:
     """`feature_columns` for one ride, in plain Python: numpy's cost per call (about 1 µs for each
     of its 20 calls on arrays of one element) was most of a ride's features. The straight-line
     miles agree with `straight_miles` to 1e-14 (the same value once in float32, the precision
-    XGBoost compares features in)."""
+    XGBoost compares features in); ``straight``: those miles where the caller computed them."""
     work = weekday if 8 <= hour < 18 else 0.0
-    straight = _straight_scalar(pickup_lat, pickup_lon, dropoff_lat, dropoff_lon)
+    if straight is None:
+        straight = _straight_scalar(pickup_lat, pickup_lon, dropoff_lat, dropoff_lon)
     return [work, weekday, hour, month, distance, pickup_lat, pickup_lon, dropoff_lat, dropoff_lon,
             straight, passengers]
 
@@ -225,9 +227,7 @@ def records_to_matrix(
 
     if isinstance(records, str | bytes):
         records = strict_json(records)
-    if typed_rides.is_ride(records):  # one ride decoded by msgspec: read as the JSON path reads it
-        records = typed_rides.as_dict(records)
-    if isinstance(records, Mapping):
+    if typed_rides.is_ride(records) or isinstance(records, Mapping):  # one ride
         items: Sequence[Any] = [records]
         single = True
     elif isinstance(records, Sequence) and not isinstance(records, str | bytes):
@@ -245,6 +245,8 @@ def records_to_matrix(
     if typed_rides.is_rides(items):  # decoded by msgspec (typed_rides): the workshop's fields, numbers
         if len(items) >= COLUMNAR_FROM:
             checked = columnar.validate_workshop_matrix(typed_rides.matrix(items))
+        else:
+            checked = columnar.validate_few_values(typed_rides.values(items), single)
         if not isinstance(checked, tuple):  # a few rides, or a failing one: as the JSON path reads them
             items = [typed_rides.as_dict(r) for r in items]
             checked = columnar.NOT_HANDLED

@@ -62,6 +62,11 @@ def as_dict(ride: Any) -> dict[str, Any]:
     return msgspec.structs.asdict(ride)
 
 
+def values(rides: list[Any]) -> list[tuple[Any, ...]]:
+    """Each ride's values (a tuple in `WORKSHOP_COLUMNS` order, its numbers as decoded)."""
+    return [msgspec.structs.astuple(r) for r in rides]
+
+
 def matrix(rides: list[Any]) -> Any:
     """The rides' values (n x 14, float64, columns in `WORKSHOP_COLUMNS` order)."""
     from itertools import chain

@@ -138,20 +138,23 @@ def echo(sent: Any) -> str:
     if isinstance(sent, str):
         text = sent
     elif isinstance(sent, list) and len(sent) > ECHO_RIDES:
-        shown = strict_json.dumps(_plain(sent[:ECHO_RIDES])).decode()
+        shown = _compact(sent[:ECHO_RIDES])
         text = f"{shown[:-1]}, … {len(sent) - ECHO_RIDES} more rides]"
     else:
-        text = strict_json.dumps(_plain(sent)).decode()
+        text = _compact(sent)
     return text if len(text) <= ECHO_CHARS else text[: ECHO_CHARS - 1] + "…"
 
 
-def _plain(sent: Any) -> Any:
-    """Rides read by `Reader` (msgspec records) as the dicts plain JSON gives."""
-    if isinstance(sent, msgspec.Struct):
-        return msgspec.structs.asdict(sent)
-    if isinstance(sent, list):
-        return [msgspec.structs.asdict(r) if isinstance(r, msgspec.Struct) else r for r in sent]
-    return sent
+def _compact(sent: Any) -> str:
+    """Rides as compact JSON: those `Reader` read typed (msgspec records: their fields in order, the
+    numbers as msgspec writes them, ``1e+16`` as ``1e16``) by msgspec itself, without the dict of
+    each that orjson would need (a one-ride echo went from about 16,000 instructions to 3,000);
+    plain JSON values by orjson. Both write only numbers, never NaN (neither reads one)."""
+    if isinstance(sent, msgspec.Struct) or (
+        isinstance(sent, list) and sent and isinstance(sent[0], msgspec.Struct)
+    ):
+        return msgspec.json.encode(sent).decode()
+    return strict_json.dumps(sent).decode()
 
 
 def output(values: list[float]) -> str:

@@ -13,7 +13,6 @@ a body that is not JSON at all is left to FastAPI's own 422. The body is then ha
 from __future__ import annotations
 
 import json
-import re
 
 import orjson
 from starlette.exceptions import HTTPException
@@ -21,11 +20,9 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mlops_tui import json_keys, strict_json
+from mlops_tui.platform import content_coding
 
 METHODS = (b"POST", b"PUT", b"PATCH")
-#: Content-Encodings that transform the body (RFC 9110 §8.4.1, IANA's registry); another value (clients
-#: send "UTF-8", meaning the charset) is ignored as before
-_COMPRESSED = re.compile(rb"\b(x-)?(gzip|deflate|br|compress|zstd|pack200-gzip|exi|aes128gcm)\b")
 #: Levels of nesting a body may hold. FastAPI parses the body again with Python's json, which
 #: stops at about 990 levels (its recursion limit, less the frames of the server below it) with
 #: "There was an error parsing the body"; the platform's requests nest a few levels.
@@ -65,7 +62,7 @@ class StrictJsonBody:
             return
         body = b"".join(chunks)
         encoding = dict(scope["headers"]).get(b"content-encoding", b"").strip().lower()
-        if encoding and _COMPRESSED.search(encoding):  # (FastAPI would read compressed bytes as JSON)
+        if encoding and content_coding.transforms(encoding):  # (FastAPI would read compressed bytes as JSON)
             # answered once the body is read (body_limit bounds it): a connection closed with a body
             # unread is reset, and the client can lose the answer (httpx: "Connection reset by peer")
             shown = encoding.decode("latin-1")

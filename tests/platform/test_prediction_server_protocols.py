@@ -583,6 +583,28 @@ def test_a_gzip_workshop_request(deployment: dict[str, Any]) -> None:
     assert r.status_code == 413 and "decompressed" in r.json()["error"]
 
 
+@pytest.mark.parametrize("encoding", ["UTF-8", "utf-8", "identity"])
+def test_a_charset_in_content_encoding_is_read_as_plain_json(
+    deployment: dict[str, Any], encoding: str
+) -> None:
+    """Some clients send ``Content-Encoding: UTF-8`` meaning the charset: the platform's API read
+    such a body as plain JSON, the prediction server answered 415 (one rule now: content_coding)."""
+    r = _post_raw(
+        deployment, _path(deployment), _workshop_body(WORKSHOP_RIDE), **{"Content-Encoding": encoding}
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["prediction"] == _predict(deployment, WORKSHOP_RIDE).json()["prediction"]
+
+
+@pytest.mark.parametrize("encoding", ["br", "zstd", "x-compress"])
+def test_a_compression_the_server_does_not_decode_is_415(deployment: dict[str, Any], encoding: str) -> None:
+    r = _post_raw(
+        deployment, _path(deployment), _workshop_body(WORKSHOP_RIDE), **{"Content-Encoding": encoding}
+    )
+    assert r.status_code == 415 and r.json()["field"] == "Content-Encoding", r.text
+    assert r.json()["error"] == f"Content-Encoding {encoding} is not supported (gzip, deflate)"
+
+
 def _workshop_body(ride: dict[str, Any]) -> bytes:
     return orjson.dumps({"use_scoring": True, "scoring_args": ride})
 

@@ -41,6 +41,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from mlops_tui import strict_json
+from mlops_tui.platform import content_coding
 from mlops_tui.platform.serving import oip, workshop
 from mlops_tui.platform.serving.batching import AdaptiveBatcher
 from mlops_tui.platform.serving.drift import Drift
@@ -149,17 +150,20 @@ class Request:
 
 
 def _decompress(body: bytes, encoding: bytes, limit: int) -> bytes:
-    """A gzip or deflate body (RFC 9110 §8.4.1), at most ``limit`` bytes once decompressed."""
+    """A gzip or deflate body (RFC 9110 §8.4.1), at most ``limit`` bytes once decompressed; 415
+    for another compression, the body as it is for a value that is none (`content_coding`)."""
     if encoding == b"gzip":
         tries = (16 + zlib.MAX_WBITS,)
     elif encoding == b"deflate":  # the zlib format (RFC 1950), as HTTP defines it; raw deflate too
         tries = (zlib.MAX_WBITS, -zlib.MAX_WBITS)
-    else:
+    elif content_coding.transforms(encoding):
         raise HttpError(
             415,
             f"Content-Encoding {encoding.decode('latin-1')} is not supported (gzip, deflate)",
             "Content-Encoding",
         )
+    else:  # not a compression (clients send "UTF-8", meaning the charset): the body as it is
+        return body
     for i, wbits in enumerate(tries):
         d = zlib.decompressobj(wbits)
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -87,8 +88,7 @@ def _scan_duplicate_key(data: bytes) -> tuple[str, str] | None:
     """`first_duplicate_key` for valid JSON text nested deeper than Python's parser recurses: its
     tokens walked with a stack of open objects and arrays. The first key given twice in the order
     of the text, or None."""
-    # each open object or array: [its path, an object?, its keys, its current key or index]
-    open_: list[list[Any]] = []
+    open_: list[list[Any]] = []  # each open object or array: [an object?, its current key or index, its keys]
     string = b""
     for token in _TOKEN.finditer(data):
         t = token.group()
@@ -97,24 +97,60 @@ def _scan_duplicate_key(data: bytes) -> tuple[str, str] | None:
             continue
         if t == b":":  # the string before a colon is a key
             key = json.loads(string)
-            path, _, keys, _ = top = open_[-1]
-            if key in keys:
-                return (key if path == "body" else f"{path.removeprefix('body.')}.{key}"), key
-            keys.add(key)
-            top[3] = key
+            top = open_[-1]
+            top[1] = key
+            if key in top[2]:
+                return _path(open_), key
+            top[2].add(key)
         elif t == b",":
-            if not open_[-1][1]:
-                open_[-1][3] += 1
+            if not open_[-1][0]:
+                open_[-1][1] += 1
         elif t in (b"{", b"["):
-            if open_:
-                path, is_object, _, at = open_[-1]
-                path = f"{path}.{at}" if is_object else f"{path}[{at}]"
-            else:
-                path = "body"
-            open_.append([path, t == b"{", set(), 0])
+            open_.append([t == b"{", 0, set()])
         else:
             open_.pop()
     return None
+
+
+# a string, a byte of JSON's structure, or anything else between them (a number, a literal, or
+# what Python's json also takes: NaN, Infinity, -Infinity)
+_TOKEN_OR_SCALAR = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\],:]|[^\s"{}\[\],:]+')
+
+
+def first_scalar(data: bytes, wanted: Callable[[bytes], bool]) -> tuple[str, bytes] | None:
+    """The first value of the JSON text ``data`` that is neither a string, an array nor an object
+    (its text: ``12``, ``1e999``, ``NaN``) for which ``wanted`` is true, with its path as
+    `first_in_document_order` gives it; or None. Without recursion, so for text nested deeper than
+    Python's parser recurses; each path is made only for the value found (making one per level
+    would cost the square of the depth)."""
+    open_: list[list[Any]] = []  # each open object or array: [an object?, its current key or index]
+    string = b""
+    for token in _TOKEN_OR_SCALAR.finditer(data):
+        t = token.group()
+        first = t[0]
+        if first == 0x22:  # '"'
+            string = t
+        elif t == b":":
+            open_[-1][1] = json.loads(string)
+        elif t == b",":
+            if open_ and not open_[-1][0]:
+                open_[-1][1] += 1
+        elif t == b"{" or t == b"[":
+            open_.append([t == b"{", 0])
+        elif t == b"}" or t == b"]":
+            if open_:
+                open_.pop()
+        elif wanted(t):
+            return _path(open_), t
+    return None
+
+
+def _path(open_: list[list[Any]]) -> str:
+    """The path of the current position: each open object's current key, each array's index."""
+    out = "body"
+    for is_object, at, *_ in open_:
+        out += f".{at}" if is_object else f"[{at}]"
+    return out.removeprefix("body.") if out != "body" else out
 
 
 def nesting(data: bytes) -> int:

@@ -31,7 +31,7 @@ from typing import Any
 
 import orjson
 
-from mlops_tui.json_keys import duplicate_key, first_in_document_order
+from mlops_tui.json_keys import duplicate_key, first_in_document_order, first_scalar
 from mlops_tui.json_text import BOM, not_json_text
 
 MAX_DEPTH = 1024  # orjson's limit on nesting (arrays and objects)
@@ -77,7 +77,7 @@ def loads(
         found = _refused_number(data)
         if found is not None:
             path, token = found
-            path = _under(at, path)
+            path = _shown_path(_under(at, path))
             raise JsonRefused(
                 f"{path}: {token} is not a JSON number that fits a 64-bit float "
                 "(NaN and Infinity are not JSON; send a finite number)",
@@ -113,12 +113,6 @@ def dumps(value: Any, *, indent: bool = False) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_INDENT_2 if indent else 0)
 
 
-def refused_number(data: bytes | str) -> tuple[str, str] | None:
-    """Where text that Python's json reads holds what strict JSON refuses: ``(path, token)``
-    (a NaN, an Infinity, a number beyond a float), or None."""
-    return _refused_number(data)
-
-
 class JsonRefused(ValueError):
     """Text that is not strict JSON; ``field`` names where (a dotted path, or ``body``)."""
 
@@ -133,7 +127,8 @@ class _Refused:
 
 
 def _refused_number(data: bytes | str) -> tuple[str, str] | None:
-    """The path and text of the first number or constant orjson refused, or None."""
+    """Where text that Python's json reads holds what strict JSON refuses: ``(path, token)`` of
+    the first NaN, Infinity or number beyond a float in the text's order, or None."""
 
     def number(text: str) -> Any:
         value = float(text)
@@ -147,9 +142,28 @@ def _refused_number(data: bytes | str) -> tuple[str, str] | None:
 
     try:
         tree = json.loads(data, parse_constant=_Refused, parse_float=number, parse_int=integer)
-    except (ValueError, RecursionError):
+    except RecursionError:  # (about 990 levels: orjson reads 1,024) scanned without recursion
+        raw = data.encode() if isinstance(data, str) else bytes(data)
+        found = first_scalar(raw, _refused_token)
+        return None if found is None else (found[0], _Refused(found[1].decode("latin-1")).token)
+    except ValueError:
         return None
     return _find(tree)
+
+
+def _refused_token(token: bytes) -> bool:
+    """Whether a number or literal of JSON text is one strict JSON refuses: NaN, Infinity, or a
+    number beyond a 64-bit float (as `_refused_number`'s parse decides)."""
+    if token in (b"true", b"false", b"null"):
+        return False
+    if token in (b"NaN", b"Infinity", b"-Infinity"):
+        return True
+    try:
+        if b"." in token or b"e" in token or b"E" in token:
+            return not math.isfinite(float(token))
+        return len(token) > 400 or abs(int(token)) > 1.7976931348623157e308
+    except ValueError:  # not a number at all: not valid JSON, which Python's parser would say
+        return False
 
 
 def _find(tree: Any) -> tuple[str, str] | None:

@@ -383,6 +383,19 @@ def test_json_nested_ten_thousand_levels_is_a_400(deployment: dict[str, Any]) ->
     assert r.status_code == 400 and r.json()["field"] == "body" and "levels" in r.json()["error"]
 
 
+def test_a_nan_a_thousand_levels_deep_is_named_by_a_bounded_path(deployment: dict[str, Any]) -> None:
+    """A NaN 1,000 levels deep got "not valid JSON: unexpected character" (Python's parser, which
+    names the field, stops at about 990 levels); 600 levels deep it was named by a path of 3,600
+    characters, twice in the answer."""
+    for depth in (600, 1000):
+        body = b'{"use_scoring": true, "scoring_args": ' + b"[" * depth + b"NaN" + b"]" * depth + b"}"
+        r = _post_raw(deployment, _path(deployment), body)
+        path = "scoring_args" + "[0]" * depth
+        shown = f"{path[:120]}…({len(path)} characters)…{path[-120:]}"
+        assert r.status_code == 400 and r.json()["field"] == shown, r.text
+        assert r.json()["error"].startswith(f"{shown}: NaN is not a JSON number"), r.text
+
+
 def test_head_on_the_infer_path_is_answered(deployment: dict[str, Any]) -> None:
     """Issue 10 §3: HEAD on the infer path got no answer for 5 s."""
     with socket.create_connection(_host_port(deployment), timeout=2) as s:  # a deadline, not a timing

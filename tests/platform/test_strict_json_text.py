@@ -28,8 +28,42 @@ def test_a_key_given_twice_deep_in_nesting_is_named(depth: int) -> None:
     with pytest.raises(JsonRefused) as err:
         strict_json.loads(text)
     path = "x" + "[0]" * inner + ".a"  # (a path over 256 characters is shown shortened)
-    assert err.value.field == path[:120] + f"…({len(path)} characters)…" + path[-120:]
+    assert err.value.field == _shortened(path)
     assert "the key 'a' is given twice" in err.value.message
+
+
+def _shortened(path: str) -> str:
+    """A path as messages show it: whole up to 256 characters, else its ends and its length."""
+    return path if len(path) <= 256 else path[:120] + f"…({len(path)} characters)…" + path[-120:]
+
+
+@pytest.mark.parametrize("depth", [10, 600, 1000, 1023])
+@pytest.mark.parametrize(
+    ("token", "shown"), [(b"NaN", "NaN"), (b"-Infinity", "-Infinity"), (b"1e999", "1e999")]
+)
+def test_a_refused_number_deep_in_nesting_is_named_and_its_path_bounded(
+    depth: int, token: bytes, shown: str
+) -> None:
+    """Past about 990 levels Python's parser, which marks the refused number, raised RecursionError:
+    a NaN 1,000 levels deep got orjson's "not valid JSON: unexpected character"; and a NaN 600
+    levels deep was named by its whole path, 3,600 characters, in the message and the field."""
+    text = b'{"x": [1, ' + b"[" * (depth - 2) + b"2, " + token + b"]" * (depth - 2) + b"]}"
+    with pytest.raises(JsonRefused) as err:
+        strict_json.loads(text)
+    path = _shortened("x[1]" + "[0]" * (depth - 3) + "[1]")
+    assert err.value.field == path
+    assert err.value.message == (
+        f"{path}: {shown} is not a JSON number that fits a 64-bit float "
+        "(NaN and Infinity are not JSON; send a finite number)"
+    )
+
+
+def test_a_long_integer_deep_in_nesting_is_named() -> None:
+    text = b"[" * 1000 + b"1" * 401 + b"]" * 1000
+    with pytest.raises(JsonRefused) as err:
+        strict_json.loads(text)
+    assert err.value.field == _shortened("body" + "[0]" * 1000)
+    assert "111111111111…(401 characters) is not a JSON number" in err.value.message
 
 
 @pytest.mark.parametrize("text", [b"\xef\xbb\xbf\xef\xbb\xbf{}", "\ufeff\ufeff{}"])

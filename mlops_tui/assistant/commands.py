@@ -264,7 +264,8 @@ def _understood(line: str) -> str | None:
 
 
 def _suggest(line: str) -> str:
-    """``I did not understand 'x'. Did you mean 'status' (e.g. status) or 'show' (e.g. show curl)?``"""
+    """``I did not understand 'x'. Did you mean 'status' or 'show' (e.g. show curl)?``: an example
+    for a command that takes words after it (a bare command is its own example)."""
     head = line.split()[0].lower() if line.split() else line
     scored: dict[str, float] = {}
     for word in [*VERBS, *(a for a in _ALIASES if len(a) > 2)]:
@@ -272,7 +273,7 @@ def _suggest(line: str) -> str:
         ratio = difflib.SequenceMatcher(None, head, word).ratio()
         scored[verb] = max(scored.get(verb, 0.0), ratio)
     best = sorted(scored, key=lambda v: -scored[v])[:2]
-    options = " or ".join(f"'{v}' (e.g. {EXAMPLES[v]})" for v in best)
+    options = " or ".join(f"'{v}'" + (f" (e.g. {EXAMPLES[v]})" if EXAMPLES[v] != v else "") for v in best)
     return f"I did not understand '{line}'. Did you mean {options}? Type help for all commands."
 
 

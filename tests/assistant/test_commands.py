@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from mlops_tui.assistant.commands import HELP, VERBS, match_step, parse_command
+from mlops_tui.assistant.commands import EXAMPLES, HELP, VERBS, match_step, parse_command
 
 from .zone_table import ZONES
 
@@ -142,13 +144,34 @@ def test_predict_before_zones_are_loaded() -> None:
     assert not cmd.ok and "not loaded" in cmd.error
 
 
+def suggestions(error: str) -> list[tuple[str, str | None]]:
+    """The commands a did-you-mean message suggests, each with its example or None."""
+    tail = error.split("Did you mean ", 1)[1].removesuffix("? Type help for all commands.")
+    out: list[tuple[str, str | None]] = []
+    for part in re.split(r" or (?=')", tail):
+        verb, _, rest = part.removeprefix("'").partition("'")
+        example = rest.removeprefix(" (e.g. ")[:-1] if rest else None
+        out.append((verb, example))
+    return out
+
+
+def assert_two_suggestions_with_examples(error: str) -> None:
+    """Two commands, each with its example where it takes words after it (a bare command is its
+    own example: "'status' (e.g. status)" said nothing)."""
+    suggested = suggestions(error)
+    assert len(suggested) == 2, error
+    for verb, example in suggested:
+        assert example == (EXAMPLES[verb] if EXAMPLES[verb] != verb else None), error
+
+
 def test_unknown_command_suggests_the_two_closest_with_examples() -> None:
     cmd = parse_command("stauts")
     assert cmd.verb == "unknown"
-    assert cmd.error.startswith("I did not understand 'stauts'. Did you mean 'status' (e.g. status) or '")
+    assert cmd.error.startswith("I did not understand 'stauts'. Did you mean 'status' or '")
     assert cmd.error.endswith("? Type help for all commands.")
-    assert cmd.error.count("(e.g. ") == 2
-    assert parse_command("xyzzy").error.count("(e.g. ") == 2
+    for line in ("stauts", "xyzzy", "shwo", "predcit", "tokn", "lol"):
+        assert_two_suggestions_with_examples(parse_command(line).error)
+    assert suggestions(parse_command("shwo").error)[0] == ("show", "show curl")
 
 
 def test_help_covers_every_verb() -> None:

@@ -13,6 +13,8 @@ import pytest
 from mlops_tui.assistant.commands import parse_command
 from mlops_tui.assistant.rides import default_zones
 
+from .test_commands import assert_two_suggestions_with_examples
+
 TODAY = date(2026, 11, 26)  # a Thursday: "tomorrow" is a Friday (7 June 2019 inside the data)
 
 PHRASINGS = [
@@ -90,7 +92,8 @@ def test_anything_else_names_two_commands_with_an_example_each(line: str) -> Non
     cmd = parse_command(line, default_zones(), today=TODAY)
     assert cmd.verb == "unknown"
     assert f"I did not understand '{line}'" in cmd.error
-    assert cmd.error.count("(e.g. ") == 2 and "help" in cmd.error
+    assert "help" in cmd.error
+    assert_two_suggestions_with_examples(cmd.error)
 
 
 @pytest.mark.parametrize(

@@ -69,9 +69,10 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-# session fixtures too dear to build in each worker: the class of 20 (about a minute) and the
-# CLI's `lab run` in a fresh HOME (a platform start, a training run and a deployment)
-SHARED_BY_ONE_WORKER = ("twenty_attendees", "lab_run")
+# session fixtures too dear to build in each worker: the class of 20 (about a minute), the CLI's
+# `lab run` in a fresh HOME and the fault tests' platform (each a platform start, a training run;
+# tests/platform/test_platform_supervision.py, which asks for it by name, joins the group itself)
+SHARED_BY_ONE_WORKER = ("twenty_attendees", "lab_run", "fault_platform")
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's worker reads the groups (--dist loadgroup)

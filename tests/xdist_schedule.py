@@ -33,13 +33,24 @@ def _module_fixtures(item: pytest.Item) -> list[str]:
 
 
 def group_dear_fixtures(items: Iterable[pytest.Item], shared: tuple[str, ...]) -> None:
-    """An ``xdist_group`` per session fixture named in ``shared`` (its tests: one worker), then one
+    """An ``xdist_group`` per session fixture named in ``shared`` (its tests: one worker), and one
     per test module for the tests that use a module-scoped fixture. A test joins one group only
-    (xdist reads the first): the session fixture's, which is the dearer."""
+    (xdist reads the first): the session fixture's; a module's group is then that session
+    fixture's group as well, so the module fixture is not built again on the other worker."""
+    items = list(items)
+    session_group: dict[int, str] = {}
+    module_group: dict[str, str] = {}  # module -> its group, for the tests of its module fixtures
     for item in items:
-        group = next((name for name in shared if name in getattr(item, "fixturenames", ())), None)
+        name = next((n for n in shared if n in getattr(item, "fixturenames", ())), None)
+        module = item.nodeid.split("::", 1)[0]
+        if name is not None:
+            session_group[id(item)] = name
+        if _module_fixtures(item) and (name is not None or module not in module_group):
+            module_group[module] = name or module
+    for item in items:
+        group = session_group.get(id(item))
         if group is None and _module_fixtures(item):
-            group = item.nodeid.split("::", 1)[0]
+            group = module_group[item.nodeid.split("::", 1)[0]]
         if group is not None:
             item.add_marker(pytest.mark.xdist_group(group))
 

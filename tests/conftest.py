@@ -42,6 +42,7 @@ from local_platform_support import (
     wait_state,
 )
 from workshop_class_support import ClassRun, class_running
+from xdist_schedule import group_dear_fixtures, longest_first
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -68,18 +69,21 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-SHARED_BY_ONE_WORKER = ("twenty_attendees",)  # session fixtures too dear to build in each worker
+# session fixtures too dear to build in each worker: the class of 20 (about a minute), the CLI's
+# `lab run` in a fresh HOME and the fault tests' platform (each a platform start, a training run;
+# tests/platform/test_platform_supervision.py, which asks for it by name, joins the group itself)
+SHARED_BY_ONE_WORKER = ("twenty_attendees", "lab_run", "fault_platform")
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's worker reads the groups (--dist loadgroup)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test of a fixture in ``SHARED_BY_ONE_WORKER`` goes to one pytest-xdist worker (an
-    ``xdist_group`` of the fixture's name), so the class of 20 attendees is built once per run, not
-    once per worker that meets one of its tests."""
-    for item in items:
-        for name in SHARED_BY_ONE_WORKER:
-            if name in getattr(item, "fixturenames", ()):
-                item.add_marker(pytest.mark.xdist_group(name))
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test of a fixture in ``SHARED_BY_ONE_WORKER``, and every test of one module that uses
+    a module-scoped fixture, goes to one pytest-xdist worker (an ``xdist_group``), so the fixture
+    is built once per run, not once per worker that meets one of its tests; in a worker, the
+    tests measured longest start first (``tests/xdist_schedule.py``)."""
+    group_dear_fixtures(items, SHARED_BY_ONE_WORKER)
+    if hasattr(config, "workerinput"):  # one process (-n 0) keeps the order collected
+        longest_first(items)
 
 
 @pytest.fixture

@@ -20,6 +20,10 @@ from local_platform_support import REPLACE, V1, wait_state
 
 from mlops_tui.services.local.launcher import serve_options
 
+# on the worker of the other fault_platform tests (tests/conftest.py, SHARED_BY_ONE_WORKER): `fp`
+# asks for the fault platforms by name, which the grouping by fixture names cannot see
+pytestmark = pytest.mark.xdist_group("fault_platform")
+
 
 @pytest.fixture(params=["own", "shared"], ids=["own-platform", "shared-sandboxed"])
 def fp(request: pytest.FixtureRequest) -> FaultPlatform:

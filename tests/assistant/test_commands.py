@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
+from suggestion_support import assert_two_suggestions_with_examples, suggestions
 
-from mlops_tui.assistant.commands import EXAMPLES, HELP, VERBS, match_step, parse_command
+from mlops_tui.assistant.commands import HELP, VERBS, match_step, parse_command
 
 from .zone_table import ZONES
 
@@ -142,26 +141,6 @@ def test_predict_that_cannot_be_read_says_what() -> None:
 def test_predict_before_zones_are_loaded() -> None:
     cmd = parse_command("predict from 161 to 230", None)
     assert not cmd.ok and "not loaded" in cmd.error
-
-
-def suggestions(error: str) -> list[tuple[str, str | None]]:
-    """The commands a did-you-mean message suggests, each with its example or None."""
-    tail = error.split("Did you mean ", 1)[1].removesuffix("? Type help for all commands.")
-    out: list[tuple[str, str | None]] = []
-    for part in re.split(r" or (?=')", tail):
-        verb, _, rest = part.removeprefix("'").partition("'")
-        example = rest.removeprefix(" (e.g. ")[:-1] if rest else None
-        out.append((verb, example))
-    return out
-
-
-def assert_two_suggestions_with_examples(error: str) -> None:
-    """Two commands, each with its example where it takes words after it (a bare command is its
-    own example: "'status' (e.g. status)" said nothing)."""
-    suggested = suggestions(error)
-    assert len(suggested) == 2, error
-    for verb, example in suggested:
-        assert example == (EXAMPLES[verb] if EXAMPLES[verb] != verb else None), error
 
 
 def test_unknown_command_suggests_the_two_closest_with_examples() -> None:

@@ -9,11 +9,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+from suggestion_support import assert_two_suggestions_with_examples
 
 from mlops_tui.assistant.commands import parse_command
 from mlops_tui.assistant.rides import default_zones
-
-from .test_commands import assert_two_suggestions_with_examples
 
 TODAY = date(2026, 11, 26)  # a Thursday: "tomorrow" is a Friday (7 June 2019 inside the data)
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from mlops_tui.lab_scripts.places import estimate_zone_miles
 from mlops_tui.lab_scripts.zones import load_zones
+from suggestion_support import assert_two_suggestions_with_examples
 from textual.app import App
 from textual.widgets import Input
 
@@ -334,4 +335,4 @@ async def test_the_guide_answers_what_people_type(local_platform: Any, tmp_path:
         assert chat.messages[-1].plain.startswith("Lab 2 · Create your notebook cluster")
         assert guide.running is None  # explained, not run
         await type_line(pilot, "make it go")
-        assert chat.messages[-1].plain.count("(e.g. ") == 2
+        assert_two_suggestions_with_examples(chat.messages[-1].plain)

@@ -207,7 +207,12 @@ def test_a_first_timer_at_80x24(tmp_path: Path, figure: Callable[[str], None]) -
         term.press("Tab")
         term.type("2019-02-31T09:00")
         term.press("C-s")
-        term.wait(lambda s: "February 2019 has no day 31" in panel(s, 0), "the impossible date")
+        # the field's note says it as it is typed; ctrl+s's refusal (its toast names the field)
+        # focuses the field, and an Escape pressed before it left the focus to the refusal
+        term.wait(
+            lambda s: "February 2019 has no day 31" in panel(s, 0) and "pickup_datetime:" in s,
+            "the impossible date refused",
+        )
 
         # §3: a mistyped password never costs the working session
         term.press("Escape")  # leave the field: keys are commands again

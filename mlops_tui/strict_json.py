@@ -35,6 +35,7 @@ from mlops_tui.json_keys import duplicate_key, first_in_document_order, first_sc
 from mlops_tui.json_text import BOM, not_json_text
 
 MAX_DEPTH = 1024  # orjson's limit on nesting (arrays and objects)
+MAX_WRITTEN_DEPTH = 900  # levels `dumps` writes for certain (Python's encoder: about 990)
 _REPARSE_LIMIT = 16 << 20  # bytes: a body refused by orjson is parsed again to name the field
 
 
@@ -109,8 +110,20 @@ def shown_key(key: str) -> str:
 
 
 def dumps(value: Any, *, indent: bool = False) -> bytes:
-    """JSON (compact, or indented by 2); a non-finite float is written as null, never as NaN."""
-    return orjson.dumps(value, option=orjson.OPT_INDENT_2 if indent else 0)
+    """JSON (compact, or indented by 2); a non-finite float is written as null, never as NaN.
+
+    orjson writes at most 254 levels of nesting (it reads 1,024): deeper values, which only a
+    client's own JSON holds, are written by Python's encoder, as deep as its recursion allows
+    (about 990 levels: RecursionError beyond; ValueError for a non-finite float there)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_INDENT_2 if indent else 0)
+    except TypeError as exc:
+        if "Recursion" not in str(exc):
+            raise
+    compact = None if indent else (",", ":")
+    return json.dumps(
+        value, allow_nan=False, ensure_ascii=False, indent=2 if indent else None, separators=compact
+    ).encode()
 
 
 class JsonRefused(ValueError):

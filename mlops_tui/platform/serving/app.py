@@ -56,6 +56,10 @@ log = logging.getLogger("mlops_tui.platform.serving")
 
 JSON = (b"content-type", b"application/json")
 PREPARE_IN_THREAD = 2000  # rides from which validation runs in a thread (the event loop serves on)
+# bytes of body from which it is parsed in a thread: a refused number is looked for by a parse in
+# Python (strict_json), which took 2-5 s for a 4 MiB body and held every other client meanwhile;
+# a thread lets the event loop in every few ms (sys.getswitchinterval). About 1,100 rides.
+PARSE_IN_THREAD = 256 << 10
 INPUT_ERRORS = (ValueError, TypeError, LookupError, ArithmeticError, RecursionError)
 
 
@@ -400,7 +404,13 @@ class PredictionApp:
     # -- the workshop's request
     async def predict(self, req: Request) -> Reply:
         entry = self._entry(req, "predict")
-        sent, rides, single, ignored = self.reader.parse(await req.body(self.limits))
+        body = await req.body(self.limits)
+        parsed = (
+            self.reader.parse(body)
+            if len(body) < PARSE_IN_THREAD
+            else await asyncio.to_thread(self.reader.parse, body)
+        )
+        sent, rides, single, ignored = parsed
         entry.input = workshop.echo(sent)
 
         def where(exc: Exception) -> HttpError:
@@ -445,12 +455,13 @@ class PredictionApp:
             raise HttpError(
                 400, "Inference-Header-Content-Length must be a number", "Inference-Header-Content-Length"
             )
-        request = oip.parse_request(
-            await req.body(self.limits),
-            int(length) if length is not None else None,
-            self.limits.max_rides,
-            oip.Expected(self.model, self._metadata_inputs()),
-        )
+        body = await req.body(self.limits)
+        args = (body, int(length) if length is not None else None, self.limits.max_rides)
+        expected = oip.Expected(self.model, self._metadata_inputs())
+        if len(body) < PARSE_IN_THREAD:
+            request = oip.parse_request(*args, expected)
+        else:
+            request = await asyncio.to_thread(oip.parse_request, *args, expected)
         rides = request.records()
         entry.input = workshop.echo(rides)
 

@@ -154,7 +154,10 @@ def _compact(sent: Any) -> str:
         isinstance(sent, list) and sent and isinstance(sent[0], msgspec.Struct)
     ):
         return msgspec.json.encode(sent).decode()
-    return strict_json.dumps(sent).decode()
+    try:
+        return strict_json.dumps(sent).decode()
+    except (RecursionError, ValueError):  # nested deeper than any encoder here writes (about 990)
+        return f"(not echoed: nested more than {strict_json.MAX_WRITTEN_DEPTH} levels deep)"
 
 
 def output(values: list[float]) -> str:

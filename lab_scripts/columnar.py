@@ -70,7 +70,7 @@ def validate(rides: Sequence[Any], zones: Any) -> tuple[np.ndarray, list[str]] |
         if type(key) is not str or len(key) > f.MAX_FIELD_NAME or key != key.strip().lower():
             return NOT_HANDLED
     width = len(keys)
-    if set(map(type, rides)) != {dict} or set(map(len, rides)) != {width}:
+    if set(map(type, rides)) != {dict} or set(map(len, rides)) != {width} or f.both_names(keys):
         return NOT_HANDLED
     cols = _columns(rides, keys)
     if cols is None:
@@ -180,7 +180,7 @@ def _make_plan(keys: tuple[str, ...]) -> _Plan | None:
     ):
         return None
     given = set(keys)
-    if f._RAW_KEYS & given or not f._WORKSHOP_KEYS & given:
+    if f._RAW_KEYS & given or not f._WORKSHOP_KEYS & given or f.both_names(given):
         return None
     name = next((k for k in ("distance", "trip_distance") if k in given), None)
     required = ("start_latitude", "start_longitude", "end_latitude", "end_longitude", "weekday", "hour")

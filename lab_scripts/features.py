@@ -174,6 +174,13 @@ _MONTH_KEYS = {f"month_{m}": m for m in range(1, 13)}
 _WORKSHOP_KEYS = {"work", "start_latitude", "start_longitude", "end_latitude", "end_longitude",
                   "weekday", "hour", "month", *_MONTH_KEYS}
 _COMMON_KEYS = {"distance", "trip_distance", "passengers", "passenger_count"}
+ALIASES = (("distance", "trip_distance"), ("passengers", "passenger_count"))  # one field, two names
+
+
+def both_names(keys: Any) -> tuple[str, str] | None:
+    """The first field given under both its names (``distance`` and ``trip_distance``), or None:
+    reading one and ignoring the other silently would answer for a ride the client did not mean."""
+    return next(((a, b) for a, b in ALIASES if a in keys and b in keys), None)
 
 
 def strict_json(text: str | bytes, field: str = "scoring_args") -> Any:
@@ -372,6 +379,19 @@ def parse_record(
     if not isinstance(zones, _RequestZones):
         zones = _RequestZones(zones)
     rec = {str(k).strip().lower(): v for k, v in record.items()}
+    if len(rec) < len(record):  # two keys read as one name: the last would win, silently
+        seen: dict[str, str] = {}
+        for key in map(str, record):
+            name = key.strip().lower()
+            if name in seen:
+                raise FieldError(name, (
+                    f"{name} is given twice, as {_show(seen[name], 40)} and {_show(key, 40)} (field "
+                    "names are read without case and spaces); give it once"), index)
+            seen[name] = key
+    twice = both_names(rec)
+    if twice is not None:
+        raise FieldError(twice[1], (
+            f"{twice[0]} and {twice[1]} are one field under two names; give one of them"), index)
     p = _Parser(rec, index)
     raw = _RAW_KEYS & rec.keys()
     workshop = _WORKSHOP_KEYS & rec.keys()

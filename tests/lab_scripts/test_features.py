@@ -29,27 +29,41 @@ from mlops_tui.lab_scripts.tlc import load_trips
 from mlops_tui.lab_scripts.zones import load_zones
 
 RIDES = [  # pickup time, dropoff time, distance, passengers, PU, DO
-    ("2019-02-12 09:00:00", "2019-02-12 09:20:00", 2.1, 1, 68, 144),   # Tuesday, work hours
-    ("2019-02-16 09:00:00", "2019-02-16 09:20:00", 2.1, 3, 68, 144),   # Saturday
+    ("2019-02-12 09:00:00", "2019-02-12 09:20:00", 2.1, 1, 68, 144),  # Tuesday, work hours
+    ("2019-02-16 09:00:00", "2019-02-16 09:20:00", 2.1, 3, 68, 144),  # Saturday
     ("2019-06-07 17:59:00", "2019-06-07 18:40:00", 17.4, 2, 230, 132),  # Friday, last work minute
     ("2019-06-07 18:00:00", "2019-06-07 18:40:00", 17.4, 2, 230, 132),  # Friday, after work
-    ("2019-03-31 23:30:00", "2019-04-01 00:05:00", 9.0, 1, 138, 7),    # Sunday night
+    ("2019-03-31 23:30:00", "2019-04-01 00:05:00", 9.0, 1, 138, 7),  # Sunday night
 ]
 
 
 @pytest.fixture(scope="module")
 def trip_frame(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     path = tmp_path_factory.mktemp("rides") / "rides.csv"
-    pd.DataFrame(RIDES, columns=["tpep_pickup_datetime", "tpep_dropoff_datetime", "trip_distance",
-                                 "passenger_count", "PULocationID", "DOLocationID"]).to_csv(path, index=False)
+    pd.DataFrame(
+        RIDES,
+        columns=[
+            "tpep_pickup_datetime",
+            "tpep_dropoff_datetime",
+            "trip_distance",
+            "passenger_count",
+            "PULocationID",
+            "DOLocationID",
+        ],
+    ).to_csv(path, index=False)
     trips = load_trips(path)
     assert len(trips) == len(RIDES)
     return trips
 
 
 def _raw(ride: tuple) -> dict[str, Any]:
-    return {"pickup_datetime": ride[0].replace(" ", "T"), "pickup_zone": ride[4],
-            "dropoff_zone": ride[5], "distance": ride[2], "passengers": ride[3]}
+    return {
+        "pickup_datetime": ride[0].replace(" ", "T"),
+        "pickup_zone": ride[4],
+        "dropoff_zone": ride[5],
+        "distance": ride[2],
+        "passengers": ride[3],
+    }
 
 
 def test_training_and_serving_rows_are_identical(trip_frame: pd.DataFrame) -> None:
@@ -68,10 +82,17 @@ def test_workshop_scoring_args_give_the_same_row(trip_frame: pd.DataFrame) -> No
     train_x = frame_to_matrix(trip_frame)
     for i, (pickup, _, distance, passengers, pu, do) in enumerate(RIDES):
         when = pd.Timestamp(pickup)
-        args = {"start_latitude": zones[pu].lat, "start_longitude": zones[pu].lon,
-                "end_latitude": zones[do].lat, "end_longitude": zones[do].lon,
-                "distance": distance, "weekday": int(when.day_of_week < 5), "hour": when.hour,
-                f"month_{when.month}": 1, "passengers": passengers}
+        args = {
+            "start_latitude": zones[pu].lat,
+            "start_longitude": zones[pu].lon,
+            "end_latitude": zones[do].lat,
+            "end_longitude": zones[do].lon,
+            "distance": distance,
+            "weekday": int(when.day_of_week < 5),
+            "hour": when.hour,
+            f"month_{when.month}": 1,
+            "passengers": passengers,
+        }
         x, warnings = records_to_matrix(args)
         np.testing.assert_array_equal(x[0], train_x[i])
         assert warnings == []
@@ -103,30 +124,53 @@ def test_accepted_forms() -> None:
     as_text, _ = records_to_matrix(json.dumps([WORKSHOP_EXAMPLE, WORKSHOP_EXAMPLE]))
     assert as_text.shape == (2, len(FEATURES))
     month_9, _ = records_to_matrix({**WORKSHOP_EXAMPLE, "month_2": 0, "month_9": 1})
-    plain, _ = records_to_matrix({k: v for k, v in WORKSHOP_EXAMPLE.items() if not k.startswith("month")}
-                                 | {"month": 9})
+    plain, _ = records_to_matrix(
+        {k: v for k, v in WORKSHOP_EXAMPLE.items() if not k.startswith("month")} | {"month": 9}
+    )
     assert month_9[0, FEATURES.index("month")] == plain[0, FEATURES.index("month")] == 9
-    by_name, _ = records_to_matrix({"pickup_datetime": "2019-02-12T09:00:00", "pickup_zone": "centre market",
-                                    "dropoff_zone": "JFK", "distance": 18})
-    by_id, _ = records_to_matrix({"pickup_datetime": "2019-02-12T09:00:00", "pickup_zone": "144",
-                                  "dropoff_zone": 132.0, "distance": 18})
+    by_name, _ = records_to_matrix(
+        {
+            "pickup_datetime": "2019-02-12T09:00:00",
+            "pickup_zone": "centre market",
+            "dropoff_zone": "JFK",
+            "distance": 18,
+        }
+    )
+    by_id, _ = records_to_matrix(
+        {
+            "pickup_datetime": "2019-02-12T09:00:00",
+            "pickup_zone": "144",
+            "dropoff_zone": 132.0,
+            "distance": 18,
+        }
+    )
     np.testing.assert_array_equal(by_name, by_id)
-    coords, _ = records_to_matrix({"pickup_datetime": "2019-02-12T09:00:00", "pickup_lat": 40.75,
-                                   "pickup_lon": -73.99, "dropoff_lat": 40.64, "dropoff_lon": -73.78,
-                                   "distance": 17})
+    coords, _ = records_to_matrix(
+        {
+            "pickup_datetime": "2019-02-12T09:00:00",
+            "pickup_lat": 40.75,
+            "pickup_lon": -73.99,
+            "dropoff_lat": 40.64,
+            "dropoff_lon": -73.78,
+            "distance": 17,
+        }
+    )
     assert coords[0, FEATURES.index("pickup_lat")] == 40.75
-    utc, _ = records_to_matrix({"pickup_datetime": "2019-02-12T14:00:00Z", "pickup_zone": 144,
-                                "dropoff_zone": 132, "distance": 18})
+    utc, _ = records_to_matrix(
+        {"pickup_datetime": "2019-02-12T14:00:00Z", "pickup_zone": 144, "dropoff_zone": 132, "distance": 18}
+    )
     assert utc[0, FEATURES.index("hour")] == 9  # New York local time
 
 
 def test_warnings_for_estimates_and_unknown_fields() -> None:
-    x, warnings = records_to_matrix({"pickup_datetime": "2019-02-12T09:00:00", "pickup_zone": 230,
-                                     "dropoff_zone": 132, "tip": 5})
+    x, warnings = records_to_matrix(
+        {"pickup_datetime": "2019-02-12T09:00:00", "pickup_zone": 230, "dropoff_zone": 132, "tip": 5}
+    )
     assert 15 < x[0, FEATURES.index("distance")] < 20
     assert any("estimated" in w for w in warnings) and any("'tip'" in w for w in warnings)
-    _, warnings = records_to_matrix({"pickup_datetime": "2019-02-12T09:00:00", "pickup_zone": 230,
-                                     "dropoff_zone": 132, "distance": 2})
+    _, warnings = records_to_matrix(
+        {"pickup_datetime": "2019-02-12T09:00:00", "pickup_zone": 230, "dropoff_zone": 132, "distance": 2}
+    )
     assert any("shorter than the straight line" in w for w in warnings)
     _, warnings = records_to_matrix([WORKSHOP_EXAMPLE, {**WORKSHOP_EXAMPLE, "work": 1}])
     assert warnings == [warnings[0]] and warnings[0].startswith("record 0:")
@@ -135,37 +179,40 @@ def test_warnings_for_estimates_and_unknown_fields() -> None:
 RIDE = {"pickup_datetime": "2019-02-12T09:00:00", "pickup_zone": 68, "dropoff_zone": 144, "distance": 2.1}
 
 
-@pytest.mark.parametrize(("record", "field"), [
-    ({k: v for k, v in WORKSHOP_EXAMPLE.items() if k != "hour"}, "hour"),
-    ({**WORKSHOP_EXAMPLE, "hour": 24}, "hour"),
-    ({**WORKSHOP_EXAMPLE, "hour": -1}, "hour"),
-    ({**WORKSHOP_EXAMPLE, "hour": 9.5}, "hour"),
-    ({**WORKSHOP_EXAMPLE, "hour": "9"}, "hour"),
-    ({**WORKSHOP_EXAMPLE, "weekday": 2}, "weekday"),
-    ({**WORKSHOP_EXAMPLE, "start_latitude": 48.85}, "start_latitude"),
-    ({**WORKSHOP_EXAMPLE, "end_longitude": 2.35}, "end_longitude"),
-    ({**WORKSHOP_EXAMPLE, "distance": 0}, "distance"),
-    ({**WORKSHOP_EXAMPLE, "distance": 150}, "distance"),
-    ({**WORKSHOP_EXAMPLE, "distance": None}, "distance"),
-    ({**WORKSHOP_EXAMPLE, "distance": float("nan")}, "distance"),
-    ({**WORKSHOP_EXAMPLE, "month_2": 0}, "month_1"),
-    ({**WORKSHOP_EXAMPLE, "month_5": 1}, "month_5"),
-    ({**WORKSHOP_EXAMPLE, "month_3": "yes"}, "month_3"),
-    ({**WORKSHOP_EXAMPLE, "passengers": 12}, "passengers"),
-    ({**RIDE, "pickup_datetime": "12/02/2019 9am"}, "pickup_datetime"),
-    ({**RIDE, "pickup_datetime": 1549962000}, "pickup_datetime"),
-    ({k: v for k, v in RIDE.items() if k != "pickup_datetime"}, "pickup_datetime"),
-    ({**RIDE, "pickup_zone": 999}, "pickup_zone"),
-    ({**RIDE, "dropoff_zone": "atlantis"}, "dropoff_zone"),
-    ({**RIDE, "dropoff_zone": "midtown"}, "dropoff_zone"),
-    ({**RIDE, "pickup_zone": 264}, "pickup_zone"),
-    ({k: v for k, v in RIDE.items() if k != "dropoff_zone"}, "dropoff_zone"),
-    ({**RIDE, "pickup_zone": True}, "pickup_zone"),
-    ({**RIDE, "pickup_lat": 40.7}, "pickup_lon"),
-    ({**RIDE, "distance": -3}, "distance"),
-    ({**RIDE, "hour": 9}, "hour"),
-    ({}, "pickup_datetime"),
-])
+@pytest.mark.parametrize(
+    ("record", "field"),
+    [
+        ({k: v for k, v in WORKSHOP_EXAMPLE.items() if k != "hour"}, "hour"),
+        ({**WORKSHOP_EXAMPLE, "hour": 24}, "hour"),
+        ({**WORKSHOP_EXAMPLE, "hour": -1}, "hour"),
+        ({**WORKSHOP_EXAMPLE, "hour": 9.5}, "hour"),
+        ({**WORKSHOP_EXAMPLE, "hour": "9"}, "hour"),
+        ({**WORKSHOP_EXAMPLE, "weekday": 2}, "weekday"),
+        ({**WORKSHOP_EXAMPLE, "start_latitude": 48.85}, "start_latitude"),
+        ({**WORKSHOP_EXAMPLE, "end_longitude": 2.35}, "end_longitude"),
+        ({**WORKSHOP_EXAMPLE, "distance": 0}, "distance"),
+        ({**WORKSHOP_EXAMPLE, "distance": 150}, "distance"),
+        ({**WORKSHOP_EXAMPLE, "distance": None}, "distance"),
+        ({**WORKSHOP_EXAMPLE, "distance": float("nan")}, "distance"),
+        ({**WORKSHOP_EXAMPLE, "month_2": 0}, "month_1"),
+        ({**WORKSHOP_EXAMPLE, "month_5": 1}, "month_5"),
+        ({**WORKSHOP_EXAMPLE, "month_3": "yes"}, "month_3"),
+        ({**WORKSHOP_EXAMPLE, "passengers": 12}, "passengers"),
+        ({**RIDE, "pickup_datetime": "12/02/2019 9am"}, "pickup_datetime"),
+        ({**RIDE, "pickup_datetime": 1549962000}, "pickup_datetime"),
+        ({k: v for k, v in RIDE.items() if k != "pickup_datetime"}, "pickup_datetime"),
+        ({**RIDE, "pickup_zone": 999}, "pickup_zone"),
+        ({**RIDE, "dropoff_zone": "atlantis"}, "dropoff_zone"),
+        ({**RIDE, "dropoff_zone": "midtown"}, "dropoff_zone"),
+        ({**RIDE, "pickup_zone": 264}, "pickup_zone"),
+        ({k: v for k, v in RIDE.items() if k != "dropoff_zone"}, "dropoff_zone"),
+        ({**RIDE, "pickup_zone": True}, "pickup_zone"),
+        ({**RIDE, "pickup_lat": 40.7}, "pickup_lon"),
+        ({**RIDE, "distance": -3}, "distance"),
+        ({**RIDE, "hour": 9}, "hour"),
+        ({}, "pickup_datetime"),
+    ],
+)
 def test_field_errors_name_the_field(record: dict[str, Any], field: str) -> None:
     with pytest.raises(FieldError) as info:
         records_to_matrix(record)
@@ -229,9 +276,11 @@ def test_input_schema_describes_the_form() -> None:
 
 
 def test_import_is_light() -> None:
-    code = ("import sys, mlops_tui.lab_scripts.features, mlops_tui.lab_scripts.zones; "
-            "bad = [m for m in ('pandas', 'xgboost', 'textual', 'pyarrow') if m in sys.modules]; "
-            "assert not bad, bad")
+    code = (
+        "import sys, mlops_tui.lab_scripts.features, mlops_tui.lab_scripts.zones; "
+        "bad = [m for m in ('pandas', 'xgboost', 'textual', 'pyarrow') if m in sys.modules]; "
+        "assert not bad, bad"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
 
@@ -242,11 +291,38 @@ def test_lab_code_is_self_contained() -> None:
 
     from mlops_tui import lab_scripts
 
-    allowed = {"argparse", "csv", "collections", "ctypes", "dataclasses", "datetime", "difflib", "functools",
-               "hashlib", "gzip", "importlib", "io", "itertools", "json", "math", "operator", "os", "pathlib",
-               "re", "sys", "threading", "time", "typing", "zoneinfo",
-               "__future__", "numpy", "pandas", "pyarrow", "xgboost",
-               "msgspec"}  # (optional: typed_rides; test_typed_rides runs the code without it)
+    allowed = {
+        "argparse",
+        "csv",
+        "collections",
+        "ctypes",
+        "dataclasses",
+        "datetime",
+        "difflib",
+        "functools",
+        "hashlib",
+        "gzip",
+        "importlib",
+        "io",
+        "itertools",
+        "json",
+        "math",
+        "operator",
+        "os",
+        "pathlib",
+        "re",
+        "sys",
+        "threading",
+        "time",
+        "typing",
+        "zoneinfo",
+        "__future__",
+        "numpy",
+        "pandas",
+        "pyarrow",
+        "xgboost",
+        "msgspec",
+    }  # (optional: typed_rides; test_typed_rides runs the code without it)
     for path in Path(lab_scripts.__file__).parent.glob("*.py"):
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
@@ -283,14 +359,17 @@ def test_a_huge_zone_name_is_refused_before_any_matching() -> None:
     assert len(str(info.value)) < 200  # the message never echoes the input
 
 
-@pytest.mark.parametrize(("payload", "field", "words"), [
-    ([RIDE] * (MAX_RECORDS + 1), "scoring_args", f"at most {MAX_RECORDS}"),
-    ({**RIDE, **{f"x{i}": 1 for i in range(MAX_FIELDS)}}, "scoring_args", f"at most {MAX_FIELDS}"),
-    ({**RIDE, "k" * (MAX_FIELD_NAME + 1): 1}, "scoring_args", f"at most {MAX_FIELD_NAME}"),
-    ({**RIDE, "pickup_datetime": "2019-02-12T09:00:00" + " " * 100}, "pickup_datetime", "at most"),
-    ({**RIDE, "notes": "n" * 10_000}, "notes", "at most"),  # unknown fields are bounded too
-    ({**WORKSHOP_EXAMPLE, "hour": "9" * 5_000}, "hour", "at most"),
-])
+@pytest.mark.parametrize(
+    ("payload", "field", "words"),
+    [
+        ([RIDE] * (MAX_RECORDS + 1), "scoring_args", f"at most {MAX_RECORDS}"),
+        ({**RIDE, **{f"x{i}": 1 for i in range(MAX_FIELDS)}}, "scoring_args", f"at most {MAX_FIELDS}"),
+        ({**RIDE, "k" * (MAX_FIELD_NAME + 1): 1}, "scoring_args", f"at most {MAX_FIELD_NAME}"),
+        ({**RIDE, "pickup_datetime": "2019-02-12T09:00:00" + " " * 100}, "pickup_datetime", "at most"),
+        ({**RIDE, "notes": "n" * 10_000}, "notes", "at most"),  # unknown fields are bounded too
+        ({**WORKSHOP_EXAMPLE, "hour": "9" * 5_000}, "hour", "at most"),
+    ],
+)
 def test_every_size_is_bounded(payload: Any, field: str, words: str) -> None:
     zones = _CountingZones()
     with pytest.raises(FieldError) as info:
@@ -327,14 +406,19 @@ def test_importing_the_rules_does_not_import_numpy() -> None:
     assert done.stdout.strip() == "False", done.stderr
 
 
-@pytest.mark.parametrize(("record", "said"), [
-    ({**WORKSHOP_EXAMPLE, "hour": "9"}, 'hour must be a number, got string "9"'),
-    ({**WORKSHOP_EXAMPLE, "distance": [2.1]}, "distance must be a number, got array [2.1]"),
-    ({**RIDE, "pickup_datetime": 1549962000},
-     "pickup_datetime must be an ISO 8601 string, got number 1549962000"),
-    ({**RIDE, "pickup_datetime": "it's 9"}, "pickup_datetime is not an ISO 8601 date-time: \"it's 9\""),
-    ({**WORKSHOP_EXAMPLE, "month_3": "yes"}, 'month_3 must be 0 or 1, got "yes"'),
-])
+@pytest.mark.parametrize(
+    ("record", "said"),
+    [
+        ({**WORKSHOP_EXAMPLE, "hour": "9"}, 'hour must be a number, got string "9"'),
+        ({**WORKSHOP_EXAMPLE, "distance": [2.1]}, "distance must be a number, got array [2.1]"),
+        (
+            {**RIDE, "pickup_datetime": 1549962000},
+            "pickup_datetime must be an ISO 8601 string, got number 1549962000",
+        ),
+        ({**RIDE, "pickup_datetime": "it's 9"}, 'pickup_datetime is not an ISO 8601 date-time: "it\'s 9"'),
+        ({**WORKSHOP_EXAMPLE, "month_3": "yes"}, 'month_3 must be 0 or 1, got "yes"'),
+    ],
+)
 def test_a_refused_value_is_shown_as_the_json_the_client_sent(record: dict[str, Any], said: str) -> None:
     """Python's notation ('9', None, str) is not what a client sent (issue 13 tester, item 7)."""
     with pytest.raises(FieldError) as info:
@@ -361,3 +445,55 @@ def test_json_text_after_a_utf8_byte_order_mark_is_read() -> None:
     with pytest.raises(FieldError) as info:
         records_to_matrix("\ufeff\ufeff" + text)
     assert info.value.field == "scoring_args"
+
+
+READ = "(field names are read without case and spaces); give it once"
+
+
+@pytest.mark.parametrize(
+    ("extra", "field", "message"),
+    [
+        (
+            {"Hour": 3},
+            "hour",
+            f'hour is given twice, as "hour" and "Hour" {READ}',
+        ),
+        (
+            {" hour": 3},
+            "hour",
+            f'hour is given twice, as "hour" and " hour" {READ}',
+        ),
+        (
+            {"DISTANCE": 30},
+            "distance",
+            f'distance is given twice, as "distance" and "DISTANCE" {READ}',
+        ),
+        (
+            {"trip_distance": "x"},
+            "trip_distance",
+            "distance and trip_distance are one field under two names; give one of them",
+        ),
+        (
+            {"trip_distance": -5},
+            "trip_distance",
+            "distance and trip_distance are one field under two names; give one of them",
+        ),
+        (
+            {"passengers": 2, "passenger_count": 5},
+            "passenger_count",
+            "passengers and passenger_count are one field under two names; give one of them",
+        ),
+    ],
+)
+def test_a_field_given_twice_under_two_spellings_is_refused(
+    extra: dict[str, Any], field: str, message: str
+) -> None:
+    """``{"hour": 9, "Hour": 3}`` was read as hour 3 with no word (names are read without case and
+    spaces: the last won); ``distance`` beside ``trip_distance: "x"`` ignored the second silently.
+    One ride, a few (checked ride by ride) and a batch (checked by columns) alike."""
+    ride = {**WORKSHOP_EXAMPLE, **extra}
+    for rides, index in ((ride, None), ([WORKSHOP_EXAMPLE, ride], 1), ([WORKSHOP_EXAMPLE] * 7 + [ride], 7)):
+        with pytest.raises(FieldError) as err:
+            records_to_matrix(rides)
+        assert (err.value.field, err.value.index) == (field, index)
+        assert str(err.value) == (message if index is None else f"record {index}: {message}")

@@ -61,11 +61,11 @@ class StrictJsonBody:
             )
             return
         body = b"".join(chunks)
-        encoding = dict(scope["headers"]).get(b"content-encoding", b"").strip().lower()
-        if encoding and content_coding.transforms(encoding):  # (FastAPI would read compressed bytes as JSON)
+        applied = content_coding.codings(scope["headers"])
+        if applied:  # (FastAPI would read compressed bytes as JSON)
             # answered once the body is read (body_limit bounds it): a connection closed with a body
             # unread is reset, and the client can lose the answer (httpx: "Connection reset by peer")
-            shown = encoding.decode("latin-1")
+            shown = ", ".join(applied)
             await JSONResponse(
                 {
                     "error": f"Content-Encoding {shown}: this API takes no compressed body; "

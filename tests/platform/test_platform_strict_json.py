@@ -137,3 +137,21 @@ def test_a_job_reporting_nan_metrics_is_answered_in_strict_json(api: httpx.Clien
         assert b"NaN" not in answer.content and b"Infinity" not in answer.content
     got = api.get(f"{V1}/jobs/{job['id']}").json()["metrics"]
     assert got["rmse"] is None and got["mae"] is None and got["r2"] == 0.5
+
+
+@pytest.mark.parametrize(
+    ("header", "named"), [("mygzip", "mygzip"), ("identity, br", "br"), ("UTF-8, gzip", "gzip")]
+)
+def test_a_coding_that_is_no_charset_is_refused(api: httpx.Client, header: str, named: str) -> None:
+    """One rule with the prediction servers (platform/content_coding.py): a token that is neither
+    identity nor a charset name is a coding this API does not decode (``mygzip`` was read as JSON)."""
+    r = api.post(
+        f"{V1}/deployments",
+        content=b'{"name": "x", "model": "m", "version": 1}',
+        headers={"Content-Type": "application/json", "Content-Encoding": header},
+    )
+    assert r.status_code == 415 and r.json()["field"] == "Content-Encoding", r.text
+    assert (
+        r.json()["error"]
+        == f"Content-Encoding {named}: this API takes no compressed body; send it uncompressed"
+    )

@@ -143,8 +143,18 @@ class Request:
                 break
         self.body_unread = False
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        encoding = self.headers.get(b"content-encoding", b"identity").strip().lower()
-        return body if encoding == b"identity" else _decompress(body, encoding, limits.max_body)
+        if b"content-encoding" not in self.headers:
+            return body
+        try:
+            applied = content_coding.codings(self.scope["headers"])
+            content_coding.check(applied, DECODED)
+        except content_coding.Unsupported as exc:
+            raise HttpError(
+                415, f"Content-Encoding {exc.coding} is not supported (gzip, deflate)", "Content-Encoding"
+            ) from None
+        for coding in reversed(applied):  # the last applied is undone first (RFC 9110 §8.4)
+            body = _decompress(body, coding, limits.max_body)
+        return body
 
     def token(self) -> str:
         given = self.headers.get(b"x-auth-token")
@@ -153,37 +163,53 @@ class Request:
         return (self.query.get("X-Auth-Token") or [""])[0] if self.scope["query_string"] else ""
 
 
-def _decompress(body: bytes, encoding: bytes, limit: int) -> bytes:
-    """A gzip or deflate body (RFC 9110 §8.4.1), at most ``limit`` bytes once decompressed; 415
-    for another compression, the body as it is for a value that is none (`content_coding`)."""
-    if encoding == b"gzip":
-        tries = (16 + zlib.MAX_WBITS,)
-    elif encoding == b"deflate":  # the zlib format (RFC 1950), as HTTP defines it; raw deflate too
-        tries = (zlib.MAX_WBITS, -zlib.MAX_WBITS)
-    elif content_coding.transforms(encoding):
-        raise HttpError(
-            415,
-            f"Content-Encoding {encoding.decode('latin-1')} is not supported (gzip, deflate)",
-            "Content-Encoding",
-        )
-    else:  # not a compression (clients send "UTF-8", meaning the charset): the body as it is
-        return body
-    for i, wbits in enumerate(tries):
-        d = zlib.decompressobj(wbits)
+DECODED = frozenset({"gzip", "x-gzip", "deflate"})  # the content codings this server decodes
+
+
+def _decompress(body: bytes, coding: str, limit: int) -> bytes:
+    """A gzip or deflate body (RFC 9110 §8.4.1), at most ``limit`` bytes once decompressed. gzip
+    may hold several members, one after the other (RFC 1952 §2.2: ``cat a.gz b.gz``); nothing may
+    follow the last. Deflate is the zlib format (RFC 1950), as HTTP defines it, or raw deflate."""
+    if coding == "deflate":
         try:
-            out = d.decompress(body, limit + 1)
-        except zlib.error as exc:
-            if i + 1 < len(tries):
-                continue
-            raise HttpError(
-                400, f"the {encoding.decode()} body cannot be decompressed: {exc}", "body"
-            ) from None
-        if len(out) > limit or d.unconsumed_tail:
-            raise HttpError(413, f"the body is over {limit >> 20} MiB once decompressed", "body")
-        if not d.eof:
-            raise HttpError(400, f"the {encoding.decode()} body is cut short", "body")
-        return out
-    raise AssertionError("unreachable")  # pragma: no cover
+            out, rest = _inflate(body, zlib.MAX_WBITS, coding, limit, limit)
+        except zlib.error:  # not the zlib format: raw deflate
+            out, rest = _inflate_or_400(body, -zlib.MAX_WBITS, coding, limit)
+        return _nothing_after(out, rest, coding)
+    out, rest = _inflate_or_400(body, 16 + zlib.MAX_WBITS, coding, limit)
+    while rest:  # another gzip member, or what is not one
+        try:
+            part, rest = _inflate(rest, 16 + zlib.MAX_WBITS, coding, limit - len(out), limit)
+        except zlib.error:
+            return _nothing_after(out, rest, coding)
+        out += part
+    return out
+
+
+def _inflate_or_400(data: bytes, wbits: int, coding: str, limit: int) -> tuple[bytes, bytes]:
+    try:
+        return _inflate(data, wbits, coding, limit, limit)
+    except zlib.error as exc:
+        raise HttpError(400, f"the {coding} body cannot be decompressed: {exc}", "body") from None
+
+
+def _nothing_after(out: bytes, rest: bytes, coding: str) -> bytes:
+    if rest:
+        what = f"{len(rest)} bytes that are" if len(rest) != 1 else "1 byte that is"
+        raise HttpError(400, f"the {coding} body is followed by {what} not {coding} data", "body")
+    return out
+
+
+def _inflate(data: bytes, wbits: int, coding: str, room: int, limit: int) -> tuple[bytes, bytes]:
+    """One stream of ``data`` inflated (at most ``room`` bytes of the body's ``limit``) and what
+    follows it; zlib.error where ``data`` does not begin with one."""
+    d = zlib.decompressobj(wbits)
+    out = d.decompress(data, room + 1)
+    if len(out) > room or d.unconsumed_tail:
+        raise HttpError(413, f"the body is over {limit >> 20} MiB once decompressed", "body")
+    if not d.eof:
+        raise HttpError(400, f"the {coding} body is cut short", "body")
+    return out, d.unused_data
 
 
 class PredictionApp:

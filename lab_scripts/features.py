@@ -566,7 +566,11 @@ class _Parser:
 
 
 def _fmt(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+    """A number as a message shows it: a whole number without its ``.0`` (up to 16 digits), any
+    other as its shortest exact form. ``f"{x:g}"`` showed 40.39999999999999 as 40.4, the bound it is
+    outside of, and ``int(1e308)`` spelt out 309 digits."""
+    x = float(x)
+    return str(int(x)) if x.is_integer() and abs(x) < 1e16 else repr(x)
 
 
 # --------------------------------------------------------------------------- input schema

@@ -497,3 +497,27 @@ def test_a_field_given_twice_under_two_spellings_is_refused(
             records_to_matrix(rides)
         assert (err.value.field, err.value.index) == (field, index)
         assert str(err.value) == (message if index is None else f"record {index}: {message}")
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (40.39999999999999, "40.39999999999999"),
+        (1e308, "1e+308"),
+        (1.0000000000000002, "1.0000000000000002"),
+        (41.5, "41.5"),
+        (12.0, "12"),
+    ],
+)
+def test_a_value_out_of_range_is_shown_as_it_is(value: float, shown: str) -> None:
+    """40.39999999999999 was shown as "got 40.4" (the bound itself), 1e308 by its 309 digits and
+    1.0000000000000002 as "got 1"."""
+    for rides in (
+        {**WORKSHOP_EXAMPLE, "start_latitude": value},
+        [{**WORKSHOP_EXAMPLE, "start_latitude": value}] * 7,
+    ):
+        with pytest.raises(FieldError) as err:
+            records_to_matrix(rides)
+        assert str(err.value).endswith(
+            f"start_latitude must be between 40.4 and 41 (within the New York City area), got {shown}"
+        ), str(err.value)

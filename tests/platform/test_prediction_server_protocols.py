@@ -295,6 +295,23 @@ def test_data_nested_deeper_than_its_shape_is_refused(deployment: dict[str, Any]
     assert error.startswith("inputs[1]: its shape is declared [1] but its data is nested as [1, 1]"), error
 
 
+def test_data_nested_hundreds_of_levels_is_named_in_a_few_words(deployment: dict[str, Any]) -> None:
+    """Data nested 900 levels under a ``[1]`` shape was named by its whole nesting, 2,835 characters."""
+    inputs = [{"name": k, "datatype": "BYTES", "shape": [1], "data": [v]} for k, v in RIDE.items()]
+    deep: Any = RIDE["pickup_zone"]
+    for _ in range(900):
+        deep = [deep]
+    inputs[1]["data"] = deep
+    body = json.dumps({"inputs": inputs}).encode()  # (orjson writes 254 levels at most)
+    r = _post_raw(deployment, f"/v2/models/{deployment['model']}/infer", body)
+    assert r.status_code == 400 and r.json()["field"] == "inputs[1].data", r.text
+    assert r.json()["error"].startswith(
+        "inputs[1]: its shape is declared [1] but its data is nested as "
+        "[1, 1, 1, 1, 1, 1, … (900 dimensions)]; "
+    ), r.text
+    assert len(r.json()["error"]) < 300
+
+
 def test_a_feature_row_as_one_tensor_is_refused_with_the_named_form(deployment: dict[str, Any]) -> None:
     """The workshop's 14 features as one ``[1, 14]`` tensor: the 400 says one named tensor per
     field is the form, naming two of the inputs the model's metadata lists."""

@@ -257,8 +257,11 @@ def records_to_matrix(
         if not isinstance(checked, tuple):  # a few rides, or a failing one: as the JSON path reads them
             items = [typed_rides.as_dict(r) for r in items]
             checked = columnar.NOT_HANDLED
+    names = list(positional or WORKSHOP_COLUMNS)
+    renamed = False  # posted as f0 … f13 (`_named_positional`): errors name the keys sent
     if checked is columnar.NOT_HANDLED:
-        items, warnings = _named_positional(items, positional or WORKSHOP_COLUMNS)
+        items, warnings = _named_positional(items, names)
+        renamed = bool(warnings)
         if len(items) >= COLUMNAR_FROM:
             checked = columnar.validate(items, table)
         else:
@@ -267,14 +270,17 @@ def records_to_matrix(
         matrix, notes = checked
         warnings.extend(notes)
     else:
-        if isinstance(checked, int):  # the first failing ride: parse_record names its error
-            parse_record(items[checked], table, None if single else checked)
         rows: list[list[float]] = []  # not uniform, not all numbers (or, never seen, the checks disagree)
-        for i, rec in enumerate(items):
-            index = None if single else i
-            row, notes = parse_record(rec, table, index)
-            rows.append(feature_row(*row))
-            warnings.extend(f"record {i}: {n}" if index is not None else n for n in notes)
+        try:
+            if isinstance(checked, int):  # the first failing ride: parse_record names its error
+                parse_record(items[checked], table, None if single else checked)
+            for i, rec in enumerate(items):
+                index = None if single else i
+                row, notes = parse_record(rec, table, index)
+                rows.append(feature_row(*row))
+                warnings.extend(f"record {i}: {n}" if index is not None else n for n in notes)
+        except FieldError as exc:
+            raise _as_sent(exc, names) if renamed and exc.field in names else exc from None
         import numpy as np
 
         matrix = np.array(rows, dtype=np.float64)
@@ -282,6 +288,16 @@ def records_to_matrix(
         hidden = len(warnings) - MAX_WARNINGS + 1
         warnings[MAX_WARNINGS - 1:] = [f"... and {hidden} more warnings"]
     return matrix, warnings
+
+
+def _as_sent(exc: FieldError, names: list[str]) -> FieldError:
+    """``exc`` about a ride posted as ``f0`` … (`_named_positional`), named by the key the client
+    sent: ``f7 (read as hour, ...)``, not ``hour``, which the client never wrote."""
+    sent = f"f{names.index(exc.field)}"
+    message = str(exc).removeprefix(f"record {exc.index}: ") if exc.index is not None else str(exc)
+    return FieldError(sent, (
+        f"{sent} (read as {exc.field}, the workshop's column order f0..f{len(names) - 1}): {message}"),
+        exc.index)
 
 
 _POSITIONAL = re.compile(r"f(0|[1-9][0-9]?)")

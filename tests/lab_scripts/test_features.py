@@ -20,6 +20,7 @@ from mlops_tui.lab_scripts.features import (
     MAX_TEXT,
     MAX_WARNINGS,
     MAX_ZONE_NAMES,
+    WORKSHOP_COLUMNS,
     WORKSHOP_EXAMPLE,
     FieldError,
     frame_to_matrix,
@@ -521,3 +522,21 @@ def test_a_value_out_of_range_is_shown_as_it_is(value: float, shown: str) -> Non
         assert str(err.value).endswith(
             f"start_latitude must be between 40.4 and 41 (within the New York City area), got {shown}"
         ), str(err.value)
+
+
+def test_a_ride_posted_as_f0_to_f13_is_named_by_the_keys_sent() -> None:
+    """``f7: 7.5`` was refused as ``scoring_args[1].hour``, a key the client never sent, and the
+    warning that maps f0..f13 to names comes only with an answer."""
+    posted = {f"f{i}": WORKSHOP_EXAMPLE[name] for i, name in enumerate(WORKSHOP_COLUMNS)}
+    bad = {**posted, "f7": 7.5}
+    said = "f7 (read as hour, the workshop's column order f0..f13): hour must be a whole number, got 7.5"
+    for rides, index in ((bad, None), ([posted, bad], 1), ([posted] * 6 + [bad], 6)):
+        with pytest.raises(FieldError) as err:
+            records_to_matrix(rides)
+        assert (err.value.field, err.value.index) == ("f7", index)
+        assert str(err.value) == (said if index is None else f"record {index}: {said}")
+    # rides sent by name keep their names, whatever warnings rides before them had
+    named = {**WORKSHOP_EXAMPLE, "distance": 0.5}  # shorter than the straight line: a warning
+    with pytest.raises(FieldError) as err:
+        records_to_matrix([named, {**WORKSHOP_EXAMPLE, "hour": 7.5}])
+    assert err.value.field == "hour"

@@ -144,14 +144,10 @@ def _refused_number(data: bytes | str) -> tuple[str, str] | None:
     the first NaN, Infinity or number beyond a float in the text's order, or None."""
 
     def number(text: str) -> Any:
-        value = float(text)
-        return value if math.isfinite(value) else _Refused(text)
+        return _Refused(text) if _refused_text(text) else float(text)
 
     def integer(text: str) -> Any:
-        if len(text) > 400:  # beyond any float (and Python's 4,300-digit limit on int())
-            return _Refused(text)
-        value = int(text)
-        return value if abs(value) <= 1.7976931348623157e308 else _Refused(text)
+        return _Refused(text) if _refused_text(text) else int(text)
 
     try:
         tree = json.loads(data, parse_constant=_Refused, parse_float=number, parse_int=integer)
@@ -165,18 +161,24 @@ def _refused_number(data: bytes | str) -> tuple[str, str] | None:
 
 
 def _refused_token(token: bytes) -> bool:
-    """Whether a number or literal of JSON text is one strict JSON refuses: NaN, Infinity, or a
-    number beyond a 64-bit float (as `_refused_number`'s parse decides)."""
+    """Whether a number or literal of JSON text is one strict JSON refuses (`_refused_text`)."""
     if token in (b"true", b"false", b"null"):
         return False
     if token in (b"NaN", b"Infinity", b"-Infinity"):
         return True
     try:
-        if b"." in token or b"e" in token or b"E" in token:
-            return not math.isfinite(float(token))
-        return len(token) > 400 or abs(int(token)) > 1.7976931348623157e308
+        return _refused_text(token.decode("latin-1"))
     except ValueError:  # not a number at all: not valid JSON, which Python's parser would say
         return False
+
+
+def _refused_text(text: str) -> bool:
+    """Whether a JSON number's text is beyond a 64-bit float: a float that is not finite, an
+    integer of more than 400 digits (beyond any float, and Python's 4,300-digit limit on int())
+    or above the largest float. ValueError for text that is no number."""
+    if "." in text or "e" in text or "E" in text:
+        return not math.isfinite(float(text))
+    return len(text) > 400 or abs(int(text)) > 1.7976931348623157e308
 
 
 def _find(tree: Any) -> tuple[str, str] | None:

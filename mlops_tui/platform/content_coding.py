@@ -13,13 +13,6 @@ from __future__ import annotations
 
 import codecs
 
-#: the content codings of IANA's HTTP Content Coding Registry that transform the body, with the
-#: ``x-`` forms of RFC 9110 §8.4.1.3
-COMPRESSIONS = frozenset(
-    {"gzip", "x-gzip", "deflate", "compress", "x-compress", "br", "zstd", "pack200-gzip", "exi"}
-    | {"aes128gcm", "dcb", "dcz"}
-)
-
 
 class Unsupported(ValueError):
     """A coding the receiver does not decode; ``coding`` is the token as sent."""
@@ -49,9 +42,8 @@ def check(applied: list[str], decoded: frozenset[str]) -> None:
 
 
 def _charset(token: str) -> bool:
-    """Whether ``token`` names a text encoding (``utf-8``, ``latin-1``): a charset sent as a coding."""
-    if token in COMPRESSIONS:
-        return False
+    """Whether ``token`` names a text encoding (``utf-8``, ``latin-1``): a charset sent as a coding
+    (Python's codecs registry; its byte transforms, ``zlib`` or ``base64``, are not text encodings)."""
     try:
         return bool(getattr(codecs.lookup(token), "_is_text_encoding", False))
     except LookupError:

@@ -212,6 +212,13 @@ def _inflate(data: bytes, wbits: int, coding: str, room: int, limit: int) -> tup
     return out, d.unused_data
 
 
+async def _parsed(parse: Callable[..., Any], body: bytes, *args: Any) -> Any:
+    """``parse(body, *args)``, in a thread from PARSE_IN_THREAD bytes of body."""
+    if len(body) < PARSE_IN_THREAD:
+        return parse(body, *args)
+    return await asyncio.to_thread(parse, body, *args)
+
+
 class PredictionApp:
     """The ASGI app of one deployment's server (``scorer`` is the verified, loaded scoring code)."""
 
@@ -431,12 +438,7 @@ class PredictionApp:
     async def predict(self, req: Request) -> Reply:
         entry = self._entry(req, "predict")
         body = await req.body(self.limits)
-        parsed = (
-            self.reader.parse(body)
-            if len(body) < PARSE_IN_THREAD
-            else await asyncio.to_thread(self.reader.parse, body)
-        )
-        sent, rides, single, ignored = parsed
+        sent, rides, single, ignored = await _parsed(self.reader.parse, body)
         entry.input = workshop.echo(sent)
 
         def where(exc: Exception) -> HttpError:
@@ -481,13 +483,13 @@ class PredictionApp:
             raise HttpError(
                 400, "Inference-Header-Content-Length must be a number", "Inference-Header-Content-Length"
             )
-        body = await req.body(self.limits)
-        args = (body, int(length) if length is not None else None, self.limits.max_rides)
-        expected = oip.Expected(self.model, self._metadata_inputs())
-        if len(body) < PARSE_IN_THREAD:
-            request = oip.parse_request(*args, expected)
-        else:
-            request = await asyncio.to_thread(oip.parse_request, *args, expected)
+        request = await _parsed(
+            oip.parse_request,
+            await req.body(self.limits),
+            int(length) if length is not None else None,
+            self.limits.max_rides,
+            oip.Expected(self.model, self._metadata_inputs()),
+        )
         rides = request.records()
         entry.input = workshop.echo(rides)
 
